@@ -1,0 +1,59 @@
+"""Celery settings of CaseConsultant.
+
+The broker comes from CASECONSULTANT_BROKER_URL; without it the worker, beat and the
+command line share a filesystem broker under the data folder, which needs no server.
+"""
+
+from consultant.config import get_settings
+
+_settings = get_settings()
+
+broker_url = _settings.resolved_broker_url
+if broker_url.startswith("filesystem://"):
+    _folder = _settings.broker_folder
+    for _sub in ("queue", "processed", "control"):
+        (_folder / _sub).mkdir(parents=True, exist_ok=True)
+    broker_transport_options = {
+        "data_folder_in": str(_folder / "queue"),
+        "data_folder_out": str(_folder / "queue"),
+        "processed_folder": str(_folder / "processed"),
+        "store_processed": False,
+        "control_folder": str(_folder / "control"),
+    }
+else:
+    # A task that runs longer than the visibility timeout is handed to a second worker;
+    # the longest task (an SMTP send with its timeouts) stays far below one hour.
+    broker_transport_options = {"visibility_timeout": 3600}
+
+broker_connection_retry_on_startup = True
+
+# Results are kept in the database rows the tasks change, never in a result backend.
+task_ignore_result = True
+
+# A task is acknowledged only after it ran, so a worker killed mid-task leaves it queued.
+# Every task is idempotent by the database ids it receives.
+task_acks_late = True
+task_reject_on_worker_lost = True
+worker_prefetch_multiplier = 1
+
+task_serializer = "json"
+accept_content = ["json"]
+timezone = "UTC"
+enable_utc = True
+
+worker_hijack_root_logger = False
+worker_redirect_stdouts = False
+
+beat_schedule = {
+    "poll-mailbox": {
+        "task": "workers.tasks.poll_mailbox",
+        "schedule": _settings.poll_interval,
+        # A poll that waited longer than one interval is stale; the next one replaces it.
+        "options": {"expires": _settings.poll_interval},
+    },
+    "recover-stuck": {
+        "task": "workers.tasks.recover_stuck",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
+    },
+}

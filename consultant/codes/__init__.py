@@ -1,0 +1,1 @@
+"""The code knowledge base: code sets, their editions, and lookups by date of service."""

@@ -1,0 +1,33 @@
+"""The project's exception hierarchy.
+
+Every error the product raises on purpose derives from ``ConsultantError``, so the
+command line can print it as one clear line instead of a traceback.
+"""
+
+
+class ConsultantError(Exception):
+    """Base class of every error CaseConsultant raises on purpose."""
+
+
+class ConfigError(ConsultantError):
+    """A setting is missing or invalid."""
+
+
+class InvalidTransition(ConsultantError):
+    """A draft was asked to move to a state its current state does not allow."""
+
+
+class NotFound(ConsultantError):
+    """A case, draft or message with the given id does not exist."""
+
+
+class ImportFileError(ConsultantError):
+    """A code-set file is malformed; the message names the line and the expectation."""
+
+
+class TemporaryDeliveryError(ConsultantError):
+    """Sending failed in a way that may succeed later (timeouts, SMTP 4xx)."""
+
+
+class PermanentDeliveryError(ConsultantError):
+    """Sending failed for good (SMTP 5xx, a rejected recipient)."""

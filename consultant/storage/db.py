@@ -1,0 +1,87 @@
+"""Engine and session handling shared by the CLI, the workers and the tests."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from consultant.config import get_settings
+
+log = logging.getLogger(__name__)
+
+_engines: dict[str, Engine] = {}
+_AFTER_COMMIT_KEY = "consultant.after_commit"
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        cursor = dbapi_connection.cursor()
+        # WAL lets the worker write while the CLI and the web server read.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """Return the engine for *url* (default: the configured database), creating it once."""
+    url = url or get_settings().resolved_database_url
+    engine = _engines.get(url)
+    if engine is None:
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url)
+            _configure_sqlite(engine)
+        else:
+            engine = create_engine(url, pool_pre_ping=True)
+        _engines[url] = engine
+    return engine
+
+
+def reset_engine() -> None:
+    """Dispose of every engine; the next ``get_engine`` connects anew (after a fork, in tests)."""
+    for engine in _engines.values():
+        engine.dispose()
+    _engines.clear()
+
+
+def after_commit(session: Session, callback: Callable[[], object]) -> None:
+    """Run *callback* once the current transaction of *session* has committed.
+
+    Tasks are enqueued this way so a worker never looks for a row that is not yet
+    visible, and a rolled-back transaction enqueues nothing.
+    """
+    session.info.setdefault(_AFTER_COMMIT_KEY, []).append(callback)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    callbacks = session.info.pop(_AFTER_COMMIT_KEY, [])
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:
+            # The state is committed; the recovery sweep re-drives whatever this failed to enqueue.
+            log.exception("after-commit callback failed: %r", callback)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_after_commit(session: Session) -> None:
+    session.info.pop(_AFTER_COMMIT_KEY, None)
+
+
+@contextmanager
+def session_scope(url: str | None = None) -> Iterator[Session]:
+    """Yield a session that commits on success and rolls back on error."""
+    factory = sessionmaker(bind=get_engine(url), expire_on_commit=False)
+    with factory() as session, session.begin():
+        yield session

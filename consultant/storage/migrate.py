@@ -1,0 +1,24 @@
+"""Run Alembic migrations without an alembic.ini, for the installed package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+from consultant.config import get_settings
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def alembic_config(url: str | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", url or get_settings().resolved_database_url)
+    return config
+
+
+def upgrade(url: str | None = None, revision: str = "heads") -> None:
+    """Migrate the database at *url* (default: the configured one) to *revision*."""
+    command.upgrade(alembic_config(url), revision)

@@ -1,0 +1,30 @@
+"""Alembic environment: migrates the configured database using the project's models."""
+
+from alembic import context
+
+from consultant.storage.base import Base
+from consultant.storage.db import get_engine
+
+# Importing the model modules registers their tables on Base.metadata.
+import consultant.codes.models  # noqa: F401,E402
+import consultant.storage.models  # noqa: F401,E402
+
+target_metadata = Base.metadata
+
+
+def run_migrations() -> None:
+    url = context.config.get_main_option("sqlalchemy.url")
+    engine = get_engine(url)
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        connection.commit()
+
+
+run_migrations()
