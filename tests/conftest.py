@@ -1,0 +1,91 @@
+"""Shared fixtures: a migrated database on SQLite and on PostgreSQL.
+
+Tests that take ``db_url`` or ``session`` run once per database.  PostgreSQL tests use
+a database created for this test run on the server at CASECONSULTANT_TEST_POSTGRES_URL
+(default: the local server with trust authentication) and dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from consultant.config import reset_settings
+from consultant.storage import migrate
+from consultant.storage.db import get_engine, reset_engine
+
+POSTGRES_URL = os.environ.get(
+    "CASECONSULTANT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+REDIS_URL = os.environ.get("CASECONSULTANT_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+DATABASES = os.environ.get("CASECONSULTANT_TEST_DATABASES", "sqlite,postgresql").split(",")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """Give each test its own data folder and no settings from the developer's shell."""
+    for name in list(os.environ):
+        if name.startswith("CASECONSULTANT_") and not name.startswith("CASECONSULTANT_TEST_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("CASECONSULTANT_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.chdir(tmp_path)
+    reset_settings()
+    yield
+    reset_settings()
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """Create a database for this test run and drop it at the end."""
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"caseconsultant_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # noqa: BLE001 - any connection failure means no server
+        pytest.fail(f"PostgreSQL at {POSTGRES_URL} is not usable: {error}")
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    yield url
+    reset_engine()
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _empty_postgres(url: str) -> None:
+    engine = get_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+
+
+@pytest.fixture(params=DATABASES)
+def db_url(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """URL of a freshly migrated database, set as CASECONSULTANT_DATABASE_URL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+    else:
+        url = request.getfixturevalue("postgres_server_url")
+        _empty_postgres(url)
+    monkeypatch.setenv("CASECONSULTANT_DATABASE_URL", url)
+    reset_settings()
+    migrate.upgrade(url)
+    yield url
+    reset_engine()
+
+
+@pytest.fixture
+def session(db_url: str) -> Iterator[Session]:
+    """A session on the test database; the test commits what it needs to."""
+    factory = sessionmaker(bind=get_engine(db_url), expire_on_commit=False)
+    with factory() as session:
+        yield session
