@@ -9,7 +9,7 @@ from consultant.config import get_settings
 _settings = get_settings()
 
 broker_url = _settings.resolved_broker_url
-if broker_url.startswith("filesystem://"):
+if broker_url.startswith("filesystem:"):
     _folder = _settings.broker_folder
     for _sub in ("queue", "processed", "control"):
         (_folder / _sub).mkdir(parents=True, exist_ok=True)

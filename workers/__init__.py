@@ -1,0 +1,1 @@
+"""The Celery app and the tasks that run each pipeline step."""

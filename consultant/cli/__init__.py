@@ -7,7 +7,14 @@ import sys
 
 import click
 
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
 from consultant.errors import ConsultantError
+
+
+def _missing_table(error: Exception) -> bool:
+    text = str(error)
+    return "no such table" in text or ("relation" in text and "does not exist" in text)
 
 
 class _Group(click.Group):
@@ -19,25 +26,44 @@ class _Group(click.Group):
         except ConsultantError as error:
             click.echo(f"error: {error}", err=True)
             sys.exit(1)
+        except (OperationalError, ProgrammingError) as error:
+            if _missing_table(error):
+                click.echo("error: the database has no tables yet; run "
+                           "'caseconsultant db upgrade' first", err=True)
+                sys.exit(1)
+            raise
 
 
 @click.group(cls=_Group)
 @click.version_option(package_name="caseconsultant")
 def main() -> None:
     """Answer emailed medical coding questions, with a reviewer in the loop."""
+    # Long-running commands raise this to CASECONSULTANT_LOG_LEVEL; one-off commands stay quiet.
     logging.basicConfig(
-        level=logging.INFO,
+        level=logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
 
 
+def configure_service_logging(level: str) -> None:
+    """Log at *level* for the long-running commands; aiosmtpd's per-connection lines stay off."""
+    logging.getLogger().setLevel(level)
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+
+
 def _register() -> None:
-    from consultant.cli import codes, db, extract
+    from consultant.cli import ask, codes, db, dev, extract, review, services
 
     main.add_command(db.db)
     main.add_command(codes.codes)
     main.add_command(extract.extract_command)
+    main.add_command(ask.ask)
+    main.add_command(review.review)
+    main.add_command(services.worker)
+    main.add_command(services.beat)
+    main.add_command(services.poll)
+    main.add_command(dev.dev)
 
 
 _register()

@@ -1,0 +1,1 @@
+"""Delivery: sending approved replies by SMTP and flagging the question \\Answered."""

@@ -1,0 +1,1 @@
+"""Drafting: turning a parsed question and its codes into a reply for review."""

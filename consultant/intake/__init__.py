@@ -1,0 +1,1 @@
+"""Intake: fetching new mail from the IMAP mailbox and storing it unchanged."""

@@ -1,0 +1,1 @@
+"""Review: the queue of drafts, and the transitions reviewers and workers make."""

@@ -150,6 +150,7 @@ class Draft(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    case: Mapped[Case] = relationship()
     inbound_message: Mapped[InboundMessage] = relationship(back_populates="draft")
     events: Mapped[list[DraftEvent]] = relationship(
         back_populates="draft", order_by="DraftEvent.id"

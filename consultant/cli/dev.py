@@ -1,0 +1,150 @@
+"""``caseconsultant dev``: the whole service on one machine, with local mail servers."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import smtplib
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from consultant.cli import configure_service_logging
+from consultant.config import get_settings
+from consultant.devserver.imap import LOOPBACK, start_imap_server
+from consultant.devserver.smtp import DevMailHandler, start_smtp_server
+from consultant.errors import ConsultantError
+from consultant.storage import migrate
+
+DEV_USERNAME = "coding-help"
+DEV_POLL_INTERVAL = "10"
+
+
+def _child_environment(service_address: str, imap_port: int, imap_password: str,
+                       smtp_port: int, data_dir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "CASECONSULTANT_DATA_DIR": str(data_dir),
+        "CASECONSULTANT_IMAP_HOST": LOOPBACK,
+        "CASECONSULTANT_IMAP_PORT": str(imap_port),
+        "CASECONSULTANT_IMAP_USERNAME": DEV_USERNAME,
+        "CASECONSULTANT_IMAP_PASSWORD": imap_password,
+        "CASECONSULTANT_IMAP_TLS": "none",
+        "CASECONSULTANT_SMTP_HOST": LOOPBACK,
+        "CASECONSULTANT_SMTP_PORT": str(smtp_port),
+        "CASECONSULTANT_SMTP_TLS": "none",
+        "CASECONSULTANT_FROM_ADDRESS": service_address,
+    })
+    env.setdefault("CASECONSULTANT_POLL_INTERVAL", DEV_POLL_INTERVAL)
+    return env
+
+
+def _spawn(args: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    output = open(log_path, "ab")  # noqa: SIM115 - kept open for the child's lifetime
+    return subprocess.Popen([sys.executable, "-m", "consultant", *args], env=env,
+                            stdout=output, stderr=subprocess.STDOUT)
+
+
+def _deliver_samples(smtp_port: int, service_address: str) -> int:
+    from consultant.samples import sample_paths
+
+    paths = sample_paths()
+    with smtplib.SMTP(LOOPBACK, smtp_port, timeout=30) as client:
+        for path in paths:
+            client.sendmail("samples@example.com", [service_address], path.read_bytes())
+    return len(paths)
+
+
+def _banner(service_address: str, imap_port: int, smtp_port: int, data_dir: Path) -> str:
+    send = (f"python3 -c \"import smtplib; smtplib.SMTP('{LOOPBACK}', {smtp_port}).sendmail("
+            f"'coder@example.com', ['{service_address}'], b'Subject: 59001 with 76946?\\r\\n\\r\\n"
+            f"Can we bill 59001 with 76946? Dx O40.3XX0')\"")
+    return "\n".join([
+        "CaseConsultant is running on this machine.",
+        f"  service mailbox  {service_address} (IMAP {LOOPBACK}:{imap_port}, user {DEV_USERNAME})",
+        f"  SMTP server      {LOOPBACK}:{smtp_port}: mail to the service address goes to the"
+        " mailbox; every other message is written to the outbox",
+        f"  outbox (replies) {data_dir / 'outbox'}",
+        f"  database         {get_settings().resolved_database_url}",
+        f"  logs             {data_dir / 'logs'}",
+        "",
+        "Send a question:",
+        f"  {send}",
+        "Review it (from this folder, in another terminal):",
+        "  caseconsultant review list",
+        "  caseconsultant review show ID",
+        "  caseconsultant review approve ID --reviewer YOUR-NAME --body-file ANSWER.txt",
+        "Press Ctrl-C to stop.",
+    ])
+
+
+@click.command()
+@click.option("--imap-port", type=int, default=8143, show_default=True, help="Local IMAP port.")
+@click.option("--smtp-port", type=int, default=8025, show_default=True, help="Local SMTP port.")
+@click.option("--service-address", default="coding-help@example.org", show_default=True,
+              help="Address questions are sent to; replies come from it.")
+@click.option("--load-samples", is_flag=True, help="Also deliver the bundled sample questions.")
+def dev(imap_port: int, smtp_port: int, service_address: str, load_samples: bool) -> None:
+    """Run everything locally: IMAP and SMTP servers, a worker and beat, on SQLite."""
+    settings = get_settings()
+    configure_service_logging(settings.log_level)
+    data_dir = settings.data_dir.resolve()
+    migrate.upgrade()
+    _load_code_sets_once()
+
+    imap_password = secrets.token_urlsafe(16)
+    try:
+        imap = start_imap_server(data_dir / "imap", DEV_USERNAME, imap_password, port=imap_port,
+                                 log_file=data_dir / "logs" / "imap.log")
+    except ConsultantError as error:
+        raise ConsultantError(f"the local IMAP server did not start on port {imap_port} "
+                              f"({error}); choose another with --imap-port") from None
+    handler = DevMailHandler(service_address, imap, data_dir / "outbox")
+    try:
+        smtp = start_smtp_server(handler, smtp_port)
+    except (OSError, RuntimeError) as error:
+        imap.stop()
+        raise ConsultantError(f"the local SMTP server did not start on port {smtp_port} "
+                              f"({error}); choose another with --smtp-port") from None
+
+    env = _child_environment(service_address, imap.port, imap_password, smtp_port, data_dir)
+    children = [
+        _spawn(["worker", "--pool", "threads", "--concurrency", "4"], env, data_dir / "logs" / "worker.log"),
+        _spawn(["beat"], env, data_dir / "logs" / "beat.log"),
+    ]
+    click.echo(_banner(service_address, imap.port, smtp_port, data_dir))
+    try:
+        if load_samples:
+            count = _deliver_samples(smtp_port, service_address)
+            click.echo(f"delivered {count} sample questions to {service_address}")
+        _wait(children)
+    except KeyboardInterrupt:
+        click.echo("stopping")
+    finally:
+        for child in children:
+            child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        smtp.stop()
+        imap.stop()
+
+
+def _wait(children: list[subprocess.Popen[bytes]]) -> None:
+    while True:
+        for child in children:
+            if child.poll() is not None:
+                raise ConsultantError(f"a service process exited with code {child.returncode}; "
+                                      "see the logs folder")
+        time.sleep(1)
+
+
+def _load_code_sets_once() -> None:
+    """Load the bundled code sets into the database the first time the service starts."""
+    # TODO(code knowledge base merged): load ICD-10-CM on first start.

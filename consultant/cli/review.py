@@ -1,0 +1,107 @@
+"""``caseconsultant review``: the reviewer queue on the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from consultant.review import services
+from consultant.storage import session_scope
+from consultant.storage.models import Draft, DraftState
+
+
+def _summary(draft: Draft) -> dict[str, object]:
+    message = draft.inbound_message
+    return {
+        "id": draft.id,
+        "state": draft.state.value,
+        "case": draft.case.token,
+        "message_id": message.message_id,
+        "subject": message.subject,
+        "codes": [code["code"] for code in draft.codes],
+        "created_at": draft.created_at.isoformat(),
+        "version": draft.version,
+    }
+
+
+@click.group()
+def review() -> None:
+    """List, read, approve and reject draft replies."""
+
+
+@review.command("list")
+@click.option("--state", "states", multiple=True, default=["pending_review"], show_default=True,
+              type=click.Choice([state.value for state in DraftState]),
+              help="Draft state to list; repeat for several.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+def list_command(states: tuple[str, ...], as_json: bool) -> None:
+    """List drafts, oldest first."""
+    with session_scope() as session:
+        drafts = services.list_drafts(session, [DraftState(state) for state in states])
+        rows = [_summary(draft) for draft in drafts]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo("no drafts")
+    for row in rows:
+        codes = ", ".join(row["codes"]) or "-"  # type: ignore[arg-type]
+        click.echo(f"{row['id']:>6}  {row['state']:<14} {row['created_at'][:16]}  "
+                   f"{row['subject']!s:.50}  [{codes}]")
+
+
+@review.command()
+@click.argument("draft_id", type=int)
+def show(draft_id: int) -> None:
+    """Print a draft with its headers, codes and history."""
+    with session_scope() as session:
+        draft = services.get_draft(session, draft_id)
+        click.echo(f"Draft {draft.id} (version {draft.version}), {draft.state.value}, "
+                   f"case {draft.case.token}")
+        click.echo(f"To: {draft.to_address}")
+        click.echo(f"Subject: {draft.subject}")
+        click.echo(f"In-Reply-To: {draft.in_reply_to or '-'}")
+        if draft.failure_reason:
+            click.echo(f"Last delivery error: {draft.failure_reason}")
+        if draft.reject_reason:
+            click.echo(f"Rejected: {draft.reject_reason}")
+        click.echo("")
+        click.echo(draft.body_text)
+        click.echo("History:")
+        for event in draft.events:
+            click.echo(f"  {event.at:%Y-%m-%d %H:%M:%S} {event.from_state or '-'} -> "
+                       f"{event.to_state} by {event.actor}" + (f": {event.note}" if event.note else ""))
+
+
+@review.command()
+@click.argument("draft_id", type=int)
+@click.option("--reviewer", required=True, help="Name of the approving reviewer.")
+@click.option("--body-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="File with the whole edited plain-text body to send instead of the draft's.")
+@click.option("--answer-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="File with the answer text that replaces the draft's answer placeholder.")
+def approve(draft_id: int, reviewer: str, body_file: Path | None, answer_file: Path | None) -> None:
+    """Approve a draft; a worker then sends it."""
+    if body_file and answer_file:
+        raise click.UsageError("give --body-file or --answer-file, not both")
+    body = body_file.read_text(encoding="utf-8") if body_file else None
+    answer = answer_file.read_text(encoding="utf-8") if answer_file else None
+    with session_scope() as session:
+        if answer is not None:
+            body = services.fill_answer(services.get_draft(session, draft_id), answer)
+        draft = services.approve(session, draft_id, reviewer, body)
+        version = draft.version
+    click.echo(f"draft {draft_id} approved (version {version}); a worker will send it")
+
+
+@review.command()
+@click.argument("draft_id", type=int)
+@click.option("--reviewer", required=True, help="Name of the rejecting reviewer.")
+@click.option("--reason", required=True, help="Why the draft must not be sent.")
+def reject(draft_id: int, reviewer: str, reason: str) -> None:
+    """Reject a draft; nothing is sent."""
+    with session_scope() as session:
+        services.reject(session, draft_id, reviewer, reason)
+    click.echo(f"draft {draft_id} rejected")

@@ -1,0 +1,97 @@
+"""A local IMAP server: pymap's maildir backend in a child process, on loopback only."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from pysasl.hashing import BuiltinHash
+
+from consultant.errors import ConsultantError
+
+LOOPBACK = "127.0.0.1"
+# Enough PBKDF2 rounds for a loopback test mailbox while keeping each login fast.
+_DEV_HASH_ROUNDS = 1000
+_PYMAP_MAIN = "import sys; from pymap.main import main; sys.exit(main())"
+
+
+@dataclass
+class LocalImapServer:
+    """A running pymap server and the one mailbox user it serves."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    username: str
+    password: str
+    base_dir: Path
+
+    @property
+    def host(self) -> str:
+        return LOOPBACK
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def free_port() -> int:
+    """Return a TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind((LOOPBACK, 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 20.0, process: subprocess.Popen[bytes] | None = None) -> None:
+    """Block until something accepts connections on loopback *port*."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise ConsultantError(f"the server for port {port} exited with code {process.returncode}")
+        try:
+            with socket.create_connection((LOOPBACK, port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise ConsultantError(f"nothing accepted connections on {LOOPBACK}:{port} within {timeout:.0f}s")
+
+
+def write_users(base_dir: Path, username: str, password: str) -> None:
+    """Write pymap's passwd and shadow files for one user whose maildir is base_dir/username."""
+    base_dir.mkdir(parents=True, exist_ok=True)
+    (base_dir / "pymap-etc-passwd").write_text(f"{username}:x::::{username}:\n")
+    hashed = BuiltinHash(rounds=_DEV_HASH_ROUNDS).hash(password)
+    shadow = base_dir / "pymap-etc-shadow"
+    shadow.write_text(f"{username}:{hashed}\n")
+    shadow.chmod(0o600)
+
+
+def start_imap_server(
+    base_dir: Path, username: str, password: str, port: int | None = None, log_file: Path | None = None
+) -> LocalImapServer:
+    """Start pymap on loopback serving *username*'s maildir under *base_dir*."""
+    write_users(base_dir, username, password)
+    port = port or free_port()
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+    output = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
+    process = subprocess.Popen(
+        [sys.executable, "-c", _PYMAP_MAIN, "--host", LOOPBACK, "--port", str(port), "--no-tls",
+         "maildir", str(base_dir)],
+        stdout=output,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for_port(port, process=process)
+    except ConsultantError:
+        process.kill()
+        raise
+    return LocalImapServer(process, port, username, password, base_dir)

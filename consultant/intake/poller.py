@@ -1,0 +1,153 @@
+"""The IMAP poller: fetch what is new since the last poll and store it.
+
+Position is kept per mailbox as (UIDVALIDITY, last UID).  Messages are fetched with
+BODY.PEEK[] on a read-only SELECT (EXAMINE), so polling never sets \\Seen, and each
+message is committed together with the new position before its processing task is
+enqueued.  When the server reports a new UIDVALIDITY the folder is read again from
+the start; Message-IDs already stored are recognised and make no second row.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from consultant.config import Settings
+from consultant.intake.imap import imap_connection
+from consultant.intake.services import store_message
+from consultant.queue import enqueue
+from consultant.storage import session_scope
+from consultant.storage.base import utcnow
+from consultant.storage.models import Mailbox
+
+log = logging.getLogger(__name__)
+
+# A poll renews its lease after every batch; a crashed poller's lease lapses after this.
+LEASE_DURATION = timedelta(minutes=10)
+
+
+@dataclass
+class PollResult:
+    """Counts of one poll."""
+
+    skipped: bool = False
+    fetched: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    resynced: bool = False
+
+
+def _mailbox_id(key: str) -> int:
+    with session_scope() as session:
+        found = session.scalar(select(Mailbox.id).where(Mailbox.key == key))
+        if found is not None:
+            return found
+    try:
+        with session_scope() as session:
+            mailbox = Mailbox(key=key, last_uid=0)
+            session.add(mailbox)
+            session.flush()
+            return mailbox.id
+    except IntegrityError:
+        with session_scope() as session:
+            return session.scalars(select(Mailbox.id).where(Mailbox.key == key)).one()
+
+
+def _take_lease(mailbox_id: int, owner: str) -> bool:
+    """Take or renew the poll lease; return False when another poller holds it."""
+    now = utcnow()
+    with session_scope() as session:
+        result = session.execute(
+            update(Mailbox)
+            .where(Mailbox.id == mailbox_id)
+            .where(or_(Mailbox.lease_until.is_(None), Mailbox.lease_until < now,
+                       Mailbox.lease_owner == owner))
+            .values(lease_owner=owner, lease_until=now + LEASE_DURATION)
+        )
+        return result.rowcount == 1
+
+
+def _release_lease(mailbox_id: int, owner: str) -> None:
+    with session_scope() as session:
+        session.execute(
+            update(Mailbox)
+            .where(Mailbox.id == mailbox_id, Mailbox.lease_owner == owner)
+            .values(lease_owner=None, lease_until=None, last_polled_at=utcnow())
+        )
+
+
+def _store_and_advance(
+    session: Session, mailbox: Mailbox, uidvalidity: int, uid: int, raw: bytes, result: PollResult
+) -> None:
+    stored = store_message(session, raw, mailbox_id=mailbox.id, uidvalidity=uidvalidity, uid=uid)
+    mailbox.last_uid = max(mailbox.last_uid, uid)
+    if stored.created:
+        result.stored += 1
+        enqueue(session, "process_message", stored.message_row_id)
+        log.info("stored message row=%d uid=%d size=%d", stored.message_row_id, uid, len(raw))
+    else:
+        result.duplicates += 1
+        log.info("message already stored row=%d uid=%d", stored.message_row_id, uid)
+
+
+def _sync_uidvalidity(mailbox_id: int, uidvalidity: int, result: PollResult) -> int:
+    """Record the folder's UIDVALIDITY and return the last UID already stored under it."""
+    with session_scope() as session:
+        mailbox = session.get_one(Mailbox, mailbox_id, with_for_update=True)
+        if mailbox.uidvalidity != uidvalidity:
+            if mailbox.uidvalidity is not None:
+                result.resynced = True
+                log.warning("UIDVALIDITY changed for mailbox=%d; reading the folder again", mailbox_id)
+            mailbox.uidvalidity = uidvalidity
+            mailbox.last_uid = 0
+        return mailbox.last_uid
+
+
+def poll_mailbox(settings: Settings) -> PollResult:
+    """Fetch every message that is new since the last poll, one poll per mailbox at a time."""
+    result = PollResult()
+    mailbox_id = _mailbox_id(settings.mailbox_key())
+    owner = uuid.uuid4().hex
+    if not _take_lease(mailbox_id, owner):
+        log.info("poll skipped for mailbox=%d: another poll holds the lease", mailbox_id)
+        result.skipped = True
+        return result
+    try:
+        _poll_leased(settings, mailbox_id, owner, result)
+    finally:
+        _release_lease(mailbox_id, owner)
+    log.info(
+        "poll done mailbox=%d fetched=%d stored=%d duplicates=%d",
+        mailbox_id, result.fetched, result.stored, result.duplicates,
+    )
+    return result
+
+
+def _poll_leased(settings: Settings, mailbox_id: int, owner: str, result: PollResult) -> None:
+    with imap_connection(settings) as client:
+        status = client.select_folder(settings.imap_folder, readonly=True)
+        uidvalidity = int(status[b"UIDVALIDITY"])
+        last_uid = _sync_uidvalidity(mailbox_id, uidvalidity, result)
+
+        # "n:*" always matches the highest UID, even when it is below n (RFC 3501 6.4.8).
+        uids = sorted(uid for uid in client.search(["UID", f"{last_uid + 1}:*"]) if uid > last_uid)
+        for start in range(0, len(uids), settings.poll_batch_size):
+            batch = uids[start : start + settings.poll_batch_size]
+            fetched = client.fetch(batch, ["BODY.PEEK[]"])
+            for uid in batch:
+                raw = fetched.get(uid, {}).get(b"BODY[]")
+                if raw is None:
+                    # Expunged between SEARCH and FETCH: nothing to store.
+                    log.warning("UID %d vanished before it was fetched", uid)
+                    continue
+                result.fetched += 1
+                with session_scope() as session:
+                    mailbox = session.get_one(Mailbox, mailbox_id, with_for_update=True)
+                    _store_and_advance(session, mailbox, uidvalidity, uid, raw, result)
+            _take_lease(mailbox_id, owner)

@@ -1,0 +1,96 @@
+"""Reviewer actions on drafts: list, show, approve (optionally edited) and reject.
+
+Approving only commits the new state and enqueues the send; no reviewer action
+talks to the mail server.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from consultant.errors import ConsultantError, NotFound
+from consultant.queue import enqueue
+from consultant.review.states import transition
+from consultant.storage.models import Draft, DraftState
+
+log = logging.getLogger(__name__)
+
+PLACEHOLDER = "[The reviewer writes the answer here.]"
+
+
+def list_drafts(session: Session, states: list[DraftState] | None = None) -> list[Draft]:
+    """Return drafts in *states* (default: pending review), oldest first."""
+    states = states or [DraftState.PENDING_REVIEW]
+    query = select(Draft).where(Draft.state.in_(states)).order_by(Draft.created_at, Draft.id)
+    return list(session.scalars(query))
+
+
+def get_draft(session: Session, draft_id: int) -> Draft:
+    draft = session.get(Draft, draft_id)
+    if draft is None:
+        raise NotFound(f"no draft with id {draft_id}")
+    return draft
+
+
+def text_to_html(text: str) -> str:
+    """Render a reviewer's plain-text body as a minimal HTML alternative."""
+    paragraphs = [block for block in text.split("\n\n") if block.strip()]
+    rendered = "\n".join(
+        "<p>" + "<br>\n".join(html.escape(line) for line in block.splitlines()) + "</p>"
+        for block in paragraphs
+    )
+    return f'<!DOCTYPE html>\n<html lang="en"><body>\n{rendered}\n</body></html>\n'
+
+
+def fill_answer(draft: Draft, answer: str) -> str:
+    """Return the draft's body with the answer placeholder replaced by *answer*."""
+    if not answer.strip():
+        raise ConsultantError("the answer is empty")
+    if PLACEHOLDER not in draft.body_text:
+        raise ConsultantError(
+            f"draft {draft.id} has no answer placeholder left; edit the whole body with --body-file"
+        )
+    return draft.body_text.replace(PLACEHOLDER, answer.strip(), 1)
+
+
+def approve(
+    session: Session, draft_id: int, reviewer: str, body_text: str | None = None
+) -> Draft:
+    """Approve a draft, optionally with an edited body, and enqueue its send after commit."""
+    if not reviewer.strip():
+        raise ConsultantError("a reviewer name is required")
+    draft = get_draft(session, draft_id)
+    note = None
+    if body_text is not None and body_text != draft.body_text:
+        if not body_text.strip():
+            raise ConsultantError("the edited body is empty")
+        draft.body_text = body_text
+        draft.body_html = text_to_html(body_text)
+        draft.version += 1
+        note = f"edited to version {draft.version}"
+    if PLACEHOLDER in draft.body_text:
+        raise ConsultantError(
+            f"draft {draft_id} still contains {PLACEHOLDER!r}; write the answer first "
+            "(review approve ID --body-file FILE)"
+        )
+    transition(session, draft, DraftState.APPROVED, reviewer, note, reviewer=reviewer)
+    enqueue(session, "send_reply", draft.id)
+    log.info("approved draft=%d version=%d", draft.id, draft.version)
+    return draft
+
+
+def reject(session: Session, draft_id: int, reviewer: str, reason: str) -> Draft:
+    """Reject a draft with a reason; nothing is sent."""
+    if not reviewer.strip():
+        raise ConsultantError("a reviewer name is required")
+    if not reason.strip():
+        raise ConsultantError("a reason is required to reject a draft")
+    draft = get_draft(session, draft_id)
+    transition(session, draft, DraftState.REJECTED, reviewer, reason, reviewer=reviewer,
+               reject_reason=reason)
+    log.info("rejected draft=%d", draft.id)
+    return draft
