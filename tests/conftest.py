@@ -13,11 +13,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from imapclient import IMAPClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from consultant.config import reset_settings
+from consultant.devserver.imap import LocalImapServer, start_imap_server
+from consultant.devserver.smtp import DevMailHandler, start_smtp_server
 from consultant.storage import migrate
 from consultant.storage.db import get_engine, reset_engine
 
@@ -25,6 +28,7 @@ POSTGRES_URL = os.environ.get(
     "CASECONSULTANT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 REDIS_URL = os.environ.get("CASECONSULTANT_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+SERVICE_ADDRESS = "coding-help@example.org"
 DATABASES = os.environ.get("CASECONSULTANT_TEST_DATABASES", "sqlite,postgresql").split(",")
 
 
@@ -89,3 +93,58 @@ def session(db_url: str) -> Iterator[Session]:
     factory = sessionmaker(bind=get_engine(db_url), expire_on_commit=False)
     with factory() as session:
         yield session
+
+
+@pytest.fixture
+def imap_server(tmp_path: Path) -> Iterator[LocalImapServer]:
+    """A real pymap IMAP server on a free loopback port with an empty service mailbox."""
+    server = start_imap_server(tmp_path / "imap", "coding-help", "test-password",
+                               log_file=tmp_path / "imap.log")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp_server(tmp_path: Path, imap_server: LocalImapServer) -> Iterator[DevMailHandler]:
+    """A real aiosmtpd server on loopback: mail to the service address lands in *imap_server*.
+
+    The handler's ``received`` list holds every accepted message; the port is in
+    ``handler.port``.
+    """
+    handler = DevMailHandler(SERVICE_ADDRESS, imap_server, tmp_path / "outbox")
+    controller = start_smtp_server(handler)
+    handler.port = controller.port  # type: ignore[attr-defined]
+    yield handler
+    controller.stop()
+
+
+@pytest.fixture
+def mail_settings(
+    monkeypatch: pytest.MonkeyPatch, imap_server: LocalImapServer, smtp_server: DevMailHandler
+) -> None:
+    """Point the CASECONSULTANT_ IMAP, SMTP and From settings at the test servers."""
+    for name, value in mail_environment(imap_server, smtp_server.port).items():  # type: ignore[attr-defined]
+        monkeypatch.setenv(name, value)
+    reset_settings()
+
+
+def mail_environment(imap_server: LocalImapServer, smtp_port: int) -> dict[str, str]:
+    """Return the environment variables that point CaseConsultant at the test servers."""
+    return {
+        "CASECONSULTANT_IMAP_HOST": imap_server.host,
+        "CASECONSULTANT_IMAP_PORT": str(imap_server.port),
+        "CASECONSULTANT_IMAP_USERNAME": imap_server.username,
+        "CASECONSULTANT_IMAP_PASSWORD": imap_server.password,
+        "CASECONSULTANT_IMAP_TLS": "none",
+        "CASECONSULTANT_SMTP_HOST": "127.0.0.1",
+        "CASECONSULTANT_SMTP_PORT": str(smtp_port),
+        "CASECONSULTANT_SMTP_TLS": "none",
+        "CASECONSULTANT_FROM_ADDRESS": SERVICE_ADDRESS,
+    }
+
+
+def append_message(imap_server: LocalImapServer, raw: bytes, folder: str = "INBOX") -> None:
+    """Put *raw* into the test mailbox with IMAP APPEND, as a mail server would deliver it."""
+    with IMAPClient(imap_server.host, port=imap_server.port, ssl=False, timeout=30) as client:
+        client.login(imap_server.username, imap_server.password)
+        client.append(folder, raw)

@@ -44,9 +44,9 @@ def _child_environment(service_address: str, imap_port: int, imap_password: str,
 
 def _spawn(args: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    output = open(log_path, "ab")  # noqa: SIM115 - kept open for the child's lifetime
-    return subprocess.Popen([sys.executable, "-m", "consultant", *args], env=env,
-                            stdout=output, stderr=subprocess.STDOUT)
+    with open(log_path, "ab") as output:
+        return subprocess.Popen([sys.executable, "-m", "consultant", *args], env=env,
+                                stdout=output, stderr=subprocess.STDOUT)
 
 
 def _deliver_samples(smtp_port: int, service_address: str) -> int:

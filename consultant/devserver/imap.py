@@ -89,6 +89,8 @@ def start_imap_server(
         stdout=output,
         stderr=subprocess.STDOUT,
     )
+    if log_file is not None:
+        output.close()  # type: ignore[union-attr]
     try:
         wait_for_port(port, process=process)
     except ConsultantError:

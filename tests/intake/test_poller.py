@@ -1,0 +1,56 @@
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from consultant.config import get_settings
+from consultant.intake.poller import poll_mailbox
+from consultant.storage.models import InboundMessage, Mailbox
+from tests.conftest import append_message
+
+
+def question(number: int) -> bytes:
+    return (
+        f"From: coder{number}@example.com\r\nTo: coding-help@example.org\r\n"
+        f"Subject: Question {number}\r\nMessage-ID: <q{number}@clinic.example.com>\r\n\r\n"
+        f"Can we bill 99213-25 with 2010{number}?\r\n"
+    ).encode()
+
+
+def test_poll_stores_new_messages_once(session: Session, imap_server, mail_settings) -> None:
+    for number in range(3):
+        append_message(imap_server, question(number))
+
+    first = poll_mailbox(get_settings())
+    second = poll_mailbox(get_settings())
+
+    assert first.stored == 3
+    assert second.fetched == 0
+    assert session.scalar(select(func.count()).select_from(InboundMessage)) == 3
+    mailbox = session.scalars(select(Mailbox)).one()
+    assert mailbox.last_uid == 3
+    assert mailbox.lease_owner is None
+
+
+def test_poll_keeps_raw_bytes(session: Session, imap_server, mail_settings) -> None:
+    append_message(imap_server, question(7))
+
+    poll_mailbox(get_settings())
+
+    stored = session.scalars(select(InboundMessage)).one()
+    assert b"Can we bill 99213-25 with 20107?" in stored.raw
+    assert stored.message_id == "<q7@clinic.example.com>"
+    assert stored.uid == 1
+
+
+def test_poll_after_uidvalidity_change_makes_no_duplicates(
+    session: Session, imap_server, mail_settings
+) -> None:
+    append_message(imap_server, question(1))
+    poll_mailbox(get_settings())
+    session.execute(Mailbox.__table__.update().values(uidvalidity=1))
+    session.commit()
+
+    result = poll_mailbox(get_settings())
+
+    assert result.resynced
+    assert result.duplicates == 1
+    assert session.scalar(select(func.count()).select_from(InboundMessage)) == 1
