@@ -26,6 +26,7 @@ else:
     broker_transport_options = {"visibility_timeout": 3600}
 
 broker_connection_retry_on_startup = True
+task_default_queue = _settings.queue
 
 # Results are kept in the database rows the tasks change, never in a result backend.
 task_ignore_result = True

@@ -25,6 +25,10 @@ class ImportFileError(ConsultantError):
     """A code-set file is malformed; the message names the line and the expectation."""
 
 
+class MailboxUnavailable(ConsultantError):
+    """The IMAP server could not be reached or refused the login."""
+
+
 class TemporaryDeliveryError(ConsultantError):
     """Sending failed in a way that may succeed later (timeouts, SMTP 4xx)."""
 

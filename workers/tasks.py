@@ -15,7 +15,7 @@ from sqlalchemy import select
 from consultant.config import get_settings
 from consultant.delivery import services as delivery
 from consultant.drafting.services import draft_for_message
-from consultant.errors import TemporaryDeliveryError
+from consultant.errors import MailboxUnavailable, TemporaryDeliveryError
 from consultant.intake.poller import poll_mailbox as poll
 from consultant.queue import send_task
 from consultant.storage import session_scope
@@ -34,7 +34,12 @@ STUCK_AFTER = timedelta(minutes=10)
 @app.task(name="workers.tasks.poll_mailbox")
 def poll_mailbox() -> dict[str, int | bool]:
     """Fetch new mail from the configured IMAP folder."""
-    result = poll(get_settings())
+    try:
+        result = poll(get_settings())
+    except MailboxUnavailable as error:
+        # Beat schedules the next poll anyway; one error line per failed poll.
+        log.error("poll failed: %s", error)
+        return {"stored": 0, "duplicates": 0, "skipped": False, "failed": True}
     return {"stored": result.stored, "duplicates": result.duplicates, "skipped": result.skipped}
 
 

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("var"), description="Folder for the SQLite database and broker")
     database_url: str = Field("", description="SQLAlchemy URL; default SQLite in data_dir")
     broker_url: str = Field("", description="Celery broker URL; default a filesystem broker")
+    queue: str = Field("caseconsultant", min_length=1,
+                       description="Celery queue name; separate installations on one broker differ")
 
     imap_host: str | None = None
     imap_port: int | None = Field(None, ge=1, le=65535)

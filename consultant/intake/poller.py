@@ -18,7 +18,10 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from imapclient.exceptions import IMAPClientError
+
 from consultant.config import Settings
+from consultant.errors import MailboxUnavailable
 from consultant.intake.imap import imap_connection
 from consultant.intake.services import store_message
 from consultant.queue import enqueue
@@ -130,6 +133,17 @@ def poll_mailbox(settings: Settings) -> PollResult:
 
 
 def _poll_leased(settings: Settings, mailbox_id: int, owner: str, result: PollResult) -> None:
+    try:
+        _fetch_new(settings, mailbox_id, owner, result)
+    except (OSError, IMAPClientError) as error:
+        # Messages stored before the failure are committed; the next poll resumes after them.
+        raise MailboxUnavailable(
+            f"IMAP server {settings.imap_host}:{settings.resolved_imap_port} failed: "
+            f"{type(error).__name__}: {error}"
+        ) from error
+
+
+def _fetch_new(settings: Settings, mailbox_id: int, owner: str, result: PollResult) -> None:
     with imap_connection(settings) as client:
         status = client.select_folder(settings.imap_folder, readonly=True)
         uidvalidity = int(status[b"UIDVALIDITY"])

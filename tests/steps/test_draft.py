@@ -1,0 +1,87 @@
+import pytest
+from sqlalchemy.orm import Session
+
+from consultant.config import get_settings, reset_settings
+from consultant.drafting.services import draft_for_message, reply_subject
+from consultant.intake.services import store_message
+from consultant.storage.models import DraftState, MessageState
+
+QUESTION = (
+    b"From: Dana Coder <dana@clinic.example.com>\r\n"
+    b"To: coding-help@example.org\r\n"
+    b"Subject: 59001 with 76946?\r\n"
+    b"Message-ID: <q1@clinic.example.com>\r\n"
+    b"References: <earlier@clinic.example.com>\r\n\r\n"
+    b"Can we bill 59001 with 76946? Dx O40.3XX0\r\n"
+)
+
+
+@pytest.fixture
+def service_address(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CASECONSULTANT_FROM_ADDRESS", "coding-help@example.org")
+    reset_settings()
+
+
+def test_draft_threads_and_lists_codes(session: Session, service_address: None) -> None:
+    stored = store_message(session, QUESTION)
+
+    draft = draft_for_message(session, stored.message_row_id, get_settings())
+    session.commit()
+
+    assert draft is not None
+    assert draft.state is DraftState.PENDING_REVIEW
+    assert draft.to_address == "dana@clinic.example.com"
+    assert draft.subject == f"Re: 59001 with 76946? [Case {draft.case.token}]"
+    assert draft.in_reply_to == "<q1@clinic.example.com>"
+    assert draft.references == "<earlier@clinic.example.com> <q1@clinic.example.com>"
+    assert draft.reply_message_id.endswith("@example.org>")
+    assert [code["code"] for code in draft.codes] == ["59001", "76946", "O40.3XX0"]
+    assert "ICD-10-CM O40.3XX0" in draft.body_text
+    assert "<td>O40.3XX0</td>" in (draft.body_html or "")
+    assert draft.inbound_message.state is MessageState.DRAFTED
+    assert [event.to_state for event in draft.events] == ["pending_review"]
+
+
+def test_draft_is_made_once(session: Session, service_address: None) -> None:
+    stored = store_message(session, QUESTION)
+
+    first = draft_for_message(session, stored.message_row_id, get_settings())
+    second = draft_for_message(session, stored.message_row_id, get_settings())
+
+    assert first is second
+
+
+def test_unknown_code_is_marked_in_draft(session: Session, service_address: None) -> None:
+    raw = QUESTION.replace(b"O40.3XX0", b"Z99.999").replace(b"<q1@", b"<q2@")
+    stored = store_message(session, raw)
+
+    draft = draft_for_message(session, stored.message_row_id, get_settings())
+
+    assert draft is not None
+    unknown = [code for code in draft.codes if code["code"] == "Z99.999"]
+    assert unknown[0]["status"] == "not_found"
+    assert "Not found in the code sets loaded here" in draft.body_text
+
+
+def test_html_escapes_question_content(session: Session, service_address: None) -> None:
+    raw = QUESTION.replace(b"Dx O40.3XX0", b"<script>alert(1)</script>")
+    stored = store_message(session, raw.replace(b"<q1@", b"<q3@"))
+
+    draft = draft_for_message(session, stored.message_row_id, get_settings())
+
+    assert draft is not None
+    assert "<script>" not in (draft.body_html or "")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in (draft.body_html or "")
+
+
+@pytest.mark.parametrize(
+    ("subject", "expected"),
+    [
+        ("Modifier 59", "Re: Modifier 59 [Case AB12CD34]"),
+        ("RE: Modifier 59", "RE: Modifier 59 [Case AB12CD34]"),
+        ("Re: Modifier 59 [Case AB12CD34]", "Re: Modifier 59 [Case AB12CD34]"),
+        ("", "Re: Your coding question [Case AB12CD34]"),
+    ],
+)
+def test_reply_subject(subject: str, expected: str) -> None:
+    assert reply_subject(subject, "AB12CD34") == expected
