@@ -6,6 +6,8 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
+from email.parser import BytesHeaderParser
+from email.policy import compat32
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -16,8 +18,7 @@ from consultant.storage.models import InboundMessage
 
 log = logging.getLogger(__name__)
 
-_HEADER_END = re.compile(rb"\r?\n\r?\n")
-_MESSAGE_ID = re.compile(rb"^message-id:[ \t]*(<[^<>\s]+>)", re.IGNORECASE | re.MULTILINE)
+_MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 
 
 @dataclass(frozen=True)
@@ -29,17 +30,15 @@ class StoreResult:
 
 
 def header_message_id(raw: bytes) -> str:
-    """Return the Message-ID of *raw*, read from the header block without full parsing.
+    """Return the Message-ID of *raw*, read from the header block only.
 
-    Reading the header block only keeps a message that the full parser chokes on
-    storable; a message without one gets a stand-in made from its SHA-256.
+    The lenient compat32 header parser keeps a message storable even when its body
+    would defeat a full parse; a message without a Message-ID gets a stand-in made
+    from its SHA-256, the same one ``parse_message`` gives it.
     """
-    end = _HEADER_END.search(raw)
-    headers = raw[: end.start()] if end else raw
-    match = _MESSAGE_ID.search(headers)
-    if match:
-        return match.group(1).decode("ascii", errors="replace")
-    return stand_in_message_id(raw)
+    headers = BytesHeaderParser(policy=compat32).parsebytes(raw)
+    match = _MESSAGE_ID.search(str(headers.get("Message-ID", "")))
+    return match.group(0) if match else stand_in_message_id(raw)
 
 
 def store_message(

@@ -45,7 +45,7 @@ def test_questions_come_back_as_threaded_replies(
                 for item in smtp_server.received if "coding-help@example.org" not in item.rcpt_tos]
 
     wait_until(lambda: len(replies()) == len(samples), 90, "the replies", service)
-    by_thread = {reply["In-Reply-To"]: reply for reply in replies()}
+    by_thread = {reply["In-Reply-To"].strip(): reply for reply in replies()}
     assert set(by_thread) == set(questions)
     for message_id, question in questions.items():
         reply = by_thread[message_id]
