@@ -52,8 +52,10 @@ def process_message(message_row_id: int) -> int | None:
             draft = draft_for_message(session, message_row_id, settings)
             return draft.id if draft else None
     except Exception as error:
+        # The error text may quote the message, so it goes to the row, not the log.
         _quarantine(message_row_id, "draft", error)
-        log.exception("message_row=%d quarantined at step draft", message_row_id)
+        log.error("message_row=%d quarantined at step draft: %s", message_row_id,
+                  type(error).__name__)
         return None
 
 

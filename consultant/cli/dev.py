@@ -52,11 +52,18 @@ def _spawn(args: list[str], env: dict[str, str], log_path: Path) -> subprocess.P
 def _deliver_samples(smtp_port: int, service_address: str) -> int:
     from consultant.samples import sample_paths
 
-    paths = sample_paths()
+    delivered = 0
     with smtplib.SMTP(LOOPBACK, smtp_port, timeout=30) as client:
-        for path in paths:
-            client.sendmail("samples@example.com", [service_address], path.read_bytes())
-    return len(paths)
+        for path in sample_paths():
+            # SMTP lines end in CRLF (RFC 5321 2.3.8); some sample files use bare LF.
+            data = path.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+            try:
+                client.sendmail("samples@example.com", [service_address], data)
+            except smtplib.SMTPException as error:
+                click.echo(f"sample {path.name} was not delivered: {error}", err=True)
+            else:
+                delivered += 1
+    return delivered
 
 
 def _banner(service_address: str, imap_port: int, smtp_port: int, data_dir: Path) -> str:

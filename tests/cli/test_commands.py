@@ -1,0 +1,123 @@
+"""The caseconsultant command line, run in-process through click's runner."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy.orm import Session
+
+from consultant.cli import main
+from consultant.config import get_settings, reset_settings
+from consultant.drafting.services import draft_for_message
+from consultant.intake.services import store_message
+from consultant.devserver.imap import free_port
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def test_extract_json_lists_systems_and_codes(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["extract", "--json"],
+                           input="Can we bill 59001 with 76946? Dx o40.3xx0, J1100\n")
+
+    assert result.exit_code == 0, result.output
+    found = {(item["system"], item["code"]) for item in json.loads(result.output)}
+    assert ("cpt", "59001") in found
+    assert ("cpt", "76946") in found
+    assert ("icd10cm", "O40.3XX0") in found
+    assert ("hcpcs", "J1100") in found
+
+
+def test_ask_prints_draft_and_stores_nothing(runner: CliRunner, session: Session) -> None:
+    result = runner.invoke(main, ["ask", "--subject", "Modifier question"],
+                           input="Can we bill 59001 with 76946? Dx O40.3XX0\n")
+
+    assert result.exit_code == 0, result.output
+    assert "Subject: Re: Modifier question" in result.output
+    assert "CPT 59001" in result.output
+    assert "ICD-10-CM O40.3XX0" in result.output
+    listed = runner.invoke(main, ["review", "list", "--json"])
+    assert json.loads(listed.output) == []
+
+
+def test_review_list_json_fields(
+    runner: CliRunner, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CASECONSULTANT_FROM_ADDRESS", "coding-help@example.org")
+    reset_settings()
+    stored = store_message(session, b"From: dana@clinic.example.com\r\nSubject: 97140 XU\r\n"
+                                    b"Message-ID: <cli1@clinic.example.com>\r\n\r\n97140-XU?\r\n")
+    draft_for_message(session, stored.message_row_id, get_settings())
+    session.commit()
+
+    result = runner.invoke(main, ["review", "list", "--json"])
+
+    assert result.exit_code == 0, result.output
+    [row] = json.loads(result.output)
+    assert row["state"] == "pending_review"
+    assert row["message_id"] == "<cli1@clinic.example.com>"
+    assert row["subject"] == "97140 XU"
+    assert row["codes"] == ["97140", "XU"]
+    assert isinstance(row["id"], int)
+
+
+def test_review_show_unknown_draft(runner: CliRunner, session: Session) -> None:
+    result = runner.invoke(main, ["review", "show", "4242"])
+
+    assert result.exit_code == 1
+    assert "no draft with id 4242" in result.output
+
+
+def test_approve_both_files_is_usage_error(runner: CliRunner, session: Session, tmp_path) -> None:
+    answer = tmp_path / "a.txt"
+    answer.write_text("x")
+
+    result = runner.invoke(main, ["review", "approve", "1", "--reviewer", "rita",
+                                  "--body-file", str(answer), "--answer-file", str(answer)])
+
+    assert result.exit_code == 2
+    assert "not both" in result.output
+
+
+def test_command_before_migration_explains(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["review", "list"])
+
+    assert result.exit_code == 1
+    assert "caseconsultant db upgrade" in result.output
+
+
+def test_worker_without_settings_names_them(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["worker"])
+
+    assert result.exit_code == 1
+    assert "CASECONSULTANT_IMAP_HOST" in result.output
+    assert "CASECONSULTANT_FROM_ADDRESS" in result.output
+
+
+def test_poll_unreachable_imap_is_clear(
+    runner: CliRunner, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = free_port()
+    for name, value in {"IMAP_HOST": "127.0.0.1", "IMAP_PORT": str(port), "IMAP_TLS": "none",
+                        "IMAP_USERNAME": "coding-help", "IMAP_PASSWORD": "x",
+                        "IMAP_TIMEOUT": "5"}.items():
+        monkeypatch.setenv(f"CASECONSULTANT_{name}", value)
+    reset_settings()
+
+    result = runner.invoke(main, ["poll"])
+
+    assert result.exit_code == 1
+    assert f"IMAP server 127.0.0.1:{port} failed" in result.output
+    assert "ConnectionRefusedError" in result.output
+
+
+def test_db_upgrade_twice(runner: CliRunner) -> None:
+    first = runner.invoke(main, ["db", "upgrade"])
+    second = runner.invoke(main, ["db", "upgrade"])
+
+    assert first.exit_code == 0, first.output
+    assert second.exit_code == 0, second.output

@@ -1,0 +1,75 @@
+"""``caseconsultant dev`` runs the whole service with nothing else installed."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+
+from consultant.devserver.imap import free_port
+from consultant.samples import sample_paths
+from tests.e2e.conftest import wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+def cli(env: dict[str, str], cwd: Path, *args: str) -> str:
+    completed = subprocess.run([sys.executable, "-m", "consultant", *args], env=env, cwd=cwd,
+                               capture_output=True, text=True, timeout=120, check=False)
+    assert completed.returncode == 0, completed.stderr
+    return completed.stdout
+
+
+def test_dev_answers_sample_questions(tmp_path: Path) -> None:
+    env = {name: value for name, value in os.environ.items()
+           if not name.startswith("CASECONSULTANT_")}
+    env["CASECONSULTANT_POLL_INTERVAL"] = "1"
+    imap_port, smtp_port = free_port(), free_port()
+    output = tmp_path / "dev.out"
+    with open(output, "wb") as sink:
+        dev = subprocess.Popen(
+            [sys.executable, "-m", "consultant", "dev", "--load-samples",
+             "--imap-port", str(imap_port), "--smtp-port", str(smtp_port)],
+            env=env, cwd=tmp_path, stdout=sink, stderr=subprocess.STDOUT,
+        )
+    try:
+        samples = len(sample_paths())
+
+        def pending() -> list[dict[str, object]]:
+            # Until dev has migrated the new database, the command reports no tables.
+            completed = subprocess.run(
+                [sys.executable, "-m", "consultant", "review", "list", "--json"], env=env,
+                cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
+            return json.loads(completed.stdout) if completed.returncode == 0 else []
+
+        wait_until(lambda: len(pending()) == samples, 180, "drafts of every sample")
+        banner = output.read_text()
+        assert f"127.0.0.1:{smtp_port}" in banner
+        assert f"delivered {samples} sample questions" in banner
+        assert str(tmp_path / "var" / "outbox") in banner
+
+        first = pending()[0]
+        answer = tmp_path / "answer.txt"
+        answer.write_text("Report both codes; modifier 59 is not needed here.\n")
+        cli(env, tmp_path, "review", "approve", str(first["id"]), "--reviewer", "rita",
+            "--answer-file", str(answer))
+
+        outbox = tmp_path / "var" / "outbox"
+        wait_until(lambda: any(outbox.glob("*.eml")), 60, "the reply in the outbox")
+        reply = message_from_bytes(next(outbox.glob("*.eml")).read_bytes(), policy=policy.default)
+        assert reply["In-Reply-To"].strip() == first["message_id"]
+        assert "modifier 59 is not needed" in reply.get_body(("plain",)).get_content()
+    finally:
+        dev.send_signal(signal.SIGINT)
+        try:
+            dev.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            dev.kill()
+    assert dev.returncode == 0, output.read_text()[-3000:]
+    assert "stopping" in output.read_text()

@@ -1,0 +1,50 @@
+"""The process_message task: a message that cannot be drafted is quarantined, never lost."""
+
+import logging
+
+import pytest
+from sqlalchemy.orm import Session
+
+from consultant.config import reset_settings
+from consultant.intake.services import store_message
+from consultant.storage.models import InboundMessage, MessageState
+from workers.tasks import process_message
+
+NO_SENDER = b"Subject: 99213?\r\nMessage-ID: <nosender@example.com>\r\n\r\nCan we bill 99213?\r\n"
+
+
+@pytest.fixture(autouse=True)
+def _service_address(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CASECONSULTANT_FROM_ADDRESS", "coding-help@example.org")
+    reset_settings()
+
+
+def test_message_without_sender_is_quarantined(
+    session: Session, caplog: pytest.LogCaptureFixture
+) -> None:
+    stored = store_message(session, NO_SENDER)
+    session.commit()
+
+    with caplog.at_level(logging.ERROR):
+        assert process_message(stored.message_row_id) is None
+
+    message = session.get_one(InboundMessage, stored.message_row_id)
+    session.refresh(message)
+    assert message.state is MessageState.QUARANTINED
+    assert message.error == "draft: ValueError: the message has neither a From nor a Reply-To address"
+    assert message.raw == NO_SENDER
+    assert f"message_row={stored.message_row_id} quarantined" in caplog.text
+    assert "99213" not in caplog.text
+
+
+def test_binary_garbage_is_stored_unchanged(session: Session) -> None:
+    garbage = bytes(range(256)) * 4
+    stored = store_message(session, garbage)
+    session.commit()
+
+    process_message(stored.message_row_id)
+
+    message = session.get_one(InboundMessage, stored.message_row_id)
+    session.refresh(message)
+    assert message.raw == garbage
+    assert message.state is MessageState.QUARANTINED
