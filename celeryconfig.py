@@ -21,8 +21,8 @@ if broker_url.startswith("filesystem:"):
         "control_folder": str(_folder / "control"),
     }
 else:
-    # A task that runs longer than the visibility timeout is handed to a second worker;
-    # the longest task (an SMTP send with its timeouts) stays far below one hour.
+    # Redis hands a task that runs longer than the visibility timeout to a second worker.
+    # The longest task, an SMTP send with its 30-second timeouts, stays far below one hour.
     broker_transport_options = {"visibility_timeout": 3600}
 
 broker_connection_retry_on_startup = True

@@ -4,7 +4,7 @@ Starts pymap on a loopback port with a fresh SQLite database, appends N copies o
 bundled sample questions (each with its own Message-ID), then times one poll plus the
 drafting of every stored message in this process.  The baseline is the cost of parsing
 the same raw messages with ``email.parser.BytesParser`` and the default policy, measured
-in the same run, so the ratio says how many stdlib parses one pipeline pass costs.
+in the same run, so the ratio gives the number of stdlib parses that one pipeline pass costs.
 
 Usage: python bench/pipeline.py [--messages N]
 """

@@ -1,7 +1,7 @@
-"""Celery tasks, one per pipeline step; each is idempotent by the database ids it receives.
+"""Celery tasks, one per pipeline step, each idempotent by the database ids it receives.
 
 Tasks are acknowledged late (see celeryconfig), so a task interrupted by a crash runs
-again; each one checks the stored state first and does nothing twice.
+again. Each task checks the stored state first and does nothing twice.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ ENV_PREFIX = "CASECONSULTANT_"
 
 
 class TlsMode(enum.StrEnum):
-    """How a mail connection is secured."""
+    """Transport security of an IMAP or SMTP connection."""
 
     SSL = "ssl"
     STARTTLS = "starttls"

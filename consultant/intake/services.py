@@ -33,8 +33,8 @@ def header_message_id(raw: bytes) -> str:
     """Return the Message-ID of *raw*, read from the header block only.
 
     The lenient compat32 header parser keeps a message storable even when its body
-    would defeat a full parse; a message without a Message-ID gets a stand-in made
-    from its SHA-256, the same one ``parse_message`` gives it.
+    would defeat a full parse. A message without a Message-ID gets a stand-in made
+    from its SHA-256, the same one that ``parse_message`` returns.
     """
     headers = BytesHeaderParser(policy=compat32).parsebytes(raw)
     match = _MESSAGE_ID.search(str(headers.get("Message-ID", "")))
