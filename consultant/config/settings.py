@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     imap_folder: str = "INBOX"
     imap_tls: TlsMode = TlsMode.SSL
     imap_timeout: float = Field(30.0, gt=0, description="Seconds per IMAP network operation")
+    imap_ca_file: Path | None = Field(None, description="PEM CA bundle trusted instead of the system's")
 
     smtp_host: str | None = None
     smtp_port: int | None = Field(None, ge=1, le=65535)
@@ -69,6 +70,7 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_tls: TlsMode = TlsMode.STARTTLS
     smtp_timeout: float = Field(30.0, gt=0, description="Seconds per SMTP network operation")
+    smtp_ca_file: Path | None = Field(None, description="PEM CA bundle trusted instead of the system's")
 
     from_address: str | None = None
     poll_interval: float = Field(60.0, gt=0, description="Seconds between IMAP polls")
@@ -82,6 +84,13 @@ class Settings(BaseSettings):
     def _check_address(cls, value: str | None) -> str | None:
         if value is not None and ("@" not in value or " " in value.strip()):
             raise ValueError(f"{value!r} is not an email address")
+        return value
+
+    @field_validator("imap_ca_file", "smtp_ca_file")
+    @classmethod
+    def _check_ca_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"{value} is not a file")
         return value
 
     @field_validator("log_level")

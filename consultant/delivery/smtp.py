@@ -41,7 +41,7 @@ def build_reply(draft: Draft, settings: Settings) -> EmailMessage:
 
 def _connect(settings: Settings) -> smtplib.SMTP:
     host, port, timeout = settings.smtp_host, settings.resolved_smtp_port, settings.smtp_timeout
-    context = ssl.create_default_context()
+    context = ssl.create_default_context(cafile=settings.smtp_ca_file)
     if settings.smtp_tls is TlsMode.SSL:
         client: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
     else:
@@ -80,6 +80,13 @@ def send(message: EmailMessage, settings: Settings) -> None:
             else str(error.smtp_error)
         kind = TemporaryDeliveryError if 400 <= error.smtp_code < 500 else PermanentDeliveryError
         raise kind(f"SMTP server replied {error.smtp_code} {text}") from error
+    except ssl.SSLCertVerificationError as error:
+        # A certificate that does not verify will not verify on retry either.
+        raise PermanentDeliveryError(
+            f"the SMTP server {settings.smtp_host}:{settings.resolved_smtp_port} presented a "
+            f"certificate that failed verification: {error.verify_message}; set "
+            "CASECONSULTANT_SMTP_CA_FILE to the CA bundle that signed it"
+        ) from error
     except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, socket.timeout,
             OSError) as error:
         raise TemporaryDeliveryError(

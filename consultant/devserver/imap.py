@@ -75,16 +75,29 @@ def write_users(base_dir: Path, username: str, password: str) -> None:
 
 
 def start_imap_server(
-    base_dir: Path, username: str, password: str, port: int | None = None, log_file: Path | None = None
+    base_dir: Path,
+    username: str,
+    password: str,
+    port: int | None = None,
+    log_file: Path | None = None,
+    tls_files: tuple[Path, Path] | None = None,
 ) -> LocalImapServer:
-    """Start pymap on loopback serving *username*'s maildir under *base_dir*."""
+    """Start pymap on loopback serving *username*'s maildir under *base_dir*.
+
+    With *tls_files* (certificate chain and key, PEM) the server offers STARTTLS;
+    without them it speaks plain IMAP, which is only ever used on loopback.
+    """
     write_users(base_dir, username, password)
     port = port or free_port()
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
     output = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
+    if tls_files is None:
+        tls_args = ["--no-tls"]
+    else:
+        tls_args = ["--cert", str(tls_files[0]), "--key", str(tls_files[1])]
     process = subprocess.Popen(
-        [sys.executable, "-c", _PYMAP_MAIN, "--host", LOOPBACK, "--port", str(port), "--no-tls",
+        [sys.executable, "-c", _PYMAP_MAIN, "--host", LOOPBACK, "--port", str(port), *tls_args,
          "maildir", str(base_dir)],
         stdout=output,
         stderr=subprocess.STDOUT,

@@ -22,7 +22,7 @@ def imap_connection(settings: Settings) -> Iterator[IMAPClient]:
     imapclient's LoginError when the credentials are rejected.
     """
     settings.require("imap_host", "imap_username", "imap_password")
-    context = ssl.create_default_context()
+    context = ssl.create_default_context(cafile=settings.imap_ca_file)
     client = IMAPClient(
         settings.imap_host,
         port=settings.resolved_imap_port,

@@ -1,8 +1,11 @@
+from datetime import timedelta
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from consultant.config import get_settings
 from consultant.intake.poller import poll_mailbox
+from consultant.storage.base import utcnow
 from consultant.storage.models import InboundMessage, Mailbox
 from tests.conftest import append_message
 
@@ -54,3 +57,33 @@ def test_poll_after_uidvalidity_change_makes_no_duplicates(
     assert result.resynced
     assert result.duplicates == 1
     assert session.scalar(select(func.count()).select_from(InboundMessage)) == 1
+
+
+def test_poll_skips_while_lease_held(session: Session, imap_server, mail_settings) -> None:
+    append_message(imap_server, question(1))
+    poll_mailbox(get_settings())
+    mailbox = session.scalars(select(Mailbox)).one()
+    session.execute(Mailbox.__table__.update().values(
+        lease_owner="another-poller", lease_until=utcnow() + timedelta(minutes=5)))
+    session.commit()
+    append_message(imap_server, question(2))
+
+    result = poll_mailbox(get_settings())
+
+    assert result.skipped
+    assert session.scalar(select(func.count()).select_from(InboundMessage)) == 1
+    session.refresh(mailbox)
+    assert mailbox.lease_owner == "another-poller"
+
+
+def test_poll_takes_expired_lease(session: Session, imap_server, mail_settings) -> None:
+    poll_mailbox(get_settings())
+    session.execute(Mailbox.__table__.update().values(
+        lease_owner="crashed-poller", lease_until=utcnow() - timedelta(seconds=1)))
+    session.commit()
+    append_message(imap_server, question(3))
+
+    result = poll_mailbox(get_settings())
+
+    assert not result.skipped
+    assert result.stored == 1
