@@ -15,6 +15,7 @@ from consultant.codes.lookup import describe
 from consultant.config import Settings
 from consultant.extraction import extract
 from consultant.drafting.templates import render
+from consultant.drafting.text import codes_table
 from consultant.parsing import ParsedMessage, parse_message
 from consultant.storage.models import Case, Draft, DraftEvent, DraftState, InboundMessage, MessageState
 
@@ -74,6 +75,7 @@ def compose_reply(session: Session, parsed: ParsedMessage, case_token: str | Non
     """Render the reply to *parsed* from the consultation templates."""
     codes = look_up_codes(session, f"{parsed.subject}\n\n{parsed.question}")
     context = {
+        "codes_table": codes_table,
         "subject": parsed.subject,
         "question": parsed.question,
         "codes": codes,
