@@ -1,8 +1,114 @@
 """``caseconsultant codes``: load, import and look up code sets."""
 
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+
 import click
+
+from consultant.codes import importers
+from consultant.codes.info import CodeInfo
+from consultant.codes.lookup import SYSTEMS, describe, describe_any
+from consultant.codes.releases import list_releases
+from consultant.storage import session_scope
+
+_DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def _as_date(value: datetime | None) -> date | None:
+    return value.date() if value is not None else None
 
 
 @click.group()
 def codes() -> None:
     """Load, import and look up code sets."""
+
+
+@codes.command()
+def load() -> None:
+    """Load the bundled code sets: ICD-10-CM FY2026 from the simple-icd-10-cm package."""
+    with session_scope() as session:
+        result = importers.import_icd10cm(session)
+    click.echo(result.summary())
+
+
+@codes.group("import")
+def import_group() -> None:
+    """Import an official code-set file."""
+
+
+@import_group.command("icd10cm")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+def import_icd10cm(path: Path) -> None:
+    """Import a CDC ICD-10-CM tabular XML file."""
+    with session_scope() as session:
+        result = importers.import_icd10cm(session, path)
+    click.echo(result.summary())
+
+
+@import_group.command("hcpcs")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--edition", help="Edition name, such as '2025 Oct'; default from the file name.")
+@click.option("--effective-from", type=_DATE, help="First date of service, YYYY-MM-DD.")
+def import_hcpcs(path: Path, edition: str | None, effective_from: datetime | None) -> None:
+    """Import a CMS HCPCS Level II ANWEB file (.xlsx or .csv) with its modifiers."""
+    with session_scope() as session:
+        result = importers.import_hcpcs(
+            session, path, edition=edition, effective_from=_as_date(effective_from)
+        )
+    click.echo(result.summary())
+
+
+def _print_info(info: CodeInfo) -> None:
+    click.echo(f"{info.code} [{info.system}] {info.status}")
+    for label, value in (
+        ("description", info.description),
+        ("section", info.section),
+        ("billable", None if info.billable is None else ("yes" if info.billable else "no")),
+        ("source", info.source),
+    ):
+        if value:
+            click.echo(f"  {label}: {value}")
+    for kind, texts in info.notes.items():
+        click.echo(f"  {kind}:")
+        for text in texts:
+            click.echo(f"    - {text}")
+    for message in info.messages:
+        click.echo(f"  ! {message}")
+
+
+@codes.command()
+@click.argument("code")
+@click.option("--system", type=click.Choice(SYSTEMS), help="Code system; default: guessed.")
+@click.option("--date", "on", type=_DATE, help="Date of service, YYYY-MM-DD; default newest.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+def lookup(code: str, system: str | None, on: datetime | None, as_json: bool) -> None:
+    """Describe CODE as the edition in force on the date of service describes it."""
+    with session_scope() as session:
+        if system:
+            info = describe(session, system, code, _as_date(on))
+        else:
+            info = describe_any(session, code, _as_date(on))
+    if as_json:
+        click.echo(json.dumps(info.to_dict(), indent=2))
+    else:
+        _print_info(info)
+
+
+@codes.command()
+def releases() -> None:
+    """List every imported edition, newest last within each system."""
+    with session_scope() as session:
+        rows = list_releases(session)
+        if not rows:
+            click.echo("no code sets imported; run: caseconsultant codes load")
+            return
+        for release in rows:
+            until = release.effective_to.isoformat() if release.effective_to else "open"
+            click.echo(
+                f"{release.id:4} {release.system:9} {release.edition:28} "
+                f"{release.effective_from.isoformat()}..{until:10} {release.row_count:7} rows  "
+                f"{release.source_name} sha256:{release.source_sha256[:12]}"
+            )
