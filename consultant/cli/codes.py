@@ -48,6 +48,21 @@ def import_icd10cm(path: Path) -> None:
     click.echo(result.summary())
 
 
+@import_group.command("icd10pcs")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option(
+    "--definitions",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Definitions XML; default: the icd10pcs_definitions file beside PATH.",
+)
+def import_icd10pcs(path: Path, definitions: Path | None) -> None:
+    """Import the CMS ICD-10-PCS tables XML (a file, or the folder that has it)."""
+    with session_scope() as session:
+        results = importers.import_icd10pcs(session, path, definitions)
+    for result in results:
+        click.echo(result.summary())
+
+
 @import_group.command("hcpcs")
 @click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--edition", help="Edition name, such as '2025 Oct'; default from the file name.")

@@ -12,10 +12,13 @@ import time
 from datetime import date
 from pathlib import Path
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from consultant.codes import hcpcs, icd10cm
+from consultant.codes import hcpcs, icd10cm, icd10pcs
+from consultant.codes.models import CodeDefinition
 from consultant.codes.releases import (
+    PCS_DEFINITIONS,
     ImportResult,
     find_same_file,
     insert_codes,
@@ -44,7 +47,7 @@ def _already_imported(session: Session, system: str, sha256: str) -> ImportResul
     return ImportResult(existing.id, system, existing.edition, existing.row_count, skipped=True)
 
 
-def icd10cm_edition(path: Path, version: str) -> tuple[str, date, date]:
+def fiscal_year_edition(path: Path, version: str) -> tuple[str, date, date]:
     """Name the edition of a tabular file and its first and last day of service.
 
     A fiscal year runs from October 1 of the year before to September 30.  A mid-year
@@ -75,7 +78,7 @@ def import_icd10cm(session: Session, path: Path | None = None) -> ImportResult:
         return skipped
     started = time.perf_counter()
     version, records = icd10cm.parse_tabular(path)
-    edition, start, end = icd10cm_edition(path, version)
+    edition, start, end = fiscal_year_edition(path, version)
     release = replace_release(
         session,
         system="icd10cm",
@@ -151,3 +154,99 @@ def import_hcpcs(
         "hcpcs release %s: %d codes in %.1fs", release.id, count, time.perf_counter() - started
     )
     return ImportResult(release.id, "hcpcs", edition, count, skipped=False)
+
+
+def _pcs_paths(path: Path) -> tuple[Path, Path | None]:
+    """Find the tables file and the definitions file beside it, or in the folder *path*."""
+    if path.is_dir():
+        tables = sorted(path.glob("icd10pcs_tables_*.xml"))
+        if not tables:
+            raise ImportFileError(f"{path}: no icd10pcs_tables_YYYY.xml file in this folder")
+        path = tables[-1]
+    _check_file(path)
+    definitions = path.with_name(path.name.replace("_tables_", "_definitions_"))
+    return path, definitions if definitions != path and definitions.is_file() else None
+
+
+def import_icd10pcs(
+    session: Session, path: Path, definitions: Path | None = None
+) -> list[ImportResult]:
+    """Import the CMS ICD-10-PCS tables XML and, when given or found beside it, the definitions."""
+    tables, found = _pcs_paths(path)
+    definitions = definitions or found
+    results = [_import_pcs_tables(session, tables)]
+    if definitions is not None:
+        results.append(_import_pcs_definitions(session, definitions))
+    return results
+
+
+def _import_pcs_tables(session: Session, path: Path) -> ImportResult:
+    sha256 = sha256_of(path)
+    skipped = _already_imported(session, "icd10pcs", sha256)
+    if skipped:
+        return skipped
+    started = time.perf_counter()
+    version, records = icd10pcs.parse_tables(path)
+    edition, start, end = fiscal_year_edition(path, version)
+    release = replace_release(
+        session,
+        system="icd10pcs",
+        edition=edition,
+        effective_from=start,
+        effective_to=end,
+        source=path,
+        sha256=sha256,
+    )
+    rows = (
+        {
+            "system": "icd10pcs",
+            "code": record.code,
+            "description": record.description,
+            "short_description": None,
+            "billable": record.billable,
+            "attributes": record.attributes,
+        }
+        for record in records
+    )
+    count = insert_codes(session, release, rows)
+    log.info(
+        "icd10pcs release %s: %d rows in %.1fs", release.id, count, time.perf_counter() - started
+    )
+    return ImportResult(release.id, "icd10pcs", edition, count, skipped=False)
+
+
+def _import_pcs_definitions(session: Session, path: Path) -> ImportResult:
+    _check_file(path)
+    sha256 = sha256_of(path)
+    skipped = _already_imported(session, PCS_DEFINITIONS, sha256)
+    if skipped:
+        return skipped
+    version, terms = icd10pcs.parse_definitions(path)
+    edition, start, end = fiscal_year_edition(path, version)
+    release = replace_release(
+        session,
+        system=PCS_DEFINITIONS,
+        edition=edition,
+        effective_from=start,
+        effective_to=end,
+        source=path,
+        sha256=sha256,
+    )
+    session.execute(
+        insert(CodeDefinition),
+        [
+            {
+                "release_id": release.id,
+                "section": term.section,
+                "position": term.position,
+                "term": term.term,
+                "definition": term.definition,
+                "explanation": term.explanation,
+                "includes": term.includes,
+            }
+            for term in terms
+        ],
+    )
+    release.row_count = len(terms)
+    log.info("icd10pcs definitions release %s: %d terms", release.id, len(terms))
+    return ImportResult(release.id, PCS_DEFINITIONS, edition, len(terms), skipped=False)

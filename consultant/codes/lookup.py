@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from consultant.codes import cpt
 from consultant.codes.icd10cm_lookup import describe_icd10cm
+from consultant.codes.icd10pcs_lookup import describe_icd10pcs
 from consultant.codes.info import CodeInfo, find_codes, not_loaded, release_for
 
 __all__ = ["SYSTEMS", "CodeInfo", "describe", "describe_any", "guess_systems"]
@@ -188,15 +189,10 @@ def _describe_icd10cm(session: Session, code: str, on: date | None) -> CodeInfo:
     return info
 
 
-def _describe_icd10pcs(session: Session, code: str, on: date | None) -> CodeInfo:
-    code = code.upper().replace(" ", "")
-    return not_loaded("icd10pcs", code, "run: caseconsultant codes import icd10pcs PATH")
-
-
 _DESCRIBERS = {
     "cpt": _describe_cpt,
     "hcpcs": _describe_hcpcs,
     "icd10cm": _describe_icd10cm,
-    "icd10pcs": _describe_icd10pcs,
+    "icd10pcs": describe_icd10pcs,
     "modifier": _describe_modifier,
 }

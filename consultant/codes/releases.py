@@ -20,7 +20,9 @@ log = logging.getLogger(__name__)
 # Rows per INSERT statement; large enough to amortise round trips on PostgreSQL.
 BATCH_SIZE = 5000
 
+PCS_DEFINITIONS = "pcs_definitions"
 SYSTEM_NAMES = {
+    PCS_DEFINITIONS: "ICD-10-PCS definitions",
     "icd10cm": "ICD-10-CM",
     "icd10pcs": "ICD-10-PCS",
     "hcpcs": "HCPCS Level II",

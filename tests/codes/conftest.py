@@ -31,6 +31,7 @@ HCPCS_DIR = TEST_DATA_DIR / "hcpcs"
 HCPCS_XLSX = HCPCS_DIR / "HCPC2025_OCT_ANWEB.xlsx"
 HCPCS_CSV = HCPCS_DIR / "HCPC2025_OCT_ANWEB.csv"
 PCS_DIR = TEST_DATA_DIR / "icd10pcs"
+PCS_TABLES = PCS_DIR / "icd10pcs_tables_2026.xml"
 
 
 def require(path: Path) -> Path:
@@ -48,6 +49,11 @@ def hcpcs_csv() -> Path:
 @pytest.fixture(scope="session")
 def hcpcs_xlsx() -> Path:
     return require(HCPCS_XLSX)
+
+
+@pytest.fixture(scope="session")
+def pcs_tables() -> Path:
+    return require(PCS_TABLES)
 
 
 @contextmanager
@@ -71,7 +77,7 @@ def _postgres_database() -> Iterator[str]:
 def loaded_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    """A database with ICD-10-CM FY2026 and, when present, HCPCS October 2025 imported."""
+    """A database with ICD-10-CM FY2026 and, when present, HCPCS and ICD-10-PCS imported."""
     with ExitStack() as stack:
         if request.param == "sqlite":
             url = f"sqlite:///{tmp_path_factory.mktemp('codes') / 'loaded.db'}"
@@ -83,6 +89,8 @@ def loaded_url(
             importers.import_icd10cm(session)
             if HCPCS_XLSX.exists():
                 importers.import_hcpcs(session, HCPCS_XLSX)
+            if PCS_TABLES.exists():
+                importers.import_icd10pcs(session, PCS_TABLES)
         yield url
 
 
