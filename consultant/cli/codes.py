@@ -12,6 +12,7 @@ from consultant.codes import importers
 from consultant.codes.info import CodeInfo
 from consultant.codes.lookup import SYSTEMS, describe, describe_any
 from consultant.codes.releases import list_releases
+from consultant.codes.search import DEFAULT_LIMIT, search
 from consultant.storage import session_scope
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -110,6 +111,23 @@ def lookup(code: str, system: str | None, on: datetime | None, as_json: bool) ->
         click.echo(json.dumps(info.to_dict(), indent=2))
     else:
         _print_info(info)
+
+
+@codes.command("search")
+@click.argument("phrase")
+@click.option("--limit", default=DEFAULT_LIMIT, show_default=True, help="Maximum number of hits.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+def search_command(phrase: str, limit: int, as_json: bool) -> None:
+    """Find codes whose descriptors match the words of PHRASE, best first."""
+    with session_scope() as session:
+        hits = search(session, phrase, limit=limit)
+    if as_json:
+        click.echo(json.dumps([hit.to_dict() for hit in hits], indent=2))
+        return
+    if not hits:
+        click.echo("no matches")
+    for hit in hits:
+        click.echo(f"{hit.system:9} {hit.code:9} {hit.description}")
 
 
 @codes.command()
