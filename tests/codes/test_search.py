@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from sqlalchemy.orm import Session
 
 from consultant.cli import main
-from consultant.codes import importers
+from consultant.codes import hcpcs, importers
 from consultant.codes.search import search, words_of
 
 
@@ -60,7 +60,7 @@ def test_search_nothing_found(loaded: Session) -> None:
 
 def test_search_sees_new_edition_only(session: Session, tmp_path: Path) -> None:
     path = tmp_path / "HCPC2026_JAN_ANWEB.csv"
-    header = "HCPC,SEQNUM,RECID,LONG DESCRIPTION,SHORT DESCRIPTION,COV,BETOS,ADD DT,ACT EFF DT,TERM DT,ACTION CD"
+    header = ",".join(hcpcs.REQUIRED_COLUMNS)
     path.write_text(
         f"{header}\nA1234,0010,3,Invented glimmerwidget,Glimmer,C,,20260101,20260101,,A\n"
     )
