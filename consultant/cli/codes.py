@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from consultant.codes import importers
+from consultant.codes import edits_import, importers, ncci
+from consultant.codes.check import CheckResult, check_codes, parse_items
 from consultant.codes.info import CodeInfo
 from consultant.codes.lookup import SYSTEMS, describe, describe_any
 from consultant.codes.releases import list_releases
@@ -77,6 +78,87 @@ def import_hcpcs(path: Path, edition: str | None, effective_from: datetime | Non
     click.echo(result.summary())
 
 
+_FILES = click.Path(path_type=Path, dir_okay=False)
+_EDITION = click.option("--edition", help="Edition name; default from the file name.")
+_EFFECTIVE = click.option(
+    "--effective-from", type=_DATE, help="First date of service, YYYY-MM-DD; default from the file."
+)
+
+
+@import_group.command("ncci-ptp")
+@click.argument("paths", nargs=-1, required=True, type=_FILES)
+@click.option(
+    "--setting",
+    type=click.Choice(ncci.PTP_SETTINGS),
+    default="practitioner",
+    show_default=True,
+    help="Which PTP edits the files hold.",
+)
+@_EDITION
+@_EFFECTIVE
+def import_ptp(
+    paths: tuple[Path, ...], setting: str, edition: str | None, effective_from: datetime | None
+) -> None:
+    """Import NCCI procedure-to-procedure edit files of one quarter (all parts at once)."""
+    with session_scope() as session:
+        result = edits_import.import_ptp(
+            session,
+            paths,
+            setting=setting,
+            edition=edition,
+            effective_from=_as_date(effective_from),
+        )
+    click.echo(result.summary())
+
+
+@import_group.command("mue")
+@click.argument("path", type=_FILES)
+@click.option(
+    "--setting",
+    type=click.Choice(ncci.MUE_SETTINGS),
+    help="Which MUE file this is; default from its headings.",
+)
+@_EDITION
+@_EFFECTIVE
+def import_mue(
+    path: Path, setting: str | None, edition: str | None, effective_from: datetime | None
+) -> None:
+    """Import an NCCI medically unlikely edit (MUE) file."""
+    with session_scope() as session:
+        result = edits_import.import_mue(
+            session, path, setting=setting, edition=edition, effective_from=_as_date(effective_from)
+        )
+    click.echo(result.summary())
+
+
+@import_group.command("aoc")
+@click.argument("paths", nargs=-1, required=True, type=_FILES)
+@_EDITION
+@_EFFECTIVE
+def import_aoc(
+    paths: tuple[Path, ...], edition: str | None, effective_from: datetime | None
+) -> None:
+    """Import the NCCI add-on code edit file."""
+    with session_scope() as session:
+        result = edits_import.import_aoc(
+            session, paths, edition=edition, effective_from=_as_date(effective_from)
+        )
+    click.echo(result.summary())
+
+
+@import_group.command("rvu")
+@click.argument("path", type=_FILES)
+@_EDITION
+@_EFFECTIVE
+def import_rvu(path: Path, edition: str | None, effective_from: datetime | None) -> None:
+    """Import a CMS Physician Fee Schedule RVU file (PPRRVU); descriptors are not kept."""
+    with session_scope() as session:
+        result = edits_import.import_rvu(
+            session, path, edition=edition, effective_from=_as_date(effective_from)
+        )
+    click.echo(result.summary())
+
+
 def _print_info(info: CodeInfo) -> None:
     click.echo(f"{info.code} [{info.system}] {info.status}")
     for label, value in (
@@ -128,6 +210,52 @@ def search_command(phrase: str, limit: int, as_json: bool) -> None:
         click.echo("no matches")
     for hit in hits:
         click.echo(f"{hit.system:9} {hit.code:9} {hit.description}")
+
+
+@codes.command()
+@click.argument("items", nargs=-1, required=True)
+@click.option("--date", "on", type=_DATE, help="Date of service, YYYY-MM-DD; default newest.")
+@click.option(
+    "--setting",
+    type=click.Choice(ncci.PTP_SETTINGS),
+    default="practitioner",
+    show_default=True,
+    help="Practitioner or outpatient hospital edits.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+def check(items: tuple[str, ...], on: datetime | None, setting: str, as_json: bool) -> None:
+    """Check the codes of one question against NCCI edits.
+
+    ITEMS are codes, each optionally with units as CODE:UNITS (97110:4).
+    """
+    try:
+        parsed = parse_items(list(items))
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="ITEMS") from error
+    with session_scope() as session:
+        result = check_codes(session, parsed, _as_date(on), setting=setting)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2))
+        return
+    _print_check(result)
+
+
+def _print_check(result: CheckResult) -> None:
+    for edit in result.pair_edits:
+        click.echo(
+            f"PTP {edit.column1} + {edit.column2}: modifier indicator "
+            f"{edit.modifier_indicator} ({edit.meaning})"
+        )
+    for limit in result.unit_limits:
+        verdict = "" if limit.exceeded is None else (" EXCEEDED" if limit.exceeded else " ok")
+        reported = "" if limit.units is None else f", {limit.units} reported"
+        click.echo(f"MUE {limit.code}: {limit.limit} units{reported}{verdict} ({limit.meaning})")
+    for addon in result.lone_add_ons:
+        click.echo(f"AOC {addon.message}")
+    if not (result.pair_edits or result.unit_limits or result.lone_add_ons):
+        click.echo("no NCCI edits apply")
+    for message in result.messages:
+        click.echo(f"  ! {message}")
 
 
 @codes.command()

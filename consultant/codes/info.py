@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consultant.codes.models import Code, CodeRelease
-from consultant.codes.releases import SYSTEM_NAMES, release_in_force
+from consultant.codes.releases import RELEASE_CACHE_KEY, SYSTEM_NAMES, release_in_force
 
 STATUSES = ("valid", "header", "incomplete", "terminated", "not_found", "section_only")
 
@@ -49,26 +49,28 @@ def source_name(release: CodeRelease) -> str:
     return f"{name} {release.edition}"
 
 
+def cached_release(
+    session: Session, system: str, on: date | None
+) -> tuple[CodeRelease | None, str | None]:
+    """Return ``release_in_force`` for *system* and *on*, remembered for the session's life."""
+    cache: dict[tuple[str, date | None], Any] = session.info.setdefault(RELEASE_CACHE_KEY, {})
+    key = (system, on)
+    if key not in cache:
+        cache[key] = release_in_force(session, system, on)
+    return cache[key]  # type: ignore[no-any-return]
+
+
 def release_for(
     session: Session, system: str, on: date | None, info: CodeInfo
 ) -> CodeRelease | None:
     """Find the release in force for *info*, recording its name and any date warning."""
-    cache: dict[tuple[str, date | None], Any] = session.info.setdefault("code_releases", {})
-    key = (system, on)
-    if key not in cache:
-        cache[key] = release_in_force(session, system, on)
-    release, warning = cache[key]
+    release, warning = cached_release(session, system, on)
     if warning:
         info.messages.append(warning)
     if release is not None:
         info.source = source_name(release)
         info.release_id = release.id
     return release
-
-
-def forget_releases(session: Session) -> None:
-    """Drop the releases cached on *session*, after an import in the same session."""
-    session.info.pop("code_releases", None)
 
 
 def find_codes(

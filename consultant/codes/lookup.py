@@ -9,12 +9,21 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consultant.codes import cpt
 from consultant.codes.icd10cm_lookup import describe_icd10cm
 from consultant.codes.icd10pcs_lookup import describe_icd10pcs
-from consultant.codes.info import CodeInfo, find_codes, not_loaded, release_for
+from consultant.codes.info import (
+    CodeInfo,
+    cached_release,
+    find_codes,
+    not_loaded,
+    release_for,
+    source_name,
+)
+from consultant.codes.models import RvuValue
 
 __all__ = ["SYSTEMS", "CodeInfo", "describe", "describe_any", "guess_systems"]
 
@@ -97,6 +106,25 @@ def describe_any(session: Session, code: str, date_of_service: date | None = Non
     return answers[0]
 
 
+def _attach_fee_schedule(session: Session, info: CodeInfo, on: date | None) -> None:
+    """Add the fee-schedule indicators of *info*'s code, when an RVU file has been imported."""
+    release, _ = cached_release(session, "rvu", on)
+    if release is None:
+        return
+    query = select(RvuValue).where(RvuValue.release_id == release.id, RvuValue.code == info.code)
+    rows = {row.modifier: row for row in session.scalars(query)}
+    row = rows.get(None) or next(iter(rows.values()), None)
+    if row is None:
+        return
+    info.details["fee_schedule"] = {
+        "source": source_name(release),
+        "status_code": row.status_code,
+        "global_days": row.global_days,
+        **row.values,
+        "modifiers": sorted(modifier for modifier in rows if modifier),
+    }
+
+
 def _describe_hcpcs(session: Session, code: str, on: date | None) -> CodeInfo:
     code = code.upper()
     info = CodeInfo("hcpcs", code, "not_found", section=HCPCS_SECTIONS.get(code[:1]))
@@ -120,6 +148,7 @@ def _describe_hcpcs(session: Session, code: str, on: date | None) -> CodeInfo:
     coverage = row.attributes.get("coverage")
     if coverage in COVERAGE:
         info.notes["coverage"] = [f"Medicare coverage code {coverage}: {COVERAGE[coverage]}"]
+    _attach_fee_schedule(session, info, on)
     return info
 
 
@@ -159,6 +188,7 @@ def _describe_cpt(session: Session, code: str, on: date | None) -> CodeInfo:
         return info
     info.section = placement.section
     info.details["category"] = placement.category
+    _attach_fee_schedule(session, info, on)
     release = release_for(session, "cpt", on, info)
     row = find_codes(session, release, "cpt", [code]).get(code) if release else None
     if row is not None:

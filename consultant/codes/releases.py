@@ -13,10 +13,30 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from consultant.codes.models import Code, CodeRelease
+from consultant.codes.models import (
+    AddOnCode,
+    Code,
+    CodeDefinition,
+    CodeRelease,
+    MueLimit,
+    PtpEdit,
+    RvuValue,
+)
+from consultant.storage.base import Base
 
 log = logging.getLogger(__name__)
 
+# Every table whose rows belong to a release, for replacing an edition.
+RELEASE_ROWS: tuple[type[Base], ...] = (
+    Code,
+    CodeDefinition,
+    PtpEdit,
+    MueLimit,
+    AddOnCode,
+    RvuValue,
+)
+# Key of the per-session cache of releases in force (see info.cached_release).
+RELEASE_CACHE_KEY = "code_releases"
 # Rows per INSERT statement; large enough to amortise round trips on PostgreSQL.
 BATCH_SIZE = 5000
 
@@ -28,6 +48,13 @@ SYSTEM_NAMES = {
     "hcpcs": "HCPCS Level II",
     "modifier": "HCPCS Level II modifiers",
     "cpt": "CPT",
+    "ptp_practitioner": "NCCI PTP practitioner",
+    "ptp_hospital": "NCCI PTP hospital",
+    "mue_practitioner": "NCCI MUE practitioner",
+    "mue_hospital": "NCCI MUE outpatient hospital",
+    "mue_dme": "NCCI MUE DME supplier",
+    "aoc": "NCCI add-on codes",
+    "rvu": "PFS RVU",
 }
 
 
@@ -83,7 +110,8 @@ def replace_release(
         select(CodeRelease.id).where(CodeRelease.system == system, CodeRelease.edition == edition)
     ).all()
     if old_ids:
-        session.execute(delete(Code).where(Code.release_id.in_(old_ids)))
+        for model in RELEASE_ROWS:
+            session.execute(delete(model).where(model.release_id.in_(old_ids)))  # type: ignore[attr-defined]
         session.execute(delete(CodeRelease).where(CodeRelease.id.in_(old_ids)))
         log.info("replacing %s edition %r (releases %s)", system, edition, old_ids)
     release = CodeRelease(
@@ -97,24 +125,33 @@ def replace_release(
     )
     session.add(release)
     session.flush()
+    # Lookups cache the release in force per session; this import changes it.
+    session.info.pop(RELEASE_CACHE_KEY, None)
     return release
 
 
-def insert_codes(session: Session, release: CodeRelease, rows: Iterable[dict[str, Any]]) -> int:
-    """Insert code rows (dicts of Code columns without ``release_id``) in batches."""
+def insert_rows(
+    session: Session, model: type[Base], release: CodeRelease, rows: Iterable[dict[str, Any]]
+) -> int:
+    """Insert rows of *model* (dicts of its columns without ``release_id``) in batches."""
     count = 0
     batch: list[dict[str, Any]] = []
     for row in rows:
         batch.append({**row, "release_id": release.id})
         if len(batch) >= BATCH_SIZE:
-            session.execute(insert(Code), batch)
+            session.execute(insert(model), batch)
             count += len(batch)
             batch = []
     if batch:
-        session.execute(insert(Code), batch)
+        session.execute(insert(model), batch)
         count += len(batch)
     release.row_count += count
     return count
+
+
+def insert_codes(session: Session, release: CodeRelease, rows: Iterable[dict[str, Any]]) -> int:
+    """Insert code rows (dicts of Code columns without ``release_id``) in batches."""
+    return insert_rows(session, Code, release, rows)
 
 
 def release_in_force(
