@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from consultant.codes import edits_import, importers, ncci
+from consultant.codes import cpt_import, edits_import, importers, ncci
 from consultant.codes.check import CheckResult, check_codes, parse_items
 from consultant.codes.info import CodeInfo
 from consultant.codes.lookup import SYSTEMS, describe, describe_any
@@ -155,6 +155,32 @@ def import_rvu(path: Path, edition: str | None, effective_from: datetime | None)
     with session_scope() as session:
         result = edits_import.import_rvu(
             session, path, edition=edition, effective_from=_as_date(effective_from)
+        )
+    click.echo(result.summary())
+
+
+@import_group.command("cpt")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--edition", required=True, help="CPT year of the files, such as 2026.")
+@_EFFECTIVE
+@click.option("--consumer", type=_FILES, help="Consumer-friendly descriptor file.")
+@click.option("--clinician", type=_FILES, help="Clinician descriptor file.")
+def import_cpt(
+    path: Path,
+    edition: str,
+    effective_from: datetime | None,
+    consumer: Path | None,
+    clinician: Path | None,
+) -> None:
+    """Import licensed AMA CPT data files (LONGULT.txt, or the folder that has it)."""
+    with session_scope() as session:
+        result = cpt_import.import_cpt(
+            session,
+            path,
+            edition=edition,
+            effective_from=_as_date(effective_from),
+            consumer=consumer,
+            clinician=clinician,
         )
     click.echo(result.summary())
 

@@ -196,6 +196,7 @@ def _describe_cpt(session: Session, code: str, on: date | None) -> CodeInfo:
         info.billable = True
         info.description = row.description
         info.short_description = row.short_description
+        info.details.update(row.attributes)
         return info
     if release is not None:
         info.messages.append(f"{code} is not in {info.source}")
