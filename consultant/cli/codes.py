@@ -70,7 +70,7 @@ def import_icd10pcs(path: Path, definitions: Path | None) -> None:
 @click.option("--edition", help="Edition name, such as '2025 Oct'; default from the file name.")
 @click.option("--effective-from", type=_DATE, help="First date of service, YYYY-MM-DD.")
 def import_hcpcs(path: Path, edition: str | None, effective_from: datetime | None) -> None:
-    """Import a CMS HCPCS Level II ANWEB file (.xlsx or .csv) with its modifiers."""
+    """Import a CMS HCPCS Level II file (ANWEB .xlsx, its .csv, or fixed-width .txt)."""
     with session_scope() as session:
         result = importers.import_hcpcs(
             session, path, edition=edition, effective_from=_as_date(effective_from)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from consultant.codes.hcpcs_fixed import read_fixed_width
 from consultant.errors import ImportFileError
 
 REQUIRED_COLUMNS = (
@@ -168,9 +169,16 @@ def _classify(row: dict[str, str], where: str) -> tuple[str, str, bool]:
 
 
 def parse_anweb(path: Path) -> list[HcpcsRecord]:
-    """Parse an ANWEB .xlsx or .csv into records; a continuation row extends the long text."""
+    """Parse an ANWEB .xlsx, .csv or fixed-width .txt file into records."""
+    if path.suffix.lower() == ".txt":
+        return build_records(path, read_fixed_width(path))
+    return build_records(path, read_rows(path))
+
+
+def build_records(path: Path, rows: Iterable[tuple[int, dict[str, str]]]) -> list[HcpcsRecord]:
+    """Build records from rows keyed by ANWEB column; a continuation row extends the long text."""
     records: dict[tuple[str, str], HcpcsRecord] = {}
-    for number, row in read_rows(path):
+    for number, row in rows:
         where = f"{path.name} line {number}"
         system, code, continued = _classify(row, where)
         long_text = row["LONG DESCRIPTION"].strip()

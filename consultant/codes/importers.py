@@ -113,7 +113,7 @@ def import_hcpcs(
     edition: str | None = None,
     effective_from: date | None = None,
 ) -> ImportResult:
-    """Import a CMS HCPCS Level II file (ANWEB .xlsx or .csv) with its Level II modifiers."""
+    """Import a CMS HCPCS Level II file (ANWEB .xlsx, .csv or fixed-width .txt) with modifiers."""
     _check_file(path)
     named = hcpcs.edition_from_name(path)
     if named is None and (edition is None or effective_from is None):
