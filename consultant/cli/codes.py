@@ -1,8 +1,301 @@
 """``caseconsultant codes``: load, import and look up code sets."""
 
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+
 import click
+
+from consultant.codes import cpt_import, edits_import, importers, ncci
+from consultant.codes.check import CheckResult, check_codes, parse_items
+from consultant.codes.info import CodeInfo
+from consultant.codes.lookup import SYSTEMS, describe, describe_any
+from consultant.codes.releases import list_releases
+from consultant.codes.search import DEFAULT_LIMIT, search
+from consultant.storage import session_scope
+
+_DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def _as_date(value: datetime | None) -> date | None:
+    return value.date() if value is not None else None
 
 
 @click.group()
 def codes() -> None:
     """Load, import and look up code sets."""
+
+
+@codes.command()
+def load() -> None:
+    """Load the bundled code sets: ICD-10-CM FY2026 from the simple-icd-10-cm package."""
+    with session_scope() as session:
+        result = importers.import_icd10cm(session)
+    click.echo(result.summary())
+
+
+@codes.group("import")
+def import_group() -> None:
+    """Import an official code-set file."""
+
+
+@import_group.command("icd10cm")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+def import_icd10cm(path: Path) -> None:
+    """Import a CDC ICD-10-CM tabular XML file."""
+    with session_scope() as session:
+        result = importers.import_icd10cm(session, path)
+    click.echo(result.summary())
+
+
+@import_group.command("icd10pcs")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option(
+    "--definitions",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Definitions XML; default: the icd10pcs_definitions file beside PATH.",
+)
+def import_icd10pcs(path: Path, definitions: Path | None) -> None:
+    """Import the CMS ICD-10-PCS tables XML (a file, or the folder that has it)."""
+    with session_scope() as session:
+        results = importers.import_icd10pcs(session, path, definitions)
+    for result in results:
+        click.echo(result.summary())
+
+
+@import_group.command("hcpcs")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--edition", help="Edition name, such as '2025 Oct'; default from the file name.")
+@click.option("--effective-from", type=_DATE, help="First date of service, YYYY-MM-DD.")
+def import_hcpcs(path: Path, edition: str | None, effective_from: datetime | None) -> None:
+    """Import a CMS HCPCS Level II file (ANWEB .xlsx, its .csv, or fixed-width .txt)."""
+    with session_scope() as session:
+        result = importers.import_hcpcs(
+            session, path, edition=edition, effective_from=_as_date(effective_from)
+        )
+    click.echo(result.summary())
+
+
+_FILES = click.Path(path_type=Path, dir_okay=False)
+_EDITION = click.option("--edition", help="Edition name; default from the file name.")
+_EFFECTIVE = click.option(
+    "--effective-from", type=_DATE, help="First date of service, YYYY-MM-DD; default from the file."
+)
+
+
+@import_group.command("ncci-ptp")
+@click.argument("paths", nargs=-1, required=True, type=_FILES)
+@click.option(
+    "--setting",
+    type=click.Choice(ncci.PTP_SETTINGS),
+    default="practitioner",
+    show_default=True,
+    help="Which PTP edits the files hold.",
+)
+@_EDITION
+@_EFFECTIVE
+def import_ptp(
+    paths: tuple[Path, ...], setting: str, edition: str | None, effective_from: datetime | None
+) -> None:
+    """Import NCCI procedure-to-procedure edit files of one quarter (all parts at once)."""
+    with session_scope() as session:
+        result = edits_import.import_ptp(
+            session,
+            paths,
+            setting=setting,
+            edition=edition,
+            effective_from=_as_date(effective_from),
+        )
+    click.echo(result.summary())
+
+
+@import_group.command("mue")
+@click.argument("path", type=_FILES)
+@click.option(
+    "--setting",
+    type=click.Choice(ncci.MUE_SETTINGS),
+    help="Which MUE file this is; default from its headings.",
+)
+@_EDITION
+@_EFFECTIVE
+def import_mue(
+    path: Path, setting: str | None, edition: str | None, effective_from: datetime | None
+) -> None:
+    """Import an NCCI medically unlikely edit (MUE) file."""
+    with session_scope() as session:
+        result = edits_import.import_mue(
+            session, path, setting=setting, edition=edition, effective_from=_as_date(effective_from)
+        )
+    click.echo(result.summary())
+
+
+@import_group.command("aoc")
+@click.argument("paths", nargs=-1, required=True, type=_FILES)
+@_EDITION
+@_EFFECTIVE
+def import_aoc(
+    paths: tuple[Path, ...], edition: str | None, effective_from: datetime | None
+) -> None:
+    """Import the NCCI add-on code edit file."""
+    with session_scope() as session:
+        result = edits_import.import_aoc(
+            session, paths, edition=edition, effective_from=_as_date(effective_from)
+        )
+    click.echo(result.summary())
+
+
+@import_group.command("rvu")
+@click.argument("path", type=_FILES)
+@_EDITION
+@_EFFECTIVE
+def import_rvu(path: Path, edition: str | None, effective_from: datetime | None) -> None:
+    """Import a CMS Physician Fee Schedule RVU file (PPRRVU); descriptors are not kept."""
+    with session_scope() as session:
+        result = edits_import.import_rvu(
+            session, path, edition=edition, effective_from=_as_date(effective_from)
+        )
+    click.echo(result.summary())
+
+
+@import_group.command("cpt")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--edition", required=True, help="CPT year of the files, such as 2026.")
+@_EFFECTIVE
+@click.option("--consumer", type=_FILES, help="Consumer-friendly descriptor file.")
+@click.option("--clinician", type=_FILES, help="Clinician descriptor file.")
+def import_cpt(
+    path: Path,
+    edition: str,
+    effective_from: datetime | None,
+    consumer: Path | None,
+    clinician: Path | None,
+) -> None:
+    """Import licensed AMA CPT data files (LONGULT.txt, or the folder that has it)."""
+    with session_scope() as session:
+        result = cpt_import.import_cpt(
+            session,
+            path,
+            edition=edition,
+            effective_from=_as_date(effective_from),
+            consumer=consumer,
+            clinician=clinician,
+        )
+    click.echo(result.summary())
+
+
+def _print_info(info: CodeInfo) -> None:
+    click.echo(f"{info.code} [{info.system}] {info.status}")
+    for label, value in (
+        ("description", info.description),
+        ("section", info.section),
+        ("billable", None if info.billable is None else ("yes" if info.billable else "no")),
+        ("source", info.source),
+    ):
+        if value:
+            click.echo(f"  {label}: {value}")
+    for kind, texts in info.notes.items():
+        click.echo(f"  {kind}:")
+        for text in texts:
+            click.echo(f"    - {text}")
+    for message in info.messages:
+        click.echo(f"  ! {message}")
+
+
+@codes.command()
+@click.argument("code")
+@click.option("--system", type=click.Choice(SYSTEMS), help="Code system; default: guessed.")
+@click.option("--date", "on", type=_DATE, help="Date of service, YYYY-MM-DD; default newest.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+def lookup(code: str, system: str | None, on: datetime | None, as_json: bool) -> None:
+    """Describe CODE as the edition in force on the date of service describes it."""
+    with session_scope() as session:
+        if system:
+            info = describe(session, system, code, _as_date(on))
+        else:
+            info = describe_any(session, code, _as_date(on))
+    if as_json:
+        click.echo(json.dumps(info.to_dict(), indent=2))
+    else:
+        _print_info(info)
+
+
+@codes.command("search")
+@click.argument("phrase")
+@click.option("--limit", default=DEFAULT_LIMIT, show_default=True, help="Maximum number of hits.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+def search_command(phrase: str, limit: int, as_json: bool) -> None:
+    """Find codes whose descriptors match the words of PHRASE, best first."""
+    with session_scope() as session:
+        hits = search(session, phrase, limit=limit)
+    if as_json:
+        click.echo(json.dumps([hit.to_dict() for hit in hits], indent=2))
+        return
+    if not hits:
+        click.echo("no matches")
+    for hit in hits:
+        click.echo(f"{hit.system:9} {hit.code:9} {hit.description}")
+
+
+@codes.command()
+@click.argument("items", nargs=-1, required=True)
+@click.option("--date", "on", type=_DATE, help="Date of service, YYYY-MM-DD; default newest.")
+@click.option(
+    "--setting",
+    type=click.Choice(ncci.PTP_SETTINGS),
+    default="practitioner",
+    show_default=True,
+    help="Practitioner or outpatient hospital edits.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+def check(items: tuple[str, ...], on: datetime | None, setting: str, as_json: bool) -> None:
+    """Check the codes of one question against NCCI edits.
+
+    ITEMS are codes, each optionally with units as CODE:UNITS (97110:4).
+    """
+    try:
+        parsed = parse_items(list(items))
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="ITEMS") from error
+    with session_scope() as session:
+        result = check_codes(session, parsed, _as_date(on), setting=setting)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2))
+        return
+    _print_check(result)
+
+
+def _print_check(result: CheckResult) -> None:
+    for edit in result.pair_edits:
+        click.echo(
+            f"PTP {edit.column1} + {edit.column2}: modifier indicator "
+            f"{edit.modifier_indicator} ({edit.meaning})"
+        )
+    for limit in result.unit_limits:
+        verdict = "" if limit.exceeded is None else (" EXCEEDED" if limit.exceeded else " ok")
+        reported = "" if limit.units is None else f", {limit.units} reported"
+        click.echo(f"MUE {limit.code}: {limit.limit} units{reported}{verdict} ({limit.meaning})")
+    for addon in result.lone_add_ons:
+        click.echo(f"AOC {addon.message}")
+    if not (result.pair_edits or result.unit_limits or result.lone_add_ons):
+        click.echo("no NCCI edits apply")
+    for message in result.messages:
+        click.echo(f"  ! {message}")
+
+
+@codes.command()
+def releases() -> None:
+    """List every imported edition, newest last within each system."""
+    with session_scope() as session:
+        rows = list_releases(session)
+        if not rows:
+            click.echo("no code sets imported; run: caseconsultant codes load")
+            return
+        for release in rows:
+            until = release.effective_to.isoformat() if release.effective_to else "open"
+            click.echo(
+                f"{release.id:4} {release.system:9} {release.edition:28} "
+                f"{release.effective_from.isoformat()}..{until:10} {release.row_count:7} rows  "
+                f"{release.source_name} sha256:{release.source_sha256[:12]}"
+            )

@@ -1,46 +1,229 @@
-"""Looking codes up in the loaded code sets."""
+"""Describe one code as the edition in force on a date of service describes it.
+
+``describe`` is what the drafting step calls for every code of a question.  It never
+raises for an unknown or malformed code. Its status and messages describe the problem.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import re
 from datetime import date
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from consultant.codes.models import Code
+from consultant.codes import cpt
+from consultant.codes.icd10cm_lookup import describe_icd10cm
+from consultant.codes.icd10pcs_lookup import describe_icd10pcs
+from consultant.codes.info import (
+    CodeInfo,
+    cached_release,
+    find_codes,
+    not_loaded,
+    release_for,
+    source_name,
+)
+from consultant.codes.models import RvuValue
+
+__all__ = ["SYSTEMS", "CodeInfo", "describe", "describe_any", "guess_systems"]
+
+SYSTEMS = ("cpt", "hcpcs", "icd10cm", "icd10pcs", "modifier")
+
+# Public section headings of HCPCS Level II, by the first letter of the code.
+HCPCS_SECTIONS = {
+    "A": "Transportation, medical and surgical supplies, miscellaneous",
+    "B": "Enteral and parenteral therapy",
+    "C": "Outpatient prospective payment system (temporary)",
+    "E": "Durable medical equipment",
+    "G": "Procedures and professional services (temporary)",
+    "H": "Behavioral health and substance abuse treatment services",
+    "J": "Drugs administered other than oral method, chemotherapy drugs",
+    "K": "Durable medical equipment for DME MACs (temporary)",
+    "L": "Orthotic and prosthetic procedures and devices",
+    "M": "Medical services and quality measures",
+    "P": "Pathology and laboratory services",
+    "Q": "Miscellaneous services (temporary)",
+    "R": "Diagnostic radiology services",
+    "S": "Non-Medicare temporary national codes",
+    "T": "National codes for state Medicaid agencies",
+    "U": "Laboratory tests for coronavirus",
+    "V": "Vision, hearing and speech-language pathology services",
+}
+COVERAGE = {
+    "C": "carrier judgment",
+    "D": "special coverage instructions apply",
+    "I": "not payable by Medicare",
+    "M": "non-covered by Medicare",
+    "S": "non-covered by Medicare statute",
+}
+CPT_LICENCE_NOTE = (
+    "CPT descriptors are licensed by the AMA and are not stored here; "
+    "import a licensed CPT file to show them"
+)
+_HCPCS = re.compile(r"[A-Z]\d{4}")
+_PCS = re.compile(r"[0-9A-HJ-NP-Z]{7}")
+_MODIFIER = re.compile(r"[0-9A-Z]{2}")
 
 
-@dataclass
-class CodeInfo:
-    """What the knowledge base knows about one code."""
+def describe(
+    session: Session, system: str, code: str, date_of_service: date | None = None
+) -> CodeInfo:
+    """Describe *code* of *system* from the edition in force on *date_of_service*.
 
-    system: str
-    code: str
-    status: str
-    description: str | None = None
-    section: str | None = None
-    billable: bool | None = None
-    source: str | None = None
-    notes: dict[str, list[str]] = field(default_factory=dict)
-    messages: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    Without a date, the newest edition is used.  Unknown codes and systems come back with
+    status ``not_found`` and a message; this function raises only for database errors.
+    """
+    system = system.lower().strip()
+    describer = _DESCRIBERS.get(system)
+    if describer is None:
+        return CodeInfo(system, code, "not_found", messages=[f"unknown code system {system!r}"])
+    return describer(session, code.strip(), date_of_service)
 
 
-def describe(session: Session, system: str, code: str, date_of_service: date | None = None) -> CodeInfo:
-    """Return what the loaded code sets say about *code*; never raises for an unknown code."""
-    row = session.scalars(
-        select(Code).where(Code.system == system, Code.code == code).order_by(Code.id.desc())
-    ).first()
+def guess_systems(code: str) -> list[str]:
+    """Return the systems a code written like *code* may belong to, likeliest first."""
+    text = re.sub(r"\s", "", code.upper())
+    systems: list[str] = []
+    if cpt.is_cpt_shape(text):
+        systems.append("cpt")
+    if _MODIFIER.fullmatch(text):
+        systems.append("modifier")
+    if _HCPCS.fullmatch(text):
+        systems.append("hcpcs")
+    if "." in text or "," in text or re.fullmatch(r"[A-Z][0-9A-Z]{2,6}", text):
+        systems.append("icd10cm")
+    if _PCS.fullmatch(text):
+        systems.append("icd10pcs")
+    return systems or ["icd10cm"]
+
+
+def describe_any(session: Session, code: str, date_of_service: date | None = None) -> CodeInfo:
+    """Describe *code* in the first system that has it, trying likely systems in turn."""
+    answers = [describe(session, system, code, date_of_service) for system in guess_systems(code)]
+    for answer in answers:
+        if answer.status != "not_found":
+            return answer
+    return answers[0]
+
+
+def _attach_fee_schedule(session: Session, info: CodeInfo, on: date | None) -> None:
+    """Add the fee-schedule indicators of *info*'s code, when an RVU file has been imported."""
+    release, _ = cached_release(session, "rvu", on)
+    if release is None:
+        return
+    query = select(RvuValue).where(RvuValue.release_id == release.id, RvuValue.code == info.code)
+    rows = {row.modifier: row for row in session.scalars(query)}
+    row = rows.get(None) or next(iter(rows.values()), None)
     if row is None:
-        return CodeInfo(system, code, "not_found")
-    return CodeInfo(
-        system,
-        code,
-        "valid" if row.billable else "header",
-        description=row.description,
-        billable=row.billable,
-    )
+        return
+    info.details["fee_schedule"] = {
+        "source": source_name(release),
+        "status_code": row.status_code,
+        "global_days": row.global_days,
+        **row.values,
+        "modifiers": sorted(modifier for modifier in rows if modifier),
+    }
+
+
+def _describe_hcpcs(session: Session, code: str, on: date | None) -> CodeInfo:
+    code = code.upper()
+    info = CodeInfo("hcpcs", code, "not_found", section=HCPCS_SECTIONS.get(code[:1]))
+    release = release_for(session, "hcpcs", on, info)
+    if release is None:
+        return not_loaded("hcpcs", code, "run: caseconsultant codes import hcpcs PATH")
+    row = find_codes(session, release, "hcpcs", [code]).get(code)
+    if row is None:
+        info.messages.append(f"{code} is not in {info.source}")
+        return info
+    info.description = row.description
+    info.short_description = row.short_description
+    info.details = dict(row.attributes)
+    info.billable = True
+    info.status = "valid"
+    terminated = row.attributes.get("terminated")
+    if terminated and (on or date.today()).isoformat() > terminated:
+        info.status = "terminated"
+        info.billable = False
+        info.messages.append(f"{code} was terminated; its last date of service was {terminated}")
+    coverage = row.attributes.get("coverage")
+    if coverage in COVERAGE:
+        info.notes["coverage"] = [f"Medicare coverage code {coverage}: {COVERAGE[coverage]}"]
+    _attach_fee_schedule(session, info, on)
+    return info
+
+
+def _describe_modifier(session: Session, code: str, on: date | None) -> CodeInfo:
+    code = code.upper()
+    info = CodeInfo("modifier", code, "not_found")
+    release = release_for(session, "hcpcs", on, info)
+    row = find_codes(session, release, "modifier", [code]).get(code) if release else None
+    if row is not None:
+        info.status = "valid"
+        info.description = row.description
+        info.short_description = row.short_description
+        info.section = "HCPCS Level II modifier"
+        info.details = dict(row.attributes)
+        return info
+    if re.fullmatch(r"\d{2}", code):
+        info.status = "section_only"
+        info.section = "CPT modifier"
+        info.source = "CPT modifier numbering (public)"
+        info.messages.append(CPT_LICENCE_NOTE)
+        return info
+    if release is None:
+        info.messages.append("no HCPCS Level II edition is loaded, so its modifiers are unknown")
+    else:
+        info.messages.append(f"{code} is not a modifier in {info.source}")
+    return info
+
+
+def _describe_cpt(session: Session, code: str, on: date | None) -> CodeInfo:
+    code = code.upper()
+    info = CodeInfo("cpt", code, "not_found")
+    placement = cpt.place(code)
+    if placement is None:
+        info.messages.append(
+            f"{code} is not shaped like a CPT code: five digits, or four and F, T or U"
+        )
+        return info
+    info.section = placement.section
+    info.details["category"] = placement.category
+    _attach_fee_schedule(session, info, on)
+    release = release_for(session, "cpt", on, info)
+    row = find_codes(session, release, "cpt", [code]).get(code) if release else None
+    if row is not None:
+        info.status = "valid"
+        info.billable = True
+        info.description = row.description
+        info.short_description = row.short_description
+        info.details.update(row.attributes)
+        return info
+    if release is not None:
+        info.messages.append(f"{code} is not in {info.source}")
+        return info
+    if not placement.recognised:
+        info.messages.append(f"{code} falls outside every CPT section range")
+        return info
+    info.status = "section_only"
+    info.source = "CPT section ranges (public)"
+    info.messages.append(CPT_LICENCE_NOTE)
+    return info
+
+
+def _describe_icd10cm(session: Session, code: str, on: date | None) -> CodeInfo:
+    info = describe_icd10cm(session, code, on)
+    written = re.sub(r"\s", "", code.upper())
+    if info.status != "not_found" and written != info.code:
+        # The writer left out the dot or typed a comma, so the message shows how it was read.
+        info.suggestions.insert(0, info.code)
+        info.messages.insert(0, f"suggestion: {written} read as {info.code}")
+    return info
+
+
+_DESCRIBERS = {
+    "cpt": _describe_cpt,
+    "hcpcs": _describe_hcpcs,
+    "icd10cm": _describe_icd10cm,
+    "icd10pcs": describe_icd10pcs,
+    "modifier": _describe_modifier,
+}

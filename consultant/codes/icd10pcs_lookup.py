@@ -1,0 +1,117 @@
+"""ICD-10-PCS lookups: titles from axis labels, definitions of the terms, invalid positions."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from consultant.codes.info import CodeInfo, find_codes, not_loaded, release_for
+from consultant.codes.models import Code, CodeDefinition, CodeRelease
+from consultant.codes.releases import PCS_DEFINITIONS
+
+SYSTEM = "icd10pcs"
+# Positions whose terms the definitions file explains, and the note kind of each.
+DEFINED_POSITIONS = {3: "operation", 4: "body_part", 5: "approach", 6: "device"}
+_SHAPE = re.compile(r"[0-9A-HJ-NP-Z]{3,7}")
+
+
+def normalise(code: str) -> str:
+    return re.sub(r"[\s.\-]", "", code.upper())
+
+
+def describe_icd10pcs(session: Session, code: str, on: date | None) -> CodeInfo:
+    code = normalise(code)
+    info = CodeInfo(SYSTEM, code, "not_found")
+    release = release_for(session, SYSTEM, on, info)
+    if release is None:
+        return not_loaded(SYSTEM, code, "run: caseconsultant codes import icd10pcs PATH")
+    if not _SHAPE.fullmatch(code):
+        info.messages.append(
+            f"{code} is not shaped like an ICD-10-PCS code: seven characters, digits and "
+            "letters other than I and O"
+        )
+        _suggest_lookalike(session, release, info)
+        return info
+    rows = find_codes(session, release, SYSTEM, [code[:3], code])
+    table = rows.get(code[:3])
+    row = rows.get(code) if len(code) == 7 else None
+    if row is not None:
+        _fill_valid(session, on, info, row)
+    elif table is None:
+        info.messages.append(f"{code[:3]} is not an ICD-10-PCS table in {info.source}")
+    elif len(code) < 7:
+        info.status = "incomplete" if len(code) > 3 else "header"
+        info.section = table.description.replace(", ", " > ")
+        if table.attributes.get("definition"):
+            info.notes["operation"] = [table.attributes["definition"]]
+        info.messages.append(f"{code} is part of table {code[:3]}; a code has seven characters")
+    else:
+        info.section = table.description.replace(", ", " > ")
+        info.messages.append(_invalid_position(code, table))
+    return info
+
+
+def _fill_valid(session: Session, on: date | None, info: CodeInfo, row: Code) -> None:
+    labels: list[str] = row.attributes["labels"]
+    info.status = "valid"
+    info.billable = True
+    info.description = row.description
+    info.section = " > ".join(labels[:3])
+    info.details["labels"] = labels
+    definitions = _definitions(session, on, info.code[0], labels)
+    for position, kind in DEFINED_POSITIONS.items():
+        term = definitions.get((position, labels[position - 1]))
+        if term is None:
+            continue
+        texts = [text for text in (term.definition, term.explanation) if text]
+        texts += [f"includes {item}" for item in term.includes]
+        if texts:
+            info.notes[kind] = [f"{term.term}: {text}" for text in texts]
+    if definitions:
+        info.details["definitions_source"] = "ICD-10-PCS definitions"
+
+
+def _definitions(
+    session: Session, on: date | None, section: str, labels: list[str]
+) -> dict[tuple[int, str], CodeDefinition]:
+    holder = CodeInfo(SYSTEM, "", "valid")
+    release = release_for(session, PCS_DEFINITIONS, on, holder)
+    if release is None:
+        return {}
+    query = select(CodeDefinition).where(
+        CodeDefinition.release_id == release.id,
+        CodeDefinition.section == section,
+        CodeDefinition.term.in_(labels[2:6]),
+    )
+    return {(term.position, term.term): term for term in session.scalars(query)}
+
+
+def _invalid_position(code: str, table: Code) -> str:
+    """Name the first of positions 4-7 that no row of *table* allows after the ones before it."""
+    rows: list[list[str]] = table.attributes.get("rows", [])
+    candidates = rows
+    for offset in range(4):
+        character = code[3 + offset]
+        matching = [row for row in candidates if character in row[offset]]
+        if not matching:
+            allowed = "".join(sorted({value for row in candidates for value in row[offset]}))
+            title = table.attributes["titles"][3 + offset]
+            return (
+                f"{code} is not a valid code: position {4 + offset} ({title}) may not be "
+                f"{character!r} here; table {code[:3]} allows {allowed}"
+            )
+        candidates = matching
+    return f"{code} is not a valid code of table {code[:3]}"
+
+
+def _suggest_lookalike(session: Session, release: CodeRelease, info: CodeInfo) -> None:
+    candidate = info.code.replace("O", "0").replace("I", "1")
+    if candidate == info.code:
+        return
+    row = find_codes(session, release, SYSTEM, [candidate]).get(candidate)
+    if row is not None:
+        info.suggestions.append(candidate)
+        info.messages.append(f"suggestion: did you mean {candidate} ({row.description})?")

@@ -1,0 +1,132 @@
+"""The answer of a lookup, and the queries every code system shares."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from consultant.codes.models import Code, CodeRelease
+from consultant.codes.releases import RELEASE_CACHE_KEY, SYSTEM_NAMES, release_in_force
+
+STATUSES = ("valid", "header", "incomplete", "terminated", "not_found", "section_only")
+
+
+@dataclass
+class CodeInfo:
+    """What the knowledge base holds about one code on one date of service.
+
+    ``status`` is one of ``STATUSES``.  ``suggestions`` are codes the writer may have
+    meant; they are guesses for a human to confirm, never corrections.
+    """
+
+    system: str
+    code: str
+    status: str
+    description: str | None = None
+    section: str | None = None
+    billable: bool | None = None
+    source: str | None = None
+    notes: dict[str, list[str]] = field(default_factory=dict)
+    messages: list[str] = field(default_factory=list)
+    suggestions: list[str] = field(default_factory=list)
+    short_description: str | None = None
+    seventh_characters: dict[str, str] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+    release_id: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def source_name(release: CodeRelease) -> str:
+    """Name a release for a reader, such as ``ICD-10-CM FY2026``."""
+    name = SYSTEM_NAMES.get(release.system, release.system)
+    return f"{name} {release.edition}"
+
+
+def cached_release(
+    session: Session, system: str, on: date | None
+) -> tuple[CodeRelease | None, str | None]:
+    """Return ``release_in_force`` for *system* and *on*, remembered for the session's life."""
+    cache: dict[tuple[str, date | None], Any] = session.info.setdefault(RELEASE_CACHE_KEY, {})
+    key = (system, on)
+    if key not in cache:
+        cache[key] = release_in_force(session, system, on)
+    return cache[key]  # type: ignore[no-any-return]
+
+
+def release_for(
+    session: Session, system: str, on: date | None, info: CodeInfo
+) -> CodeRelease | None:
+    """Find the release in force for *info*, recording its name and any date warning."""
+    release, warning = cached_release(session, system, on)
+    if warning:
+        info.messages.append(warning)
+    if release is not None:
+        info.source = source_name(release)
+        info.release_id = release.id
+    return release
+
+
+def find_codes(
+    session: Session, release: CodeRelease, system: str, codes: Iterable[str]
+) -> dict[str, Code]:
+    """Return the rows of *codes* that exist in *release*, by code."""
+    wanted = list(dict.fromkeys(codes))
+    if not wanted:
+        return {}
+    query = select(Code).where(
+        Code.system == system, Code.code.in_(wanted), Code.release_id == release.id
+    )
+    return {row.code: row for row in session.scalars(query)}
+
+
+_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def next_key(prefix: str) -> str:
+    """Return the smallest code key after every code that starts with *prefix*.
+
+    Codes use digits, capital letters and a dot, so the last such character is
+    incremented instead of appending a high character, whose order depends on the
+    database collation.
+    """
+    characters = list(prefix)
+    for index in range(len(characters) - 1, -1, -1):
+        position = _ALPHABET.find(characters[index])
+        if position < 0:
+            continue
+        if position + 1 < len(_ALPHABET):
+            characters[index] = _ALPHABET[position + 1]
+            return "".join(characters[: index + 1])
+        characters[index] = _ALPHABET[0]
+    return prefix + "~"
+
+
+def codes_under(
+    session: Session, release: CodeRelease, system: str, prefix: str, *, limit: int
+) -> list[Code]:
+    """Return the billable codes of *release* that start with *prefix*, in code order."""
+    query = (
+        select(Code)
+        .where(
+            Code.system == system,
+            Code.code > prefix,
+            Code.code < next_key(prefix),
+            Code.release_id == release.id,
+            Code.billable.is_(True),
+        )
+        .order_by(Code.code)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def not_loaded(system: str, code: str, hint: str) -> CodeInfo:
+    name = SYSTEM_NAMES.get(system, system)
+    return CodeInfo(system, code, "not_found", messages=[f"no {name} edition is loaded; {hint}"])

@@ -1,0 +1,197 @@
+"""Editions of each code system: recording an import and finding the edition in force."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from consultant.codes.models import (
+    AddOnCode,
+    Code,
+    CodeDefinition,
+    CodeRelease,
+    MueLimit,
+    PtpEdit,
+    RvuValue,
+)
+from consultant.storage.base import Base
+
+log = logging.getLogger(__name__)
+
+# Every table whose rows belong to a release, for replacing an edition.
+RELEASE_ROWS: tuple[type[Base], ...] = (
+    Code,
+    CodeDefinition,
+    PtpEdit,
+    MueLimit,
+    AddOnCode,
+    RvuValue,
+)
+# Key of the per-session cache of releases in force (see info.cached_release).
+RELEASE_CACHE_KEY = "code_releases"
+# Rows per INSERT statement; large enough to amortise round trips on PostgreSQL.
+BATCH_SIZE = 5000
+
+PCS_DEFINITIONS = "pcs_definitions"
+SYSTEM_NAMES = {
+    PCS_DEFINITIONS: "ICD-10-PCS definitions",
+    "icd10cm": "ICD-10-CM",
+    "icd10pcs": "ICD-10-PCS",
+    "hcpcs": "HCPCS Level II",
+    "modifier": "HCPCS Level II modifiers",
+    "cpt": "CPT",
+    "ptp_practitioner": "NCCI PTP practitioner",
+    "ptp_hospital": "NCCI PTP hospital",
+    "mue_practitioner": "NCCI MUE practitioner",
+    "mue_hospital": "NCCI MUE outpatient hospital",
+    "mue_dme": "NCCI MUE DME supplier",
+    "aoc": "NCCI add-on codes",
+    "rvu": "PFS RVU",
+}
+
+
+@dataclass
+class ImportResult:
+    """What one import did: the release it made, or the one it found already loaded."""
+
+    release_id: int
+    system: str
+    edition: str
+    row_count: int
+    skipped: bool
+
+    def summary(self) -> str:
+        name = SYSTEM_NAMES.get(self.system, self.system)
+        if self.skipped:
+            return f"{name} {self.edition}: already imported (release {self.release_id})"
+        return f"{name} {self.edition}: {self.row_count} rows imported (release {self.release_id})"
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def find_same_file(session: Session, system: str, sha256: str) -> CodeRelease | None:
+    """Return the release of *system* already imported from a file with this SHA-256."""
+    query = select(CodeRelease).where(
+        CodeRelease.system == system, CodeRelease.source_sha256 == sha256
+    )
+    return session.scalars(query).first()
+
+
+def replace_release(
+    session: Session,
+    *,
+    system: str,
+    edition: str,
+    effective_from: date,
+    effective_to: date | None,
+    source: Path,
+    sha256: str,
+) -> CodeRelease:
+    """Create the release row, dropping an earlier import of the same system and edition.
+
+    The caller's transaction covers the whole import, so a failure later on rolls the
+    deletion back and the earlier import stays in force.
+    """
+    old_ids = session.scalars(
+        select(CodeRelease.id).where(CodeRelease.system == system, CodeRelease.edition == edition)
+    ).all()
+    if old_ids:
+        for model in RELEASE_ROWS:
+            session.execute(delete(model).where(model.release_id.in_(old_ids)))  # type: ignore[attr-defined]
+        session.execute(delete(CodeRelease).where(CodeRelease.id.in_(old_ids)))
+        log.info("replacing %s edition %r (releases %s)", system, edition, old_ids)
+    release = CodeRelease(
+        system=system,
+        edition=edition,
+        effective_from=effective_from,
+        effective_to=effective_to,
+        source_name=source.name,
+        source_sha256=sha256,
+        row_count=0,
+    )
+    session.add(release)
+    session.flush()
+    # Lookups cache the release in force per session; this import changes it.
+    session.info.pop(RELEASE_CACHE_KEY, None)
+    return release
+
+
+def insert_rows(
+    session: Session, model: type[Base], release: CodeRelease, rows: Iterable[dict[str, Any]]
+) -> int:
+    """Insert rows of *model* (dicts of its columns without ``release_id``) in batches."""
+    count = 0
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append({**row, "release_id": release.id})
+        if len(batch) >= BATCH_SIZE:
+            session.execute(insert(model), batch)
+            count += len(batch)
+            batch = []
+    if batch:
+        session.execute(insert(model), batch)
+        count += len(batch)
+    release.row_count += count
+    return count
+
+
+def insert_codes(session: Session, release: CodeRelease, rows: Iterable[dict[str, Any]]) -> int:
+    """Insert code rows (dicts of Code columns without ``release_id``) in batches."""
+    return insert_rows(session, Code, release, rows)
+
+
+def release_in_force(
+    session: Session, system: str, on: date | None
+) -> tuple[CodeRelease | None, str | None]:
+    """Return the release of *system* in force on *on* (the newest without a date).
+
+    When no release covers the date, return the closest one with a message that says so,
+    so the reader knows the answer may not match that date of service.
+    """
+    newest_first = (CodeRelease.effective_from.desc(), CodeRelease.id.desc())
+    query = select(CodeRelease).where(CodeRelease.system == system).order_by(*newest_first)
+    if on is None:
+        return session.scalars(query.limit(1)).first(), None
+    covering = query.where(
+        CodeRelease.effective_from <= on,
+        (CodeRelease.effective_to.is_(None)) | (CodeRelease.effective_to >= on),
+    )
+    release = session.scalars(covering.limit(1)).first()
+    if release is not None:
+        return release, None
+    earlier = session.scalars(query.where(CodeRelease.effective_from <= on).limit(1)).first()
+    fallback = (
+        earlier
+        or session.scalars(
+            select(CodeRelease)
+            .where(CodeRelease.system == system)
+            .order_by(CodeRelease.effective_from, CodeRelease.id)
+            .limit(1)
+        ).first()
+    )
+    if fallback is None:
+        return None, None
+    name = SYSTEM_NAMES.get(system, system)
+    return fallback, (
+        f"no {name} edition loaded is in force on {on.isoformat()}; "
+        f"answered from {fallback.edition} (effective {fallback.effective_from.isoformat()})"
+    )
+
+
+def list_releases(session: Session) -> Sequence[CodeRelease]:
+    query = select(CodeRelease).order_by(CodeRelease.system, CodeRelease.effective_from)
+    return session.scalars(query).all()

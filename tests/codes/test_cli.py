@@ -1,0 +1,55 @@
+"""The ``caseconsultant codes`` commands, run as a user runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from consultant.cli import main
+
+
+def _run(*args: str) -> str:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_load_lookup_and_releases(db_url: str) -> None:
+    assert "ICD-10-CM FY2026 April 1 update: 98186 rows imported" in _run("codes", "load")
+    assert "already imported" in _run("codes", "load")
+    text = _run("codes", "lookup", "E11.9")
+    assert text.startswith("E11.9 [icd10cm] valid")
+    assert "description: Type 2 diabetes mellitus without complications" in text
+    answer = json.loads(_run("codes", "lookup", "S02.0", "--json", "--date", "2026-05-01"))
+    assert answer["status"] == "incomplete"
+    assert answer["seventh_characters"]["S"] == "sequela"
+    listing = _run("codes", "releases")
+    assert "icd10cm   FY2026 April 1 update" in listing
+    assert "2026-04-01..2026-09-30" in listing
+
+
+def test_lookup_cpt_needs_no_data(db_url: str) -> None:
+    text = _run("codes", "lookup", "59001")
+    assert text.splitlines()[0] == "59001 [cpt] section_only"
+    assert "section: Surgery > Maternity Care and Delivery" in text
+    assert "no code sets imported" in _run("codes", "releases")
+
+
+def test_import_hcpcs_command(db_url: str, hcpcs_csv: Path) -> None:
+    output = _run("codes", "import", "hcpcs", str(hcpcs_csv))
+    assert "HCPCS Level II 2025 Oct: 8846 rows imported" in output
+    answer = json.loads(_run("codes", "lookup", "--system", "modifier", "RT", "--json"))
+    assert answer["status"] == "valid"
+
+
+def test_import_bad_file_exits_with_message(db_url: str, tmp_path: Path) -> None:
+    bad = tmp_path / "HCPC2026_JAN_ANWEB.csv"
+    bad.write_text("not,a,header\n")
+    result = CliRunner().invoke(main, ["codes", "import", "hcpcs", str(bad)])
+    assert result.exit_code == 1
+    assert "line 1: expected the ANWEB header" in result.output
+    missing = CliRunner().invoke(main, ["codes", "import", "hcpcs", str(tmp_path / "none.csv")])
+    assert missing.exit_code == 1
+    assert "file not found" in missing.output

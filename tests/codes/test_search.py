@@ -1,0 +1,78 @@
+"""Word search over descriptors on SQLite FTS5 and PostgreSQL full-text search."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+from sqlalchemy.orm import Session
+
+from consultant.cli import main
+from consultant.codes import hcpcs, importers
+from consultant.codes.search import search, words_of
+
+
+def test_words_drop_operators() -> None:
+    assert words_of('Fracture "NEAR" femur* OR (neck)') == [
+        "fracture",
+        "near",
+        "femur",
+        "or",
+        "neck",
+    ]
+    assert words_of("  ,;  ") == []
+
+
+def test_search_finds_icd10cm(loaded: Session) -> None:
+    hits = search(loaded, "type 2 diabetes mellitus neuropathy", limit=10)
+    codes = [hit.code for hit in hits]
+    assert "E11.40" in codes
+    assert all(hit.system == "icd10cm" for hit in hits)
+    assert hits[0].source == "ICD-10-CM FY2026 April 1 update"
+
+
+def test_search_stems_words(loaded: Session) -> None:
+    hits = search(loaded, "fractured femur necks", limit=50)
+    assert hits
+    assert all("fracture" in hit.description.lower() for hit in hits)
+
+
+def test_search_across_systems(loaded: Session, pcs_tables: Path, hcpcs_xlsx: Path) -> None:
+    hits = search(loaded, "therapeutic amniotic fluid", limit=20)
+    systems = {hit.system for hit in hits}
+    assert "icd10pcs" in systems
+    assert "10900ZC" in [hit.code for hit in hits]
+    wheelchair = search(loaded, "wheelchair footrests", limit=5)
+    assert wheelchair
+    assert {hit.system for hit in wheelchair} == {"hcpcs"}
+
+
+def test_search_falls_back_to_any_word(loaded: Session) -> None:
+    hits = search(loaded, "cholera zzzunknownword", limit=5)
+    assert hits
+    assert all("cholera" in hit.description.lower() for hit in hits)
+
+
+def test_search_nothing_found(loaded: Session) -> None:
+    assert search(loaded, "zzzunknownword") == []
+    assert search(loaded, "   ") == []
+
+
+def test_search_sees_new_edition_only(session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "HCPC2026_JAN_ANWEB.csv"
+    header = ",".join(hcpcs.REQUIRED_COLUMNS)
+    path.write_text(
+        f"{header}\nA1234,0010,3,Invented glimmerwidget,Glimmer,C,,20260101,20260101,,A\n"
+    )
+    importers.import_hcpcs(session, path)
+    assert [hit.code for hit in search(session, "glimmerwidget")] == ["A1234"]
+    path.write_text(f"{header}\nA1234,0010,3,Invented sparkwidget,Spark,C,,20260101,20260101,,A\n")
+    importers.import_hcpcs(session, path)
+    assert search(session, "glimmerwidget") == []
+    assert [hit.code for hit in search(session, "sparkwidget")] == ["A1234"]
+
+
+def test_search_command(db_url: str, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["codes", "search", "anything"])
+    assert result.exit_code == 0
+    assert result.output == "no matches\n"
