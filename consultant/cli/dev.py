@@ -17,7 +17,7 @@ from consultant.config import get_settings
 from consultant.devserver.imap import LOOPBACK, start_imap_server
 from consultant.devserver.smtp import DevMailHandler, start_smtp_server
 from consultant.errors import ConsultantError
-from consultant.storage import migrate
+from consultant.storage import migrate, session_scope
 
 DEV_USERNAME = "coding-help"
 DEV_POLL_INTERVAL = "10"
@@ -153,5 +153,9 @@ def _wait(children: list[subprocess.Popen[bytes]]) -> None:
 
 
 def _load_code_sets_once() -> None:
-    """Load the bundled code sets into the database the first time the service starts."""
-    # TODO(code knowledge base merged): load ICD-10-CM on first start.
+    """Load the bundled ICD-10-CM edition; an edition already loaded is recognised and skipped."""
+    from consultant.codes import importers
+
+    with session_scope() as session:
+        result = importers.import_icd10cm(session)
+    click.echo(result.summary())

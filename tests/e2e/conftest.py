@@ -15,9 +15,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from consultant.codes import importers
 from consultant.storage import migrate, session_scope
 from consultant.storage.db import reset_engine
 from consultant.storage.models import Draft
+from tests.codes.conftest import HCPCS_DIR
 from tests.conftest import REDIS_URL, _empty_postgres, mail_environment
 
 
@@ -61,6 +63,15 @@ def count_drafts(url: str) -> int:
         return session.scalar(select(func.count()).select_from(Draft)) or 0
 
 
+def _load_code_sets(database_url: str) -> None:
+    """Load ICD-10-CM and, when the official file is at hand, HCPCS Level II."""
+    hcpcs = HCPCS_DIR / "HCPC2025_OCT_ANWEB.xlsx"
+    with session_scope(database_url) as session:
+        importers.import_icd10cm(session)
+        if hcpcs.is_file():
+            importers.import_hcpcs(session, hcpcs)
+
+
 @pytest.fixture(params=["redis-postgresql", "filesystem-sqlite"])
 def service(
     request: pytest.FixtureRequest, tmp_path: Path, imap_server, smtp_server,
@@ -75,6 +86,8 @@ def service(
         database_url = f"sqlite:///{tmp_path / 'service.db'}"
         broker_url = ""
     migrate.upgrade(database_url)
+    if request.node.get_closest_marker("code_sets"):
+        _load_code_sets(database_url)
     env = {name: value for name, value in os.environ.items()
            if not name.startswith("CASECONSULTANT_")}
     env.update(mail_environment(imap_server, smtp_server.port))

@@ -9,15 +9,25 @@ from pathlib import Path
 import pytest
 
 from consultant.parsing import parse_message
+from consultant.storage import session_scope
+from consultant.storage.models import Draft
 from consultant.samples import sample_paths
 from tests.conftest import append_message
 from tests.e2e.conftest import Service, count_drafts, wait_until
 
 pytestmark = pytest.mark.e2e
 
+# The first five samples include 59001 with 76946 and O40.3XX0, whose description is checked.
 SAMPLE_COUNT = 5
 
 
+def stored_descriptions(url: str, draft_id: int) -> list[str]:
+    with session_scope(url) as session:
+        draft = session.get_one(Draft, draft_id)
+        return [code["description"] for code in draft.codes if code.get("description")]
+
+
+@pytest.mark.code_sets
 def test_questions_come_back_as_threaded_replies(
     service: Service, imap_server, smtp_server, tmp_path: Path
 ) -> None:
@@ -59,6 +69,12 @@ def test_questions_come_back_as_threaded_replies(
         text = reply.get_body(("plain",)).get_content()
         for code in draft["codes"]:
             assert code in text
+        # Descriptions are wrapped in the table, so compare with whitespace collapsed.
+        flat_text = " ".join(text.split())
+        for description in stored_descriptions(url, int(draft["id"])):
+            assert " ".join(description.split()) in flat_text
+    described = [d for draft in pending for d in stored_descriptions(url, int(draft["id"]))]
+    assert any(d.startswith("Polyhydramnios, third trimester") for d in described)
     wait_until(lambda: len(service.drafts("sent")) == len(samples), 30, "sent states", service)
 
 
