@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 
-from consultant.extraction.scanner import Mention, Scan
+from consultant.extraction.scanner import Mention, Scan, sentence_bounds
 from consultant.extraction.shapes import STRONG
 
 _HINT = re.compile(
@@ -19,6 +19,11 @@ _HINT = re.compile(
     r"z-?codes?|primary|secondary|principal|pointers?|related\s+to|due\s+to|for\s+dx)"
     r"|(?P<proc>cpt|hcpcs|procedures?|proc|j-?codes?|g-?codes?|drugs?|injections?|supply|"
     r"supplies|dme|bill|billed|billing|charged?|charges|e/m|append|appended|units?))\b"
+)
+# "Z23 as the dx", "I10 (primary)", "0DTJ4ZZ for PCS": a keyword right after the code.
+_HINT_AFTER = re.compile(
+    r"\s*[(,]?\s*(?i:as|for|is|was)?\s*(?i:the|a|an|my|our)?\s*"
+    r"(?:(?P<pcs>(?i:pcs|icd-?10-?pcs)\b)|(?P<dx>(?i:dx|diagnosis|diag|icd|primary|secondary)\b))"
 )
 _HINT_WINDOW = 80
 _NEIGHBOUR_WINDOW = 150
@@ -79,10 +84,15 @@ def _hint(scan: Scan, mention: Mention) -> str | None:
     """Return the kind of the nearest keyword before *mention*: "dx", "proc" or "pcs"."""
     if scan.tables.diagnosis and scan.tables.in_diagnosis_cell(mention.start):
         return "dx"
+    sentence_start, _ = sentence_bounds(scan.text, mention.start)
+    window_start = max(sentence_start, mention.start - _HINT_WINDOW)
     last = None
-    for last in _HINT.finditer(scan.text, max(0, mention.start - _HINT_WINDOW), mention.start):
+    for last in _HINT.finditer(scan.text, window_start, mention.start):
         pass
-    return None if last is None else last.lastgroup
+    if last is not None:
+        return last.lastgroup
+    after = _HINT_AFTER.match(scan.text, mention.range_span[1] if mention.range_span else mention.end)
+    return None if after is None else after.lastgroup
 
 
 def _has_neighbour(strong: list[tuple[int, str]], position: int, system: str) -> bool:

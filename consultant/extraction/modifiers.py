@@ -35,7 +35,7 @@ _ALPHA = (
 KNOWN = frozenset(f"{_NUMERIC} {_CATEGORY_II} {_PHYSICAL_STATUS} {_ALPHA}".split())
 
 # Modifiers that mean nothing else in coder mail and are taken on their own.
-DISTINCTIVE = frozenset({"XE", "XP", "XS", "XU"})
+DISTINCTIVE = frozenset({"XE", "XP", "XS", "XU", "KX", "GY", "GZ", "JW", "JZ", "CQ", "QW"})
 
 # Two-letter modifiers that are also state abbreviations, words or common abbreviations:
 # glued to a code with a space they count only if no lower-case word follows.
@@ -49,17 +49,26 @@ _SEPARATOR = r"\s*(?:,|/|&|\+|\band\b|\bor\b|\bplus\b|-)\s*-?"
 # "modifier 25", "mods 25/59", "modifier -59 and XU", "mod: GA".
 NAMED_AFTER = re.compile(
     rf"\b(?i:mod(?:ifier)?s?)\.?\s*(?:[:=#]\s*)?-?(?P<list>{_MODIFIER}(?:{_SEPARATOR}{_MODIFIER})*)"
-    r"(?![\w])"
+    r"(?![\w]|[.:]\d)"
 )
 # "25 modifier", "the -59 modifier", "25 and 59 modifiers".
 NAMED_BEFORE = re.compile(
     rf"(?<![\w-])-?(?P<list>{_MODIFIER}(?:{_SEPARATOR}{_MODIFIER})*)\s+(?i:mod(?:ifier)?s?)\b"
 )
-DISTINCTIVE_ALONE = re.compile(r"(?<![\w-])(?:X\{EPSU\}|X[EPSU])(?![\w{])")
+DISTINCTIVE_ALONE = re.compile(r"(?<![\w-])(?:X\{EPSU\}|X[EPSU]|KX|GY|GZ|JW|JZ|CQ|QW)(?![\w{])")
+# "with 25", "append 59", "add KX", "use GA or GZ": a verb that takes a modifier.
+AFTER_VERB = re.compile(
+    r"\b(?i:with|w/|append|appended|appending|add|added|adding|use|uses|using|attach|attached|"
+    r"need|needs|needed|require|requires|required|apply|applied|put|report|reported|"
+    r"submit|submitted|resubmit|bill|billed|plus)"
+    rf"\s+(?i:(?:a|an|the|both)\s+)?-?(?P<list>{_MODIFIER}(?:{_SEPARATOR}{_MODIFIER})*)(?![\w]|[.:]\d)"
+)
 _LIST_ITEM = re.compile(_MODIFIER)
 
-# After a code: "-25", "-RT-59", " 25", " RT", ", 59".
-GLUED = re.compile(r"(?P<sep>\s?-\s?|\s|,\s?)(?P<modifier>[0-9A-Za-z]{2})(?![\w])")
+# After a code: "-25", "-RT-59", " 25", " RT", or the next cell of a table row.
+GLUED = re.compile(r"(?P<sep>\s?-\s?|[ ]*[|\t][ ]*|\s)(?P<modifier>[0-9A-Za-z]{2})(?![\w]|[.:]\d)")
+# The end of a table cell.
+CELL_END = re.compile(r"[ ]*(?:[|\t]|\r?\n|\Z)")
 # Words after a two-digit number that make it a quantity, not a modifier.
 QUANTITY_WORD = re.compile(
     r"\s*(?i:min|mins|minutes|units?|mg|mcg|ml|y/?o|yo|years?|yrs?|wks?|weeks?|days?|hours?|"

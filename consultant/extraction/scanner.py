@@ -24,6 +24,7 @@ _UNITS_AFTER = re.compile(
     r"|[-–:,(]?\s*(?i:units?|qty|uos)\s*[:=]?\s*(?P<labelled>\d{1,3})(?!\d))"
 )
 _UNITS_BEFORE = re.compile(r"(?P<count>\d{1,3})\s*(?i:units?|uos)\s*(?i:of\s+)?(?i:cpt\s+)?\Z")
+_SENTENCE_ENDS = ("\n", ". ", "? ", "! ")
 _UNITS_IN_CELL = re.compile(r"\d{1,3}")
 _TOKEN_WITH_TIMES = re.compile(r"(?P<code>[A-Za-z0-9]{3,6}?)[xX](?P<units>\d{1,3})")
 
@@ -158,6 +159,8 @@ def _glued_modifier_ok(text: str, code: str, separator: str, span: Span, masks: 
     if masks.covers(*span):
         return False
     dashed = "-" in separator
+    if ("|" in separator or "\t" in separator) and not mods.CELL_END.match(text, span[1]):
+        return False
     if not dashed and (not code.isupper() and not code.isdigit()):
         return False
     if code.upper() not in mods.KNOWN:
@@ -200,6 +203,13 @@ def _apply_tables(
                 mention.units = int(count.group())
 
 
+def sentence_bounds(text: str, position: int) -> Span:
+    """Return the span of the sentence or line around *position*."""
+    start = max(text.rfind(mark, 0, position) for mark in _SENTENCE_ENDS) + 1
+    ends = [end for end in (text.find(mark, position) for mark in _SENTENCE_ENDS) if end >= 0]
+    return start, min(ends, default=len(text))
+
+
 def _named_modifiers(
     text: str, masks: Masks, mentions: list[Mention], found: list[ModifierMention]
 ) -> None:
@@ -224,16 +234,31 @@ def _named_candidates(text: str) -> list[tuple[int, int, str]]:
             for code, start, end in mods.list_items(text, *match.span("list")):
                 if code in mods.KNOWN or code.isdigit():
                     candidates.append((start, end, code))
+    for match in mods.AFTER_VERB.finditer(text):
+        candidates.extend(_verb_list(text, match))
     for match in mods.DISTINCTIVE_ALONE.finditer(text):
         candidates.append((match.start(), match.end(), match.group()))
-    return sorted(candidates)
+    return sorted(set(candidates))
+
+
+def _verb_list(text: str, match: re.Match[str]) -> list[tuple[int, int, str]]:
+    """Modifiers listed after a verb such as "with" or "append", when they read as such."""
+    items = [
+        (start, end, code)
+        for code, start, end in mods.list_items(text, *match.span("list"))
+        if code in mods.KNOWN and not (code.isdigit() and mods.QUANTITY_WORD.match(text, end))
+    ]
+    letters = [code for _, _, code in items if not code.isdigit()]
+    if letters and all(code in mods.AMBIGUOUS for code in letters):
+        # "with CT contrast", "with PA Smith": a word, not a modifier.
+        if mods.LOWER_WORD_NEXT.match(text, match.end()) or len(items) == len(letters):
+            items = [item for item in items if item[2].isdigit()]
+    return items
 
 
 def _nearest_code(text: str, mentions: list[Mention], starts: list[int], position: int) -> Mention | None:
-    """Return the CPT or HCPCS mention nearest to *position* on the same line."""
-    line_start = text.rfind("\n", 0, position) + 1
-    line_end = text.find("\n", position)
-    line_end = len(text) if line_end < 0 else line_end
+    """Return the CPT or HCPCS mention nearest to *position* in the same sentence."""
+    line_start, line_end = sentence_bounds(text, position)
     best: Mention | None = None
     for index in range(bisect_left(starts, line_start), bisect_right(starts, line_end)):
         mention = mentions[index]

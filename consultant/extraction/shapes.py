@@ -15,6 +15,23 @@ from functools import lru_cache
 # HCPCS Level II letters in use. D codes are dental (CDT) and are not extracted.
 HCPCS_LETTERS = frozenset("ABCEGHJKLMPQRSTUV")
 
+# Numeric ranges in use for HCPCS Level II letters that do not use all of 0000-9999
+# (HCPCS 2025 annual file, rounded outwards). Outside them a letter and four digits can
+# only be an undotted ICD-10-CM code.
+HCPCS_NUMBERS = {
+    "B": (4000, 9999),
+    "C": (1000, 9999),
+    "E": (100, 8002),
+    "H": (1, 2041),
+    "K": (1, 1100),
+    "M": (1, 1399),
+    "P": (2028, 9615),
+    "R": (70, 76),
+    "T": (1000, 5999),
+    "U": (1, 5),
+    "V": (2020, 5364),
+}
+
 # ICD-10-PCS sections: the first character of every ICD-10-PCS code.
 PCS_SECTIONS = frozenset("0123456789BCDFGHX")
 
@@ -90,7 +107,9 @@ def classify(token: str) -> Shape | None:
         return icd
 
     if _PCS.fullmatch(upper) and not upper.isdigit():
-        strength = STRONG if "Z" in upper and sum(c.isalpha() for c in upper) >= 2 else WEAK
+        letters = sum(c.isalpha() for c in upper)
+        strong = letters >= 2 and (upper[0].isdigit() or "Z" in upper)
+        strength = STRONG if strong else WEAK
         return Shape((("icd10pcs", upper),), strength)
     return None
 
@@ -98,7 +117,8 @@ def classify(token: str) -> Shape | None:
 def _letter_four_shape(upper: str) -> Shape | None:
     """Shape of a letter and four digits: HCPCS Level II, or an undotted ICD-10-CM code."""
     icd = ("icd10cm", dotted(upper[:3], upper[3:]))
-    if upper[0] in HCPCS_LETTERS:
+    low, high = HCPCS_NUMBERS.get(upper[0], (0, 9999))
+    if upper[0] in HCPCS_LETTERS and low <= int(upper[1:]) <= high:
         return Shape((("hcpcs", upper), icd), STRONG)
     if upper[0] == "D":
         # A dental (CDT) code unless the text says it is a diagnosis.

@@ -42,6 +42,11 @@ _ID_WORDS_MARKED = (
     r"claim|case|order|member|subscriber|policy|group|grp|check|chk|control|encounter|visit|"
     r"patient|pt|account|record|document|doc|fax|req|requisition|accession|specimen|lot"
 )
+# Words followed by an id when a colon follows them ("Claim: 4471203").
+_ID_WORDS_LABELLED = (
+    r"claim|member|subscriber|policy|group|grp|check|chk|control|account|record|accession|"
+    r"specimen|lot|requisition"
+)
 _CLINICAL_UNITS = (
     r"mg|mcg|µg|ug|g|gm|kg|mL|ml|cc|L|mEq|meq|mmol|mg/kg|mg/dL|mg/dl|/uL|/µL|/mm3|/mcL|cells|"
     r"copies|ng|pg|lbs?|oz|mmHg|bpm|mcg/kg|IU/L"
@@ -61,7 +66,7 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
     (_MONTHS, r"\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s+\d{4})?"),
     (_ID_WORDS, rf"\b\.?{_ID_MARK}{_ID_VALUE}"),
     (_ID_WORDS_MARKED, rf"s?\b\.?\s*(?i:no|num|number|id|#|nbr)\.?\s*[:#]?\s*{_ID_VALUE}"),
-    (_ID_WORDS_MARKED, rf"s?\s*:\s*{_ID_VALUE}"),
+    (_ID_WORDS_LABELLED, rf"s?\s*:\s*{_ID_VALUE}"),
     (
         "icd-9|icd9|icd-9-cm|icd9cm|icd-9cm",
         r"\b(?:\s*(?i:codes?|dx|diagnosis|was|were|of|is|:))*\s*"
