@@ -13,17 +13,18 @@ from bisect import bisect_left, bisect_right
 from consultant.extraction.scanner import Mention, Scan, sentence_bounds
 from consultant.extraction.shapes import STRONG
 
+# Keywords before a token, matched on lower-cased text.
 _HINT = re.compile(
-    r"\b(?i:(?P<pcs>icd-?10-?pcs|pcs|root\s+operation)"
+    r"\b(?:(?P<pcs>icd-?10-?pcs|pcs|root\s+operation)"
     r"|(?P<dx>dxs?|diag|diagnos[ie]s|icd-?10(?:-?cm)?|icd|code\s+first|use\s+additional|"
     r"z-?codes?|primary|secondary|principal|pointers?|related\s+to|due\s+to|for\s+dx)"
     r"|(?P<proc>cpt|hcpcs|procedures?|proc|j-?codes?|g-?codes?|drugs?|injections?|supply|"
-    r"supplies|dme|bill|billed|billing|charged?|charges|e/m|append|appended|units?))\b"
+    r"supplies|dme|bills?|billed|billing|charged?|charges|e/m|append|appended|units?))\b"
 )
 # "Z23 as the dx", "I10 (primary)", "0DTJ4ZZ for PCS": a keyword right after the code.
 _HINT_AFTER = re.compile(
-    r"\s*[(,]?\s*(?i:as|for|is|was)?\s*(?i:the|a|an|my|our)?\s*"
-    r"(?:(?P<pcs>(?i:pcs|icd-?10-?pcs)\b)|(?P<dx>(?i:dx|diagnosis|diag|icd|primary|secondary)\b))"
+    r"\s*[(,]?\s*(?:as|for|is|was)?\s*(?:the|a|an|my|our)?\s*"
+    r"(?:(?P<pcs>pcs|icd-?10-?pcs)\b|(?P<dx>dx|diagnosis|diag|icd|primary|secondary)\b)"
 )
 _HINT_WINDOW = 80
 _NEIGHBOUR_WINDOW = 150
@@ -71,11 +72,11 @@ def _letter_four_system(scan: Scan, mention: Mention, strong: list[tuple[int, st
         return "icd10cm"
     if hint == "proc" or mention.modifiers or mention.units is not None:
         return "hcpcs"
-    line_start = scan.text.rfind("\n", 0, mention.start) + 1
-    line_end = scan.text.find("\n", mention.end)
-    line_end = len(scan.text) if line_end < 0 else line_end
-    on_line = {system for start, system in strong if line_start <= start < line_end}
-    if "icd10cm" in on_line and not on_line & {"cpt", "hcpcs"}:
+    sentence_start, sentence_end = sentence_bounds(scan.text, mention.start)
+    low = bisect_left(strong, (sentence_start, ""))
+    high = bisect_left(strong, (sentence_end, ""))
+    nearby = {system for _, system in strong[low:high]}
+    if "icd10cm" in nearby and not nearby & {"cpt", "hcpcs"}:
         return "icd10cm"
     return "hcpcs"
 
@@ -87,11 +88,12 @@ def _hint(scan: Scan, mention: Mention) -> str | None:
     sentence_start, _ = sentence_bounds(scan.text, mention.start)
     window_start = max(sentence_start, mention.start - _HINT_WINDOW)
     last = None
-    for last in _HINT.finditer(scan.text, window_start, mention.start):
+    for last in _HINT.finditer(scan.lower, window_start, mention.start):
         pass
     if last is not None:
         return last.lastgroup
-    after = _HINT_AFTER.match(scan.text, mention.range_span[1] if mention.range_span else mention.end)
+    end = mention.range_span[1] if mention.range_span else mention.end
+    after = _HINT_AFTER.match(scan.lower, end)
     return None if after is None else after.lastgroup
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from consultant.extraction.traps import keyword_pattern
+
 _NUMERIC = (
     "22 23 24 25 26 27 32 33 47 50 51 52 53 54 55 56 57 58 59 62 63 66 73 74 76 77 78 79 "
     "80 81 82 90 91 92 93 95 96 97 99"
@@ -45,24 +47,27 @@ AMBIGUOUS = frozenset(
 )
 
 _MODIFIER = r"(?:\d{2}|[A-Z][A-Z0-9]|\d[A-Z])"
-_SEPARATOR = r"\s*(?:,|/|&|\+|\band\b|\bor\b|\bplus\b|-)\s*-?"
-# "modifier 25", "mods 25/59", "modifier -59 and XU", "mod: GA".
-NAMED_AFTER = re.compile(
-    rf"\b(?i:mod(?:ifier)?s?)\.?\s*(?:[:=#]\s*)?-?(?P<list>{_MODIFIER}(?:{_SEPARATOR}{_MODIFIER})*)"
-    r"(?![\w]|[.:]\d)"
-)
-# "25 modifier", "the -59 modifier", "25 and 59 modifiers".
+_SEPARATOR = r"\s*(?:,|/|&|\+|\band\b|\bor\b|\bplus\b|\bvs\.?|\bversus\b|-)\s*-?"
+_LIST = rf"(?P<list>{_MODIFIER}(?:{_SEPARATOR}{_MODIFIER})*)(?![\w]|[.:]\d)"
+
+# "mod", "modifier", "modifiers", found in lower-cased text.
+MODIFIER_WORD = re.compile(r"mod(?:ifier)?s?\b")
+# What follows the word: "modifier 25", "mods 25/59", "modifier -59 and XU", "mod: GA".
+NAMED_AFTER = re.compile(rf"\.?\s*(?:[:=#]\s*)?-?{_LIST}")
+# What precedes it: "25 modifier", "the -59 modifier", "25 and 59 modifiers".
 NAMED_BEFORE = re.compile(
-    rf"(?<![\w-])-?(?P<list>{_MODIFIER}(?:{_SEPARATOR}{_MODIFIER})*)\s+(?i:mod(?:ifier)?s?)\b"
+    rf"(?<![\w-])-?(?P<list>{_MODIFIER}(?:{_SEPARATOR}{_MODIFIER})*)\s+\Z"
 )
 DISTINCTIVE_ALONE = re.compile(r"(?<![\w-])(?:X\{EPSU\}|X[EPSU]|KX|GY|GZ|JW|JZ|CQ|QW)(?![\w{])")
-# "with 25", "append 59", "add KX", "use GA or GZ": a verb that takes a modifier.
-AFTER_VERB = re.compile(
-    r"\b(?i:with|w/|append|appended|appending|add|added|adding|use|uses|using|attach|attached|"
-    r"need|needs|needed|require|requires|required|apply|applied|put|report|reported|"
-    r"submit|submitted|resubmit|bill|billed|plus)"
-    rf"\s+(?i:(?:a|an|the|both)\s+)?-?(?P<list>{_MODIFIER}(?:{_SEPARATOR}{_MODIFIER})*)(?![\w]|[.:]\d)"
+# Verbs that take a modifier ("with 25", "append 59", "add KX", "use GA or GZ"), found in
+# lower-cased text, and the list after them in the original text.
+_VERBS = (
+    "with|w/|append|appended|appending|add|added|adding|use|uses|using|attach|attached|need|"
+    "needs|needed|require|requires|required|apply|put|report|reported|carry|carries|without|"
+    "w/o|submit|submitted|resubmit|bill|billed|plus"
 )
+VERB = re.compile(keyword_pattern([(_VERBS, r"\s+")]))
+VERB_LIST = re.compile(rf"(?:(?:[Aa]n?|[Tt]he|[Bb]oth)\s+)?-?{_LIST}")
 _LIST_ITEM = re.compile(_MODIFIER)
 
 # After a code: "-25", "-RT-59", " 25", " RT", or the next cell of a table row.
@@ -72,7 +77,7 @@ CELL_END = re.compile(r"[ ]*(?:[|\t]|\r?\n|\Z)")
 # Words after a two-digit number that make it a quantity, not a modifier.
 QUANTITY_WORD = re.compile(
     r"\s*(?i:min|mins|minutes|units?|mg|mcg|ml|y/?o|yo|years?|yrs?|wks?|weeks?|days?|hours?|"
-    r"hrs?|times|visits|sessions|%|percent)\b"
+    r"hrs?|times|visits|sessions|patients|pts|sq|cm|mm|inch|inches|cc|%|percent)\b"
 )
 LOWER_WORD_NEXT = re.compile(r"\s+[a-z]")
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from consultant.extraction import modifiers as mods
 from consultant.extraction.shapes import RANGE_END, TOKEN, Shape, classify
 from consultant.extraction.tables import Tables, find_tables
-from consultant.extraction.traps import Masks, find_traps
+from consultant.extraction.traps import Masks, find_traps, lower_case
 
 Span = tuple[int, int]
 
@@ -24,6 +24,9 @@ _UNITS_AFTER = re.compile(
     r"|[-–:,(]?\s*(?i:units?|qty|uos)\s*[:=]?\s*(?P<labelled>\d{1,3})(?!\d))"
 )
 _UNITS_BEFORE = re.compile(r"(?P<count>\d{1,3})\s*(?i:units?|uos)\s*(?i:of\s+)?(?i:cpt\s+)?\Z")
+_ON_EVALUATION = re.compile(r"\s+(?i:on|to|for)\s+(?i:the\s+|an?\s+)?(?i:E/?M|E&M|E & M|office visit)\b")
+# Sentences longer than this many characters either side are cut there.
+_SENTENCE_REACH = 300
 _SENTENCE_ENDS = ("\n", ". ", "? ", "! ")
 _UNITS_IN_CELL = re.compile(r"\d{1,3}")
 _TOKEN_WITH_TIMES = re.compile(r"(?P<code>[A-Za-z0-9]{3,6}?)[xX](?P<units>\d{1,3})")
@@ -63,6 +66,7 @@ class Scan:
     """Everything the scanner found in one text."""
 
     text: str
+    lower: str
     mentions: list[Mention]
     modifiers: list[ModifierMention]
     tables: Tables
@@ -70,8 +74,9 @@ class Scan:
 
 def scan(text: str) -> Scan:
     """Find code-shaped tokens, their modifiers, units and ranges in *text*."""
+    lower = lower_case(text)
     tables = find_tables(text)
-    masks = Masks(find_traps(text) + tables.masked)
+    masks = Masks(find_traps(text, lower) + tables.masked)
     mentions: list[Mention] = []
     consumed = 0
     for match in TOKEN.finditer(text):
@@ -87,8 +92,8 @@ def scan(text: str) -> Scan:
         ModifierMention(code, s, e, mention) for mention in mentions for code, s, e in mention.modifiers
     ]
     _apply_tables(text, tables, mentions, modifier_mentions)
-    _named_modifiers(text, masks, mentions, modifier_mentions)
-    return Scan(text, mentions, modifier_mentions, tables)
+    _named_modifiers(text, lower, masks, mentions, modifier_mentions)
+    return Scan(text, lower, mentions, modifier_mentions, tables)
 
 
 def _mention(token: str, start: int, end: int) -> Mention | None:
@@ -205,37 +210,63 @@ def _apply_tables(
 
 def sentence_bounds(text: str, position: int) -> Span:
     """Return the span of the sentence or line around *position*."""
-    start = max(text.rfind(mark, 0, position) for mark in _SENTENCE_ENDS) + 1
-    ends = [end for end in (text.find(mark, position) for mark in _SENTENCE_ENDS) if end >= 0]
-    return start, min(ends, default=len(text))
+    low = max(0, position - _SENTENCE_REACH)
+    high = min(len(text), position + _SENTENCE_REACH)
+    start = max(text.rfind(mark, low, position) for mark in _SENTENCE_ENDS)
+    start = low if start < 0 else start + 1
+    ends = [end for end in (text.find(mark, position, high) for mark in _SENTENCE_ENDS) if end >= 0]
+    return start, min(ends, default=high)
 
 
 def _named_modifiers(
-    text: str, masks: Masks, mentions: list[Mention], found: list[ModifierMention]
+    text: str, lower: str, masks: Masks, mentions: list[Mention], found: list[ModifierMention]
 ) -> None:
     """Add modifiers named as such ("modifier 59", "25 modifier", "XU") and attach them."""
     taken = {(m.start, m.end) for m in found}
     starts = [mention.start for mention in mentions]
-    for start, end, code in _named_candidates(text):
+    for start, end, code in _named_candidates(text, lower):
         if (start, end) in taken or masks.covers(start, end):
             continue
         for expanded in mods.expand(code):
             target = _nearest_code(text, mentions, starts, start)
+            if _ON_EVALUATION.match(text, end):
+                target = _nearest_evaluation(mentions, starts, start) or target
             if target is not None and expanded not in {m[0] for m in target.modifiers}:
                 target.modifiers.append((expanded, start, end))
             found.append(ModifierMention(expanded, start, end, target))
         taken.add((start, end))
 
 
-def _named_candidates(text: str) -> list[tuple[int, int, str]]:
+def _nearest_evaluation(mentions: list[Mention], starts: list[int], position: int) -> Mention | None:
+    """Return the E/M code (99202-99499) nearest to *position*, for "25 on the E/M"."""
+    low = bisect_left(starts, position - _SENTENCE_REACH)
+    high = bisect_right(starts, position + _SENTENCE_REACH)
+    visits = [
+        mention
+        for mention in mentions[low:high]
+        if mention.shape.systems[0] == "cpt" and "99202" <= mention.shape.options[0][1] <= "99499"
+    ]
+    return min(visits, key=lambda mention: abs(mention.start - position), default=None)
+
+
+def _named_candidates(text: str, lower: str) -> list[tuple[int, int, str]]:
     candidates = []
-    for pattern in (mods.NAMED_AFTER, mods.NAMED_BEFORE):
-        for match in pattern.finditer(text):
-            for code, start, end in mods.list_items(text, *match.span("list")):
+    for word in mods.MODIFIER_WORD.finditer(lower):
+        start = word.start()
+        if start and (lower[start - 1].isalnum() or lower[start - 1] == "_"):
+            continue
+        after = mods.NAMED_AFTER.match(text, word.end())
+        before = mods.NAMED_BEFORE.search(text, max(0, start - 40), start)
+        for match in (after, before):
+            if match is None:
+                continue
+            for code, item_start, item_end in mods.list_items(text, *match.span("list")):
                 if code in mods.KNOWN or code.isdigit():
-                    candidates.append((start, end, code))
-    for match in mods.AFTER_VERB.finditer(text):
-        candidates.extend(_verb_list(text, match))
+                    candidates.append((item_start, item_end, code))
+    for verb in mods.VERB.finditer(lower):
+        listed = mods.VERB_LIST.match(text, verb.end())
+        if listed is not None:
+            candidates.extend(_verb_list(text, listed))
     for match in mods.DISTINCTIVE_ALONE.finditer(text):
         candidates.append((match.start(), match.end(), match.group()))
     return sorted(set(candidates))

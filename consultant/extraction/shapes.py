@@ -9,7 +9,7 @@ them supports them; the scanner decides that.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 # HCPCS Level II letters in use. D codes are dental (CDT) and are not extracted.
@@ -71,15 +71,17 @@ class Shape:
     options: tuple[tuple[str, str], ...]
     strength: str
     category_dash: bool = False
+    systems: tuple[str, ...] = field(init=False)
 
-    @property
-    def systems(self) -> tuple[str, ...]:
-        """The systems the token may belong to, the preferred one first."""
-        return tuple(system for system, _ in self.options)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "systems", tuple(system for system, _ in self.options))
 
     def code_for(self, system: str) -> str:
         """Return the normalised code of the token in *system*."""
-        return dict(self.options)[system]
+        for option, code in self.options:
+            if option == system:
+                return code
+        raise KeyError(system)
 
 
 def dotted(category: str, rest: str) -> str:

@@ -9,6 +9,7 @@ diagnosis header count as diagnosis context.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from consultant.extraction.shapes import TOKEN, classify
@@ -49,14 +50,15 @@ class Tables:
 
     def row_at(self, position: int) -> tuple[Span, list[Span], list[Span]] | None:
         """Return the table row that contains *position*, if any."""
-        for row in self.rows:
-            if row[0][0] <= position < row[0][1]:
-                return row
+        index = bisect_right(self.rows, position, key=lambda row: row[0][0]) - 1
+        if index >= 0 and self.rows[index][0][0] <= position < self.rows[index][0][1]:
+            return self.rows[index]
         return None
 
     def in_diagnosis_cell(self, position: int) -> bool:
         """Whether *position* lies in a cell under a diagnosis header."""
-        return any(start <= position < end for start, end in self.diagnosis)
+        index = bisect_right(self.diagnosis, position, key=lambda span: span[0]) - 1
+        return index >= 0 and self.diagnosis[index][0] <= position < self.diagnosis[index][1]
 
 
 def _cells(line: str, offset: int) -> list[tuple[str, int, int]]:

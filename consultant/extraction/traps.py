@@ -3,6 +3,11 @@
 ``find_traps`` returns the spans of addresses, phone numbers, dates, money, identifiers,
 other code sets (ICD-9, NDC, revenue codes, CARC/RARC, DRG, POS, type of bill), clinical
 values and spine levels. The scanner drops every candidate that overlaps one of them.
+
+Speed matters here, so the traps are four patterns, each starting with a literal or a
+character class that the regular expression engine can skip to: traps that start with a
+digit, with a capital letter, with "$" or "(", and keyword traps. Keyword traps run on a
+lower-cased copy of the text, which is much faster than case-insensitive matching.
 """
 
 from __future__ import annotations
@@ -24,58 +29,68 @@ _STATE_NAMES = (
     "Rhode Island|South Carolina|South Dakota|Tennessee|Texas|Utah|Vermont|Virginia|Washington|"
     "West Virginia|Wisconsin|Wyoming"
 )
-# Capitalised words that start a sentence before a two-letter word, not a city name.
-_NOT_CITIES = r"(?:Our|The|Bill|Billed|Billing|Use|Add|Code|Coded|By|With|And|For|See|Per|Can|Do|Is|Should|Please|If|My|Your|A|An|Dr|Seen|Our|Their|Each|Then|Also)"
+# Capitalised words that can stand before "PA 99213" without being a city.
+_NOT_CITIES = frozenset(
+    "Our The Bill Billed Billing Use Add Code Coded By With And For See Per Can Do Is Should "
+    "Please If My Your A An Dr Seen Their Each Then Also Attending Supervising".split()
+)
 # A spine level: C1-C8, T1-T12, L1-L5, S1-S5.
 _LEVEL = r"(?:C[1-8]|T1[0-2]|T[1-9]|L[1-5]|S[1-5])(?!\d)"
-_MONTHS = r"jan[a-z]*\.?|feb[a-z]*\.?|mar[a-z]*\.?|apr[a-z]*\.?|may|jun[a-z]*\.?|jul[a-z]*\.?|aug[a-z]*\.?|sep[a-z]*\.?|oct[a-z]*\.?|nov[a-z]*\.?|dec[a-z]*\.?"
-_ID_MARK = r"(?:\s*(?i:no|num|number|id|#)\.?)?\s*[:#]?\s*"
-_ID_VALUE = r"#?\s?(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{2,}"
+_LEVEL_LOWER = _LEVEL.lower()
+_MONTHS = r"(?:jan|feb|mar|apr|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?|may"
+_MONTH_WORDS = (
+    "jan|january|feb|february|mar|march|apr|april|may|jun|june|jul|july|aug|august|sep|sept|"
+    "september|oct|october|nov|november|dec|december"
+)
+_EXTENSION = r"(?:\s*(?:ext\.?|x|extension|#)\s*\d{1,6})?"
+
+# Keyword traps, as (keywords, tail), matched on lower-cased text.
+_ID_VALUE = r"#?\s?(?=[a-z0-9-]*\d)[a-z0-9][a-z0-9-]{2,}"
+_ID_MARK = r"(?:\s*(?:no|num|number|id|#)\.?)?\s*[:#]?\s*"
 # Identifier keywords that are followed by an id even without "#" or "number".
 _ID_WORDS = (
-    r"NPI|TIN|EIN|SSN|MRN|ICN|DCN|PCN|TCN|FIN|CSN|HAR|acct|account|invoice|inv|ref|"
-    r"reference|ticket|auth|authorization|EFT|trace|batch|tracking|confirmation|conf|"
-    r"medicare id|MBI|HICN|DEA|CLIA|PTAN|UPIN|license|lic|tax id|taxid|prior auth"
+    "npi|tin|ein|ssn|mrn|icn|dcn|pcn|tcn|fin|csn|har|acct|account|invoice|inv|ref|reference|"
+    "ticket|auth|authorization|eft|trace|batch|tracking|confirmation|conf|medicare id|mbi|"
+    "hicn|dea|clia|ptan|upin|license|lic|tax id|taxid|prior auth"
 )
-# Words that are followed by an id only when a "#", "no", "number", "id" or ":" says so.
+# Words that are followed by an id only when a "#", "no", "number" or "id" says so.
 _ID_WORDS_MARKED = (
-    r"claim|case|order|member|subscriber|policy|group|grp|check|chk|control|encounter|visit|"
-    r"patient|pt|account|record|document|doc|fax|req|requisition|accession|specimen|lot"
+    "claim|case|order|member|subscriber|policy|group|grp|check|chk|control|encounter|visit|"
+    "patient|pt|record|document|doc|fax|req|requisition|accession|specimen|lot"
 )
 # Words followed by an id when a colon follows them ("Claim: 4471203").
 _ID_WORDS_LABELLED = (
-    r"claim|member|subscriber|policy|group|grp|check|chk|control|account|record|accession|"
-    r"specimen|lot|requisition"
+    "claim|member|subscriber|policy|group|grp|check|chk|control|record|accession|specimen|lot|"
+    "requisition"
 )
 _CLINICAL_UNITS = (
-    r"mg|mcg|µg|ug|g|gm|kg|mL|ml|cc|L|mEq|meq|mmol|mg/kg|mg/dL|mg/dl|/uL|/µL|/mm3|/mcL|cells|"
-    r"copies|ng|pg|lbs?|oz|mmHg|bpm|mcg/kg|IU/L"
+    r"mg|mcg|µg|ug|g|gm|kg|ml|cc|l|meq|mmol|mg/kg|mg/dl|/ul|/µl|/mm3|/mcl|cells|copies|ng|pg|"
+    r"lbs?|oz|mmhg|bpm|mcg/kg|iu/l"
 )
+_LIST_SEPARATOR = r"\s*(?:,|/|and|or|&)\s*"
 
-# Traps that start with a keyword, as (keywords, tail). Keywords match in any case and
-# each starts with a letter, so the combined pattern can dispatch on the first letter.
 _KEYWORD_TRAPS: list[tuple[str, str]] = [
     ("zip|zip code|postal code", r"\s*[:#]?\s*\d{5}(?:-\d{4})?"),
     (
         r"suite|ste|room|rm|apt|unit|bldg|building|floor|fl|po box|p\.o\. box|box|bin|mail stop",
-        r"\.?\s*#?\s*\d{1,6}[A-Z]?\b",
+        r"\.?\s*#?\s*\d{1,6}[a-z]?\b",
     ),
     ("ext|extension|x", r"\.?\s*#?\s*\d{3,6}(?![\w-])(?=\s*(?:[,;)]|$|\n|\.\s|or\b|and\b))"),
     ("ext|extension", r"\.?\s*#?\s*\d{1,6}"),
     ("phone|tel|telephone|fax|cell|mobile|pager|call", r"\s*[:#]?\s*\+?[\d() .-]{7,}\d"),
-    (_MONTHS, r"\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s+\d{4})?"),
+    (_MONTH_WORDS, r"\.?\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s+\d{4})?"),
     (_ID_WORDS, rf"\b\.?{_ID_MARK}{_ID_VALUE}"),
-    (_ID_WORDS_MARKED, rf"s?\b\.?\s*(?i:no|num|number|id|#|nbr)\.?\s*[:#]?\s*{_ID_VALUE}"),
+    (_ID_WORDS_MARKED, rf"s?\b\.?\s*(?:no|num|number|id|#|nbr)\.?\s*[:#]?\s*{_ID_VALUE}"),
     (_ID_WORDS_LABELLED, rf"s?\s*:\s*{_ID_VALUE}"),
     (
         "icd-9|icd9|icd-9-cm|icd9cm|icd-9cm",
-        r"\b(?:\s*(?i:codes?|dx|diagnosis|was|were|of|is|:))*\s*"
-        r"[EVev]?\d{1,3}(?:\.\d{1,2})?(?:\s*(?:,|/|and|or|&)\s*[EVev]?\d{1,3}(?:\.\d{1,2})?)*",
+        r"\b(?:\s*(?:codes?|dx|diagnosis|was|were|of|is|:))*\s*"
+        rf"[ev]?\d{{1,3}}(?:\.\d{{1,2}})?(?:{_LIST_SEPARATOR}[ev]?\d{{1,3}}(?:\.\d{{1,2}})?)*",
     ),
-    ("ndc", r"\s*(?i:#|code|number)?\s*[:#]?\s*[\d-]{10,13}"),
+    ("ndc", r"\s*(?:#|code|number)?\s*[:#]?\s*[\d-]{10,13}"),
     (
         "rev|revenue|rev code|revenue code|rev codes|revenue codes|rc",
-        r"\b\.?\s*[:#]?\s*\d{3,4}(?:\s*(?:,|/|and|or|&)\s*\d{3,4})*",
+        rf"\b\.?\s*[:#]?\s*\d{{3,4}}(?:{_LIST_SEPARATOR}\d{{3,4}})*",
     ),
     ("tob|type of bill|bill type", r"\b\s*[:#]?\s*\d{3,4}"),
     (
@@ -86,95 +101,108 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
     (
         "carc|rarc|adjustment reason|claim adjustment reason|reason code|remark|remark code|"
         "denial code|group code",
-        r"s?\b\s*[:#]?\s*[A-Z]{0,2}\d{1,4}\b(?:\s*(?:,|/|and|or|&)\s*[A-Z]{0,2}\d{1,4}\b)*",
+        rf"s?\b\s*[:#]?\s*[a-z]{{0,2}}\d{{1,4}}\b(?:{_LIST_SEPARATOR}[a-z]{{0,2}}\d{{1,4}}\b)*",
     ),
     (
         "lcd|lca|ncd|article|billing article",
-        r"s?\b\s*[:#]?\s*(?:(?i:id)\s*)?(?i:(?:DL|DA|L|A)?\d{3,6}(?:\.\d+)?)"
-        r"(?:\s*(?:,|/|and|or|&)\s*(?i:(?:DL|DA|L|A)?\d{3,6}))*",
+        r"s?\b\s*[:#]?\s*(?:id\s*)?(?:dl|da|l|a)?\d{3,6}(?:\.\d+)?"
+        rf"(?:{_LIST_SEPARATOR}(?:dl|da|l|a)?\d{{3,6}})*",
     ),
+    # Counts that run to five digits and more.
     (
-        "wbc|white count|platelet|platelets|plt|plts|viral load|vl|hiv rna|ck|cpk|d-dimer|"
-        "ferritin|bnp|nt-probnp|probnp|anc|cd4|glucose|troponin|bhcg|b-hcg|hcg|afp|psa|tsh|ldh|"
-        "alt|ast|lipase|amylase|triglycerides|tg|ldl|hdl|a1c|hba1c|inr|hgb|hct|egfr|gfr|"
-        "creatinine|bun",
+        "wbc|white count|platelet|platelets|plt|plts|viral load|vl|hiv rna|ck|cpk",
         r"\b\s*(?:count|level|of|was|is|=|:|at|\s)*[<>~]?\s*\d[\d,]*(?:\.\d+)?",
+    ),
+    # Other lab values: at most four digits before the decimal point, so that
+    # "troponin 84484" stays a code.
+    (
+        "d-dimer|ferritin|bnp|nt-probnp|probnp|anc|cd4|glucose|troponin|bhcg|b-hcg|hcg|afp|"
+        "psa|tsh|ldh|alt|ast|lipase|amylase|triglycerides|tg|ldl|hdl|a1c|hba1c|inr|hgb|hct|"
+        "egfr|gfr|creatinine|bun",
+        r"\b\s*(?:level|of|was|is|=|:|at|\s)*[<>~]?\s*\d{1,4}(?:\.\d+)?(?![\d,])",
     ),
     ("age|aged|ages|dob", r"\s*:?\s*\d{1,3}"),
     ("ga|ega", r"\s*:?\s*\d{1,2}(?!\d)"),
     ("bp|blood pressure", r"\s*:?\s*\d{2,3}/\d{2,3}"),
-    ("level|levels|at|vertebra|vertebrae|vertebral|vertebral body", rf"\s+{_LEVEL}"),
-    ("vitamin|vit", r"\.?\s+[A-Z]\d{1,2}"),
+    ("level|levels|at|vertebra|vertebrae|vertebral|vertebral body", rf"\s+{_LEVEL_LOWER}"),
+    ("vitamin|vit", r"\.?\s+[a-z]\d{1,2}"),
     ("http|https|www", r"[:.]\S+"),
 ]
 
-# Traps that start with a digit.
-_NUMBER_TRAPS = [
-    r"\d{5}-\d{4}(?!\d)",
-    r"\d{1,6}\s+(?:[NSEW]\.?\s+)?(?:[A-Z][a-z]+\.?\s+){1,3}"
+# Traps that start with a digit, written without that first digit: the combined pattern
+# consumes it, then checks that it starts a word.
+_AFTER_FIRST_DIGIT = [
+    r"\d{4}-\d{4}(?!\d)",  # ZIP+4
+    r"\d{0,5}\s+(?:[NSEW]\.?\s+)?(?:[A-Z][a-z]+\.?\s+){1,3}"
     r"(?:St|Street|Ave|Avenue|Rd|Road|Blvd|Boulevard|Dr|Drive|Ln|Lane|Way|Ct|Court|Pkwy|"
     r"Parkway|Hwy|Highway|Pl|Place|Cir|Circle|Ter|Terrace|Loop|Trl|Trail|Sq|Square)\b\.?",
-    r"(?:1[-.\s]?)?\d{3}[-.\s]\s?\d{3}[-.\s]\d{4}(?!\d)(?:\s*(?i:ext\.?|x|extension|#)\s*\d{1,6})?",
-    r"\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}(?!\d)",
-    r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?!\d)",
-    rf"\d{{1,2}}(?:st|nd|rd|th)?\s+(?i:{_MONTHS}),?\s+\d{{4}}",
-    r"\d{1,2}:\d{2}(?::\d{2})?(?:\s*(?i:[ap]\.?m\.?))?",
-    r"\d{1,2}\s*(?i:[ap]\.m\.|[ap]m)\b",
-    r"\d[\d,]*(?:\.\d+)?\s*(?:%|(?i:usd|dollars|cents|percent|pct)\b)",
-    r"\d{2}-\d{7}(?!\d)",
-    r"\d{3}-\d{2}-\d{4}(?!\d)",
-    r"\d{4,5}-\d{3,4}-\d{1,2}(?!\d)",
-    rf"(?:\d{{1,4}}(?:,\d{{3}})*|\d{{6,}})(?:\.\d+)?\s*(?:{_CLINICAL_UNITS})(?![\w])",
-    r"(?:\d{1,3}(?:,\d{3})+|\d+00)\s*(?i:units?|iu|u)\b",
-    r"\d{1,3}\s*-?\s*(?i:y/?o|yo|yrs?|years?|yr|months?|mos?|days?)\b(?:[\s-](?i:old))?",
-    r"\d{1,2}(?:\s*\+\s*\d|\s+\d/7)?\s*(?i:wks?|weeks?|w(?!/))\b",
+    rf"\d{{2}}[-.\s]\s?\d{{3}}[-.\s]\d{{4}}(?!\d){_EXTENSION}",  # 509-555-0142
+    rf"(?<=1)[-.\s]?\d{{3}}[-.\s]\s?\d{{3}}[-.\s]\d{{4}}(?!\d){_EXTENSION}",  # 1-800-555-0199
+    r"\d?[/.-]\d{1,2}[/.-]\d{2,4}(?!\d)",  # 11/25/2025, 03-25-2025
+    r"\d{3}[-/.]\d{1,2}[-/.]\d{1,2}(?!\d)",  # 2025-03-25
+    rf"\d?(?:st|nd|rd|th)?\s+(?i:{_MONTHS}),?\s+\d{{4}}",  # 3 Oct 2025
+    r"\d?:\d{2}(?::\d{2})?(?:\s*(?i:[ap]\.?m\.?))?",  # 10:25, 2:15 PM
+    r"\d?\s*(?i:[ap]\.m\.|[ap]m)\b",  # 5 pm
+    r"[\d,]*(?:\.\d+)?\s*(?:%|(?i:usd|dollars|cents|percent|pct)\b)",
+    r"\d-\d{7}(?!\d)",  # tax id 12-3456789
+    r"\d{2}-\d{2}-\d{4}(?!\d)",  # social security number
+    r"\d{3,4}-\d{3,4}-\d{1,2}(?!\d)",  # NDC in 4-4-2, 5-3-2, 5-4-1 and 5-4-2 form
+    rf"(?:\d{{0,3}}(?:,\d{{3}})*|\d{{5,}})(?:\.\d+)?\s*(?i:{_CLINICAL_UNITS})(?![\w])",
+    r"(?:\d{0,2}(?:,\d{3})+|\d*00)\s*(?i:units?|iu|u)\b",  # round doses: 10000 units
+    r"\d{0,2}\s*-?\s*(?i:y/?o|yo|yrs?|years?|yr|months?|mos?|days?)\b(?:[\s-](?i:old))?",
+    r"\d?(?:\s*\+\s*\d|\s+\d/7)?\s*(?i:wks?|weeks?|w(?!/))\b",  # weeks of gestation
 ]
 
-# Traps that start with an upper-case letter, written case-sensitively.
-_CAPITAL_TRAPS = [
-    rf"(?!{_NOT_CITIES}\b)[A-Z][A-Za-z.'-]*,?\s+(?:{_STATES})\.?,?\s+\d{{5}}(?:-\d{{4}})?(?!\d)",
-    rf"(?:{_STATE_NAMES}),?\s+\d{{5}}(?:-\d{{4}})?(?!\d)",
-    r"(?:CO|PR|OA|PI|CR)\s?-?\s?\d{1,3}(?!\d)",
-    r"G\d{1,2}\s?P\d{1,4}(?:-?\d){0,3}",
-    rf"{_LEVEL}\s*(?:-|–|/|to|through)\s*(?:{_LEVEL}|1[0-2](?!\d)|[1-9](?!\d))",
-    rf"{_LEVEL}\s+(?i:vertebra\w*|levels?|disc|nerve|root|body|pedicle|fracture|"
+# Traps that start with a capital letter, written case-sensitively and without that
+# letter: the combined pattern consumes it, and a look-behind tells which letter it was.
+_LEVEL_AFTER_LETTER = r"(?:(?<=C)[1-8]|(?<=T)(?:1[0-2]|[1-9])|(?<=L)[1-5]|(?<=S)[1-5])(?!\d)"
+_AFTER_CAPITAL = [
+    # "Spokane WA 99204", "New York 10001": checked against the state lists afterwards.
+    r"(?P<place>[A-Za-z]+(?: [A-Z][a-z]+)?)\.?,?\s+\d{5}(?:-\d{4})?(?!\d)",
+    # Remittance group code and reason ("CO-59", "PR 1"): checked afterwards.
+    r"(?P<group>[A-Z])\s?-?\s?\d{1,3}(?!\d)",
+    r"(?<=G)\d{1,2}\s?P\d{1,4}(?:-?\d){0,3}",  # gravida and para: G2P1
+    rf"{_LEVEL_AFTER_LETTER}\s*(?:-|–|/|to|through)\s*(?:{_LEVEL}|1[0-2](?!\d)|[1-9](?!\d))",
+    rf"{_LEVEL_AFTER_LETTER}\s+(?i:vertebra\w*|levels?|disc|nerve|root|body|pedicle|fracture|"
     r"compression|radiculopathy|burst|laminectomy|fusion)",
-    r"B12\b",
-    r"X12\b(?:\s+\d{3}[PI]?)?",
-    r"N4\d{11}",
+    r"(?<=B)12\b",  # vitamin B12
+    r"(?<=X)12\b(?:\s+\d{3}[PI]?)?",  # the X12 837P claim format
+    r"(?<=N)4\d{11}",  # NDC qualifier N4
 ]
+_STATE_SET = frozenset(_STATES.split("|"))
+_STATE_NAME_SET = frozenset(_STATE_NAMES.split("|"))
+_GROUP_CODES = frozenset({"CO", "PR", "OA", "PI", "CR"})
 
-# Traps that start with a sign: money and phone numbers in brackets.
 _SIGN_TRAPS = [
     r"\$\s?\d[\d,]*(?:\.\d+)?",
-    r"\+?1?\s?\(\d{3}\)\s?\d{3}[-.\s]\d{4}(?!\d)(?:\s*(?i:ext\.?|x|extension|#)\s*\d{1,6})?",
+    rf"\(\d{{3}}\)\s?\d{{3}}[-.\s]\d{{4}}(?!\d){_EXTENSION}",
 ]
 
 
-def _keyword_branches() -> str:
-    """Group the keyword traps by first letter so each position tries only a few."""
+def keyword_pattern(entries: list[tuple[str, str]]) -> str:
+    """Build one pattern from (keywords, tail) pairs for lower-cased text.
+
+    Keywords are grouped by first letter, so each group starts with a literal that the
+    regular expression engine skips to, then checks that the letter starts a word.
+    """
     by_letter: dict[str, list[str]] = {}
-    for keywords, tail in _KEYWORD_TRAPS:
+    for keywords, tail in entries:
         for keyword in keywords.split("|"):
-            pattern = keyword.replace(" ", r"\s+")
-            by_letter.setdefault(keyword[0].lower(), []).append(f"(?i:{pattern}){tail}")
+            rest = keyword[1:].replace(" ", r"\s+")
+            by_letter.setdefault(keyword[0], []).append(rest + tail)
     groups = []
     for letter, branches in sorted(by_letter.items()):
         # Longer keywords first, so "revenue code" is tried before "rev".
         branches.sort(key=len, reverse=True)
-        groups.append(f"(?=[{letter}{letter.upper()}])(?:{'|'.join(branches)})")
+        groups.append(f"{letter}(?<![\\w.]{letter})(?:{'|'.join(branches)})")
     return "|".join(groups)
 
 
-# Every trap starts at a word boundary, so positions inside a word fail at once.
-TRAPS = re.compile(
-    r"(?<![\w.])(?:"
-    + r"(?=\d)(?:" + "|".join(_NUMBER_TRAPS) + ")"
-    + r"|(?=[A-Z])(?:" + "|".join(_CAPITAL_TRAPS) + ")"
-    + r"|(?=[$+(])(?:" + "|".join(_SIGN_TRAPS) + ")"
-    + "|" + _keyword_branches()
-    + ")"
-)
+_NUMBER_PATTERN = re.compile(r"\d(?<![\w.]\d)(?:" + "|".join(_AFTER_FIRST_DIGIT) + ")")
+_CAPITAL_PATTERN = re.compile(r"[A-Z](?<![\w.][A-Z])(?:" + "|".join(_AFTER_CAPITAL) + ")")
+_SIGN_PATTERN = re.compile("|".join(_SIGN_TRAPS))
+_KEYWORD_PATTERN = re.compile(keyword_pattern(_KEYWORD_TRAPS))
+_CITY_BEFORE = re.compile(r"(?<![\w.])([A-Z][A-Za-z.'-]*),?\s+\Z")
 
 
 class Masks:
@@ -200,6 +228,45 @@ class Masks:
         return list(zip(self._starts, self._ends, strict=True))
 
 
-def find_traps(text: str) -> list[Span]:
-    """Return the spans of look-alike numbers and abbreviations in *text*."""
-    return [match.span() for match in TRAPS.finditer(text)]
+def find_traps(text: str, lower: str | None = None) -> list[Span]:
+    """Return the spans of look-alike numbers and abbreviations in *text*.
+
+    *lower* is ``text`` lower-cased with the same length, when the caller has one.
+    """
+    if lower is None:
+        lower = lower_case(text)
+    spans = [match.span() for match in _NUMBER_PATTERN.finditer(text)]
+    spans += [match.span() for match in _SIGN_PATTERN.finditer(text)]
+    spans += [match.span() for match in _KEYWORD_PATTERN.finditer(lower)]
+    spans += [match.span() for match in _CAPITAL_PATTERN.finditer(text) if _capital_trap(match)]
+    return spans
+
+
+def _capital_trap(match: re.Match[str]) -> bool:
+    """Check the traps that the capital-letter pattern cannot check by itself."""
+    if match["place"] is not None:
+        place = match.group()[0] + match["place"]
+        if place in _STATE_NAME_SET:
+            return True
+        return place in _STATE_SET and _after_city(match.string, match.start())
+    if match["group"] is not None:
+        return match.group()[0] + match["group"] in _GROUP_CODES
+    return True
+
+
+def _after_city(text: str, state_start: int) -> bool:
+    """Whether a state abbreviation follows a city name ("Spokane WA", "Atlanta, GA")."""
+    city = _CITY_BEFORE.search(text, max(0, state_start - 40), state_start)
+    return city is not None and city.group(1) not in _NOT_CITIES
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def lower_case(text: str) -> str:
+    """Return *text* lower-cased, with every character at the same offset."""
+    lower = text.lower()
+    if len(lower) != len(text):
+        # A few characters (such as "İ") grow when lower-cased; change ASCII only.
+        lower = text.translate(_ASCII_LOWER)
+    return lower
