@@ -37,7 +37,9 @@ _ALPHA = (
 KNOWN = frozenset(f"{_NUMERIC} {_CATEGORY_II} {_PHYSICAL_STATUS} {_ALPHA}".split())
 
 # Modifiers that mean nothing else in coder mail and are taken on their own.
-DISTINCTIVE = frozenset({"XE", "XP", "XS", "XU", "KX", "GY", "GZ", "JW", "JZ", "CQ", "QW"})
+DISTINCTIVE = frozenset(
+    {"XE", "XP", "XS", "XU", "KX", "GX", "GY", "GZ", "JW", "JZ", "CQ", "QW", "QK", "QX", "QY", "QZ"}
+)
 
 # Two-letter modifiers that are also state abbreviations, words or common abbreviations:
 # glued to a code with a space they count only if no lower-case word follows.
@@ -58,7 +60,13 @@ NAMED_AFTER = re.compile(rf"\.?\s*(?:[:=#]\s*)?-?{_LIST}")
 NAMED_BEFORE = re.compile(
     rf"(?<![\w-])-?(?P<list>{_MODIFIER}(?:{_SEPARATOR}{_MODIFIER})*)\s+\Z"
 )
-DISTINCTIVE_ALONE = re.compile(r"(?<![\w-])(?:X\{EPSU\}|X[EPSU]|KX|GY|GZ|JW|JZ|CQ|QW)(?![\w{])")
+DISTINCTIVE_ALONE = re.compile(
+    r"(?<![\w-])(?:X\{EPSU\}|X[EPSU]|KX|G[XYZ]|J[WZ]|CQ|Q[KWXYZ])(?![\w{])"
+)
+# "(GP)", "(59, XU)", "(GP on all)" right after a code and its units.
+BRACKETED = re.compile(
+    rf"[ \t]*\((?P<list>{_MODIFIER}(?:{_SEPARATOR}{_MODIFIER})*)(?:\s+on\s+(?:all|each|both))?\)"
+)
 # Verbs that take a modifier ("with 25", "append 59", "add KX", "use GA or GZ"), found in
 # lower-cased text, and the list after them in the original text.
 _VERBS = (
@@ -71,7 +79,7 @@ VERB_LIST = re.compile(rf"(?:(?:[Aa]n?|[Tt]he|[Bb]oth)\s+)?-?{_LIST}")
 _LIST_ITEM = re.compile(_MODIFIER)
 
 # After a code: "-25", "-RT-59", " 25", " RT", or the next cell of a table row.
-GLUED = re.compile(r"(?P<sep>\s?-\s?|[ ]*[|\t][ ]*|\s)(?P<modifier>[0-9A-Za-z]{2})(?![\w]|[.:]\d)")
+GLUED = re.compile(r"(?P<sep>\s?[-–—]\s?|[ ]*[|\t][ ]*|\s)(?P<modifier>[0-9A-Za-z]{2})(?![\w]|[.:]\d)")
 # The end of a table cell.
 CELL_END = re.compile(r"[ ]*(?:[|\t]|\r?\n|\Z)")
 # Words after a two-digit number that make it a quantity, not a modifier.

@@ -23,7 +23,9 @@ _UNITS_AFTER = re.compile(
     r"|[(\[]?\s*(?P<count>\d{1,3})\s*(?i:units?|uos|u)\b[)\]]?"
     r"|[-–:,(]?\s*(?i:units?|qty|uos)\s*[:=]?\s*(?P<labelled>\d{1,3})(?!\d))"
 )
-_UNITS_BEFORE = re.compile(r"(?P<count>\d{1,3})\s*(?i:units?|uos)\s*(?i:of\s+)?(?i:cpt\s+)?\Z")
+_UNITS_BEFORE = re.compile(
+    r"(?P<count>\d{1,3})[ \t]*(?i:units?|uos)[ \t]*(?i:of[ \t]+)?(?i:cpt[ \t]+)?\Z"
+)
 _ON_EVALUATION = re.compile(r"\s+(?i:on|to|for)\s+(?i:the\s+|an?\s+)?(?i:E/?M|E&M|E & M|office visit)\b")
 # Sentences longer than this many characters either side are cut there.
 _SENTENCE_REACH = 300
@@ -114,7 +116,23 @@ def _read_suffix(text: str, mention: Mention, masks: Masks, mentions: list[Menti
         position = _read_glued(text, mention, masks, position)
     if mention.takes_modifiers and mention.units is None:
         position = _read_units(text, mention, position)
+        if mention.range_shape is None:
+            position = _read_bracketed(text, mention, masks, position)
     return position
+
+
+def _read_bracketed(text: str, mention: Mention, masks: Masks, position: int) -> int:
+    """Read modifiers in brackets after a code and its units: "97112 x1 (GP)"."""
+    bracketed = mods.BRACKETED.match(text, position)
+    if bracketed is None or masks.covers(*bracketed.span("list")):
+        return position
+    items = mods.list_items(text, *bracketed.span("list"))
+    if not all(code in mods.KNOWN for code, _, _ in items):
+        return position
+    if all(code in mods.AMBIGUOUS for code, _, _ in items):
+        return position
+    mention.modifiers.extend(items)
+    return bracketed.end()
 
 
 def _read_range(text: str, mention: Mention, masks: Masks, mentions: list[Mention]) -> int:
@@ -163,7 +181,7 @@ def _read_glued(text: str, mention: Mention, masks: Masks, position: int) -> int
 def _glued_modifier_ok(text: str, code: str, separator: str, span: Span, masks: Masks) -> bool:
     if masks.covers(*span):
         return False
-    dashed = "-" in separator
+    dashed = any(dash in separator for dash in "-–—")
     if ("|" in separator or "\t" in separator) and not mods.CELL_END.match(text, span[1]):
         return False
     if not dashed and (not code.isupper() and not code.isdigit()):

@@ -51,7 +51,8 @@ _ID_MARK = r"(?:\s*(?:no|num|number|id|#)\.?)?\s*[:#]?\s*"
 _ID_WORDS = (
     "npi|tin|ein|ssn|mrn|icn|dcn|pcn|tcn|fin|csn|har|acct|account|invoice|inv|ref|reference|"
     "ticket|auth|authorization|eft|trace|batch|tracking|confirmation|conf|medicare id|mbi|"
-    "hicn|dea|clia|ptan|upin|license|lic|tax id|taxid|prior auth"
+    "hicn|dea|clia|ptan|upin|license|lic|tax id|taxid|prior auth|payer id|submitter id|"
+    "receiver id|etin|provider id|medicaid id|medicare number"
 )
 # Words that are followed by an id only when a "#", "no", "number" or "id" says so.
 _ID_WORDS_MARKED = (
