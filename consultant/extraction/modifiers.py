@@ -60,8 +60,10 @@ NAMED_AFTER = re.compile(rf"\.?\s*(?:[:=#]\s*)?-?{_LIST}")
 NAMED_BEFORE = re.compile(
     rf"(?<![\w-])-?(?P<list>{_MODIFIER}(?:{_SEPARATOR}{_MODIFIER})*)\s+\Z"
 )
+# The first letter is consumed before the look-behind so the engine can skip ahead to it.
 DISTINCTIVE_ALONE = re.compile(
-    r"(?<![\w-])(?:X\{EPSU\}|X[EPSU]|KX|G[XYZ]|J[WZ]|CQ|Q[KWXYZ])(?![\w{])"
+    r"[XKGJCQ](?<![\w-][XKGJCQ])(?:(?<=X)(?:\{EPSU\}|[EPSU])|(?<=K)X|(?<=G)[XYZ]|(?<=J)[WZ]"
+    r"|(?<=C)Q|(?<=Q)[KWXYZ])(?![\w{])"
 )
 # "(GP)", "(59, XU)", "(GP on all)" right after a code and its units.
 BRACKETED = re.compile(

@@ -27,6 +27,8 @@ _UNITS_BEFORE = re.compile(
     r"(?P<count>\d{1,3})[ \t]*(?i:units?|uos)[ \t]*(?i:of[ \t]+)?(?i:cpt[ \t]+)?\Z"
 )
 _ON_EVALUATION = re.compile(r"\s+(?i:on|to|for)\s+(?i:the\s+|an?\s+)?(?i:E/?M|E&M|E & M|office visit)\b")
+# Characters after a code that end it: nothing glued, no range, no units after it.
+_NOTHING_FOLLOWS = frozenset(",;?!)]\"'\n/")
 # Sentences longer than this many characters either side are cut there.
 _SENTENCE_REACH = 300
 _SENTENCE_ENDS = ("\n", ". ", "? ", "! ")
@@ -34,7 +36,7 @@ _UNITS_IN_CELL = re.compile(r"\d{1,3}")
 _TOKEN_WITH_TIMES = re.compile(r"(?P<code>[A-Za-z0-9]{3,6}?)[xX](?P<units>\d{1,3})")
 
 
-@dataclass
+@dataclass(slots=True)
 class Mention:
     """One written code: where it is, what shapes it may have, and what came with it."""
 
@@ -53,7 +55,7 @@ class Mention:
         return "cpt" in self.shape.systems or "hcpcs" in self.shape.systems
 
 
-@dataclass
+@dataclass(slots=True)
 class ModifierMention:
     """A modifier written somewhere, and the mention it was attached to, if any."""
 
@@ -99,7 +101,7 @@ def scan(text: str) -> Scan:
 
 
 def _mention(token: str, start: int, end: int) -> Mention | None:
-    times = _TOKEN_WITH_TIMES.fullmatch(token)
+    times = _TOKEN_WITH_TIMES.fullmatch(token) if "x" in token or "X" in token else None
     if times is not None:
         # "97110x3": a code and its units written without a space.
         shape = classify(times["code"])
@@ -111,13 +113,21 @@ def _mention(token: str, start: int, end: int) -> Mention | None:
 
 def _read_suffix(text: str, mention: Mention, masks: Masks, mentions: list[Mention]) -> int:
     """Read a range end, glued modifiers and units after *mention*; return where it ends."""
+    following = text[mention.end : mention.end + 2]
+    if not following or following[0] in _NOTHING_FOLLOWS or following in (". ", ".\n"):
+        # Punctuation right after the code: only "3 units of 97110" can still apply.
+        if mention.takes_modifiers and mention.units is None:
+            _read_units_before(text, mention)
+        return mention.end
     position = _read_range(text, mention, masks, mentions)
-    if mention.range_shape is None and mention.takes_modifiers:
+    if not mention.takes_modifiers:
+        return position
+    if mention.range_shape is None:
         position = _read_glued(text, mention, masks, position)
-    if mention.takes_modifiers and mention.units is None:
+    if mention.units is None:
         position = _read_units(text, mention, position)
-        if mention.range_shape is None:
-            position = _read_bracketed(text, mention, masks, position)
+    if mention.range_shape is None:
+        position = _read_bracketed(text, mention, masks, position)
     return position
 
 
@@ -200,16 +210,26 @@ def _read_units(text: str, mention: Mention, position: int) -> int:
     if after is not None:
         mention.units = int(after["times"] or after["count"] or after["labelled"])
         return after.end()
-    before = _UNITS_BEFORE.search(text, max(0, mention.start - 24), mention.start)
+    _read_units_before(text, mention)
+    return position
+
+
+def _read_units_before(text: str, mention: Mention) -> None:
+    start = max(0, mention.start - 24)
+    window = text[start : mention.start].lower()
+    if "unit" not in window and "uos" not in window:
+        return
+    before = _UNITS_BEFORE.search(text, start, mention.start)
     if before is not None:
         mention.units = int(before["count"])
-    return position
 
 
 def _apply_tables(
     text: str, tables: Tables, mentions: list[Mention], found: list[ModifierMention]
 ) -> None:
     """Give each code in a table row the modifiers and units written in that row."""
+    if not tables.rows:
+        return
     for mention in mentions:
         row = tables.row_at(mention.start) if tables.rows else None
         if row is None or not mention.takes_modifiers:
