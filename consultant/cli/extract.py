@@ -1,25 +1,68 @@
 """``caseconsultant extract``: print the code references found in text on stdin."""
 
+from __future__ import annotations
+
 import json
 import sys
+from email import policy
+from email.parser import Parser
 
 import click
 
-from consultant.extraction import extract
+from consultant.extraction import CodeReference, extract_message
+
+
+def _message_parts(raw: str) -> tuple[str, str]:
+    """Return the subject and the first text/plain body of an RFC 5322 message."""
+    message = Parser(policy=policy.default).parsestr(raw)
+    subject = str(message.get("Subject", ""))
+    part = message.get_body(preferencelist=("plain",))
+    body = part.get_content() if part is not None else ""
+    return subject, body
+
+
+def _describe(reference: CodeReference) -> str:
+    details = []
+    if reference.modifiers:
+        details.append("modifiers " + ",".join(reference.modifiers))
+    if reference.units is not None:
+        details.append(f"units {reference.units}")
+    if reference.validity is not None:
+        details.append(reference.validity)
+    places = [f"subject {start}-{end}" for start, end in reference.subject_positions]
+    places += [f"{start}-{end}" for start, end in reference.positions]
+    details.append("at " + " ".join(places))
+    details += reference.notes
+    return f"{reference.system:9} {reference.label:13} {'; '.join(details)}"
 
 
 @click.command("extract")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON list instead of a table.")
-def extract_command(as_json: bool) -> None:
-    """Read text on stdin and print the code references found in it."""
-    references = extract(sys.stdin.read())
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--subject", default="", help="Subject line to search along with stdin.")
+@click.option(
+    "--message",
+    "as_message",
+    is_flag=True,
+    help="Read stdin as an email message and search its Subject and text/plain body.",
+)
+def extract_command(as_json: bool, subject: str, as_message: bool) -> None:
+    """Read text on stdin and print the code references found in it.
+
+    Positions are character offsets into the body, and into the subject where marked.
+    """
+    raw = sys.stdin.read()
+    if as_message:
+        subject, body = _message_parts(raw)
+    else:
+        body = raw
+    # NOTE: no code set is consulted here, so validity stays empty until a checker is wired.
+    result = extract_message(subject, body)
     if as_json:
-        click.echo(json.dumps([reference.to_dict() for reference in references], indent=2))
+        click.echo(json.dumps(result.to_dict(), indent=2))
         return
-    for reference in references:
-        extras = []
-        if reference.modifiers:
-            extras.append("modifiers " + ",".join(reference.modifiers))
-        if reference.units:
-            extras.append(f"units {reference.units}")
-        click.echo(f"{reference.system:9} {reference.code:10} {'; '.join(extras)}".rstrip())
+    for reference in result.recognised:
+        click.echo(_describe(reference))
+    if result.unrecognised:
+        click.echo("unrecognised:")
+        for reference in result.unrecognised:
+            click.echo("  " + _describe(reference))

@@ -2,90 +2,146 @@
 
 Each distinct code becomes one ``CodeReference`` carrying every position where it
 was written, so a reviewer sees the code once however often the asker repeats it.
+With a ``CodeChecker`` each distinct code is looked up once; a code that no loaded set
+contains is kept and marked "unrecognised" so the reviewer sees it apart from the rest.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
-SYSTEMS = ("cpt", "hcpcs", "icd10cm", "icd10pcs", "modifier")
-
-# CPT Category I is five digits; Category II, III and PLA are four digits and F, T or U.
-_CPT = r"\d{5}|\d{4}[FTU]"
-# HCPCS Level II: one letter A-V (not D, which is dental CDT, nor I, N or O) and four digits.
-_HCPCS = r"[ABCEGHJKLMPQRSTUV]\d{4}"
-# ICD-10-CM: a letter other than U, two characters, then up to four more after the dot.
-_ICD10CM = r"[A-TV-Z]\d[0-9A-Z](?:\.[0-9A-Z]{1,4})?"
-
-_CODE = re.compile(
-    rf"(?<![\w.$/-])(?P<code>{_CPT}|{_HCPCS}|{_ICD10CM})"
-    rf"(?:-(?P<modifier>[0-9A-Z]{{2}}))?(?![\w/])",
-    re.IGNORECASE,
+from consultant.extraction import context
+from consultant.extraction.reference import (
+    UNKNOWN,
+    UNRECOGNISED,
+    CodeChecker,
+    CodeReference,
 )
-_MODIFIER_WORD = re.compile(r"\bmod(?:ifier)?s?\s*(?P<modifier>\d{2}|[A-Z][A-Z0-9])\b", re.IGNORECASE)
+from consultant.extraction.scanner import Mention, Scan, scan
+
+_DASH_NOTE = "written with a trailing dash: more characters are required"
+
+BODY = "body"
+SUBJECT = "subject"
 
 
 @dataclass
-class CodeReference:
-    """One distinct code found in a text, with where and how it was written."""
+class MessageExtraction:
+    """The codes of one message, subject and body together."""
 
-    system: str
-    code: str
-    positions: list[tuple[int, int]] = field(default_factory=list)
-    modifiers: list[str] = field(default_factory=list)
-    units: int | None = None
-    range_end: str | None = None
+    references: list[CodeReference] = field(default_factory=list)
+
+    @property
+    def recognised(self) -> list[CodeReference]:
+        """References that no checker rejected."""
+        return [reference for reference in self.references if not reference.unrecognised]
+
+    @property
+    def unrecognised(self) -> list[CodeReference]:
+        """References with a code shape that no loaded code set contains."""
+        return [reference for reference in self.references if reference.unrecognised]
 
     def to_dict(self) -> dict[str, Any]:
+        """Return the extraction as JSON-ready data, unrecognised codes listed apart."""
         return {
-            "system": self.system,
-            "code": self.code,
-            "positions": [list(span) for span in self.positions],
-            "modifiers": list(self.modifiers),
-            "units": self.units,
-            "range_end": self.range_end,
+            "references": [reference.to_dict() for reference in self.recognised],
+            "unrecognised": [reference.to_dict() for reference in self.unrecognised],
         }
 
 
-def _classify(token: str) -> tuple[str, str] | None:
-    token = token.upper()
-    if re.fullmatch(_CPT, token):
-        return "cpt", token
-    if re.fullmatch(_HCPCS, token):
-        return "hcpcs", token
-    if re.fullmatch(_ICD10CM, token):
-        if len(token) > 3 and "." not in token:
-            return None
-        return "icd10cm", token
-    return None
-
-
-def extract(text: str) -> list[CodeReference]:
+def extract(text: str, checker: CodeChecker | None = None) -> list[CodeReference]:
     """Return the code references in *text*, in order of first appearance."""
-    found: dict[tuple[str, str], CodeReference] = {}
+    return _extract_parts([(BODY, text)], checker)
 
-    def add(system: str, code: str, span: tuple[int, int]) -> CodeReference:
-        reference = found.get((system, code))
-        if reference is None:
-            reference = found[(system, code)] = CodeReference(system, code)
-        reference.positions.append(span)
-        return reference
 
-    for match in _CODE.finditer(text):
-        classified = _classify(match.group("code"))
-        if classified is None:
+def extract_message(
+    subject: str, body: str, checker: CodeChecker | None = None
+) -> MessageExtraction:
+    """Return the codes of a message; positions are kept per part (subject, body)."""
+    return MessageExtraction(_extract_parts([(SUBJECT, subject), (BODY, body)], checker))
+
+
+def _extract_parts(parts: list[tuple[str, str]], checker: CodeChecker | None) -> list[CodeReference]:
+    scans = [(part, scan(text)) for part, text in parts if text]
+    kept = [(part, scanned, context.resolve(scanned)) for part, scanned in scans]
+    if checker is not None:
+        _recheck_systems([mention for _, _, mentions in kept for mention in mentions], checker)
+
+    found: dict[tuple[str, str, str | None], CodeReference] = {}
+    for part, scanned, mentions in kept:
+        for mention in mentions:
+            _add_mention(found, part, mention)
+        _add_modifiers(found, part, scanned, mentions)
+    references = sorted(found.values(), key=CodeReference.first_position)
+    if checker is not None:
+        _validate(references, checker)
+    return references
+
+
+def _recheck_systems(mentions: list[Mention], checker: CodeChecker) -> None:
+    """Move an ambiguous token to the other system when only that one contains it."""
+    cache: dict[tuple[str, str], str] = {}
+    for mention in mentions:
+        if len(mention.shape.options) < 2 or mention.system is None:
             continue
-        reference = add(*classified, match.span("code"))
-        modifier = match.group("modifier")
-        if modifier:
-            modifier = modifier.upper()
-            if modifier not in reference.modifiers:
-                reference.modifiers.append(modifier)
-            add("modifier", modifier, match.span("modifier"))
+        statuses = {}
+        for system, code in mention.shape.options:
+            if (system, code) not in cache:
+                cache[(system, code)] = checker.status(system, code)
+            statuses[system] = cache[(system, code)]
+        known = [system for system, status in statuses.items() if status != UNKNOWN]
+        if len(known) == 1:
+            mention.system = known[0]
 
-    for match in _MODIFIER_WORD.finditer(text):
-        add("modifier", match.group("modifier").upper(), match.span("modifier"))
 
-    return sorted(found.values(), key=lambda reference: reference.positions[0])
+def _reference(found: dict, system: str, code: str, range_end: str | None) -> CodeReference:
+    key = (system, code, range_end)
+    reference = found.get(key)
+    if reference is None:
+        reference = found[key] = CodeReference(system, code, range_end=range_end)
+    return reference
+
+
+def _add_mention(found: dict, part: str, mention: Mention) -> None:
+    system = mention.system or mention.shape.systems[0]
+    code = mention.shape.code_for(system)
+    range_end = None
+    if mention.range_shape is not None:
+        range_system = system if system in mention.range_shape.systems else None
+        if range_system is not None:
+            range_end = mention.range_shape.code_for(range_system)
+    reference = _reference(found, system, code, range_end)
+    _positions(reference, part).append((mention.start, mention.end))
+    for modifier, _, _ in mention.modifiers:
+        if modifier not in reference.modifiers:
+            reference.modifiers.append(modifier)
+    if mention.units is not None and reference.units is None:
+        reference.units = mention.units
+    if mention.shape.category_dash and _DASH_NOTE not in reference.notes:
+        reference.notes.append(_DASH_NOTE)
+
+
+def _add_modifiers(found: dict, part: str, scanned: Scan, kept: list[Mention]) -> None:
+    """Add modifier references, except those glued to a token that turned out no code."""
+    kept_ids = {id(mention) for mention in kept}
+    for modifier in scanned.modifiers:
+        if modifier.target is not None and id(modifier.target) not in kept_ids:
+            continue
+        reference = _reference(found, "modifier", modifier.code, None)
+        spans = _positions(reference, part)
+        if (modifier.start, modifier.end) not in spans:
+            spans.append((modifier.start, modifier.end))
+
+
+def _positions(reference: CodeReference, part: str) -> list[tuple[int, int]]:
+    return reference.subject_positions if part == SUBJECT else reference.positions
+
+
+def _validate(references: list[CodeReference], checker: CodeChecker) -> None:
+    """Set each reference's validity from one checker call per distinct code."""
+    for reference in references:
+        status = checker.status(reference.system, reference.code)
+        if reference.range_end is not None and status != UNKNOWN:
+            status = checker.status(reference.system, reference.range_end)
+        reference.validity = UNRECOGNISED if status == UNKNOWN else status

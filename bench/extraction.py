@@ -1,0 +1,82 @@
+"""Measure code extraction on the labelled corpus: quality per system and throughput.
+
+Run from the repository root::
+
+    python bench/extraction.py [--corpus tests/extraction/corpus] [--seconds 3] [--errors]
+
+Quality is precision, recall and F1 per system over (email, system, code) triples, the
+trap strings from which something was extracted, and modifier/unit errors on expected
+codes that carry them. Throughput is the corpus text (subject and body, UTF-8 bytes)
+extracted repeatedly for about ``--seconds`` in this process, in MB/s (10**6 bytes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from consultant.extraction import extract_message
+from consultant.extraction.evaluation import Email, Score, load_corpus, score
+from consultant.extraction.reference import SYSTEMS
+
+DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "tests" / "extraction" / "corpus"
+
+
+def throughput(emails: list[Email], seconds: float) -> tuple[float, int]:
+    """Return MB/s and the number of passes over the corpus in about *seconds*."""
+    size = sum(len(e.subject.encode()) + len(e.body.encode()) for e in emails)
+    passes = 0
+    started = time.perf_counter()
+    elapsed = 0.0
+    while elapsed < seconds or passes == 0:
+        for email in emails:
+            extract_message(email.subject, email.body)
+        passes += 1
+        elapsed = time.perf_counter() - started
+    return size * passes / elapsed / 1e6, passes
+
+
+def report(result: Score, emails: list[Email]) -> list[str]:
+    """Return the quality table as lines of text."""
+    lines = [f"{'system':10} {'expected':>8} {'found':>6} {'P':>7} {'R':>7} {'F1':>7}"]
+    for system in SYSTEMS:
+        expected = result.true_positives[system] + result.false_negatives[system]
+        found = result.true_positives[system] + result.false_positives[system]
+        lines.append(
+            f"{system:10} {expected:8} {found:6} {result.precision(system):7.4f} "
+            f"{result.recall(system):7.4f} {result.f1(system):7.4f}"
+        )
+    with_traps = sum(1 for email in emails if email.traps)
+    lines.append(f"emails: {len(emails)} ({with_traps} with look-alike numbers)")
+    lines.append(f"traps taken: {len(result.traps_taken)} of {result.traps}")
+    lines.append(
+        f"modifier/unit errors: {len(result.detail_errors)} of {result.details_checked} checked"
+    )
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="corpus folder")
+    parser.add_argument(
+        "--seconds", type=float, default=3.0, help="time to spend measuring throughput, in seconds"
+    )
+    parser.add_argument("--errors", action="store_true", help="list every miss, extra and trap")
+    args = parser.parse_args(argv)
+
+    emails = load_corpus(args.corpus)
+    result = score(emails)
+    for line in report(result, emails):
+        print(line)
+    rate, passes = throughput(emails, args.seconds)
+    print(f"throughput: {rate:.2f} MB/s ({passes} passes over the corpus)")
+    if args.errors:
+        for line in result.errors + result.traps_taken + result.detail_errors:
+            print("  " + line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""Deciding the system of ambiguous tokens and keeping weak ones only where text supports them.
+
+A letter and four digits is HCPCS Level II (J1100) or an undotted ICD-10-CM code (M5450);
+a bare category such as I10 is a diagnosis only near other diagnoses or a word like "dx".
+The nearest keyword before a token decides, then the codes on the same line.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+
+from consultant.extraction.scanner import Mention, Scan, sentence_bounds
+from consultant.extraction.shapes import STRONG
+
+# Keywords before a token, matched on lower-cased text.
+_HINT = re.compile(
+    r"\b(?:(?P<pcs>icd-?10-?pcs|pcs|root\s+operation)"
+    r"|(?P<dx>dxs?|diag|diagnos[ie]s|icd-?10(?:-?cm)?|icd|code\s+first|use\s+additional|"
+    r"z-?codes?|primary|secondary|principal|pointers?|related\s+to|due\s+to|for\s+dx)"
+    r"|(?P<proc>cpt|hcpcs|procedures?|proc|j-?codes?|g-?codes?|drugs?|injections?|supply|"
+    r"supplies|dme|bills?|billed|billing|charged?|charges|e/m|append|appended|units?))\b"
+)
+# "Z23 as the dx", "I10 (primary)", "0DTJ4ZZ for PCS": a keyword right after the code.
+_HINT_AFTER = re.compile(
+    r"\s*[(,]?\s*(?:as|for|is|was)?\s*(?:the|a|an|my|our)?\s*"
+    r"(?:(?P<pcs>pcs|icd-?10-?pcs)\b|(?P<dx>dx|diagnosis|diag|icd|primary|secondary)\b)"
+)
+_HINT_WINDOW = 80
+_NEIGHBOUR_WINDOW = 150
+
+
+def resolve(scan: Scan) -> list[Mention]:
+    """Set the system of every mention the context supports and return those mentions."""
+    strong = _strong_systems(scan.mentions)
+    kept = []
+    for mention in scan.mentions:
+        system = _decide(scan, mention, strong)
+        if system is not None:
+            mention.system = system
+            kept.append(mention)
+    return kept
+
+
+def _strong_systems(mentions: list[Mention]) -> list[tuple[int, str]]:
+    """Return (position, system) of the mentions whose shape has one strong reading."""
+    return [
+        (mention.start, mention.shape.systems[0])
+        for mention in mentions
+        if mention.shape.strength == STRONG and len(mention.shape.options) == 1
+    ]
+
+
+def _decide(scan: Scan, mention: Mention, strong: list[tuple[int, str]]) -> str | None:
+    shape = mention.shape
+    if len(shape.options) > 1:
+        return _letter_four_system(scan, mention, strong)
+    system = shape.systems[0]
+    if shape.strength == STRONG:
+        return system
+    hint = _hint(scan, mention)
+    wanted = "pcs" if system == "icd10pcs" else "dx"
+    if hint == wanted or _has_neighbour(strong, mention.start, system):
+        return system
+    return None
+
+
+def _letter_four_system(scan: Scan, mention: Mention, strong: list[tuple[int, str]]) -> str:
+    """Choose between HCPCS Level II and an undotted ICD-10-CM code."""
+    hint = _hint(scan, mention)
+    if hint == "dx":
+        return "icd10cm"
+    if hint == "proc" or mention.modifiers or mention.units is not None:
+        return "hcpcs"
+    sentence_start, sentence_end = sentence_bounds(scan.text, mention.start)
+    low = bisect_left(strong, (sentence_start, ""))
+    high = bisect_left(strong, (sentence_end, ""))
+    nearby = {system for _, system in strong[low:high]}
+    if "icd10cm" in nearby and not nearby & {"cpt", "hcpcs"}:
+        return "icd10cm"
+    return "hcpcs"
+
+
+def _hint(scan: Scan, mention: Mention) -> str | None:
+    """Return the kind of the nearest keyword before *mention*: "dx", "proc" or "pcs"."""
+    if scan.tables.diagnosis and scan.tables.in_diagnosis_cell(mention.start):
+        return "dx"
+    sentence_start, _ = sentence_bounds(scan.text, mention.start)
+    window_start = max(sentence_start, mention.start - _HINT_WINDOW)
+    last = None
+    for last in _HINT.finditer(scan.lower, window_start, mention.start):
+        pass
+    if last is not None:
+        return last.lastgroup
+    end = mention.range_span[1] if mention.range_span else mention.end
+    after = _HINT_AFTER.match(scan.lower, end)
+    return None if after is None else after.lastgroup
+
+
+def _has_neighbour(strong: list[tuple[int, str]], position: int, system: str) -> bool:
+    low = bisect_left(strong, (position - _NEIGHBOUR_WINDOW, ""))
+    high = bisect_right(strong, (position + _NEIGHBOUR_WINDOW, "~"))
+    return any(
+        other == system and start != position for start, other in strong[low:high]
+    )

@@ -1,0 +1,107 @@
+"""CPT and HCPCS Level II modifiers: the known set and the ways coders write them.
+
+A modifier is taken when it is glued to a code ("99213-25", "27447 RT"), named as one
+("modifier 59", "mods 25/59", "the 25 modifier"), written in a modifier column, or is one
+of the distinctive X{EPSU} modifiers. A bare two-letter word elsewhere is a state, an
+abbreviation or a remittance group, never a modifier.
+"""
+
+from __future__ import annotations
+
+import re
+
+from consultant.extraction.traps import keyword_pattern
+
+_NUMERIC = (
+    "22 23 24 25 26 27 32 33 47 50 51 52 53 54 55 56 57 58 59 62 63 66 73 74 76 77 78 79 "
+    "80 81 82 90 91 92 93 95 96 97 99"
+)
+_CATEGORY_II = "1P 2P 3P 8P"
+_PHYSICAL_STATUS = "P1 P2 P3 P4 P5 P6"
+# HCPCS Level II modifiers in common use (CMS quarterly modifier file, 2025).
+_ALPHA = (
+    "AA AD AE AF AG AH AI AJ AK AM AO AP AQ AR AS AT AU AV AW AX AY AZ BA BL BO BP BR BU "
+    "CA CB CC CD CE CF CG CH CI CJ CK CL CM CN CO CQ CR CS CT DA E1 E2 E3 E4 EA EB EC ED EE "
+    "EJ EM EP ER ET EX EY F1 F2 F3 F4 F5 F6 F7 F8 F9 FA FB FC FP FQ FR FS FT FX FY G0 G1 G2 "
+    "G3 G4 G5 G6 G7 G8 G9 GA GB GC GE GF GG GH GJ GK GL GM GN GO GP GQ GR GS GT GU GV GW GX "
+    "GY GZ HA HB HC HD HE HF HG HH HI HJ HK HL HM HN HO HP HQ HR HS HT HU HV HW HX HY HZ J1 "
+    "J2 J3 J4 JA JB JC JD JE JG JW JZ K0 K1 K2 K3 K4 KA KB KC KD KE KF KH KI KJ KK KL KM KN "
+    "KO KP KQ KR KS KT KU KV KW KX KY KZ LC LD LL LM LR LS LT LU M2 MA MB MC MD ME MF MG MH "
+    "MS N1 N2 N3 NB NR NU PA PB PC PD PI PL PM PN PO PS PT Q0 Q1 Q2 Q3 Q4 Q5 Q6 Q7 Q8 Q9 QA "
+    "QB QC QD QE QF QG QH QJ QK QL QM QN QP QQ QR QS QT QW QX QY QZ RA RB RC RD RE RI RR RT "
+    "SA SB SC SD SE SF SG SH SJ SK SL SM SN SQ SS ST SU SV SW SY T1 T2 T3 T4 T5 T6 T7 T8 T9 "
+    "TA TB TC TD TE TF TG TH TJ TK TL TM TN TP TQ TR TS TT TU TV TW U1 U2 U3 U4 U5 U6 U7 U8 "
+    "U9 UA UB UC UD UE UF UG UH UJ UK UN UP UQ UR US V1 V2 V3 V4 V5 V6 V7 V8 V9 VM VP X1 X2 "
+    "X3 X4 X5 XE XP XS XU"
+)
+KNOWN = frozenset(f"{_NUMERIC} {_CATEGORY_II} {_PHYSICAL_STATUS} {_ALPHA}".split())
+
+# Modifiers that mean nothing else in coder mail and are taken on their own.
+DISTINCTIVE = frozenset(
+    {"XE", "XP", "XS", "XU", "KX", "GX", "GY", "GZ", "JW", "JZ", "CQ", "QW", "QK", "QX", "QY", "QZ"}
+)
+
+# Two-letter modifiers that are also state abbreviations, words or common abbreviations:
+# glued to a code with a space they count only if no lower-case word follows.
+AMBIGUOUS = frozenset(
+    "AK AR AZ CA CO CT GA KS MA MD ME MS PA PD PI PO PT SC SD TN TX AS AT AM PM ST TA TC "
+    "HA HE HI ED ER ET EX".split()
+)
+
+_MODIFIER = r"(?:\d{2}|[A-Z][A-Z0-9]|\d[A-Z])"
+_SEPARATOR = r"\s*(?:,|/|&|\+|\band\b|\bor\b|\bplus\b|\bvs\.?|\bversus\b|-)\s*-?"
+_LIST = rf"(?P<list>{_MODIFIER}(?:{_SEPARATOR}{_MODIFIER})*)(?![\w]|[.:]\d)"
+
+# "mod", "modifier", "modifiers", found in lower-cased text.
+MODIFIER_WORD = re.compile(r"mod(?:ifier)?s?\b")
+# What follows the word: "modifier 25", "mods 25/59", "modifier -59 and XU", "mod: GA".
+NAMED_AFTER = re.compile(rf"\.?\s*(?:[:=#]\s*)?-?{_LIST}")
+# What precedes it: "25 modifier", "the -59 modifier", "25 and 59 modifiers".
+NAMED_BEFORE = re.compile(
+    rf"(?<![\w-])-?(?P<list>{_MODIFIER}(?:{_SEPARATOR}{_MODIFIER})*)\s+\Z"
+)
+# The first letter is consumed before the look-behind so the engine can skip ahead to it.
+DISTINCTIVE_ALONE = re.compile(
+    r"[XKGJCQ](?<![\w-][XKGJCQ])(?:(?<=X)(?:\{EPSU\}|[EPSU])|(?<=K)X|(?<=G)[XYZ]|(?<=J)[WZ]"
+    r"|(?<=C)Q|(?<=Q)[KWXYZ])(?![\w{])"
+)
+# "(GP)", "(59, XU)", "(GP on all)" right after a code and its units.
+BRACKETED = re.compile(
+    rf"[ \t]*\((?P<list>{_MODIFIER}(?:{_SEPARATOR}{_MODIFIER})*)(?:\s+on\s+(?:all|each|both))?\)"
+)
+# Verbs that take a modifier ("with 25", "append 59", "add KX", "use GA or GZ"), found in
+# lower-cased text, and the list after them in the original text.
+_VERBS = (
+    "with|w/|append|appended|appending|add|added|adding|use|uses|using|attach|attached|need|"
+    "needs|needed|require|requires|required|apply|put|report|reported|carry|carries|without|"
+    "w/o|submit|submitted|resubmit|bill|billed|plus"
+)
+VERB = re.compile(keyword_pattern([(_VERBS, r"\s+")]))
+VERB_LIST = re.compile(rf"(?:(?:[Aa]n?|[Tt]he|[Bb]oth)\s+)?-?{_LIST}")
+_LIST_ITEM = re.compile(_MODIFIER)
+
+# After a code: "-25", "-RT-59", " 25", " RT", or the next cell of a table row.
+GLUED = re.compile(r"(?P<sep>\s?[-–—]\s?|[ ]*[|\t][ ]*|\s)(?P<modifier>[0-9A-Za-z]{2})(?![\w]|[.:]\d)")
+# The end of a table cell.
+CELL_END = re.compile(r"[ ]*(?:[|\t]|\r?\n|\Z)")
+# Words after a two-digit number that make it a quantity, not a modifier.
+QUANTITY_WORD = re.compile(
+    r"\s*(?i:min|mins|minutes|units?|mg|mcg|ml|y/?o|yo|years?|yrs?|wks?|weeks?|days?|hours?|"
+    r"hrs?|times|visits|sessions|patients|pts|sq|cm|mm|inch|inches|cc|%|percent)\b"
+)
+LOWER_WORD_NEXT = re.compile(r"\s+[a-z]")
+
+
+def expand(token: str) -> list[str]:
+    """Return the modifiers a written token stands for: X{EPSU} is XE, XP, XS and XU."""
+    if token == "X{EPSU}":
+        return ["XE", "XP", "XS", "XU"]
+    return [token.upper()]
+
+
+def list_items(text: str, start: int, end: int) -> list[tuple[str, int, int]]:
+    """Return each modifier in the list between *start* and *end* with its span."""
+    return [
+        (match.group(), match.start(), match.end())
+        for match in _LIST_ITEM.finditer(text, start, end)
+    ]

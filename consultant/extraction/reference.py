@@ -1,0 +1,91 @@
+"""The result type of extraction and the protocol for checking codes against code sets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+SYSTEMS = ("cpt", "hcpcs", "icd10cm", "icd10pcs", "modifier")
+
+# Values of ``CodeChecker.status``.
+VALID = "valid"
+INCOMPLETE = "incomplete"
+HEADER = "header"
+UNKNOWN = "unknown"
+
+# ``CodeReference.validity`` of a code that no loaded code set contains.
+UNRECOGNISED = "unrecognised"
+
+Span = tuple[int, int]
+
+
+class CodeChecker(Protocol):
+    """Looks codes up in the loaded code sets."""
+
+    def status(self, system: str, code: str) -> str:
+        """Return "valid", "incomplete", "header" or "unknown" for a normalised code.
+
+        "incomplete" means more characters are required (an ICD-10-CM 7th character, for
+        example) and "header" means the code exists but is not billable.
+        """
+        ...
+
+
+@dataclass
+class CodeReference:
+    """One distinct code or range found in a text, with every place it was written.
+
+    ``positions`` are character offsets into the text given to ``extract`` (into the body
+    for ``extract_message``); ``subject_positions`` are offsets into the subject.
+    ``validity`` stays ``None`` when no checker was given; otherwise it is the checker's
+    status, or "unrecognised" when no loaded code set contains the code.
+    """
+
+    system: str
+    code: str
+    positions: list[Span] = field(default_factory=list)
+    modifiers: list[str] = field(default_factory=list)
+    units: int | None = None
+    range_end: str | None = None
+    subject_positions: list[Span] = field(default_factory=list)
+    validity: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def key(self) -> tuple[str, str, str | None]:
+        """The identity of the reference: system, code and range end."""
+        return self.system, self.code, self.range_end
+
+    @property
+    def label(self) -> str:
+        """The code as a reader would write it, with the range end if there is one."""
+        if self.range_end is None:
+            return self.code
+        return f"{self.code}-{self.range_end}"
+
+    @property
+    def unrecognised(self) -> bool:
+        """Whether a checker was consulted and no loaded code set contains the code."""
+        return self.validity == UNRECOGNISED
+
+    def first_position(self) -> tuple[int, int]:
+        """Return a sort key that puts subject mentions before body mentions."""
+        if self.subject_positions:
+            return 0, self.subject_positions[0][0]
+        if self.positions:
+            return 1, self.positions[0][0]
+        return 2, 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the reference as JSON-ready data."""
+        return {
+            "system": self.system,
+            "code": self.code,
+            "range_end": self.range_end,
+            "modifiers": list(self.modifiers),
+            "units": self.units,
+            "positions": [list(span) for span in self.positions],
+            "subject_positions": [list(span) for span in self.subject_positions],
+            "validity": self.validity,
+            "notes": list(self.notes),
+        }

@@ -1,0 +1,339 @@
+"""One pass over a text: code-shaped tokens with their ranges, glued modifiers and units.
+
+The scanner knows shapes, traps and tables but not which system an ambiguous token
+belongs to; ``context`` decides that afterwards.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field
+
+from consultant.extraction import modifiers as mods
+from consultant.extraction.shapes import RANGE_END, TOKEN, Shape, classify
+from consultant.extraction.tables import Tables, find_tables
+from consultant.extraction.traps import Masks, find_traps, lower_case
+
+Span = tuple[int, int]
+
+_RANGE = re.compile(r"\s*(?P<sep>-|–|—|\.\.|\bto\b|\bthrough\b|\bthru\b)\s*")
+_UNITS_AFTER = re.compile(
+    r"\s*(?:[xX×*]\s*(?P<times>\d{1,3})(?![\d.,]?\d|\w)"
+    r"|[(\[]?\s*(?P<count>\d{1,3})\s*(?i:units?|uos|u)\b[)\]]?"
+    r"|[-–:,(]?\s*(?i:units?|qty|uos)\s*[:=]?\s*(?P<labelled>\d{1,3})(?!\d))"
+)
+_UNITS_BEFORE = re.compile(
+    r"(?P<count>\d{1,3})[ \t]*(?i:units?|uos)[ \t]*(?i:of[ \t]+)?(?i:cpt[ \t]+)?\Z"
+)
+_ON_EVALUATION = re.compile(r"\s+(?i:on|to|for)\s+(?i:the\s+|an?\s+)?(?i:E/?M|E&M|E & M|office visit)\b")
+# Characters after a code that end it: nothing glued, no range, no units after it.
+_NOTHING_FOLLOWS = frozenset(",;?!)]\"'\n/")
+# Sentences longer than this many characters either side are cut there.
+_SENTENCE_REACH = 300
+_SENTENCE_ENDS = ("\n", ". ", "? ", "! ")
+_UNITS_IN_CELL = re.compile(r"\d{1,3}")
+_TOKEN_WITH_TIMES = re.compile(r"(?P<code>[A-Za-z0-9]{3,6}?)[xX](?P<units>\d{1,3})")
+
+
+@dataclass(slots=True)
+class Mention:
+    """One written code: where it is, what shapes it may have, and what came with it."""
+
+    shape: Shape
+    start: int
+    end: int
+    modifiers: list[tuple[str, int, int]] = field(default_factory=list)
+    units: int | None = None
+    range_shape: Shape | None = None
+    range_span: Span | None = None
+    system: str | None = None
+
+    @property
+    def takes_modifiers(self) -> bool:
+        """Whether the token may be a CPT or HCPCS code, the codes modifiers apply to."""
+        return "cpt" in self.shape.systems or "hcpcs" in self.shape.systems
+
+
+@dataclass(slots=True)
+class ModifierMention:
+    """A modifier written somewhere, and the mention it was attached to, if any."""
+
+    code: str
+    start: int
+    end: int
+    target: Mention | None = None
+
+
+@dataclass
+class Scan:
+    """Everything the scanner found in one text."""
+
+    text: str
+    lower: str
+    mentions: list[Mention]
+    modifiers: list[ModifierMention]
+    tables: Tables
+
+
+def scan(text: str) -> Scan:
+    """Find code-shaped tokens, their modifiers, units and ranges in *text*."""
+    lower = lower_case(text)
+    tables = find_tables(text)
+    masks = Masks(find_traps(text, lower) + tables.masked)
+    mentions: list[Mention] = []
+    consumed = 0
+    for match in TOKEN.finditer(text):
+        start, end = match.span("token")
+        if start < consumed or masks.covers(start, end):
+            continue
+        mention = _mention(match["token"], start, end)
+        if mention is None:
+            continue
+        mentions.append(mention)
+        consumed = _read_suffix(text, mention, masks, mentions)
+    modifier_mentions = [
+        ModifierMention(code, s, e, mention) for mention in mentions for code, s, e in mention.modifiers
+    ]
+    _apply_tables(text, tables, mentions, modifier_mentions)
+    _named_modifiers(text, lower, masks, mentions, modifier_mentions)
+    return Scan(text, lower, mentions, modifier_mentions, tables)
+
+
+def _mention(token: str, start: int, end: int) -> Mention | None:
+    times = _TOKEN_WITH_TIMES.fullmatch(token) if "x" in token or "X" in token else None
+    if times is not None:
+        # "97110x3": a code and its units written without a space.
+        shape = classify(times["code"])
+        if shape is not None and {"cpt", "hcpcs"} & set(shape.systems):
+            return Mention(shape, start, start + len(times["code"]), units=int(times["units"]))
+    shape = classify(token)
+    return None if shape is None else Mention(shape, start, end)
+
+
+def _read_suffix(text: str, mention: Mention, masks: Masks, mentions: list[Mention]) -> int:
+    """Read a range end, glued modifiers and units after *mention*; return where it ends."""
+    following = text[mention.end : mention.end + 2]
+    if not following or following[0] in _NOTHING_FOLLOWS or following in (". ", ".\n"):
+        # Punctuation right after the code: only "3 units of 97110" can still apply.
+        if mention.takes_modifiers and mention.units is None:
+            _read_units_before(text, mention)
+        return mention.end
+    position = _read_range(text, mention, masks, mentions)
+    if not mention.takes_modifiers:
+        return position
+    if mention.range_shape is None:
+        position = _read_glued(text, mention, masks, position)
+    if mention.units is None:
+        position = _read_units(text, mention, position)
+    if mention.range_shape is None:
+        position = _read_bracketed(text, mention, masks, position)
+    return position
+
+
+def _read_bracketed(text: str, mention: Mention, masks: Masks, position: int) -> int:
+    """Read modifiers in brackets after a code and its units: "97112 x1 (GP)"."""
+    bracketed = mods.BRACKETED.match(text, position)
+    if bracketed is None or masks.covers(*bracketed.span("list")):
+        return position
+    items = mods.list_items(text, *bracketed.span("list"))
+    if not all(code in mods.KNOWN for code, _, _ in items):
+        return position
+    if all(code in mods.AMBIGUOUS for code, _, _ in items):
+        return position
+    mention.modifiers.extend(items)
+    return bracketed.end()
+
+
+def _read_range(text: str, mention: Mention, masks: Masks, mentions: list[Mention]) -> int:
+    separator = _RANGE.match(text, mention.end)
+    if separator is None:
+        return mention.end
+    far = RANGE_END.match(text, separator.end())
+    if far is None or masks.covers(*far.span("token")):
+        return mention.end
+    far_shape = classify(far["token"])
+    if far_shape is None:
+        return mention.end
+    if _is_range(mention.shape, far_shape):
+        mention.range_shape = far_shape
+        mention.range_span = far.span("token")
+        return far.end("token")
+    if separator["sep"] == "-":
+        # "99214-G2211": two codes joined by a dash, not a range.
+        mentions.append(Mention(far_shape, *far.span("token")))
+    return mention.end
+
+
+def _is_range(first: Shape, last: Shape) -> bool:
+    system = first.systems[0]
+    if system != last.systems[0] or first.category_dash or last.category_dash:
+        return False
+    start, end = first.code_for(system), last.code_for(system)
+    if system == "cpt":
+        return len(start) == len(end) and start[-1].isdigit() == end[-1].isdigit() and start < end
+    return start[0] <= end[0] and start < end
+
+
+def _read_glued(text: str, mention: Mention, masks: Masks, position: int) -> int:
+    while True:
+        glued = mods.GLUED.match(text, position)
+        if glued is None:
+            return position
+        code = glued["modifier"]
+        span = glued.span("modifier")
+        if not _glued_modifier_ok(text, code, glued["sep"], span, masks):
+            return position
+        mention.modifiers.append((code.upper(), *span))
+        position = glued.end()
+
+
+def _glued_modifier_ok(text: str, code: str, separator: str, span: Span, masks: Masks) -> bool:
+    if masks.covers(*span):
+        return False
+    dashed = any(dash in separator for dash in "-–—")
+    if ("|" in separator or "\t" in separator) and not mods.CELL_END.match(text, span[1]):
+        return False
+    if not dashed and (not code.isupper() and not code.isdigit()):
+        return False
+    if code.upper() not in mods.KNOWN:
+        return False
+    if code.isdigit():
+        return not mods.QUANTITY_WORD.match(text, span[1])
+    if not dashed and code in mods.AMBIGUOUS:
+        return not mods.LOWER_WORD_NEXT.match(text, span[1])
+    return True
+
+
+def _read_units(text: str, mention: Mention, position: int) -> int:
+    after = _UNITS_AFTER.match(text, position)
+    if after is not None:
+        mention.units = int(after["times"] or after["count"] or after["labelled"])
+        return after.end()
+    _read_units_before(text, mention)
+    return position
+
+
+def _read_units_before(text: str, mention: Mention) -> None:
+    start = max(0, mention.start - 24)
+    window = text[start : mention.start].lower()
+    if "unit" not in window and "uos" not in window:
+        return
+    before = _UNITS_BEFORE.search(text, start, mention.start)
+    if before is not None:
+        mention.units = int(before["count"])
+
+
+def _apply_tables(
+    text: str, tables: Tables, mentions: list[Mention], found: list[ModifierMention]
+) -> None:
+    """Give each code in a table row the modifiers and units written in that row."""
+    if not tables.rows:
+        return
+    for mention in mentions:
+        row = tables.row_at(mention.start) if tables.rows else None
+        if row is None or not mention.takes_modifiers:
+            continue
+        _, modifier_cells, unit_cells = row
+        for start, end in modifier_cells:
+            for code, item_start, item_end in mods.list_items(text, start, end):
+                if code in mods.KNOWN and code not in {m[0] for m in mention.modifiers}:
+                    mention.modifiers.append((code, item_start, item_end))
+                    found.append(ModifierMention(code, item_start, item_end, mention))
+        for start, end in unit_cells:
+            count = _UNITS_IN_CELL.search(text, start, end)
+            if count is not None and mention.units is None:
+                mention.units = int(count.group())
+
+
+def sentence_bounds(text: str, position: int) -> Span:
+    """Return the span of the sentence or line around *position*."""
+    low = max(0, position - _SENTENCE_REACH)
+    high = min(len(text), position + _SENTENCE_REACH)
+    start = max(text.rfind(mark, low, position) for mark in _SENTENCE_ENDS)
+    start = low if start < 0 else start + 1
+    ends = [end for end in (text.find(mark, position, high) for mark in _SENTENCE_ENDS) if end >= 0]
+    return start, min(ends, default=high)
+
+
+def _named_modifiers(
+    text: str, lower: str, masks: Masks, mentions: list[Mention], found: list[ModifierMention]
+) -> None:
+    """Add modifiers named as such ("modifier 59", "25 modifier", "XU") and attach them."""
+    taken = {(m.start, m.end) for m in found}
+    starts = [mention.start for mention in mentions]
+    for start, end, code in _named_candidates(text, lower):
+        if (start, end) in taken or masks.covers(start, end):
+            continue
+        for expanded in mods.expand(code):
+            target = _nearest_code(text, mentions, starts, start)
+            if _ON_EVALUATION.match(text, end):
+                target = _nearest_evaluation(mentions, starts, start) or target
+            if target is not None and expanded not in {m[0] for m in target.modifiers}:
+                target.modifiers.append((expanded, start, end))
+            found.append(ModifierMention(expanded, start, end, target))
+        taken.add((start, end))
+
+
+def _nearest_evaluation(mentions: list[Mention], starts: list[int], position: int) -> Mention | None:
+    """Return the E/M code (99202-99499) nearest to *position*, for "25 on the E/M"."""
+    low = bisect_left(starts, position - _SENTENCE_REACH)
+    high = bisect_right(starts, position + _SENTENCE_REACH)
+    visits = [
+        mention
+        for mention in mentions[low:high]
+        if mention.shape.systems[0] == "cpt" and "99202" <= mention.shape.options[0][1] <= "99499"
+    ]
+    return min(visits, key=lambda mention: abs(mention.start - position), default=None)
+
+
+def _named_candidates(text: str, lower: str) -> list[tuple[int, int, str]]:
+    candidates = []
+    for word in mods.MODIFIER_WORD.finditer(lower):
+        start = word.start()
+        if start and (lower[start - 1].isalnum() or lower[start - 1] == "_"):
+            continue
+        after = mods.NAMED_AFTER.match(text, word.end())
+        before = mods.NAMED_BEFORE.search(text, max(0, start - 40), start)
+        for match in (after, before):
+            if match is None:
+                continue
+            for code, item_start, item_end in mods.list_items(text, *match.span("list")):
+                if code in mods.KNOWN or code.isdigit():
+                    candidates.append((item_start, item_end, code))
+    for verb in mods.VERB.finditer(lower):
+        listed = mods.VERB_LIST.match(text, verb.end())
+        if listed is not None:
+            candidates.extend(_verb_list(text, listed))
+    for match in mods.DISTINCTIVE_ALONE.finditer(text):
+        candidates.append((match.start(), match.end(), match.group()))
+    return sorted(set(candidates))
+
+
+def _verb_list(text: str, match: re.Match[str]) -> list[tuple[int, int, str]]:
+    """Modifiers listed after a verb such as "with" or "append", when they read as such."""
+    items = [
+        (start, end, code)
+        for code, start, end in mods.list_items(text, *match.span("list"))
+        if code in mods.KNOWN and not (code.isdigit() and mods.QUANTITY_WORD.match(text, end))
+    ]
+    letters = [code for _, _, code in items if not code.isdigit()]
+    if letters and all(code in mods.AMBIGUOUS for code in letters):
+        # "with CT contrast", "with PA Smith": a word, not a modifier.
+        if mods.LOWER_WORD_NEXT.match(text, match.end()) or len(items) == len(letters):
+            items = [item for item in items if item[2].isdigit()]
+    return items
+
+
+def _nearest_code(text: str, mentions: list[Mention], starts: list[int], position: int) -> Mention | None:
+    """Return the CPT or HCPCS mention nearest to *position* in the same sentence."""
+    line_start, line_end = sentence_bounds(text, position)
+    best: Mention | None = None
+    for index in range(bisect_left(starts, line_start), bisect_right(starts, line_end)):
+        mention = mentions[index]
+        if not mention.takes_modifiers:
+            continue
+        distance = abs(mention.start - position)
+        if best is None or distance < abs(best.start - position):
+            best = mention
+    return best

@@ -1,0 +1,139 @@
+"""Tables in coder mail: markdown (pipes) and tab-separated, with a header row.
+
+The header names each column's role. Codes in a row take the modifiers and units written
+in that row's modifier and units columns; cells under headers such as "ZIP", "NPI",
+"Claim #" or "POS" are masked so nothing in them is taken for a code; cells under a
+diagnosis header count as diagnosis context.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+from consultant.extraction.shapes import TOKEN, classify
+
+Span = tuple[int, int]
+
+MODIFIER = "modifier"
+UNITS = "units"
+DIAGNOSIS = "diagnosis"
+CODE = "code"
+MASKED = "masked"
+
+_ROLES = [
+    (re.compile(r"mod(?:ifier)?s?\b|mod\s*\d|modifier\s*\d"), MODIFIER),
+    (re.compile(r"units?\b|qty|quantity|uos|days/units|count\b|# ?units"), UNITS),
+    (re.compile(r"dx(?!\s*(?:pointer|ptr))|icd|diag"), DIAGNOSIS),
+    (re.compile(r"cpt|hcpcs|code|proc|service|item|pcs"), CODE),
+    (
+        re.compile(
+            r"zip|npi|claim|invoice|inv\b|acct|account|pos\b|place|rev|tob|type of bill|dos\b|"
+            r"date|charge|amount|billed|paid|allowed|ndc|drg|carc|rarc|reason|phone|tax|"
+            r"pointer|ptr|line|#|no\.?$|mrn|id\b|ref|\$|balance|payer|member|age"
+        ),
+        MASKED,
+    ),
+]
+_MARKDOWN_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
+
+
+@dataclass
+class Tables:
+    """Column roles found in the tables of a text, as spans."""
+
+    masked: list[Span] = field(default_factory=list)
+    diagnosis: list[Span] = field(default_factory=list)
+    # Per table row: the row's span, its modifier cells and its units cells.
+    rows: list[tuple[Span, list[Span], list[Span]]] = field(default_factory=list)
+
+    def row_at(self, position: int) -> tuple[Span, list[Span], list[Span]] | None:
+        """Return the table row that contains *position*, if any."""
+        index = bisect_right(self.rows, position, key=lambda row: row[0][0]) - 1
+        if index >= 0 and self.rows[index][0][0] <= position < self.rows[index][0][1]:
+            return self.rows[index]
+        return None
+
+    def in_diagnosis_cell(self, position: int) -> bool:
+        """Whether *position* lies in a cell under a diagnosis header."""
+        index = bisect_right(self.diagnosis, position, key=lambda span: span[0]) - 1
+        return index >= 0 and self.diagnosis[index][0] <= position < self.diagnosis[index][1]
+
+
+def _cells(line: str, offset: int) -> list[tuple[str, int, int]]:
+    """Split a table line into (stripped text, start, end) cells, with absolute offsets."""
+    separator = "|" if "|" in line else "\t"
+    cells = []
+    position = 0
+    for raw in line.split(separator):
+        start = offset + position
+        position += len(raw) + 1
+        text = raw.strip()
+        cells.append((text, start, start + len(raw)))
+    if separator == "|":
+        # Leading and trailing pipes leave empty edge cells.
+        if cells and not cells[0][0]:
+            cells = cells[1:]
+        if cells and not cells[-1][0]:
+            cells = cells[:-1]
+    return cells
+
+
+def _role(header: str) -> str | None:
+    header = header.lower().lstrip("> ").strip()
+    for pattern, role in _ROLES:
+        if pattern.search(header):
+            return role
+    return None
+
+
+def _has_code(line: str) -> bool:
+    return any(classify(match["token"]) for match in TOKEN.finditer(line))
+
+
+def _is_table_line(line: str) -> bool:
+    return line.count("|") >= 2 or "\t" in line.strip()
+
+
+def find_tables(text: str) -> Tables:
+    """Return the column roles of every table with a recognisable header in *text*."""
+    tables = Tables()
+    if "|" not in text and "\t" not in text:
+        return tables
+    roles: list[str | None] | None = None
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        start = offset
+        offset += len(line)
+        body = line.rstrip("\r\n")
+        if not _is_table_line(body):
+            roles = None
+            continue
+        if _MARKDOWN_RULE.match(body.lstrip("> ")):
+            continue
+        cells = _cells(body, start)
+        if roles is None:
+            header = [_role(cell) for cell, _, _ in cells]
+            if any(header) and not _has_code(body):
+                roles = header
+            continue
+        _add_row(tables, roles, cells, (start, start + len(body)))
+    return tables
+
+
+def _add_row(
+    tables: Tables, roles: list[str | None], cells: list[tuple[str, int, int]], row: Span
+) -> None:
+    modifier_cells: list[Span] = []
+    unit_cells: list[Span] = []
+    for role, (_, start, end) in zip(roles, cells, strict=False):
+        if role == MODIFIER:
+            modifier_cells.append((start, end))
+        elif role == UNITS:
+            unit_cells.append((start, end))
+        elif role == MASKED:
+            tables.masked.append((start, end))
+        elif role == DIAGNOSIS:
+            tables.diagnosis.append((start, end))
+    tables.rows.append((row, modifier_cells, unit_cells))

@@ -1,0 +1,273 @@
+"""Numbers and abbreviations in coder mail that look like codes but are not.
+
+``find_traps`` returns the spans of addresses, phone numbers, dates, money, identifiers,
+other code sets (ICD-9, NDC, revenue codes, CARC/RARC, DRG, POS, type of bill), clinical
+values and spine levels. The scanner drops every candidate that overlaps one of them.
+
+Speed matters here, so the traps are four patterns, each starting with a literal or a
+character class that the regular expression engine can skip to: traps that start with a
+digit, with a capital letter, with "$" or "(", and keyword traps. Keyword traps run on a
+lower-cased copy of the text, which is much faster than case-insensitive matching.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+
+Span = tuple[int, int]
+
+_STATES = (
+    "AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|"
+    "NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|PR|GU|VI"
+)
+_STATE_NAMES = (
+    "Alabama|Alaska|Arizona|Arkansas|California|Colorado|Connecticut|Delaware|Florida|Georgia|"
+    "Hawaii|Idaho|Illinois|Indiana|Iowa|Kansas|Kentucky|Louisiana|Maine|Maryland|Massachusetts|"
+    "Michigan|Minnesota|Mississippi|Missouri|Montana|Nebraska|Nevada|New Hampshire|New Jersey|"
+    "New Mexico|New York|North Carolina|North Dakota|Ohio|Oklahoma|Oregon|Pennsylvania|"
+    "Rhode Island|South Carolina|South Dakota|Tennessee|Texas|Utah|Vermont|Virginia|Washington|"
+    "West Virginia|Wisconsin|Wyoming"
+)
+# Capitalised words that can stand before "PA 99213" without being a city.
+_NOT_CITIES = frozenset(
+    "Our The Bill Billed Billing Use Add Code Coded By With And For See Per Can Do Is Should "
+    "Please If My Your A An Dr Seen Their Each Then Also Attending Supervising".split()
+)
+# A spine level: C1-C8, T1-T12, L1-L5, S1-S5.
+_LEVEL = r"(?:C[1-8]|T1[0-2]|T[1-9]|L[1-5]|S[1-5])(?!\d)"
+_LEVEL_LOWER = _LEVEL.lower()
+_MONTHS = r"(?:jan|feb|mar|apr|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?|may"
+_MONTH_WORDS = (
+    "jan|january|feb|february|mar|march|apr|april|may|jun|june|jul|july|aug|august|sep|sept|"
+    "september|oct|october|nov|november|dec|december"
+)
+_EXTENSION = r"(?:\s*(?:ext\.?|x|extension|#)\s*\d{1,6})?"
+
+# Keyword traps, as (keywords, tail), matched on lower-cased text.
+_ID_VALUE = r"#?\s?(?=[a-z0-9-]*\d)[a-z0-9][a-z0-9-]{2,}"
+_ID_MARK = r"(?:\s*(?:no|num|number|id|#)\.?)?\s*[:#]?\s*"
+# Identifier keywords that are followed by an id even without "#" or "number".
+_ID_WORDS = (
+    "npi|tin|ein|ssn|mrn|icn|dcn|pcn|tcn|fin|csn|har|acct|account|invoice|inv|ref|reference|"
+    "ticket|auth|authorization|eft|trace|batch|tracking|confirmation|conf|medicare id|mbi|"
+    "hicn|dea|clia|ptan|upin|license|lic|tax id|taxid|prior auth|payer id|submitter id|"
+    "receiver id|etin|provider id|medicaid id|medicare number"
+)
+# Words that are followed by an id only when a "#", "no", "number" or "id" says so.
+_ID_WORDS_MARKED = (
+    "claim|case|order|member|subscriber|policy|group|grp|check|chk|control|encounter|visit|"
+    "patient|pt|record|document|doc|fax|req|requisition|accession|specimen|lot"
+)
+# Words followed by an id when a colon follows them ("Claim: 4471203").
+_ID_WORDS_LABELLED = (
+    "claim|member|subscriber|policy|group|grp|check|chk|control|record|accession|specimen|lot|"
+    "requisition"
+)
+_CLINICAL_UNITS = (
+    r"mg|mcg|µg|ug|g|gm|kg|ml|cc|l|meq|mmol|mg/kg|mg/dl|/ul|/µl|/mm3|/mcl|cells|copies|ng|pg|"
+    r"lbs?|oz|mmhg|bpm|mcg/kg|iu/l"
+)
+_LIST_SEPARATOR = r"\s*(?:,|/|and|or|&)\s*"
+
+_KEYWORD_TRAPS: list[tuple[str, str]] = [
+    ("zip|zip code|postal code", r"\s*[:#]?\s*\d{5}(?:-\d{4})?"),
+    (
+        r"suite|ste|room|rm|apt|unit|bldg|building|floor|fl|po box|p\.o\. box|box|bin|mail stop",
+        r"\.?\s*#?\s*\d{1,6}[a-z]?\b",
+    ),
+    ("ext|extension|x", r"\.?\s*#?\s*\d{3,6}(?![\w-])(?=\s*(?:[,;)]|$|\n|\.\s|or\b|and\b))"),
+    ("ext|extension", r"\.?\s*#?\s*\d{1,6}"),
+    ("phone|tel|telephone|fax|cell|mobile|pager|call", r"\s*[:#]?\s*\+?[\d() .-]{7,}\d"),
+    (_MONTH_WORDS, r"\.?\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s+\d{4})?"),
+    (_ID_WORDS, rf"\b\.?{_ID_MARK}{_ID_VALUE}"),
+    (_ID_WORDS_MARKED, rf"s?\b\.?\s*(?:no|num|number|id|#|nbr)\.?\s*[:#]?\s*{_ID_VALUE}"),
+    (_ID_WORDS_LABELLED, rf"s?\s*:\s*{_ID_VALUE}"),
+    (
+        "icd-9|icd9|icd-9-cm|icd9cm|icd-9cm",
+        r"\b(?:\s*(?:codes?|dx|diagnosis|was|were|of|is|:))*\s*"
+        rf"[ev]?\d{{1,3}}(?:\.\d{{1,2}})?(?:{_LIST_SEPARATOR}[ev]?\d{{1,3}}(?:\.\d{{1,2}})?)*",
+    ),
+    ("ndc", r"\s*(?:#|code|number)?\s*[:#]?\s*[\d-]{10,13}"),
+    (
+        "rev|revenue|rev code|revenue code|rev codes|revenue codes|rc",
+        rf"\b\.?\s*[:#]?\s*\d{{3,4}}(?:{_LIST_SEPARATOR}\d{{3,4}})*",
+    ),
+    ("tob|type of bill|bill type", r"\b\s*[:#]?\s*\d{3,4}"),
+    (
+        "pos|place of service|pos code|place of service code",
+        r"s?\b\s*[:#]?\s*\d{1,2}(?:\s*(?:,|/|or|and|vs\.?|&)\s*\d{1,2}(?!\d))*",
+    ),
+    ("ms-drg|apr-drg|ap-drg|drg", r"s?\b\s*[:#]?\s*\d{1,4}(?:\s*(?:,|/|and|or|-|–)\s*\d{1,4})*"),
+    (
+        "carc|rarc|adjustment reason|claim adjustment reason|reason code|remark|remark code|"
+        "denial code|group code",
+        rf"s?\b\s*[:#]?\s*[a-z]{{0,2}}\d{{1,4}}\b(?:{_LIST_SEPARATOR}[a-z]{{0,2}}\d{{1,4}}\b)*",
+    ),
+    (
+        "lcd|lca|ncd|article|billing article",
+        r"s?\b\s*[:#]?\s*(?:id\s*)?(?:dl|da|l|a)?\d{3,6}(?:\.\d+)?"
+        rf"(?:{_LIST_SEPARATOR}(?:dl|da|l|a)?\d{{3,6}})*",
+    ),
+    # Counts that run to five digits and more.
+    (
+        "wbc|white count|platelet|platelets|plt|plts|viral load|vl|hiv rna|ck|cpk",
+        r"\b\s*(?:count|level|of|was|is|=|:|at|\s)*[<>~]?\s*\d[\d,]*(?:\.\d+)?",
+    ),
+    # Other lab values: at most four digits before the decimal point, so that
+    # "troponin 84484" stays a code.
+    (
+        "d-dimer|ferritin|bnp|nt-probnp|probnp|anc|cd4|glucose|troponin|bhcg|b-hcg|hcg|afp|"
+        "psa|tsh|ldh|alt|ast|lipase|amylase|triglycerides|tg|ldl|hdl|a1c|hba1c|inr|hgb|hct|"
+        "egfr|gfr|creatinine|bun",
+        r"\b\s*(?:level|of|was|is|=|:|at|\s)*[<>~]?\s*\d{1,4}(?:\.\d+)?(?![\d,])",
+    ),
+    ("age|aged|ages|dob", r"\s*:?\s*\d{1,3}"),
+    ("ga|ega", r"\s*:?\s*\d{1,2}(?!\d)"),
+    ("bp|blood pressure", r"\s*:?\s*\d{2,3}/\d{2,3}"),
+    ("level|levels|at|vertebra|vertebrae|vertebral|vertebral body", rf"\s+{_LEVEL_LOWER}"),
+    ("vitamin|vit", r"\.?\s+[a-z]\d{1,2}"),
+    ("http|https|www", r"[:.]\S+"),
+]
+
+# Traps that start with a digit, written without that first digit: the combined pattern
+# consumes it, then checks that it starts a word.
+_AFTER_FIRST_DIGIT = [
+    r"\d{4}-\d{4}(?!\d)",  # ZIP+4
+    r"\d{0,5}\s+(?:[NSEW]\.?\s+)?(?:[A-Z][a-z]+\.?\s+){1,3}"
+    r"(?:St|Street|Ave|Avenue|Rd|Road|Blvd|Boulevard|Dr|Drive|Ln|Lane|Way|Ct|Court|Pkwy|"
+    r"Parkway|Hwy|Highway|Pl|Place|Cir|Circle|Ter|Terrace|Loop|Trl|Trail|Sq|Square)\b\.?",
+    rf"\d{{2}}[-.\s]\s?\d{{3}}[-.\s]\d{{4}}(?!\d){_EXTENSION}",  # 509-555-0142
+    rf"(?<=1)[-.\s]?\d{{3}}[-.\s]\s?\d{{3}}[-.\s]\d{{4}}(?!\d){_EXTENSION}",  # 1-800-555-0199
+    r"\d?[/.-]\d{1,2}[/.-]\d{2,4}(?!\d)",  # 11/25/2025, 03-25-2025
+    r"\d{3}[-/.]\d{1,2}[-/.]\d{1,2}(?!\d)",  # 2025-03-25
+    rf"\d?(?:st|nd|rd|th)?\s+(?i:{_MONTHS}),?\s+\d{{4}}",  # 3 Oct 2025
+    r"\d?:\d{2}(?::\d{2})?(?:\s*(?i:[ap]\.?m\.?))?",  # 10:25, 2:15 PM
+    r"\d?\s*(?i:[ap]\.m\.|[ap]m)\b",  # 5 pm
+    r"[\d,]*(?:\.\d+)?\s*(?:%|(?i:usd|dollars|cents|percent|pct)\b)",
+    r"\d-\d{7}(?!\d)",  # tax id 12-3456789
+    r"\d{2}-\d{2}-\d{4}(?!\d)",  # social security number
+    r"\d{3,4}-\d{3,4}-\d{1,2}(?!\d)",  # NDC in 4-4-2, 5-3-2, 5-4-1 and 5-4-2 form
+    rf"(?:\d{{0,3}}(?:,\d{{3}})*|\d{{5,}})(?:\.\d+)?\s*(?i:{_CLINICAL_UNITS})(?![\w])",
+    r"(?:\d{0,2}(?:,\d{3})+|\d*00)\s*(?i:units?|iu|u)\b",  # round doses: 10000 units
+    r"\d{0,2}\s*-?\s*(?i:y/?o|yo|yrs?|years?|yr|months?|mos?|days?)\b(?:[\s-](?i:old))?",
+    r"\d?(?:\s*\+\s*\d|\s+\d/7)?\s*(?i:wks?|weeks?|w(?!/))\b",  # weeks of gestation
+]
+
+# Traps that start with a capital letter, written case-sensitively and without that
+# letter: the combined pattern consumes it, and a look-behind tells which letter it was.
+_LEVEL_AFTER_LETTER = r"(?:(?<=C)[1-8]|(?<=T)(?:1[0-2]|[1-9])|(?<=L)[1-5]|(?<=S)[1-5])(?!\d)"
+_AFTER_CAPITAL = [
+    # "Spokane WA 99204", "New York 10001": checked against the state lists afterwards.
+    r"(?P<place>[A-Za-z]+(?: [A-Z][a-z]+)?)\.?,?\s+\d{5}(?:-\d{4})?(?!\d)",
+    # Remittance group code and reason ("CO-59", "PR 1"): checked afterwards.
+    r"(?P<group>[A-Z])\s?-?\s?\d{1,3}(?!\d)",
+    r"(?<=G)\d{1,2}\s?P\d{1,4}(?:-?\d){0,3}",  # gravida and para: G2P1
+    rf"{_LEVEL_AFTER_LETTER}\s*(?:-|–|/|to|through)\s*(?:{_LEVEL}|1[0-2](?!\d)|[1-9](?!\d))",
+    rf"{_LEVEL_AFTER_LETTER}\s+(?i:vertebra\w*|levels?|disc|nerve|root|body|pedicle|fracture|"
+    r"compression|radiculopathy|burst|laminectomy|fusion)",
+    r"(?<=B)12\b",  # vitamin B12
+    r"(?<=X)12\b(?:\s+\d{3}[PI]?)?",  # the X12 837P claim format
+    r"(?<=N)4\d{11}",  # NDC qualifier N4
+]
+_STATE_SET = frozenset(_STATES.split("|"))
+_STATE_NAME_SET = frozenset(_STATE_NAMES.split("|"))
+_GROUP_CODES = frozenset({"CO", "PR", "OA", "PI", "CR"})
+
+_SIGN_TRAPS = [
+    r"\$\s?\d[\d,]*(?:\.\d+)?",
+    rf"\(\d{{3}}\)\s?\d{{3}}[-.\s]\d{{4}}(?!\d){_EXTENSION}",
+]
+
+
+def keyword_pattern(entries: list[tuple[str, str]]) -> str:
+    """Build one pattern from (keywords, tail) pairs for lower-cased text.
+
+    Keywords are grouped by first letter, so each group starts with a literal that the
+    regular expression engine skips to, then checks that the letter starts a word.
+    """
+    by_letter: dict[str, list[str]] = {}
+    for keywords, tail in entries:
+        for keyword in keywords.split("|"):
+            rest = keyword[1:].replace(" ", r"\s+")
+            by_letter.setdefault(keyword[0], []).append(rest + tail)
+    groups = []
+    for letter, branches in sorted(by_letter.items()):
+        # Longer keywords first, so "revenue code" is tried before "rev".
+        branches.sort(key=len, reverse=True)
+        groups.append(f"{letter}(?<![\\w.]{letter})(?:{'|'.join(branches)})")
+    return "|".join(groups)
+
+
+_NUMBER_PATTERN = re.compile(r"\d(?<![\w.]\d)(?:" + "|".join(_AFTER_FIRST_DIGIT) + ")")
+_CAPITAL_PATTERN = re.compile(r"[A-Z](?<![\w.][A-Z])(?:" + "|".join(_AFTER_CAPITAL) + ")")
+_SIGN_PATTERN = re.compile("|".join(_SIGN_TRAPS))
+_KEYWORD_PATTERN = re.compile(keyword_pattern(_KEYWORD_TRAPS))
+_CITY_BEFORE = re.compile(r"(?<![\w.])([A-Z][A-Za-z.'-]*),?\s+\Z")
+
+
+class Masks:
+    """Sorted, non-overlapping spans with a fast overlap test."""
+
+    def __init__(self, spans: list[Span]) -> None:
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+        for start, end in sorted(spans):
+            if self._ends and start < self._ends[-1]:
+                self._ends[-1] = max(self._ends[-1], end)
+                continue
+            self._starts.append(start)
+            self._ends.append(end)
+
+    def covers(self, start: int, end: int) -> bool:
+        """Whether any mask overlaps the span from *start* to *end*."""
+        index = bisect_right(self._starts, end - 1) - 1
+        return index >= 0 and self._ends[index] > start
+
+    def spans(self) -> list[Span]:
+        """Return the merged spans in order."""
+        return list(zip(self._starts, self._ends, strict=True))
+
+
+def find_traps(text: str, lower: str | None = None) -> list[Span]:
+    """Return the spans of look-alike numbers and abbreviations in *text*.
+
+    *lower* is ``text`` lower-cased with the same length, when the caller has one.
+    """
+    if lower is None:
+        lower = lower_case(text)
+    spans = [match.span() for match in _NUMBER_PATTERN.finditer(text)]
+    spans += [match.span() for match in _SIGN_PATTERN.finditer(text)]
+    spans += [match.span() for match in _KEYWORD_PATTERN.finditer(lower)]
+    spans += [match.span() for match in _CAPITAL_PATTERN.finditer(text) if _capital_trap(match)]
+    return spans
+
+
+def _capital_trap(match: re.Match[str]) -> bool:
+    """Check the traps that the capital-letter pattern cannot check by itself."""
+    if match["place"] is not None:
+        place = match.group()[0] + match["place"]
+        if place in _STATE_NAME_SET:
+            return True
+        return place in _STATE_SET and _after_city(match.string, match.start())
+    if match["group"] is not None:
+        return match.group()[0] + match["group"] in _GROUP_CODES
+    return True
+
+
+def _after_city(text: str, state_start: int) -> bool:
+    """Whether a state abbreviation follows a city name ("Spokane WA", "Atlanta, GA")."""
+    city = _CITY_BEFORE.search(text, max(0, state_start - 40), state_start)
+    return city is not None and city.group(1) not in _NOT_CITIES
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def lower_case(text: str) -> str:
+    """Return *text* lower-cased, with every character at the same offset."""
+    lower = text.lower()
+    if len(lower) != len(text):
+        # A few characters (such as "İ") grow when lower-cased; change ASCII only.
+        lower = text.translate(_ASCII_LOWER)
+    return lower

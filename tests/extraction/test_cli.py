@@ -1,0 +1,37 @@
+"""``caseconsultant extract`` on stdin, as text and as an email message."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from consultant.cli import main
+
+
+def test_extract_prints_table():
+    result = CliRunner().invoke(main, ["extract"], input="Seen 11/25/2025, 99213-25 dx E11.9\n")
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0].split()[:2] == ["cpt", "99213"]
+    assert "modifiers 25" in lines[0]
+    assert any(line.split()[:2] == ["icd10cm", "E11.9"] for line in lines)
+
+
+def test_extract_json_message():
+    message = "Subject: 97110 x3?\nFrom: coder@example.com\n\nNDC 0409-4888-02 with J1100\n"
+    result = CliRunner().invoke(main, ["extract", "--message", "--json"], input=message)
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    found = {item["code"]: item for item in data["references"]}
+    assert set(found) == {"97110", "J1100"}
+    assert found["97110"]["units"] == 3
+    assert found["97110"]["subject_positions"] == [[0, 5]]
+    assert found["J1100"]["positions"] == [[22, 27]]
+    assert data["unrecognised"] == []
+
+
+def test_extract_empty_input():
+    result = CliRunner().invoke(main, ["extract", "--json"], input="")
+    assert result.exit_code == 0
+    assert json.loads(result.output) == {"references": [], "unrecognised": []}

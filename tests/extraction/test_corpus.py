@@ -1,0 +1,88 @@
+"""Quality of extraction on the labelled corpus, and the corpus format itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from consultant.extraction.evaluation import CorpusError, Score, load_corpus, parse_corpus, score
+
+CORPUS = Path(__file__).parent / "corpus"
+
+# Figures reached on the corpus; a change that lowers one of them is a regression.
+MIN_PRECISION = {"cpt": 1.0, "hcpcs": 1.0, "icd10cm": 1.0, "icd10pcs": 1.0, "modifier": 1.0}
+MIN_RECALL = {"cpt": 1.0, "hcpcs": 1.0, "icd10cm": 1.0, "icd10pcs": 1.0, "modifier": 1.0}
+
+
+@pytest.fixture(scope="module")
+def result() -> Score:
+    return score(load_corpus(CORPUS))
+
+
+def test_corpus_size():
+    emails = load_corpus(CORPUS)
+    assert len(emails) >= 200
+    assert sum(1 for email in emails if email.traps) >= 50
+    assert {item.system for email in emails for item in email.expected} == set(MIN_RECALL)
+
+
+@pytest.mark.parametrize("system", sorted(MIN_PRECISION))
+def test_precision_per_system(result: Score, system: str):
+    assert result.precision(system) >= MIN_PRECISION[system], result.errors
+
+
+@pytest.mark.parametrize("system", sorted(MIN_RECALL))
+def test_recall_per_system(result: Score, system: str):
+    assert result.recall(system) >= MIN_RECALL[system], result.errors
+
+
+def test_no_trap_taken(result: Score):
+    assert result.traps > 0
+    assert result.traps_taken == []
+
+
+def test_modifiers_and_units_match(result: Score):
+    assert result.details_checked > 0
+    assert result.detail_errors == []
+
+
+def test_corpus_labels_parsed():
+    text = (
+        "=== one\nSubject: 99213?\nbill 97110x3 and 99213-25, zip 99204\n"
+        "--- expect\ncpt: 99213/25 97110*3\nmodifier: 25\ntrap: zip 99204\n"
+    )
+    [email] = parse_corpus(text)
+    assert email.subject == "99213?"
+    assert email.body == "bill 97110x3 and 99213-25, zip 99204"
+    assert [(item.label, item.modifiers, item.units) for item in email.expected] == [
+        ("99213", ["25"], None),
+        ("97110", None, 3),
+        ("25", None, None),
+    ]
+    assert email.traps == ["zip 99204"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("=== a\nbody\n", "no '--- expect' line"),
+        ("=== a\nbody\n--- expect\nicd9: 250.00\n", "unknown system 'icd9'"),
+        ("=== a\nbody\n--- expect\ntrap: 99204\n", "trap '99204' is not in the text"),
+        ("=== a\nbody\n--- expect\ncpt 99213\n", "expected 'system: codes'"),
+    ],
+)
+def test_corpus_errors_named(text: str, message: str):
+    with pytest.raises(CorpusError, match=message):
+        parse_corpus(text, "sample.txt")
+
+
+def test_scoring_counts_misses_and_traps():
+    [email] = parse_corpus(
+        "=== a\nSpokane WA 99204, bill 99214\n--- expect\ncpt: 99214 99215\ntrap: 99204\n"
+    )
+    result = score([email])
+    assert result.true_positives["cpt"] == 1
+    assert result.false_negatives["cpt"] == 1
+    assert result.recall("cpt") == 0.5
+    assert result.traps_taken == []

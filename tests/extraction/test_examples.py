@@ -1,0 +1,127 @@
+"""The extractor on short questions of every kind a naive pattern gets wrong."""
+
+from __future__ import annotations
+
+from consultant.extraction import extract, extract_message
+from tests.extraction.checkers import MemoryChecker
+
+
+def codes(text: str) -> set[tuple[str, str]]:
+    return {(reference.system, reference.label) for reference in extract(text)}
+
+
+def by_code(text: str, checker=None) -> dict[str, object]:
+    return {reference.label: reference for reference in extract(text, checker)}
+
+
+def test_zip_after_city_and_state():
+    text = "Our office is at 410 Pine St, Spokane WA 99204 — can we bill 99214?"
+    assert codes(text) == {("cpt", "99214")}
+
+
+def test_remittance_code_is_not_modifier():
+    found = by_code("Denied CO-59 on 97140; resubmit with XU?")
+    assert set(found) == {"97140", "XU"}
+    assert found["XU"].system == "modifier"
+
+
+def test_undotted_and_dotted_icd_merge():
+    found = extract("dx m5450 and m54.50")
+    assert [(r.system, r.code) for r in found] == [("icd10cm", "M54.50")]
+    assert found[0].positions == [(3, 8), (13, 19)]
+
+
+def test_ndc_is_not_a_code():
+    assert codes("NDC 0409-4888-02 given with J1100") == {("hcpcs", "J1100")}
+
+
+def test_age_weeks_and_obstetric_history():
+    assert codes("Pt is 59 y/o, 33 wks, G2P1; 59025 NST") == {("cpt", "59025")}
+
+
+def test_date_and_time_are_not_modifiers():
+    found = extract("Seen 11/25/2025 at 10:25, 99213-25")
+    assert [(r.system, r.code) for r in found] == [("cpt", "99213"), ("modifier", "25")]
+    assert found[0].modifiers == ["25"]
+    assert found[1].positions == [(32, 34)]
+
+
+def test_seventh_character_incomplete():
+    checker = MemoryChecker()
+    found = by_code("S72.001A vs S72.001", checker)
+    assert found["S72.001A"].validity == "valid"
+    assert found["S72.001"].validity == "incomplete"
+
+
+def test_unknown_code_reported_unrecognised():
+    checker = MemoryChecker()
+    result = extract_message("", "Bill 99214 with Z99.999 and J9999?", checker)
+    assert {r.code for r in result.unrecognised} == {"Z99.999", "J9999"}
+    assert {r.code for r in result.recognised} == {"99214"}
+
+
+def test_checker_called_once_per_code():
+    checker = MemoryChecker()
+    extract("99213 99213 99213-25 and 99213 again, E11.9 E11.9", checker)
+    assert sorted(checker.calls) == sorted(set(checker.calls))
+
+
+def test_checker_moves_ambiguous_token():
+    checker = MemoryChecker()
+    assert by_code("J1100 for this one", checker)["J1100"].system == "hcpcs"
+    assert by_code("is J1100 right here", checker)["J1100"].system == "hcpcs"
+    found = by_code("M5450 alone", checker)
+    assert found["M54.50"].system == "icd10cm"
+
+
+def test_range_kept_with_both_ends():
+    found = by_code("Can we bill 99202–99205 or 99202 through 99205?")
+    assert set(found) == {"99202-99205"}
+    assert found["99202-99205"].range_end == "99205"
+    assert len(found["99202-99205"].positions) == 2
+
+
+def test_code_dash_modifier_is_not_range():
+    found = by_code("59000-59 please")
+    assert set(found) == {"59000", "59"}
+    assert found["59000"].modifiers == ["59"]
+
+
+def test_units_after_code():
+    found = by_code("97110x3, 59001 x2 and 97140 (4 units)")
+    assert found["97110"].units == 3
+    assert found["59001"].units == 2
+    assert found["97140"].units == 4
+
+
+def test_markdown_table_columns():
+    text = (
+        "| CPT | Mod | Units | Dx | ZIP |\n|---|---|---|---|---|\n"
+        "| 97110 | GP | 4 | M54.50 | 99204 |\n| 97140 | 59, GP | 2 | M54.50 | 99205 |"
+    )
+    found = by_code(text)
+    assert set(found) == {"97110", "97140", "GP", "59", "M54.50"}
+    assert found["97140"].modifiers == ["59", "GP"]
+    assert found["97110"].units == 4
+
+
+def test_subject_positions_kept_apart():
+    result = extract_message("Re: 99214 with -25?", "Is 99214-25 ok?")
+    reference = result.references[0]
+    assert reference.code == "99214"
+    assert reference.subject_positions == [(4, 9)]
+    assert reference.positions == [(3, 8)]
+
+
+def test_trailing_dash_category():
+    found = by_code("Is M54.- enough or do I need S72.00-?")
+    assert set(found) == {"M54", "S72.00"}
+    assert found["M54"].notes
+
+
+def test_to_dict_is_json_ready():
+    data = extract("99213-25 x2")[0].to_dict()
+    assert data["system"] == "cpt"
+    assert data["modifiers"] == ["25"]
+    assert data["units"] == 2
+    assert data["positions"] == [[0, 5]]
