@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from consultant.parsing.message import stand_in_message_id
+from consultant.parsing.message import message_ids, stand_in_message_id
+from consultant.parsing.mime import parse_bytes
 from consultant.storage.models import InboundMessage
 
 log = logging.getLogger(__name__)
-
-_HEADER_END = re.compile(rb"\r?\n\r?\n")
-_MESSAGE_ID = re.compile(rb"^message-id:[ \t]*(<[^<>\s]+>)", re.IGNORECASE | re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -29,17 +26,26 @@ class StoreResult:
 
 
 def header_message_id(raw: bytes) -> str:
-    """Return the Message-ID of *raw*, read from the header block without full parsing.
+    """Return the Message-ID of *raw*, read from the header block without parsing the body.
 
-    Reading the header block only keeps a message that the full parser chokes on
-    storable; a message without one gets a stand-in made from its SHA-256.
+    Reading the headers only keeps a message that the body parser chokes on
+    storable.  A folded Message-ID is read across its lines.  A message without a
+    usable one (missing, or longer than 998 characters) gets a stand-in made from
+    the SHA-256 of its bytes.
     """
-    end = _HEADER_END.search(raw)
-    headers = raw[: end.start()] if end else raw
-    match = _MESSAGE_ID.search(headers)
-    if match:
-        return match.group(1).decode("ascii", errors="replace")
+    headers = _message_id_header(raw)
+    ids = message_ids(headers)
+    if ids:
+        return ids[0].encode("utf-8", "surrogateescape").decode("ascii", errors="replace")
     return stand_in_message_id(raw)
+
+
+def _message_id_header(raw: bytes) -> str | None:
+    """Return the raw value of the first Message-ID header of *raw*, or None."""
+    for name, value in parse_bytes(raw, headers_only=True).raw_items():
+        if str(name).strip().lower() == "message-id":
+            return str(value)
+    return None
 
 
 def store_message(
@@ -56,7 +62,9 @@ def store_message(
     position updated, so the \\Answered flag later lands on the right UID.
     """
     message_id = header_message_id(raw)
-    existing = session.scalar(select(InboundMessage.id).where(InboundMessage.message_id == message_id))
+    existing = session.scalar(
+        select(InboundMessage.id).where(InboundMessage.message_id == message_id)
+    )
     if existing is None:
         row = InboundMessage(
             mailbox_id=mailbox_id,

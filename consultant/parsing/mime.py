@@ -23,6 +23,7 @@ from consultant.parsing.transfer import decode_transfer
 
 _BOUNDARY_LINE = re.compile(rb"^--([0-9A-Za-z'()+_,./:=?-]{1,70}?)(--)?[ \t]*\r?$", re.M)
 _MAX_DEPTH = 20
+_NOT_BODY_TEXT = {"text/calendar", "text/x-vcard", "text/vcard"}
 
 
 @dataclass
@@ -48,9 +49,9 @@ class WalkResult:
     tnef_text: list[str] = field(default_factory=list)
 
 
-def parse_bytes(raw: bytes) -> Message:
+def parse_bytes(raw: bytes, headers_only: bool = False) -> Message:
     """Parse *raw* into a compat32 message tree; the parser records problems as defects."""
-    return BytesParser(policy=policy.compat32).parsebytes(raw)
+    return BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=headers_only)
 
 
 def payload_bytes(part: Message) -> bytes:
@@ -130,7 +131,9 @@ def walk(part: Message, result: WalkResult, defects: list[str], depth: int = 0) 
     if part.is_multipart() and content_type != "message/rfc822":
         _walk_multipart(part, result, defects, depth)
         return
-    if content_type == "message/rfc822" or (part.is_multipart() and content_type.startswith("message/")):
+    if content_type == "message/rfc822" or (
+        part.is_multipart() and content_type.startswith("message/")
+    ):
         _walk_forward(part, result, defects, depth)
         return
     _walk_leaf(part, content_type, result, defects)
@@ -199,7 +202,7 @@ def _walk_leaf(part: Message, content_type: str, result: WalkResult, defects: li
         return
     if content_type == "text/html":
         result.html.append(part_text(part, defects))
-    elif part.get_content_maintype() == "text" and content_type not in {"text/calendar", "text/x-vcard", "text/vcard"}:
+    elif part.get_content_maintype() == "text" and content_type not in _NOT_BODY_TEXT:
         result.plain.append(part_text(part, defects))
     elif content_type.startswith("message/"):
         # message/delivery-status and message/disposition-notification: readable text.
