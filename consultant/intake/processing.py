@@ -82,7 +82,7 @@ def _loop_reason(session: Session, parsed: ParsedMessage, settings: Settings) ->
     return None
 
 
-def _sender_list_reason(parsed: ParsedMessage, settings: Settings) -> str | None:
+def sender_list_reason(parsed: ParsedMessage, settings: Settings) -> str | None:
     sender = parsed.sender or ""
     denied = _matches(sender, settings.sender_denylist)
     if denied:
@@ -110,7 +110,7 @@ def decide(
     loop = _loop_reason(session, parsed, settings)
     if loop:
         return Classification(kinds.LOOP, [loop])
-    listed = _sender_list_reason(parsed, settings)
+    listed = sender_list_reason(parsed, settings)
     if listed:
         return Classification(kinds.DENIED, [listed])
     found = classify(parsed)
