@@ -56,7 +56,9 @@ def parse_bytes(raw: bytes, headers_only: bool = False) -> Message:
 
 def payload_bytes(part: Message) -> bytes:
     """Return the body of a non-multipart *part* as the bytes that were written."""
-    payload = part.get_payload()
+    # get_payload() would decode 8-bit bytes with the declared charset and replace what
+    # does not fit; the stored payload keeps them as surrogate escapes, byte for byte.
+    payload = part._payload  # noqa: SLF001
     if isinstance(payload, bytes):
         return payload
     if not isinstance(payload, str):
