@@ -6,8 +6,8 @@ import pytest
 
 from consultant.extraction import extract
 from consultant.intake.classify import classify
-from consultant.parsing import parse_message
-from tests.corpus import EXPECTED, Expected, raw
+from consultant.parsing import parse_message, stand_in_message_id
+from tests.corpus import EXPECTED, STAND_IN, Expected, raw
 
 
 def _codes(subject: str, question: str) -> frozenset[str]:
@@ -26,7 +26,9 @@ def test_fixture_parses_as_expected(name: str) -> None:
     assert parsed.attachments == list(expected.attachments)
     assert parsed.inline_parts == list(expected.inline_parts)
     assert [forward.subject for forward in parsed.forwarded] == list(expected.forwarded)
-    if expected.message_id:
+    if expected.message_id == STAND_IN:
+        assert parsed.message_id == stand_in_message_id(raw(name))
+    elif expected.message_id:
         assert parsed.message_id == expected.message_id
     else:
         assert parsed.message_id == f"<fixture-{name[:2]}@clinic.example.com>"
