@@ -163,7 +163,7 @@ def prepare(
 
     with step("classify"):
         found = decide(session, message, parsed, settings)
-        if release and not found.answerable:
+        if release:
             found = Classification(kinds.QUESTION, [*found.reasons, "released by an operator"])
         _record(message, found)
         if not found.answerable:
