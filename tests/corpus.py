@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 MAIL_DIR = Path(__file__).parent / "fixtures" / "mail"
-FIRST_CASE_TOKEN = "0A1B2C3D"
+FIRST_CASE_TOKEN = "0A1B2C3D"  # noqa: S105 - a case token, not a secret
 # Settings the IMAP corpus run uses; 48-oversized is the only fixture above the limit.
 CORPUS_MAX_MESSAGE_BYTES = 40_000
 CORPUS_DENYLIST = "blocked.example.net"

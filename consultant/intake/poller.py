@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from consultant.config import Settings
 from consultant.intake.imap import imap_connection
-from consultant.intake.quarantine import quarantine_raw
+from consultant.intake.quarantine import DUPLICATE_STEP, quarantine_raw
 from consultant.intake.services import store_message
 from consultant.queue import enqueue
 from consultant.storage import session_scope
@@ -93,7 +93,13 @@ def _store_and_advance(
 ) -> None:
     stored = store_message(session, raw, mailbox_id=mailbox.id, uidvalidity=uidvalidity, uid=uid)
     mailbox.last_uid = max(mailbox.last_uid, uid)
-    if stored.created:
+    if stored.conflict:
+        # A reused Message-ID: keep these bytes for an operator instead of dropping them.
+        quarantine_raw(session, raw, step=DUPLICATE_STEP,
+                       error=ValueError("Message-ID already stored with other content"),
+                       mailbox_id=mailbox.id, uidvalidity=uidvalidity, uid=uid)
+        result.quarantined += 1
+    elif stored.created:
         result.stored += 1
         enqueue(session, "process_message", stored.message_row_id)
         log.info("stored message row=%d uid=%d size=%d", stored.message_row_id, uid, len(raw))

@@ -157,8 +157,9 @@ def prepare(
 
     with step("parse"):
         parsed = parse_message(message.raw)
-        message.sender = parsed.sender
-        message.subject = parsed.subject
+        # PostgreSQL text columns reject NUL, which broken mail may carry.
+        message.sender = parsed.sender.replace("\x00", "") if parsed.sender else None
+        message.subject = parsed.subject.replace("\x00", "")
         message.defects = list(parsed.defects)
 
     with step("classify"):

@@ -4,7 +4,9 @@ Every entry keeps the raw bytes (on the inbound message row, or on the entry its
 when not even the row could be stored), the step and the error.  An operator
 lists and inspects entries and re-runs them: ``retry`` runs the message through
 every check again, ``release`` runs it with the holds lifted (size, rate limit,
-sender lists and classification), so it is drafted like a question.
+sender lists and classification), so it is drafted like a question.  Bytes that
+arrived under an already stored Message-ID with other content are kept here too
+(step "duplicate"); re-running one stores it under its SHA-256 stand-in id.
 """
 
 from __future__ import annotations
@@ -17,12 +19,15 @@ from sqlalchemy.orm import Session
 
 from consultant.config import Settings
 from consultant.errors import ConsultantError, NotFound
+from consultant.parsing import stand_in_message_id
 from consultant.storage.base import utcnow
 from consultant.storage.models import InboundMessage, MessageState, QuarantineEntry
 
 log = logging.getLogger(__name__)
 
 HOLD_STEP = "hold"
+# Bytes that arrived under a Message-ID already stored with other content.
+DUPLICATE_STEP = "duplicate"
 
 
 def _describe(error: BaseException) -> str:
@@ -145,8 +150,11 @@ def rerun(session: Session, entry_id: int, settings: Settings, *, release: bool)
         raise ConsultantError(f"quarantine entry {entry_id} is already resolved "
                               f"({entry.resolution})")
     if entry.inbound_message_id is None:
-        stored = store_message(session, entry.raw or b"", mailbox_id=entry.mailbox_id,
-                               uidvalidity=entry.uidvalidity, uid=entry.uid)
+        raw = entry.raw or b""
+        # A reused Message-ID is stored under the stand-in made from its own bytes.
+        own_id = stand_in_message_id(raw) if entry.step == DUPLICATE_STEP else None
+        stored = store_message(session, raw, mailbox_id=entry.mailbox_id,
+                               uidvalidity=entry.uidvalidity, uid=entry.uid, message_id=own_id)
         entry.inbound_message_id = stored.message_row_id
         session.flush()
 

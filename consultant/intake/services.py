@@ -19,10 +19,15 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class StoreResult:
-    """The stored row's id and whether this call created it."""
+    """The stored row's id and whether this call created it.
+
+    ``conflict`` is true when the Message-ID was already stored with other bytes: a
+    sender reused a Message-ID, and the new bytes were not stored in this row.
+    """
 
     message_row_id: int
     created: bool
+    conflict: bool = False
 
 
 def header_message_id(raw: bytes) -> str:
@@ -55,13 +60,17 @@ def store_message(
     mailbox_id: int | None = None,
     uidvalidity: int | None = None,
     uid: int | None = None,
+    message_id: str | None = None,
 ) -> StoreResult:
     """Insert *raw* as a new inbound message unless its Message-ID is already stored.
 
     A message seen again (a reconnect, a UIDVALIDITY reset) only has its mailbox
-    position updated, so the \\Answered flag later lands on the right UID.
+    position updated, so the \\Answered flag later lands on the right UID.  Other
+    bytes under a stored Message-ID are reported as a conflict and change nothing;
+    the caller keeps them elsewhere.  *message_id* overrides the header's.
     """
-    message_id = header_message_id(raw)
+    message_id = message_id or header_message_id(raw)
+    digest = hashlib.sha256(raw).hexdigest()
     existing = session.scalar(
         select(InboundMessage.id).where(InboundMessage.message_id == message_id)
     )
@@ -73,7 +82,7 @@ def store_message(
             message_id=message_id,
             raw=raw,
             size=len(raw),
-            sha256=hashlib.sha256(raw).hexdigest(),
+            sha256=digest,
         )
         try:
             with session.begin_nested():
@@ -87,6 +96,13 @@ def store_message(
         else:
             return StoreResult(row.id, created=True)
 
+    stored_digest = session.scalar(
+        select(InboundMessage.sha256).where(InboundMessage.id == existing)
+    )
+    if stored_digest != digest:
+        log.warning("message_row=%d: Message-ID already stored with other bytes (size=%d)",
+                    existing, len(raw))
+        return StoreResult(existing, created=False, conflict=True)
     if mailbox_id is not None and uid is not None:
         session.execute(
             update(InboundMessage)

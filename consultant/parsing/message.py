@@ -80,9 +80,14 @@ def first_address(value: str | None) -> str | None:
 
 
 def message_ids(value: str | None) -> list[str]:
-    """Return the <id> tokens of a Message-ID, In-Reply-To or References value."""
+    """Return the <id> tokens of a Message-ID, In-Reply-To or References value.
+
+    Tokens with control characters or raw 8-bit bytes are skipped, because they
+    cannot be stored as a key (PostgreSQL text rejects NUL) and RFC 5322 allows
+    neither.
+    """
     return [token for token in re.findall(r"<[^<>\s]+>", value or "")
-            if len(token) <= MAX_MESSAGE_ID_LENGTH]
+            if len(token) <= MAX_MESSAGE_ID_LENGTH and token.isascii() and token.isprintable()]
 
 
 def _headers(message: Message, defects: list[str]) -> tuple[dict[str, list[str]], dict[str, str]]:

@@ -21,7 +21,8 @@ import re
 
 _ATTRIBUTION = re.compile(
     r"^[ \t]*(?:On|Am|Le)\b[^\n]{0,200}(?:\n[^\n]{0,200}){0,2}?"
-    r"(?:wrote|schrieb|a écrit)[ \t]*:[ \t]*$",
+    # German puts the name after the verb: "Am <date> schrieb <name> <address>:".
+    r"(?:\b(?:wrote|a écrit)[ \t]*|\bschrieb\b[^\n]{0,200}(?:\n[^\n]{0,200})?):[ \t]*$",
     re.IGNORECASE | re.MULTILINE,
 )
 _ORIGINAL_MESSAGE = re.compile(

@@ -41,7 +41,9 @@ def read_tnef(data: bytes, defects: list[str]) -> TnefContent | None:
     try:
         tnef = TNEF(data, do_checksum=False)
     except Exception as error:  # noqa: BLE001 - tnefparse raises many types on bad input
-        defects.append(f"unreadable winmail.dat: {type(error).__name__}")
+        module = type(error).__module__
+        name = type(error).__name__ if module == "builtins" else f"{module}.{type(error).__name__}"
+        defects.append(f"unreadable winmail.dat: {name}")
         return None
     text = _as_text(tnef.body, defects).replace("\r\n", "\n").strip("\x00")
     if not text.strip() and tnef.htmlbody:

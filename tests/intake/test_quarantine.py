@@ -50,7 +50,8 @@ def _entries(session: Session) -> list[QuarantineEntry]:
 
 
 def test_poisoned_message_does_not_stop_fetch(
-    session: Session, imap_server, mail_settings, sent_tasks: SentTasks, poisoned_store: dict[str, bool]
+    session: Session, imap_server, mail_settings, sent_tasks: SentTasks,
+    poisoned_store: dict[str, bool],
 ) -> None:
     append_message(imap_server, question(1))
     append_message(imap_server, question(2, POISON_MARK + b"\r\n"))
@@ -71,7 +72,8 @@ def test_poisoned_message_does_not_stop_fetch(
 
 
 def test_poisoned_message_quarantined_once_after_reset(
-    session: Session, imap_server, mail_settings, sent_tasks: SentTasks, poisoned_store: dict[str, bool]
+    session: Session, imap_server, mail_settings, sent_tasks: SentTasks,
+    poisoned_store: dict[str, bool],
 ) -> None:
     append_message(imap_server, question(2, POISON_MARK + b"\r\n"))
     poll_and_process(sent_tasks)
@@ -185,3 +187,23 @@ def test_show_unknown_entry_fails_clearly(session: Session) -> None:
 
     assert output.exit_code == 1
     assert "quarantine entry 999 not found" in output.output
+
+
+def test_reused_message_id_keeps_both_messages(
+    session: Session, imap_server, mail_settings, sent_tasks: SentTasks
+) -> None:
+    append_message(imap_server, question(1))
+    append_message(imap_server, question(1).replace(b"9211", b"9215"))
+
+    result = poll_and_process(sent_tasks)
+
+    assert result.stored == 1
+    assert result.quarantined == 1
+    entry = _entries(session)[0]
+    assert entry.step == "duplicate"
+    assert b"Can we bill 99215?" in (entry.raw or b"")
+
+    output = CliRunner().invoke(main, ["quarantine", "retry", str(entry.id)])
+
+    assert f"entry {entry.id}: retried" in output.output, output.output
+    assert session.scalar(select(func.count()).select_from(InboundMessage)) == 2
