@@ -1,9 +1,9 @@
 """The .eml fixture corpus and the exact outcome expected for each message.
 
 Each file under tests/fixtures/mail is named after the quirk it exercises.  The
-parser tests check the parsed fields; the IMAP tests deliver every file to a real
-IMAP server, poll, process, and check the stored state, classification, draft and
-case.  Threading expectations name the fixture whose case a message joins or
+parser tests check the parsed fields.  The IMAP tests deliver every file to a real
+IMAP server, poll and process, then check the stored state, classification, draft
+and case.  Threading expectations name the fixture whose case a message joins or
 links to; the case of 01-plain-question gets the token 0A1B2C3D before the later
 messages are processed, so the subject-token fixtures can point at it.
 """
@@ -28,8 +28,8 @@ class Expected:
     question: str
     codes: frozenset[str]
     kind: str = "question"
-    # What the parser-level classifier alone says, when intake decides otherwise
-    # with what only it knows (loops, sender lists, size).
+    # The kind the parser-level classifier returns when intake decides otherwise,
+    # because only intake checks loops, sender lists and size.
     parser_kind: str | None = None
     defects: tuple[str, ...] = ()
     attachments: tuple[str, ...] = ()

@@ -173,7 +173,9 @@ def _store_or_quarantine(
             _store_and_advance(session, mailbox, uidvalidity, uid, raw, result)
         return
     except Exception as error:  # noqa: BLE001 - any failure quarantines this message only
-        log.exception("storing uid=%d size=%d failed; quarantining it", uid, len(raw))
+        # No traceback: database errors quote the statement's parameters, which hold mail.
+        log.error("storing uid=%d size=%d failed (%s); quarantining it",
+                  uid, len(raw), type(error).__name__)
         failure = error
     with session_scope() as session:
         mailbox = session.get_one(Mailbox, mailbox_id, with_for_update=True)

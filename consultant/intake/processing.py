@@ -2,7 +2,7 @@
 
 In order: the size limit, parsing, classification (loops, sender lists, automatic
 and bulk mail, the per-sender rate limit) and threading.  A message that must not
-be answered gets its state here (ignored or held) and no draft.  A step that
+get a reply gets its state here (ignored or held) and no draft.  A step that
 raises is reported as ``StepFailed`` naming the step, so the caller can
 quarantine the message with it.
 """
@@ -53,7 +53,7 @@ def step(name: str) -> Iterator[None]:
 
 @dataclass
 class Intake:
-    """A message cleared for drafting: what it says, and the case it belongs to."""
+    """A message cleared for drafting, with its parsed content and its case."""
 
     parsed: ParsedMessage
     classification: Classification

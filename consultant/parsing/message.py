@@ -32,7 +32,7 @@ MAX_MESSAGE_ID_LENGTH = 998
 
 @dataclass
 class ParsedMessage:
-    """What the pipeline reads from one email.
+    """The fields the pipeline reads from one email.
 
     ``body`` is the full readable text for the reviewer; ``question`` is the new text
     only (quotes and signature trimmed, forwarded questions appended).

@@ -1,8 +1,8 @@
 """Helpers for intake tests: run the pipeline's first steps without a Celery worker.
 
 ``consultant.queue.send_task`` is replaced by a recorder, so no broker is needed
-and nothing is sent; processing is run by calling ``workers.tasks.process_message``
-as a plain function, which runs it synchronously in the test process.
+and nothing is sent.  Processing runs by calling ``workers.tasks.process_message``
+as a plain function, synchronously in the test process.
 """
 
 from __future__ import annotations
