@@ -10,6 +10,7 @@ quarantine the message with it.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,6 +30,8 @@ from consultant.storage.base import utcnow
 from consultant.storage.models import Case, Draft, InboundMessage, MessageState
 
 log = logging.getLogger(__name__)
+
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
 
 
 class StepFailed(Exception):
@@ -93,6 +96,8 @@ def sender_list_reason(parsed: ParsedMessage, settings: Settings) -> str | None:
 
 
 def _recent_from_sender(session: Session, message: InboundMessage, settings: Settings) -> int:
+    # NOTE: the sender column is filled while a message is processed, so messages
+    # still waiting for their processing task are not counted yet.
     since = utcnow() - timedelta(seconds=settings.sender_rate_window)
     return session.scalar(
         select(func.count()).select_from(InboundMessage).where(
@@ -126,6 +131,17 @@ def decide(
     return found
 
 
+def _header_block(raw: bytes) -> bytes:
+    end = _HEADER_END.search(raw)
+    return raw[: end.end()] if end else raw
+
+
+def _set_headers(message: InboundMessage, parsed: ParsedMessage) -> None:
+    # PostgreSQL text columns reject NUL, which broken mail may carry.
+    message.sender = parsed.sender.replace("\x00", "") if parsed.sender else None
+    message.subject = parsed.subject.replace("\x00", "")
+
+
 def _record(message: InboundMessage, classification: Classification) -> None:
     message.classification = classification.kind
     message.classification_reasons = list(classification.reasons)
@@ -151,15 +167,16 @@ def prepare(
         found = Classification(kinds.OVERSIZED, [
             f"{message.size} bytes, over CASECONSULTANT_MAX_MESSAGE_BYTES "
             f"({settings.max_message_bytes})"])
+        with step("parse"):
+            # The header block alone names the sender and subject for the operator.
+            _set_headers(message, parse_message(_header_block(message.raw)))
         _record(message, found)
         _settle_unanswerable(session, message, found)
         return None
 
     with step("parse"):
         parsed = parse_message(message.raw)
-        # PostgreSQL text columns reject NUL, which broken mail may carry.
-        message.sender = parsed.sender.replace("\x00", "") if parsed.sender else None
-        message.subject = parsed.subject.replace("\x00", "")
+        _set_headers(message, parsed)
         message.defects = list(parsed.defects)
 
     with step("classify"):

@@ -84,7 +84,7 @@ def _check(session: Session, name: str, expected: Expected) -> list[str]:
     reasons = [reason.format(size=message.size) for reason in expected.reasons]
     if reasons and message.classification_reasons != reasons:
         problems.append(f"reasons {message.classification_reasons}")
-    if expected.kind != "oversized" and message.subject != expected.subject:
+    if message.subject != expected.subject:
         problems.append(f"subject {message.subject!r}")
     draft = message.draft
     if expected.state == "drafted":
