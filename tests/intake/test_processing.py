@@ -145,3 +145,16 @@ def test_ignored_message_is_not_reprocessed(session: Session) -> None:
 
     assert again is None
     assert auto.state is MessageState.IGNORED
+
+
+def test_logs_carry_no_mail_content(session: Session, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG")
+    raw = _mail(1, subject="Private subject", body="Private body 99213?")
+
+    _process(session, raw)
+    _process(session, _mail(2, extra="Auto-Submitted: auto-replied\r\n"))
+    _process(session, _mail(3, sender="", subject="No sender"))
+
+    assert "dana@clinic.example.com" not in caplog.text
+    assert "Private" not in caplog.text
+    assert "No sender" not in caplog.text
