@@ -10,11 +10,12 @@ from __future__ import annotations
 import enum
 import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -75,7 +76,25 @@ class Settings(BaseSettings):
     from_address: str | None = None
     poll_interval: float = Field(60.0, gt=0, description="Seconds between IMAP polls")
     poll_batch_size: int = Field(100, ge=1, description="Messages fetched per IMAP FETCH")
-    max_message_bytes: int = Field(25 * 1024 * 1024, ge=1024)
+    max_message_bytes: int = Field(
+        25 * 1024 * 1024, ge=1024,
+        description="Larger messages are stored in full and held for an operator, never drafted",
+    )
+    sender_allowlist: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses or domains (example.com) that may ask; empty allows everyone. "
+        "Comma-separated in the environment",
+    )
+    sender_denylist: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses or domains whose mail is stored but never answered; "
+        "wins over the allowlist. Comma-separated in the environment",
+    )
+    sender_rate_limit: int = Field(
+        10, ge=1,
+        description="Messages one sender may send per rate window before the rest are held",
+    )
+    sender_rate_window: float = Field(3600.0, gt=0, description="Seconds of the per-sender window")
     templates_dir: Path | None = None
     log_level: str = "INFO"
 
@@ -91,6 +110,15 @@ class Settings(BaseSettings):
     def _check_ca_file(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_file():
             raise ValueError(f"{value} is not a file")
+        return value
+
+    @field_validator("sender_allowlist", "sender_denylist", mode="before")
+    @classmethod
+    def _split_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [item.strip().lower() for item in value.split(",") if item.strip()]
+        if isinstance(value, list):
+            return [str(item).strip().lower() for item in value if str(item).strip()]
         return value
 
     @field_validator("log_level")

@@ -8,16 +8,18 @@ from datetime import date
 from email.utils import make_msgid
 from typing import Any
 
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from consultant.codes.lookup import describe
 from consultant.config import Settings
-from consultant.extraction import extract
 from consultant.drafting.templates import render
 from consultant.drafting.text import codes_table
-from consultant.parsing import ParsedMessage, parse_message
-from consultant.storage.models import Case, Draft, DraftEvent, DraftState, InboundMessage, MessageState
+from consultant.drafting.checker import KnowledgeBaseChecker
+from consultant.extraction import extract_message
+from consultant.intake.processing import Intake, StepFailed, prepare, step
+from consultant.intake.quarantine import quarantine_message
+from consultant.intake.threading import CASE_TOKEN
+from consultant.parsing import ParsedMessage
+from consultant.storage.models import Draft, DraftEvent, DraftState, InboundMessage, MessageState
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +43,15 @@ class Reply:
 
 
 def reply_subject(subject: str, case_token: str | None) -> str:
-    """Return "Re: <subject>" with the case token, without stacking "Re:" or tokens."""
+    """Return "Re: <subject>" with the case token, without stacking "Re:" or tokens.
+
+    Tokens of other cases are removed, so a reply never carries a case token that
+    its recipient does not take part in.
+    """
+    if case_token:
+        subject = CASE_TOKEN.sub(
+            lambda match: match.group(0) if match.group(1).upper() == case_token else "", subject
+        )
     subject = " ".join(subject.split()) or "Your coding question"
     if not subject.lower().startswith("re:"):
         subject = f"Re: {subject}"
@@ -51,12 +61,17 @@ def reply_subject(subject: str, case_token: str | None) -> str:
 
 
 def look_up_codes(
-    session: Session, text: str, date_of_service: date | None = None
+    session: Session, subject: str, body: str, date_of_service: date | None = None
 ) -> list[dict[str, Any]]:
-    """Extract the codes of *text* and return each with what the code sets say about it."""
+    """Extract the codes of a subject and body and return each with what the code sets say.
+
+    Each candidate is checked against the editions in force on *date_of_service*, so
+    a shape that no loaded code set contains comes back with validity "unrecognised".
+    """
+    checker = KnowledgeBaseChecker(session, date_of_service)
     entries = []
-    for reference in extract(text):
-        info = describe(session, reference.system, reference.code, date_of_service)
+    for reference in extract_message(subject, body, checker).references:
+        info = checker.describe(reference.system, reference.code)
         entry = reference.to_dict()
         entry.update(
             system_label=SYSTEM_LABELS.get(reference.system, reference.system),
@@ -71,15 +86,25 @@ def look_up_codes(
     return entries
 
 
-def compose_reply(session: Session, parsed: ParsedMessage, case_token: str | None) -> Reply:
-    """Render the reply to *parsed* from the consultation templates."""
-    codes = look_up_codes(session, f"{parsed.subject}\n\n{parsed.question}")
+def compose_reply(
+    session: Session,
+    parsed: ParsedMessage,
+    case_token: str | None,
+    history: list[dict[str, Any]] | None = None,
+) -> Reply:
+    """Render the reply to *parsed* from the consultation templates.
+
+    *history* is the earlier exchange of the case (questions and replies sent, oldest
+    first); it is passed to the templates as ``history``.
+    """
+    codes = look_up_codes(session, parsed.subject, parsed.question)
     context = {
         "codes_table": codes_table,
         "subject": parsed.subject,
         "question": parsed.question,
         "codes": codes,
         "case_token": case_token,
+        "history": history or [],
     }
     return Reply(
         subject=reply_subject(parsed.subject, case_token),
@@ -89,41 +114,42 @@ def compose_reply(session: Session, parsed: ParsedMessage, case_token: str | Non
     )
 
 
-def _find_case(session: Session, parsed: ParsedMessage) -> Case | None:
-    """Return the case this message follows up on, by In-Reply-To and References."""
-    ids = [*parsed.references, *([parsed.in_reply_to] if parsed.in_reply_to else [])]
-    if not ids:
-        return None
-    case_id = session.scalar(
-        select(InboundMessage.case_id).where(InboundMessage.message_id.in_(ids),
-                                             InboundMessage.case_id.is_not(None)).limit(1)
-    ) or session.scalar(
-        select(Draft.case_id).where(or_(Draft.reply_message_id.in_(ids))).limit(1)
-    )
-    return session.get(Case, case_id) if case_id else None
-
-
-def draft_for_message(session: Session, message_row_id: int, settings: Settings) -> Draft | None:
+def draft_for_message(
+    session: Session, message_row_id: int, settings: Settings, *, release: bool = False
+) -> Draft | None:
     """Create the pending draft for an inbound message; return the existing one if made before.
 
-    Raises ValueError when the message gives no address to reply to; the caller
-    quarantines the message.
+    Intake runs first (size limit, parsing, classification, threading): a message
+    that must not be answered gets its state and no draft, and None is returned.
+    A step that fails quarantines the message with the step and the error, and None
+    is returned; the rest of the transaction is kept. *release* lifts the holds.
     """
     message = session.get_one(InboundMessage, message_row_id, with_for_update=True)
     if message.draft is not None:
         return message.draft
+    if message.state != MessageState.RECEIVED and not release:
+        return None
+    try:
+        with session.begin_nested():
+            intake = prepare(session, message, settings, release=release)
+            if intake is None:
+                return None
+            with step("draft"):
+                return _create_draft(session, message, intake, settings)
+    except StepFailed as failure:
+        quarantine_message(session, message, failure.step, failure.error)
+        return None
 
-    parsed = parse_message(message.raw)
-    message.sender = parsed.sender
-    message.subject = parsed.subject
+
+def _create_draft(
+    session: Session, message: InboundMessage, intake: Intake, settings: Settings
+) -> Draft:
+    parsed, case = intake.parsed, intake.case
     recipient = parsed.reply_to or parsed.sender
     if recipient is None:
         raise ValueError("the message has neither a From nor a Reply-To address")
 
-    case = _find_case(session, parsed) or Case()
-    message.case = case
-    session.flush()
-    reply = compose_reply(session, parsed, case.token)
+    reply = compose_reply(session, parsed, case.token, intake.history)
     settings.require("from_address")
     domain = settings.from_address.rpartition("@")[2]
     own_id = parsed.message_id if not parsed.message_id.endswith(".invalid>") else None
@@ -142,8 +168,11 @@ def draft_for_message(session: Session, message_row_id: int, settings: Settings)
     )
     session.add(draft)
     session.flush()
+    note = f"{len(reply.codes)} codes found"
+    if intake.history:
+        note += f"; follow-up with {len(intake.history)} earlier entries in the case"
     session.add(DraftEvent(draft=draft, from_state=None, to_state=DraftState.PENDING_REVIEW.value,
-                           actor="system", note=f"{len(reply.codes)} codes found"))
+                           actor="system", note=note))
     message.state = MessageState.DRAFTED
     log.info("drafted draft=%d message_row=%d codes=%d", draft.id, message.id, len(reply.codes))
     return draft

@@ -5,6 +5,10 @@ BODY.PEEK[] on a read-only SELECT (EXAMINE), so polling never sets \\Seen, and e
 message is committed together with the new position before its processing task is
 enqueued.  When the server reports a new UIDVALIDITY the folder is read again from
 the start; Message-IDs already stored are recognised and make no second row.
+
+A message whose storing fails is quarantined with its raw bytes and the position
+moves past it, so one bad message never stops the fetch.  Only when even the
+quarantine cannot be written does the poll stop, without moving past the message.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from imapclient.exceptions import IMAPClientError
 from consultant.config import Settings
 from consultant.errors import MailboxUnavailable
 from consultant.intake.imap import imap_connection
+from consultant.intake.quarantine import DUPLICATE_STEP, quarantine_raw
 from consultant.intake.services import store_message
 from consultant.queue import enqueue
 from consultant.storage import session_scope
@@ -43,6 +48,7 @@ class PollResult:
     fetched: int = 0
     stored: int = 0
     duplicates: int = 0
+    quarantined: int = 0
     resynced: bool = False
 
 
@@ -90,7 +96,13 @@ def _store_and_advance(
 ) -> None:
     stored = store_message(session, raw, mailbox_id=mailbox.id, uidvalidity=uidvalidity, uid=uid)
     mailbox.last_uid = max(mailbox.last_uid, uid)
-    if stored.created:
+    if stored.conflict:
+        # A reused Message-ID: keep these bytes for an operator instead of dropping them.
+        quarantine_raw(session, raw, step=DUPLICATE_STEP,
+                       error=ValueError("Message-ID already stored with other content"),
+                       mailbox_id=mailbox.id, uidvalidity=uidvalidity, uid=uid)
+        result.quarantined += 1
+    elif stored.created:
         result.stored += 1
         enqueue(session, "process_message", stored.message_row_id)
         log.info("stored message row=%d uid=%d size=%d", stored.message_row_id, uid, len(raw))
@@ -106,7 +118,8 @@ def _sync_uidvalidity(mailbox_id: int, uidvalidity: int, result: PollResult) -> 
         if mailbox.uidvalidity != uidvalidity:
             if mailbox.uidvalidity is not None:
                 result.resynced = True
-                log.warning("UIDVALIDITY changed for mailbox=%d; reading the folder again", mailbox_id)
+                log.warning("UIDVALIDITY changed for mailbox=%d; reading the folder again",
+                            mailbox_id)
             mailbox.uidvalidity = uidvalidity
             mailbox.last_uid = 0
         return mailbox.last_uid
@@ -126,8 +139,8 @@ def poll_mailbox(settings: Settings) -> PollResult:
     finally:
         _release_lease(mailbox_id, owner)
     log.info(
-        "poll done mailbox=%d fetched=%d stored=%d duplicates=%d",
-        mailbox_id, result.fetched, result.stored, result.duplicates,
+        "poll done mailbox=%d fetched=%d stored=%d duplicates=%d quarantined=%d",
+        mailbox_id, result.fetched, result.stored, result.duplicates, result.quarantined,
     )
     return result
 
@@ -161,7 +174,26 @@ def _fetch_new(settings: Settings, mailbox_id: int, owner: str, result: PollResu
                     log.warning("UID %d vanished before it was fetched", uid)
                     continue
                 result.fetched += 1
-                with session_scope() as session:
-                    mailbox = session.get_one(Mailbox, mailbox_id, with_for_update=True)
-                    _store_and_advance(session, mailbox, uidvalidity, uid, raw, result)
+                _store_or_quarantine(mailbox_id, uidvalidity, uid, raw, result)
             _take_lease(mailbox_id, owner)
+
+
+def _store_or_quarantine(
+    mailbox_id: int, uidvalidity: int, uid: int, raw: bytes, result: PollResult
+) -> None:
+    try:
+        with session_scope() as session:
+            mailbox = session.get_one(Mailbox, mailbox_id, with_for_update=True)
+            _store_and_advance(session, mailbox, uidvalidity, uid, raw, result)
+        return
+    except Exception as error:  # noqa: BLE001 - any failure quarantines this message only
+        # No traceback: database errors quote the statement's parameters, which hold mail.
+        log.error("storing uid=%d size=%d failed (%s); quarantining it",
+                  uid, len(raw), type(error).__name__)
+        failure = error
+    with session_scope() as session:
+        mailbox = session.get_one(Mailbox, mailbox_id, with_for_update=True)
+        quarantine_raw(session, raw, step="store", error=failure, mailbox_id=mailbox_id,
+                       uidvalidity=uidvalidity, uid=uid)
+        mailbox.last_uid = max(mailbox.last_uid, uid)
+        result.quarantined += 1

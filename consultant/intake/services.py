@@ -4,41 +4,53 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from dataclasses import dataclass
-from email.parser import BytesHeaderParser
-from email.policy import compat32
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from consultant.parsing.message import stand_in_message_id
+from consultant.parsing.message import message_ids, stand_in_message_id
+from consultant.parsing.mime import parse_bytes
 from consultant.storage.models import InboundMessage
 
 log = logging.getLogger(__name__)
 
-_MESSAGE_ID = re.compile(r"<[^<>\s]+>")
-
 
 @dataclass(frozen=True)
 class StoreResult:
-    """The stored row's id and whether this call created it."""
+    """The stored row's id and whether this call created it.
+
+    ``conflict`` is true when the Message-ID was already stored with other bytes: a
+    sender reused a Message-ID, and the new bytes were not stored in this row.
+    """
 
     message_row_id: int
     created: bool
+    conflict: bool = False
 
 
 def header_message_id(raw: bytes) -> str:
-    """Return the Message-ID of *raw*, read from the header block only.
+    """Return the Message-ID of *raw*, read from the header block without parsing the body.
 
-    The lenient compat32 header parser keeps a message storable even when its body
-    would defeat a full parse. A message without a Message-ID gets a stand-in made
-    from its SHA-256, the same one that ``parse_message`` returns.
+    Reading the headers only keeps a message that the body parser chokes on
+    storable.  A folded Message-ID is read across its lines.  A message without a
+    usable one (missing, or longer than 998 characters) gets a stand-in made from
+    the SHA-256 of its bytes.
     """
-    headers = BytesHeaderParser(policy=compat32).parsebytes(raw)
-    match = _MESSAGE_ID.search(str(headers.get("Message-ID", "")))
-    return match.group(0) if match else stand_in_message_id(raw)
+    headers = _message_id_header(raw)
+    ids = message_ids(headers)
+    if ids:
+        return ids[0].encode("utf-8", "surrogateescape").decode("ascii", errors="replace")
+    return stand_in_message_id(raw)
+
+
+def _message_id_header(raw: bytes) -> str | None:
+    """Return the raw value of the first Message-ID header of *raw*, or None."""
+    for name, value in parse_bytes(raw, headers_only=True).raw_items():
+        if str(name).strip().lower() == "message-id":
+            return str(value)
+    return None
 
 
 def store_message(
@@ -48,14 +60,20 @@ def store_message(
     mailbox_id: int | None = None,
     uidvalidity: int | None = None,
     uid: int | None = None,
+    message_id: str | None = None,
 ) -> StoreResult:
     """Insert *raw* as a new inbound message unless its Message-ID is already stored.
 
     A message seen again (a reconnect, a UIDVALIDITY reset) only has its mailbox
-    position updated, so the \\Answered flag later lands on the right UID.
+    position updated, so the \\Answered flag later lands on the right UID.  Other
+    bytes under a stored Message-ID are reported as a conflict and change nothing;
+    the caller keeps them elsewhere.  *message_id* overrides the header's.
     """
-    message_id = header_message_id(raw)
-    existing = session.scalar(select(InboundMessage.id).where(InboundMessage.message_id == message_id))
+    message_id = message_id or header_message_id(raw)
+    digest = hashlib.sha256(raw).hexdigest()
+    existing = session.scalar(
+        select(InboundMessage.id).where(InboundMessage.message_id == message_id)
+    )
     if existing is None:
         row = InboundMessage(
             mailbox_id=mailbox_id,
@@ -64,7 +82,7 @@ def store_message(
             message_id=message_id,
             raw=raw,
             size=len(raw),
-            sha256=hashlib.sha256(raw).hexdigest(),
+            sha256=digest,
         )
         try:
             with session.begin_nested():
@@ -78,6 +96,13 @@ def store_message(
         else:
             return StoreResult(row.id, created=True)
 
+    stored_digest = session.scalar(
+        select(InboundMessage.sha256).where(InboundMessage.id == existing)
+    )
+    if stored_digest != digest:
+        log.warning("message_row=%d: Message-ID already stored with other bytes (size=%d)",
+                    existing, len(raw))
+        return StoreResult(existing, created=False, conflict=True)
     if mailbox_id is not None and uid is not None:
         session.execute(
             update(InboundMessage)

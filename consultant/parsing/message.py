@@ -1,31 +1,42 @@
-"""Parse an RFC 5322 message with the standard library's modern email policy.
+"""Parse an RFC 5322 message into what the pipeline reads.
 
 Parsing never raises on malformed mail: what the parser could not understand is
-listed in ``defects`` and the raw bytes stay untouched in storage.
+listed in ``defects`` and the raw bytes stay untouched in storage.  Header values
+are decoded by ``parsing.headers`` and bodies by ``parsing.mime``, both with the
+charset fallbacks of ``parsing.charsets``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import html
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
+from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 
-_QUOTE_HEADER = re.compile(r"^\s*(On\b.{0,300}?\bwrote:|-{2,}\s*Original Message\s*-{2,})\s*$",
-                           re.IGNORECASE | re.MULTILINE | re.DOTALL)
-_TAG = re.compile(r"<[^>]+>")
-_BLOCK_END = re.compile(r"</(p|div|tr|li|h\d|table)\s*>|<br\s*/?>", re.IGNORECASE)
-_DROP_ELEMENTS = re.compile(r"<(script|style|head)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+from consultant.parsing.headers import decode_header_value
+from consultant.parsing.htmltext import html_to_text
+from consultant.parsing.mime import Forwarded, WalkResult, body_from, parse_bytes, walk
+from consultant.parsing.quotes import strip_quoted
+
+__all__ = ["ParsedMessage", "html_to_text", "parse_message", "stand_in_message_id",
+           "strip_quoted"]
+
+log = logging.getLogger(__name__)
+
+# RFC 5322 limits a line to 998 characters; a longer Message-ID is not usable as a key.
+MAX_MESSAGE_ID_LENGTH = 998
 
 
 @dataclass
 class ParsedMessage:
-    """What the pipeline reads from one email."""
+    """The fields the pipeline reads from one email.
+
+    ``body`` is the full readable text for the reviewer; ``question`` is the new text
+    only (quotes and signature trimmed, forwarded questions appended).
+    """
 
     message_id: str
     subject: str
@@ -37,6 +48,18 @@ class ParsedMessage:
     body: str
     question: str
     defects: list[str] = field(default_factory=list)
+    attachments: list[str] = field(default_factory=list)
+    inline_parts: list[str] = field(default_factory=list)
+    forwarded: list[Forwarded] = field(default_factory=list)
+    # Decoded header values by lower-case name, in message order.
+    headers: dict[str, list[str]] = field(default_factory=dict)
+    content_type: str = "text/plain"
+    content_types: list[str] = field(default_factory=list)
+
+    def header(self, name: str) -> str | None:
+        """Return the first value of header *name*, or None."""
+        values = self.headers.get(name.lower())
+        return values[0] if values else None
 
 
 def stand_in_message_id(raw: bytes) -> str:
@@ -44,92 +67,109 @@ def stand_in_message_id(raw: bytes) -> str:
     return f"<{hashlib.sha256(raw).hexdigest()}@no-message-id.invalid>"
 
 
-def _first_address(value: str | None) -> str | None:
+def first_address(value: str | None) -> str | None:
+    """Return the first address in an address header value, lower-cased domain kept as is."""
     if not value:
         return None
-    addresses = [address for _name, address in getaddresses([value]) if "@" in address]
+    try:
+        pairs = getaddresses([value])
+    except (ValueError, IndexError, TypeError):
+        return None
+    addresses = [address.strip() for _name, address in pairs if "@" in address]
     return addresses[0] if addresses else None
 
 
-def _header(message: EmailMessage, name: str, defects: list[str]) -> str | None:
-    try:
-        value = message.get(name)
-    except Exception as error:  # noqa: BLE001 - header parsing may fail on any malformed input
-        defects.append(f"unreadable {name} header: {type(error).__name__}")
+def message_ids(value: str | None) -> list[str]:
+    """Return the <id> tokens of a Message-ID, In-Reply-To or References value.
+
+    Tokens with control characters or raw 8-bit bytes are skipped, because they
+    cannot be stored as a key (PostgreSQL text rejects NUL) and RFC 5322 allows
+    neither.
+    """
+    return [token for token in re.findall(r"<[^<>\s]+>", value or "")
+            if len(token) <= MAX_MESSAGE_ID_LENGTH and token.isascii() and token.isprintable()]
+
+
+def _headers(message: Message, defects: list[str]) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """Return decoded header values and the raw first value of each header."""
+    decoded: dict[str, list[str]] = {}
+    raw: dict[str, str] = {}
+    for name, value in message.raw_items():
+        key = str(name).strip().lower()
+        text = str(value)
+        raw.setdefault(key, text)
+        decoded.setdefault(key, []).append(decode_header_value(text, defects))
+    return decoded, raw
+
+
+def _date(value: str | None, defects: list[str]) -> datetime | None:
+    if not value:
         return None
-    return None if value is None else str(value).strip()
-
-
-def _part_text(part: EmailMessage, defects: list[str]) -> str:
     try:
-        return part.get_content()
-    except (LookupError, UnicodeDecodeError, ValueError, AssertionError) as error:
-        defects.append(f"undecodable {part.get_content_type()} part: {type(error).__name__}")
-        payload = part.get_payload(decode=True) or b""
-        return payload.decode("utf-8", errors="replace")
+        return parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        defects.append("unreadable Date header")
+        return None
 
 
-def html_to_text(markup: str) -> str:
-    """Convert HTML to plain text for reading; script and style content is dropped."""
-    markup = _DROP_ELEMENTS.sub(" ", markup)
-    markup = _BLOCK_END.sub("\n", markup)
-    text = html.unescape(_TAG.sub("", markup))
-    lines = [re.sub(r"[ \t\xa0]+", " ", line).strip() for line in text.splitlines()]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+def _question(main: str, reading: WalkResult) -> str:
+    pieces = [strip_quoted(main)]
+    for forward in reading.forwarded:
+        pieces.append(strip_quoted(forward.text))
+    return "\n\n".join(piece for piece in pieces if piece)
 
 
-def _body_text(message: EmailMessage, defects: list[str]) -> str:
-    try:
-        part = message.get_body(preferencelist=("plain", "html"))
-    except Exception as error:  # noqa: BLE001 - a broken MIME tree must not stop parsing
-        defects.append(f"unreadable MIME structure: {type(error).__name__}")
-        part = None
-    if part is None:
-        return ""
-    text = _part_text(part, defects).replace("\r\n", "\n")
-    if part.get_content_type() == "text/html":
-        return html_to_text(text)
-    return text
+def _full_body(main: str, reading: WalkResult) -> str:
+    pieces = [main] if main else []
+    for forward in reading.forwarded:
+        pieces.append(f"---------- Forwarded message ----------\nFrom: {forward.sender}\n"
+                      f"Subject: {forward.subject}\n\n{forward.text}")
+    return "\n\n".join(pieces)
 
 
-def strip_quoted(text: str) -> str:
-    """Return the new text of a reply: without the quoted earlier message and quote lines."""
-    match = _QUOTE_HEADER.search(text)
-    if match:
-        text = text[: match.start()]
-    kept = [line for line in text.splitlines() if not line.lstrip().startswith(">")]
-    return "\n".join(kept).strip()
-
-
-def _message_ids(value: str | None) -> list[str]:
-    return re.findall(r"<[^<>\s]+>", value or "")
+def _main_text(reading: WalkResult, defects: list[str]) -> str:
+    main = body_from(reading)
+    if not main.strip() and reading.text_attachments:
+        name, text = reading.text_attachments[0]
+        defects.append(f"no body text; question read from the attachment {name!r}")
+        main = text
+    return main
 
 
 def parse_message(raw: bytes) -> ParsedMessage:
     """Parse *raw* into a ParsedMessage; never raises for malformed mail."""
-    message = BytesParser(policy=policy.default).parsebytes(raw)
-    defects = [type(defect).__name__ for defect in message.defects]
+    defects: list[str] = []
+    message = parse_bytes(raw)
+    defects += [type(defect).__name__ for defect in message.defects]
+    headers, raw_headers = _headers(message, defects)
 
-    message_id = _header(message, "Message-ID", defects)
-    ids = _message_ids(message_id)
-    date_value = _header(message, "Date", defects)
+    reading = WalkResult()
     try:
-        date = parsedate_to_datetime(date_value) if date_value else None
-    except (TypeError, ValueError):
-        defects.append("unreadable Date header")
-        date = None
+        walk(message, reading, defects)
+    except (RecursionError, ValueError, LookupError, TypeError, AttributeError) as error:
+        defects.append(f"unreadable MIME structure: {type(error).__name__}")
+    for part in message.walk():
+        if part is not message:
+            defects += [type(defect).__name__ for defect in part.defects]
 
-    body = _body_text(message, defects)
-    in_reply_to = _message_ids(_header(message, "In-Reply-To", defects))
+    main = _main_text(reading, defects)
+    ids = message_ids(raw_headers.get("message-id"))
+    in_reply_to = message_ids(raw_headers.get("in-reply-to"))
     return ParsedMessage(
         message_id=ids[0] if ids else stand_in_message_id(raw),
-        subject=_header(message, "Subject", defects) or "",
-        sender=_first_address(_header(message, "From", defects)),
-        reply_to=_first_address(_header(message, "Reply-To", defects)),
+        subject=" ".join((headers.get("subject") or [""])[0].split()),
+        sender=first_address(raw_headers.get("from")),
+        reply_to=first_address(raw_headers.get("reply-to")),
         in_reply_to=in_reply_to[0] if in_reply_to else None,
-        references=_message_ids(_header(message, "References", defects)),
-        date=date,
-        body=body,
-        question=strip_quoted(body),
-        defects=defects,
+        references=message_ids(raw_headers.get("references")),
+        date=_date(raw_headers.get("date"), defects),
+        body=_full_body(main, reading),
+        question=_question(main, reading),
+        defects=list(dict.fromkeys(defects)),
+        attachments=reading.attachments,
+        inline_parts=reading.inline_parts,
+        forwarded=reading.forwarded,
+        headers=headers,
+        content_type=message.get_content_type(),
+        content_types=reading.content_types,
     )

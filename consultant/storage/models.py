@@ -47,6 +47,8 @@ class MessageState(enum.StrEnum):
     DRAFTED = "drafted"
     QUARANTINED = "quarantined"
     IGNORED = "ignored"
+    # Kept for an operator (oversized, rate limited): no draft until someone releases it.
+    HELD = "held"
 
 
 class DraftState(enum.StrEnum):
@@ -87,7 +89,9 @@ class Case(Base):
     token: Mapped[str] = mapped_column(String(16), unique=True, default=new_case_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    messages: Mapped[list[InboundMessage]] = relationship(back_populates="case")
+    messages: Mapped[list[InboundMessage]] = relationship(
+        back_populates="case", foreign_keys="InboundMessage.case_id"
+    )
 
 
 class InboundMessage(Base):
@@ -114,8 +118,19 @@ class InboundMessage(Base):
     subject: Mapped[str | None] = mapped_column(Text)
     answered: Mapped[bool] = mapped_column(Boolean, default=False)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    # What intake decided the message is ("question", "auto_reply", "dsn", "bulk", ...),
+    # and the reasons a reviewer can read.
+    classification: Mapped[str | None] = mapped_column(String(32), index=True)
+    classification_reasons: Mapped[list[str] | None] = mapped_column(JSON)
+    defects: Mapped[list[str] | None] = mapped_column(JSON)
+    # How the message joined its case: "in_reply_to", "references" or "subject_token".
+    thread_match: Mapped[str | None] = mapped_column(String(32))
+    # A case this message points at but may not join (a case token from a stranger):
+    # shown to the reviewer as a link only.
+    related_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
 
-    case: Mapped[Case | None] = relationship(back_populates="messages")
+    case: Mapped[Case | None] = relationship(back_populates="messages", foreign_keys=[case_id])
+    related_case: Mapped[Case | None] = relationship(foreign_keys=[related_case_id])
     draft: Mapped[Draft | None] = relationship(back_populates="inbound_message")
 
 
@@ -171,3 +186,33 @@ class DraftEvent(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
     draft: Mapped[Draft] = relationship(back_populates="events")
+
+
+class QuarantineEntry(Base):
+    """A message that failed a step or is held, kept for an operator to inspect and re-run.
+
+    ``raw`` holds the bytes only when no inbound message row could be stored (a failure
+    at the "store" step); otherwise the row named by ``inbound_message_id`` holds them.
+    """
+
+    __tablename__ = "quarantine_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    inbound_message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("inbound_messages.id"), index=True
+    )
+    mailbox_id: Mapped[int | None] = mapped_column(ForeignKey("mailboxes.id"))
+    uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
+    uid: Mapped[int | None] = mapped_column(BigInteger)
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    # "store", "parse", "classify", "thread", "draft", or "hold" for a held message.
+    step: Mapped[str] = mapped_column(String(32))
+    error: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # "retried" or "released" once an operator re-ran it successfully.
+    resolution: Mapped[str | None] = mapped_column(String(32))
+
+    inbound_message: Mapped[InboundMessage | None] = relationship()

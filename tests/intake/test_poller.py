@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+from imapclient import IMAPClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -87,3 +88,22 @@ def test_poll_takes_expired_lease(session: Session, imap_server, mail_settings) 
 
     assert not result.skipped
     assert result.stored == 1
+def test_copy_in_another_folder_makes_no_second_row(
+    session: Session, imap_server, mail_settings, monkeypatch
+) -> None:
+    from consultant.config import reset_settings
+
+    append_message(imap_server, question(5))
+    with IMAPClient(imap_server.host, port=imap_server.port, ssl=False, timeout=30) as client:
+        client.login(imap_server.username, imap_server.password)
+        client.create_folder("Archive")
+    append_message(imap_server, question(5), folder="Archive")
+    poll_mailbox(get_settings())
+    monkeypatch.setenv("CASECONSULTANT_IMAP_FOLDER", "Archive")
+    reset_settings()
+
+    result = poll_mailbox(get_settings())
+
+    assert result.fetched == 1
+    assert result.duplicates == 1
+    assert session.scalar(select(func.count()).select_from(InboundMessage)) == 1

@@ -1,0 +1,74 @@
+"""``caseconsultant parse``: show what the pipeline understands of one .eml file.
+
+Reads the file only; nothing is stored and no database is needed.  The loop,
+rate-limit and threading checks need the database and are not run here.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from consultant.config import get_settings
+from consultant.extraction import extract
+from consultant.intake.classify import DENIED, Classification, classify
+from consultant.intake.processing import sender_list_reason
+from consultant.parsing import ParsedMessage, parse_message
+
+
+def understood(parsed: ParsedMessage, classification: Classification) -> dict[str, Any]:
+    """Return the JSON-ready summary of a parsed message."""
+    codes = extract(f"{parsed.subject}\n\n{parsed.question}")
+    return {
+        "message_id": parsed.message_id,
+        "subject": parsed.subject,
+        "sender": parsed.sender,
+        "reply_to": parsed.reply_to,
+        "in_reply_to": parsed.in_reply_to,
+        "references": parsed.references,
+        "date": parsed.date.isoformat() if parsed.date else None,
+        "question": parsed.question,
+        "classification": {"kind": classification.kind, "reasons": classification.reasons},
+        "codes": [{"system": code.system, "code": code.code, "modifiers": code.modifiers}
+                  for code in codes],
+        "attachments": parsed.attachments,
+        "inline_parts": parsed.inline_parts,
+        "forwarded": [{"subject": forward.subject, "sender": forward.sender}
+                      for forward in parsed.forwarded],
+        "defects": parsed.defects,
+    }
+
+
+def classify_offline(parsed: ParsedMessage) -> Classification:
+    """Classify *parsed* with the sender lists from the settings, without the database."""
+    listed = sender_list_reason(parsed, get_settings())
+    if listed:
+        return Classification(DENIED, [listed])
+    return classify(parsed)
+
+
+@click.command("parse")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def parse_command(path: Path, as_json: bool) -> None:
+    """Print the Message-ID, subject, sender, question, classification, codes and defects
+    of the message in PATH (an .eml file)."""
+    parsed = parse_message(path.read_bytes())
+    summary = understood(parsed, classify_offline(parsed))
+    if as_json:
+        click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"Message-ID:     {summary['message_id']}")
+    click.echo(f"Subject:        {summary['subject']}")
+    click.echo(f"Sender:         {summary['sender'] or '-'}")
+    kind = summary["classification"]["kind"]
+    click.echo(f"Classification: {kind} ({'; '.join(summary['classification']['reasons'])})")
+    codes = ", ".join(code["code"] for code in summary["codes"]) or "-"
+    click.echo(f"Codes:          {codes}")
+    click.echo(f"Attachments:    {', '.join(summary['attachments']) or '-'}")
+    click.echo(f"Defects:        {'; '.join(summary['defects']) or '-'}")
+    click.echo("")
+    click.echo(summary["question"])

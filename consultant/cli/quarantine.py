@@ -1,0 +1,93 @@
+"""``caseconsultant quarantine``: see and re-run messages that failed a step or are held."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from consultant.config import get_settings
+from consultant.intake import quarantine as services
+from consultant.storage import session_scope
+from consultant.storage.models import QuarantineEntry
+
+
+def _summary(entry: QuarantineEntry) -> dict[str, object]:
+    message = entry.inbound_message
+    return {
+        "id": entry.id,
+        "step": entry.step,
+        "error": entry.error,
+        "attempts": entry.attempts,
+        "size": entry.size,
+        "uid": entry.uid,
+        "message_row": entry.inbound_message_id,
+        "message_id": message.message_id if message is not None else None,
+        "state": message.state.value if message is not None else "not stored",
+        "classification": message.classification if message is not None else None,
+        "reasons": (message.classification_reasons or []) if message is not None else [],
+        "created_at": entry.created_at.isoformat(),
+        "resolved_at": entry.resolved_at.isoformat() if entry.resolved_at else None,
+        "resolution": entry.resolution,
+    }
+
+
+@click.group()
+def quarantine() -> None:
+    """List, inspect, retry and release quarantined and held messages."""
+
+
+@quarantine.command("list")
+@click.option("--all", "include_resolved", is_flag=True, help="Include resolved entries.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+def list_command(include_resolved: bool, as_json: bool) -> None:
+    """List open entries, oldest first."""
+    with session_scope() as session:
+        rows = [_summary(entry) for entry in services.list_entries(session, include_resolved)]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo("no quarantined or held messages")
+    for row in rows:
+        click.echo(f"{row['id']:>6}  {row['step']:<9} {row['state']:<12} {row['size']:>9} bytes  "
+                   f"{row['created_at'][:16]}  {row['error']!s:.60}")
+
+
+@quarantine.command()
+@click.argument("entry_id", type=int)
+@click.option("--raw", is_flag=True, help="Write the raw message bytes to stdout instead.")
+def show(entry_id: int, raw: bool) -> None:
+    """Print one entry: the step, the error, the message state and why it was held."""
+    with session_scope() as session:
+        entry = services.get_entry(session, entry_id)
+        if raw:
+            sys.stdout.buffer.write(services.raw_bytes(entry))
+            return
+        row = _summary(entry)
+    click.echo(json.dumps(row, indent=2))
+
+
+def _rerun(entry_id: int, release: bool) -> None:
+    settings = get_settings()
+    with session_scope() as session:
+        entry = services.rerun(session, entry_id, settings, release=release)
+        row = _summary(entry)
+    outcome = row["resolution"] or f"still {row['state']} at step {row['step']}"
+    click.echo(f"entry {entry_id}: {outcome} (message row {row['message_row']})")
+
+
+@quarantine.command()
+@click.argument("entry_id", type=int)
+def retry(entry_id: int) -> None:
+    """Run the message of ENTRY_ID through every intake check and drafting again."""
+    _rerun(entry_id, release=False)
+
+
+@quarantine.command()
+@click.argument("entry_id", type=int)
+def release(entry_id: int) -> None:
+    """Draft the message of ENTRY_ID with the holds lifted (size, rate limit, sender
+    lists, classification)."""
+    _rerun(entry_id, release=True)

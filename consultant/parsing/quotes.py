@@ -1,0 +1,70 @@
+"""Trimming quoted replies and signatures from the text that extraction reads.
+
+The reviewer always sees the full body; only ``ParsedMessage.question`` is trimmed.
+A cut happens at the first of:
+
+- an attribution line "On <date>, <name> wrote:", also when a mail client wrapped
+  it over up to three lines, and its German and French counterparts;
+- an Outlook header block ("-----Original Message-----", or a "From:" line followed
+  by "Sent:" or "Date:" within the next lines);
+- a signature separator: "-- " on its own line (RFC 3676 section 4.3), a line of
+  underscores, or a mobile "Sent from my ..." line.
+
+A line that contains something shaped like a code (five digits, a letter and
+digits) is never taken for a separator, so "--99213" or "-- 25 modifier" stays.
+Lines starting with ">" are dropped wherever they are.
+"""
+
+from __future__ import annotations
+
+import re
+
+_ATTRIBUTION = re.compile(
+    r"^[ \t]*(?:On|Am|Le)\b[^\n]{0,200}(?:\n[^\n]{0,200}){0,2}?"
+    # German puts the name after the verb: "Am <date> schrieb <name> <address>:".
+    r"(?:\b(?:wrote|a écrit)[ \t]*|\bschrieb\b[^\n]{0,200}(?:\n[^\n]{0,200})?):[ \t]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_ORIGINAL_MESSAGE = re.compile(
+    r"^[ \t]*-{2,}[ \t]*(?:Original Message|Ursprüngliche Nachricht|Message d'origine)"
+    r"[ \t]*-{2,}[ \t]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_OUTLOOK_HEADER = re.compile(
+    r"^[ \t]*\*?From:\*?[ \t].*\n(?:.*\n){0,3}?[ \t]*\*?(?:Sent|Date):\*?[ \t]",
+    re.IGNORECASE | re.MULTILINE,
+)
+_SIGNATURE = re.compile(
+    r"^(?:-- ?|_{5,}|Sent from my [^\n]{1,40}|Get Outlook for [^\n]{1,40})[ \t]*$",
+    re.MULTILINE,
+)
+_FORWARD_MARK = re.compile(r"^[ \t]*-{2,}[ \t]*Forwarded message[ \t]*-{2,}", re.I | re.M)
+_CODE_SHAPE = re.compile(r"\d{4}[\dFTU]|\b[A-Z]\d{2}|\b\d{2}\b", re.IGNORECASE)
+
+
+def _first_cut(text: str) -> int | None:
+    positions = []
+    for pattern in (_ATTRIBUTION, _ORIGINAL_MESSAGE, _OUTLOOK_HEADER):
+        match = pattern.search(text)
+        if match:
+            positions.append(match.start())
+    for match in _SIGNATURE.finditer(text):
+        if not _CODE_SHAPE.search(match.group(0)):
+            positions.append(match.start())
+            break
+    return min(positions) if positions else None
+
+
+def strip_quoted(text: str) -> str:
+    """Return the new text of a message: without quoted replies, quote lines and signature.
+
+    A forwarded message ("---------- Forwarded message ----------") is kept, because
+    a forward usually carries the question itself.
+    """
+    forward = _FORWARD_MARK.search(text)
+    head, tail = (text[: forward.start()], text[forward.start() :]) if forward else (text, "")
+    cut = _first_cut(head)
+    if cut is not None:
+        head, tail = head[:cut], ""
+    kept = [line for line in (head + tail).splitlines() if not line.lstrip().startswith(">")]
+    return "\n".join(kept).strip()

@@ -1,0 +1,160 @@
+"""Intake decisions on stored messages: loops, rate limit, sender lists, threading."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from consultant.config import Settings, get_settings
+from consultant.drafting.services import draft_for_message, reply_subject
+from consultant.intake.services import store_message
+from consultant.storage.models import Case, Draft, InboundMessage, MessageState
+
+SERVICE = "coding-help@example.org"
+
+
+def _settings(**overrides: object) -> Settings:
+    return get_settings(from_address=SERVICE, **overrides)
+
+
+def _mail(number: int, sender: str = "dana@clinic.example.com", subject: str = "Question",
+          extra: str = "", body: str = "Can we bill 99213?") -> bytes:
+    return (f"From: {sender}\r\nTo: {SERVICE}\r\nSubject: {subject}\r\n"
+            f"Message-ID: <m{number}@clinic.example.com>\r\n{extra}\r\n{body}\r\n").encode()
+
+
+def _process(session: Session, raw: bytes, settings: Settings | None = None) -> InboundMessage:
+    stored = store_message(session, raw)
+    session.commit()
+    draft_for_message(session, stored.message_row_id, settings or _settings())
+    session.commit()
+    return session.get_one(InboundMessage, stored.message_row_id)
+
+
+def test_rate_limit_holds_flood(session: Session) -> None:
+    settings = _settings(sender_rate_limit=3)
+
+    states = [_process(session, _mail(number), settings).state for number in range(5)]
+
+    assert states == [MessageState.DRAFTED] * 3 + [MessageState.HELD] * 2
+    assert session.scalar(select(func.count()).select_from(Draft)) == 3
+
+
+def test_rate_limit_counts_each_sender_alone(session: Session) -> None:
+    settings = _settings(sender_rate_limit=1)
+
+    first = _process(session, _mail(1, sender="a@clinic.example.com"), settings)
+    second = _process(session, _mail(2, sender="b@clinic.example.com"), settings)
+
+    assert first.state is MessageState.DRAFTED
+    assert second.state is MessageState.DRAFTED
+
+
+def test_own_reply_by_message_id_is_loop(session: Session) -> None:
+    question = _process(session, _mail(1))
+    reply_id = question.draft.reply_message_id
+    bounced_copy = (f"From: relay@example.net\r\nSubject: Re: Question\r\n"
+                    f"Message-ID: {reply_id}\r\n\r\nUse 99213.\r\n").encode()
+
+    looped = _process(session, bounced_copy)
+
+    assert looped.state is MessageState.IGNORED
+    assert looped.classification == "loop"
+    assert looped.classification_reasons == ["Message-ID of one of our own replies"]
+
+
+@pytest.mark.parametrize(
+    ("allowlist", "sender", "expected"),
+    [
+        (["clinic.example.com"], "dana@clinic.example.com", MessageState.DRAFTED),
+        (["clinic.example.com"], "eve@other.example.net", MessageState.IGNORED),
+        (["eve@other.example.net"], "eve@other.example.net", MessageState.DRAFTED),
+        ([], "eve@other.example.net", MessageState.DRAFTED),
+    ],
+)
+def test_allowlist_decides(
+    session: Session, allowlist: list[str], sender: str, expected: MessageState
+) -> None:
+    message = _process(session, _mail(1, sender=sender), _settings(sender_allowlist=allowlist))
+
+    assert message.state is expected
+
+
+def test_denylist_wins_over_allowlist(session: Session) -> None:
+    settings = _settings(sender_allowlist=["clinic.example.com"],
+                         sender_denylist=["dana@clinic.example.com"])
+
+    message = _process(session, _mail(1), settings)
+
+    assert message.classification == "denied"
+    assert message.state is MessageState.IGNORED
+
+
+def test_follow_up_to_our_reply_joins_case(session: Session) -> None:
+    question = _process(session, _mail(1))
+    reply = question.draft
+    # A mail client keeps "Re: Question [Case ...]" when replying to our reply.
+    follow_up = _mail(2, subject=reply.subject,
+                      extra=f"In-Reply-To: {reply.reply_message_id}\r\n",
+                      body="And 99214?\r\n\r\nOn Fri wrote:\r\n> Can we bill 99213?")
+
+    joined = _process(session, follow_up)
+
+    assert joined.case_id == question.case_id
+    assert joined.thread_match == "in_reply_to"
+    assert joined.draft.subject == reply.subject
+    assert [code["code"] for code in joined.draft.codes] == ["99214"]
+
+
+def test_stranger_in_reply_to_only_links(session: Session) -> None:
+    question = _process(session, _mail(1))
+    reply = question.draft
+    stranger = _mail(2, sender="pat@elsewhere.example.net", subject=f"Re: {reply.subject}",
+                     extra=f"In-Reply-To: {reply.reply_message_id}\r\n", body="What about 99215?")
+
+    linked = _process(session, stranger)
+
+    assert linked.case_id != question.case_id
+    assert linked.related_case_id == question.case_id
+    assert linked.thread_match == "linked_in_reply_to"
+    case = session.get_one(Case, question.case_id)
+    assert case.token not in linked.draft.subject
+    assert "99213" not in linked.draft.body_text
+
+
+def test_reply_subject_drops_other_case_tokens() -> None:
+    assert reply_subject("About [Case 0A1B2C3D]", "11223344") == "Re: About [Case 11223344]"
+    assert reply_subject("Re: X [Case 11223344]", "11223344") == "Re: X [Case 11223344]"
+
+
+def test_processing_twice_makes_one_draft(session: Session) -> None:
+    message = _process(session, _mail(1))
+
+    draft_for_message(session, message.id, _settings())
+    session.commit()
+
+    assert session.scalar(select(func.count()).select_from(Draft)) == 1
+    assert session.scalar(select(func.count()).select_from(Case)) == 1
+
+
+def test_ignored_message_is_not_reprocessed(session: Session) -> None:
+    auto = _process(session, _mail(1, extra="Auto-Submitted: auto-replied\r\n"))
+
+    again = draft_for_message(session, auto.id, _settings())
+
+    assert again is None
+    assert auto.state is MessageState.IGNORED
+
+
+def test_logs_carry_no_mail_content(session: Session, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG")
+    raw = _mail(1, subject="Private subject", body="Private body 99213?")
+
+    _process(session, raw)
+    _process(session, _mail(2, extra="Auto-Submitted: auto-replied\r\n"))
+    _process(session, _mail(3, sender="", subject="No sender"))
+
+    assert "dana@clinic.example.com" not in caplog.text
+    assert "Private" not in caplog.text
+    assert "No sender" not in caplog.text

@@ -1,0 +1,163 @@
+"""Header, charset, transfer-encoding, HTML and quote handling, one rule at a time."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from consultant.cli import main
+from consultant.parsing import parse_message
+from consultant.parsing.charsets import decode_text
+from consultant.parsing.headers import decode_header_value
+from consultant.parsing.htmltext import html_to_text
+from consultant.parsing.quotes import strip_quoted
+from consultant.parsing.transfer import decode_base64, decode_transfer
+from tests.corpus import MAIL_DIR
+
+
+@pytest.mark.parametrize(
+    ("data", "declared", "text", "defect"),
+    [
+        (b"caf\xc3\xa9", "utf-8", "café", None),
+        (b"caf\xe9", "iso-8859-1", "café", None),
+        (b"caf\xe9", "utf-8", "café", "bytes invalid in declared charset 'utf-8'; "
+                                     "decoded as windows-1252"),
+        (b"caf\xc3\xa9", "x-unknown", "café", "unknown charset 'x-unknown'; decoded as utf-8"),
+        (b"caf\xc3\xa9", "us-ascii", "café", None),
+        (b"\x81\x8d", None, "\x81\x8d", "no charset declared; decoded as latin-1"),
+    ],
+)
+def test_decode_text_fallbacks(
+    data: bytes, declared: str | None, text: str, defect: str | None
+) -> None:
+    assert decode_text(data, declared) == (text, defect)
+
+
+def test_header_joins_split_multibyte_words() -> None:
+    encoded = "ü".encode()
+    first = base64.b64encode(b"f" + encoded[:1]).decode()
+    second = base64.b64encode(encoded[1:] + b"r").decode()
+    defects: list[str] = []
+
+    value = decode_header_value(f"=?utf-8?B?{first}?= =?utf-8?B?{second}?=", defects)
+
+    assert value == "für"
+    assert defects == []
+
+
+def test_header_keeps_space_between_word_and_text() -> None:
+    assert decode_header_value("=?utf-8?Q?Fr=C3=A4ge?= about 99213", []) == "Fräge about 99213"
+
+
+def test_header_keeps_undecodable_word() -> None:
+    defects: list[str] = []
+
+    value = decode_header_value("=?utf-8?B?####?= tail", defects)
+
+    assert value == "tail"
+    assert defects == []
+
+
+def test_header_raw_utf8_decodes_cleanly() -> None:
+    value = b"R\xc3\xa9sum\xc3\xa9".decode("ascii", "surrogateescape")
+    defects: list[str] = []
+
+    assert decode_header_value(value, defects) == "Résumé"
+    assert defects == []
+
+
+def test_base64_dangling_character_dropped() -> None:
+    defects: list[str] = []
+
+    assert decode_base64(b"QUJDRA=\nQ", defects) == b"ABCD"
+    assert "base64: dangling character dropped" in defects
+
+
+def test_unknown_transfer_encoding_kept_as_bytes() -> None:
+    defects: list[str] = []
+
+    assert decode_transfer(b"a\\nb", "x-odd", defects) == b"a\\nb"
+    assert defects == ["unknown Content-Transfer-Encoding 'x-odd'; read as 8bit"]
+
+
+def test_html_blockquote_becomes_quote_lines() -> None:
+    text = html_to_text("<p>New</p><blockquote><p>old one</p><p>old two</p></blockquote>")
+
+    assert text == "New\n> old one\n> old two"
+
+
+def test_html_entities_and_breaks() -> None:
+    assert html_to_text("A&amp;B<br>C&nbsp;&lt;D&gt;") == "A&B\nC <D>"
+
+
+@pytest.mark.parametrize(
+    ("text", "question"),
+    [
+        ("New 99213?\n\nAm 03.12.2026 um 10:00 schrieb Jane Example\n<j@example.com>:\n> old",
+         "New 99213?"),
+        ("New\n\nLe jeu. 3 déc. 2026 à 10:00, Jane <j@example.com> a écrit :\n> old", "New"),
+        ("Top\n> quoted\nInline answer 99214", "Top\nInline answer 99214"),
+        ("Question 99213\n____________\nFrom: A\nSent: B\n\nold", "Question 99213"),
+        ("Use 99214\n-- 99213\nnot a signature", "Use 99214\n-- 99213\nnot a signature"),
+        ("Use 99214\n--\nJane", "Use 99214"),
+        ("Codes\n\nSent from my iPhone", "Codes"),
+    ],
+)
+def test_strip_quoted(text: str, question: str) -> None:
+    assert strip_quoted(text) == question
+
+
+def test_unreadable_tnef_recorded_as_defect() -> None:
+    raw = (b"From: a@example.com\r\nContent-Type: application/ms-tnef\r\n"
+           b"Content-Transfer-Encoding: base64\r\n\r\nAAAA\r\n")
+
+    parsed = parse_message(raw)
+
+    assert parsed.defects == ["unreadable winmail.dat: struct.error"]
+    assert parsed.attachments == ["application/ms-tnef"]
+
+
+def test_nul_in_message_id_gets_stand_in() -> None:
+    parsed = parse_message(b"Message-ID: <a\x00b@example.com>\r\nSubject: x\r\n\r\nhi\r\n")
+
+    assert parsed.message_id.endswith("@no-message-id.invalid>")
+
+
+def test_parse_command_prints_json() -> None:
+    path = MAIL_DIR / "43-portal-auto-generated-question.eml"
+
+    output = CliRunner().invoke(main, ["parse", str(path), "--json"])
+
+    assert output.exit_code == 0, output.output
+    summary = json.loads(output.output)
+    assert summary["message_id"] == "<fixture-43@clinic.example.com>"
+    assert summary["sender"] == "portal@portal.example.com"
+    assert summary["reply_to"] == "sam.biller@clinic.example.com"
+    assert summary["classification"]["kind"] == "question"
+    assert "treated as a question despite the automatic signs" in (
+        summary["classification"]["reasons"])
+    assert [code["code"] for code in summary["codes"]] == ["99396"]
+    assert summary["defects"] == []
+
+
+def test_parse_command_applies_denylist(monkeypatch: pytest.MonkeyPatch) -> None:
+    from consultant.config import reset_settings
+
+    monkeypatch.setenv("CASECONSULTANT_SENDER_DENYLIST", "blocked.example.net")
+    reset_settings()
+    path = MAIL_DIR / "49-denied-sender.eml"
+
+    output = CliRunner().invoke(main, ["parse", str(path)])
+
+    assert output.exit_code == 0, output.output
+    assert "Classification: denied (sender matches the denylist entry" in output.output
+
+
+def test_parse_command_missing_file() -> None:
+    output = CliRunner().invoke(main, ["parse", "missing.eml"])
+
+    assert output.exit_code == 2
+    assert "does not exist" in output.output
