@@ -167,7 +167,8 @@ EXPECTED: dict[str, Expected] = {
     "33-signature-dashes.eml": Expected(
         "Signature", "Can 99406 be billed with 99213?", _codes("99406", "99213")),
     "34-code-lines-not-signature.eml": Expected(
-        "Code lines", "Which of these is right?\n--99213\n-- 25\n----\n99214", _codes("99214")),
+        "Code lines", "Which of these is right?\n--99213\n-- 25\n----\n99214",
+        _codes("99213", "99214")),
     "35-auto-reply-auto-submitted.eml": Expected(
         "Re: Office visit level", "I am on leave until 14 December.", _codes(),
         kind="auto_reply", state="ignored",
