@@ -31,7 +31,11 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 def get_engine(url: str | None = None) -> Engine:
-    """Return the engine for *url* (default: the configured database), creating it once."""
+    """Return the engine for *url* (default: the configured database), creating it once.
+
+    Bound parameters are hidden from database error messages, because they carry mail
+    content and those messages reach the logs.
+    """
     url = url or get_settings().resolved_database_url
     engine = _engines.get(url)
     if engine is None:
@@ -39,10 +43,10 @@ def get_engine(url: str | None = None) -> Engine:
         if parsed.get_backend_name() == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(url)
+            engine = create_engine(url, hide_parameters=True)
             _configure_sqlite(engine)
         else:
-            engine = create_engine(url, pool_pre_ping=True)
+            engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
         _engines[url] = engine
     return engine
 
