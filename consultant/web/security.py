@@ -99,15 +99,17 @@ def signed_in(request: Request, csrf_token: str | None = None, *, check_csrf: bo
     with session_scope() as db:
         web_session = find_session(db, request.cookies.get(session_cookie_name()),
                                    settings.idle_timeout)
-        if web_session is None:
-            raise NotSignedIn()
-        if check_csrf:
-            given = csrf_token or request.headers.get("x-csrf-token")
-            if not tokens_match(given, web_session.csrf_token):
-                raise CsrfFailure()
-        if admin and web_session.user.role is not Role.ADMIN:
-            raise PermissionDenied("this page is for admins only")
-        yield Context(db=db, user=web_session.user, web_session=web_session)
+        if web_session is not None:
+            if check_csrf:
+                given = csrf_token or request.headers.get("x-csrf-token")
+                if not tokens_match(given, web_session.csrf_token):
+                    raise CsrfFailure()
+            if admin and web_session.user.role is not Role.ADMIN:
+                raise PermissionDenied("this page is for admins only")
+            yield Context(db=db, user=web_session.user, web_session=web_session)
+            return
+    # Raised after the commit, so the deletion of an expired session is kept.
+    raise NotSignedIn()
 
 
 def client_address(request: Request) -> str:
