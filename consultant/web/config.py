@@ -20,6 +20,10 @@ class WebSettings(BaseSettings):
     # stays on in development too; turn it off only for a plain-HTTP host name.
     secure_cookies: bool = True
     per_page: int = Field(25, ge=1, le=200, description="Queue rows per page")
+    # Queue ages past these are shown in amber and red.  The defaults are placeholders
+    # until the service-level targets are agreed.
+    due_after_hours: float = Field(4.0, gt=0, description="Age in hours shown as due")
+    overdue_after_hours: float = Field(24.0, gt=0, description="Age in hours shown as overdue")
 
     @property
     def idle_timeout(self) -> timedelta:

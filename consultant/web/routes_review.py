@@ -46,7 +46,10 @@ def queue(request: Request, state: list[str] = Query([]), assignee: str = "",
             per_page=get_web_settings().per_page)
         result = queries.queue_page(context.db, query_filter)
         users = context.db.scalars(select(User.username).order_by(User.username)).all()
+        settings = get_web_settings()
         return render(request, "queue.html", context, page=result, filter=query_filter,
+                      due_seconds=settings.due_after_hours * 3600,
+                      overdue_seconds=settings.overdue_after_hours * 3600,
                       states=list(DraftState), users=users,
                       mailboxes=queries.mailboxes(context.db), unassigned=queries.UNASSIGNED)
 

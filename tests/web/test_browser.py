@@ -5,13 +5,15 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
 
-from consultant.review import services
+from consultant.review import services, workflow
+from consultant.storage.base import utcnow
 from consultant.storage.models import DraftState
 from tests.web.browser import browser, page, sign_in_browser  # noqa: F401 - fixtures
 from tests.web.conftest import PASSWORD, question_bytes
@@ -121,9 +123,12 @@ def test_sign_out_and_session_cookie(page, users) -> None:  # noqa: F811
     assert page.url.endswith("/login")
 
 
-def test_screenshots(page, users, make_draft, tmp_path: Path) -> None:  # noqa: F811
-    """Capture the queue and a draft page; with CASECONSULTANT_TEST_WRITE_SCREENSHOTS=1 into docs/."""
-    folder = SCREENSHOTS if os.environ.get("CASECONSULTANT_TEST_WRITE_SCREENSHOTS") == "1" else tmp_path
+def test_screenshots(page, users, make_draft, session: Session,  # noqa: F811
+                     tmp_path: Path) -> None:
+    """Capture the queue and a draft page, into docs/screenshots/ when
+    CASECONSULTANT_TEST_WRITE_SCREENSHOTS=1 is set."""
+    writing = os.environ.get("CASECONSULTANT_TEST_WRITE_SCREENSHOTS") == "1"
+    folder = SCREENSHOTS if writing else tmp_path
     subjects = ["Knee injection with E/M visit", "Modifier 59 on 97140 and 97530",
                 "Dx code for type 2 diabetes with CKD", "Bilateral 64483 injections",
                 "Prolonged services 99417"]
@@ -134,6 +139,11 @@ def test_screenshots(page, users, make_draft, tmp_path: Path) -> None:  # noqa: 
               "When is 99417 reported with 99215?"]
     drafts = [make_draft(subject=subject, body=body, sender=f"coder@clinic{number}.example.com")
               for number, (subject, body) in enumerate(zip(subjects, bodies, strict=True))]
+    # Spread the arrival times over a day so the ages and their colours show.
+    for hours, draft in zip((27, 9, 5, 2, 0.4), drafts, strict=True):
+        draft.inbound_message.received_at = utcnow() - timedelta(hours=hours)
+    workflow.claim(session, drafts[1].id, users["remy"])
+    session.commit()
     sign_in_browser(page, "rita", PASSWORD)
 
     page.screenshot(path=str(folder / "queue.png"), full_page=True)
