@@ -1,9 +1,9 @@
 """The JSON API: the same services as the pages, described at /api/openapi.json.
 
 Clients sign in with POST /api/v1/session, which sets the session cookie and returns
-the CSRF token; every POST after that must send it in the ``X-CSRF-Token`` header.
-Searches are POST requests so that search text, which may name a patient, stays out
-of URLs.
+the CSRF token. Every POST after that must send the token in the ``X-CSRF-Token``
+header. Searches are POST requests, because search text may name a patient and must
+stay out of URLs.
 """
 
 from __future__ import annotations
@@ -163,7 +163,7 @@ def sign_in(request: Request, response: Response, credentials: Credentials) -> S
 def list_drafts(request: Request, state: list[str] = Query([]), assignee: str = "",
                 mailbox: int | None = None, page: int = Query(1, ge=1),
                 per_page: int = Query(25, ge=1, le=queries.MAX_PER_PAGE)) -> QueuePageOut:
-    """The queue, oldest question first; ``assignee=-`` selects unclaimed drafts."""
+    """List the queue, oldest question first. ``assignee=-`` selects unclaimed drafts."""
     with signed_in(request) as context:
         query_filter = queries.QueueFilter(parse_states(state), assignee or None, mailbox,
                                            None, page, per_page)
@@ -255,7 +255,7 @@ def lookup(request: Request, body: LookupIn) -> list[dict[str, Any]]:
 
 @router.post("/ask", response_model=AskOut)
 def ask(request: Request, body: AskIn) -> AskOut:
-    """The draft the email path would write for the question; nothing is stored or sent."""
+    """Draft the reply the email path would write for the question, storing and sending nothing."""
     with signed_in(request, check_csrf=True) as context:
         reply = tools.ask(context.db, body.subject, body.question)
         return AskOut(subject=reply.subject, body_text=reply.body_text, codes=reply.codes)

@@ -16,8 +16,8 @@ class WebSettings(BaseSettings):
 
     session_idle_minutes: int = Field(30, ge=1, description="Sign out after this idle time")
     session_max_hours: int = Field(12, ge=1, description="Sign out this long after sign-in")
-    # Browsers accept Secure cookies from http://127.0.0.1 and http://localhost, so this
-    # stays on in development too; turn it off only for a plain-HTTP host name.
+    # Chromium accepts Secure cookies from http://127.0.0.1 (the browser tests check it),
+    # so this stays on in development too. Turn it off only for plain HTTP elsewhere.
     secure_cookies: bool = True
     per_page: int = Field(25, ge=1, le=200, description="Queue rows per page")
     # Queue ages past these are shown in amber and red.  The defaults are placeholders

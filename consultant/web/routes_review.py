@@ -134,7 +134,7 @@ def reject(request: Request, draft_id: int, reason: str = Form(""), version: int
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 def show_case(request: Request, case_id: int) -> Response:
-    """The case's messages with their drafts and the audit trail of every action."""
+    """Show the case's messages with their drafts, and the audit trail of every action."""
     with signed_in(request) as context:
         case = context.db.get(Case, case_id)
         if case is None:

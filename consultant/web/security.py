@@ -57,7 +57,7 @@ class CsrfFailure(Exception):
 
 @dataclass
 class Context:
-    """What a signed-in request works with: the open transaction, the user and the session."""
+    """The open transaction, user and session of a signed-in request."""
 
     db: Session
     user: User
@@ -79,11 +79,11 @@ def set_cookie(response: Response, name: str, value: str, max_age: int | None = 
                         secure=get_web_settings().secure_cookies, samesite="strict")
 
 
-def tokens_match(given: str | None, expected: str | None) -> bool:
+def tokens_match(received: str | None, expected: str | None) -> bool:
     """Compare two tokens in constant time; a missing token never matches."""
-    if not given or not expected:
+    if not received or not expected:
         return False
-    return secrets.compare_digest(given.encode(), expected.encode())
+    return secrets.compare_digest(received.encode(), expected.encode())
 
 
 @contextmanager
@@ -101,8 +101,8 @@ def signed_in(request: Request, csrf_token: str | None = None, *, check_csrf: bo
                                    settings.idle_timeout)
         if web_session is not None:
             if check_csrf:
-                given = csrf_token or request.headers.get("x-csrf-token")
-                if not tokens_match(given, web_session.csrf_token):
+                sent_token = csrf_token or request.headers.get("x-csrf-token")
+                if not tokens_match(sent_token, web_session.csrf_token):
                     raise CsrfFailure()
             if admin and web_session.user.role is not Role.ADMIN:
                 raise PermissionDenied("this page is for admins only")
@@ -114,8 +114,8 @@ def signed_in(request: Request, csrf_token: str | None = None, *, check_csrf: bo
 
 def client_address(request: Request) -> str:
     """Return the peer address, which the sign-in limits count failures by."""
-    # NOTE: behind a reverse proxy every request comes from the proxy's address, so the
-    # per-client limit then applies to all users together; the per-username limit still holds.
+    # NOTE: behind a reverse proxy every request comes from the proxy's address. The
+    # per-client limit then counts all users together, while the per-username limit still holds.
     return request.client.host if request.client else "unknown"
 
 

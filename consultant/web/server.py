@@ -26,7 +26,7 @@ def build_server(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> uvicorn.
 
 
 def run(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, upgrade_database: bool = True) -> None:
-    """Migrate the database (unless told not to) and serve the web queue until interrupted."""
+    """Migrate the database unless *upgrade_database* is false, then serve until interrupted."""
     if upgrade_database:
         migrate.upgrade()
     log.info("web queue listening on http://%s:%d/login", host, port)

@@ -15,9 +15,13 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """A Chromium browser shared by the browser tests of one run."""
+    """A Chromium browser shared by the tests of one module.
+
+    Playwright's sync API keeps its event loop current in the main thread while it runs,
+    so it stops with the module instead of lasting into tests that run their own loops.
+    """
     playwright_api = pytest.importorskip("playwright.sync_api")
     if not CHROMIUM.is_file():
         pytest.fail(f"Chromium not found at {CHROMIUM}; install the Debian package 'chromium' "

@@ -18,6 +18,9 @@ from consultant.users.services import add_user
 from consultant.web.app import create_app
 from consultant.web.config import get_web_settings
 
+# One definition of the browser fixtures for every module, so one Chromium serves the run.
+from tests.web.browser import browser, page  # noqa: F401
+
 PASSWORD = "correct horse battery staple"
 _numbers = count(1)
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from consultant.review import services, workflow
 from consultant.storage.base import utcnow
 from consultant.storage.models import DraftState
-from tests.web.browser import browser, page, sign_in_browser  # noqa: F401 - fixtures
+from tests.web.browser import sign_in_browser
 from tests.web.conftest import PASSWORD, question_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
@@ -47,7 +47,7 @@ def image_server() -> Iterator[list[str]]:
     server.server_close()
 
 
-def test_edit_save_and_approve(page, users, make_draft, session: Session,  # noqa: F811
+def test_edit_save_and_approve(page, users, make_draft, session: Session,
                                sent_tasks) -> None:
     draft = make_draft(subject="Knee injection with E/M")
     sign_in_browser(page, "rita", PASSWORD)
@@ -69,7 +69,7 @@ def test_edit_save_and_approve(page, users, make_draft, session: Session,  # noq
     assert page.locator("text=approved version 2 by rita").count() == 1
 
 
-def test_reject_with_reason(page, users, make_draft, session: Session) -> None:  # noqa: F811
+def test_reject_with_reason(page, users, make_draft, session: Session) -> None:
     draft = make_draft(subject="Not a coding question")
     sign_in_browser(page, "remy", PASSWORD)
 
@@ -83,7 +83,7 @@ def test_reject_with_reason(page, users, make_draft, session: Session) -> None: 
     assert draft.reject_reason == "Asks for legal advice, not coding"
 
 
-def test_hostile_html_renders_inert(page, users, make_draft, image_server) -> None:  # noqa: F811
+def test_hostile_html_renders_inert(page, users, make_draft, image_server) -> None:
     port = image_server.pop(0).split(":")[1]
     hostile = (
         f'<p id="bait" onmouseover="window.pwned = \'handler\'">Hover me</p>'
@@ -108,7 +108,7 @@ def test_hostile_html_renders_inert(page, users, make_draft, image_server) -> No
     assert image_server == []
 
 
-def test_sign_out_and_session_cookie(page, users) -> None:  # noqa: F811
+def test_sign_out_and_session_cookie(page, users) -> None:
     sign_in_browser(page, "rita", PASSWORD)
     cookie = next(cookie for cookie in page.context.cookies()
                   if cookie["name"] == "__Host-caseconsultant")
@@ -123,7 +123,7 @@ def test_sign_out_and_session_cookie(page, users) -> None:  # noqa: F811
     assert page.url.endswith("/login")
 
 
-def test_screenshots(page, users, make_draft, session: Session,  # noqa: F811
+def test_screenshots(page, users, make_draft, session: Session,
                      tmp_path: Path) -> None:
     """Capture the queue and a draft page, into docs/screenshots/ when
     CASECONSULTANT_TEST_WRITE_SCREENSHOTS=1 is set."""

@@ -16,7 +16,7 @@ from consultant.intake.poller import poll_mailbox
 from consultant.review import services
 from consultant.storage.models import Draft, DraftState
 from tests.conftest import SERVICE_ADDRESS, mail_environment
-from tests.web.browser import browser, page, sign_in_browser  # noqa: F401 - fixtures
+from tests.web.browser import sign_in_browser
 from tests.web.conftest import PASSWORD
 from tests.web.worker import celery_worker, point_celery_at_settings, wait_until
 
@@ -40,7 +40,7 @@ def count_drafts(session: Session, state: DraftState) -> int:
     return session.scalar(select(func.count()).select_from(Draft).where(Draft.state == state)) or 0
 
 
-def test_reviewer_clears_queue_of_twenty(page, users, session: Session,  # noqa: F811
+def test_reviewer_clears_queue_of_twenty(page, users, session: Session,
                                          db_url: str, imap_server, smtp_server,
                                          mail_settings, tmp_path: Path) -> None:
     environment = {**mail_environment(imap_server, smtp_server.port),

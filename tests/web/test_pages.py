@@ -240,11 +240,11 @@ def test_hostile_html_is_sanitised(client: TestClient, users, make_draft) -> Non
     sign_in(client, "rita")
 
     page = client.get(f"/drafts/{draft.id}").text
-    shown = page.split('<div class="sanitised">', 1)[1].split("</details>", 1)[0]
+    sanitised = page.split('<div class="sanitised">', 1)[1].split("</details>", 1)[0]
 
     assert "1 image blocked" in page
-    assert "Hello" in shown
-    assert "click</a>" in shown
+    assert "Hello" in sanitised
+    assert "click</a>" in sanitised
     for fragment in ("<script", "<img", "onmouseover", "onerror", "tracker.example.net",
                      "javascript:", "window.pwned"):
         assert fragment not in page.replace('<script src="/static/app.js" defer></script>', ""), \
@@ -309,3 +309,20 @@ def test_logs_carry_no_phi(client: TestClient, users, make_draft,
 
     for fragment in ("Private subject", "pat.doe", "ortho.example.net", ANSWER, PASSWORD):
         assert fragment not in caplog.text, fragment
+
+
+def test_draft_page_shows_earlier_exchange(client: TestClient, users, make_draft,
+                                           session: Session) -> None:
+    first = make_draft(subject="First question 20610", body="Is 20610 right for the knee?")
+    follow_up = make_draft(raw=question_bytes(
+        subject=f"Re: {first.subject}", body="And may we add 99213-25 on the same day?",
+        extra_headers=f"In-Reply-To: {first.reply_message_id}\r\n"
+                      f"References: {first.reply_message_id}\r\n"))
+    sign_in(client, "rita")
+
+    page = client.get(f"/drafts/{follow_up.id}").text
+
+    assert follow_up.case_id == first.case_id
+    assert "Earlier exchange" in page
+    assert "Is 20610 right for the knee?" in page
+    assert f'href="/drafts/{first.id}"' in page

@@ -18,11 +18,10 @@ from consultant.config import get_settings
 
 
 def point_celery_at_settings() -> None:
-    """Make this process's Celery app send to the broker of the current settings.
+    """Point this process's Celery app at the broker of the current settings.
 
-    ``celeryconfig`` reads the settings once, when ``workers.app`` is first imported; a
-    test run that imported it for an earlier test would otherwise send to that test's
-    folder.
+    ``celeryconfig`` reads the settings once, when ``workers.app`` is first imported. If an
+    earlier test imported it, tasks would otherwise go to that test's broker folder.
     """
     import celeryconfig
     from workers.app import app
@@ -41,7 +40,10 @@ def point_celery_at_settings() -> None:
             "control_folder": str(folder / "control"),
         },
     )
-    app._pool = None  # drop connections to an earlier broker, if any
+    # Drop the connection and producer pools built for an earlier broker folder, as Celery
+    # itself does after a fork (Celery._after_fork in celery 5.x).
+    app._pool = None
+    app.amqp._producer_pool = None
 
 
 @contextmanager

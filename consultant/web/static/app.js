@@ -17,7 +17,7 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   });
 
-  // Select the answer placeholder so the reviewer can type the answer straight away.
+  // Select the placeholder text so the reviewer can type over it straight away.
   const placeholder = editor.dataset.placeholder;
   const start = placeholder ? editor.value.indexOf(placeholder) : -1;
   if (start >= 0) {
