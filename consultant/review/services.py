@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from consultant.errors import ConsultantError, NotFound
 from consultant.queue import enqueue
-from consultant.review.states import transition
 from consultant.review.errors import StaleVersion
+from consultant.review.states import transition
 from consultant.storage.models import Draft, DraftState, DraftVersion
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ stay out of URLs.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
@@ -160,9 +160,12 @@ def sign_in(request: Request, response: Response, credentials: Credentials) -> S
 
 
 @router.get("/drafts", response_model=QueuePageOut)
-def list_drafts(request: Request, state: list[str] = Query([]), assignee: str = "",
-                mailbox: int | None = None, page: int = Query(1, ge=1),
-                per_page: int = Query(25, ge=1, le=queries.MAX_PER_PAGE)) -> QueuePageOut:
+# The list default is safe: pydantic copies it per request and the code never mutates it.
+def list_drafts(request: Request, state: Annotated[list[str], Query()] = [],  # noqa: B006
+                assignee: str = "", mailbox: int | None = None,
+                page: Annotated[int, Query(ge=1)] = 1,
+                per_page: Annotated[int, Query(ge=1, le=queries.MAX_PER_PAGE)] = 25,
+                ) -> QueuePageOut:
     """List the queue, oldest question first. ``assignee=-`` selects unclaimed drafts."""
     with signed_in(request) as context:
         query_filter = queries.QueueFilter(parse_states(state), assignee or None, mailbox,

@@ -74,6 +74,7 @@ def sign_out(request: Request, csrf_token: str = Form("")) -> Response:
         end_session(context.db, request.cookies.get(session_cookie_name()))
         log.info("signed out user_id=%d", context.user.id)
     response = redirect("/login")
-    response.delete_cookie(session_cookie_name(), path="/", secure=get_web_settings().secure_cookies,
-                           httponly=True, samesite="strict")
+    response.delete_cookie(session_cookie_name(), path="/",
+                           secure=get_web_settings().secure_cookies, httponly=True,
+                           samesite="strict")
     return response

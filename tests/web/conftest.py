@@ -21,7 +21,7 @@ from consultant.web.config import get_web_settings
 # One definition of the browser fixtures for every module, so one Chromium serves the run.
 from tests.web.browser import browser, page  # noqa: F401
 
-PASSWORD = "correct horse battery staple"
+PASSWORD = "correct horse battery staple"  # noqa: S105 - the test accounts' password
 _numbers = count(1)
 
 
@@ -45,7 +45,8 @@ def question_bytes(subject: str = "Can we bill 99213-25 with 20610?",
 def sent_tasks(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple[object, ...]]]:
     """Celery tasks the code under test sent, recorded instead of reaching a broker."""
     sent: list[tuple[str, tuple[object, ...]]] = []
-    monkeypatch.setattr(queue, "send_task", lambda name, *args, **_options: sent.append((name, args)))
+    monkeypatch.setattr(queue, "send_task",
+                        lambda name, *args, **_options: sent.append((name, args)))
     return sent
 
 
@@ -91,7 +92,8 @@ def users(session: Session) -> dict[str, User]:
 @pytest.fixture
 def client(web_env: None, sent_tasks: list) -> Iterator[TestClient]:
     # https, because the session cookie is Secure and httpx sends it only over https.
-    with TestClient(create_app(), base_url="https://testserver", follow_redirects=False) as test_client:
+    app = create_app()
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as test_client:
         yield test_client
 
 
@@ -104,9 +106,9 @@ def form_token(html: str) -> str:
 
 def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> str:
     """Sign *client* in through the form; return the session's CSRF token."""
-    page = client.get("/login")
+    login = client.get("/login")
     response = client.post("/login", data={"username": username, "password": password,
-                                           "csrf_token": form_token(page.text)})
+                                           "csrf_token": form_token(login.text)})
     assert response.status_code == 303, response.text
     return form_token(client.get("/queue").text)
 

@@ -113,3 +113,25 @@ def test_api_ask_and_lookup(client: TestClient, users) -> None:
     assert reply["subject"] == "Re: Dx"
     assert [code["code"] for code in reply["codes"]] == ["M17.11"]
     assert [code["code"] for code in codes] == ["M17.11"]
+
+
+def test_api_reviewer_cannot_assign_others(client: TestClient, users, make_draft) -> None:
+    draft = make_draft()
+    headers = api_sign_in(client, "rita")
+
+    response = client.post(f"/api/v1/drafts/{draft.id}/assign", headers=headers,
+                           json={"assignee": "remy"})
+
+    assert response.status_code == 403
+
+
+def test_api_admin_assigns_and_releases(client: TestClient, users, make_draft) -> None:
+    draft = make_draft()
+    headers = api_sign_in(client, "ada")
+
+    assigned = client.post(f"/api/v1/drafts/{draft.id}/assign", headers=headers,
+                           json={"assignee": "remy"}).json()
+    released = client.post(f"/api/v1/drafts/{draft.id}/release", headers=headers).json()
+
+    assert assigned["assignee"] == "remy"
+    assert released["assignee"] is None

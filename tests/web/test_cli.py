@@ -12,7 +12,7 @@ from consultant.storage.models import Role, WebSession
 from consultant.users.services import authenticate, get_user
 from consultant.users.sessions import start_session
 
-PASSWORD = "a long enough password"
+PASSWORD = "a long enough password"  # noqa: S105 - a test account's password
 
 
 def run(*args: str, stdin: str | None = None):  # type: ignore[no-untyped-def]

@@ -326,3 +326,32 @@ def test_draft_page_shows_earlier_exchange(client: TestClient, users, make_draft
     assert "Earlier exchange" in page
     assert "Is 20610 right for the knee?" in page
     assert f'href="/drafts/{first.id}"' in page
+
+
+def test_session_ends_at_max_lifetime(client: TestClient, users, session: Session) -> None:
+    sign_in(client, "rita")
+    session.execute(update(WebSession).values(expires_at=utcnow() - timedelta(seconds=1)))
+    session.commit()
+
+    assert client.get("/queue").status_code == 303
+
+
+def test_approval_never_opens_smtp(client: TestClient, users, make_draft, session: Session,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import smtplib
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the web request opened an SMTP connection")
+
+    monkeypatch.setattr(smtplib, "SMTP", refuse)
+    monkeypatch.setattr(smtplib, "SMTP_SSL", refuse)
+    draft = make_draft()
+    token = sign_in(client, "rita")
+    body = draft.body_text.replace(services.PLACEHOLDER, ANSWER)
+
+    response = client.post(f"/drafts/{draft.id}/edit", data={
+        "csrf_token": token, "version": "1", "body": body, "action": "approve"})
+
+    session.refresh(draft)
+    assert response.status_code == 303
+    assert draft.state is DraftState.APPROVED
