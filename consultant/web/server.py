@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from dataclasses import dataclass
 
 import uvicorn
 
@@ -31,3 +34,47 @@ def run(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, upgrade_database: bo
         migrate.upgrade()
     log.info("web queue listening on http://%s:%d/login", host, port)
     build_server(host, port).run()
+
+
+@dataclass
+class BackgroundServer:
+    """A web server running in a daemon thread of this process."""
+
+    server: uvicorn.Server
+    thread: threading.Thread
+    url: str
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask the server to finish its requests and exit; wait up to *timeout* seconds."""
+        self.server.should_exit = True
+        self.thread.join(timeout=timeout)
+
+
+def _serve(server: uvicorn.Server) -> None:
+    # uvicorn calls sys.exit(1) when it cannot bind; in a thread that only ends the thread.
+    try:
+        server.run()
+    except SystemExit as error:
+        log.error("web server thread exited with code %s", error.code)
+
+
+def start_in_thread(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
+                    timeout: float = 20.0) -> BackgroundServer:
+    """Start the web queue in a daemon thread and return once it accepts connections.
+
+    uvicorn installs no signal handlers outside the main thread, so the caller stops the
+    server with ``stop()``.  Raises RuntimeError if it is not listening within *timeout*
+    seconds, for example because the port is taken.
+    """
+    server = build_server(host, port)
+    thread = threading.Thread(target=_serve, args=(server,), name="caseconsultant-web",
+                              daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            raise RuntimeError(f"the web server did not start on {host}:{port}; "
+                               "is the port already in use?")
+        time.sleep(0.05)
+    return BackgroundServer(server, thread, f"http://{host}:{port}")

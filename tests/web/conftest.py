@@ -117,21 +117,12 @@ def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> str:
 def live_server(db_url: str, web_env: None) -> Iterator[str]:
     """Serve the app with uvicorn on a free loopback port in a thread; yield its base URL."""
     import socket
-    import threading
-    import time
 
-    from consultant.web.server import build_server
+    from consultant.web.server import start_in_thread
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = build_server("127.0.0.1", port)
-    thread = threading.Thread(target=server.run, name="web-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the web server did not start within 20 s"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    running = start_in_thread("127.0.0.1", port)
+    yield running.url
+    running.stop()

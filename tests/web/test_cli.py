@@ -1,9 +1,11 @@
-"""``caseconsultant users`` and ``caseconsultant web`` on the command line."""
+"""``caseconsultant users`` and ``caseconsultant web``, and starting the web server."""
 
 from __future__ import annotations
 
+import socket
 from datetime import timedelta
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy.orm import Session
 
@@ -11,6 +13,7 @@ from consultant.cli import main
 from consultant.storage.models import Role, WebSession
 from consultant.users.services import authenticate, get_user
 from consultant.users.sessions import start_session
+from consultant.web.server import start_in_thread
 
 PASSWORD = "a long enough password"  # noqa: S105 - a test account's password
 
@@ -96,3 +99,13 @@ def test_web_help_names_defaults() -> None:
     assert result.exit_code == 0
     assert "127.0.0.1" in result.output
     assert "8000" in result.output
+
+
+def test_server_reports_taken_port() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        with pytest.raises(RuntimeError, match=f"did not start on 127.0.0.1:{port}"):
+            start_in_thread("127.0.0.1", port, timeout=10)
