@@ -1,7 +1,7 @@
 """Reviewer actions of signed-in users: claims, saved versions, approval and rejection.
 
-A draft claimed by one reviewer cannot be saved, approved or rejected by another;
-an admin may reassign it first.  Acting on an unclaimed draft claims it.  Every
+A draft claimed by one reviewer cannot be saved, approved or rejected by another,
+but an admin may reassign it first.  Acting on an unclaimed draft claims it.  Every
 action that is not a state change is written to ``case_events`` for the audit trail.
 """
 
@@ -29,16 +29,20 @@ def record_event(session: Session, draft: Draft, action: str, actor: str,
                           action=action, actor=actor, note=note))
 
 
-def _require_pending(draft: Draft) -> None:
-    if draft.state is not DraftState.PENDING_REVIEW:
+# A failed send may be edited and approved again; a rejected, approved or sent draft is final.
+WORKABLE_STATES = frozenset({DraftState.PENDING_REVIEW, DraftState.FAILED})
+
+
+def _require_workable(draft: Draft) -> None:
+    if draft.state not in WORKABLE_STATES:
         raise InvalidTransition(f"draft {draft.id} is {draft.state.value}; only drafts "
-                                "pending review can be changed")
+                                "pending review or failed to send can be changed")
 
 
 def claim(session: Session, draft_id: int, user: User) -> Draft:
     """Make *user* the draft's assignee unless another reviewer holds it."""
     draft = services.get_draft(session, draft_id)
-    _require_pending(draft)
+    _require_workable(draft)
     if draft.assignee == user.username:
         return draft
     result = session.execute(
@@ -81,7 +85,7 @@ def assign(session: Session, draft_id: int, user: User, assignee: str) -> Draft:
     if target is None or target.disabled:
         raise NotFound(f"no active user named {assignee!r}")
     draft = services.get_draft(session, draft_id)
-    _require_pending(draft)
+    _require_workable(draft)
     record_event(session, draft, "assigned", user.username,
                  f"to {assignee}" + (f", was {draft.assignee}" if draft.assignee else ""))
     draft.assignee = assignee
@@ -93,7 +97,7 @@ def assign(session: Session, draft_id: int, user: User, assignee: str) -> Draft:
 def _take(session: Session, draft_id: int, user: User) -> Draft:
     """Return the draft locked for this request, claiming it if nobody holds it."""
     draft = services.get_draft(session, draft_id, for_update=True)
-    _require_pending(draft)
+    _require_workable(draft)
     if draft.assignee is None:
         return claim(session, draft_id, user)
     if draft.assignee != user.username:
@@ -133,5 +137,8 @@ def reject(session: Session, draft_id: int, user: User, reason: str,
            expected_version: int | None = None) -> Draft:
     """Reject the draft with a reason; nothing is sent."""
     draft = _take(session, draft_id, user)
+    if draft.state is not DraftState.PENDING_REVIEW:
+        raise InvalidTransition(f"draft {draft_id} is {draft.state.value}; only drafts "
+                                "pending review can be rejected")
     services.check_version(draft, expected_version)
     return services.reject(session, draft_id, user.username, reason)

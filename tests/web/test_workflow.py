@@ -252,3 +252,22 @@ def test_retry_quarantined_message(session: Session, users, sent_tasks) -> None:
     assert (event.action, event.actor, event.note) == ("retried", "rita", "was quarantined")
     with pytest.raises(InvalidTransition):
         held.retry_message(session, message.id, users["rita"])
+
+
+def test_failed_draft_approved_again(session: Session, make_draft, users, sent_tasks) -> None:
+    draft = make_draft()
+    workflow.approve(session, draft.id, users["rita"], answered(draft.body_text), 1)
+    session.commit()
+    draft.state = DraftState.FAILED
+    draft.failure_reason = "550 mailbox unavailable"
+    session.commit()
+
+    with pytest.raises(InvalidTransition):
+        workflow.reject(session, draft.id, users["rita"], "gave up")
+    session.rollback()
+    workflow.approve(session, draft.id, users["rita"], draft.body_text + "\nResent.", 2)
+    session.commit()
+
+    assert draft.state is DraftState.APPROVED
+    assert draft.approved_version == 3
+    assert sent_tasks == [("send_reply", (draft.id,)), ("send_reply", (draft.id,))]
