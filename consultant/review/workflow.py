@@ -29,7 +29,7 @@ def record_event(session: Session, draft: Draft, action: str, actor: str,
                           action=action, actor=actor, note=note))
 
 
-# A failed send may be edited and approved again; a rejected, approved or sent draft is final.
+# A failed send may be edited and approved again. Rejected, approved and sent drafts are final.
 WORKABLE_STATES = frozenset({DraftState.PENDING_REVIEW, DraftState.FAILED})
 
 
@@ -40,7 +40,7 @@ def _require_workable(draft: Draft) -> None:
 
 
 def claim(session: Session, draft_id: int, user: User) -> Draft:
-    """Make *user* the draft's assignee unless another reviewer holds it."""
+    """Make *user* the draft's assignee unless another reviewer has claimed it."""
     draft = services.get_draft(session, draft_id)
     _require_workable(draft)
     if draft.assignee == user.username:
@@ -95,7 +95,7 @@ def assign(session: Session, draft_id: int, user: User, assignee: str) -> Draft:
 
 
 def _take(session: Session, draft_id: int, user: User) -> Draft:
-    """Return the draft locked for this request, claiming it if nobody holds it."""
+    """Return the draft locked for this request, claiming it if it is unclaimed."""
     draft = services.get_draft(session, draft_id, for_update=True)
     _require_workable(draft)
     if draft.assignee is None:
