@@ -53,7 +53,9 @@ def configure_service_logging(level: str) -> None:
 
 
 def _register() -> None:
-    from consultant.cli import ask, codes, db, dev, extract, parse, quarantine, review, services
+    from consultant.cli import (
+        ask, codes, db, dev, extract, parse, quarantine, review, services, users, web,
+    )
 
     main.add_command(db.db)
     main.add_command(codes.codes)
@@ -66,6 +68,8 @@ def _register() -> None:
     main.add_command(dev.dev)
     main.add_command(parse.parse_command)
     main.add_command(quarantine.quarantine)
+    main.add_command(users.users)
+    main.add_command(web.web)
 
 
 _register()

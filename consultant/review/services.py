@@ -1,5 +1,8 @@
 """Reviewer actions on drafts: list, show, approve (optionally edited) and reject.
 
+Signed-in web users go through ``consultant.review.workflow``, which adds claims,
+saved versions and role checks on top of these functions.
+
 Approving only commits the new state and enqueues the send; no reviewer action
 talks to the mail server.
 """
@@ -14,8 +17,9 @@ from sqlalchemy.orm import Session
 
 from consultant.errors import ConsultantError, NotFound
 from consultant.queue import enqueue
+from consultant.review.errors import StaleVersion
 from consultant.review.states import transition
-from consultant.storage.models import Draft, DraftState
+from consultant.storage.models import Draft, DraftState, DraftVersion
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +33,9 @@ def list_drafts(session: Session, states: list[DraftState] | None = None) -> lis
     return list(session.scalars(query))
 
 
-def get_draft(session: Session, draft_id: int) -> Draft:
-    draft = session.get(Draft, draft_id)
+def get_draft(session: Session, draft_id: int, *, for_update: bool = False) -> Draft:
+    """Return the draft *draft_id*; *for_update* locks its row until the transaction ends."""
+    draft = session.get(Draft, draft_id, with_for_update=for_update, populate_existing=for_update)
     if draft is None:
         raise NotFound(f"no draft with id {draft_id}")
     return draft
@@ -57,27 +62,55 @@ def fill_answer(draft: Draft, answer: str) -> str:
     return draft.body_text.replace(PLACEHOLDER, answer.strip(), 1)
 
 
+def record_version(session: Session, draft: Draft, body_text: str, author: str) -> None:
+    """Make *body_text* the draft's next version and keep it in the version history."""
+    draft.body_text = body_text
+    draft.body_html = text_to_html(body_text)
+    draft.version += 1
+    session.add(DraftVersion(draft_id=draft.id, version=draft.version, body_text=body_text,
+                             author=author))
+
+
+def check_version(draft: Draft, expected_version: int | None) -> None:
+    """Raise StaleVersion unless *expected_version* is None or the draft's version."""
+    if expected_version is not None and draft.version != expected_version:
+        raise StaleVersion(
+            f"draft {draft.id} is now at version {draft.version}, not version "
+            f"{expected_version} that was shown; reload it and review the changes"
+        )
+
+
 def approve(
-    session: Session, draft_id: int, reviewer: str, body_text: str | None = None
+    session: Session,
+    draft_id: int,
+    reviewer: str,
+    body_text: str | None = None,
+    *,
+    expected_version: int | None = None,
 ) -> Draft:
-    """Approve a draft, optionally with an edited body, and enqueue its send after commit."""
+    """Approve a draft, optionally with an edited body, and enqueue its send after commit.
+
+    With *expected_version*, the approval raises StaleVersion unless the stored draft is
+    still at that version, so a reviewer never approves text they have not seen.  The
+    approved version is stored in ``approved_version``.
+    """
     if not reviewer.strip():
         raise ConsultantError("a reviewer name is required")
-    draft = get_draft(session, draft_id)
-    note = None
+    draft = get_draft(session, draft_id, for_update=expected_version is not None)
+    check_version(draft, expected_version)
+    note = f"approved version {draft.version}"
     if body_text is not None and body_text != draft.body_text:
         if not body_text.strip():
             raise ConsultantError("the edited body is empty")
-        draft.body_text = body_text
-        draft.body_html = text_to_html(body_text)
-        draft.version += 1
-        note = f"edited to version {draft.version}"
+        record_version(session, draft, body_text, reviewer)
+        note = f"edited to version {draft.version} and approved it"
     if PLACEHOLDER in draft.body_text:
         raise ConsultantError(
             f"draft {draft_id} still contains {PLACEHOLDER!r}; write the answer first "
             "(review approve ID --body-file FILE)"
         )
-    transition(session, draft, DraftState.APPROVED, reviewer, note, reviewer=reviewer)
+    transition(session, draft, DraftState.APPROVED, reviewer, note, reviewer=reviewer,
+               approved_version=draft.version)
     enqueue(session, "send_reply", draft.id)
     log.info("approved draft=%d version=%d", draft.id, draft.version)
     return draft

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -164,11 +165,19 @@ class Draft(Base):
     failure_reason: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The reviewer working on the draft; others may not edit, approve or reject it meanwhile.
+    assignee: Mapped[str | None] = mapped_column(String(64), index=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The body version the reviewer saw and approved; the send uses exactly that body.
+    approved_version: Mapped[int | None] = mapped_column(Integer)
 
     case: Mapped[Case] = relationship()
     inbound_message: Mapped[InboundMessage] = relationship(back_populates="draft")
     events: Mapped[list[DraftEvent]] = relationship(
         back_populates="draft", order_by="DraftEvent.id"
+    )
+    versions: Mapped[list[DraftVersion]] = relationship(
+        back_populates="draft", order_by="DraftVersion.version"
     )
 
 
@@ -216,3 +225,96 @@ class QuarantineEntry(Base):
     resolution: Mapped[str | None] = mapped_column(String(32))
 
     inbound_message: Mapped[InboundMessage | None] = relationship()
+
+
+class DraftVersion(Base):
+    """One saved body of a draft; version 1 is what the pipeline drafted."""
+
+    __tablename__ = "draft_versions"
+    __table_args__ = (UniqueConstraint("draft_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    body_text: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    draft: Mapped[Draft] = relationship(back_populates="versions")
+
+
+class CaseEvent(Base):
+    """A reviewer action on a case that is not a draft state change (claim, save, retry)."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    draft_id: Mapped[int | None] = mapped_column(ForeignKey("drafts.id"), index=True)
+    inbound_message_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
+    action: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Role(enum.StrEnum):
+    """What a web user may do: reviewers work the queue, admins also manage users."""
+
+    REVIEWER = "reviewer"
+    ADMIN = "admin"
+
+
+class User(Base):
+    """A person who signs in to the web queue."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    # An argon2id hash in PHC string format, salt and parameters included.
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[Role] = mapped_column(_enum(Role, "user_role"), default=Role.REVIEWER)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WebSession(Base):
+    """A signed-in browser; the cookie holds a random token and only its SHA-256 is stored."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The queue search text lives here, not in the URL, because it may name a patient.
+    search: Mapped[str | None] = mapped_column(Text)
+
+    user: Mapped[User] = relationship()
+
+
+class LoginFailure(Base):
+    """A failed sign-in, counted per username and per client address to slow guessing."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    client: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+@event.listens_for(Draft, "after_insert")
+def _record_first_version(_mapper: Any, connection: Any, draft: Draft) -> None:
+    # Every draft starts its history with the body the pipeline wrote, whoever created it.
+    connection.execute(
+        DraftVersion.__table__.insert().values(
+            draft_id=draft.id, version=draft.version or 1, body_text=draft.body_text,
+            author="system", created_at=utcnow(),
+        )
+    )

@@ -1,0 +1,71 @@
+"""``caseconsultant users``: manage the accounts that sign in to the web queue."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from consultant.storage import session_scope
+from consultant.storage.models import Role
+from consultant.users import services
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+@click.group()
+def users() -> None:
+    """Add web users, change their passwords and disable them."""
+
+
+@users.command()
+@click.argument("username")
+@click.option("--role", type=click.Choice([role.value for role in Role]), default="reviewer",
+              show_default=True, help="reviewer works the queue; admin also manages users.")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from the first line of stdin instead of prompting.")
+def add(username: str, role: str, password_stdin: bool) -> None:
+    """Create a user; the password is asked for twice unless --password-stdin is given."""
+    password = _read_password(password_stdin)
+    with session_scope() as session:
+        user = services.add_user(session, username, password, Role(role))
+        name = user.username
+    click.echo(f"added {role} {name}")
+
+
+@users.command("set-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from the first line of stdin instead of prompting.")
+def set_password(username: str, password_stdin: bool) -> None:
+    """Replace a user's password; their open sessions end."""
+    password = _read_password(password_stdin)
+    with session_scope() as session:
+        services.set_password(session, username, password)
+    click.echo(f"password of {username} changed; their sessions were signed out")
+
+
+@users.command()
+@click.argument("username")
+@click.option("--enable", is_flag=True, help="Enable the account again instead.")
+def disable(username: str, enable: bool) -> None:
+    """Disable a user so they can no longer sign in; their open sessions end."""
+    with session_scope() as session:
+        services.set_disabled(session, username, disabled=not enable)
+    click.echo(f"{username} {'enabled' if enable else 'disabled'}")
+
+
+@users.command("list")
+def list_command() -> None:
+    """List users with their role and status."""
+    with session_scope() as session:
+        rows = [(user.username, user.role.value, user.disabled)
+                for user in services.list_users(session)]
+    if not rows:
+        click.echo("no users; add the first admin with: caseconsultant users add NAME --role admin")
+    for name, role, disabled in rows:
+        click.echo(f"{name:<24} {role:<9} {'disabled' if disabled else 'active'}")

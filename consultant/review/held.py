@@ -1,0 +1,52 @@
+"""Messages that produced no draft: quarantined after an error, or held (ignored) by intake.
+
+Retrying puts a message back to ``received`` and enqueues ``process_message`` after
+the commit, so the pipeline drafts it as if it had just arrived.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from consultant.errors import InvalidTransition, NotFound
+from consultant.queue import enqueue
+from consultant.storage.models import CaseEvent, InboundMessage, MessageState, User
+
+log = logging.getLogger(__name__)
+
+HELD_STATES = (MessageState.QUARANTINED, MessageState.IGNORED)
+
+
+def held_messages(session: Session, limit: int = 200) -> list[InboundMessage]:
+    """Return quarantined and held messages, newest first."""
+    return list(session.scalars(
+        select(InboundMessage).where(InboundMessage.state.in_(HELD_STATES))
+        .order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc()).limit(limit)
+    ))
+
+
+def retry_message(session: Session, message_row_id: int, user: User) -> InboundMessage:
+    """Send a quarantined or held message through drafting again."""
+    message = session.get(InboundMessage, message_row_id)
+    if message is None:
+        raise NotFound(f"no inbound message with id {message_row_id}")
+    previous = message.state
+    result = session.execute(
+        update(InboundMessage)
+        .where(InboundMessage.id == message_row_id, InboundMessage.state.in_(HELD_STATES))
+        .values(state=MessageState.RECEIVED, error=None)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise InvalidTransition(f"message {message_row_id} is {message.state.value}; only "
+                                "quarantined or held messages can be retried")
+    session.add(CaseEvent(case_id=message.case_id, inbound_message_id=message.id,
+                          action="retried", actor=user.username, note=f"was {previous.value}"))
+    session.flush()
+    session.refresh(message)
+    enqueue(session, "process_message", message.id)
+    log.info("retry of message_row=%d enqueued by user_id=%d", message.id, user.id)
+    return message

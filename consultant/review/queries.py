@@ -1,0 +1,165 @@
+"""Read-only views of the review work: the filtered queue, a case's thread and audit trail."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from consultant.storage.base import utcnow
+from consultant.storage.models import (
+    Case,
+    CaseEvent,
+    Draft,
+    DraftEvent,
+    DraftState,
+    InboundMessage,
+    Mailbox,
+)
+
+UNASSIGNED = "-"
+"""Assignee filter value that selects drafts nobody has claimed."""
+
+MAX_PER_PAGE = 200
+
+
+@dataclass
+class QueueFilter:
+    """Which drafts the queue shows; empty fields do not filter."""
+
+    states: list[DraftState] = field(default_factory=lambda: [DraftState.PENDING_REVIEW])
+    assignee: str | None = None
+    mailbox_id: int | None = None
+    search: str | None = None
+    page: int = 1
+    per_page: int = 25
+
+
+@dataclass
+class QueueRow:
+    """One line of the queue."""
+
+    draft_id: int
+    case_id: int
+    case_token: str
+    state: DraftState
+    received_at: datetime
+    age_seconds: int
+    organisation: str
+    subject: str
+    code_count: int
+    assignee: str | None
+    version: int
+
+
+@dataclass
+class QueuePage:
+    """One page of the queue and the numbers needed to page through it."""
+
+    rows: list[QueueRow]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+
+def sender_organisation(address: str | None) -> str:
+    """Return the domain of *address* in lower case, the closest thing mail gives to a sender's
+    organisation, or an empty string."""
+    if not address or "@" not in address:
+        return ""
+    return address.rpartition("@")[2].strip().strip(">").lower()
+
+
+def _filtered(query_filter: QueueFilter):  # type: ignore[no-untyped-def]
+    query = (select(Draft).join(Draft.inbound_message).join(Draft.case)
+             .where(Draft.state.in_(query_filter.states)))
+    if query_filter.assignee == UNASSIGNED:
+        query = query.where(Draft.assignee.is_(None))
+    elif query_filter.assignee:
+        query = query.where(Draft.assignee == query_filter.assignee)
+    if query_filter.mailbox_id is not None:
+        query = query.where(InboundMessage.mailbox_id == query_filter.mailbox_id)
+    text = (query_filter.search or "").strip()
+    if text:
+        pattern = f"%{text.replace('%', '').replace('_', '')}%"
+        query = query.where(or_(
+            InboundMessage.subject.ilike(pattern),
+            InboundMessage.sender.ilike(pattern),
+            Draft.body_text.ilike(pattern),
+            Case.token.ilike(pattern),
+            cast(Draft.codes, String).ilike(pattern),
+        ))
+    return query
+
+
+def queue_page(session: Session, query_filter: QueueFilter) -> QueuePage:
+    """Return one page of drafts matching *query_filter*, oldest question first."""
+    per_page = min(max(query_filter.per_page, 1), MAX_PER_PAGE)
+    page = max(query_filter.page, 1)
+    query = _filtered(query_filter)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    drafts = session.scalars(
+        query.options(joinedload(Draft.inbound_message), joinedload(Draft.case))
+        .order_by(InboundMessage.received_at, Draft.id)
+        .limit(per_page).offset((page - 1) * per_page)
+    ).unique()
+    now = utcnow()
+    rows = [
+        QueueRow(
+            draft_id=draft.id, case_id=draft.case_id, case_token=draft.case.token,
+            state=draft.state, received_at=draft.inbound_message.received_at,
+            age_seconds=int((now - draft.inbound_message.received_at).total_seconds()),
+            organisation=sender_organisation(draft.inbound_message.sender or draft.to_address),
+            subject=draft.inbound_message.subject or draft.subject,
+            code_count=len(draft.codes or []), assignee=draft.assignee, version=draft.version,
+        )
+        for draft in drafts
+    ]
+    return QueuePage(rows=rows, total=total, page=page, per_page=per_page)
+
+
+def mailboxes(session: Session) -> list[Mailbox]:
+    """Return the polled mailboxes, for the queue's mailbox filter."""
+    return list(session.scalars(select(Mailbox).order_by(Mailbox.key)))
+
+
+@dataclass
+class AuditEntry:
+    """One line of a case's audit trail."""
+
+    at: datetime
+    actor: str
+    action: str
+    draft_id: int | None
+    note: str | None
+
+
+def audit_trail(session: Session, case_id: int) -> list[AuditEntry]:
+    """Return every state change and reviewer action on the case, oldest first."""
+    entries = [
+        AuditEntry(event.at, event.actor,
+                   f"{event.from_state or 'new'} -> {event.to_state}", event.draft_id, event.note)
+        for event in session.scalars(
+            select(DraftEvent).join(Draft).where(Draft.case_id == case_id))
+    ]
+    entries += [
+        AuditEntry(event.at, event.actor, event.action, event.draft_id, event.note)
+        for event in session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id))
+    ]
+    return sorted(entries, key=lambda entry: entry.at)
+
+
+def case_messages(session: Session, case: Case) -> list[InboundMessage]:
+    """Return the case's inbound messages in the order they arrived, with their drafts."""
+    return list(session.scalars(
+        select(InboundMessage).where(InboundMessage.case_id == case.id)
+        .options(joinedload(InboundMessage.draft))
+        .order_by(InboundMessage.received_at, InboundMessage.id)
+    ).unique())

@@ -1,0 +1,144 @@
+"""Reviewer actions of signed-in users: claims, saved versions, approval and rejection.
+
+A draft claimed by one reviewer cannot be saved, approved or rejected by another,
+but an admin may reassign it first.  Acting on an unclaimed draft claims it.  Every
+action that is not a state change is written to ``case_events`` for the audit trail.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from consultant.errors import ConsultantError, InvalidTransition, NotFound
+from consultant.review import services
+from consultant.review.errors import ClaimedByOther, PermissionDenied
+from consultant.storage.base import utcnow
+from consultant.storage.models import CaseEvent, Draft, DraftState, Role, User
+
+log = logging.getLogger(__name__)
+
+
+def record_event(session: Session, draft: Draft, action: str, actor: str,
+                 note: str | None = None) -> None:
+    """Add a non-state action on *draft* to its case's audit trail."""
+    session.add(CaseEvent(case_id=draft.case_id, draft_id=draft.id,
+                          inbound_message_id=draft.inbound_message_id,
+                          action=action, actor=actor, note=note))
+
+
+# A failed send may be edited and approved again. Rejected, approved and sent drafts are final.
+WORKABLE_STATES = frozenset({DraftState.PENDING_REVIEW, DraftState.FAILED})
+
+
+def _require_workable(draft: Draft) -> None:
+    if draft.state not in WORKABLE_STATES:
+        raise InvalidTransition(f"draft {draft.id} is {draft.state.value}; only drafts "
+                                "pending review or failed to send can be changed")
+
+
+def claim(session: Session, draft_id: int, user: User) -> Draft:
+    """Make *user* the draft's assignee unless another reviewer has claimed it."""
+    draft = services.get_draft(session, draft_id)
+    _require_workable(draft)
+    if draft.assignee == user.username:
+        return draft
+    result = session.execute(
+        update(Draft)
+        .where(Draft.id == draft_id, or_(Draft.assignee.is_(None),
+                                         Draft.assignee == user.username))
+        .values(assignee=user.username, claimed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        session.refresh(draft)
+        raise ClaimedByOther(f"draft {draft_id} is claimed by {draft.assignee}")
+    record_event(session, draft, "claimed", user.username)
+    session.flush()
+    session.refresh(draft)
+    log.info("claimed draft=%d user_id=%d", draft_id, user.id)
+    return draft
+
+
+def release(session: Session, draft_id: int, user: User) -> Draft:
+    """Drop the claim on a draft; only its assignee or an admin may."""
+    draft = services.get_draft(session, draft_id)
+    if draft.assignee is None:
+        return draft
+    if draft.assignee != user.username and user.role is not Role.ADMIN:
+        raise ClaimedByOther(f"draft {draft_id} is claimed by {draft.assignee}; "
+                             "only they or an admin can release it")
+    record_event(session, draft, "released", user.username, f"was {draft.assignee}")
+    draft.assignee = None
+    draft.claimed_at = None
+    session.flush()
+    return draft
+
+
+def assign(session: Session, draft_id: int, user: User, assignee: str) -> Draft:
+    """Give a draft to *assignee*; admins may assign anyone, reviewers only themselves."""
+    if assignee != user.username and user.role is not Role.ADMIN:
+        raise PermissionDenied("only an admin can assign a draft to another reviewer")
+    target = session.scalar(select(User).where(User.username == assignee))
+    if target is None or target.disabled:
+        raise NotFound(f"no active user named {assignee!r}")
+    draft = services.get_draft(session, draft_id)
+    _require_workable(draft)
+    record_event(session, draft, "assigned", user.username,
+                 f"to {assignee}" + (f", was {draft.assignee}" if draft.assignee else ""))
+    draft.assignee = assignee
+    draft.claimed_at = utcnow()
+    session.flush()
+    return draft
+
+
+def _take(session: Session, draft_id: int, user: User) -> Draft:
+    """Return the draft locked for this request, claiming it if it is unclaimed."""
+    draft = services.get_draft(session, draft_id, for_update=True)
+    _require_workable(draft)
+    if draft.assignee is None:
+        return claim(session, draft_id, user)
+    if draft.assignee != user.username:
+        raise ClaimedByOther(f"draft {draft_id} is claimed by {draft.assignee}; "
+                             "ask them or an admin to release it")
+    return draft
+
+
+def save(session: Session, draft_id: int, user: User, body_text: str,
+         expected_version: int) -> Draft:
+    """Store an edited body as the draft's next version without approving it."""
+    draft = _take(session, draft_id, user)
+    services.check_version(draft, expected_version)
+    body_text = body_text.replace("\r\n", "\n")
+    if not body_text.strip():
+        raise ConsultantError("the edited body is empty")
+    if body_text == draft.body_text:
+        return draft
+    services.record_version(session, draft, body_text, user.username)
+    record_event(session, draft, "saved", user.username, f"version {draft.version}")
+    session.flush()
+    log.info("saved draft=%d version=%d user_id=%d", draft.id, draft.version, user.id)
+    return draft
+
+
+def approve(session: Session, draft_id: int, user: User, body_text: str | None,
+            expected_version: int) -> Draft:
+    """Approve the version the user saw, with their edit if any, and enqueue the send."""
+    _take(session, draft_id, user)
+    if body_text is not None:
+        body_text = body_text.replace("\r\n", "\n")
+    return services.approve(session, draft_id, user.username, body_text,
+                            expected_version=expected_version)
+
+
+def reject(session: Session, draft_id: int, user: User, reason: str,
+           expected_version: int | None = None) -> Draft:
+    """Reject the draft with a reason; nothing is sent."""
+    draft = _take(session, draft_id, user)
+    if draft.state is not DraftState.PENDING_REVIEW:
+        raise InvalidTransition(f"draft {draft_id} is {draft.state.value}; only drafts "
+                                "pending review can be rejected")
+    services.check_version(draft, expected_version)
+    return services.reject(session, draft_id, user.username, reason)

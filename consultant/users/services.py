@@ -1,0 +1,144 @@
+"""User accounts: create, change password, disable, and check a sign-in.
+
+Passwords are hashed with argon2id (argon2-cffi's default type) and never stored or
+logged in clear.  Failed sign-ins are counted per username and per client address;
+past the limits, sign-in is refused for the rest of the window even with the right
+password.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import Session
+
+from consultant.errors import ConsultantError, NotFound
+from consultant.storage.base import utcnow
+from consultant.storage.models import LoginFailure, Role, User, WebSession
+
+log = logging.getLogger(__name__)
+
+MIN_PASSWORD_LENGTH = 12
+USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+FAILURE_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_USERNAME = 5
+MAX_FAILURES_PER_CLIENT = 20
+
+_hasher = PasswordHasher()
+# Verified when the username is unknown, so that case takes as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("no such user; this hash only keeps timing even")
+
+
+class InvalidCredentials(ConsultantError):
+    """The username or password is wrong, or the account is disabled."""
+
+
+class TooManyAttempts(ConsultantError):
+    """Too many failed sign-ins for this username or client in the current window."""
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ConsultantError(f"the password is too short; use at least "
+                              f"{MIN_PASSWORD_LENGTH} characters")
+
+
+def normalise_username(username: str) -> str:
+    """Return *username* in lower case, or raise if it has characters outside a-z 0-9 . _ -."""
+    username = username.strip().lower()
+    if not USERNAME_PATTERN.match(username):
+        raise ConsultantError(f"invalid username {username!r}: use 2 to 64 characters from "
+                              "a-z, 0-9, '.', '_' and '-', starting with a letter or digit")
+    return username
+
+
+def get_user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username.strip().lower()))
+    if user is None:
+        raise NotFound(f"no user named {username!r}")
+    return user
+
+
+def add_user(session: Session, username: str, password: str, role: Role = Role.REVIEWER) -> User:
+    """Create an account; the username must be new."""
+    username = normalise_username(username)
+    _check_password(password)
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise ConsultantError(f"a user named {username!r} already exists")
+    user = User(username=username, password_hash=_hasher.hash(password), role=role)
+    session.add(user)
+    session.flush()
+    log.info("added user_id=%d role=%s", user.id, role.value)
+    return user
+
+
+def set_password(session: Session, username: str, password: str) -> User:
+    """Replace a user's password and sign out all their sessions."""
+    _check_password(password)
+    user = get_user(session, username)
+    user.password_hash = _hasher.hash(password)
+    user.password_changed_at = utcnow()
+    session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    session.flush()
+    log.info("password changed user_id=%d", user.id)
+    return user
+
+
+def set_disabled(session: Session, username: str, disabled: bool = True) -> User:
+    """Disable (or enable again) an account; disabling signs out all its sessions."""
+    user = get_user(session, username)
+    user.disabled = disabled
+    if disabled:
+        session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    session.flush()
+    log.info("user_id=%d disabled=%s", user.id, disabled)
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.username)))
+
+
+def _recent_failures(session: Session, column, value: str) -> int:  # type: ignore[no-untyped-def]
+    since = utcnow() - FAILURE_WINDOW
+    return session.scalar(select(func.count()).select_from(LoginFailure)
+                          .where(column == value, LoginFailure.at >= since)) or 0
+
+
+def authenticate(session: Session, username: str, password: str, client: str) -> User:
+    """Return the active user with this username and password.
+
+    Raises TooManyAttempts when the failure limit for the username or the client address
+    is reached, and InvalidCredentials otherwise when the check fails.  The caller must
+    commit the session even after a failure, because the failure is recorded in it.
+    """
+    username = username.strip().lower()[:64]
+    client = client[:64]
+    if (_recent_failures(session, LoginFailure.username, username) >= MAX_FAILURES_PER_USERNAME
+            or _recent_failures(session, LoginFailure.client, client) >= MAX_FAILURES_PER_CLIENT):
+        log.warning("sign-in refused: too many recent failures")
+        raise TooManyAttempts("too many failed sign-ins; wait 15 minutes and try again")
+
+    user = session.scalar(select(User).where(User.username == username))
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        valid = user is not None and not user.disabled
+    except (VerificationError, InvalidHashError):
+        valid = False
+    if not valid or user is None:
+        session.add(LoginFailure(username=username, client=client))
+        session.flush()
+        log.info("sign-in failed")
+        raise InvalidCredentials("wrong username or password, or the account is disabled")
+
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    session.execute(delete(LoginFailure).where(
+        or_(LoginFailure.username == username, LoginFailure.at < utcnow() - FAILURE_WINDOW)))
+    log.info("signed in user_id=%d", user.id)
+    return user

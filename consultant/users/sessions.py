@@ -1,0 +1,66 @@
+"""Server-side sign-in sessions that expire after idle time and after a maximum lifetime.
+
+The browser's cookie holds a random token; the database stores only its SHA-256, so
+a copy of the database cannot be used to sign in.  Each session carries its own
+CSRF token for the forms it renders.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from consultant.storage.base import utcnow
+from consultant.storage.models import User, WebSession
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(session: Session, user: User, lifetime: timedelta) -> tuple[str, WebSession]:
+    """Create a session for *user*; return the cookie token and the row."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    row = WebSession(token_sha256=_digest(token), user_id=user.id,
+                     csrf_token=secrets.token_urlsafe(32), created_at=now, last_seen_at=now,
+                     expires_at=now + lifetime)
+    session.add(row)
+    session.flush()
+    return token, row
+
+
+def find_session(session: Session, token: str | None, idle_timeout: timedelta) -> WebSession | None:
+    """Return the live session for *token* and mark it seen; None if missing or expired.
+
+    A session ends at ``expires_at`` or after *idle_timeout* without a request, and when
+    its user is disabled.  Expired rows are deleted on the way.
+    """
+    if not token:
+        return None
+    row = session.scalar(select(WebSession).where(WebSession.token_sha256 == _digest(token)))
+    if row is None:
+        return None
+    now = utcnow()
+    if now >= row.expires_at or now - row.last_seen_at >= idle_timeout or row.user.disabled:
+        session.delete(row)
+        session.flush()
+        return None
+    row.last_seen_at = now
+    return row
+
+
+def end_session(session: Session, token: str | None) -> None:
+    """Delete the session of *token*, if any."""
+    if token:
+        session.execute(delete(WebSession).where(WebSession.token_sha256 == _digest(token)))
+
+
+def purge_expired(session: Session) -> int:
+    """Delete sessions past their maximum lifetime; return how many."""
+    result = session.execute(delete(WebSession).where(WebSession.expires_at <= utcnow()))
+    return result.rowcount or 0

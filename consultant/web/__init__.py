@@ -1,0 +1,1 @@
+"""The reviewers' web queue and its JSON API, served by ``caseconsultant web``."""

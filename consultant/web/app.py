@@ -1,0 +1,88 @@
+"""The ASGI application: pages, JSON API, static files, security headers and error pages."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from consultant.errors import ConsultantError, InvalidTransition, NotFound
+from consultant.review.errors import ClaimedByOther, PermissionDenied, StaleVersion
+from consultant.users.services import InvalidCredentials, TooManyAttempts
+from consultant.web import api, routes_auth, routes_review, routes_tools
+from consultant.web.rendering import STATIC_DIR, redirect, render
+from consultant.web.security import CsrfFailure, NotSignedIn, add_security_headers
+
+log = logging.getLogger(__name__)
+
+# Most specific first: the first matching class decides the status code.
+STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
+    (NotFound, 404),
+    (PermissionDenied, 403),
+    (InvalidCredentials, 401),
+    (TooManyAttempts, 429),
+    (StaleVersion, 409),
+    (ClaimedByOther, 409),
+    (InvalidTransition, 409),
+    (ConsultantError, 400),
+]
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _error_response(request: Request, status_code: int, message: str) -> Response:
+    if _is_api(request):
+        return JSONResponse({"detail": message}, status_code=status_code)
+    return render(request, "error.html", None, status_code, message=message)
+
+
+async def _not_signed_in(request: Request, _error: Exception) -> Response:
+    if _is_api(request):
+        return JSONResponse({"detail": "not signed in"}, status_code=401)
+    return redirect("/login")
+
+
+async def _csrf_failure(request: Request, _error: Exception) -> Response:
+    log.warning("CSRF check failed on %s %s", request.method, request.url.path)
+    return _error_response(request, 403, "the form expired or did not come from this site; "
+                                         "reload the page and try again")
+
+
+async def _consultant_error(request: Request, error: Exception) -> Response:
+    status_code = next(code for kind, code in STATUS_BY_ERROR if isinstance(error, kind))
+    log.info("request failed with %d: %s", status_code, type(error).__name__)
+    return _error_response(request, status_code, str(error))
+
+
+async def _invalid_request(request: Request, error: Exception) -> Response:
+    assert isinstance(error, RequestValidationError)
+    fields = ", ".join(".".join(str(part) for part in item["loc"]) for item in error.errors())
+    return _error_response(request, 422, f"invalid or missing fields: {fields}")
+
+
+def create_app() -> FastAPI:
+    """Build the application; the database and settings are read per request."""
+    app = FastAPI(
+        title="CaseConsultant reviewer API",
+        version="1",
+        # The bundled interactive docs load scripts from a CDN, which the CSP forbids.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.middleware("http")(add_security_headers)
+    app.add_exception_handler(NotSignedIn, _not_signed_in)
+    app.add_exception_handler(CsrfFailure, _csrf_failure)
+    app.add_exception_handler(ConsultantError, _consultant_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(routes_auth.router)
+    app.include_router(routes_review.router)
+    app.include_router(routes_tools.router)
+    app.include_router(api.router)
+    return app

@@ -1,0 +1,80 @@
+"""Sign-in and sign-out pages.
+
+The sign-in form has no session yet, so its CSRF token is a random value kept in a
+short-lived cookie and repeated in the form (the double-submit pattern).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from consultant.storage import session_scope
+from consultant.users.services import InvalidCredentials, TooManyAttempts, authenticate
+from consultant.users.sessions import end_session, start_session
+from consultant.web.config import get_web_settings
+from consultant.web.rendering import redirect, render
+from consultant.web.security import (
+    LOGIN_CSRF_COOKIE,
+    CsrfFailure,
+    client_address,
+    session_cookie_name,
+    set_cookie,
+    signed_in,
+    tokens_match,
+)
+
+log = logging.getLogger(__name__)
+router = APIRouter(include_in_schema=False)
+
+
+def login_page(request: Request, error: str | None = None, status_code: int = 200) -> Response:
+    """Render the sign-in form with a fresh login CSRF token."""
+    token = secrets.token_urlsafe(32)
+    response = render(request, "login.html", None, status_code, login_csrf=token, error=error)
+    set_cookie(response, LOGIN_CSRF_COOKIE, token, max_age=3600)
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse)
+def show_login(request: Request) -> Response:
+    return login_page(request)
+
+
+@router.post("/login")
+def sign_in(request: Request, username: str = Form(""), password: str = Form(""),
+            csrf_token: str = Form("")) -> Response:
+    if not tokens_match(csrf_token, request.cookies.get(LOGIN_CSRF_COOKIE)):
+        raise CsrfFailure()
+    settings = get_web_settings()
+    with session_scope() as db:
+        try:
+            user = authenticate(db, username, password, client_address(request))
+        except TooManyAttempts as error:
+            failure: tuple[str, int] | None = (str(error), 429)
+        except InvalidCredentials as error:
+            failure = (str(error), 401)
+        else:
+            failure = None
+            token, _row = start_session(db, user, settings.max_lifetime)
+    if failure is not None:
+        return login_page(request, failure[0], failure[1])
+    response = redirect("/queue")
+    set_cookie(response, session_cookie_name(), token)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
+    return response
+
+
+@router.post("/logout")
+def sign_out(request: Request, csrf_token: str = Form("")) -> Response:
+    with signed_in(request, csrf_token, check_csrf=True) as context:
+        end_session(context.db, request.cookies.get(session_cookie_name()))
+        log.info("signed out user_id=%d", context.user.id)
+    response = redirect("/login")
+    response.delete_cookie(session_cookie_name(), path="/",
+                           secure=get_web_settings().secure_cookies, httponly=True,
+                           samesite="strict")
+    return response

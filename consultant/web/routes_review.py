@@ -1,0 +1,148 @@
+"""The queue, the draft page and the reviewer actions behind its forms."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+
+from consultant.errors import ConsultantError, NotFound
+from consultant.review import queries, services, workflow
+from consultant.review.errors import StaleVersion
+from consultant.storage.models import Case, DraftState, User
+from consultant.web.config import get_web_settings
+from consultant.web.mailview import message_view
+from consultant.web.rendering import redirect, render
+from consultant.web.security import Context, signed_in
+
+router = APIRouter(include_in_schema=False)
+
+MAX_SEARCH_LENGTH = 200
+
+
+def parse_states(values: list[str]) -> list[DraftState]:
+    """Return the draft states named in *values*; pending review when none is given."""
+    try:
+        return [DraftState(value) for value in values if value] or [DraftState.PENDING_REVIEW]
+    except ValueError:
+        raise ConsultantError(f"invalid state in {values!r}; use one of "
+                              + ", ".join(state.value for state in DraftState)) from None
+
+
+@router.get("/", response_class=HTMLResponse)
+def home() -> Response:
+    return redirect("/queue")
+
+
+@router.get("/queue", response_class=HTMLResponse)
+# The list default is safe: pydantic copies it per request and the code never mutates it.
+def queue(request: Request, state: Annotated[list[str], Query()] = [],  # noqa: B006
+          assignee: str = "", mailbox: str = "",
+          page: Annotated[int, Query(ge=1)] = 1) -> Response:
+    # The filter form sends an empty mailbox for "all".
+    mailbox_id = int(mailbox) if mailbox.isdigit() else None
+    with signed_in(request) as context:
+        query_filter = queries.QueueFilter(
+            states=parse_states(state), assignee=assignee or None, mailbox_id=mailbox_id,
+            search=context.web_session.search, page=page,
+            per_page=get_web_settings().per_page)
+        result = queries.queue_page(context.db, query_filter)
+        users = context.db.scalars(select(User.username).order_by(User.username)).all()
+        settings = get_web_settings()
+        return render(request, "queue.html", context, page=result, filter=query_filter,
+                      due_seconds=settings.due_after_hours * 3600,
+                      overdue_seconds=settings.overdue_after_hours * 3600,
+                      states=list(DraftState), users=users,
+                      mailboxes=queries.mailboxes(context.db), unassigned=queries.UNASSIGNED)
+
+
+@router.post("/queue/search")
+def search(request: Request, q: str = Form(""), csrf_token: str = Form("")) -> Response:
+    # The search text may name a patient, so it is kept in the session, not in the URL.
+    with signed_in(request, csrf_token, check_csrf=True) as context:
+        context.web_session.search = q.strip()[:MAX_SEARCH_LENGTH] or None
+    return redirect("/queue")
+
+
+def _draft_page(request: Request, context: Context, draft_id: int, **extra: object) -> Response:
+    draft = services.get_draft(context.db, draft_id)
+    others = [message for message in queries.case_messages(context.db, draft.case)
+              if message.id != draft.inbound_message_id]
+    users = context.db.scalars(
+        select(User.username).where(User.disabled.is_(False)).order_by(User.username)).all()
+    values = {
+        "draft": draft, "view": message_view(draft.inbound_message.raw),
+        "earlier": [(message, message_view(message.raw)) for message in others],
+        "users": users, "placeholder": services.PLACEHOLDER,
+        "organisation": queries.sender_organisation(draft.inbound_message.sender),
+    }
+    values.update(extra)
+    return render(request, "draft.html", context, **values)
+
+
+@router.get("/drafts/{draft_id}", response_class=HTMLResponse)
+def show_draft(request: Request, draft_id: int) -> Response:
+    with signed_in(request) as context:
+        return _draft_page(request, context, draft_id)
+
+
+@router.post("/drafts/{draft_id}/claim")
+def claim(request: Request, draft_id: int, csrf_token: str = Form("")) -> Response:
+    with signed_in(request, csrf_token, check_csrf=True) as context:
+        workflow.claim(context.db, draft_id, context.user)
+    return redirect(f"/drafts/{draft_id}")
+
+
+@router.post("/drafts/{draft_id}/release")
+def release(request: Request, draft_id: int, csrf_token: str = Form("")) -> Response:
+    with signed_in(request, csrf_token, check_csrf=True) as context:
+        workflow.release(context.db, draft_id, context.user)
+    return redirect(f"/drafts/{draft_id}")
+
+
+@router.post("/drafts/{draft_id}/assign")
+def assign(request: Request, draft_id: int, assignee: str = Form(""),
+           csrf_token: str = Form("")) -> Response:
+    with signed_in(request, csrf_token, check_csrf=True) as context:
+        workflow.assign(context.db, draft_id, context.user, assignee)
+    return redirect(f"/drafts/{draft_id}")
+
+
+@router.post("/drafts/{draft_id}/edit")
+def edit(request: Request, draft_id: int, body: str = Form(""), version: int = Form(...),
+         action: str = Form("save"), csrf_token: str = Form("")) -> Response:
+    """Save the edited body as a new version, or approve it ("Approve and send")."""
+    if action not in ("save", "approve"):
+        raise ConsultantError(f"invalid action {action!r}; use save or approve")
+    try:
+        with signed_in(request, csrf_token, check_csrf=True) as context:
+            if action == "approve":
+                workflow.approve(context.db, draft_id, context.user, body, version)
+            else:
+                workflow.save(context.db, draft_id, context.user, body, version)
+    except StaleVersion as error:
+        return render(request, "stale.html", None, 409, message=str(error),
+                      draft_id=draft_id, body=body)
+    return redirect(f"/drafts/{draft_id}")
+
+
+@router.post("/drafts/{draft_id}/reject")
+def reject(request: Request, draft_id: int, reason: str = Form(""), version: int = Form(...),
+           csrf_token: str = Form("")) -> Response:
+    with signed_in(request, csrf_token, check_csrf=True) as context:
+        workflow.reject(context.db, draft_id, context.user, reason, version)
+    return redirect(f"/drafts/{draft_id}")
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+def show_case(request: Request, case_id: int) -> Response:
+    """Show the case's messages with their drafts, and the audit trail of every action."""
+    with signed_in(request) as context:
+        case = context.db.get(Case, case_id)
+        if case is None:
+            raise NotFound(f"no case with id {case_id}")
+        return render(request, "case.html", context, case=case,
+                      messages=queries.case_messages(context.db, case),
+                      trail=queries.audit_trail(context.db, case_id))

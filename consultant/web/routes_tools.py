@@ -1,0 +1,88 @@
+"""Pages for everyone signed in: code lookup and Ask; and for admins: held mail and users."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from consultant.errors import ConsultantError
+from consultant.review import held
+from consultant.storage.models import Role
+from consultant.users import services as users
+from consultant.web import tools
+from consultant.web.rendering import redirect, render
+from consultant.web.security import signed_in
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.post("/codes", response_class=HTMLResponse)
+def lookup_codes(request: Request, q: str = Form(""), csrf_token: str = Form("")) -> Response:
+    # A POST, because people type more than a code into search boxes and URLs get logged.
+    with signed_in(request, csrf_token, check_csrf=True) as context:
+        return render(request, "codes.html", context, query=q,
+                      results=tools.lookup(context.db, q))
+
+
+@router.get("/ask", response_class=HTMLResponse)
+def ask_form(request: Request) -> Response:
+    with signed_in(request) as context:
+        return render(request, "ask.html", context, subject="", question="", reply=None)
+
+
+@router.post("/ask", response_class=HTMLResponse)
+def ask(request: Request, subject: str = Form(""), question: str = Form(""),
+        csrf_token: str = Form("")) -> Response:
+    with signed_in(request, csrf_token, check_csrf=True) as context:
+        reply = tools.ask(context.db, subject, question) if question.strip() else None
+        return render(request, "ask.html", context, subject=subject, question=question,
+                      reply=reply)
+
+
+@router.get("/held", response_class=HTMLResponse)
+def held_list(request: Request) -> Response:
+    with signed_in(request) as context:
+        return render(request, "held.html", context,
+                      messages=held.held_messages(context.db))
+
+
+@router.post("/held/{message_id}/retry")
+def retry(request: Request, message_id: int, csrf_token: str = Form("")) -> Response:
+    with signed_in(request, csrf_token, check_csrf=True) as context:
+        held.retry_message(context.db, message_id, context.user)
+    return redirect("/held")
+
+
+@router.get("/users", response_class=HTMLResponse)
+def user_list(request: Request) -> Response:
+    with signed_in(request, admin=True) as context:
+        return render(request, "users.html", context, users=users.list_users(context.db),
+                      roles=list(Role))
+
+
+@router.post("/users")
+def add_user(request: Request, username: str = Form(""), password: str = Form(""),
+             role: str = Form("reviewer"), csrf_token: str = Form("")) -> Response:
+    if role not in {member.value for member in Role}:
+        raise ConsultantError(f"invalid role {role!r}; use reviewer or admin")
+    with signed_in(request, csrf_token, check_csrf=True, admin=True) as context:
+        users.add_user(context.db, username, password, Role(role))
+    return redirect("/users")
+
+
+@router.post("/users/{username}/password")
+def set_password(request: Request, username: str, password: str = Form(""),
+                 csrf_token: str = Form("")) -> Response:
+    with signed_in(request, csrf_token, check_csrf=True, admin=True) as context:
+        users.set_password(context.db, username, password)
+    return redirect("/users")
+
+
+@router.post("/users/{username}/disabled")
+def set_disabled(request: Request, username: str, disabled: bool = Form(True),
+                 csrf_token: str = Form("")) -> Response:
+    with signed_in(request, csrf_token, check_csrf=True, admin=True) as context:
+        if disabled and username == context.user.username:
+            raise ConsultantError("you cannot disable your own account; ask another admin")
+        users.set_disabled(context.db, username, disabled)
+    return redirect("/users")

@@ -1,0 +1,80 @@
+"""Run the web queue with uvicorn; ``caseconsultant web`` and ``caseconsultant dev`` call run()."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+import uvicorn
+
+from consultant.storage import migrate
+from consultant.web.app import create_app
+
+log = logging.getLogger(__name__)
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
+def build_server(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> uvicorn.Server:
+    """Return a uvicorn server for the app, not yet started (tests run it in a thread)."""
+    config = uvicorn.Config(
+        create_app(), host=host, port=port,
+        # Access lines carry only methods, paths with numeric ids and status codes.
+        access_log=True, log_config=None, proxy_headers=False, server_header=False,
+    )
+    return uvicorn.Server(config)
+
+
+def run(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, upgrade_database: bool = True) -> None:
+    """Migrate the database unless *upgrade_database* is false, then serve until interrupted."""
+    if upgrade_database:
+        migrate.upgrade()
+    log.info("web queue listening on http://%s:%d/login", host, port)
+    build_server(host, port).run()
+
+
+@dataclass
+class BackgroundServer:
+    """A web server running in a daemon thread of this process."""
+
+    server: uvicorn.Server
+    thread: threading.Thread
+    url: str
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask the server to finish its requests and exit; wait up to *timeout* seconds."""
+        self.server.should_exit = True
+        self.thread.join(timeout=timeout)
+
+
+def _serve(server: uvicorn.Server) -> None:
+    # uvicorn calls sys.exit(1) when it cannot bind; in a thread that only ends the thread.
+    try:
+        server.run()
+    except SystemExit as error:
+        log.error("web server thread exited with code %s", error.code)
+
+
+def start_in_thread(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
+                    timeout: float = 20.0) -> BackgroundServer:
+    """Start the web queue in a daemon thread and return once it accepts connections.
+
+    uvicorn installs no signal handlers outside the main thread, so the caller stops the
+    server with ``stop()``.  Raises RuntimeError if it is not listening within *timeout*
+    seconds, for example because the port is taken.
+    """
+    server = build_server(host, port)
+    thread = threading.Thread(target=_serve, args=(server,), name="caseconsultant-web",
+                              daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            raise RuntimeError(f"the web server did not start on {host}:{port}; "
+                               "is the port already in use?")
+        time.sleep(0.05)
+    return BackgroundServer(server, thread, f"http://{host}:{port}")

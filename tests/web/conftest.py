@@ -1,0 +1,128 @@
+"""Fixtures of the web tests: users, drafts made by the real drafting path, and a client."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from itertools import count
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from consultant import queue
+from consultant.config import get_settings, reset_settings
+from consultant.drafting.services import draft_for_message
+from consultant.storage.models import Draft, InboundMessage, Role, User
+from consultant.users.services import add_user
+from consultant.web.app import create_app
+from consultant.web.config import get_web_settings
+
+# One definition of the browser fixtures for every module, so one Chromium serves the run.
+from tests.web.browser import browser, page  # noqa: F401
+
+PASSWORD = "correct horse battery staple"  # noqa: S105 - the test accounts' password
+_numbers = count(1)
+
+
+def question_bytes(subject: str = "Can we bill 99213-25 with 20610?",
+                   sender: str = "coder@clinic.example.com",
+                   body: str = "Can we bill 99213-25 with 20610 on the same day? Dx M17.11",
+                   extra_headers: str = "", html: str | None = None) -> bytes:
+    """Return a synthetic question email; *html* adds a text/html alternative."""
+    number = next(_numbers)
+    headers = (f"From: {sender}\r\nTo: coding-help@example.org\r\nSubject: {subject}\r\n"
+               f"Message-ID: <q{number}.{id(body)}@clinic.example.com>\r\n{extra_headers}")
+    if html is None:
+        return (headers + "Content-Type: text/plain; charset=utf-8\r\n\r\n" + body).encode()
+    return (headers + 'MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary="b"\r\n'
+            "\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + body +
+            "\r\n--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + html + "\r\n--b--\r\n"
+            ).encode()
+
+
+@pytest.fixture
+def sent_tasks(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple[object, ...]]]:
+    """Celery tasks the code under test sent, recorded instead of reaching a broker."""
+    sent: list[tuple[str, tuple[object, ...]]] = []
+    monkeypatch.setattr(queue, "send_task",
+                        lambda name, *args, **_options: sent.append((name, args)))
+    return sent
+
+
+@pytest.fixture
+def web_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("CASECONSULTANT_FROM_ADDRESS", "coding-help@example.org")
+    reset_settings()
+    get_web_settings.cache_clear()
+    yield
+    get_web_settings.cache_clear()
+
+
+@pytest.fixture
+def make_draft(session: Session, web_env: None, sent_tasks: list) -> Callable[..., Draft]:
+    """Store a question and draft its reply with the real drafting code; return the draft."""
+
+    def make(raw: bytes | None = None, **question: str) -> Draft:
+        raw = raw or question_bytes(**question)
+        message = InboundMessage(message_id=f"<m{next(_numbers)}@example.com>", raw=raw,
+                                 size=len(raw), sha256="0" * 64)
+        session.add(message)
+        session.flush()
+        draft = draft_for_message(session, message.id, get_settings())
+        assert draft is not None
+        session.commit()
+        return draft
+
+    return make
+
+
+@pytest.fixture
+def users(session: Session) -> dict[str, User]:
+    """Two reviewers and an admin, all with PASSWORD."""
+    accounts = {
+        "rita": add_user(session, "rita", PASSWORD, Role.REVIEWER),
+        "remy": add_user(session, "remy", PASSWORD, Role.REVIEWER),
+        "ada": add_user(session, "ada", PASSWORD, Role.ADMIN),
+    }
+    session.commit()
+    return accounts
+
+
+@pytest.fixture
+def client(web_env: None, sent_tasks: list) -> Iterator[TestClient]:
+    # https, because the session cookie is Secure and httpx sends it only over https.
+    app = create_app()
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as test_client:
+        yield test_client
+
+
+def form_token(html: str) -> str:
+    """Return the first CSRF token found in a page's forms."""
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "the page has no CSRF token"
+    return match.group(1)
+
+
+def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> str:
+    """Sign *client* in through the form; return the session's CSRF token."""
+    login = client.get("/login")
+    response = client.post("/login", data={"username": username, "password": password,
+                                           "csrf_token": form_token(login.text)})
+    assert response.status_code == 303, response.text
+    return form_token(client.get("/queue").text)
+
+
+@pytest.fixture
+def live_server(db_url: str, web_env: None) -> Iterator[str]:
+    """Serve the app with uvicorn on a free loopback port in a thread; yield its base URL."""
+    import socket
+
+    from consultant.web.server import start_in_thread
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    running = start_in_thread("127.0.0.1", port)
+    yield running.url
+    running.stop()

@@ -1,0 +1,137 @@
+"""The JSON API: sign-in, CSRF header, the draft actions and the OpenAPI document."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from consultant.review import services
+from consultant.storage.models import DraftState, InboundMessage, MessageState
+from tests.web.conftest import PASSWORD
+
+
+def api_sign_in(client: TestClient, username: str) -> dict[str, str]:
+    response = client.post("/api/v1/session", json={"username": username, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    return {"X-CSRF-Token": response.json()["csrf_token"]}
+
+
+def test_openapi_lists_actions(client: TestClient) -> None:
+    document = client.get("/api/openapi.json").json()
+
+    for path in ("/api/v1/drafts", "/api/v1/drafts/{draft_id}/approve",
+                 "/api/v1/drafts/{draft_id}/reject", "/api/v1/held/{message_id}/retry",
+                 "/api/v1/ask", "/api/v1/codes/lookup", "/api/v1/cases/{case_id}/audit"):
+        assert path in document["paths"], path
+    assert "/login" not in document["paths"]
+
+
+def test_api_needs_session(client: TestClient, session: Session) -> None:
+    response = client.get("/api/v1/drafts")
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": "not signed in"}
+
+
+def test_api_wrong_password(client: TestClient, users) -> None:
+    response = client.post("/api/v1/session", json={"username": "rita", "password": "nope nope"})
+
+    assert response.status_code == 401
+
+
+def test_api_post_needs_csrf_header(client: TestClient, users, make_draft) -> None:
+    draft = make_draft()
+    api_sign_in(client, "rita")
+
+    response = client.post(f"/api/v1/drafts/{draft.id}/claim")
+
+    assert response.status_code == 403
+
+
+def test_api_review_flow(client: TestClient, users, make_draft, session: Session,
+                         sent_tasks) -> None:
+    draft = make_draft()
+    headers = api_sign_in(client, "rita")
+    body = draft.body_text.replace(services.PLACEHOLDER, "Yes, with modifier 25.")
+
+    listed = client.get("/api/v1/drafts").json()
+    claimed = client.post(f"/api/v1/drafts/{draft.id}/claim", headers=headers).json()
+    saved = client.post(f"/api/v1/drafts/{draft.id}/save", headers=headers,
+                        json={"body_text": body, "expected_version": 1}).json()
+    stale = client.post(f"/api/v1/drafts/{draft.id}/approve", headers=headers,
+                        json={"expected_version": 1})
+    approved = client.post(f"/api/v1/drafts/{draft.id}/approve", headers=headers,
+                           json={"expected_version": 2}).json()
+    audit = client.get(f"/api/v1/cases/{draft.case_id}/audit").json()
+
+    assert [row["draft_id"] for row in listed["rows"]] == [draft.id]
+    assert claimed["assignee"] == "rita"
+    assert saved["version"] == 2
+    assert stale.status_code == 409
+    assert approved["state"] == DraftState.APPROVED.value
+    assert approved["approved_version"] == 2
+    assert sent_tasks == [("send_reply", (draft.id,))]
+    assert [entry["action"] for entry in audit][-1] == "pending_review -> approved"
+
+
+def test_api_reject_and_search(client: TestClient, users, make_draft) -> None:
+    draft = make_draft(subject="Hip question 27130")
+    make_draft(subject="Shoulder question 23472")
+    headers = api_sign_in(client, "remy")
+
+    found = client.post("/api/v1/drafts/search", headers=headers, json={"text": "hip"}).json()
+    rejected = client.post(f"/api/v1/drafts/{draft.id}/reject", headers=headers,
+                           json={"reason": "Duplicate of an earlier case"}).json()
+
+    assert [row["draft_id"] for row in found["rows"]] == [draft.id]
+    assert rejected["state"] == "rejected"
+
+
+def test_api_held_retry(client: TestClient, users, session: Session, sent_tasks) -> None:
+    message = InboundMessage(message_id="<held@example.com>", raw=b"Subject: x\r\n\r\nbody",
+                             size=17, sha256="0" * 64, state=MessageState.IGNORED,
+                             error="auto-reply")
+    session.add(message)
+    session.commit()
+    headers = api_sign_in(client, "rita")
+
+    listed = client.get("/api/v1/held").json()
+    retried = client.post(f"/api/v1/held/{message.id}/retry", headers=headers).json()
+
+    assert [row["id"] for row in listed] == [message.id]
+    assert retried["state"] == "received"
+    assert sent_tasks == [("process_message", (message.id,))]
+
+
+def test_api_ask_and_lookup(client: TestClient, users) -> None:
+    headers = api_sign_in(client, "rita")
+
+    reply = client.post("/api/v1/ask", headers=headers,
+                        json={"subject": "Dx", "question": "Is M17.11 billable?"}).json()
+    codes = client.post("/api/v1/codes/lookup", headers=headers, json={"text": "M17.11"}).json()
+
+    assert reply["subject"] == "Re: Dx"
+    assert [code["code"] for code in reply["codes"]] == ["M17.11"]
+    assert [code["code"] for code in codes] == ["M17.11"]
+
+
+def test_api_reviewer_cannot_assign_others(client: TestClient, users, make_draft) -> None:
+    draft = make_draft()
+    headers = api_sign_in(client, "rita")
+
+    response = client.post(f"/api/v1/drafts/{draft.id}/assign", headers=headers,
+                           json={"assignee": "remy"})
+
+    assert response.status_code == 403
+
+
+def test_api_admin_assigns_and_releases(client: TestClient, users, make_draft) -> None:
+    draft = make_draft()
+    headers = api_sign_in(client, "ada")
+
+    assigned = client.post(f"/api/v1/drafts/{draft.id}/assign", headers=headers,
+                           json={"assignee": "remy"}).json()
+    released = client.post(f"/api/v1/drafts/{draft.id}/release", headers=headers).json()
+
+    assert assigned["assignee"] == "remy"
+    assert released["assignee"] is None

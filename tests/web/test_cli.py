@@ -1,0 +1,111 @@
+"""``caseconsultant users`` and ``caseconsultant web``, and starting the web server."""
+
+from __future__ import annotations
+
+import socket
+from datetime import timedelta
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy.orm import Session
+
+from consultant.cli import main
+from consultant.storage.models import Role, WebSession
+from consultant.users.services import authenticate, get_user
+from consultant.users.sessions import start_session
+from consultant.web.server import start_in_thread
+
+PASSWORD = "a long enough password"  # noqa: S105 - a test account's password
+
+
+def run(*args: str, stdin: str | None = None):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(main, list(args), input=stdin)
+
+
+def test_users_add_first_admin(session: Session) -> None:
+    result = run("users", "add", "Admin.One", "--role", "admin", "--password-stdin",
+                 stdin=PASSWORD + "\n")
+
+    assert result.exit_code == 0, result.output
+    assert "added admin admin.one" in result.output
+    user = get_user(session, "admin.one")
+    assert user.role is Role.ADMIN
+    assert user.password_hash.startswith("$argon2id$")
+    assert PASSWORD not in user.password_hash
+
+
+def test_users_add_prompts_twice(session: Session) -> None:
+    result = run("users", "add", "rita", stdin=f"{PASSWORD}\n{PASSWORD}\n")
+
+    assert result.exit_code == 0, result.output
+    assert get_user(session, "rita").role is Role.REVIEWER
+
+
+def test_users_add_rejects_short_password(session: Session) -> None:
+    result = run("users", "add", "rita", "--password-stdin", stdin="short\n")
+
+    assert result.exit_code == 1
+    assert "too short" in result.output
+
+
+def test_users_add_rejects_duplicate(session: Session) -> None:
+    run("users", "add", "rita", "--password-stdin", stdin=PASSWORD + "\n")
+
+    result = run("users", "add", "RITA", "--password-stdin", stdin=PASSWORD + "\n")
+
+    assert result.exit_code == 1
+    assert "already exists" in result.output
+
+
+def test_users_set_password_ends_sessions(session: Session) -> None:
+    run("users", "add", "rita", "--password-stdin", stdin=PASSWORD + "\n")
+    start_session(session, get_user(session, "rita"), timedelta(hours=1))
+    session.commit()
+
+    result = run("users", "set-password", "rita", "--password-stdin",
+                 stdin="another long password\n")
+
+    assert result.exit_code == 0, result.output
+    session.expire_all()
+    assert session.query(WebSession).count() == 0
+    assert authenticate(session, "rita", "another long password", "127.0.0.1").username == "rita"
+
+
+def test_users_disable_and_enable(session: Session) -> None:
+    run("users", "add", "rita", "--password-stdin", stdin=PASSWORD + "\n")
+
+    disabled = run("users", "disable", "rita")
+    session.expire_all()
+    was_disabled = get_user(session, "rita").disabled
+    enabled = run("users", "disable", "rita", "--enable")
+    session.expire_all()
+
+    assert disabled.exit_code == 0, disabled.output
+    assert was_disabled is True
+    assert enabled.exit_code == 0, enabled.output
+    assert get_user(session, "rita").disabled is False
+
+
+def test_users_disable_unknown(session: Session) -> None:
+    result = run("users", "disable", "nobody")
+
+    assert result.exit_code == 1
+    assert "no user named 'nobody'" in result.output
+
+
+def test_web_help_names_defaults() -> None:
+    result = run("web", "--help")
+
+    assert result.exit_code == 0
+    assert "127.0.0.1" in result.output
+    assert "8000" in result.output
+
+
+def test_server_reports_taken_port() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        with pytest.raises(RuntimeError, match=f"did not start on 127.0.0.1:{port}"):
+            start_in_thread("127.0.0.1", port, timeout=10)

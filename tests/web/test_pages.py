@@ -1,0 +1,357 @@
+"""The web pages over HTTP: sign-in, sessions, CSRF, headers, queue, draft actions and tools."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from consultant.review import services
+from consultant.storage.base import utcnow
+from consultant.storage.models import DraftState, LoginFailure, WebSession
+from consultant.users.services import MAX_FAILURES_PER_USERNAME
+from consultant.web.security import CONTENT_SECURITY_POLICY
+from tests.web.conftest import PASSWORD, form_token, question_bytes, sign_in
+
+ANSWER = "Yes: append modifier 25 to the E/M code."
+
+
+def test_pages_redirect_to_login(client: TestClient, session: Session) -> None:
+    for path in ("/queue", "/drafts/1", "/held", "/ask", "/cases/1", "/users"):
+        response = client.get(path)
+        assert response.status_code == 303, path
+        assert response.headers["location"] == "/login"
+
+
+def test_sign_in_sets_hardened_cookie(client: TestClient, users) -> None:
+    page = client.get("/login")
+    response = client.post("/login", data={"username": "rita", "password": PASSWORD,
+                                           "csrf_token": form_token(page.text)})
+
+    cookie = next(value for name, value in response.headers.multi_items()
+                  if name == "set-cookie" and value.startswith("__Host-caseconsultant="))
+    assert response.status_code == 303
+    assert "HttpOnly" in cookie
+    assert "Secure" in cookie
+    assert "SameSite=strict" in cookie
+    assert "Path=/" in cookie
+    assert client.get("/queue").status_code == 200
+
+
+def test_sign_in_wrong_password(client: TestClient, users) -> None:
+    page = client.get("/login")
+    response = client.post("/login", data={"username": "rita", "password": "wrong password!",
+                                           "csrf_token": form_token(page.text)})
+
+    assert response.status_code == 401
+    assert "wrong username or password" in response.text
+    assert client.get("/queue").status_code == 303
+
+
+def test_sign_in_without_csrf_fails(client: TestClient, users) -> None:
+    client.get("/login")
+    response = client.post("/login", data={"username": "rita", "password": PASSWORD,
+                                           "csrf_token": "forged"})
+
+    assert response.status_code == 403
+
+
+def test_sign_in_rate_limited(client: TestClient, users, session: Session) -> None:
+    for _attempt in range(MAX_FAILURES_PER_USERNAME):
+        page = client.get("/login")
+        client.post("/login", data={"username": "rita", "password": "not the password",
+                                    "csrf_token": form_token(page.text)})
+    page = client.get("/login")
+    response = client.post("/login", data={"username": "rita", "password": PASSWORD,
+                                           "csrf_token": form_token(page.text)})
+
+    assert response.status_code == 429
+    assert session.scalar(select(LoginFailure.id).limit(1)) is not None
+
+
+def test_disabled_user_cannot_sign_in(client: TestClient, users, session: Session) -> None:
+    users["remy"].disabled = True
+    session.commit()
+    page = client.get("/login")
+
+    response = client.post("/login", data={"username": "remy", "password": PASSWORD,
+                                           "csrf_token": form_token(page.text)})
+
+    assert response.status_code == 401
+
+
+def test_sign_out_ends_session(client: TestClient, users) -> None:
+    token = sign_in(client, "rita")
+
+    response = client.post("/logout", data={"csrf_token": token})
+
+    assert response.status_code == 303
+    assert client.get("/queue").status_code == 303
+
+
+def test_idle_session_expires(client: TestClient, users, session: Session) -> None:
+    sign_in(client, "rita")
+    session.execute(update(WebSession).values(last_seen_at=utcnow() - timedelta(hours=1)))
+    session.commit()
+
+    assert client.get("/queue").status_code == 303
+    assert session.scalar(select(WebSession.id)) is None
+
+
+def test_security_headers(client: TestClient, users) -> None:
+    sign_in(client, "rita")
+
+    response = client.get("/queue")
+
+    assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert "script-src 'self'" in CONTENT_SECURITY_POLICY
+    assert "img-src 'self' data:" in CONTENT_SECURITY_POLICY
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["cache-control"] == "no-store"
+
+
+@pytest.mark.parametrize("path", ["/queue/search", "/drafts/1/claim", "/drafts/1/release",
+                                  "/drafts/1/reject", "/held/1/retry", "/codes", "/ask",
+                                  "/logout", "/users"])
+def test_forms_need_csrf_token(client: TestClient, users, make_draft, path: str) -> None:
+    make_draft()
+    sign_in(client, "ada")
+
+    response = client.post(path, data={"csrf_token": "forged", "version": "1", "reason": "x",
+                                       "q": "x", "question": "x", "username": "newbie",
+                                       "password": PASSWORD})
+
+    assert response.status_code == 403
+
+
+def test_queue_lists_draft_without_phi_in_links(client: TestClient, users, make_draft) -> None:
+    draft = make_draft(subject="Knee injection 20610", sender="pat.doe@ortho.example.net")
+    sign_in(client, "rita")
+
+    page = client.get("/queue").text
+
+    assert f'href="/drafts/{draft.id}"' in page
+    assert "ortho.example.net" in page
+    assert "pat.doe@" not in page
+    assert "Knee injection 20610" in page
+
+
+def test_queue_search_kept_out_of_url(client: TestClient, users, make_draft) -> None:
+    make_draft(subject="Shoulder question 23472")
+    make_draft(subject="Hip question 27130")
+    token = sign_in(client, "rita")
+
+    response = client.post("/queue/search", data={"q": "Hip", "csrf_token": token})
+    page = client.get(response.headers["location"]).text
+
+    assert response.headers["location"] == "/queue"
+    assert "Hip question 27130" in page
+    assert "Shoulder question 23472" not in page
+
+
+def test_draft_page_shows_question_and_codes(client: TestClient, users, make_draft) -> None:
+    draft = make_draft(body="Can we bill 99213-25 with 20610? Dx M17.11")
+    sign_in(client, "rita")
+
+    page = client.get(f"/drafts/{draft.id}").text
+
+    assert "Can we bill 99213-25 with 20610? Dx M17.11" in page
+    for code in ("99213", "20610", "M17.11"):
+        assert f'<td class="code">{code}' in page
+    assert "Approve and send" in page
+    assert f'name="version" value="{draft.version}"' in page
+
+
+def test_approve_through_form(client: TestClient, users, make_draft, session: Session,
+                              sent_tasks) -> None:
+    draft = make_draft()
+    token = sign_in(client, "rita")
+    body = draft.body_text.replace(services.PLACEHOLDER, ANSWER)
+
+    response = client.post(f"/drafts/{draft.id}/edit", data={
+        "csrf_token": token, "version": "1", "body": body, "action": "approve"})
+
+    session.refresh(draft)
+    assert response.status_code == 303
+    assert draft.state is DraftState.APPROVED
+    assert draft.approved_version == 2
+    assert draft.reviewer == "rita"
+    assert sent_tasks == [("send_reply", (draft.id,))]
+
+
+def test_stale_approval_is_refused(client: TestClient, users, make_draft, session: Session,
+                                   sent_tasks) -> None:
+    draft = make_draft()
+    token = sign_in(client, "rita")
+    body = draft.body_text.replace(services.PLACEHOLDER, ANSWER)
+    client.post(f"/drafts/{draft.id}/edit", data={
+        "csrf_token": token, "version": "1", "body": body, "action": "save"})
+
+    response = client.post(f"/drafts/{draft.id}/edit", data={
+        "csrf_token": token, "version": "1", "body": body + "\nMore.", "action": "approve"})
+
+    session.refresh(draft)
+    assert response.status_code == 409
+    assert "More." in response.text
+    assert draft.state is DraftState.PENDING_REVIEW
+    assert draft.version == 2
+    assert sent_tasks == []
+
+
+def test_other_reviewer_cannot_approve(client: TestClient, users, make_draft,
+                                       session: Session) -> None:
+    draft = make_draft()
+    token = sign_in(client, "rita")
+    client.post(f"/drafts/{draft.id}/claim", data={"csrf_token": token})
+    client.post("/logout", data={"csrf_token": token})
+    token = sign_in(client, "remy")
+
+    response = client.post(f"/drafts/{draft.id}/edit", data={
+        "csrf_token": token, "version": "1", "body": "x", "action": "approve"})
+
+    assert response.status_code == 409
+    assert "claimed by rita" in response.text
+
+
+def test_reject_through_form(client: TestClient, users, make_draft, session: Session) -> None:
+    draft = make_draft()
+    token = sign_in(client, "rita")
+
+    response = client.post(f"/drafts/{draft.id}/reject", data={
+        "csrf_token": token, "version": "1", "reason": "Not a coding question"})
+
+    session.refresh(draft)
+    assert response.status_code == 303
+    assert draft.state is DraftState.REJECTED
+    assert "Not a coding question" in client.get(f"/drafts/{draft.id}").text
+
+
+def test_hostile_html_is_sanitised(client: TestClient, users, make_draft) -> None:
+    hostile = ('<p onmouseover="steal()">Hello<script>window.pwned=1</script>'
+               '<img src="https://tracker.example.net/pixel.gif" onerror="steal()">'
+               '<a href="javascript:steal()">click</a></p>')
+    draft = make_draft(raw=question_bytes(html=hostile, body="Hello, plain part"))
+    sign_in(client, "rita")
+
+    page = client.get(f"/drafts/{draft.id}").text
+    sanitised = page.split('<div class="sanitised">', 1)[1].split("</details>", 1)[0]
+
+    assert "1 image blocked" in page
+    assert "Hello" in sanitised
+    assert "click</a>" in sanitised
+    for fragment in ("<script", "<img", "onmouseover", "onerror", "tracker.example.net",
+                     "javascript:", "window.pwned"):
+        assert fragment not in page.replace('<script src="/static/app.js" defer></script>', ""), \
+            fragment
+
+
+def test_case_page_shows_audit_trail(client: TestClient, users, make_draft) -> None:
+    draft = make_draft()
+    token = sign_in(client, "rita")
+    client.post(f"/drafts/{draft.id}/claim", data={"csrf_token": token})
+
+    page = client.get(f"/cases/{draft.case_id}").text
+
+    assert "new -&gt; pending_review" in page
+    assert "claimed" in page
+
+
+def test_users_page_is_admin_only(client: TestClient, users) -> None:
+    sign_in(client, "rita")
+
+    assert client.get("/users").status_code == 403
+
+
+def test_admin_adds_and_disables_user(client: TestClient, users, session: Session) -> None:
+    token = sign_in(client, "ada")
+
+    added = client.post("/users", data={"csrf_token": token, "username": "newbie",
+                                        "password": PASSWORD, "role": "reviewer"})
+    disabled = client.post("/users/newbie/disabled", data={"csrf_token": token,
+                                                           "disabled": "true"})
+    self_disable = client.post("/users/ada/disabled", data={"csrf_token": token,
+                                                            "disabled": "true"})
+
+    assert added.status_code == 303
+    assert disabled.status_code == 303
+    assert self_disable.status_code == 400
+    assert "newbie" in client.get("/users").text
+
+
+def test_code_lookup_and_ask(client: TestClient, users, session: Session) -> None:
+    token = sign_in(client, "rita")
+
+    lookup = client.post("/codes", data={"csrf_token": token, "q": "99213-25"})
+    ask = client.post("/ask", data={"csrf_token": token, "subject": "Modifier question",
+                                    "question": "Can we bill 99213-25 with 20610?"})
+
+    assert lookup.status_code == 200
+    assert '<td class="code">99213</td>' in lookup.text
+    assert ask.status_code == 200
+    assert "Re: Modifier question" in ask.text
+    assert services.PLACEHOLDER in ask.text
+
+
+def test_logs_carry_no_phi(client: TestClient, users, make_draft,
+                           caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    draft = make_draft(subject="Private subject 20610", sender="pat.doe@ortho.example.net")
+    token = sign_in(client, "rita")
+    body = draft.body_text.replace(services.PLACEHOLDER, ANSWER)
+    client.post(f"/drafts/{draft.id}/edit", data={"csrf_token": token, "version": "1",
+                                                  "body": body, "action": "approve"})
+
+    for fragment in ("Private subject", "pat.doe", "ortho.example.net", ANSWER, PASSWORD):
+        assert fragment not in caplog.text, fragment
+
+
+def test_draft_page_shows_earlier_exchange(client: TestClient, users, make_draft,
+                                           session: Session) -> None:
+    first = make_draft(subject="First question 20610", body="Is 20610 right for the knee?")
+    follow_up = make_draft(raw=question_bytes(
+        subject=f"Re: {first.subject}", body="And may we add 99213-25 on the same day?",
+        extra_headers=f"In-Reply-To: {first.reply_message_id}\r\n"
+                      f"References: {first.reply_message_id}\r\n"))
+    sign_in(client, "rita")
+
+    page = client.get(f"/drafts/{follow_up.id}").text
+
+    assert follow_up.case_id == first.case_id
+    assert "Earlier exchange" in page
+    assert "Is 20610 right for the knee?" in page
+    assert f'href="/drafts/{first.id}"' in page
+
+
+def test_session_ends_at_max_lifetime(client: TestClient, users, session: Session) -> None:
+    sign_in(client, "rita")
+    session.execute(update(WebSession).values(expires_at=utcnow() - timedelta(seconds=1)))
+    session.commit()
+
+    assert client.get("/queue").status_code == 303
+
+
+def test_approval_never_opens_smtp(client: TestClient, users, make_draft, session: Session,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import smtplib
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the web request opened an SMTP connection")
+
+    monkeypatch.setattr(smtplib, "SMTP", refuse)
+    monkeypatch.setattr(smtplib, "SMTP_SSL", refuse)
+    draft = make_draft()
+    token = sign_in(client, "rita")
+    body = draft.body_text.replace(services.PLACEHOLDER, ANSWER)
+
+    response = client.post(f"/drafts/{draft.id}/edit", data={
+        "csrf_token": token, "version": "1", "body": body, "action": "approve"})
+
+    session.refresh(draft)
+    assert response.status_code == 303
+    assert draft.state is DraftState.APPROVED

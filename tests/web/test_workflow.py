@@ -1,0 +1,273 @@
+"""Reviewer actions at the service level: claims, versions, approval, rejection, held mail."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from consultant.errors import ConsultantError, InvalidTransition, NotFound
+from consultant.review import held, queries, services, workflow
+from consultant.review.errors import ClaimedByOther, PermissionDenied, StaleVersion
+from consultant.storage.models import (
+    CaseEvent,
+    DraftState,
+    DraftVersion,
+    InboundMessage,
+    MessageState,
+)
+
+ANSWER = "Yes, with modifier 25 when the visit is significant and separately identifiable."
+
+
+def answered(body: str) -> str:
+    return body.replace(services.PLACEHOLDER, ANSWER)
+
+
+def test_new_draft_has_first_version(session: Session, make_draft) -> None:
+    draft = make_draft()
+
+    versions = session.scalars(select(DraftVersion).where(DraftVersion.draft_id == draft.id)).all()
+
+    assert [version.version for version in versions] == [1]
+    assert versions[0].body_text == draft.body_text
+    assert versions[0].author == "system"
+
+
+def test_claim_blocks_other_reviewer(session: Session, make_draft, users) -> None:
+    draft = make_draft()
+
+    workflow.claim(session, draft.id, users["rita"])
+    session.commit()
+
+    assert draft.assignee == "rita"
+    with pytest.raises(ClaimedByOther):
+        workflow.claim(session, draft.id, users["remy"])
+    with pytest.raises(ClaimedByOther):
+        workflow.save(session, draft.id, users["remy"], "new text", draft.version)
+    with pytest.raises(ClaimedByOther):
+        workflow.approve(session, draft.id, users["remy"], answered(draft.body_text), 1)
+    with pytest.raises(ClaimedByOther):
+        workflow.reject(session, draft.id, users["remy"], "duplicate")
+    with pytest.raises(ClaimedByOther):
+        workflow.release(session, draft.id, users["remy"])
+
+
+def test_release_by_assignee_and_admin(session: Session, make_draft, users) -> None:
+    draft = make_draft()
+    workflow.claim(session, draft.id, users["rita"])
+
+    workflow.release(session, draft.id, users["rita"])
+    assert draft.assignee is None
+
+    workflow.claim(session, draft.id, users["rita"])
+    workflow.release(session, draft.id, users["ada"])
+    assert draft.assignee is None
+
+
+def test_assign_needs_admin_for_others(session: Session, make_draft, users) -> None:
+    draft = make_draft()
+
+    with pytest.raises(PermissionDenied):
+        workflow.assign(session, draft.id, users["rita"], "remy")
+    workflow.assign(session, draft.id, users["rita"], "rita")
+    assert draft.assignee == "rita"
+    workflow.assign(session, draft.id, users["ada"], "remy")
+    assert draft.assignee == "remy"
+    with pytest.raises(NotFound):
+        workflow.assign(session, draft.id, users["ada"], "nobody")
+
+
+def test_save_keeps_versions(session: Session, make_draft, users) -> None:
+    draft = make_draft()
+    first_body = draft.body_text
+
+    workflow.save(session, draft.id, users["rita"], "Second body", 1)
+    workflow.save(session, draft.id, users["rita"], "Third body", 2)
+    session.commit()
+
+    bodies = [(version.version, version.body_text, version.author) for version in draft.versions]
+    assert bodies == [(1, first_body, "system"), (2, "Second body", "rita"),
+                      (3, "Third body", "rita")]
+    assert draft.version == 3
+    assert draft.assignee == "rita"
+
+
+def test_save_unchanged_body_adds_no_version(session: Session, make_draft, users) -> None:
+    draft = make_draft()
+
+    workflow.save(session, draft.id, users["rita"], draft.body_text, 1)
+
+    assert draft.version == 1
+
+
+def test_save_rejects_stale_version(session: Session, make_draft, users) -> None:
+    draft = make_draft()
+    workflow.save(session, draft.id, users["rita"], "Second body", 1)
+
+    with pytest.raises(StaleVersion):
+        workflow.save(session, draft.id, users["rita"], "Edited from version 1", 1)
+
+
+def test_approve_records_version_and_enqueues(session: Session, make_draft, users,
+                                              sent_tasks) -> None:
+    draft = make_draft()
+    body = answered(draft.body_text)
+
+    workflow.approve(session, draft.id, users["rita"], body, 1)
+    assert sent_tasks == []
+    session.commit()
+
+    assert draft.state is DraftState.APPROVED
+    assert draft.version == 2
+    assert draft.approved_version == 2
+    assert draft.reviewer == "rita"
+    assert draft.body_text == body
+    assert sent_tasks == [("send_reply", (draft.id,))]
+    assert draft.events[-1].note == "edited to version 2 and approved it"
+
+
+def test_approve_stale_version_sends_nothing(session: Session, make_draft, users,
+                                             sent_tasks) -> None:
+    draft = make_draft()
+    workflow.save(session, draft.id, users["rita"], answered(draft.body_text), 1)
+    session.commit()
+
+    with pytest.raises(StaleVersion):
+        workflow.approve(session, draft.id, users["rita"], None, 1)
+    session.rollback()
+
+    assert draft.state is DraftState.PENDING_REVIEW
+    assert sent_tasks == []
+
+
+def test_approve_with_placeholder_fails(session: Session, make_draft, users) -> None:
+    draft = make_draft()
+
+    with pytest.raises(ConsultantError, match="write the answer first"):
+        workflow.approve(session, draft.id, users["rita"], None, 1)
+
+
+def test_approve_twice_is_invalid(session: Session, make_draft, users) -> None:
+    draft = make_draft()
+    workflow.approve(session, draft.id, users["rita"], answered(draft.body_text), 1)
+    session.commit()
+
+    with pytest.raises(InvalidTransition):
+        workflow.approve(session, draft.id, users["rita"], None, 2)
+
+
+def test_cli_approve_keeps_working(session: Session, make_draft, sent_tasks) -> None:
+    draft = make_draft()
+
+    services.approve(session, draft.id, "cli-reviewer", answered(draft.body_text))
+    session.commit()
+
+    assert draft.state is DraftState.APPROVED
+    assert draft.approved_version == 2
+    assert sent_tasks == [("send_reply", (draft.id,))]
+
+
+def test_reject_needs_reason(session: Session, make_draft, users, sent_tasks) -> None:
+    draft = make_draft()
+
+    with pytest.raises(ConsultantError, match="reason"):
+        workflow.reject(session, draft.id, users["rita"], "  ")
+    workflow.reject(session, draft.id, users["rita"], "Question is outside coding scope", 1)
+    session.commit()
+
+    assert draft.state is DraftState.REJECTED
+    assert draft.reject_reason == "Question is outside coding scope"
+    assert sent_tasks == []
+
+
+def test_audit_trail_lists_every_action(session: Session, make_draft, users) -> None:
+    draft = make_draft()
+    workflow.claim(session, draft.id, users["rita"])
+    workflow.save(session, draft.id, users["rita"], answered(draft.body_text), 1)
+    workflow.approve(session, draft.id, users["rita"], None, 2)
+    session.commit()
+
+    trail = queries.audit_trail(session, draft.case_id)
+
+    assert [(entry.actor, entry.action) for entry in trail] == [
+        ("system", "new -> pending_review"),
+        ("rita", "claimed"),
+        ("rita", "saved"),
+        ("rita", "pending_review -> approved"),
+    ]
+
+
+def test_queue_filters_and_pages(session: Session, make_draft, users) -> None:
+    drafts = [make_draft(subject=f"Question {number} about 9921{number}",
+                         sender=f"coder@clinic{number % 2}.example.com") for number in range(5)]
+    workflow.claim(session, drafts[1].id, users["rita"])
+    session.commit()
+
+    everything = queries.queue_page(session, queries.QueueFilter(per_page=2))
+    mine = queries.queue_page(session, queries.QueueFilter(assignee="rita"))
+    unclaimed = queries.queue_page(session, queries.QueueFilter(assignee=queries.UNASSIGNED))
+    found = queries.queue_page(session, queries.QueueFilter(search="question 3"))
+
+    assert everything.total == 5
+    assert everything.pages == 3
+    assert [row.draft_id for row in everything.rows] == [drafts[0].id, drafts[1].id]
+    assert everything.rows[0].organisation == "clinic0.example.com"
+    assert everything.rows[0].code_count >= 1
+    assert [row.draft_id for row in mine.rows] == [drafts[1].id]
+    assert unclaimed.total == 4
+    assert [row.draft_id for row in found.rows] == [drafts[3].id]
+
+
+def test_queue_mailbox_filter(session: Session, make_draft) -> None:
+    from consultant.storage.models import Mailbox
+
+    mailbox = Mailbox(key="coding-help@imap.example.org:993/INBOX")
+    session.add(mailbox)
+    first, second = make_draft(), make_draft()
+    first.inbound_message.mailbox_id = mailbox.id
+    session.commit()
+
+    page = queries.queue_page(session, queries.QueueFilter(mailbox_id=mailbox.id))
+
+    assert [row.draft_id for row in page.rows] == [first.id]
+    assert second.id not in [row.draft_id for row in page.rows]
+
+
+def test_retry_quarantined_message(session: Session, users, sent_tasks) -> None:
+    message = InboundMessage(message_id="<broken@example.com>", raw=b"Subject: x\r\n\r\nbody",
+                             size=17, sha256="0" * 64, state=MessageState.QUARANTINED,
+                             error="draft: ValueError: no address")
+    session.add(message)
+    session.commit()
+
+    assert [row.id for row in held.held_messages(session)] == [message.id]
+    held.retry_message(session, message.id, users["rita"])
+    session.commit()
+
+    assert message.state is MessageState.RECEIVED
+    assert message.error is None
+    assert sent_tasks == [("process_message", (message.id,))]
+    event = session.scalars(select(CaseEvent)).one()
+    assert (event.action, event.actor, event.note) == ("retried", "rita", "was quarantined")
+    with pytest.raises(InvalidTransition):
+        held.retry_message(session, message.id, users["rita"])
+
+
+def test_failed_draft_approved_again(session: Session, make_draft, users, sent_tasks) -> None:
+    draft = make_draft()
+    workflow.approve(session, draft.id, users["rita"], answered(draft.body_text), 1)
+    session.commit()
+    draft.state = DraftState.FAILED
+    draft.failure_reason = "550 mailbox unavailable"
+    session.commit()
+
+    with pytest.raises(InvalidTransition):
+        workflow.reject(session, draft.id, users["rita"], "gave up")
+    session.rollback()
+    workflow.approve(session, draft.id, users["rita"], draft.body_text + "\nResent.", 2)
+    session.commit()
+
+    assert draft.state is DraftState.APPROVED
+    assert draft.approved_version == 3
+    assert sent_tasks == [("send_reply", (draft.id,)), ("send_reply", (draft.id,))]
