@@ -18,6 +18,7 @@ from consultant.devserver.imap import LOOPBACK, start_imap_server
 from consultant.devserver.smtp import DevMailHandler, start_smtp_server
 from consultant.errors import ConsultantError
 from consultant.storage import migrate, session_scope
+from consultant.web.server import start_in_thread
 
 DEV_USERNAME = "coding-help"
 DEV_POLL_INTERVAL = "10"
@@ -66,7 +67,8 @@ def _deliver_samples(smtp_port: int, service_address: str) -> int:
     return delivered
 
 
-def _banner(service_address: str, imap_port: int, smtp_port: int, data_dir: Path) -> str:
+def _banner(service_address: str, imap_port: int, smtp_port: int, data_dir: Path,
+            web_url: str) -> str:
     send = (f"python3 -c \"import smtplib; smtplib.SMTP('{LOOPBACK}', {smtp_port}).sendmail("
             f"'coder@example.com', ['{service_address}'], b'Subject: 59001 with 76946?\\r\\n\\r\\n"
             f"Can we bill 59001 with 76946? Dx O40.3XX0')\"")
@@ -76,6 +78,7 @@ def _banner(service_address: str, imap_port: int, smtp_port: int, data_dir: Path
         f"  SMTP server      {LOOPBACK}:{smtp_port}: mail to the service address goes to the"
         " mailbox; every other message is written to the outbox",
         f"  outbox (replies) {data_dir / 'outbox'}",
+        f"  review queue     {web_url}/login (first admin: caseconsultant users add NAME --role admin)",
         f"  database         {get_settings().resolved_database_url}",
         f"  logs             {data_dir / 'logs'}",
         "",
@@ -94,8 +97,11 @@ def _banner(service_address: str, imap_port: int, smtp_port: int, data_dir: Path
 @click.option("--smtp-port", type=int, default=8025, show_default=True, help="Local SMTP port.")
 @click.option("--service-address", default="coding-help@example.org", show_default=True,
               help="Address questions are sent to; replies come from it.")
+@click.option("--web-port", type=int, default=8000, show_default=True,
+              help="Port of the web review queue on 127.0.0.1.")
 @click.option("--load-samples", is_flag=True, help="Also deliver the bundled sample questions.")
-def dev(imap_port: int, smtp_port: int, service_address: str, load_samples: bool) -> None:
+def dev(imap_port: int, smtp_port: int, web_port: int, service_address: str,
+        load_samples: bool) -> None:
     """Run everything locally: IMAP and SMTP servers, a worker and beat, on SQLite."""
     settings = get_settings()
     configure_service_logging(settings.log_level)
@@ -118,12 +124,19 @@ def dev(imap_port: int, smtp_port: int, service_address: str, load_samples: bool
         raise ConsultantError(f"the local SMTP server did not start on port {smtp_port} "
                               f"({error}); choose another with --smtp-port") from None
 
+    try:
+        web = start_in_thread(LOOPBACK, web_port)
+    except RuntimeError as error:
+        smtp.stop()
+        imap.stop()
+        raise ConsultantError(f"{error} Choose another with --web-port") from None
+
     env = _child_environment(service_address, imap.port, imap_password, smtp_port, data_dir)
     children = [
         _spawn(["worker", "--pool", "threads", "--concurrency", "4"], env, data_dir / "logs" / "worker.log"),
         _spawn(["beat"], env, data_dir / "logs" / "beat.log"),
     ]
-    click.echo(_banner(service_address, imap.port, smtp_port, data_dir))
+    click.echo(_banner(service_address, imap.port, smtp_port, data_dir, web.url))
     try:
         if load_samples:
             count = _deliver_samples(smtp_port, service_address)
@@ -139,6 +152,7 @@ def dev(imap_port: int, smtp_port: int, service_address: str, load_samples: bool
                 child.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 child.kill()
+        web.stop()
         smtp.stop()
         imap.stop()
 

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import urllib.request
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -30,12 +31,13 @@ def test_dev_answers_sample_questions(tmp_path: Path) -> None:
     env = {name: value for name, value in os.environ.items()
            if not name.startswith("CASECONSULTANT_")}
     env["CASECONSULTANT_POLL_INTERVAL"] = "1"
-    imap_port, smtp_port = free_port(), free_port()
+    imap_port, smtp_port, web_port = free_port(), free_port(), free_port()
     output = tmp_path / "dev.out"
     with open(output, "wb") as sink:
         dev = subprocess.Popen(
             [sys.executable, "-m", "consultant", "dev", "--load-samples",
-             "--imap-port", str(imap_port), "--smtp-port", str(smtp_port)],
+             "--imap-port", str(imap_port), "--smtp-port", str(smtp_port),
+             "--web-port", str(web_port)],
             env=env, cwd=tmp_path, stdout=sink, stderr=subprocess.STDOUT,
         )
     try:
@@ -51,6 +53,9 @@ def test_dev_answers_sample_questions(tmp_path: Path) -> None:
         wait_until(lambda: len(pending()) == samples, 180, "drafts of every sample")
         banner = output.read_text()
         assert f"127.0.0.1:{smtp_port}" in banner
+        assert f"http://127.0.0.1:{web_port}/login" in banner
+        with urllib.request.urlopen(f"http://127.0.0.1:{web_port}/login", timeout=10) as page:
+            assert page.status == 200
         assert f"delivered {samples} sample questions" in banner
         assert str(tmp_path / "var" / "outbox") in banner
 
