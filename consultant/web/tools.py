@@ -23,7 +23,7 @@ def lookup(session: Session, text: str) -> list[dict[str, Any]]:
     text = text.strip()[:MAX_LOOKUP_LENGTH]
     if not text:
         return []
-    entries = look_up_codes(session, text)
+    entries = look_up_codes(session, "", text)
     if entries or len(text.split()) != 1:
         return entries
     token = text.upper()

@@ -14,8 +14,10 @@ from consultant.parsing import parse_message
 from consultant.parsing.htmltext import html_to_text
 from consultant.storage.models import (
     Case,
+    CaseEvent,
     Draft,
     DraftEvent,
+    DraftVersion,
     InboundMessage,
     MessageState,
     QuarantineEntry,
@@ -124,6 +126,7 @@ def test_processing_never_raises(session: Session, message: bytes) -> None:
         assert row.state is not MessageState.RECEIVED
     finally:
         session.rollback()
-        for model in (DraftEvent, Draft, QuarantineEntry, InboundMessage, Case):
+        for model in (DraftEvent, DraftVersion, CaseEvent, Draft, QuarantineEntry,
+                      InboundMessage, Case):
             session.execute(delete(model))
         session.commit()
