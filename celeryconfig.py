@@ -21,9 +21,12 @@ if broker_url.startswith("filesystem:"):
         "control_folder": str(_folder / "control"),
     }
 else:
-    # A task that runs longer than the visibility timeout is handed to a second worker;
-    # the longest task (an SMTP send with its timeouts) stays far below one hour.
-    broker_transport_options = {"visibility_timeout": 3600}
+    # Redis hands an unacknowledged task to another worker once it has waited this long:
+    # that is how a task of a killed worker comes back, and also why a task that runs
+    # (or waits for its countdown) longer than this runs twice.  Every task is
+    # idempotent, send retries with longer countdowns are left to the recovery sweep,
+    # and the recovery sweep re-drives lost work well before a one-hour timeout.
+    broker_transport_options = {"visibility_timeout": _settings.visibility_timeout}
 
 broker_connection_retry_on_startup = True
 task_default_queue = _settings.queue
@@ -54,7 +57,7 @@ beat_schedule = {
     },
     "recover-stuck": {
         "task": "workers.tasks.recover_stuck",
-        "schedule": 60.0,
-        "options": {"expires": 60.0},
+        "schedule": _settings.recovery_interval,
+        "options": {"expires": _settings.recovery_interval},
     },
 }
