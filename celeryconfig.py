@@ -26,7 +26,13 @@ else:
     # (or waits for its countdown) longer than this runs twice.  Every task is
     # idempotent, send retries with longer countdowns are left to the recovery sweep,
     # and the recovery sweep re-drives lost work well before a one-hour timeout.
-    broker_transport_options = {"visibility_timeout": _settings.visibility_timeout}
+    broker_transport_options = {
+        "visibility_timeout": _settings.visibility_timeout,
+        # Look for tasks past the visibility timeout about ten times per timeout
+        # (at most every 10 seconds), each look one Redis query.
+        "unacked_restore_interval": max(1.0, min(10.0, _settings.visibility_timeout / 10)),
+        "unacked_restore_throttle": 1,
+    }
 
 broker_connection_retry_on_startup = True
 task_default_queue = _settings.queue

@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     visibility_timeout: float = Field(3600.0, gt=0,
                                       description="Seconds Redis waits for a task's acknowledgement "
                                                   "before it hands the task to another worker")
+    poll_lease: float = Field(120.0, gt=0, description="Seconds a poller's mailbox lock lasts "
+                                                       "without renewal; a crashed poller "
+                                                       "blocks polling this long")
     idle_timeout: float = Field(300.0, gt=0, description="Seconds one IMAP IDLE command waits "
                                                           "before it is renewed")
 

@@ -78,8 +78,9 @@ def send_draft(draft_id: int, settings: Settings) -> bool:
     if attempt is None:
         return False
     try:
-        reply = transmit(attempt.raw, attempt.envelope_from, [attempt.rcpt_to], settings,
-                         before_data=lambda: _mark_transmitting(attempt))
+        transmit(attempt.raw, attempt.envelope_from, [attempt.rcpt_to], settings,
+                 before_data=lambda: _mark_transmitting(attempt),
+                 on_accepted=lambda reply: _record_accepted(attempt, reply, settings))
     except TemporaryDeliveryError as error:
         error.retry_in = _record_temporary_failure(attempt, str(error), settings)  # type: ignore[attr-defined]
         if error.retry_in is None:  # type: ignore[attr-defined]
@@ -97,7 +98,6 @@ def send_draft(draft_id: int, settings: Settings) -> bool:
         log.warning("send aborted before DATA draft=%d attempt=%d: taken over", draft_id,
                     attempt.number)
         return False
-    _record_accepted(attempt, reply, settings)
     log.info("sent draft=%d attempt=%d size=%d", draft_id, attempt.number, len(attempt.raw))
     return True
 

@@ -122,12 +122,14 @@ def _data(client: smtplib.SMTP, raw: bytes, before_data: Callable[[], bool]) -> 
 
 def transmit(
     raw: bytes, envelope_from: str, rcpt_to: list[str], settings: Settings,
-    before_data: Callable[[], bool],
-) -> str:
-    """Deliver *raw* through the configured relay and return the server's 250 reply.
+    before_data: Callable[[], bool], on_accepted: Callable[[str], None],
+) -> None:
+    """Deliver *raw* through the configured relay.
 
     *before_data* runs after the server accepted the DATA command and before the
     message goes out; when it returns False the transaction stops without sending.
+    *on_accepted* gets the server's 250 reply before QUIT, which keeps the time
+    between acceptance and its record as short as the network allows.
     Raises TemporaryDeliveryError for failures worth retrying (no connection,
     timeouts, 4xx replies), PermanentDeliveryError for 5xx replies, and
     DeliveryOutcomeUnknown when the connection broke after the data went out.
@@ -144,7 +146,8 @@ def transmit(
         ) from error
     try:
         _envelope(client, envelope_from, rcpt_to, raw)
-        return _data(client, raw, before_data)
+        reply = _data(client, raw, before_data)
+        on_accepted(reply)
     except smtplib.SMTPResponseException as error:
         raise _refusal(error.smtp_code, error.smtp_error, "SMTP error") from error
     except (smtplib.SMTPServerDisconnected, OSError) as error:

@@ -31,8 +31,9 @@ from consultant.storage.models import Mailbox
 
 log = logging.getLogger(__name__)
 
-# A poll renews its lease after every batch; a crashed poller's lease lapses after this.
-LEASE_DURATION = timedelta(minutes=10)
+
+class LeaseLost(Exception):
+    """Another poller took the mailbox after this one's lease lapsed."""
 
 
 @dataclass
@@ -62,7 +63,7 @@ def _mailbox_id(key: str) -> int:
             return session.scalars(select(Mailbox.id).where(Mailbox.key == key)).one()
 
 
-def _take_lease(mailbox_id: int, owner: str) -> bool:
+def _take_lease(mailbox_id: int, owner: str, duration: float) -> bool:
     """Take or renew the poll lease; return False when another poller holds it."""
     now = utcnow()
     with session_scope() as session:
@@ -71,7 +72,7 @@ def _take_lease(mailbox_id: int, owner: str) -> bool:
             .where(Mailbox.id == mailbox_id)
             .where(or_(Mailbox.lease_until.is_(None), Mailbox.lease_until < now,
                        Mailbox.lease_owner == owner))
-            .values(lease_owner=owner, lease_until=now + LEASE_DURATION)
+            .values(lease_owner=owner, lease_until=now + timedelta(seconds=duration))
         )
         return result.rowcount == 1
 
@@ -117,12 +118,16 @@ def poll_mailbox(settings: Settings) -> PollResult:
     result = PollResult()
     mailbox_id = _mailbox_id(settings.mailbox_key())
     owner = uuid.uuid4().hex
-    if not _take_lease(mailbox_id, owner):
+    if not _take_lease(mailbox_id, owner, settings.poll_lease):
         log.info("poll skipped for mailbox=%d: another poll holds the lease", mailbox_id)
         result.skipped = True
         return result
     try:
         _poll_leased(settings, mailbox_id, owner, result)
+    except LeaseLost:
+        # The other poller reads from the position this one committed last.
+        log.warning("poll stopped for mailbox=%d: the lease lapsed and another poll took over",
+                    mailbox_id)
     finally:
         _release_lease(mailbox_id, owner)
     log.info(
@@ -163,5 +168,8 @@ def _fetch_new(settings: Settings, mailbox_id: int, owner: str, result: PollResu
                 result.fetched += 1
                 with session_scope() as session:
                     mailbox = session.get_one(Mailbox, mailbox_id, with_for_update=True)
+                    if mailbox.lease_owner != owner:
+                        raise LeaseLost(f"mailbox={mailbox_id} was taken over")
+                    # Renewing with each message keeps a slow but live poll in charge.
+                    mailbox.lease_until = utcnow() + timedelta(seconds=settings.poll_lease)
                     _store_and_advance(session, mailbox, uidvalidity, uid, raw, result)
-            _take_lease(mailbox_id, owner)
