@@ -53,7 +53,7 @@ def configure_service_logging(level: str) -> None:
 
 
 def _register() -> None:
-    from consultant.cli import ask, codes, db, dev, extract, review, services
+    from consultant.cli import ask, codes, db, dev, extract, idle, purge, review, services
 
     main.add_command(db.db)
     main.add_command(codes.codes)
@@ -64,6 +64,8 @@ def _register() -> None:
     main.add_command(services.beat)
     main.add_command(services.poll)
     main.add_command(dev.dev)
+    main.add_command(idle.idle)
+    main.add_command(purge.purge_command)
 
 
 _register()
