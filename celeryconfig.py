@@ -21,11 +21,11 @@ if broker_url.startswith("filesystem:"):
         "control_folder": str(_folder / "control"),
     }
 else:
-    # Redis hands an unacknowledged task to another worker once it has waited this long:
-    # that is how a task of a killed worker comes back, and also why a task that runs
+    # Redis hands an unacknowledged task to another worker once it has waited this long.
+    # That is how a task of a killed worker comes back, and also why a task that runs
     # (or waits for its countdown) longer than this runs twice.  Every task is
-    # idempotent, send retries with longer countdowns are left to the recovery sweep,
-    # and the recovery sweep re-drives lost work well before a one-hour timeout.
+    # idempotent, and send retries with longer countdowns are left to the recovery
+    # sweep, which also re-drives lost work sooner than a one-hour timeout would.
     broker_transport_options = {
         "visibility_timeout": _settings.visibility_timeout,
         # Look for tasks past the visibility timeout about ten times per timeout

@@ -61,7 +61,9 @@ def process_message(self, message_row_id: int) -> int | None:  # type: ignore[no
             raise
         except OperationalError as error:
             log.warning("database unavailable while drafting; retry %d", self.request.retries + 1)
-            raise self.retry(exc=error, countdown=5 * 2**self.request.retries) from error
+            # Celery logs the retry's exception, and SQLAlchemy's text quotes the SQL parameters.
+            reason = RuntimeError(f"database unavailable: {type(error.orig).__name__}")
+            raise self.retry(exc=reason, countdown=5 * 2**self.request.retries) from error
         except Exception as error:
             # The exception text may quote the message, so only its type is logged; the
             # whole text is kept on the row for the operator.

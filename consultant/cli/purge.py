@@ -3,8 +3,8 @@
 Stored mail is PHI, so finished work is deleted once it is older than the retention
 period: sent and rejected drafts with their history, outbox rows and questions,
 questions that were ignored or quarantined, and cases left without messages.  Work
-still in progress (pending review, approved, sending, failed) is never deleted; the
-command reports how much of it is older than the period so an operator can act.
+still in progress (pending review, approved, sending, failed) is never deleted.  The
+command reports how much of it is older than the period, so an operator can act.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """The recovery sweep: find work stuck in an intermediate state and drive it on.
 
-A task can be lost between states: a worker killed before it acknowledged nothing
-(Redis hands the task out again only after the visibility timeout), a broker
-restart, or an enqueue that failed after its commit.  The database states tell
-what is left to do, so the sweep re-enqueues from them; every task it enqueues is
-idempotent, so a task that was merely slow does its work once.
+A task can be lost between states: by a worker killed before it acknowledged the
+task (Redis hands the task out again only after the visibility timeout), by a
+broker restart, or by an enqueue that failed after its commit.  The database
+states tell what is left to do, so the sweep re-enqueues from them.  Every task it
+enqueues is idempotent, so a task that was merely slow still does its work once.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ FOLLOW_UP_WINDOW = timedelta(days=1)
 
 @dataclass
 class SweepResult:
-    """What one sweep re-drove, by kind."""
+    """Counts of the work one sweep re-drove, by kind."""
 
     messages: int = 0
     drafts_requeued: int = 0

@@ -36,8 +36,8 @@ from consultant.storage.models import Draft, DraftState, OutboxEntry, OutboxStat
 
 log = logging.getLogger(__name__)
 
-# A redelivered copy of a retry task may arrive a little before its due time when
-# worker clocks differ; within this margin it counts as due.
+# Worker clocks may differ, so a retry task may arrive a little before its due time.
+# Within this margin it counts as due.
 CLOCK_SKEW = timedelta(seconds=2)
 UNKNOWN_OUTCOME = (
     "outcome unknown: the worker stopped after the message data went to the SMTP server "
@@ -117,7 +117,8 @@ def _begin_attempt(draft_id: int, settings: Settings) -> Attempt | None:
             log.info("send skipped for draft=%d: next attempt is not due yet", draft_id)
             return None
         if entry is not None and entry.state in (OutboxState.ACCEPTED, OutboxState.TRANSMITTING):
-            log.error("send refused for draft=%d: its outbox entry is %s", draft_id, entry.state)
+            log.error("send not started for draft=%d: its outbox entry is already %s", draft_id,
+                      entry.state.value)
             return None
         try:
             transition(session, draft, DraftState.SENDING, "delivery", attempts=draft.attempts + 1)

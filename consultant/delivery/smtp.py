@@ -1,9 +1,9 @@
 """Building the reply message and handing it to the SMTP relay, one step at a time.
 
-The SMTP transaction is driven command by command instead of with ``sendmail`` so the
-caller can record, just before the message data goes out, that from here on a broken
-connection leaves the outcome unknown (RFC 5321 section 4.1.1.4: a server may accept
-the data while the client never reads the final reply).
+The SMTP transaction is driven command by command instead of with ``sendmail``, so
+the caller can record the moment just before the message data goes out.  From then
+on a broken connection leaves the outcome unknown, because the server may have
+accepted the data while the client never read the final reply.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def _reply_text(reply: bytes | str) -> str:
 
 
 def _refusal(code: int, reply: bytes | str, step: str) -> TemporaryDeliveryError | PermanentDeliveryError:
-    """Return the error for a refusal: 4xx replies are temporary, every other code permanent."""
+    """Return the error for a rejection: 4xx replies are temporary, every other code permanent."""
     kind = TemporaryDeliveryError if 400 <= code < 500 else PermanentDeliveryError
     return kind(f"{step}: SMTP server replied {code} {_reply_text(reply)}")
 
@@ -91,18 +91,18 @@ def _envelope(client: smtplib.SMTP, envelope_from: str, rcpt_to: list[str], raw:
         options.append("BODY=8BITMIME")
     code, reply = client.mail(envelope_from, options)
     if code != 250:
-        raise _refusal(code, reply, "sender refused")
+        raise _refusal(code, reply, "MAIL FROM rejected")
     for address in rcpt_to:
         code, reply = client.rcpt(address)
         if code not in (250, 251):
-            raise _refusal(code, reply, "recipient refused")
+            raise _refusal(code, reply, "RCPT TO rejected")
 
 
 def _data(client: smtplib.SMTP, raw: bytes, before_data: Callable[[], bool]) -> str:
     """Send DATA and the message; return the server's acceptance reply."""
     code, reply = client.docmd("DATA")
     if code != 354:
-        raise _refusal(code, reply, "DATA refused")
+        raise _refusal(code, reply, "DATA command rejected")
     if not before_data():
         raise DeliveryAborted("the attempt was taken over before the message data went out")
     payload = smtplib._quote_periods(raw)  # noqa: SLF001 - the same dot-stuffing as SMTP.data
@@ -116,7 +116,7 @@ def _data(client: smtplib.SMTP, raw: bytes, before_data: Callable[[], bool]) -> 
             f"the connection broke after the message data was sent: {type(error).__name__}"
         ) from error
     if code != 250:
-        raise _refusal(code, reply, "message refused")
+        raise _refusal(code, reply, "message rejected")
     return f"{code} {_reply_text(reply)}"
 
 
@@ -139,7 +139,7 @@ def transmit(
     try:
         client = _connect(settings)
     except smtplib.SMTPResponseException as error:
-        raise _refusal(error.smtp_code, error.smtp_error, "connection refused") from error
+        raise _refusal(error.smtp_code, error.smtp_error, "connection rejected") from error
     except OSError as error:
         raise TemporaryDeliveryError(
             f"could not reach the SMTP server {where}: {type(error).__name__}: {error}"

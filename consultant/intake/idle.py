@@ -7,7 +7,7 @@ triggers polls: fetching and storing stay in ``poller.poll_mailbox``, under its
 mailbox lease, so a watcher and beat's scheduled polls never fetch at once.
 
 The watcher runs as its own long-lived process (``caseconsultant idle``) and not
-as a Celery task: a task that never ends would hold a worker slot for good, and
+as a Celery task.  A task that never ends would hold a worker slot for good, and
 with late acknowledgement Redis would hand it to a second worker after every
 visibility timeout.  Where the server lacks IDLE the watcher polls every
 CASECONSULTANT_POLL_INTERVAL seconds, and beat's scheduled poll keeps running as

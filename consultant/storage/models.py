@@ -61,14 +61,15 @@ class DraftState(enum.StrEnum):
 
 
 class OutboxState(enum.StrEnum):
-    """Where the SMTP transaction of one reply stands.
+    """State of the SMTP transaction of one reply.
 
-    ``prepared``: recorded before connecting; no DATA command was sent, so the
-    server cannot have the message.  ``transmitting``: recorded just before DATA;
-    if the worker dies here, nobody knows whether the server accepted it.
-    ``accepted``: the server answered 250 to the end of DATA.  ``rejected``: the
-    server refused it with a reply that the ``smtp_reply`` column stores.
-    ``unknown``: a ``transmitting`` attempt whose worker never reported back.
+    ``prepared``: committed before connecting.  No message data was sent, so the
+    server cannot have the message.  ``transmitting``: committed after the server
+    accepted the DATA command and before the message data goes out.  If the worker
+    dies here, nobody knows whether the server accepted the message.
+    ``accepted``: the server replied 250 to the end of the data.  ``rejected``: the
+    attempt failed, with the server's reply or the error in ``smtp_reply``.
+    ``unknown``: a ``transmitting`` attempt whose worker never recorded the reply.
     """
 
     PREPARED = "prepared"

@@ -73,16 +73,16 @@ def append_many(imap_server: LocalImapServer, messages: list[bytes], pause: floa
 
 @dataclass
 class ReplySink:
-    """An aiosmtpd handler that records replies and can answer with scripted refusals.
+    """An aiosmtpd handler that records replies and can reject them with scripted replies.
 
-    ``script`` holds replies used, one per message, in place of accepting at the end
-    of DATA ("421 ..." or "451 ..."); ``reject_rcpt`` refuses every recipient with it.
+    ``script`` contains replies ("421 ..." or "451 ...") used in turn, one per message,
+    in place of accepting at the end of DATA.  ``reject_rcpt`` rejects every recipient.
     """
 
     script: list[str] = field(default_factory=list)
     reject_rcpt: str | None = None
     received: list[bytes] = field(default_factory=list)
-    refused: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ANN001
@@ -95,7 +95,7 @@ class ReplySink:
         with self._lock:
             if self.script:
                 reply = self.script.pop(0)
-                self.refused.append(reply)
+                self.rejected.append(reply)
                 return reply
             self.received.append(envelope.original_content or b"")
         return "250 Message accepted for delivery"

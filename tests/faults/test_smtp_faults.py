@@ -51,7 +51,7 @@ def test_421_and_451_then_accept_sends_once(
         temporary_failures, attempts = entry.temporary_failures, entry.attempts
     print(f"\nSMTP 421/451: attempts={attempts} temporary_failures={temporary_failures} "
           f"accepted={len(sink.received)}")
-    assert sink.refused == ["421 4.3.2 Service shutting down, try later",
+    assert sink.rejected == ["421 4.3.2 Service shutting down, try later",
                             "451 4.3.0 Local error in processing"]
     assert sink.replies_by_question() == {message_ids[0]: 1}
     assert temporary_failures == 2

@@ -3,7 +3,7 @@
 Redis (kombu's Redis transport) hands an unacknowledged task to a consumer again
 once it has waited CASECONSULTANT_VISIBILITY_TIMEOUT seconds, whether or not the
 first worker is still running it.  Here an SMTP server that takes 8 seconds to
-answer the message data holds a send past a 2-second timeout: the task is
+reply to the message data holds a send past a 2-second timeout: the task is
 delivered a second time while the first run still waits, and the second run finds
 the draft already ``sending`` and does nothing.
 """
