@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from consultant.config import Settings
 from consultant.delivery.smtp import build_reply, reply_bytes, transmit
@@ -130,7 +131,7 @@ def _begin_attempt(draft_id: int, settings: Settings) -> Attempt | None:
         return Attempt(draft_id, entry.attempts, raw, draft.to_address, settings.from_address or "")
 
 
-def _prepare_entry(session, entry: OutboxEntry | None, draft: Draft, raw: bytes,  # type: ignore[no-untyped-def]
+def _prepare_entry(session: Session, entry: OutboxEntry | None, draft: Draft, raw: bytes,
                    settings: Settings) -> OutboxEntry:
     now = utcnow()
     deadline = now + timedelta(seconds=settings.send_deadline)
@@ -165,27 +166,44 @@ def _mark_transmitting(attempt: Attempt) -> bool:
         return result.rowcount == 1
 
 
-def _current_entry(session, attempt: Attempt) -> OutboxEntry | None:  # type: ignore[no-untyped-def]
+def _current_attempt(session: Session, attempt: Attempt) -> tuple[OutboxEntry, Draft] | None:
+    """Lock and return the outbox entry and draft, or None when a later attempt replaced this one."""
     entry = session.scalar(select(OutboxEntry).where(OutboxEntry.draft_id == attempt.draft_id)
                            .with_for_update())
     if entry is None or entry.attempts != attempt.number:
         log.error("outbox entry of draft=%d moved past attempt=%d; result not recorded",
                   attempt.draft_id, attempt.number)
         return None
-    return entry
+    return entry, session.get_one(Draft, attempt.draft_id)
+
+
+def _still_sending(entry: OutboxEntry, draft: Draft, attempt: Attempt) -> bool:
+    if draft.state is DraftState.SENDING and entry.state in (OutboxState.PREPARED,
+                                                             OutboxState.TRANSMITTING):
+        return True
+    log.warning("result of draft=%d attempt=%d not recorded: the recovery sweep settled it "
+                "as %s", attempt.draft_id, attempt.number, entry.state.value)
+    return False
 
 
 def _record_accepted(attempt: Attempt, reply: str, settings: Settings) -> None:
+    """Mark the reply sent, even if the recovery sweep judged this attempt first."""
     with session_scope() as session:
-        entry = _current_entry(session, attempt)
-        if entry is None:
+        found = _current_attempt(session, attempt)
+        if found is None:
             return
+        entry, draft = found
         entry.state, entry.smtp_reply, entry.finished_at = OutboxState.ACCEPTED, reply, utcnow()
-        draft = session.get_one(Draft, attempt.draft_id)
         if draft.state is not DraftState.SENDING:
-            log.error("draft=%d is %s although the server accepted its reply", draft.id,
-                      draft.state.value)
-            return
+            # The sweep took this slow attempt for a dead one and failed the draft, or a
+            # reviewer approved it again since; the server's acceptance settles it.
+            note = f"the server accepted attempt {attempt.number} after it was marked {draft.state.value}"
+            log.warning("draft=%d was %s when the server accepted its reply", draft.id,
+                        draft.state.value)
+            if draft.state is DraftState.APPROVED:
+                transition(session, draft, DraftState.SENDING, "delivery", note)
+            if draft.state not in (DraftState.FAILED, DraftState.SENDING):
+                return
         transition(session, draft, DraftState.SENT, "delivery", sent_at=utcnow(),
                    failure_reason=None)
         enqueue(session, "flag_answered", draft.inbound_message_id)
@@ -196,13 +214,13 @@ def _record_accepted(attempt: Attempt, reply: str, settings: Settings) -> None:
 def _record_temporary_failure(attempt: Attempt, reason: str, settings: Settings) -> float | None:
     """Put the draft back to ``approved`` and return the retry delay, or None past the deadline."""
     with session_scope() as session:
-        entry = _current_entry(session, attempt)
-        if entry is None:
+        found = _current_attempt(session, attempt)
+        if found is None or not _still_sending(*found, attempt):
             return None
+        entry, draft = found
         entry.temporary_failures += 1
         delay = retry_delay(entry.temporary_failures, settings)
         now = utcnow()
-        draft = session.get_one(Draft, attempt.draft_id)
         entry.state, entry.smtp_reply = OutboxState.REJECTED, reason
         if now + timedelta(seconds=delay) > entry.deadline_at:
             entry.finished_at = now
@@ -221,9 +239,9 @@ def _record_temporary_failure(attempt: Attempt, reason: str, settings: Settings)
 
 def _record_final_failure(attempt: Attempt, state: OutboxState, reason: str) -> None:
     with session_scope() as session:
-        entry = _current_entry(session, attempt)
-        if entry is None:
+        found = _current_attempt(session, attempt)
+        if found is None or not _still_sending(*found, attempt):
             return
+        entry, draft = found
         entry.state, entry.smtp_reply, entry.finished_at = state, reason, utcnow()
-        draft = session.get_one(Draft, attempt.draft_id)
         transition(session, draft, DraftState.FAILED, "delivery", reason, failure_reason=reason)

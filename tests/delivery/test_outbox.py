@@ -184,3 +184,23 @@ def test_no_sent_folder_means_no_copy(
     assert send_draft(draft.id, get_settings())
 
     assert append_sent(draft.id, get_settings()) is False
+
+
+def test_late_acceptance_after_unknown_is_sent(
+    session: Session, imap_server, smtp_server, mail_settings
+) -> None:
+    from consultant.delivery import services as delivery
+
+    draft = approved_draft(session, imap_server)
+    attempt = delivery._begin_attempt(draft.id, get_settings())
+    assert attempt is not None
+    assert delivery._mark_transmitting(attempt)
+    _age_attempt(session, draft.id, OutboxState.TRANSMITTING, seconds=3600)
+    assert recovery.sweep(get_settings()).sends_unknown == 1
+
+    delivery._record_accepted(attempt, "250 OK", get_settings())
+
+    session.refresh(draft)
+    assert draft.state is DraftState.SENT
+    assert session.query(OutboxEntry).one().state is OutboxState.ACCEPTED
+    assert [event.to_state for event in draft.events][-2:] == ["failed", "sent"]
