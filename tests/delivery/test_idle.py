@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -78,3 +83,26 @@ def test_idle_reconnects_after_server_restart(
         assert _wait_for(lambda: _stored(session) == 1, timeout=30)
     finally:
         restarted.stop()
+
+
+def test_idle_command_runs_until_terminated(
+    session: Session, imap_server, mail_settings, db_url: str, tmp_path: Path
+) -> None:
+    env = dict(os.environ)
+    env["CASECONSULTANT_LOG_LEVEL"] = "INFO"
+    log_path = tmp_path / "idle.log"
+    with open(log_path, "wb") as output:
+        process = subprocess.Popen([sys.executable, "-m", "consultant", "idle"], env=env,
+                                   stdout=output, stderr=subprocess.STDOUT)
+    try:
+        assert _wait_for(lambda: "watching the mailbox with IMAP IDLE" in log_path.read_text())
+        append_message(imap_server, question(3))
+        assert _wait_for(lambda: _stored(session) == 1)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=30)
+
+    text = log_path.read_text()
+    assert code == 0
+    assert "IMAP watch stopped" in text
+    assert "coder3@example.com" not in text
