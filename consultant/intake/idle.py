@@ -16,6 +16,7 @@ the fallback when no watcher runs at all.
 
 from __future__ import annotations
 
+import imaplib
 import logging
 import threading
 from dataclasses import dataclass
@@ -84,8 +85,19 @@ def _watch_connection(settings: Settings, stop: threading.Event, backoff: Backof
             return
         log.info("watching the mailbox with IMAP IDLE")
         while not stop.is_set():
-            if _idle_once(client, settings.idle_timeout, stop):
+            try:
+                arrived = _idle_once(client, settings.idle_timeout, stop)
+            except _PartialResponse:
+                # The server was sending something, most likely news of a message.
+                # The connection is unusable, so poll and let the caller reconnect.
                 _poll(settings, "IDLE reported new mail")
+                return
+            if arrived:
+                _poll(settings, "IDLE reported new mail")
+
+
+class _PartialResponse(Exception):
+    """idle_check read half a response line and the connection had to be dropped."""
 
 
 def _idle_once(client: IMAPClient, timeout: float, stop: threading.Event) -> bool:
@@ -93,12 +105,16 @@ def _idle_once(client: IMAPClient, timeout: float, stop: threading.Event) -> boo
     client.idle()
     waited = 0.0
     arrived = False
-    try:
-        while not stop.is_set() and waited < timeout and not arrived:
+    while not stop.is_set() and waited < timeout and not arrived:
+        try:
             responses = client.idle_check(timeout=IDLE_CHECK_SECONDS)
-            waited += IDLE_CHECK_SECONDS
-            arrived = any(len(item) > 1 and item[1] in (b"EXISTS", b"RECENT")
-                          for item in responses)
-    finally:
-        client.idle_done()
+        except imaplib.IMAP4.abort as error:
+            # NOTE: imapclient (4.1.0 tested) reads IDLE responses from a non-blocking socket and
+            # aborts when a line arrives in two TCP segments (mjs/imapclient issue 519).
+            if "unterminated line" in str(error):
+                raise _PartialResponse from error
+            raise
+        waited += IDLE_CHECK_SECONDS
+        arrived = any(len(item) > 1 and item[1] in (b"EXISTS", b"RECENT") for item in responses)
+    client.idle_done()
     return arrived
