@@ -16,6 +16,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from imapclient import IMAPClient
@@ -60,7 +61,8 @@ def _poll_every(interval: float, stop: threading.Event) -> None:
         poll_mailbox(get_settings())
 
 
-def _run_mode(target, server: LocalImapServer, count: int, interval: float) -> float:  # type: ignore[no-untyped-def]
+def _run_mode(target: Callable[[threading.Event], None], server: LocalImapServer, count: int,
+              interval: float) -> float:
     stop = threading.Event()
     thread = threading.Thread(target=target, args=(stop,), daemon=True)
     thread.start()

@@ -17,7 +17,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-_context: ContextVar[dict[str, Any]] = ContextVar("consultant_log_context", default={})  # noqa: B039
+# The default is never mutated: ``bound`` always sets a new dictionary.
+_context: ContextVar[dict[str, Any]] = ContextVar("consultant_log_context",
+                                                  default={})  # noqa: B039
 _celery_token: ContextVar[Any] = ContextVar("consultant_celery_token", default=None)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -44,18 +45,21 @@ def _labels(labels: dict[str, str]) -> str:
 
 
 def _family(name: str, kind: str, help_text: str,
-            samples: Iterable[tuple[dict[str, str], float]]) -> list[str]:
+            samples: Samples) -> list[str]:
     lines = [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
     lines += [f"{name}{_labels(labels)} {value:g}" for labels, value in samples]
     return lines
 
 
-def _counts_by_state(session: Session, column, states: Iterable[str]) -> list[tuple[dict[str, str], float]]:  # type: ignore[no-untyped-def]
+Samples = list[tuple[dict[str, str], float]]
+
+
+def _counts_by_state(session: Session, column: Any, states: Iterable[str]) -> Samples:
     found = dict(session.execute(select(column, func.count()).group_by(column)).all())
     return [({"state": str(state)}, float(found.get(state, 0))) for state in states]
 
 
-def _send_failures(session: Session) -> list[tuple[dict[str, str], float]]:
+def _send_failures(session: Session) -> Samples:
     temporary = session.scalar(select(func.coalesce(func.sum(OutboxEntry.temporary_failures), 0)))
     permanent = session.scalar(select(func.count()).select_from(OutboxEntry).where(
         OutboxEntry.state == OutboxState.REJECTED, OutboxEntry.finished_at.is_not(None)))
@@ -66,7 +70,7 @@ def _send_failures(session: Session) -> list[tuple[dict[str, str], float]]:
             ({"kind": "unknown_outcome"}, float(unknown or 0))]
 
 
-def _oldest_ages(session: Session, now: datetime) -> list[tuple[dict[str, str], float]]:
+def _oldest_ages(session: Session, now: datetime) -> Samples:
     """Seconds the oldest item has waited at each step that a worker or reviewer must take."""
     oldest = {
         "drafting": session.scalar(select(func.min(InboundMessage.received_at)).where(
@@ -85,13 +89,13 @@ def _quantile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def _latency_samples(step: str, values: list[float]) -> list[tuple[dict[str, str], float]]:
+def _latency_samples(step: str, values: list[float]) -> Samples:
     samples = [({"step": step, "quantile": f"{q:g}"}, _quantile(values, q) if values else 0.0)
                for q in QUANTILES]
     return samples
 
 
-def _latencies(session: Session, now: datetime) -> tuple[list[tuple[dict[str, str], float]], ...]:
+def _latencies(session: Session, now: datetime) -> tuple[Samples, Samples, Samples]:
     since = now - LATENCY_WINDOW
     drafted = session.execute(
         select(Draft.created_at, InboundMessage.received_at)
@@ -116,9 +120,10 @@ def render_metrics(session: Session) -> str:
     lines: list[str] = []
     lines += _family("caseconsultant_messages_ingested", "gauge",
                      "Inbound messages stored, by processing state.",
-                     _counts_by_state(session, InboundMessage.state, [s.value for s in MessageState]))
+                     _counts_by_state(session, InboundMessage.state,
+                                      [state.value for state in MessageState]))
     lines += _family("caseconsultant_drafts", "gauge", "Drafts by review and delivery state.",
-                     _counts_by_state(session, Draft.state, [s.value for s in DraftState]))
+                     _counts_by_state(session, Draft.state, [state.value for state in DraftState]))
     lines += _family("caseconsultant_send_failures", "gauge",
                      "Failed SMTP attempts: temporary (retried), permanent, and unknown outcome.",
                      _send_failures(session))

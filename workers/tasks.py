@@ -112,7 +112,8 @@ def flag_answered(self, message_row_id: int) -> bool:  # type: ignore[no-untyped
         try:
             return mailbox.flag_answered(message_row_id, get_settings())
         except (OSError, IMAPClientError) as error:
-            log.warning("flag failed (%s); retry %d", type(error).__name__, self.request.retries + 1)
+            log.warning("flag failed (%s); retry %d", type(error).__name__,
+                        self.request.retries + 1)
             raise self.retry(exc=error, countdown=30 * 2**self.request.retries) from error
 
 

@@ -48,7 +48,7 @@ def _chunks(ids: list[int]) -> list[list[int]]:
 
 
 def purge(session: Session, cutoff: datetime, dry_run: bool = False) -> PurgeResult:
-    """Delete finished work last changed before *cutoff*; flush but leave the commit to the caller."""
+    """Delete finished work last changed before *cutoff*; the caller commits."""
     drafts = session.execute(select(Draft.id, Draft.inbound_message_id).where(
         Draft.state.in_(FINISHED_DRAFTS), Draft.updated_at < cutoff)).all()
     draft_ids = [draft_id for draft_id, _message in drafts]

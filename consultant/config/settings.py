@@ -92,8 +92,9 @@ class Settings(BaseSettings):
                                                          "an intermediate state before recovery")
     recovery_interval: float = Field(60.0, gt=0, description="Seconds between recovery sweeps")
     visibility_timeout: float = Field(3600.0, gt=0,
-                                      description="Seconds Redis waits for a task's acknowledgement "
-                                                  "before it hands the task to another worker")
+                                      description="Seconds Redis waits for a task's "
+                                                  "acknowledgement before it hands the task to "
+                                                  "another worker")
     poll_lease: float = Field(120.0, gt=0, description="Seconds a poller's mailbox lock lasts "
                                                        "without renewal; a crashed poller "
                                                        "blocks polling this long")

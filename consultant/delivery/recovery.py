@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consultant.config import Settings
-from consultant.delivery.services import UNKNOWN_OUTCOME
+from consultant.delivery.services import UNKNOWN_OUTCOME, mark_sent
 from consultant.queue import enqueue
 from consultant.review.states import transition
 from consultant.storage import session_scope
@@ -46,6 +46,7 @@ class SweepResult:
     messages: int = 0
     drafts_requeued: int = 0
     sends_restarted: int = 0
+    sends_completed: int = 0
     sends_unknown: int = 0
     flags: int = 0
     sent_copies: int = 0
@@ -62,7 +63,7 @@ def sweep(settings: Settings) -> SweepResult:
         _undrafted_messages(session, cutoff, result)
         _approved_drafts(session, cutoff, result)
     with session_scope() as session:
-        _interrupted_sends(session, cutoff, result)
+        _interrupted_sends(session, cutoff, settings, result)
     with session_scope() as session:
         _unflagged_and_uncopied(session, cutoff, settings, result)
     if any(result.as_dict().values()):
@@ -70,7 +71,7 @@ def sweep(settings: Settings) -> SweepResult:
     return result
 
 
-def _undrafted_messages(session: Session, cutoff, result: SweepResult) -> None:  # type: ignore[no-untyped-def]
+def _undrafted_messages(session: Session, cutoff: datetime, result: SweepResult) -> None:
     stuck = session.scalars(select(InboundMessage.id).where(
         InboundMessage.state == MessageState.RECEIVED, InboundMessage.received_at < cutoff))
     for message_row_id in stuck:
@@ -78,7 +79,7 @@ def _undrafted_messages(session: Session, cutoff, result: SweepResult) -> None: 
         result.messages += 1
 
 
-def _approved_drafts(session: Session, cutoff, result: SweepResult) -> None:  # type: ignore[no-untyped-def]
+def _approved_drafts(session: Session, cutoff: datetime, result: SweepResult) -> None:
     """Approved drafts whose send task was lost, including retries that are overdue."""
     rows = session.execute(
         select(Draft.id, OutboxEntry.next_attempt_at)
@@ -92,8 +93,9 @@ def _approved_drafts(session: Session, cutoff, result: SweepResult) -> None:  # 
         result.drafts_requeued += 1
 
 
-def _interrupted_sends(session: Session, cutoff, result: SweepResult) -> None:  # type: ignore[no-untyped-def]
-    """Drafts left in ``sending``: resend when no data went out, else fail as unknown."""
+def _interrupted_sends(session: Session, cutoff: datetime, settings: Settings,
+                       result: SweepResult) -> None:
+    """Drafts left in ``sending``: resend, mark sent or fail as unknown, by the outbox state."""
     rows = session.execute(
         select(Draft, OutboxEntry)
         .join(OutboxEntry, OutboxEntry.draft_id == Draft.id)
@@ -106,6 +108,9 @@ def _interrupted_sends(session: Session, cutoff, result: SweepResult) -> None:  
             transition(session, draft, DraftState.APPROVED, "recovery", PREPARED_LOST)
             enqueue(session, "send_reply", draft.id)
             result.sends_restarted += 1
+        elif entry.state is OutboxState.ACCEPTED:
+            mark_sent(session, draft, settings, "recovery")
+            result.sends_completed += 1
         elif entry.state is OutboxState.TRANSMITTING:
             entry.state, entry.smtp_reply, entry.finished_at = (
                 OutboxState.UNKNOWN, UNKNOWN_OUTCOME, utcnow())
@@ -115,7 +120,7 @@ def _interrupted_sends(session: Session, cutoff, result: SweepResult) -> None:  
             log.error("send outcome unknown draft=%d; a reviewer must decide", draft.id)
 
 
-def _unflagged_and_uncopied(session: Session, cutoff, settings: Settings,  # type: ignore[no-untyped-def]
+def _unflagged_and_uncopied(session: Session, cutoff: datetime, settings: Settings,
                             result: SweepResult) -> None:
     rows = session.execute(
         select(Draft.id, Draft.inbound_message_id, InboundMessage.answered,

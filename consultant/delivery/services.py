@@ -2,12 +2,13 @@
 
 Each attempt commits three times: before connecting (draft ``sending``, outbox
 ``prepared``), just before the message data goes out (outbox ``transmitting``) and
-after the server's reply.  The rule that follows for a worker that dies mid-send:
+right after the server's reply (outbox ``accepted`` or ``rejected``).  The rule that follows for a worker that dies mid-send:
 
 * outbox ``prepared``: the server never saw the DATA payload, so the recovery sweep
   sends again automatically;
 * outbox ``transmitting``: the server may hold the message, so the draft fails with
-  "outcome unknown" and a reviewer decides (approving again resends it).
+  "outcome unknown" and a reviewer decides (approving again resends it);
+* outbox ``accepted``: the server has the message, so the draft becomes ``sent``.
 """
 
 from __future__ import annotations
@@ -81,11 +82,12 @@ def send_draft(draft_id: int, settings: Settings) -> bool:
     try:
         transmit(attempt.raw, attempt.envelope_from, [attempt.rcpt_to], settings,
                  before_data=lambda: _mark_transmitting(attempt),
-                 on_accepted=lambda reply: _record_accepted(attempt, reply, settings))
+                 on_accepted=lambda reply: _mark_accepted(attempt, reply))
     except TemporaryDeliveryError as error:
-        error.retry_in = _record_temporary_failure(attempt, str(error), settings)  # type: ignore[attr-defined]
-        if error.retry_in is None:  # type: ignore[attr-defined]
+        retry_in = _record_temporary_failure(attempt, str(error), settings)
+        if retry_in is None:
             return False
+        error.retry_in = retry_in
         raise
     except PermanentDeliveryError as error:
         _record_final_failure(attempt, OutboxState.REJECTED, str(error))
@@ -99,6 +101,7 @@ def send_draft(draft_id: int, settings: Settings) -> bool:
         log.warning("send aborted before DATA draft=%d attempt=%d: taken over", draft_id,
                     attempt.number)
         return False
+    _record_sent(attempt, settings)
     log.info("sent draft=%d attempt=%d size=%d", draft_id, attempt.number, len(attempt.raw))
     return True
 
@@ -167,7 +170,7 @@ def _mark_transmitting(attempt: Attempt) -> bool:
 
 
 def _current_attempt(session: Session, attempt: Attempt) -> tuple[OutboxEntry, Draft] | None:
-    """Lock and return the outbox entry and draft, or None when a later attempt replaced this one."""
+    """Lock and return the outbox entry and draft, or None when a later attempt replaced it."""
     entry = session.scalar(select(OutboxEntry).where(OutboxEntry.draft_id == attempt.draft_id)
                            .with_for_update())
     if entry is None or entry.attempts != attempt.number:
@@ -186,29 +189,49 @@ def _still_sending(entry: OutboxEntry, draft: Draft, attempt: Attempt) -> bool:
     return False
 
 
-def _record_accepted(attempt: Attempt, reply: str, settings: Settings) -> None:
-    """Mark the reply sent, even if the recovery sweep judged this attempt first."""
+def _mark_accepted(attempt: Attempt, reply: str) -> None:
+    """Commit the server's acceptance in one statement, before anything else happens.
+
+    A worker killed between the server's reply and this commit leaves the outcome
+    unknown, so this step does nothing but the one UPDATE.  It records the reply
+    even when the recovery sweep already marked the attempt unknown.
+    """
     with session_scope() as session:
-        found = _current_attempt(session, attempt)
-        if found is None:
-            return
-        entry, draft = found
-        entry.state, entry.smtp_reply, entry.finished_at = OutboxState.ACCEPTED, reply, utcnow()
-        if draft.state is not DraftState.SENDING:
-            # The sweep took this slow attempt for a dead one and failed the draft, or a
-            # reviewer approved it again since; the server's acceptance settles it.
-            note = f"the server accepted attempt {attempt.number} after it was marked {draft.state.value}"
-            log.warning("draft=%d was %s when the server accepted its reply", draft.id,
-                        draft.state.value)
-            if draft.state is DraftState.APPROVED:
-                transition(session, draft, DraftState.SENDING, "delivery", note)
-            if draft.state not in (DraftState.FAILED, DraftState.SENDING):
-                return
-        transition(session, draft, DraftState.SENT, "delivery", sent_at=utcnow(),
-                   failure_reason=None)
-        enqueue(session, "flag_answered", draft.inbound_message_id)
-        if settings.sent_folder:
-            enqueue(session, "append_sent", draft.id)
+        session.execute(
+            update(OutboxEntry)
+            .where(OutboxEntry.draft_id == attempt.draft_id,
+                   OutboxEntry.attempts == attempt.number)
+            .values(state=OutboxState.ACCEPTED, smtp_reply=reply, finished_at=utcnow())
+        )
+
+
+def mark_sent(session: Session, draft: Draft, settings: Settings, actor: str) -> bool:
+    """Move a draft whose reply the server accepted to ``sent`` and enqueue the follow-ups.
+
+    The draft may have moved on while its send ran: the sweep may have failed it as
+    an unknown outcome, or a reviewer may have approved it again since.  The
+    server's acceptance settles both.  Returns False when the draft is already sent.
+    """
+    if draft.state is DraftState.SENT:
+        return False
+    if draft.state is not DraftState.SENDING:
+        log.warning("draft=%d was %s when its acceptance was recorded", draft.id,
+                    draft.state.value)
+    note = None if draft.state is DraftState.SENDING else "the server accepted the reply"
+    if draft.state is DraftState.APPROVED:
+        transition(session, draft, DraftState.SENDING, actor, note)
+    transition(session, draft, DraftState.SENT, actor, note, sent_at=utcnow(),
+               failure_reason=None)
+    enqueue(session, "flag_answered", draft.inbound_message_id)
+    if settings.sent_folder:
+        enqueue(session, "append_sent", draft.id)
+    return True
+
+
+def _record_sent(attempt: Attempt, settings: Settings) -> None:
+    with session_scope() as session:
+        draft = session.get_one(Draft, attempt.draft_id, with_for_update=True)
+        mark_sent(session, draft, settings, "delivery")
 
 
 def _record_temporary_failure(attempt: Attempt, reason: str, settings: Settings) -> float | None:

@@ -77,7 +77,9 @@ def _reply_text(reply: bytes | str) -> str:
     return reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
 
 
-def _refusal(code: int, reply: bytes | str, step: str) -> TemporaryDeliveryError | PermanentDeliveryError:
+def _refusal(
+    code: int, reply: bytes | str, step: str
+) -> TemporaryDeliveryError | PermanentDeliveryError:
     """Return the error for a rejection: 4xx replies are temporary, every other code permanent."""
     kind = TemporaryDeliveryError if 400 <= code < 500 else PermanentDeliveryError
     return kind(f"{step}: SMTP server replied {code} {_reply_text(reply)}")

@@ -91,6 +91,6 @@ def test_sample_flow_logs_no_phi(
     assert len(smtp_server.received) == SAMPLES
     assert leaked == []
     assert not re.search(r"[\w.+-]+@[\w-]+\.(com|org|net)", text)
-    assert re.search(r"sent draft=\d+ attempt=1 size=\d+ task_id=[0-9a-f-]+ task=send_reply draft=\d+",
-                     text)
+    assert re.search(r"sent draft=\d+ attempt=1 size=\d+ "
+                     r"task_id=[0-9a-f-]+ task=send_reply draft=\d+", text)
     assert re.search(r"drafted draft=\d+ .* task=process_message message_row=\d+", text)

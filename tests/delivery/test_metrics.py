@@ -21,7 +21,9 @@ def _value(text: str, sample: str) -> float:
     raise AssertionError(f"{sample} not in the metrics")
 
 
-def test_metrics_count_a_sent_draft(session: Session, imap_server, smtp_server, mail_settings) -> None:
+def test_metrics_count_a_sent_draft(
+    session: Session, imap_server, smtp_server, mail_settings
+) -> None:
     draft = approved_draft(session, imap_server)
     assert send_draft(draft.id, get_settings())
 

@@ -198,9 +198,29 @@ def test_late_acceptance_after_unknown_is_sent(
     _age_attempt(session, draft.id, OutboxState.TRANSMITTING, seconds=3600)
     assert recovery.sweep(get_settings()).sends_unknown == 1
 
-    delivery._record_accepted(attempt, "250 OK", get_settings())
+    delivery._mark_accepted(attempt, "250 OK")
+    delivery._record_sent(attempt, get_settings())
 
     session.refresh(draft)
     assert draft.state is DraftState.SENT
     assert session.query(OutboxEntry).one().state is OutboxState.ACCEPTED
     assert [event.to_state for event in draft.events][-2:] == ["failed", "sent"]
+
+
+def test_recovery_completes_accepted_send(
+    session: Session, imap_server, smtp_server, mail_settings
+) -> None:
+    from consultant.delivery import services as delivery
+
+    draft = approved_draft(session, imap_server)
+    attempt = delivery._begin_attempt(draft.id, get_settings())
+    assert attempt is not None
+    delivery._mark_accepted(attempt, "250 OK")
+    _age_attempt(session, draft.id, OutboxState.ACCEPTED, seconds=3600)
+
+    swept = recovery.sweep(get_settings())
+
+    session.refresh(draft)
+    assert swept.sends_completed == 1
+    assert draft.state is DraftState.SENT
+    assert draft.sent_at is not None

@@ -41,7 +41,9 @@ def _pending_draft(session: Session, imap_server) -> None:  # type: ignore[no-un
     process_message(row.id)
 
 
-def test_purge_deletes_old_sent_case(session: Session, imap_server, smtp_server, mail_settings) -> None:
+def test_purge_deletes_old_sent_case(
+    session: Session, imap_server, smtp_server, mail_settings
+) -> None:
     draft = approved_draft(session, imap_server)
     assert send_draft(draft.id, get_settings())
     _pending_draft(session, imap_server)
@@ -59,7 +61,9 @@ def test_purge_deletes_old_sent_case(session: Session, imap_server, smtp_server,
     assert _count(session, DraftEvent) == 1
 
 
-def test_purge_keeps_recent_cases(session: Session, imap_server, smtp_server, mail_settings) -> None:
+def test_purge_keeps_recent_cases(
+    session: Session, imap_server, smtp_server, mail_settings
+) -> None:
     draft = approved_draft(session, imap_server)
     assert send_draft(draft.id, get_settings())
 
@@ -70,7 +74,9 @@ def test_purge_keeps_recent_cases(session: Session, imap_server, smtp_server, ma
     assert _count(session, Draft) == 1
 
 
-def test_purge_dry_run_deletes_nothing(session: Session, imap_server, smtp_server, mail_settings) -> None:
+def test_purge_dry_run_deletes_nothing(
+    session: Session, imap_server, smtp_server, mail_settings
+) -> None:
     draft = approved_draft(session, imap_server)
     assert send_draft(draft.id, get_settings())
     _age_everything(session, days=40)

@@ -211,18 +211,22 @@ class Tally:
         return " ".join(f"{name}={value}" for name, value in vars(self).items())
 
 
+_drafted = Draft.inbound_message_id == InboundMessage.id
+_unknown_outcome = Draft.failure_reason.like("outcome unknown%")
+
+
 def tally(url: str, message_ids: list[str], sink: ReplySink, kills: int) -> Tally:
     """Compare what was delivered to the mailbox with what the database and SMTP server hold."""
     with session_scope(url) as session:
         stored = Counter(session.scalars(select(InboundMessage.message_id)))
         drafted = Counter(session.scalars(
-            select(InboundMessage.message_id).join(Draft, Draft.inbound_message_id == InboundMessage.id)))
+            select(InboundMessage.message_id).join(Draft, _drafted)))
         with_case = set(session.scalars(select(InboundMessage.message_id)
                                         .where(InboundMessage.case_id.is_not(None))))
         cases = session.scalar(select(func.count()).select_from(Case)) or 0
         unknown = list(session.scalars(
-            select(InboundMessage.message_id).join(Draft, Draft.inbound_message_id == InboundMessage.id)
-            .where(Draft.state == DraftState.FAILED, Draft.failure_reason.like("outcome unknown%"))))
+            select(InboundMessage.message_id).join(Draft, _drafted)
+            .where(Draft.state == DraftState.FAILED, _unknown_outcome)))
     replies = sink.replies_by_question()
     lost = sum(1 for mid in message_ids if not drafted[mid] or mid not in with_case)
     duplicated = (sum(n - 1 for n in stored.values() if n > 1)
