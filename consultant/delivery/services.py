@@ -1,4 +1,4 @@
-"""Sending one approved draft exactly once, as the state machine and the outbox allow.
+"""Sending an approved draft so that no retry or crash recovery delivers it twice.
 
 Each attempt commits three times: before connecting (draft ``sending``, outbox
 ``prepared``), just before the message data goes out (outbox ``transmitting``) and
