@@ -32,6 +32,15 @@ else:
         # (at most every 10 seconds), each look one Redis query.
         "unacked_restore_interval": max(1.0, min(10.0, _settings.visibility_timeout / 10)),
         "unacked_restore_throttle": 1,
+        # Kombu keeps unacknowledged tasks and the lock of its restore scan under fixed
+        # key names; naming them after the queue keeps installations on one Redis
+        # database apart.  A worker killed during a scan holds that lock until it
+        # expires, and no task is restored meanwhile, so the lock lasts 30 seconds
+        # instead of kombu's 300 (a scan takes milliseconds).
+        "unacked_key": f"{_settings.queue}.unacked",
+        "unacked_index_key": f"{_settings.queue}.unacked_index",
+        "unacked_mutex_key": f"{_settings.queue}.unacked_mutex",
+        "unacked_mutex_expire": 30,
     }
 
 broker_connection_retry_on_startup = True

@@ -282,6 +282,21 @@ def fault_service(
     yield service
     service.stop()
     reset_engine()
+    _delete_queue_keys(env["CASECONSULTANT_BROKER_URL"], env["CASECONSULTANT_QUEUE"])
+
+
+def _delete_queue_keys(broker_url: str, queue: str) -> None:
+    """Delete the keys of this run's queue, so a shared Redis database keeps no leftovers."""
+    import redis
+
+    client = redis.Redis.from_url(broker_url, socket_connect_timeout=5)
+    try:
+        for key in client.scan_iter(match=f"*{queue}*"):
+            client.delete(key)
+    except redis.ConnectionError:
+        pass
+    finally:
+        client.close()
 
 
 def resolve_unknown_outcomes(url: str, sink: ReplySink) -> int:
