@@ -28,12 +28,12 @@ else:
     # sweep, which also re-drives lost work sooner than a one-hour timeout would.
     broker_transport_options = {
         "visibility_timeout": _settings.visibility_timeout,
-        # Look for tasks past the visibility timeout about ten times per timeout
-        # (at most every 10 seconds), each look one Redis query.
+        # Scan for tasks past the visibility timeout about ten times per timeout, and at
+        # least every 10 seconds.  Each scan is one Redis query.
         "unacked_restore_interval": max(1.0, min(10.0, _settings.visibility_timeout / 10)),
         "unacked_restore_throttle": 1,
         # Kombu keeps unacknowledged tasks and the lock of its restore scan under fixed
-        # key names; naming them after the queue keeps installations on one Redis
+        # key names.  Naming them after the queue keeps installations on one Redis
         # database apart.  A worker killed during a scan holds that lock until it
         # expires, and no task is restored meanwhile, so the lock lasts 30 seconds
         # instead of kombu's 300 (a scan takes milliseconds).
