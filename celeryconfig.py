@@ -21,9 +21,27 @@ if broker_url.startswith("filesystem:"):
         "control_folder": str(_folder / "control"),
     }
 else:
-    # Redis hands a task that runs longer than the visibility timeout to a second worker.
-    # The longest task, an SMTP send with its 30-second timeouts, stays far below one hour.
-    broker_transport_options = {"visibility_timeout": 3600}
+    # Redis hands an unacknowledged task to another worker once it has waited this long.
+    # That is how a task of a killed worker comes back, and also why a task that runs
+    # (or waits for its countdown) longer than this runs twice.  Every task is
+    # idempotent, and send retries with longer countdowns are left to the recovery
+    # sweep, which also re-drives lost work sooner than a one-hour timeout would.
+    broker_transport_options = {
+        "visibility_timeout": _settings.visibility_timeout,
+        # Scan for tasks past the visibility timeout about ten times per timeout, and at
+        # least every 10 seconds.  Each scan is one Redis query.
+        "unacked_restore_interval": max(1.0, min(10.0, _settings.visibility_timeout / 10)),
+        "unacked_restore_throttle": 1,
+        # Kombu keeps unacknowledged tasks and the lock of its restore scan under fixed
+        # key names.  Naming them after the queue keeps installations on one Redis
+        # database apart.  A worker killed during a scan holds that lock until it
+        # expires, and no task is restored meanwhile, so the lock lasts 30 seconds
+        # instead of kombu's 300 (a scan takes milliseconds).
+        "unacked_key": f"{_settings.queue}.unacked",
+        "unacked_index_key": f"{_settings.queue}.unacked_index",
+        "unacked_mutex_key": f"{_settings.queue}.unacked_mutex",
+        "unacked_mutex_expire": 30,
+    }
 
 broker_connection_retry_on_startup = True
 task_default_queue = _settings.queue
@@ -54,7 +72,7 @@ beat_schedule = {
     },
     "recover-stuck": {
         "task": "workers.tasks.recover_stuck",
-        "schedule": 60.0,
-        "options": {"expires": 60.0},
+        "schedule": _settings.recovery_interval,
+        "options": {"expires": _settings.recovery_interval},
     },
 }

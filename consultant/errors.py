@@ -35,3 +35,15 @@ class TemporaryDeliveryError(ConsultantError):
 
 class PermanentDeliveryError(ConsultantError):
     """Sending failed for good (SMTP 5xx, a rejected recipient)."""
+
+
+class DeliveryOutcomeUnknown(ConsultantError):
+    """The connection broke after the message data went out, before the server's reply.
+
+    The server may or may not have accepted the message, so sending it again could
+    deliver a second copy.
+    """
+
+
+class DeliveryAborted(ConsultantError):
+    """A send stopped before the DATA command because its attempt was taken over."""

@@ -54,7 +54,8 @@ def configure_service_logging(level: str) -> None:
 
 def _register() -> None:
     from consultant.cli import (
-        ask, codes, db, dev, extract, parse, quarantine, review, services, users, web,
+        ask, codes, db, dev, extract, idle, parse, purge, quarantine, review, services, users,
+        web,
     )
 
     main.add_command(db.db)
@@ -70,6 +71,8 @@ def _register() -> None:
     main.add_command(quarantine.quarantine)
     main.add_command(users.users)
     main.add_command(web.web)
+    main.add_command(idle.idle)
+    main.add_command(purge.purge_command)
 
 
 _register()

@@ -97,6 +97,30 @@ class Settings(BaseSettings):
     sender_rate_window: float = Field(3600.0, gt=0, description="Seconds of the per-sender window")
     templates_dir: Path | None = None
     log_level: str = "INFO"
+    log_format: str = Field("text", pattern="^(text|json)$",
+                            description="Service log lines as key=value text or as JSON")
+
+    sent_folder: str = Field("", description="IMAP folder that gets a copy of each sent reply; "
+                                             "empty: no copy")
+    send_retry_base: float = Field(60.0, gt=0, description="Seconds before the first send retry; "
+                                                            "each later retry waits twice as long")
+    send_retry_max: float = Field(3600.0, gt=0, description="Longest wait between send retries, "
+                                                             "in seconds")
+    send_deadline: float = Field(4 * 3600.0, gt=0,
+                                 description="Seconds after the first send attempt when temporary "
+                                             "failures stop being retried and the draft fails")
+    stuck_after: float = Field(600.0, gt=0, description="Seconds a message or draft may sit in "
+                                                         "an intermediate state before recovery")
+    recovery_interval: float = Field(60.0, gt=0, description="Seconds between recovery sweeps")
+    visibility_timeout: float = Field(3600.0, gt=0,
+                                      description="Seconds Redis waits for a task's "
+                                                  "acknowledgement before it hands the task to "
+                                                  "another worker")
+    poll_lease: float = Field(120.0, gt=0, description="Seconds a poller's mailbox lock lasts "
+                                                       "without renewal; a crashed poller "
+                                                       "blocks polling this long")
+    idle_timeout: float = Field(300.0, gt=0, description="Seconds one IMAP IDLE command waits "
+                                                          "before it is renewed")
 
     @field_validator("from_address")
     @classmethod

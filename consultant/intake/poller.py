@@ -18,11 +18,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from imapclient.exceptions import IMAPClientError
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-
-from imapclient.exceptions import IMAPClientError
 
 from consultant.config import Settings
 from consultant.errors import MailboxUnavailable
@@ -36,8 +35,9 @@ from consultant.storage.models import Mailbox
 
 log = logging.getLogger(__name__)
 
-# A poll renews its lease after every batch; a crashed poller's lease lapses after this.
-LEASE_DURATION = timedelta(minutes=10)
+
+class LeaseLost(Exception):
+    """Another poller took the mailbox after this one's lease lapsed."""
 
 
 @dataclass
@@ -68,7 +68,7 @@ def _mailbox_id(key: str) -> int:
             return session.scalars(select(Mailbox.id).where(Mailbox.key == key)).one()
 
 
-def _take_lease(mailbox_id: int, owner: str) -> bool:
+def _take_lease(mailbox_id: int, owner: str, duration: float) -> bool:
     """Take or renew the poll lease; return False when another poller holds it."""
     now = utcnow()
     with session_scope() as session:
@@ -77,7 +77,7 @@ def _take_lease(mailbox_id: int, owner: str) -> bool:
             .where(Mailbox.id == mailbox_id)
             .where(or_(Mailbox.lease_until.is_(None), Mailbox.lease_until < now,
                        Mailbox.lease_owner == owner))
-            .values(lease_owner=owner, lease_until=now + LEASE_DURATION)
+            .values(lease_owner=owner, lease_until=now + timedelta(seconds=duration))
         )
         return result.rowcount == 1
 
@@ -130,12 +130,16 @@ def poll_mailbox(settings: Settings) -> PollResult:
     result = PollResult()
     mailbox_id = _mailbox_id(settings.mailbox_key())
     owner = uuid.uuid4().hex
-    if not _take_lease(mailbox_id, owner):
+    if not _take_lease(mailbox_id, owner, settings.poll_lease):
         log.info("poll skipped for mailbox=%d: another poll holds the lease", mailbox_id)
         result.skipped = True
         return result
     try:
         _poll_leased(settings, mailbox_id, owner, result)
+    except LeaseLost:
+        # The other poller reads from the position this one committed last.
+        log.warning("poll stopped for mailbox=%d: the lease lapsed and another poll took over",
+                    mailbox_id)
     finally:
         _release_lease(mailbox_id, owner)
     log.info(
@@ -174,25 +178,37 @@ def _fetch_new(settings: Settings, mailbox_id: int, owner: str, result: PollResu
                     log.warning("UID %d vanished before it was fetched", uid)
                     continue
                 result.fetched += 1
-                _store_or_quarantine(mailbox_id, uidvalidity, uid, raw, result)
-            _take_lease(mailbox_id, owner)
+                _store_or_quarantine(settings, mailbox_id, owner, uidvalidity, uid, raw, result)
+
+
+def _leased_mailbox(session: Session, settings: Settings, mailbox_id: int, owner: str) -> Mailbox:
+    """Lock the mailbox row, check this poll still holds its lease, and renew the lease."""
+    mailbox = session.get_one(Mailbox, mailbox_id, with_for_update=True)
+    if mailbox.lease_owner != owner:
+        raise LeaseLost(f"mailbox={mailbox_id} was taken over")
+    # Renewing with each message keeps a slow but live poll in charge.
+    mailbox.lease_until = utcnow() + timedelta(seconds=settings.poll_lease)
+    return mailbox
 
 
 def _store_or_quarantine(
-    mailbox_id: int, uidvalidity: int, uid: int, raw: bytes, result: PollResult
+    settings: Settings, mailbox_id: int, owner: str, uidvalidity: int, uid: int, raw: bytes,
+    result: PollResult,
 ) -> None:
     try:
         with session_scope() as session:
-            mailbox = session.get_one(Mailbox, mailbox_id, with_for_update=True)
+            mailbox = _leased_mailbox(session, settings, mailbox_id, owner)
             _store_and_advance(session, mailbox, uidvalidity, uid, raw, result)
         return
+    except LeaseLost:
+        raise
     except Exception as error:  # noqa: BLE001 - any failure quarantines this message only
         # No traceback: database errors quote the statement's parameters, which hold mail.
         log.error("storing uid=%d size=%d failed (%s); quarantining it",
                   uid, len(raw), type(error).__name__)
         failure = error
     with session_scope() as session:
-        mailbox = session.get_one(Mailbox, mailbox_id, with_for_update=True)
+        mailbox = _leased_mailbox(session, settings, mailbox_id, owner)
         quarantine_raw(session, raw, step="store", error=failure, mailbox_id=mailbox_id,
                        uidvalidity=uidvalidity, uid=uid)
         mailbox.last_uid = max(mailbox.last_uid, uid)

@@ -2,7 +2,9 @@
 
 pending_review -> approved -> sending -> sent | failed; pending_review -> rejected.
 A temporary delivery failure moves sending back to approved for the next attempt,
-and a failed draft may be approved again by a reviewer.
+and a failed draft may be approved again by a reviewer.  A failed draft becomes
+sent when the server turns out to have accepted an attempt whose outcome the
+recovery sweep had marked unknown.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ ALLOWED: dict[DraftState, frozenset[DraftState]] = {
     S.PENDING_REVIEW: frozenset({S.APPROVED, S.REJECTED}),
     S.APPROVED: frozenset({S.SENDING}),
     S.SENDING: frozenset({S.SENT, S.FAILED, S.APPROVED}),
-    S.FAILED: frozenset({S.APPROVED}),
+    S.FAILED: frozenset({S.APPROVED, S.SENT}),
     S.SENT: frozenset(),
     S.REJECTED: frozenset(),
 }

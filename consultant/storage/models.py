@@ -63,6 +63,25 @@ class DraftState(enum.StrEnum):
     REJECTED = "rejected"
 
 
+class OutboxState(enum.StrEnum):
+    """State of the SMTP transaction of one reply.
+
+    ``prepared``: committed before connecting.  No message data was sent, so the
+    server cannot have the message.  ``transmitting``: committed after the server
+    accepted the DATA command and before the message data goes out.  If the worker
+    dies here, nobody knows whether the server accepted the message.
+    ``accepted``: the server replied 250 to the end of the data.  ``rejected``: the
+    attempt failed, with the server's reply or the error in ``smtp_reply``.
+    ``unknown``: a ``transmitting`` attempt whose worker never recorded the reply.
+    """
+
+    PREPARED = "prepared"
+    TRANSMITTING = "transmitting"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    UNKNOWN = "unknown"
+
+
 class Mailbox(Base):
     """An IMAP folder we poll, with the position reached and the poll lease."""
 
@@ -318,3 +337,34 @@ def _record_first_version(_mapper: Any, connection: Any, draft: Draft) -> None:
             author="system", created_at=utcnow(),
         )
     )
+
+
+class OutboxEntry(Base):
+    """The delivery record of one reply, keyed by the reply's Message-ID.
+
+    The row is committed before the SMTP connection opens and again just before
+    the DATA command, so after a crash the recovery sweep can tell a reply that
+    cannot have reached the server from one that may have.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id"), unique=True)
+    reply_message_id: Mapped[str] = mapped_column(String(998), unique=True)
+    state: Mapped[OutboxState] = mapped_column(
+        _enum(OutboxState, "outbox_state"), default=OutboxState.PREPARED, index=True
+    )
+    # The exact bytes handed to the server, so every attempt and the Sent copy match.
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    first_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deadline_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    smtp_reply: Mapped[str | None] = mapped_column(Text)
+    temporary_failures: Mapped[int] = mapped_column(Integer, default=0)
+    sent_folder_appended: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    draft: Mapped[Draft] = relationship()

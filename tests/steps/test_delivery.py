@@ -5,7 +5,8 @@ from imapclient import IMAPClient
 from sqlalchemy.orm import Session
 
 from consultant.config import get_settings, reset_settings
-from consultant.delivery.services import flag_answered, send_draft
+from consultant.delivery.mailbox import flag_answered
+from consultant.delivery.services import send_draft
 from consultant.devserver.imap import free_port
 from consultant.devserver.smtp import start_smtp_server
 from consultant.errors import TemporaryDeliveryError

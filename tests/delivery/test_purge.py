@@ -1,0 +1,95 @@
+"""``caseconsultant purge``: finished cases past the retention period go, open work stays."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from click.testing import CliRunner
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from consultant.cli import main
+from consultant.config import get_settings
+from consultant.delivery.services import send_draft
+from consultant.storage.base import utcnow
+from consultant.storage.models import Case, Draft, DraftEvent, InboundMessage, OutboxEntry
+from tests.conftest import append_message
+from tests.intake.test_poller import question
+from tests.steps.test_delivery import approved_draft
+from workers.tasks import process_message
+
+
+def _count(session: Session, model: type) -> int:
+    session.rollback()
+    return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def _age_everything(session: Session, days: int) -> None:
+    past = utcnow() - timedelta(days=days)
+    session.execute(update(Draft).values(updated_at=past, created_at=past))
+    session.execute(update(InboundMessage).values(received_at=past))
+    session.commit()
+
+
+def _pending_draft(session: Session, imap_server) -> None:  # type: ignore[no-untyped-def]
+    from consultant.intake.poller import poll_mailbox
+
+    append_message(imap_server, question(5))
+    poll_mailbox(get_settings())
+    row = session.scalars(select(InboundMessage).where(
+        InboundMessage.message_id == "<q5@clinic.example.com>")).one()
+    process_message(row.id)
+
+
+def test_purge_deletes_old_sent_case(
+    session: Session, imap_server, smtp_server, mail_settings
+) -> None:
+    draft = approved_draft(session, imap_server)
+    assert send_draft(draft.id, get_settings())
+    _pending_draft(session, imap_server)
+    _age_everything(session, days=40)
+
+    result = CliRunner().invoke(main, ["purge", "--older-than", "30"])
+
+    assert result.exit_code == 0, result.output
+    assert "deleted 1 drafts, 1 messages, 1 cases older than 30 days" in result.output
+    assert "kept 1 older drafts that are still open" in result.output
+    assert _count(session, OutboxEntry) == 0
+    assert _count(session, Draft) == 1
+    assert _count(session, InboundMessage) == 1
+    assert _count(session, Case) == 1
+    assert _count(session, DraftEvent) == 1
+
+
+def test_purge_keeps_recent_cases(
+    session: Session, imap_server, smtp_server, mail_settings
+) -> None:
+    draft = approved_draft(session, imap_server)
+    assert send_draft(draft.id, get_settings())
+
+    result = CliRunner().invoke(main, ["purge", "--older-than", "30"])
+
+    assert result.exit_code == 0, result.output
+    assert "deleted 0 drafts, 0 messages, 0 cases" in result.output
+    assert _count(session, Draft) == 1
+
+
+def test_purge_dry_run_deletes_nothing(
+    session: Session, imap_server, smtp_server, mail_settings
+) -> None:
+    draft = approved_draft(session, imap_server)
+    assert send_draft(draft.id, get_settings())
+    _age_everything(session, days=40)
+
+    result = CliRunner().invoke(main, ["purge", "--older-than", "30", "--dry-run"])
+
+    assert result.exit_code == 0, result.output
+    assert "would delete 1 drafts, 1 messages older than 30 days" in result.output
+    assert _count(session, Draft) == 1
+
+
+def test_purge_rejects_zero_days() -> None:
+    result = CliRunner().invoke(main, ["purge", "--older-than", "0"])
+
+    assert result.exit_code == 2
+    assert "0 is not in the range x>=1" in result.output
