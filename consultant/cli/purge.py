@@ -13,19 +13,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import click
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from consultant.storage import session_scope
 from consultant.storage.base import utcnow
 from consultant.storage.models import (
     Case,
+    CaseEvent,
     Draft,
     DraftEvent,
     DraftState,
+    DraftVersion,
     InboundMessage,
     MessageState,
     OutboxEntry,
+    QuarantineEntry,
 )
 
 FINISHED_DRAFTS = (DraftState.SENT, DraftState.REJECTED)
@@ -63,17 +66,31 @@ def purge(session: Session, cutoff: datetime, dry_run: bool = False) -> PurgeRes
         return result
 
     for chunk in _chunks(draft_ids):
-        session.execute(delete(DraftEvent).where(DraftEvent.draft_id.in_(chunk)))
-        session.execute(delete(OutboxEntry).where(OutboxEntry.draft_id.in_(chunk)))
+        for model in (DraftEvent, DraftVersion, CaseEvent, OutboxEntry):
+            session.execute(delete(model).where(model.draft_id.in_(chunk)))
         session.execute(delete(Draft).where(Draft.id.in_(chunk)))
     for chunk in _chunks(message_ids):
+        session.execute(delete(CaseEvent).where(CaseEvent.inbound_message_id.in_(chunk)))
+        session.execute(delete(QuarantineEntry).where(
+            QuarantineEntry.inbound_message_id.in_(chunk)))
         session.execute(delete(InboundMessage).where(InboundMessage.id.in_(chunk)))
+    # Raw bytes that could not be stored as a message are PHI under the same retention.
+    session.execute(delete(QuarantineEntry).where(
+        QuarantineEntry.inbound_message_id.is_(None), QuarantineEntry.created_at < cutoff))
+    result.cases = _delete_empty_cases(session)
+    return result
+
+
+def _delete_empty_cases(session: Session) -> int:
+    """Delete cases left without messages or drafts; return how many."""
     empty_cases = list(session.scalars(select(Case.id).where(
         ~Case.messages.any(), ~select(Draft.id).where(Draft.case_id == Case.id).exists())))
     for chunk in _chunks(empty_cases):
+        session.execute(update(InboundMessage).where(InboundMessage.related_case_id.in_(chunk))
+                        .values(related_case_id=None))
+        session.execute(delete(CaseEvent).where(CaseEvent.case_id.in_(chunk)))
         session.execute(delete(Case).where(Case.id.in_(chunk)))
-    result.cases = len(empty_cases)
-    return result
+    return len(empty_cases)
 
 
 @click.command("purge")

@@ -12,7 +12,15 @@ from consultant.cli import main
 from consultant.config import get_settings
 from consultant.delivery.services import send_draft
 from consultant.storage.base import utcnow
-from consultant.storage.models import Case, Draft, DraftEvent, InboundMessage, OutboxEntry
+from consultant.storage.models import (
+    Case,
+    Draft,
+    DraftEvent,
+    DraftVersion,
+    InboundMessage,
+    OutboxEntry,
+    QuarantineEntry,
+)
 from tests.conftest import append_message
 from tests.intake.test_poller import question
 from tests.steps.test_delivery import approved_draft
@@ -93,3 +101,24 @@ def test_purge_rejects_zero_days() -> None:
 
     assert result.exit_code == 2
     assert "0 is not in the range x>=1" in result.output
+
+
+def test_purge_deletes_old_quarantine_entries(session: Session) -> None:
+    from consultant.intake.quarantine import quarantine_message, quarantine_raw
+    from consultant.intake.services import store_message
+
+    stored = store_message(session, b"Subject: no sender\r\nMessage-ID: <qq@example.com>\r\n\r\nx")
+    message = session.get_one(InboundMessage, stored.message_row_id)
+    quarantine_message(session, message, "draft", ValueError("no sender"))
+    quarantine_raw(session, b"\xff unstorable", step="store", error=ValueError("bad"))
+    session.commit()
+    _age_everything(session, days=40)
+    session.execute(update(QuarantineEntry).values(created_at=utcnow() - timedelta(days=40)))
+    session.commit()
+
+    result = CliRunner().invoke(main, ["purge", "--older-than", "30"])
+
+    assert result.exit_code == 0, result.output
+    assert _count(session, InboundMessage) == 0
+    assert _count(session, QuarantineEntry) == 0
+    assert _count(session, DraftVersion) == 0
