@@ -8,8 +8,15 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from consultant.codes.icd10cm import PLACEHOLDER, apply_seventh, seventh_applies
-from consultant.codes.info import CodeInfo, codes_under, find_codes, not_loaded, release_for
-from consultant.codes.models import Code, CodeRelease
+from consultant.codes.info import (
+    CodeInfo,
+    CodeRow,
+    codes_under,
+    find_codes,
+    not_loaded,
+    release_for,
+)
+from consultant.codes.models import CodeRelease
 
 SYSTEM = "icd10cm"
 # Billable codes listed under a header; more are summarised by their count.
@@ -54,7 +61,7 @@ def describe_icd10cm(session: Session, code: str, on: date | None) -> CodeInfo:
     return info
 
 
-def _fill(info: CodeInfo, row: Code, rows: dict[str, Code]) -> None:
+def _fill(info: CodeInfo, row: CodeRow, rows: dict[str, CodeRow]) -> None:
     info.description = row.description
     info.billable = row.billable
     lineage = [rows[name] for name in ancestors(info.code) if name in rows]
@@ -99,7 +106,7 @@ def _seventh_message(code: str, characters: dict[str, str]) -> str:
     return f"{code} needs a 7th character: {choices}{placeholder}"
 
 
-def _inherited_seventh(rows: dict[str, Code], code: str) -> dict[str, str]:
+def _inherited_seventh(rows: dict[str, CodeRow], code: str) -> dict[str, str]:
     seventh: dict[str, str] = {}
     for name in [*ancestors(code), code]:
         if name in rows and rows[name].attributes.get("seventh_characters"):
@@ -108,7 +115,7 @@ def _inherited_seventh(rows: dict[str, Code], code: str) -> dict[str, str]:
 
 
 def _explain_missing(
-    session: Session, release: CodeRelease, info: CodeInfo, rows: dict[str, Code]
+    session: Session, release: CodeRelease, info: CodeInfo, rows: dict[str, CodeRow]
 ) -> None:
     info.messages.append(f"{info.code} is not in {info.source}")
     bare = info.code.replace(".", "")

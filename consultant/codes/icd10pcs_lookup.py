@@ -8,8 +8,8 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from consultant.codes.info import CodeInfo, find_codes, not_loaded, release_for
-from consultant.codes.models import Code, CodeDefinition, CodeRelease
+from consultant.codes.info import CodeInfo, CodeRow, find_codes, not_loaded, release_for
+from consultant.codes.models import CodeDefinition, CodeRelease
 from consultant.codes.releases import PCS_DEFINITIONS
 
 SYSTEM = "icd10pcs"
@@ -54,7 +54,7 @@ def describe_icd10pcs(session: Session, code: str, on: date | None) -> CodeInfo:
     return info
 
 
-def _fill_valid(session: Session, on: date | None, info: CodeInfo, row: Code) -> None:
+def _fill_valid(session: Session, on: date | None, info: CodeInfo, row: CodeRow) -> None:
     labels: list[str] = row.attributes["labels"]
     info.status = "valid"
     info.billable = True
@@ -89,7 +89,7 @@ def _definitions(
     return {(term.position, term.term): term for term in session.scalars(query)}
 
 
-def _invalid_position(code: str, table: Code) -> str:
+def _invalid_position(code: str, table: CodeRow) -> str:
     """Name the first of positions 4-7 that no row of *table* allows after the ones before it."""
     rows: list[list[str]] = table.attributes.get("rows", [])
     candidates = rows

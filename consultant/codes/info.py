@@ -7,12 +7,23 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from consultant.codes.models import Code, CodeRelease
 from consultant.codes.releases import RELEASE_CACHE_KEY, SYSTEM_NAMES, release_in_force
 
+# Columns a lookup reads.  Plain rows cost far less than ORM objects in a hot loop.
+CODE_COLUMNS = (
+    Code.id,
+    Code.code,
+    Code.description,
+    Code.short_description,
+    Code.billable,
+    Code.attributes,
+    Code.release_id,
+)
+CodeRow = Row[Any]
 STATUSES = ("valid", "header", "incomplete", "terminated", "not_found", "section_only")
 
 
@@ -75,15 +86,15 @@ def release_for(
 
 def find_codes(
     session: Session, release: CodeRelease, system: str, codes: Iterable[str]
-) -> dict[str, Code]:
+) -> dict[str, CodeRow]:
     """Return the rows of *codes* that exist in *release*, by code."""
     wanted = list(dict.fromkeys(codes))
     if not wanted:
         return {}
-    query = select(Code).where(
+    query = select(*CODE_COLUMNS).where(
         Code.system == system, Code.code.in_(wanted), Code.release_id == release.id
     )
-    return {row.code: row for row in session.scalars(query)}
+    return {row.code: row for row in session.execute(query)}
 
 
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -110,10 +121,10 @@ def next_key(prefix: str) -> str:
 
 def codes_under(
     session: Session, release: CodeRelease, system: str, prefix: str, *, limit: int
-) -> list[Code]:
+) -> list[CodeRow]:
     """Return the billable codes of *release* that start with *prefix*, in code order."""
     query = (
-        select(Code)
+        select(*CODE_COLUMNS)
         .where(
             Code.system == system,
             Code.code > prefix,
@@ -124,7 +135,7 @@ def codes_under(
         .order_by(Code.code)
         .limit(limit)
     )
-    return list(session.scalars(query))
+    return list(session.execute(query))
 
 
 def not_loaded(system: str, code: str, hint: str) -> CodeInfo:
