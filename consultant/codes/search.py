@@ -1,7 +1,7 @@
 """Word search over the descriptors of the editions in force.
 
 SQLite uses the FTS5 table ``codes_fts`` (Porter stemming, BM25 ranking); PostgreSQL
-uses English text search over the GIN-indexed ``to_tsvector('english', description)``.
+uses English text search over the stored, GIN-indexed ``codes.search_vector`` column.
 Both first require every word and, when that finds nothing, accept any of them.
 Ranking costs time in proportion to the matches, so a query made only of words common
 to thousands of descriptors (such as "open approach") returns matches in stored order,
@@ -45,13 +45,13 @@ LIMIT :limit
 _POSTGRESQL_UNRANKED = """
 SELECT codes.id AS id, 0.0 AS score
 FROM codes, to_tsquery('english', :query) AS query
-WHERE to_tsvector('english', codes.description) @@ query AND codes.release_id IN :releases
+WHERE codes.search_vector @@ query AND codes.release_id IN :releases
 LIMIT :limit
 """
 _POSTGRESQL = """
-SELECT codes.id AS id, ts_rank(to_tsvector('english', codes.description), query) AS score
+SELECT codes.id AS id, ts_rank(codes.search_vector, query) AS score
 FROM codes, to_tsquery('english', :query) AS query
-WHERE to_tsvector('english', codes.description) @@ query AND codes.release_id IN :releases
+WHERE codes.search_vector @@ query AND codes.release_id IN :releases
 ORDER BY score DESC, codes.billable DESC, codes.code
 LIMIT :limit
 """
