@@ -94,6 +94,7 @@ def import_rows(
     existing = find_same_file(session, system, sha256)
     if existing is not None:
         return ImportResult(existing.id, system, existing.edition, existing.row_count, True)
+
     started = time.perf_counter()
     edition = edition or _default_edition(paths)
     effective_from = effective_from or date_from_name(paths[0])
@@ -106,6 +107,7 @@ def import_rows(
         source=paths[0],
         sha256=sha256,
     )
+
     newest: list[date] = []
     count = insert_rows(session, model, release, _track_newest(rows, newest))
     if count == 0:

@@ -117,6 +117,7 @@ def _walk(
         raise ImportFileError(
             f"diag {code or '?'!r}: expected a <name> shaped like E11.9 and a non-empty <desc>"
         )
+
     own_seventh = _seventh(diag)
     seventh = own_seventh or inherited
     children = diag.findall("diag")
@@ -128,6 +129,7 @@ def _walk(
         attributes["seventh_characters"] = own_seventh
     if "." not in code:
         attributes.update(path)
+
     is_leaf = not children
     yield CmRecord(code, description, is_leaf and not seventh, attributes)
     if is_leaf and seventh:

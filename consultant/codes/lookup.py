@@ -189,6 +189,7 @@ def _describe_cpt(session: Session, code: str, on: date | None) -> CodeInfo:
     info.section = placement.section
     info.details["category"] = placement.category
     _attach_fee_schedule(session, info, on)
+
     release = release_for(session, "cpt", on, info)
     row = find_codes(session, release, "cpt", [code]).get(code) if release else None
     if row is not None:
@@ -201,6 +202,7 @@ def _describe_cpt(session: Session, code: str, on: date | None) -> CodeInfo:
     if release is not None:
         info.messages.append(f"{code} is not in {info.source}")
         return info
+
     if not placement.recognised:
         info.messages.append(f"{code} falls outside every CPT section range")
         return info

