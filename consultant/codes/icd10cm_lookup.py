@@ -12,6 +12,7 @@ from consultant.codes.info import (
     CodeInfo,
     CodeRow,
     codes_under,
+    explain_absent,
     find_codes,
     not_loaded,
     release_for,
@@ -81,6 +82,8 @@ def _fill(info: CodeInfo, row: CodeRow, rows: dict[str, CodeRow]) -> None:
 
 def _explain_header(session: Session, release: CodeRelease, info: CodeInfo) -> None:
     children = codes_under(session, release, SYSTEM, info.code, limit=MAX_LISTED + 1)
+    info.details["billable_codes"] = [child.code for child in children[:MAX_LISTED]]
+    info.details["more_billable_codes"] = len(children) > MAX_LISTED
     needs_seventh = bool(children) and all(
         child.attributes.get("base") == info.code for child in children
     )
@@ -117,7 +120,7 @@ def _inherited_seventh(rows: dict[str, CodeRow], code: str) -> dict[str, str]:
 def _explain_missing(
     session: Session, release: CodeRelease, info: CodeInfo, rows: dict[str, CodeRow]
 ) -> None:
-    info.messages.append(f"{info.code} is not in {info.source}")
+    explain_absent(session, release, SYSTEM, info)
     bare = info.code.replace(".", "")
     full_length = len(bare) == 7
     stem = normalise((bare[:-1] if full_length else bare).rstrip(PLACEHOLDER))

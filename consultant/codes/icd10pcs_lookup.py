@@ -9,7 +9,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consultant.codes import pcs_fallback
-from consultant.codes.info import CodeInfo, CodeRow, find_codes, not_loaded, release_for
+from consultant.codes.info import (
+    CodeInfo,
+    CodeRow,
+    explain_absent,
+    find_codes,
+    not_loaded,
+    release_for,
+)
 from consultant.codes.models import CodeDefinition, CodeRelease
 from consultant.codes.releases import PCS_DEFINITIONS
 
@@ -51,6 +58,7 @@ def describe_icd10pcs(session: Session, code: str, on: date | None) -> CodeInfo:
         info.messages.append(f"{code} is part of table {code[:3]}; a code has seven characters")
     else:
         info.section = table.description.replace(", ", " > ")
+        explain_absent(session, release, SYSTEM, info)
         info.messages.append(_invalid_position(code, table))
     return info
 

@@ -138,6 +138,39 @@ def codes_under(
     return list(session.execute(query))
 
 
+def explain_absent(session: Session, release: CodeRelease, system: str, info: CodeInfo) -> None:
+    """Say that *info*'s code is not in *release*, and which other editions have it.
+
+    A code found only in earlier editions was deleted, so its status becomes
+    ``terminated``; one found only in later editions is not yet in force.
+    """
+    info.messages.append(f"{info.code} is not in {info.source}")
+    query = (
+        select(CodeRelease)
+        .join(Code, Code.release_id == CodeRelease.id)
+        .where(Code.system == system, Code.code == info.code, CodeRelease.id != release.id)
+        .order_by(CodeRelease.effective_from)
+    )
+    others = list(session.scalars(query))
+    earlier = [other for other in others if other.effective_from < release.effective_from]
+    later = [other for other in others if other.effective_from > release.effective_from]
+    if earlier and not later:
+        last = earlier[-1]
+        info.status = "terminated"
+        info.billable = False
+        info.details["last_edition"] = source_name(last)
+        info.messages.append(
+            f"{info.code} was deleted: the last edition that has it is {source_name(last)} "
+            f"(effective {last.effective_from.isoformat()})"
+        )
+    elif later:
+        first = later[0]
+        info.messages.append(
+            f"{info.code} first appears in {source_name(first)}, "
+            f"effective {first.effective_from.isoformat()}"
+        )
+
+
 def not_loaded(system: str, code: str, hint: str) -> CodeInfo:
     name = SYSTEM_NAMES.get(system, system)
     return CodeInfo(system, code, "not_found", messages=[f"no {name} edition is loaded; {hint}"])

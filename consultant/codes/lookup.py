@@ -18,6 +18,7 @@ from consultant.codes.icd10pcs_lookup import describe_icd10pcs
 from consultant.codes.info import (
     CodeInfo,
     cached_release,
+    explain_absent,
     find_codes,
     not_loaded,
     release_for,
@@ -133,7 +134,7 @@ def _describe_hcpcs(session: Session, code: str, on: date | None) -> CodeInfo:
         return not_loaded("hcpcs", code, "run: caseconsultant codes import hcpcs PATH")
     row = find_codes(session, release, "hcpcs", [code]).get(code)
     if row is None:
-        info.messages.append(f"{code} is not in {info.source}")
+        explain_absent(session, release, "hcpcs", info)
         return info
     info.description = row.description
     info.short_description = row.short_description
@@ -200,7 +201,7 @@ def _describe_cpt(session: Session, code: str, on: date | None) -> CodeInfo:
         info.details.update(row.attributes)
         return info
     if release is not None:
-        info.messages.append(f"{code} is not in {info.source}")
+        explain_absent(session, release, "cpt", info)
         return info
 
     if not placement.recognised:

@@ -80,6 +80,18 @@ def test_header_lists_billable_children(loaded: Session) -> None:
     assert info.billable is False
     assert "E11.40" in info.messages[-1]
     assert "E11.49" in info.messages[-1]
+    assert info.details["billable_codes"] == [
+        "E11.40",
+        "E11.41",
+        "E11.42",
+        "E11.43",
+        "E11.44",
+        "E11.49",
+    ]
+    assert info.details["more_billable_codes"] is False
+    category = describe(loaded, "icd10cm", "E11")
+    assert len(category.details["billable_codes"]) == 12
+    assert category.details["more_billable_codes"] is True
 
 
 def test_seventh_character_code_is_billable(loaded: Session) -> None:
