@@ -64,6 +64,8 @@ CPT_LICENCE_NOTE = (
 _HCPCS = re.compile(r"[A-Z]\d{4}")
 _PCS = re.compile(r"[0-9A-HJ-NP-Z]{7}")
 _MODIFIER = re.compile(r"[0-9A-Z]{2}")
+# CPT modifiers: two digits, and 1P to 8P for Category II performance measures.
+_CPT_MODIFIER = re.compile(r"\d{2}|[1-8]P")
 
 
 def describe(
@@ -165,9 +167,11 @@ def _describe_modifier(session: Session, code: str, on: date | None) -> CodeInfo
         info.section = "HCPCS Level II modifier"
         info.details = dict(row.attributes)
         return info
-    if re.fullmatch(r"\d{2}", code):
+    if _CPT_MODIFIER.fullmatch(code):
         info.status = "section_only"
         info.section = "CPT modifier"
+        if code.endswith("P"):
+            info.section = "CPT Category II modifier"
         info.source = "CPT modifier numbering (public)"
         info.messages.append(CPT_LICENCE_NOTE)
         return info

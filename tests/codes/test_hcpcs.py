@@ -103,6 +103,9 @@ def test_cpt_modifier_has_no_text(loaded: Session) -> None:
     assert "licensed by the AMA" in info.messages[-1]
     assert describe(loaded, "modifier", "Q9").status in {"valid", "not_found"}
     assert describe(loaded, "modifier", "ZZ").status == "not_found"
+    category_two = describe(loaded, "modifier", "1P")
+    assert category_two.status == "section_only"
+    assert category_two.section == "CPT Category II modifier"
 
 
 def test_unknown_hcpcs_code(loaded: Session, hcpcs_xlsx: Path) -> None:
