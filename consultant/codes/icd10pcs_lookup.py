@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
 from consultant.codes import pcs_fallback
@@ -24,6 +25,17 @@ SYSTEM = "icd10pcs"
 # Positions whose terms the definitions file explains, and the note kind of each.
 DEFINED_POSITIONS = {3: "operation", 4: "body_part", 5: "approach", 6: "device"}
 _SHAPE = re.compile(r"[0-9A-HJ-NP-Z]{3,7}")
+_DEFINITIONS = select(
+    CodeDefinition.position,
+    CodeDefinition.term,
+    CodeDefinition.definition,
+    CodeDefinition.explanation,
+    CodeDefinition.includes,
+).where(
+    CodeDefinition.release_id == bindparam("release_id"),
+    CodeDefinition.section == bindparam("section"),
+    CodeDefinition.term.in_(bindparam("terms", expanding=True)),
+)
 
 
 def normalise(code: str) -> str:
@@ -111,17 +123,14 @@ def _fill_valid(session: Session, on: date | None, info: CodeInfo, row: CodeRow)
 
 def _definitions(
     session: Session, on: date | None, section: str, labels: list[str]
-) -> dict[tuple[int, str], CodeDefinition]:
+) -> dict[tuple[int, str], Row[Any]]:
     holder = CodeInfo(SYSTEM, "", "valid")
     release = release_for(session, PCS_DEFINITIONS, on, holder)
     if release is None:
         return {}
-    query = select(CodeDefinition).where(
-        CodeDefinition.release_id == release.id,
-        CodeDefinition.section == section,
-        CodeDefinition.term.in_(labels[2:6]),
-    )
-    return {(term.position, term.term): term for term in session.scalars(query)}
+    parameters = {"release_id": release.id, "section": section, "terms": labels[2:6]}
+    rows = session.connection().execute(_DEFINITIONS, parameters)
+    return {(term.position, term.term): term for term in rows}
 
 
 def _invalid_position(code: str, table: CodeRow) -> str:

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
 from consultant.codes.models import Code, CodeRelease
@@ -24,6 +24,25 @@ CODE_COLUMNS = (
     Code.release_id,
 )
 CodeRow = Row[Any]
+# Lookups run these statements thousands of times, so they are built once with bound
+# parameters and run on the session's connection, skipping the ORM layer.
+_FIND_CODES = select(*CODE_COLUMNS).where(
+    Code.system == bindparam("system"),
+    Code.code.in_(bindparam("codes", expanding=True)),
+    Code.release_id == bindparam("release_id"),
+)
+_CODES_UNDER = (
+    select(*CODE_COLUMNS)
+    .where(
+        Code.system == bindparam("system"),
+        Code.code > bindparam("low"),
+        Code.code < bindparam("high"),
+        Code.release_id == bindparam("release_id"),
+        Code.billable.is_(True),
+    )
+    .order_by(Code.code)
+    .limit(bindparam("limit"))
+)
 STATUSES = ("valid", "header", "incomplete", "terminated", "not_found", "section_only")
 
 
@@ -91,10 +110,8 @@ def find_codes(
     wanted = list(dict.fromkeys(codes))
     if not wanted:
         return {}
-    query = select(*CODE_COLUMNS).where(
-        Code.system == system, Code.code.in_(wanted), Code.release_id == release.id
-    )
-    return {row.code: row for row in session.execute(query)}
+    parameters = {"system": system, "codes": wanted, "release_id": release.id}
+    return {row.code: row for row in session.connection().execute(_FIND_CODES, parameters)}
 
 
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -123,19 +140,14 @@ def codes_under(
     session: Session, release: CodeRelease, system: str, prefix: str, *, limit: int
 ) -> list[CodeRow]:
     """Return the billable codes of *release* that start with *prefix*, in code order."""
-    query = (
-        select(*CODE_COLUMNS)
-        .where(
-            Code.system == system,
-            Code.code > prefix,
-            Code.code < next_key(prefix),
-            Code.release_id == release.id,
-            Code.billable.is_(True),
-        )
-        .order_by(Code.code)
-        .limit(limit)
-    )
-    return list(session.execute(query))
+    parameters = {
+        "system": system,
+        "low": prefix,
+        "high": next_key(prefix),
+        "release_id": release.id,
+        "limit": limit,
+    }
+    return list(session.connection().execute(_CODES_UNDER, parameters))
 
 
 def explain_absent(session: Session, release: CodeRelease, system: str, info: CodeInfo) -> None:

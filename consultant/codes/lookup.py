@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from consultant.codes import cpt
@@ -61,6 +61,9 @@ CPT_LICENCE_NOTE = (
     "CPT descriptors are licensed by the AMA and are not stored here; "
     "import a licensed CPT file to show them"
 )
+_FEE_SCHEDULE = select(
+    RvuValue.modifier, RvuValue.status_code, RvuValue.global_days, RvuValue.values
+).where(RvuValue.release_id == bindparam("release_id"), RvuValue.code == bindparam("code"))
 _HCPCS = re.compile(r"[A-Z]\d{4}")
 _PCS = re.compile(r"[0-9A-HJ-NP-Z]{7}")
 _MODIFIER = re.compile(r"[0-9A-Z]{2}")
@@ -114,8 +117,8 @@ def _attach_fee_schedule(session: Session, info: CodeInfo, on: date | None) -> N
     release, _ = cached_release(session, "rvu", on)
     if release is None:
         return
-    query = select(RvuValue).where(RvuValue.release_id == release.id, RvuValue.code == info.code)
-    rows = {row.modifier: row for row in session.scalars(query)}
+    parameters = {"release_id": release.id, "code": info.code}
+    rows = {row.modifier: row for row in session.connection().execute(_FEE_SCHEDULE, parameters)}
     row = rows.get(None) or next(iter(rows.values()), None)
     if row is None:
         return
