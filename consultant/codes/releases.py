@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.orm import Session
 
 from consultant.codes.models import (
@@ -174,6 +174,10 @@ def insert_codes(session: Session, release: CodeRelease, rows: Iterable[dict[str
     ]
     if common:
         session.execute(insert(SearchTerm), common)
+    if session.get_bind().dialect.name == "postgresql":
+        # GIN's fast-update list keeps new entries unsorted until a vacuum, and every
+        # search scans that list, so it is merged into the index right after the import.
+        session.execute(text("SELECT gin_clean_pending_list('ix_codes_search_vector'::regclass)"))
     return inserted
 
 
