@@ -109,7 +109,7 @@ def _seventh(diag: ET.Element) -> dict[str, str] | None:
 
 
 def _walk(
-    diag: ET.Element, path: dict[str, str], inherited: dict[str, str] | None
+    diag: ET.Element, path: dict[str, Any], inherited: dict[str, str] | None
 ) -> Iterator[CmRecord]:
     code = _text(diag.find("name")).upper()
     description = _text(diag.find("desc"))
@@ -162,10 +162,22 @@ def parse_tabular(path: Path) -> tuple[str, list[CmRecord]]:
     version = _text(root.find("version"))
     records: list[CmRecord] = []
     for chapter in root.findall("chapter"):
-        chapter_path = f"Chapter {_text(chapter.find('name'))}: {_text(chapter.find('desc'))}"
+        chapter_name = f"Chapter {_text(chapter.find('name'))}"
+        chapter_path = f"{chapter_name}: {_text(chapter.find('desc'))}"
+        chapter_notes = _notes(chapter)
         for section in chapter.findall("section"):
             block = _text(section.find("desc"))
-            path_attrs = {"chapter": chapter_path, "block": block}
+            # Notes of the chapter and block apply to every code in them, so each
+            # category carries them and lookups add them to the category's own notes.
+            path_attrs: dict[str, Any] = {"chapter": chapter_path, "block": block}
+            path_attrs["inherited_notes"] = [
+                [label, notes]
+                for label, notes in (
+                    (chapter_name, chapter_notes),
+                    (section.get("id", block), _notes(section)),
+                )
+                if notes
+            ]
             for diag in section.findall("diag"):
                 records.extend(_walk(diag, path_attrs, None))
     if not records:

@@ -69,6 +69,9 @@ def _fill(info: CodeInfo, row: CodeRow, rows: dict[str, CodeRow]) -> None:
     category = lineage[0] if lineage else row
     path = [category.attributes.get("chapter"), category.attributes.get("block")]
     info.section = " > ".join(part for part in path if part) or None
+    for label, notes in category.attributes.get("inherited_notes", []):
+        for kind, texts in notes.items():
+            info.notes.setdefault(kind, []).extend(f"{text} [at {label}]" for text in texts)
     for source in [*lineage, row]:
         for kind, texts in source.attributes.get("notes", {}).items():
             suffix = "" if source is row else f" [at {source.code}]"

@@ -210,3 +210,15 @@ def test_reimport_same_file_skipped(session: Session, tmp_path: Path) -> None:
     again = importers.import_icd10cm(session, good)
     assert again.skipped
     assert session.scalar(select(func.count()).select_from(CodeRelease)) == 1
+
+
+def test_chapter_and_block_notes_apply(loaded: Session) -> None:
+    info = describe(loaded, "icd10cm", "A00.1")
+    assert (
+        "diseases generally recognized as communicable or transmissible [at Chapter 1]"
+        in info.notes["includes"]
+    )
+    injuries = describe(loaded, "icd10cm", "S72.001A")
+    assert any(
+        text.endswith("[at Chapter 19]") for texts in injuries.notes.values() for text in texts
+    )
