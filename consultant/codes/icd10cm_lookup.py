@@ -144,7 +144,11 @@ def _explain_missing(
 
 
 def near_misses(code: str) -> list[str]:
-    """Return codes the writer of *code* may have meant: lookalike characters, a lost 7th."""
+    """Return codes the writer of *code* may have meant.
+
+    Candidates swap lookalike characters (letter O for zero), drop characters past the
+    seventh, and put back the placeholder X a writer left out before a 7th character.
+    """
     bare = re.sub(r"[^0-9A-Z]", "", code.upper())
     candidates: list[str] = []
     for index, character in enumerate(bare):
@@ -154,6 +158,10 @@ def near_misses(code: str) -> list[str]:
     candidates.append(bare[:1] + bare[1:].replace("O", "0").replace("I", "1"))
     if len(bare) > 7:
         candidates.append(bare[:7])
+    if 4 <= len(bare) < 7 and bare[-1].isalpha():
+        body, missing = bare[:-1], PLACEHOLDER * (7 - len(bare))
+        for position in range(3, len(body) + 1):
+            candidates.append(body[:position] + missing + body[position:] + bare[-1])
     normalised = [normalise(candidate) for candidate in candidates]
     return [candidate for candidate in dict.fromkeys(normalised) if candidate != normalise(code)]
 

@@ -141,7 +141,10 @@ def test_missing_dot_marked_as_suggestion(loaded: Session) -> None:
     assert info.messages[0] == "suggestion: E1140 read as E11.40"
 
 
-@pytest.mark.parametrize(("written", "meant"), [("EI1.9", "E11.9"), ("E11.4O", "E11.40")])
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [("EI1.9", "E11.9"), ("E11.4O", "E11.40"), ("S02.0A", "S02.0XXA"), ("T36.01A", "T36.0X1A")],
+)
 def test_lookalike_letters_suggested(loaded: Session, written: str, meant: str) -> None:
     info = describe(loaded, "icd10cm", written)
     assert info.status == "not_found"
