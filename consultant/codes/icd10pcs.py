@@ -140,7 +140,11 @@ def parse_tables(path: Path) -> tuple[str, list[PcsRecord]]:
 
 
 def parse_definitions(path: Path) -> tuple[str, list[PcsTerm]]:
-    """Parse a definitions file into one term per title, section and axis position."""
+    """Parse a definitions file into one term per title, section and axis position.
+
+    NOTE: the ``deviceAggregation`` part, which maps specific devices to the general
+    device value of a table, is not read yet.
+    """
     root = _parse(path, "ICD10PCS.definitions")
     terms: list[PcsTerm] = []
     for section in root.findall("section"):

@@ -140,6 +140,12 @@ def _describe_hcpcs(session: Session, code: str, on: date | None) -> CodeInfo:
     row = find_codes(session, release, "hcpcs", [code]).get(code)
     if row is None:
         explain_absent(session, release, "hcpcs", info)
+        # Letter O for zero and letter I for one are the usual slips after the first letter.
+        candidate = code[:1] + code[1:].replace("O", "0").replace("I", "1")
+        found = find_codes(session, release, "hcpcs", [candidate]).get(candidate)
+        if candidate != code and found is not None:
+            info.suggestions.append(candidate)
+            info.messages.append(f"suggestion: did you mean {candidate} ({found.description})?")
         return info
     info.description = row.description
     info.short_description = row.short_description

@@ -111,6 +111,9 @@ def test_cpt_modifier_has_no_text(loaded: Session) -> None:
 def test_unknown_hcpcs_code(loaded: Session, hcpcs_xlsx: Path) -> None:
     info = describe(loaded, "hcpcs", "A9999")
     assert info.status in {"valid", "not_found"}
+    slip = describe(loaded, "hcpcs", "AOO21")
+    assert slip.status == "not_found"
+    assert slip.suggestions == ["A0021"]
     missing = describe(loaded, "hcpcs", "W1234")
     assert missing.status == "not_found"
     assert "is not in HCPCS Level II 2025 Oct" in missing.messages[-1]
