@@ -1,4 +1,4 @@
-"""Everything the knowledge base says about the codes of one question, for a draft.
+"""The lookups and NCCI verdicts for the codes of one question, stored with a draft.
 
 The drafting step passes the references found in a question (anything with ``system``,
 ``code`` and ``units`` attributes, such as ``extraction.CodeReference``) and stores
