@@ -50,6 +50,19 @@ HCPCS_SECTIONS = {
     "U": "Laboratory tests for coronavirus",
     "V": "Vision, hearing and speech-language pathology services",
 }
+# ACTION CD of the HCPCS file: what the latest update did to the code.
+ACTIONS = {
+    "A": "added",
+    "B": "administrative data and long description changed",
+    "C": "long description changed",
+    "D": "discontinued",
+    "F": "administrative data changed",
+    "N": "no change",
+    "P": "payment changed",
+    "R": "reactivated",
+    "S": "short description changed",
+    "T": "miscellaneous change",
+}
 COVERAGE = {
     "C": "carrier judgment",
     "D": "special coverage instructions apply",
@@ -160,6 +173,10 @@ def _describe_hcpcs(session: Session, code: str, on: date | None) -> CodeInfo:
     coverage = row.attributes.get("coverage")
     if coverage in COVERAGE:
         info.notes["coverage"] = [f"Medicare coverage code {coverage}: {COVERAGE[coverage]}"]
+    action = row.attributes.get("action_code")
+    if action in ACTIONS and action != "N":
+        effective = row.attributes.get("action_effective") or "an unknown date"
+        info.notes["action"] = [f"action code {action}: {ACTIONS[action]}, effective {effective}"]
     _attach_fee_schedule(session, info, on)
     return info
 

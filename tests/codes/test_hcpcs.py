@@ -84,6 +84,7 @@ def test_terminated_by_date_of_service(loaded: Session, hcpcs_xlsx: Path) -> Non
     before = describe(loaded, "hcpcs", "C9088", date(2025, 10, 1))
     assert before.status == "terminated"
     assert "last date of service was 2025-09-30" in before.messages[-1]
+    assert before.notes["action"] == ["action code D: discontinued, effective 2025-10-01"]
     # The October file is the only edition, so a September date is answered from it too.
     on_last_day = describe(loaded, "hcpcs", "C9088", date(2025, 9, 30))
     assert on_last_day.status == "valid"
