@@ -10,6 +10,7 @@ from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
 from consultant.codes import pcs_fallback
+from consultant.codes.icd10pcs import AGGREGATION_POSITION, ALL_OPERATIONS
 from consultant.codes.info import (
     CodeInfo,
     CodeRow,
@@ -108,7 +109,7 @@ def _fill_valid(session: Session, on: date | None, info: CodeInfo, row: CodeRow)
     info.description = row.description
     info.section = " > ".join(labels[:3])
     info.details["labels"] = labels
-    definitions = _definitions(session, on, info.code[0], labels)
+    definitions, aggregates = _definitions(session, on, info.code[0], labels)
     for position, kind in DEFINED_POSITIONS.items():
         term = definitions.get((position, labels[position - 1]))
         if term is None:
@@ -117,20 +118,36 @@ def _fill_valid(session: Session, on: date | None, info: CodeInfo, row: CodeRow)
         texts += [f"includes {item}" for item in term.includes]
         if texts:
             info.notes[kind] = [f"{term.term}: {text}" for text in texts]
+    aggregated = [
+        f"{entry.definition} is reported with the device value {entry.term}"
+        for entry in aggregates
+        if entry.term == labels[5]
+        and labels[1] in entry.includes
+        and entry.explanation in (ALL_OPERATIONS, labels[2])
+    ]
+    if aggregated:
+        info.notes["device_aggregation"] = aggregated
     if definitions:
         info.details["definitions_source"] = "ICD-10-PCS definitions"
 
 
 def _definitions(
     session: Session, on: date | None, section: str, labels: list[str]
-) -> dict[tuple[int, str], Row[Any]]:
+) -> tuple[dict[tuple[int, str], Row[Any]], list[Row[Any]]]:
+    """Return the definitions of *labels* by (position, term), and device aggregates."""
     holder = CodeInfo(SYSTEM, "", "valid")
     release = release_for(session, PCS_DEFINITIONS, on, holder)
     if release is None:
-        return {}
+        return {}, []
     parameters = {"release_id": release.id, "section": section, "terms": labels[2:6]}
-    rows = session.connection().execute(_DEFINITIONS, parameters)
-    return {(term.position, term.term): term for term in rows}
+    definitions: dict[tuple[int, str], Row[Any]] = {}
+    aggregates: list[Row[Any]] = []
+    for term in session.connection().execute(_DEFINITIONS, parameters):
+        if term.position == AGGREGATION_POSITION:
+            aggregates.append(term)
+        else:
+            definitions[(term.position, term.term)] = term
+    return definitions, aggregates
 
 
 def _invalid_position(code: str, table: CodeRow) -> str:

@@ -51,7 +51,9 @@ class CodeDefinition(Base):
     """A term of the ICD-10-PCS definitions file: a root operation, approach, device or body part.
 
     Terms are keyed by section and axis position, because the same word (such as
-    "Excision") is defined once per section.
+    "Excision") is defined once per section.  Position 0 holds the device aggregation
+    table: the general device value as the term, the specific device as the definition,
+    the operation as the explanation and the body systems as includes.
     """
 
     __tablename__ = "code_definitions"

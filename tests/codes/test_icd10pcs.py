@@ -136,3 +136,13 @@ def test_package_titles_before_import(session: Session) -> None:
 def test_imported_tables_win_over_package(loaded: Session, pcs_tables: Path) -> None:
     info = describe(loaded, "icd10pcs", "0DTJ4ZZ")
     assert info.source == "ICD-10-PCS FY2026"
+
+
+def test_device_aggregation_noted(loaded: Session, pcs_tables: Path) -> None:
+    info = describe(loaded, "icd10pcs", "024F07J")
+    assert info.details["labels"][5] == "Autologous Tissue Substitute"
+    assert (
+        "Autologous Arterial Tissue is reported with the device value Autologous Tissue Substitute"
+        in info.notes["device_aggregation"]
+    )
+    assert "device_aggregation" not in describe(loaded, "icd10pcs", "0DTJ4ZZ").notes
