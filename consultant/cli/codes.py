@@ -187,10 +187,13 @@ def import_cpt(
 
 def _print_info(info: CodeInfo) -> None:
     click.echo(f"{info.code} [{info.system}] {info.status}")
+    billable = None
+    if info.billable is not None:
+        billable = "yes" if info.billable else "no"
     for label, value in (
         ("description", info.description),
         ("section", info.section),
-        ("billable", None if info.billable is None else ("yes" if info.billable else "no")),
+        ("billable", billable),
         ("source", info.source),
     ):
         if value:
@@ -273,7 +276,9 @@ def _print_check(result: CheckResult) -> None:
             f"{edit.modifier_indicator} ({edit.meaning})"
         )
     for limit in result.unit_limits:
-        verdict = "" if limit.exceeded is None else (" EXCEEDED" if limit.exceeded else " ok")
+        verdict = ""
+        if limit.exceeded is not None:
+            verdict = " EXCEEDED" if limit.exceeded else " ok"
         reported = "" if limit.units is None else f", {limit.units} reported"
         click.echo(f"MUE {limit.code}: {limit.limit} units{reported}{verdict} ({limit.meaning})")
     for addon in result.lone_add_ons:

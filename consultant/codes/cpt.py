@@ -32,8 +32,8 @@ SECTIONS: tuple[Range, ...] = (
     (99500, 99607, "Medicine"),
 )
 
-# NOTE: subsections are the main public headings, not every heading of the code book;
-# a code in a gap between them is reported with its section only.
+# NOTE: subsections are the main public headings, not every heading of the code book.
+# A code in a gap between them is reported with its section only.
 SUBSECTIONS: tuple[Range, ...] = (
     (100, 222, "Head"),
     (300, 352, "Neck"),
@@ -152,7 +152,7 @@ SUBSECTIONS: tuple[Range, ...] = (
 
 @dataclass(frozen=True)
 class CptPlacement:
-    """Where a CPT code sits: its category and, for Category I, section and subsection."""
+    """Placement of a CPT code: its category and, for Category I, its section path."""
 
     code: str
     category: str

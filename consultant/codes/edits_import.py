@@ -94,6 +94,7 @@ def import_rows(
     existing = find_same_file(session, system, sha256)
     if existing is not None:
         return ImportResult(existing.id, system, existing.edition, existing.row_count, True)
+
     started = time.perf_counter()
     edition = edition or _default_edition(paths)
     effective_from = effective_from or date_from_name(paths[0])
@@ -106,13 +107,16 @@ def import_rows(
         source=paths[0],
         sha256=sha256,
     )
+
     newest: list[date] = []
     count = insert_rows(session, model, release, _track_newest(rows, newest))
     if count == 0:
-        raise ImportFileError(f"{paths[0].name}: no data rows after the heading")
+        raise ImportFileError(f"{paths[0].name}: expected data rows after the heading, found none")
     if effective_from is None:
         if not newest:
-            raise ImportFileError(f"{paths[0].name}: no effective date found; pass one")
+            raise ImportFileError(
+                f"{paths[0].name}: no effective date in the rows or the name; pass --effective-from"
+            )
         release.effective_from = newest[0]
     log.info(
         "%s release %s: %d rows in %.1fs", system, release.id, count, time.perf_counter() - started

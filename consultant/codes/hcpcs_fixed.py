@@ -13,9 +13,9 @@ from pathlib import Path
 from consultant.errors import ImportFileError
 
 RECORD_LENGTH = 320
-# (ANWEB column, first position, last position), positions counted from 1 as in the layout.
-# NOTE: offsets follow the CMS record layout of the quarterly TXT file; the tests check
-# them on synthetic records only, not on a CMS-published TXT file.
+# (ANWEB column, first position, last position), counted from 1 as in the CMS layout.
+# NOTE: the offsets follow the CMS record layout of the quarterly TXT file. The tests
+# check them on synthetic records only, because no CMS-published TXT file is at hand.
 FIELDS: tuple[tuple[str, int, int], ...] = (
     ("HCPC", 1, 5),
     ("SEQNUM", 6, 10),

@@ -109,7 +109,7 @@ def _seventh(diag: ET.Element) -> dict[str, str] | None:
 
 
 def _walk(
-    diag: ET.Element, path: dict[str, str], inherited: dict[str, str] | None
+    diag: ET.Element, path: dict[str, Any], inherited: dict[str, str] | None
 ) -> Iterator[CmRecord]:
     code = _text(diag.find("name")).upper()
     description = _text(diag.find("desc"))
@@ -117,6 +117,7 @@ def _walk(
         raise ImportFileError(
             f"diag {code or '?'!r}: expected a <name> shaped like E11.9 and a non-empty <desc>"
         )
+
     own_seventh = _seventh(diag)
     seventh = own_seventh or inherited
     children = diag.findall("diag")
@@ -128,6 +129,7 @@ def _walk(
         attributes["seventh_characters"] = own_seventh
     if "." not in code:
         attributes.update(path)
+
     is_leaf = not children
     yield CmRecord(code, description, is_leaf and not seventh, attributes)
     if is_leaf and seventh:
@@ -160,10 +162,22 @@ def parse_tabular(path: Path) -> tuple[str, list[CmRecord]]:
     version = _text(root.find("version"))
     records: list[CmRecord] = []
     for chapter in root.findall("chapter"):
-        chapter_path = f"Chapter {_text(chapter.find('name'))}: {_text(chapter.find('desc'))}"
+        chapter_name = f"Chapter {_text(chapter.find('name'))}"
+        chapter_path = f"{chapter_name}: {_text(chapter.find('desc'))}"
+        chapter_notes = _notes(chapter)
         for section in chapter.findall("section"):
             block = _text(section.find("desc"))
-            path_attrs = {"chapter": chapter_path, "block": block}
+            # Notes of the chapter and block apply to every code in them, so each
+            # category carries them and lookups add them to the category's own notes.
+            path_attrs: dict[str, Any] = {"chapter": chapter_path, "block": block}
+            path_attrs["inherited_notes"] = [
+                [label, notes]
+                for label, notes in (
+                    (chapter_name, chapter_notes),
+                    (section.get("id", block), _notes(section)),
+                )
+                if notes
+            ]
             for diag in section.findall("diag"):
                 records.extend(_walk(diag, path_attrs, None))
     if not records:

@@ -8,8 +8,16 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from consultant.codes.icd10cm import PLACEHOLDER, apply_seventh, seventh_applies
-from consultant.codes.info import CodeInfo, codes_under, find_codes, not_loaded, release_for
-from consultant.codes.models import Code, CodeRelease
+from consultant.codes.info import (
+    CodeInfo,
+    CodeRow,
+    codes_under,
+    explain_absent,
+    find_codes,
+    not_loaded,
+    release_for,
+)
+from consultant.codes.models import CodeRelease
 
 SYSTEM = "icd10cm"
 # Billable codes listed under a header; more are summarised by their count.
@@ -54,13 +62,16 @@ def describe_icd10cm(session: Session, code: str, on: date | None) -> CodeInfo:
     return info
 
 
-def _fill(info: CodeInfo, row: Code, rows: dict[str, Code]) -> None:
+def _fill(info: CodeInfo, row: CodeRow, rows: dict[str, CodeRow]) -> None:
     info.description = row.description
     info.billable = row.billable
     lineage = [rows[name] for name in ancestors(info.code) if name in rows]
     category = lineage[0] if lineage else row
     path = [category.attributes.get("chapter"), category.attributes.get("block")]
     info.section = " > ".join(part for part in path if part) or None
+    for label, notes in category.attributes.get("inherited_notes", []):
+        for kind, texts in notes.items():
+            info.notes.setdefault(kind, []).extend(f"{text} [at {label}]" for text in texts)
     for source in [*lineage, row]:
         for kind, texts in source.attributes.get("notes", {}).items():
             suffix = "" if source is row else f" [at {source.code}]"
@@ -74,6 +85,8 @@ def _fill(info: CodeInfo, row: Code, rows: dict[str, Code]) -> None:
 
 def _explain_header(session: Session, release: CodeRelease, info: CodeInfo) -> None:
     children = codes_under(session, release, SYSTEM, info.code, limit=MAX_LISTED + 1)
+    info.details["billable_codes"] = [child.code for child in children[:MAX_LISTED]]
+    info.details["more_billable_codes"] = len(children) > MAX_LISTED
     needs_seventh = bool(children) and all(
         child.attributes.get("base") == info.code for child in children
     )
@@ -99,7 +112,7 @@ def _seventh_message(code: str, characters: dict[str, str]) -> str:
     return f"{code} needs a 7th character: {choices}{placeholder}"
 
 
-def _inherited_seventh(rows: dict[str, Code], code: str) -> dict[str, str]:
+def _inherited_seventh(rows: dict[str, CodeRow], code: str) -> dict[str, str]:
     seventh: dict[str, str] = {}
     for name in [*ancestors(code), code]:
         if name in rows and rows[name].attributes.get("seventh_characters"):
@@ -108,9 +121,9 @@ def _inherited_seventh(rows: dict[str, Code], code: str) -> dict[str, str]:
 
 
 def _explain_missing(
-    session: Session, release: CodeRelease, info: CodeInfo, rows: dict[str, Code]
+    session: Session, release: CodeRelease, info: CodeInfo, rows: dict[str, CodeRow]
 ) -> None:
-    info.messages.append(f"{info.code} is not in {info.source}")
+    explain_absent(session, release, SYSTEM, info)
     bare = info.code.replace(".", "")
     full_length = len(bare) == 7
     stem = normalise((bare[:-1] if full_length else bare).rstrip(PLACEHOLDER))
@@ -131,7 +144,11 @@ def _explain_missing(
 
 
 def near_misses(code: str) -> list[str]:
-    """Return codes the writer of *code* may have meant: lookalike characters, a lost 7th."""
+    """Return codes the writer of *code* may have meant.
+
+    Candidates swap lookalike characters (letter O for zero), drop characters past the
+    seventh, and put back the placeholder X a writer left out before a 7th character.
+    """
     bare = re.sub(r"[^0-9A-Z]", "", code.upper())
     candidates: list[str] = []
     for index, character in enumerate(bare):
@@ -141,6 +158,10 @@ def near_misses(code: str) -> list[str]:
     candidates.append(bare[:1] + bare[1:].replace("O", "0").replace("I", "1"))
     if len(bare) > 7:
         candidates.append(bare[:7])
+    if 4 <= len(bare) < 7 and bare[-1].isalpha():
+        body, missing = bare[:-1], PLACEHOLDER * (7 - len(bare))
+        for position in range(3, len(body) + 1):
+            candidates.append(body[:position] + missing + body[position:] + bare[-1])
     normalised = [normalise(candidate) for candidate in candidates]
     return [candidate for candidate in dict.fromkeys(normalised) if candidate != normalise(code)]
 

@@ -16,7 +16,12 @@ from typing import Any
 
 from consultant.errors import ImportFileError
 
-# Labels that say a position is unused; a title leaves them out.
+# The device aggregation table applies to the Medical and Surgical section; its entries
+# are stored at this axis position, which no real axis uses.
+MEDICAL_AND_SURGICAL = "0"
+AGGREGATION_POSITION = 0
+ALL_OPERATIONS = "All applicable"
+# Labels that mark a position as unused, which a composed title leaves out.
 EMPTY_LABELS = frozenset({"No Device", "No Qualifier", "None", "No Contrast"})
 
 
@@ -92,6 +97,7 @@ def _table(table: ET.Element, number: int) -> list[PcsRecord]:
     fixed_labels = [labels[0][1] for _, labels in fixed]
     operation = table.find("axis[@pos='3']")
     definition = _text(operation.find("definition")) if operation is not None else ""
+
     titles: list[str] = [title for title, _ in fixed]
     allowed: list[list[str]] = []
     records: list[PcsRecord] = []
@@ -112,6 +118,7 @@ def _table(table: ET.Element, number: int) -> list[PcsRecord]:
             records.append(PcsRecord(code, compose_title(titles, labels), True, {"labels": labels}))
     if not records:
         raise ImportFileError(f"{where}: expected at least one pcsRow")
+
     header = PcsRecord(
         prefix,
         ", ".join(fixed_labels),
@@ -138,7 +145,12 @@ def parse_tables(path: Path) -> tuple[str, list[PcsRecord]]:
 
 
 def parse_definitions(path: Path) -> tuple[str, list[PcsTerm]]:
-    """Parse a definitions file into one term per title, section and axis position."""
+    """Parse a definitions file into one term per title, section and axis position.
+
+    Each ``aggregate`` of the device aggregation table becomes a term at position
+    ``AGGREGATION_POSITION``: the general device value as the term, the specific device
+    as the definition, the operation as the explanation and the body systems as includes.
+    """
     root = _parse(path, "ICD10PCS.definitions")
     terms: list[PcsTerm] = []
     for section in root.findall("section"):
@@ -155,4 +167,25 @@ def parse_definitions(path: Path) -> tuple[str, list[PcsTerm]]:
                     )
     if not terms:
         raise ImportFileError(f"{path.name}: expected section/axis/terms entries, found none")
+    terms.extend(_aggregates(root))
     return _text(root.find("version")), terms
+
+
+def _aggregates(root: ET.Element) -> list[PcsTerm]:
+    aggregates = []
+    for aggregate in root.findall("deviceAggregation/aggregate"):
+        parent = _text(aggregate.find("parent"))
+        device = _text(aggregate.find("device"))
+        if not parent or not device:
+            continue
+        aggregates.append(
+            PcsTerm(
+                MEDICAL_AND_SURGICAL,
+                AGGREGATION_POSITION,
+                parent,
+                device,
+                _text(aggregate.find("operation")) or None,
+                [_text(system) for system in aggregate.findall("bodySys")],
+            )
+        )
+    return aggregates

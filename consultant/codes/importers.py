@@ -11,6 +11,7 @@ import re
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
@@ -68,6 +69,24 @@ def fiscal_year_edition(path: Path, version: str) -> tuple[str, date, date]:
     return edition, start, date(fiscal_year, 9, 30)
 
 
+def _code_row(
+    system: str,
+    code: str,
+    description: str,
+    billable: bool,
+    attributes: dict[str, Any],
+    short_description: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "system": system,
+        "code": code,
+        "description": description,
+        "short_description": short_description,
+        "billable": billable,
+        "attributes": attributes,
+    }
+
+
 def import_icd10cm(session: Session, path: Path | None = None) -> ImportResult:
     """Import an ICD-10-CM tabular XML, by default the FY2026 file of simple-icd-10-cm."""
     path = path or icd10cm.bundled_tabular_path()
@@ -76,6 +95,7 @@ def import_icd10cm(session: Session, path: Path | None = None) -> ImportResult:
     skipped = _already_imported(session, "icd10cm", sha256)
     if skipped:
         return skipped
+
     started = time.perf_counter()
     version, records = icd10cm.parse_tabular(path)
     edition, start, end = fiscal_year_edition(path, version)
@@ -89,20 +109,13 @@ def import_icd10cm(session: Session, path: Path | None = None) -> ImportResult:
         sha256=sha256,
     )
     rows = (
-        {
-            "system": "icd10cm",
-            "code": record.code,
-            "description": record.description,
-            "short_description": None,
-            "billable": record.billable,
-            "attributes": record.attributes,
-        }
+        _code_row("icd10cm", record.code, record.description, record.billable, record.attributes)
         for record in records
     )
     count = insert_codes(session, release, rows)
-    log.info(
-        "icd10cm release %s: %d codes in %.1fs", release.id, count, time.perf_counter() - started
-    )
+
+    elapsed = time.perf_counter() - started
+    log.info("icd10cm release %s: %d codes in %.1fs", release.id, count, elapsed)
     return ImportResult(release.id, "icd10cm", edition, count, skipped=False)
 
 
@@ -116,17 +129,19 @@ def import_hcpcs(
     """Import a CMS HCPCS Level II file (ANWEB .xlsx, .csv or fixed-width .txt) with modifiers."""
     _check_file(path)
     named = hcpcs.edition_from_name(path)
-    if named is None and (edition is None or effective_from is None):
-        raise ImportFileError(
-            f"{path.name}: the name does not show the quarter (like HCPC2025_OCT_ANWEB); "
-            "pass the edition and its effective date"
-        )
-    edition = edition or named[0]  # type: ignore[index]
-    effective_from = effective_from or named[1]  # type: ignore[index]
+    if edition is None or effective_from is None:
+        if named is None:
+            raise ImportFileError(
+                f"{path.name}: the name does not show the quarter (like HCPC2025_OCT_ANWEB); "
+                "pass the edition and its effective date"
+            )
+        edition = edition or named[0]
+        effective_from = effective_from or named[1]
     sha256 = sha256_of(path)
     skipped = _already_imported(session, "hcpcs", sha256)
     if skipped:
         return skipped
+
     started = time.perf_counter()
     records = hcpcs.parse_anweb(path)
     release = replace_release(
@@ -138,21 +153,22 @@ def import_hcpcs(
         source=path,
         sha256=sha256,
     )
+    # Modifiers are stored with system "modifier" in the same release as the codes.
     rows = (
-        {
-            "system": record.system,
-            "code": record.code,
-            "description": record.description,
-            "short_description": record.short_description,
-            "billable": True,
-            "attributes": record.attributes,
-        }
+        _code_row(
+            record.system,
+            record.code,
+            record.description,
+            True,
+            record.attributes,
+            record.short_description,
+        )
         for record in records
     )
     count = insert_codes(session, release, rows)
-    log.info(
-        "hcpcs release %s: %d codes in %.1fs", release.id, count, time.perf_counter() - started
-    )
+
+    elapsed = time.perf_counter() - started
+    log.info("hcpcs release %s: %d codes in %.1fs", release.id, count, elapsed)
     return ImportResult(release.id, "hcpcs", edition, count, skipped=False)
 
 
@@ -185,6 +201,7 @@ def _import_pcs_tables(session: Session, path: Path) -> ImportResult:
     skipped = _already_imported(session, "icd10pcs", sha256)
     if skipped:
         return skipped
+
     started = time.perf_counter()
     version, records = icd10pcs.parse_tables(path)
     edition, start, end = fiscal_year_edition(path, version)
@@ -198,20 +215,13 @@ def _import_pcs_tables(session: Session, path: Path) -> ImportResult:
         sha256=sha256,
     )
     rows = (
-        {
-            "system": "icd10pcs",
-            "code": record.code,
-            "description": record.description,
-            "short_description": None,
-            "billable": record.billable,
-            "attributes": record.attributes,
-        }
+        _code_row("icd10pcs", record.code, record.description, record.billable, record.attributes)
         for record in records
     )
     count = insert_codes(session, release, rows)
-    log.info(
-        "icd10pcs release %s: %d rows in %.1fs", release.id, count, time.perf_counter() - started
-    )
+
+    elapsed = time.perf_counter() - started
+    log.info("icd10pcs release %s: %d rows in %.1fs", release.id, count, elapsed)
     return ImportResult(release.id, "icd10pcs", edition, count, skipped=False)
 
 

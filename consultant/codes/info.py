@@ -1,4 +1,4 @@
-"""The answer of a lookup, and the queries every code system shares."""
+"""The result of a lookup (``CodeInfo``) and the queries that every code system uses."""
 
 from __future__ import annotations
 
@@ -7,18 +7,48 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
 from consultant.codes.models import Code, CodeRelease
 from consultant.codes.releases import RELEASE_CACHE_KEY, SYSTEM_NAMES, release_in_force
 
+# Columns a lookup reads.  Plain rows cost far less than ORM objects in a hot loop.
+CODE_COLUMNS = (
+    Code.id,
+    Code.code,
+    Code.description,
+    Code.short_description,
+    Code.billable,
+    Code.attributes,
+    Code.release_id,
+)
+CodeRow = Row[Any]
+# Lookups run these statements thousands of times, so they are built once with bound
+# parameters and run on the session's connection, skipping the ORM layer.
+_FIND_CODES = select(*CODE_COLUMNS).where(
+    Code.system == bindparam("system"),
+    Code.code.in_(bindparam("codes", expanding=True)),
+    Code.release_id == bindparam("release_id"),
+)
+_CODES_UNDER = (
+    select(*CODE_COLUMNS)
+    .where(
+        Code.system == bindparam("system"),
+        Code.code > bindparam("low"),
+        Code.code < bindparam("high"),
+        Code.release_id == bindparam("release_id"),
+        Code.billable.is_(True),
+    )
+    .order_by(Code.code)
+    .limit(bindparam("limit"))
+)
 STATUSES = ("valid", "header", "incomplete", "terminated", "not_found", "section_only")
 
 
 @dataclass
 class CodeInfo:
-    """What the knowledge base holds about one code on one date of service.
+    """Knowledge about one code as of one date of service.
 
     ``status`` is one of ``STATUSES``.  ``suggestions`` are codes the writer may have
     meant; they are guesses for a human to confirm, never corrections.
@@ -75,15 +105,13 @@ def release_for(
 
 def find_codes(
     session: Session, release: CodeRelease, system: str, codes: Iterable[str]
-) -> dict[str, Code]:
+) -> dict[str, CodeRow]:
     """Return the rows of *codes* that exist in *release*, by code."""
     wanted = list(dict.fromkeys(codes))
     if not wanted:
         return {}
-    query = select(Code).where(
-        Code.system == system, Code.code.in_(wanted), Code.release_id == release.id
-    )
-    return {row.code: row for row in session.scalars(query)}
+    parameters = {"system": system, "codes": wanted, "release_id": release.id}
+    return {row.code: row for row in session.connection().execute(_FIND_CODES, parameters)}
 
 
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -110,21 +138,49 @@ def next_key(prefix: str) -> str:
 
 def codes_under(
     session: Session, release: CodeRelease, system: str, prefix: str, *, limit: int
-) -> list[Code]:
+) -> list[CodeRow]:
     """Return the billable codes of *release* that start with *prefix*, in code order."""
+    parameters = {
+        "system": system,
+        "low": prefix,
+        "high": next_key(prefix),
+        "release_id": release.id,
+        "limit": limit,
+    }
+    return list(session.connection().execute(_CODES_UNDER, parameters))
+
+
+def explain_absent(session: Session, release: CodeRelease, system: str, info: CodeInfo) -> None:
+    """Say that *info*'s code is not in *release*, and which other editions have it.
+
+    A code found only in earlier editions was deleted, so its status becomes
+    ``terminated``; one found only in later editions is not yet in force.
+    """
+    info.messages.append(f"{info.code} is not in {info.source}")
     query = (
-        select(Code)
-        .where(
-            Code.system == system,
-            Code.code > prefix,
-            Code.code < next_key(prefix),
-            Code.release_id == release.id,
-            Code.billable.is_(True),
-        )
-        .order_by(Code.code)
-        .limit(limit)
+        select(CodeRelease)
+        .join(Code, Code.release_id == CodeRelease.id)
+        .where(Code.system == system, Code.code == info.code, CodeRelease.id != release.id)
+        .order_by(CodeRelease.effective_from)
     )
-    return list(session.scalars(query))
+    others = list(session.scalars(query))
+    earlier = [other for other in others if other.effective_from < release.effective_from]
+    later = [other for other in others if other.effective_from > release.effective_from]
+    if earlier and not later:
+        last = earlier[-1]
+        info.status = "terminated"
+        info.billable = False
+        info.details["last_edition"] = source_name(last)
+        info.messages.append(
+            f"{info.code} was deleted: the last edition that has it is {source_name(last)} "
+            f"(effective {last.effective_from.isoformat()})"
+        )
+    elif later:
+        first = later[0]
+        info.messages.append(
+            f"{info.code} first appears in {source_name(first)}, "
+            f"effective {first.effective_from.isoformat()}"
+        )
 
 
 def not_loaded(system: str, code: str, hint: str) -> CodeInfo:

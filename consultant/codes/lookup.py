@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from consultant.codes import cpt
@@ -18,6 +18,7 @@ from consultant.codes.icd10pcs_lookup import describe_icd10pcs
 from consultant.codes.info import (
     CodeInfo,
     cached_release,
+    explain_absent,
     find_codes,
     not_loaded,
     release_for,
@@ -49,6 +50,19 @@ HCPCS_SECTIONS = {
     "U": "Laboratory tests for coronavirus",
     "V": "Vision, hearing and speech-language pathology services",
 }
+# ACTION CD of the HCPCS file: what the latest update did to the code.
+ACTIONS = {
+    "A": "added",
+    "B": "administrative data and long description changed",
+    "C": "long description changed",
+    "D": "discontinued",
+    "F": "administrative data changed",
+    "N": "no change",
+    "P": "payment changed",
+    "R": "reactivated",
+    "S": "short description changed",
+    "T": "miscellaneous change",
+}
 COVERAGE = {
     "C": "carrier judgment",
     "D": "special coverage instructions apply",
@@ -60,9 +74,14 @@ CPT_LICENCE_NOTE = (
     "CPT descriptors are licensed by the AMA and are not stored here; "
     "import a licensed CPT file to show them"
 )
+_FEE_SCHEDULE = select(
+    RvuValue.modifier, RvuValue.status_code, RvuValue.global_days, RvuValue.values
+).where(RvuValue.release_id == bindparam("release_id"), RvuValue.code == bindparam("code"))
 _HCPCS = re.compile(r"[A-Z]\d{4}")
 _PCS = re.compile(r"[0-9A-HJ-NP-Z]{7}")
 _MODIFIER = re.compile(r"[0-9A-Z]{2}")
+# CPT modifiers: two digits, and 1P to 8P for Category II performance measures.
+_CPT_MODIFIER = re.compile(r"\d{2}|[1-8]P")
 
 
 def describe(
@@ -111,8 +130,8 @@ def _attach_fee_schedule(session: Session, info: CodeInfo, on: date | None) -> N
     release, _ = cached_release(session, "rvu", on)
     if release is None:
         return
-    query = select(RvuValue).where(RvuValue.release_id == release.id, RvuValue.code == info.code)
-    rows = {row.modifier: row for row in session.scalars(query)}
+    parameters = {"release_id": release.id, "code": info.code}
+    rows = {row.modifier: row for row in session.connection().execute(_FEE_SCHEDULE, parameters)}
     row = rows.get(None) or next(iter(rows.values()), None)
     if row is None:
         return
@@ -133,7 +152,13 @@ def _describe_hcpcs(session: Session, code: str, on: date | None) -> CodeInfo:
         return not_loaded("hcpcs", code, "run: caseconsultant codes import hcpcs PATH")
     row = find_codes(session, release, "hcpcs", [code]).get(code)
     if row is None:
-        info.messages.append(f"{code} is not in {info.source}")
+        explain_absent(session, release, "hcpcs", info)
+        # Letter O for zero and letter I for one are the usual slips after the first letter.
+        candidate = code[:1] + code[1:].replace("O", "0").replace("I", "1")
+        found = find_codes(session, release, "hcpcs", [candidate]).get(candidate)
+        if candidate != code and found is not None:
+            info.suggestions.append(candidate)
+            info.messages.append(f"suggestion: did you mean {candidate} ({found.description})?")
         return info
     info.description = row.description
     info.short_description = row.short_description
@@ -148,6 +173,10 @@ def _describe_hcpcs(session: Session, code: str, on: date | None) -> CodeInfo:
     coverage = row.attributes.get("coverage")
     if coverage in COVERAGE:
         info.notes["coverage"] = [f"Medicare coverage code {coverage}: {COVERAGE[coverage]}"]
+    action = row.attributes.get("action_code")
+    if action in ACTIONS and action != "N":
+        effective = row.attributes.get("action_effective") or "an unknown date"
+        info.notes["action"] = [f"action code {action}: {ACTIONS[action]}, effective {effective}"]
     _attach_fee_schedule(session, info, on)
     return info
 
@@ -164,9 +193,11 @@ def _describe_modifier(session: Session, code: str, on: date | None) -> CodeInfo
         info.section = "HCPCS Level II modifier"
         info.details = dict(row.attributes)
         return info
-    if re.fullmatch(r"\d{2}", code):
+    if _CPT_MODIFIER.fullmatch(code):
         info.status = "section_only"
         info.section = "CPT modifier"
+        if code.endswith("P"):
+            info.section = "CPT Category II modifier"
         info.source = "CPT modifier numbering (public)"
         info.messages.append(CPT_LICENCE_NOTE)
         return info
@@ -189,6 +220,7 @@ def _describe_cpt(session: Session, code: str, on: date | None) -> CodeInfo:
     info.section = placement.section
     info.details["category"] = placement.category
     _attach_fee_schedule(session, info, on)
+
     release = release_for(session, "cpt", on, info)
     row = find_codes(session, release, "cpt", [code]).get(code) if release else None
     if row is not None:
@@ -199,8 +231,9 @@ def _describe_cpt(session: Session, code: str, on: date | None) -> CodeInfo:
         info.details.update(row.attributes)
         return info
     if release is not None:
-        info.messages.append(f"{code} is not in {info.source}")
+        explain_absent(session, release, "cpt", info)
         return info
+
     if not placement.recognised:
         info.messages.append(f"{code} falls outside every CPT section range")
         return info

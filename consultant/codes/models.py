@@ -51,7 +51,9 @@ class CodeDefinition(Base):
     """A term of the ICD-10-PCS definitions file: a root operation, approach, device or body part.
 
     Terms are keyed by section and axis position, because the same word (such as
-    "Excision") is defined once per section.
+    "Excision") is defined once per section.  Position 0 holds the device aggregation
+    table: the general device value as the term, the specific device as the definition,
+    the operation as the explanation and the body systems as includes.
     """
 
     __tablename__ = "code_definitions"
@@ -127,3 +129,19 @@ class RvuValue(Base):
     status_code: Mapped[str | None] = mapped_column(String(4))
     global_days: Mapped[str | None] = mapped_column(String(8))
     values: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class SearchTerm(Base):
+    """A word common in the descriptors of one release, with how many descriptors hold it.
+
+    Word search reads these counts to skip ranking when every word of a query is so
+    common that ranking all matches would be slow and tell the reader nothing.
+    """
+
+    __tablename__ = "code_search_terms"
+    __table_args__ = (Index("ix_code_search_terms_term", "release_id", "term"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("code_releases.id", ondelete="CASCADE"))
+    term: Mapped[str] = mapped_column(String(64))
+    documents: Mapped[int] = mapped_column(Integer)

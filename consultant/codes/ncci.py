@@ -1,7 +1,7 @@
 """Parse the CMS NCCI files: PTP edits, MUE limits and add-on codes.
 
-The files come as .xlsx, .csv or tab-delimited .txt, open with AMA and CMS notices, and
-may split their headings over several rows; ``tabular.read_table`` handles all of that.
+The files come as .xlsx, .csv or tab-delimited .txt. They open with AMA and CMS notices
+and may split their headings over several rows, which ``tabular.read_table`` handles.
 Column positions follow the CMS layouts and are checked against the headings.
 """
 

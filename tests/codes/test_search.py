@@ -76,3 +76,20 @@ def test_search_command(db_url: str, tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["codes", "search", "anything"])
     assert result.exit_code == 0
     assert result.output == "no matches\n"
+
+
+def test_common_words_not_ranked(loaded: Session, pcs_tables: Path) -> None:
+    hits = search(loaded, "open approach", limit=5)
+    assert len(hits) == 5
+    assert {hit.score for hit in hits} == {0.0}
+    assert all("open" in hit.description.lower() for hit in hits)
+
+
+def test_common_terms_stored(loaded: Session) -> None:
+    from sqlalchemy import select
+
+    from consultant.codes.models import SearchTerm
+
+    terms = dict(loaded.execute(select(SearchTerm.term, SearchTerm.documents)).all())
+    assert terms["unspecified"] > 10_000
+    assert "cholera" not in terms

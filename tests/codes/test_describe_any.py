@@ -1,0 +1,42 @@
+"""``describe`` and ``describe_any`` answer every input without raising."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy.orm import Session
+
+from consultant.codes.info import STATUSES
+from consultant.codes.lookup import SYSTEMS, describe, describe_any, guess_systems
+
+CODE_CHARACTERS = st.text(alphabet="0123456789ABCDEFIOXZ.,- abc%_'\"", max_size=10)
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(system=st.sampled_from(SYSTEMS), code=CODE_CHARACTERS)
+def test_describe_never_raises(loaded: Session, system: str, code: str) -> None:
+    info = describe(loaded, system, code)
+    assert info.status in STATUSES
+    if info.status == "not_found":
+        assert info.messages
+
+
+def test_guess_systems_orders_candidates() -> None:
+    assert guess_systems("99213") == ["cpt"]
+    assert guess_systems("0042T") == ["cpt"]
+    assert guess_systems("E11.9") == ["icd10cm"]
+    assert guess_systems("E1140") == ["hcpcs", "icd10cm"]
+    assert guess_systems("LT") == ["modifier"]
+    assert guess_systems("0DTJ4ZZ") == ["icd10pcs"]
+
+
+def test_describe_any_picks_found_system(loaded: Session) -> None:
+    assert describe_any(loaded, "E11.9").system == "icd10cm"
+    assert describe_any(loaded, "S02.0XXA").system == "icd10cm"
+    assert describe_any(loaded, "59001").system == "cpt"
+    unknown = describe_any(loaded, "Q9Q9Q")
+    assert unknown.status == "not_found"

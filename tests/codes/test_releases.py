@@ -1,0 +1,99 @@
+"""Editions by date of service: the edition in force, deleted codes and new ones."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy.orm import Session
+
+from consultant.cli import main
+from consultant.codes import hcpcs, importers
+from consultant.codes.info import next_key
+from consultant.codes.lookup import describe
+from consultant.codes.releases import release_in_force
+
+HEADER = ",".join(hcpcs.REQUIRED_COLUMNS)
+
+
+def _quarter(folder: Path, name: str, rows: list[str]) -> Path:
+    path = folder / name
+    path.write_text("\n".join([HEADER, *rows]) + "\n")
+    return path
+
+
+@pytest.fixture
+def two_quarters(session: Session, tmp_path: Path) -> Session:
+    """HCPCS January 2026 and April 2026, invented codes and texts."""
+    january = _quarter(
+        tmp_path,
+        "HCPC2026_JAN_ANWEB.csv",
+        [
+            "A1234,0010,3,Invented item first text,Item,C,,20260101,20260101,,A",
+            "A2222,0010,3,Invented item dropped in April,Dropped,C,,20260101,20260101,,A",
+        ],
+    )
+    april = _quarter(
+        tmp_path,
+        "HCPC2026_APR_ANWEB.csv",
+        [
+            "A1234,0010,3,Invented item second text,Item,C,,20260101,20260401,,C",
+            "A3333,0010,3,Invented item new in April,New,C,,20260401,20260401,,A",
+        ],
+    )
+    importers.import_hcpcs(session, january)
+    importers.import_hcpcs(session, april)
+    session.commit()
+    return session
+
+
+def test_edition_in_force_by_date(two_quarters: Session) -> None:
+    january = describe(two_quarters, "hcpcs", "A1234", date(2026, 2, 1))
+    assert january.description == "Invented item first text"
+    assert january.source == "HCPCS Level II 2026 Jan"
+    april = describe(two_quarters, "hcpcs", "A1234", date(2026, 5, 1))
+    assert april.description == "Invented item second text"
+    newest = describe(two_quarters, "hcpcs", "A1234")
+    assert newest.source == "HCPCS Level II 2026 Apr"
+
+
+def test_deleted_code_names_last_edition(two_quarters: Session) -> None:
+    info = describe(two_quarters, "hcpcs", "A2222")
+    assert info.status == "terminated"
+    assert info.billable is False
+    assert "the last edition that has it is HCPCS Level II 2026 Jan" in info.messages[-1]
+    assert describe(two_quarters, "hcpcs", "A2222", date(2026, 3, 31)).status == "valid"
+
+
+def test_new_code_before_its_edition(two_quarters: Session) -> None:
+    info = describe(two_quarters, "hcpcs", "A3333", date(2026, 2, 1))
+    assert info.status == "not_found"
+    assert "first appears in HCPCS Level II 2026 Apr, effective 2026-04-01" in info.messages[-1]
+
+
+def test_date_before_every_edition(two_quarters: Session) -> None:
+    release, warning = release_in_force(two_quarters, "hcpcs", date(2025, 12, 1))
+    assert release is not None
+    assert release.edition == "2026 Jan"
+    assert warning is not None
+    assert "no HCPCS Level II edition loaded is in force on 2025-12-01" in warning
+
+
+def test_releases_command_lists_editions(two_quarters: Session, db_url: str) -> None:
+    result = CliRunner().invoke(main, ["codes", "releases"])
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert len(lines) == 2
+    assert "2026 Jan" in lines[0]
+    assert "2026-01-01..open" in lines[0]
+    assert "HCPC2026_APR_ANWEB.csv" in lines[1]
+
+
+@pytest.mark.parametrize(
+    ("prefix", "expected"),
+    [("E11.4", "E11.5"), ("E11", "E12"), ("S72.009", "S72.00A"), ("Z9Z", "ZA"), ("ZZZ", "ZZZ~")],
+)
+def test_next_key_bounds_prefix(prefix: str, expected: str) -> None:
+    assert next_key(prefix) == expected
