@@ -11,6 +11,16 @@ from consultant.config import get_settings
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
+# Word-search structures that the code-set migrations create by hand, outside the models:
+# FTS5 tables on SQLite, a stored tsvector column and its index on PostgreSQL.
+_SEARCH_OBJECTS = ("codes_fts", "search_vector", "ix_codes_search_vector")
+
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool,
+                   compare_to: object) -> bool:
+    """Keep Alembic's autogenerate from proposing to drop the word-search structures."""
+    return not (reflected and name is not None and name.startswith(_SEARCH_OBJECTS))
+
 
 def alembic_config(url: str | None = None) -> Config:
     config = Config()

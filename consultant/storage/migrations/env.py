@@ -4,13 +4,13 @@ from alembic import context
 
 from consultant.storage.base import Base
 from consultant.storage.db import get_engine
+from consultant.storage.migrate import include_object
 
 # Importing the model modules registers their tables on Base.metadata.
 import consultant.codes.models  # noqa: F401,E402
 import consultant.storage.models  # noqa: F401,E402
 
 target_metadata = Base.metadata
-
 
 def run_migrations() -> None:
     url = context.config.get_main_option("sqlalchemy.url")
@@ -27,6 +27,7 @@ def run_migrations() -> None:
             target_metadata=target_metadata,
             render_as_batch=sqlite,
             compare_type=True,
+            include_object=include_object,
         )
         with context.begin_transaction():
             context.run_migrations()
