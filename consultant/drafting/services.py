@@ -14,6 +14,7 @@ from consultant.config import Settings
 from consultant.drafting.templates import render
 from consultant.drafting.text import codes_table
 from consultant.drafting.checker import KnowledgeBaseChecker
+from consultant.drafting.verdicts import ncci_verdicts
 from consultant.extraction import extract_message
 from consultant.intake.processing import Intake, StepFailed, prepare, step
 from consultant.intake.quarantine import quarantine_message
@@ -67,10 +68,13 @@ def look_up_codes(
 
     Each candidate is checked against the editions in force on *date_of_service*, so
     a shape that no loaded code set contains comes back with validity "unrecognised".
+    Procedure codes also carry the NCCI verdicts that involve them, under "verdicts".
     """
     checker = KnowledgeBaseChecker(session, date_of_service)
+    references = extract_message(subject, body, checker).references
+    verdicts = ncci_verdicts(session, references, date_of_service)
     entries = []
-    for reference in extract_message(subject, body, checker).references:
+    for reference in references:
         info = checker.describe(reference.system, reference.code)
         entry = reference.to_dict()
         entry.update(
@@ -81,6 +85,7 @@ def look_up_codes(
             source=info.source,
             notes=info.notes,
             messages=info.messages,
+            verdicts=verdicts.get(reference.code.upper(), []),
         )
         entries.append(entry)
     return entries
@@ -98,7 +103,10 @@ def compose_reply(
     first); it is passed to the templates as ``history``.
     """
     codes = look_up_codes(session, parsed.subject, parsed.question)
+    # A pair edit concerns two codes; the reply states it once.
+    edits = list(dict.fromkeys(verdict for code in codes for verdict in code["verdicts"]))
     context = {
+        "edits": edits,
         "codes_table": codes_table,
         "subject": parsed.subject,
         "question": parsed.question,
