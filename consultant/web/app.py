@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from consultant.errors import ConsultantError, InvalidTransition, NotFound
+from consultant.metrics import metrics_response
 from consultant.review.errors import ClaimedByOther, PermissionDenied, StaleVersion
 from consultant.users.services import InvalidCredentials, TooManyAttempts
 from consultant.web import api, routes_auth, routes_review, routes_tools
@@ -85,4 +86,12 @@ def create_app() -> FastAPI:
     app.include_router(routes_review.router)
     app.include_router(routes_tools.router)
     app.include_router(api.router)
+    app.add_api_route("/metrics", _metrics, methods=["GET"], include_in_schema=False)
     return app
+
+
+def _metrics() -> Response:
+    """Serve the Prometheus metrics: counts and ages only, no mail content, no sign-in."""
+    status_code, headers, body = metrics_response()
+    content_type = dict(headers)["Content-Type"]
+    return Response(body, status_code=status_code, media_type=content_type)
