@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 
-from consultant.extraction.scanner import Mention, Scan, sentence_bounds
+from consultant.extraction.scanner import Mention, Scan
 from consultant.extraction.shapes import STRONG
 
 # Keywords before a token, matched on lower-cased text.
@@ -72,7 +72,7 @@ def _letter_four_system(scan: Scan, mention: Mention, strong: list[tuple[int, st
         return "icd10cm"
     if hint == "proc" or mention.modifiers or mention.units is not None:
         return "hcpcs"
-    sentence_start, sentence_end = sentence_bounds(scan.text, mention.start)
+    sentence_start, sentence_end = scan.sentences.around(mention.start)
     low = bisect_left(strong, (sentence_start, ""))
     high = bisect_left(strong, (sentence_end, ""))
     nearby = {system for _, system in strong[low:high]}
@@ -85,7 +85,7 @@ def _hint(scan: Scan, mention: Mention) -> str | None:
     """Return the kind of the nearest keyword before *mention*: "dx", "proc" or "pcs"."""
     if scan.tables.diagnosis and scan.tables.in_diagnosis_cell(mention.start):
         return "dx"
-    sentence_start, _ = sentence_bounds(scan.text, mention.start)
+    sentence_start, _ = scan.sentences.around(mention.start)
     window_start = max(sentence_start, mention.start - _HINT_WINDOW)
     last = None
     for last in _HINT.finditer(scan.lower, window_start, mention.start):

@@ -31,7 +31,7 @@ _ON_EVALUATION = re.compile(r"\s+(?i:on|to|for)\s+(?i:the\s+|an?\s+)?(?i:E/?M|E&
 _NOTHING_FOLLOWS = frozenset(",;?!)]\"'\n/")
 # Sentences longer than this many characters either side are cut there.
 _SENTENCE_REACH = 300
-_SENTENCE_ENDS = ("\n", ". ", "? ", "! ")
+_SENTENCE_END = re.compile(r"\n|[.?!](?=\s)")
 _UNITS_IN_CELL = re.compile(r"\d{1,3}")
 _TOKEN_WITH_TIMES = re.compile(r"(?P<code>[A-Za-z0-9]{3,6}?)[xX](?P<units>\d{1,3})")
 
@@ -71,6 +71,7 @@ class Scan:
 
     text: str
     lower: str
+    sentences: Sentences
     mentions: list[Mention]
     modifiers: list[ModifierMention]
     tables: Tables
@@ -79,6 +80,7 @@ class Scan:
 def scan(text: str) -> Scan:
     """Find code-shaped tokens, their modifiers, units and ranges in *text*."""
     lower = lower_case(text)
+    sentences = Sentences(text)
     tables = find_tables(text)
     masks = Masks(find_traps(text, lower) + tables.masked)
     mentions: list[Mention] = []
@@ -96,8 +98,8 @@ def scan(text: str) -> Scan:
         ModifierMention(code, s, e, mention) for mention in mentions for code, s, e in mention.modifiers
     ]
     _apply_tables(text, tables, mentions, modifier_mentions)
-    _named_modifiers(text, lower, masks, mentions, modifier_mentions)
-    return Scan(text, lower, mentions, modifier_mentions, tables)
+    _named_modifiers(text, lower, sentences, masks, mentions, modifier_mentions)
+    return Scan(text, lower, sentences, mentions, modifier_mentions, tables)
 
 
 def _mention(token: str, start: int, end: int) -> Mention | None:
@@ -246,18 +248,28 @@ def _apply_tables(
                 mention.units = int(count.group())
 
 
-def sentence_bounds(text: str, position: int) -> Span:
-    """Return the span of the sentence or line around *position*."""
-    low = max(0, position - _SENTENCE_REACH)
-    high = min(len(text), position + _SENTENCE_REACH)
-    start = max(text.rfind(mark, low, position) for mark in _SENTENCE_ENDS)
-    start = low if start < 0 else start + 1
-    ends = [end for end in (text.find(mark, position, high) for mark in _SENTENCE_ENDS) if end >= 0]
-    return start, min(ends, default=high)
+class Sentences:
+    """The sentence and line ends of a text, to find the sentence around a position."""
+
+    def __init__(self, text: str) -> None:
+        self._ends = [match.start() for match in _SENTENCE_END.finditer(text)]
+        self._length = len(text)
+
+    def around(self, position: int) -> Span:
+        """Return the span of the sentence or line around *position*."""
+        index = bisect_left(self._ends, position)
+        start = self._ends[index - 1] + 1 if index else 0
+        end = self._ends[index] if index < len(self._ends) else self._length
+        return max(start, position - _SENTENCE_REACH), min(end, position + _SENTENCE_REACH)
 
 
 def _named_modifiers(
-    text: str, lower: str, masks: Masks, mentions: list[Mention], found: list[ModifierMention]
+    text: str,
+    lower: str,
+    sentences: Sentences,
+    masks: Masks,
+    mentions: list[Mention],
+    found: list[ModifierMention],
 ) -> None:
     """Add modifiers named as such ("modifier 59", "25 modifier", "XU") and attach them."""
     taken = {(m.start, m.end) for m in found}
@@ -266,7 +278,7 @@ def _named_modifiers(
         if (start, end) in taken or masks.covers(start, end):
             continue
         for expanded in mods.expand(code):
-            target = _nearest_code(text, mentions, starts, start)
+            target = _nearest_code(sentences, mentions, starts, start)
             if _ON_EVALUATION.match(text, end):
                 target = _nearest_evaluation(mentions, starts, start) or target
             if target is not None and expanded not in {m[0] for m in target.modifiers}:
@@ -325,9 +337,11 @@ def _verb_list(text: str, match: re.Match[str]) -> list[tuple[int, int, str]]:
     return items
 
 
-def _nearest_code(text: str, mentions: list[Mention], starts: list[int], position: int) -> Mention | None:
+def _nearest_code(
+    sentences: Sentences, mentions: list[Mention], starts: list[int], position: int
+) -> Mention | None:
     """Return the CPT or HCPCS mention nearest to *position* in the same sentence."""
-    line_start, line_end = sentence_bounds(text, position)
+    line_start, line_end = sentences.around(position)
     best: Mention | None = None
     for index in range(bisect_left(starts, line_start), bisect_right(starts, line_end)):
         mention = mentions[index]

@@ -199,7 +199,13 @@ def keyword_pattern(entries: list[tuple[str, str]]) -> str:
     return "|".join(groups)
 
 
-_NUMBER_PATTERN = re.compile(r"\d(?<![\w.]\d)(?:" + "|".join(_AFTER_FIRST_DIGIT) + ")")
+# Every number trap goes on from the digit run with a separator, a letter, "%" or a space;
+# the look-ahead rejects the other numbers before any alternative is tried.
+_NUMBER_PATTERN = re.compile(
+    r"\d(?<![\w.]\d)(?=\d*+(?:[-/.:,%+]|\s*+[A-Za-z%]|\s\d))(?:"
+    + "|".join(_AFTER_FIRST_DIGIT)
+    + ")"
+)
 _CAPITAL_PATTERN = re.compile(r"[A-Z](?<![\w.][A-Z])(?:" + "|".join(_AFTER_CAPITAL) + ")")
 _SIGN_PATTERN = re.compile("|".join(_SIGN_TRAPS))
 _KEYWORD_PATTERN = re.compile(keyword_pattern(_KEYWORD_TRAPS))
