@@ -174,8 +174,10 @@ _STATE_SET = frozenset(_STATES.split("|"))
 _STATE_NAME_SET = frozenset(_STATE_NAMES.split("|"))
 _GROUP_CODES = frozenset({"CO", "PR", "OA", "PI", "CR"})
 
+# Traps that start with a sign, or with a lower-case "v" for a version ("v11.2").
 _SIGN_TRAPS = [
     r"\$\s?\d[\d,]*(?:\.\d+)?",
+    r"v(?<![\w.]v)\d{1,3}(?:\.\d+){1,3}(?![\w.])",
     rf"\(\d{{3}}\)\s?\d{{3}}[-.\s]\d{{4}}(?!\d){_EXTENSION}",
 ]
 
