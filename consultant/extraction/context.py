@@ -1,8 +1,8 @@
 """Deciding the system of ambiguous tokens and keeping weak ones only where text supports them.
 
-A letter and four digits is HCPCS Level II (J1100) or an undotted ICD-10-CM code (M5450);
-a bare category such as I10 is a diagnosis only near other diagnoses or a word like "dx".
-The nearest keyword before a token decides, then the codes on the same line.
+A letter and four digits is HCPCS Level II (J1100) or an undotted ICD-10-CM code (M5450).
+A bare category such as I10 counts as a diagnosis only near other diagnoses or a word such
+as "dx". The nearest keyword before a token decides, then the codes in the same sentence.
 """
 
 from __future__ import annotations
@@ -33,13 +33,13 @@ _NEIGHBOUR_WINDOW = 150
 def resolve(scan: Scan) -> list[Mention]:
     """Set the system of every mention the context supports and return those mentions."""
     strong = _strong_systems(scan.mentions)
-    kept = []
+    supported = []
     for mention in scan.mentions:
         system = _decide(scan, mention, strong)
         if system is not None:
             mention.system = system
-            kept.append(mention)
-    return kept
+            supported.append(mention)
+    return supported
 
 
 def _strong_systems(mentions: list[Mention]) -> list[tuple[int, str]]:
@@ -59,8 +59,8 @@ def _decide(scan: Scan, mention: Mention, strong: list[tuple[int, str]]) -> str 
     if shape.strength == STRONG:
         return system
     hint = _hint(scan, mention)
-    wanted = "pcs" if system == "icd10pcs" else "dx"
-    if hint == wanted or _has_neighbour(strong, mention.start, system):
+    expected_hint = "pcs" if system == "icd10pcs" else "dx"
+    if hint == expected_hint or _has_neighbour(strong, mention.start, system):
         return system
     return None
 

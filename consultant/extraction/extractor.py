@@ -145,11 +145,13 @@ def _add_mention(found: dict, locate: _Locator, mention: Mention) -> None:
         reference.notes.append(_DASH_NOTE)
 
 
-def _add_modifiers(found: dict, locate: _Locator, scanned: Scan, kept: list[Mention]) -> None:
+def _add_modifiers(
+    found: dict, locate: _Locator, scanned: Scan, resolved: list[Mention]
+) -> None:
     """Add modifier references, except those glued to a token that turned out no code."""
-    kept_ids = {id(mention) for mention in kept}
+    resolved_ids = {id(mention) for mention in resolved}
     for modifier in scanned.modifiers:
-        if modifier.target is not None and id(modifier.target) not in kept_ids:
+        if modifier.target is not None and id(modifier.target) not in resolved_ids:
             continue
         reference = _reference(found, "modifier", modifier.code, None)
         spans = locate.positions(reference, modifier.start)

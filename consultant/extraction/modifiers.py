@@ -1,9 +1,11 @@
 """CPT and HCPCS Level II modifiers: the known set and the ways coders write them.
 
-A modifier is taken when it is glued to a code ("99213-25", "27447 RT"), named as one
-("modifier 59", "mods 25/59", "the 25 modifier"), written in a modifier column, or is one
-of the distinctive X{EPSU} modifiers. A bare two-letter word elsewhere is a state, an
-abbreviation or a remittance group, never a modifier.
+A modifier is taken when it is glued to a code ("99213-25", "27447 RT", "97112 (GP)"),
+named as one ("modifier 59", "mods 25/59", "the 25 modifier"), listed after a verb that
+takes one ("append 59", "with GA or GZ"), written in a modifier column, or is one of the
+modifiers that mean nothing else in coder mail (XE, XP, XS, XU, KX, GY, JW and a few
+more). Any other two-letter word is read as a state, an abbreviation or a remittance
+group code and is not taken.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ _NUMERIC = (
 )
 _CATEGORY_II = "1P 2P 3P 8P"
 _PHYSICAL_STATUS = "P1 P2 P3 P4 P5 P6"
-# HCPCS Level II modifiers in common use (CMS quarterly modifier file, 2025).
+# CPT and HCPCS Level II modifiers in common use. NOTE: this is not the complete CMS list.
+# A two-digit modifier missing here is still taken after "modifier"; a missing one with
+# a letter is not taken anywhere.
 _ALPHA = (
     "AA AD AE AF AG AH AI AJ AK AM AO AP AQ AR AS AT AU AV AW AX AY AZ BA BL BO BP BR BU "
     "CA CB CC CD CE CF CG CH CI CJ CK CL CM CN CO CQ CR CS CT DA E1 E2 E3 E4 EA EB EC ED EE "
@@ -54,9 +58,9 @@ _LIST = rf"(?P<list>{_MODIFIER}(?:{_SEPARATOR}{_MODIFIER})*)(?![\w]|[.:]\d)"
 
 # "mod", "modifier", "modifiers", found in lower-cased text.
 MODIFIER_WORD = re.compile(r"mod(?:ifier)?s?\b")
-# What follows the word: "modifier 25", "mods 25/59", "modifier -59 and XU", "mod: GA".
+# The list after the word: "modifier 25", "mods 25/59", "modifier -59 and XU", "mod: GA".
 NAMED_AFTER = re.compile(rf"\.?\s*(?:[:=#]\s*)?-?{_LIST}")
-# What precedes it: "25 modifier", "the -59 modifier", "25 and 59 modifiers".
+# The list before the word: "25 modifier", "the -59 modifier", "25 and 59 modifiers".
 NAMED_BEFORE = re.compile(
     rf"(?<![\w-])-?(?P<list>{_MODIFIER}(?:{_SEPARATOR}{_MODIFIER})*)\s+\Z"
 )

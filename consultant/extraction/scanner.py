@@ -1,7 +1,7 @@
 """One pass over a text: code-shaped tokens with their ranges, glued modifiers and units.
 
-The scanner knows shapes, traps and tables but not which system an ambiguous token
-belongs to; ``context`` decides that afterwards.
+The scanner applies shapes, traps and tables. Which system an ambiguous token belongs to
+is decided afterwards, in ``context``.
 """
 
 from __future__ import annotations
@@ -272,10 +272,10 @@ def _named_modifiers(
     found: list[ModifierMention],
 ) -> None:
     """Add modifiers named as such ("modifier 59", "25 modifier", "XU") and attach them."""
-    taken = {(m.start, m.end) for m in found}
+    seen = {(m.start, m.end) for m in found}
     starts = [mention.start for mention in mentions]
     for start, end, code in _named_candidates(text, lower):
-        if (start, end) in taken or masks.covers(start, end):
+        if (start, end) in seen or masks.covers(start, end):
             continue
         for expanded in mods.expand(code):
             target = _nearest_code(sentences, mentions, starts, start)
@@ -284,7 +284,7 @@ def _named_modifiers(
             if target is not None and expanded not in {m[0] for m in target.modifiers}:
                 target.modifiers.append((expanded, start, end))
             found.append(ModifierMention(expanded, start, end, target))
-        taken.add((start, end))
+        seen.add((start, end))
 
 
 def _nearest_evaluation(mentions: list[Mention], starts: list[int], position: int) -> Mention | None:

@@ -4,10 +4,11 @@
 other code sets (ICD-9, NDC, revenue codes, CARC/RARC, DRG, POS, type of bill), clinical
 values and spine levels. The scanner drops every candidate that overlaps one of them.
 
-Speed matters here, so the traps are four patterns, each starting with a literal or a
-character class that the regular expression engine can skip to: traps that start with a
-digit, with a capital letter, with "$" or "(", and keyword traps. Keyword traps run on a
-lower-cased copy of the text, which is much faster than case-insensitive matching.
+The traps are four patterns, grouped by how a trap starts: with a digit, with a capital
+letter, with a sign, or with a keyword. Each pattern starts with a literal or a character
+class, so the regular expression engine skips quickly to the places where a trap can
+start. Keyword traps run on a lower-cased copy of the text because case-insensitive
+matching of many keywords is several times slower.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ _ID_WORDS = (
     "hicn|dea|clia|ptan|upin|license|lic|tax id|taxid|prior auth|payer id|submitter id|"
     "receiver id|etin|provider id|medicaid id|medicare number"
 )
-# Words that are followed by an id only when a "#", "no", "number" or "id" says so.
+# Words that are followed by an id only when "#", "no", "number" or "id" comes between.
 _ID_WORDS_MARKED = (
     "claim|case|order|member|subscriber|policy|group|grp|check|chk|control|encounter|visit|"
     "patient|pt|record|document|doc|fax|req|requisition|accession|specimen|lot"
@@ -155,7 +156,7 @@ _AFTER_FIRST_DIGIT = [
 ]
 
 # Traps that start with a capital letter, written case-sensitively and without that
-# letter: the combined pattern consumes it, and a look-behind tells which letter it was.
+# letter. The combined pattern consumes the letter, and a look-behind checks which it was.
 _LEVEL_AFTER_LETTER = r"(?:(?<=C)[1-8]|(?<=T)(?:1[0-2]|[1-9])|(?<=L)[1-5]|(?<=S)[1-5])(?!\d)"
 _AFTER_CAPITAL = [
     # "Spokane WA 99204", "New York 10001": checked against the state lists afterwards.
@@ -201,8 +202,8 @@ def keyword_pattern(entries: list[tuple[str, str]]) -> str:
     return "|".join(groups)
 
 
-# Every number trap goes on from the digit run with a separator, a letter, "%" or a space;
-# the look-ahead rejects the other numbers before any alternative is tried.
+# Every number trap continues the digit run with a separator, a letter, "%" or a space.
+# The look-ahead rejects other numbers before any alternative is tried.
 _NUMBER_PATTERN = re.compile(
     r"\d(?<![\w.]\d)(?=\d*+(?:[-/.:,%+]|\s*+[A-Za-z%]|\s\d))(?:"
     + "|".join(_AFTER_FIRST_DIGIT)
@@ -228,7 +229,7 @@ class Masks:
             self._ends.append(end)
 
     def covers(self, start: int, end: int) -> bool:
-        """Whether any mask overlaps the span from *start* to *end*."""
+        """Return whether any mask overlaps the span from *start* to *end*."""
         index = bisect_right(self._starts, end - 1) - 1
         return index >= 0 and self._ends[index] > start
 
@@ -264,7 +265,7 @@ def _capital_trap(match: re.Match[str]) -> bool:
 
 
 def _after_city(text: str, state_start: int) -> bool:
-    """Whether a state abbreviation follows a city name ("Spokane WA", "Atlanta, GA")."""
+    """Return whether a state abbreviation follows a city ("Spokane WA", "Atlanta, GA")."""
     city = _CITY_BEFORE.search(text, max(0, state_start - 40), state_start)
     return city is not None and city.group(1) not in _NOT_CITIES
 
@@ -276,6 +277,6 @@ def lower_case(text: str) -> str:
     """Return *text* lower-cased, with every character at the same offset."""
     lower = text.lower()
     if len(lower) != len(text):
-        # A few characters (such as "İ") grow when lower-cased; change ASCII only.
+        # A few characters (such as "İ") grow when lower-cased, so change ASCII only.
         lower = text.translate(_ASCII_LOWER)
     return lower

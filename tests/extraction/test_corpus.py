@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,23 @@ def test_corpus_size():
     assert len(emails) >= 200
     assert sum(1 for email in emails if email.traps) >= 50
     assert {item.system for email in emails for item in email.expected} == set(MIN_RECALL)
+
+
+def test_corpus_icd10cm_codes_exist():
+    with warnings.catch_warnings():
+        # simple-icd-10-cm 1.5.0 loads its data with a deprecated importlib call.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import simple_icd_10_cm as icd10cm
+    emails = load_corpus(CORPUS)
+    labels = {
+        code
+        for email in emails
+        for item in email.expected
+        if item.system == "icd10cm"
+        for code in item.label.split("-")
+    }
+    assert labels
+    assert sorted(code for code in labels if not icd10cm.is_valid_item(code)) == []
 
 
 @pytest.mark.parametrize("system", sorted(MIN_PRECISION))
