@@ -4,6 +4,8 @@ Run from the repository root::
 
     python bench/extraction.py [--corpus tests/extraction/corpus] [--seconds 3] [--errors]
 
+``--corpus`` also takes one corpus file, to measure one style of email alone.
+
 Quality is precision, recall and F1 per system over (email, system, code) triples, the
 trap strings from which something was extracted, and modifier/unit errors on expected
 codes that carry them. Throughput is the corpus text (subject and body, UTF-8 bytes)
@@ -19,7 +21,7 @@ import time
 from pathlib import Path
 
 from consultant.extraction import extract_message
-from consultant.extraction.evaluation import Email, Score, load_corpus, score
+from consultant.extraction.evaluation import Email, Score, load_corpus, parse_corpus, score
 from consultant.extraction.reference import SYSTEMS
 
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "tests" / "extraction" / "corpus"
@@ -65,14 +67,19 @@ def report(result: Score, emails: list[Email]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="corpus folder")
+    parser.add_argument(
+        "--corpus", type=Path, default=DEFAULT_CORPUS, help="corpus folder, or one corpus file"
+    )
     parser.add_argument(
         "--seconds", type=float, default=3.0, help="time to spend measuring throughput, in seconds"
     )
     parser.add_argument("--errors", action="store_true", help="list every miss, extra and trap")
     args = parser.parse_args(argv)
 
-    emails = load_corpus(args.corpus)
+    if args.corpus.is_file():
+        emails = parse_corpus(args.corpus.read_text(encoding="utf-8"), args.corpus.name)
+    else:
+        emails = load_corpus(args.corpus)
     result = score(emails)
     for line in report(result, emails):
         print(line)

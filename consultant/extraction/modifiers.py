@@ -80,12 +80,15 @@ _VERBS = (
     "needs|needed|require|requires|required|apply|put|report|reported|carry|carries|without|"
     "w/o|submit|submitted|resubmit|bill|billed|plus"
 )
-VERB = re.compile(keyword_pattern([(_VERBS, r"\s+")]))
+# The verb must be followed by a two-character word, which most verbs in prose are not.
+VERB = re.compile(
+    keyword_pattern([(_VERBS, r"\s+(?=(?:(?:an?|the|both)\s+)?-?[a-z0-9]{2}(?![a-z0-9]))")])
+)
 VERB_LIST = re.compile(rf"(?:(?:[Aa]n?|[Tt]he|[Bb]oth)\s+)?-?{_LIST}")
 _LIST_ITEM = re.compile(_MODIFIER)
 
-# After a code: "-25", "-RT-59", " 25", " RT", or the next cell of a table row.
-GLUED = re.compile(r"(?P<sep>\s?[-–—]\s?|[ ]*[|\t][ ]*|\s)(?P<modifier>[0-9A-Za-z]{2})(?![\w]|[.:]\d)")
+# After a code: "-25", "-RT-59", "-RT/LT", " 25", " RT", or the next cell of a table row.
+GLUED = re.compile(r"(?P<sep>\s?[-–—/]\s?|[ ]*[|\t][ ]*|\s)(?P<modifier>[0-9A-Za-z]{2})(?![\w]|[.:]\d)")
 # The end of a table cell.
 CELL_END = re.compile(r"[ ]*(?:[|\t]|\r?\n|\Z)")
 # Words after a two-digit number that make it a quantity, not a modifier.

@@ -20,7 +20,7 @@ Span = tuple[int, int]
 _RANGE = re.compile(r"\s*(?P<sep>-|–|—|\.\.|\bto\b|\bthrough\b|\bthru\b)\s*")
 _UNITS_AFTER = re.compile(
     r"\s*(?:[xX×*]\s*(?P<times>\d{1,3})(?![\d.,]?\d|\w)"
-    r"|[(\[]?\s*(?P<count>\d{1,3})\s*(?i:units?|uos|u)\b[)\]]?"
+    r"|(?:[-–—:][ \t]*)?[(\[]?\s*(?P<count>\d{1,3})\s*(?i:units?|uos|u)\b[)\]]?"
     r"|[-–:,(]?\s*(?i:units?|qty|uos)\s*[:=]?\s*(?P<labelled>\d{1,3})(?!\d))"
 )
 _UNITS_BEFORE = re.compile(
@@ -193,7 +193,7 @@ def _read_glued(text: str, mention: Mention, masks: Masks, position: int) -> int
 def _glued_modifier_ok(text: str, code: str, separator: str, span: Span, masks: Masks) -> bool:
     if masks.covers(*span):
         return False
-    dashed = any(dash in separator for dash in "-–—")
+    dashed = any(dash in separator for dash in "-–—/")
     if ("|" in separator or "\t" in separator) and not mods.CELL_END.match(text, span[1]):
         return False
     if not dashed and (not code.isupper() and not code.isdigit()):
@@ -252,11 +252,15 @@ class Sentences:
     """The sentence and line ends of a text, to find the sentence around a position."""
 
     def __init__(self, text: str) -> None:
-        self._ends = [match.start() for match in _SENTENCE_END.finditer(text)]
+        self._text = text
+        self._ends: list[int] | None = None
         self._length = len(text)
 
     def around(self, position: int) -> Span:
         """Return the span of the sentence or line around *position*."""
+        if self._ends is None:
+            # Found on first use: many texts need no sentence at all.
+            self._ends = [match.start() for match in _SENTENCE_END.finditer(self._text)]
         index = bisect_left(self._ends, position)
         start = self._ends[index - 1] + 1 if index else 0
         end = self._ends[index] if index < len(self._ends) else self._length
