@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import sys
 from email import policy
 from email.parser import Parser
@@ -12,12 +14,23 @@ import click
 from consultant.extraction import CodeReference, extract_message
 
 
+_TAG = re.compile(r"<[^>]*>")
+
+
 def _message_parts(raw: str) -> tuple[str, str]:
-    """Return the subject and the first text/plain body of an RFC 5322 message."""
+    """Return the subject and body text of an RFC 5322 message.
+
+    The body is the text/plain part, or the text/html part with its tags removed when
+    there is no plain part. Body positions are offsets into that text.
+    """
     message = Parser(policy=policy.default).parsestr(raw)
     subject = str(message.get("Subject", ""))
-    part = message.get_body(preferencelist=("plain",))
-    body = part.get_content() if part is not None else ""
+    part = message.get_body(preferencelist=("plain", "html"))
+    if part is None:
+        return subject, ""
+    body = part.get_content()
+    if part.get_content_subtype() == "html":
+        body = html.unescape(_TAG.sub(" ", body))
     return subject, body
 
 

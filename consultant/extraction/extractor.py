@@ -69,6 +69,7 @@ def _extract(
     scanned = scan(text)
     mentions = context.resolve(scanned)
     if checker is not None:
+        checker = _OncePerCode(checker)
         _recheck_systems(mentions, checker)
 
     locate = _Locator(subject_length)
@@ -102,17 +103,27 @@ class _Locator:
         return start - self._body_offset, end - self._body_offset
 
 
+class _OncePerCode:
+    """Wraps a checker so that each (system, code) is looked up once per extraction."""
+
+    def __init__(self, checker: CodeChecker) -> None:
+        self._checker = checker
+        self._statuses: dict[tuple[str, str], str] = {}
+
+    def status(self, system: str, code: str) -> str:
+        """Return the wrapped checker's status, asking it only the first time."""
+        key = (system, code)
+        if key not in self._statuses:
+            self._statuses[key] = self._checker.status(system, code)
+        return self._statuses[key]
+
+
 def _recheck_systems(mentions: list[Mention], checker: CodeChecker) -> None:
     """Move an ambiguous token to the other system when only that one contains it."""
-    cache: dict[tuple[str, str], str] = {}
     for mention in mentions:
         if len(mention.shape.options) < 2 or mention.system is None:
             continue
-        statuses = {}
-        for system, code in mention.shape.options:
-            if (system, code) not in cache:
-                cache[(system, code)] = checker.status(system, code)
-            statuses[system] = cache[(system, code)]
+        statuses = {system: checker.status(system, code) for system, code in mention.shape.options}
         known = [system for system, status in statuses.items() if status != UNKNOWN]
         if len(known) == 1:
             mention.system = known[0]

@@ -31,6 +31,17 @@ def test_extract_json_message():
     assert data["unrecognised"] == []
 
 
+def test_extract_html_only_message():
+    message = (
+        "Subject: question\nMIME-Version: 1.0\nContent-Type: text/html; charset=utf-8\n\n"
+        "<p>Bill <b>99214</b>&nbsp;with dx E11.9?</p>\n"
+    )
+    result = CliRunner().invoke(main, ["extract", "--message", "--json"], input=message)
+    assert result.exit_code == 0
+    codes = [item["code"] for item in json.loads(result.output)["references"]]
+    assert codes == ["99214", "E11.9"]
+
+
 def test_extract_empty_input():
     result = CliRunner().invoke(main, ["extract", "--json"], input="")
     assert result.exit_code == 0
