@@ -13,7 +13,6 @@ import click
 
 from consultant.extraction import CodeReference, extract_message
 
-
 _TAG = re.compile(r"<[^>]*>")
 
 

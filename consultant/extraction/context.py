@@ -87,11 +87,9 @@ def _hint(scan: Scan, mention: Mention) -> str | None:
         return "dx"
     sentence_start, _ = scan.sentences.around(mention.start)
     window_start = max(sentence_start, mention.start - _HINT_WINDOW)
-    last = None
-    for last in _HINT.finditer(scan.lower, window_start, mention.start):
-        pass
-    if last is not None:
-        return last.lastgroup
+    hints = list(_HINT.finditer(scan.lower, window_start, mention.start))
+    if hints:
+        return hints[-1].lastgroup
     end = mention.range_span[1] if mention.range_span else mention.end
     after = _HINT_AFTER.match(scan.lower, end)
     return None if after is None else after.lastgroup
@@ -100,6 +98,4 @@ def _hint(scan: Scan, mention: Mention) -> str | None:
 def _has_neighbour(strong: list[tuple[int, str]], position: int, system: str) -> bool:
     low = bisect_left(strong, (position - _NEIGHBOUR_WINDOW, ""))
     high = bisect_right(strong, (position + _NEIGHBOUR_WINDOW, "~"))
-    return any(
-        other == system and start != position for start, other in strong[low:high]
-    )
+    return any(other == system and start != position for start, other in strong[low:high])

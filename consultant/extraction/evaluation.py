@@ -117,7 +117,9 @@ def _parse_labels(email: Email, labels: str, source: str) -> None:
         key, colon, value = line.partition(":")
         key = key.strip()
         if not colon:
-            raise CorpusError(f"{source}: email {email.name!r}: expected 'system: codes' in {line!r}")
+            raise CorpusError(
+                f"{source}: email {email.name!r}: expected 'system: codes' in {line!r}"
+            )
         if key == "trap":
             email.traps.extend(part.strip() for part in value.split(" | ") if part.strip())
             continue
@@ -183,9 +185,13 @@ def _score_traps(result: Score, email: Email, references: list[CodeReference]) -
             spans = [
                 span
                 for reference in references
-                for span in (reference.subject_positions if part == "subject" else reference.positions)
+                for span in (
+                    reference.subject_positions if part == "subject" else reference.positions
+                )
             ]
-            if any(_overlaps(spans, start, start + len(trap)) for start in _occurrences(text, trap)):
+            if any(
+                _overlaps(spans, start, start + len(trap)) for start in _occurrences(text, trap)
+            ):
                 result.traps_taken.append(f"{email.name}: {trap!r}")
                 break
 

@@ -156,9 +156,7 @@ def _add_mention(found: dict, locate: _Locator, mention: Mention) -> None:
         reference.notes.append(_DASH_NOTE)
 
 
-def _add_modifiers(
-    found: dict, locate: _Locator, scanned: Scan, resolved: list[Mention]
-) -> None:
+def _add_modifiers(found: dict, locate: _Locator, scanned: Scan, resolved: list[Mention]) -> None:
     """Add modifier references, except those glued to a token that turned out no code."""
     resolved_ids = {id(mention) for mention in resolved}
     for modifier in scanned.modifiers:

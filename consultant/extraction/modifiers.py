@@ -48,8 +48,9 @@ DISTINCTIVE = frozenset(
 # Two-letter modifiers that are also state abbreviations, words or common abbreviations:
 # glued to a code with a space they count only if no lower-case word follows.
 AMBIGUOUS = frozenset(
-    "AK AR AZ CA CO CT GA KS MA MD ME MS PA PD PI PO PT SC SD TN TX AS AT AM PM ST TA TC "
-    "HA HE HI ED ER ET EX".split()
+    {"AK", "AR", "AZ", "CA", "CO", "CT", "GA", "KS", "MA", "MD", "ME", "MS", "PA", "PD", "PI"}
+    | {"PO", "PT", "SC", "SD", "TN", "TX", "AS", "AT", "AM", "PM", "ST", "TA", "TC", "HA", "HE"}
+    | {"HI", "ED", "ER", "ET", "EX"}
 )
 
 _MODIFIER = r"(?:\d{2}|[A-Z][A-Z0-9]|\d[A-Z])"
@@ -61,9 +62,7 @@ MODIFIER_WORD = re.compile(r"mod(?:ifier)?s?\b")
 # The list after the word: "modifier 25", "mods 25/59", "modifier -59 and XU", "mod: GA".
 NAMED_AFTER = re.compile(rf"\.?\s*(?:[:=#]\s*)?-?{_LIST}")
 # The list before the word: "25 modifier", "the -59 modifier", "25 and 59 modifiers".
-NAMED_BEFORE = re.compile(
-    rf"(?<![\w-])-?(?P<list>{_MODIFIER}(?:{_SEPARATOR}{_MODIFIER})*)\s+\Z"
-)
+NAMED_BEFORE = re.compile(rf"(?<![\w-])-?(?P<list>{_MODIFIER}(?:{_SEPARATOR}{_MODIFIER})*)\s+\Z")
 # The first letter is consumed before the look-behind so the engine can skip ahead to it.
 DISTINCTIVE_ALONE = re.compile(
     r"[XKGJCQ](?<![\w-][XKGJCQ])(?:(?<=X)(?:\{EPSU\}|[EPSU])|(?<=K)X|(?<=G)[XYZ]|(?<=J)[WZ]"
@@ -88,7 +87,9 @@ VERB_LIST = re.compile(rf"(?:(?:[Aa]n?|[Tt]he|[Bb]oth)\s+)?-?{_LIST}")
 _LIST_ITEM = re.compile(_MODIFIER)
 
 # After a code: "-25", "-RT-59", "-RT/LT", " 25", " RT", or the next cell of a table row.
-GLUED = re.compile(r"(?P<sep>\s?[-–—/]\s?|[ ]*[|\t][ ]*|\s)(?P<modifier>[0-9A-Za-z]{2})(?![\w]|[.:]\d)")
+GLUED = re.compile(
+    r"(?P<sep>\s?[-–—/]\s?|[ ]*[|\t][ ]*|\s)(?P<modifier>[0-9A-Za-z]{2})(?![\w]|[.:]\d)"
+)
 # The end of a table cell.
 CELL_END = re.compile(r"[ ]*(?:[|\t]|\r?\n|\Z)")
 # Words after a two-digit number that make it a quantity, not a modifier.
@@ -99,11 +100,11 @@ QUANTITY_WORD = re.compile(
 LOWER_WORD_NEXT = re.compile(r"\s+[a-z]")
 
 
-def expand(token: str) -> list[str]:
-    """Return the modifiers a written token stands for: X{EPSU} is XE, XP, XS and XU."""
-    if token == "X{EPSU}":
+def expand(written: str) -> list[str]:
+    """Return the modifiers that *written* stands for: X{EPSU} is XE, XP, XS and XU."""
+    if written == "X{EPSU}":
         return ["XE", "XP", "XS", "XU"]
-    return [token.upper()]
+    return [written.upper()]
 
 
 def list_items(text: str, start: int, end: int) -> list[tuple[str, int, int]]:

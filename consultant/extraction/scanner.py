@@ -26,9 +26,12 @@ _UNITS_AFTER = re.compile(
 _UNITS_BEFORE = re.compile(
     r"(?P<count>\d{1,3})[ \t]*(?i:units?|uos)[ \t]*(?i:of[ \t]+)?(?i:cpt[ \t]+)?\Z"
 )
-_ON_EVALUATION = re.compile(r"\s+(?i:on|to|for)\s+(?i:the\s+|an?\s+)?(?i:E/?M|E&M|E & M|office visit)\b")
+# "25 on the E/M": the modifier goes to the evaluation and management code.
+_ON_EVALUATION = re.compile(
+    r"\s+(?i:on|to|for)\s+(?i:the\s+|an?\s+)?(?i:E/?M|E&M|E & M|office visit)\b"
+)
 # Characters after a code that end it: nothing glued, no range, no units after it.
-_NOTHING_FOLLOWS = frozenset(",;?!)]\"'\n/")
+_NOTHING_FOLLOWS = frozenset(",;?!)]\"'\n")
 # Sentences longer than this many characters either side are cut there.
 _SENTENCE_REACH = 300
 _SENTENCE_END = re.compile(r"\n|[.?!](?=\s)")
@@ -95,7 +98,9 @@ def scan(text: str) -> Scan:
         mentions.append(mention)
         consumed = _read_suffix(text, mention, masks, mentions)
     modifier_mentions = [
-        ModifierMention(code, s, e, mention) for mention in mentions for code, s, e in mention.modifiers
+        ModifierMention(code, start, end, mention)
+        for mention in mentions
+        for code, start, end in mention.modifiers
     ]
     _apply_tables(text, tables, mentions, modifier_mentions)
     _named_modifiers(text, lower, sentences, masks, mentions, modifier_mentions)
@@ -291,7 +296,9 @@ def _named_modifiers(
         seen.add((start, end))
 
 
-def _nearest_evaluation(mentions: list[Mention], starts: list[int], position: int) -> Mention | None:
+def _nearest_evaluation(
+    mentions: list[Mention], starts: list[int], position: int
+) -> Mention | None:
     """Return the E/M code (99202-99499) nearest to *position*, for "25 on the E/M"."""
     low = bisect_left(starts, position - _SENTENCE_REACH)
     high = bisect_right(starts, position + _SENTENCE_REACH)
@@ -334,10 +341,12 @@ def _verb_list(text: str, match: re.Match[str]) -> list[tuple[int, int, str]]:
         if code in mods.KNOWN and not (code.isdigit() and mods.QUANTITY_WORD.match(text, end))
     ]
     letters = [code for _, _, code in items if not code.isdigit()]
-    if letters and all(code in mods.AMBIGUOUS for code in letters):
-        # "with CT contrast", "with PA Smith": a word, not a modifier.
-        if mods.LOWER_WORD_NEXT.match(text, match.end()) or len(items) == len(letters):
-            items = [item for item in items if item[2].isdigit()]
+    only_ambiguous = bool(letters) and all(code in mods.AMBIGUOUS for code in letters)
+    # "with CT contrast", "use PA Smith": a word or a name, not a modifier.
+    if only_ambiguous and (
+        mods.LOWER_WORD_NEXT.match(text, match.end()) or len(items) == len(letters)
+    ):
+        items = [item for item in items if item[2].isdigit()]
     return items
 
 

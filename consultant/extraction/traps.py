@@ -32,8 +32,9 @@ _STATE_NAMES = (
 )
 # Capitalised words that can stand before "PA 99213" without being a city.
 _NOT_CITIES = frozenset(
-    "Our The Bill Billed Billing Use Add Code Coded By With And For See Per Can Do Is Should "
-    "Please If My Your A An Dr Seen Their Each Then Also Attending Supervising".split()
+    {"Our", "The", "Bill", "Billed", "Billing", "Use", "Add", "Code", "Coded", "By", "With"}
+    | {"And", "For", "See", "Per", "Can", "Do", "Is", "Should", "Please", "If", "My", "Your"}
+    | {"A", "An", "Dr", "Seen", "Their", "Each", "Then", "Also", "Attending", "Supervising"}
 )
 # A spine level: C1-C8, T1-T12, L1-L5, S1-S5.
 _LEVEL = r"(?:C[1-8]|T1[0-2]|T[1-9]|L[1-5]|S[1-5])(?!\d)"
