@@ -54,7 +54,8 @@ _ID_WORDS = (
     "npi|tin|ein|ssn|mrn|icn|dcn|pcn|tcn|fin|csn|har|acct|account|invoice|inv|ref|reference|"
     "ticket|auth|authorization|eft|trace|batch|tracking|confirmation|conf|medicare id|mbi|"
     "hicn|dea|clia|ptan|upin|license|lic|tax id|taxid|prior auth|payer id|submitter id|"
-    "receiver id|etin|provider id|medicaid id|medicare number"
+    "receiver id|etin|provider id|medicaid id|medicare number|change request|cr|transmittal|"
+    "mln matters|po|purchase order|specimen|accession"
 )
 # Words that are followed by an id only when "#", "no", "number" or "id" comes between.
 _ID_WORDS_MARKED = (
@@ -148,6 +149,7 @@ _AFTER_FIRST_DIGIT = [
     r"\d?\s*(?i:[ap]\.m\.|[ap]m)\b",  # 5 pm
     r"[\d,]*(?:\.\d+)?\s*(?:%|(?i:usd|dollars|cents|percent|pct)\b)",
     r"\d-\d{7}(?!\d)",  # tax id 12-3456789
+    r"\d{4}-[A-Za-z](?![\w-])",  # an id with a letter suffix: 55012-B
     r"\d{2}-\d{2}-\d{4}(?!\d)",  # social security number
     r"\d{3,4}-\d{3,4}-\d{1,2}(?!\d)",  # NDC in 4-4-2, 5-3-2, 5-4-1 and 5-4-2 form
     rf"(?:\d{{0,3}}(?:,\d{{3}})*|\d{{5,}})(?:\.\d+)?\s*(?i:{_CLINICAL_UNITS})(?![\w])",
