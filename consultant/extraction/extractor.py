@@ -159,14 +159,22 @@ def _add_mention(found: dict, locate: _Locator, mention: Mention) -> None:
 def _add_modifiers(found: dict, locate: _Locator, scanned: Scan, resolved: list[Mention]) -> None:
     """Add modifier references, except those glued to a token that turned out no code."""
     resolved_ids = {id(mention) for mention in resolved}
+    # The same modifier can be found twice (glued and named), so drop repeated spans.
+    seen: set[tuple[str, int]] = set()
     for modifier in scanned.modifiers:
         if modifier.target is not None and id(modifier.target) not in resolved_ids:
             continue
+        if (modifier.code, modifier.start) in seen:
+            continue
+        seen.add((modifier.code, modifier.start))
         reference = _reference(found, "modifier", modifier.code, None)
         spans = locate.positions(reference, modifier.start)
-        span = locate.span(modifier.start, modifier.end)
-        if span not in spans:
-            spans.append(span)
+        spans.append(locate.span(modifier.start, modifier.end))
+    for (system, _, _), reference in found.items():
+        if system == "modifier":
+            # Glued, table and named modifiers are found in separate passes.
+            reference.positions.sort()
+            reference.subject_positions.sort()
 
 
 def _validate(references: list[CodeReference], checker: CodeChecker) -> None:

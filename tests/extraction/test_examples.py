@@ -126,3 +126,9 @@ def test_to_dict_is_json_ready():
     assert data["modifiers"] == ["25"]
     assert data["units"] == 2
     assert data["positions"] == [[0, 5]]
+
+
+def test_modifier_positions_in_order():
+    text = "Use modifier 25 here; 99213-25 and 99214-25 later."
+    found = by_code(text)
+    assert found["25"].positions == [(13, 15), (28, 30), (41, 43)]

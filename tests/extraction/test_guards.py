@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -110,3 +112,22 @@ def test_positions_point_at_code(words: list[str]):
 def test_any_text_is_accepted(text: str):
     for reference in extract(text):
         assert reference.system in {"cpt", "hcpcs", "icd10cm", "icd10pcs", "modifier"}
+
+
+def test_long_modifier_list_is_fast():
+    text = "with " + "25 and " * 20000
+    started = time.process_time()
+    found = extract(text)
+    assert [reference.code for reference in found] == ["25"]
+    assert len(found[0].positions) == 20000
+    # Linear work takes well under a second here; a quadratic step took several.
+    assert time.process_time() - started < 3
+
+
+def test_long_table_is_fast():
+    text = "CPT\tMod\n" + "99213\t25\n" * 10000
+    started = time.process_time()
+    found = {reference.code: reference for reference in extract(text)}
+    assert found["99213"].modifiers == ["25"]
+    assert len(found["25"].positions) == 10000
+    assert time.process_time() - started < 3
