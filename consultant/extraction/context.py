@@ -60,7 +60,9 @@ def _decide(scan: Scan, mention: Mention, strong: list[tuple[int, str]]) -> str 
         return system
     hint = _hint(scan, mention)
     expected_hint = "pcs" if system == "icd10pcs" else "dx"
-    if hint == expected_hint or _has_neighbour(strong, mention.start, system):
+    if hint == expected_hint:
+        return system
+    if not shape.needs_keyword and _has_neighbour(strong, mention.start, system):
         return system
     return None
 

@@ -238,7 +238,7 @@ def _apply_tables(
     if not tables.rows:
         return
     for mention in mentions:
-        row = tables.row_at(mention.start) if tables.rows else None
+        row = tables.row_at(mention.start)
         if row is None or not mention.takes_modifiers:
             continue
         _, modifier_cells, unit_cells = row

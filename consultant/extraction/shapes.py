@@ -75,6 +75,8 @@ class Shape:
     options: tuple[tuple[str, str], ...]
     strength: str
     category_dash: bool = False
+    # Weak shapes that only a keyword can confirm, because nearby codes prove nothing.
+    needs_keyword: bool = False
     systems: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -128,7 +130,7 @@ def _letter_four_shape(upper: str) -> Shape | None:
         return Shape((("hcpcs", upper), icd), STRONG)
     if upper[0] == "D":
         # A dental (CDT) code, unless a diagnosis keyword comes before it.
-        return Shape((icd,), WEAK)
+        return Shape((icd,), WEAK, needs_keyword=True)
     return Shape((icd,), STRONG)
 
 

@@ -132,3 +132,8 @@ def test_modifier_positions_in_order():
     text = "Use modifier 25 here; 99213-25 and 99214-25 later."
     found = by_code(text)
     assert found["25"].positions == [(13, 15), (28, 30), (41, 43)]
+
+
+def test_dental_code_needs_diagnosis_keyword():
+    assert codes("Cleaning D1110 with E11.9 on file") == {("icd10cm", "E11.9")}
+    assert codes("dx D6959 please") == {("icd10cm", "D69.59")}
