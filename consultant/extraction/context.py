@@ -64,6 +64,9 @@ def _decide(scan: Scan, mention: Mention, strong: list[tuple[int, str]]) -> str 
         return system
     if not shape.needs_keyword and _has_neighbour(strong, mention.start, system):
         return system
+    if system == "icd10cm" and not shape.needs_keyword and _has_neighbour(strong, mention.start):
+        # A bare category among other codes ("90471 ... Z23") is taken as a diagnosis.
+        return system
     return None
 
 
@@ -97,7 +100,11 @@ def _hint(scan: Scan, mention: Mention) -> str | None:
     return None if after is None else after.lastgroup
 
 
-def _has_neighbour(strong: list[tuple[int, str]], position: int, system: str) -> bool:
+def _has_neighbour(strong: list[tuple[int, str]], position: int, system: str | None = None) -> bool:
+    """Return whether a strong code (of *system*, if given) is written near *position*."""
     low = bisect_left(strong, (position - _NEIGHBOUR_WINDOW, ""))
     high = bisect_right(strong, (position + _NEIGHBOUR_WINDOW, "~"))
-    return any(other == system and start != position for start, other in strong[low:high])
+    return any(
+        start != position and (system is None or other == system)
+        for start, other in strong[low:high]
+    )

@@ -84,6 +84,8 @@ VERB = re.compile(
     keyword_pattern([(_VERBS, r"\s+(?=(?:(?:an?|the|both)\s+)?-?[a-z0-9]{2}(?![a-z0-9]))")])
 )
 VERB_LIST = re.compile(rf"(?:(?:[Aa]n?|[Tt]he|[Bb]oth)\s+)?-?{_LIST}")
+# "GP on all", "59 on each": a modifier for every code of the sentence (lower-cased text).
+ON_ALL = re.compile(r"on (?:all|each|both|every)\b")
 _LIST_ITEM = re.compile(_MODIFIER)
 
 # After a code: "-25", "-RT-59", "-RT/LT", " 25", " RT", or the next cell of a table row.

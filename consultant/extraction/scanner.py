@@ -283,17 +283,30 @@ def _named_modifiers(
     """Add modifiers named as such ("modifier 59", "25 modifier", "XU") and attach them."""
     seen = {(m.start, m.end) for m in found}
     starts = [mention.start for mention in mentions]
-    for start, end, code in _named_candidates(text, lower):
+    for start, end, code, for_all in _named_candidates(text, lower):
         if (start, end) in seen or masks.covers(start, end):
             continue
-        for expanded in mods.expand(code):
-            target = _nearest_code(sentences, mentions, starts, start)
+        if for_all:
+            targets = _codes_in_sentence(sentences, mentions, starts, start)
+        else:
+            targets = [_nearest_code(sentences, mentions, starts, start)]
             if _ON_EVALUATION.match(text, end):
-                target = _nearest_evaluation(mentions, starts, start) or target
-            if target is not None and expanded not in {m[0] for m in target.modifiers}:
-                target.modifiers.append((expanded, start, end))
-            found.append(ModifierMention(expanded, start, end, target))
+                targets = [_nearest_evaluation(mentions, starts, start) or targets[0]]
+        for expanded in mods.expand(code):
+            for target in targets:
+                if target is not None and expanded not in {m[0] for m in target.modifiers}:
+                    target.modifiers.append((expanded, start, end))
+            found.append(ModifierMention(expanded, start, end, targets[0] if targets else None))
         seen.add((start, end))
+
+
+def _codes_in_sentence(
+    sentences: Sentences, mentions: list[Mention], starts: list[int], position: int
+) -> list[Mention]:
+    """Return the CPT and HCPCS mentions in the sentence around *position*."""
+    sentence_start, sentence_end = sentences.around(position)
+    low, high = bisect_left(starts, sentence_start), bisect_right(starts, sentence_end)
+    return [mention for mention in mentions[low:high] if mention.takes_modifiers]
 
 
 def _nearest_evaluation(
@@ -310,7 +323,24 @@ def _nearest_evaluation(
     return min(visits, key=lambda mention: abs(mention.start - position), default=None)
 
 
-def _named_candidates(text: str, lower: str) -> list[tuple[int, int, str]]:
+def _named_candidates(text: str, lower: str) -> list[tuple[int, int, str, bool]]:
+    """Return (start, end, modifier, applies to every code of the sentence) candidates."""
+    candidates = [
+        (start, end, code, False) for start, end, code in _named_by_word_or_verb(text, lower)
+    ]
+    for phrase in mods.ON_ALL.finditer(lower):
+        before = mods.NAMED_BEFORE.search(text, max(0, phrase.start() - 40), phrase.start())
+        if before is None:
+            continue
+        items = mods.list_items(text, *before.span("list"))
+        if all(code in mods.KNOWN for code, _, _ in items) and not all(
+            code in mods.AMBIGUOUS for code, _, _ in items
+        ):
+            candidates.extend((start, end, code, True) for code, start, end in items)
+    return sorted(set(candidates))
+
+
+def _named_by_word_or_verb(text: str, lower: str) -> list[tuple[int, int, str]]:
     candidates = []
     for word in mods.MODIFIER_WORD.finditer(lower):
         start = word.start()
@@ -330,7 +360,7 @@ def _named_candidates(text: str, lower: str) -> list[tuple[int, int, str]]:
             candidates.extend(_verb_list(text, listed))
     for match in mods.DISTINCTIVE_ALONE.finditer(text):
         candidates.append((match.start(), match.end(), match.group()))
-    return sorted(set(candidates))
+    return candidates
 
 
 def _verb_list(text: str, match: re.Match[str]) -> list[tuple[int, int, str]]:

@@ -171,6 +171,7 @@ _AFTER_CAPITAL = [
     rf"{_LEVEL_AFTER_LETTER}\s+(?i:vertebra\w*|levels?|disc|nerve|root|body|pedicle|fracture|"
     r"compression|radiculopathy|burst|laminectomy|fusion)",
     r"(?<=B)12\b",  # vitamin B12
+    r"(?<=N)95\b",  # N95 respirator
     r"(?<=X)12\b(?:\s+\d{3}[PI]?)?",  # the X12 837P claim format
     r"(?<=N)4\d{11}",  # NDC qualifier N4
 ]
@@ -178,9 +179,14 @@ _STATE_SET = frozenset(_STATES.split("|"))
 _STATE_NAME_SET = frozenset(_STATE_NAMES.split("|"))
 _GROUP_CODES = frozenset({"CO", "PR", "OA", "PI", "CR"})
 
-# Traps that start with a sign, or with a lower-case "v" for a version ("v11.2").
+# Traps that start with a sign, with a lower-case "v" for a version ("v11.2"), or with
+# "payer" for a list of payer ids. Each alternative starts with a literal.
+_PAYER_LIST = r"\s+IDs?\s*[:#]?\s*(?:(?:[A-Z][\w&.-]*\s+){0,3}\d{5}(?!\d)\s*(?:[,;/]|and)?\s*)+"
 _SIGN_TRAPS = [
     r"\$\s?\d[\d,]*(?:\.\d+)?",
+    # "Payer IDs: Aetna 60054, Cigna 62308": payer names with their five-digit ids.
+    rf"Payer{_PAYER_LIST}",
+    rf"payer{_PAYER_LIST}",
     r"v(?<![\w.]v)\d{1,3}(?:\.\d+){1,3}(?![\w.])",
     rf"\(\d{{3}}\)\s?\d{{3}}[-.\s]\d{{4}}(?!\d){_EXTENSION}",
 ]

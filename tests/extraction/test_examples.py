@@ -137,3 +137,19 @@ def test_modifier_positions_in_order():
 def test_dental_code_needs_diagnosis_keyword():
     assert codes("Cleaning D1110 with E11.9 on file") == {("icd10cm", "E11.9")}
     assert codes("dx D6959 please") == {("icd10cm", "D69.59")}
+
+
+def test_modifier_on_all_codes():
+    found = by_code("pt got 97110x2 97112x1 today, GP on all, dx s83.511a")
+    assert found["97110"].modifiers == ["GP"]
+    assert found["97112"].modifiers == ["GP"]
+    assert found["97110"].units == 2
+
+
+def test_bare_category_among_codes():
+    assert ("icd10cm", "Z23") in codes("Admin 90471 for the flu shot? Z23.")
+    assert codes("We stock N95 masks.") == set()
+
+
+def test_payer_id_list():
+    assert codes("Payer IDs: Aetna 60054, Cigna 62308. Bill 99396?") == {("cpt", "99396")}
