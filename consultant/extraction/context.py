@@ -32,7 +32,7 @@ _NEIGHBOUR_WINDOW = 150
 
 def resolve(scan: Scan) -> list[Mention]:
     """Set the system of every mention the context supports and return those mentions."""
-    strong = _strong_systems(scan.mentions)
+    strong = _strong_systems(scan.text, scan.mentions)
     supported = []
     for mention in scan.mentions:
         system = _decide(scan, mention, strong)
@@ -42,16 +42,16 @@ def resolve(scan: Scan) -> list[Mention]:
     return supported
 
 
-def _strong_systems(mentions: list[Mention]) -> list[tuple[int, str]]:
-    """Return (position, system) of the mentions whose shape has one strong reading."""
+def _strong_systems(text: str, mentions: list[Mention]) -> list[tuple[int, str, bool]]:
+    """Return (position, system, written with a dot) of mentions with one strong reading."""
     return [
-        (mention.start, mention.shape.systems[0])
+        (mention.start, mention.shape.systems[0], "." in text[mention.start : mention.end])
         for mention in mentions
         if mention.shape.strength == STRONG and len(mention.shape.options) == 1
     ]
 
 
-def _decide(scan: Scan, mention: Mention, strong: list[tuple[int, str]]) -> str | None:
+def _decide(scan: Scan, mention: Mention, strong: list[tuple[int, str, bool]]) -> str | None:
     shape = mention.shape
     if len(shape.options) > 1:
         return _letter_four_system(scan, mention, strong)
@@ -70,17 +70,19 @@ def _decide(scan: Scan, mention: Mention, strong: list[tuple[int, str]]) -> str 
     return None
 
 
-def _letter_four_system(scan: Scan, mention: Mention, strong: list[tuple[int, str]]) -> str:
+def _letter_four_system(scan: Scan, mention: Mention, strong: list[tuple[int, str, bool]]) -> str:
     """Choose between HCPCS Level II and an undotted ICD-10-CM code."""
     hint = _hint(scan, mention)
     if hint == "dx":
         return "icd10cm"
     if hint == "proc" or mention.modifiers or mention.units is not None:
         return "hcpcs"
+    # Undotted diagnoses nearby ("E119, I10, Z794") show the writer drops the dots.
+    # Dotted ones do not, because HCPCS codes are never written with a dot.
     sentence_start, sentence_end = scan.sentences.around(mention.start)
     low = bisect_left(strong, (sentence_start, ""))
     high = bisect_left(strong, (sentence_end, ""))
-    nearby = {system for _, system in strong[low:high]}
+    nearby = {system for _, system, dotted in strong[low:high] if not dotted}
     if "icd10cm" in nearby and not nearby & {"cpt", "hcpcs"}:
         return "icd10cm"
     return "hcpcs"
@@ -100,11 +102,13 @@ def _hint(scan: Scan, mention: Mention) -> str | None:
     return None if after is None else after.lastgroup
 
 
-def _has_neighbour(strong: list[tuple[int, str]], position: int, system: str | None = None) -> bool:
+def _has_neighbour(
+    strong: list[tuple[int, str, bool]], position: int, system: str | None = None
+) -> bool:
     """Return whether a strong code (of *system*, if given) is written near *position*."""
     low = bisect_left(strong, (position - _NEIGHBOUR_WINDOW, ""))
     high = bisect_right(strong, (position + _NEIGHBOUR_WINDOW, "~"))
     return any(
         start != position and (system is None or other == system)
-        for start, other in strong[low:high]
+        for start, other, _ in strong[low:high]
     )

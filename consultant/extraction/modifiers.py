@@ -43,6 +43,14 @@ KNOWN = frozenset(f"{_NUMERIC} {_CATEGORY_II} {_PHYSICAL_STATUS} {_ALPHA}".split
 # Modifiers that mean nothing else in coder mail and are taken on their own.
 DISTINCTIVE = frozenset(
     {"XE", "XP", "XS", "XU", "KX", "GX", "GY", "GZ", "JW", "JZ", "CQ", "QW", "QK", "QX", "QY", "QZ"}
+    | {"NU", "KH", "KI", "KJ"}
+)
+
+# Ambulance origin and destination modifiers: any two of these letters ("RH", "SH").
+# Many read as words or states, so they are taken only after "modifier" or glued by a dash.
+_PLACES = "DEGHIJNPRSX"
+ORIGIN_DESTINATION = frozenset(
+    origin + destination for origin in _PLACES for destination in _PLACES
 )
 
 # Two-letter modifiers that are also state abbreviations, words or common abbreviations:
@@ -65,8 +73,8 @@ NAMED_AFTER = re.compile(rf"\.?\s*(?:[:=#]\s*)?-?{_LIST}")
 NAMED_BEFORE = re.compile(rf"(?<![\w-])-?(?P<list>{_MODIFIER}(?:{_SEPARATOR}{_MODIFIER})*)\s+\Z")
 # The first letter is consumed before the look-behind so the engine can skip ahead to it.
 DISTINCTIVE_ALONE = re.compile(
-    r"[XKGJCQ](?<![\w-][XKGJCQ])(?:(?<=X)(?:\{EPSU\}|[EPSU])|(?<=K)X|(?<=G)[XYZ]|(?<=J)[WZ]"
-    r"|(?<=C)Q|(?<=Q)[KWXYZ])(?![\w{])"
+    r"[XKGJCQN](?<![\w-][XKGJCQN])(?:(?<=X)(?:\{EPSU\}|[EPSU])|(?<=K)[HIJX]|(?<=G)[XYZ]"
+    r"|(?<=J)[WZ]|(?<=C)Q|(?<=Q)[KWXYZ]|(?<=N)U)(?![\w{])"
 )
 # "(GP)", "(59, XU)", "(GP on all)" right after a code and its units.
 BRACKETED = re.compile(

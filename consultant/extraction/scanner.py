@@ -204,7 +204,7 @@ def _glued_modifier_ok(text: str, code: str, separator: str, span: Span, masks: 
     if not dashed and (not code.isupper() and not code.isdigit()):
         return False
     if code.upper() not in mods.KNOWN:
-        return False
+        return dashed and code in mods.ORIGIN_DESTINATION
     if code.isdigit():
         return not mods.QUANTITY_WORD.match(text, span[1])
     if not dashed and code in mods.AMBIGUOUS:
@@ -352,7 +352,7 @@ def _named_by_word_or_verb(text: str, lower: str) -> list[tuple[int, int, str]]:
             if match is None:
                 continue
             for code, item_start, item_end in mods.list_items(text, *match.span("list")):
-                if code in mods.KNOWN or code.isdigit():
+                if code in mods.KNOWN or code.isdigit() or code in mods.ORIGIN_DESTINATION:
                     candidates.append((item_start, item_end, code))
     for verb in mods.VERB.finditer(lower):
         listed = mods.VERB_LIST.match(text, verb.end())

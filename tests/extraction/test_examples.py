@@ -153,3 +153,18 @@ def test_bare_category_among_codes():
 
 def test_payer_id_list():
     assert codes("Payer IDs: Aetna 60054, Cigna 62308. Bill 99396?") == {("cpt", "99396")}
+
+
+def test_letter_four_reads_with_neighbours():
+    assert codes("Pap Q0091 with Z01.419?") == {("hcpcs", "Q0091"), ("icd10cm", "Z01.419")}
+    assert codes("E1165, Z794 and M5450") == {
+        ("icd10cm", "E11.65"),
+        ("icd10cm", "Z79.4"),
+        ("icd10cm", "M54.50"),
+    }
+
+
+def test_ambulance_origin_destination():
+    found = by_code("A0427-RH and modifier SH on A0425")
+    assert found["A0427"].modifiers == ["RH"]
+    assert set(found) == {"A0427", "A0425", "RH", "SH"}
