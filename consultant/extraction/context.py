@@ -22,9 +22,11 @@ _HINT = re.compile(
     r"supplies|dme|bills?|billed|billing|charged?|charges|e/m|append|appended|units?))\b"
 )
 # "Z23 as the dx", "I10 (primary)", "0DTJ4ZZ for PCS": a keyword right after the code.
+# The keyword must not start the next list item: in "J7300, dx Z30.430" it is Z30.430's.
 _HINT_AFTER = re.compile(
     r"\s*[(,]?\s*(?:as|for|is|was)?\s*(?:the|a|an|my|our)?\s*"
     r"(?:(?P<pcs>pcs|icd-?10-?pcs)\b|(?P<dx>dx|diagnosis|diag|icd|primary|secondary)\b)"
+    r"(?!\s*(?:codes?|is|was|of)?\s*[:=]?\s*[a-z]?\d)"
 )
 _HINT_WINDOW = 80
 _NEIGHBOUR_WINDOW = 150
