@@ -58,7 +58,7 @@ ORIGIN_DESTINATION = frozenset(
 AMBIGUOUS = frozenset(
     {"AK", "AR", "AZ", "CA", "CO", "CT", "GA", "KS", "MA", "MD", "ME", "MS", "PA", "PD", "PI"}
     | {"PO", "PT", "SC", "SD", "TN", "TX", "AS", "AT", "AM", "PM", "ST", "TA", "TC", "HA", "HE"}
-    | {"HI", "ED", "ER", "ET", "EX"}
+    | {"HI", "ED", "ER", "ET", "EX", "US"}
 )
 
 _MODIFIER = r"(?:\d{2}|[A-Z][A-Z0-9]|\d[A-Z])"
@@ -69,6 +69,11 @@ _LIST = rf"(?P<list>{_MODIFIER}(?:{_SEPARATOR}{_MODIFIER})*)(?![\w]|[.:]\d)"
 MODIFIER_WORD = re.compile(r"mod(?:ifier)?s?\b")
 # The list after the word: "modifier 25", "mods 25/59", "modifier -59 and XU", "mod: GA".
 NAMED_AFTER = re.compile(rf"\.?\s*(?:[:=#]\s*)?-?{_LIST}")
+# A side named in words (found in lower-cased text), then its modifier: "right, RT".
+SIDE_WORD = re.compile(r"(?:right|left)\b")
+SIDE_MODIFIER = re.compile(r"[ \t]*[,:(-]?[ \t]*(?P<list>RT|LT)(?![\w])")
+# A label that ends in a colon: "Modifiers used this month: 25, 59, XU".
+NAMED_LABEL = re.compile(rf"(?:[ \t]+[A-Za-z]+){{1,4}}[ \t]*:[ \t]*-?{_LIST}")
 # The list before the word: "25 modifier", "the -59 modifier", "25 and 59 modifiers".
 NAMED_BEFORE = re.compile(rf"(?<![\w-])-?(?P<list>{_MODIFIER}(?:{_SEPARATOR}{_MODIFIER})*)\s+\Z")
 # The first letter is consumed before the look-behind so the engine can skip ahead to it.

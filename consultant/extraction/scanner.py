@@ -347,6 +347,8 @@ def _named_by_word_or_verb(text: str, lower: str) -> list[tuple[int, int, str]]:
         if start and (lower[start - 1].isalnum() or lower[start - 1] == "_"):
             continue
         after = mods.NAMED_AFTER.match(text, word.end())
+        if after is None:
+            after = mods.NAMED_LABEL.match(text, word.end())
         before = mods.NAMED_BEFORE.search(text, max(0, start - 40), start)
         for match in (after, before):
             if match is None:
@@ -360,6 +362,10 @@ def _named_by_word_or_verb(text: str, lower: str) -> list[tuple[int, int, str]]:
             candidates.extend(_verb_list(text, listed))
     for match in mods.DISTINCTIVE_ALONE.finditer(text):
         candidates.append((match.start(), match.end(), match.group()))
+    for word in mods.SIDE_WORD.finditer(lower):
+        side = mods.SIDE_MODIFIER.match(text, word.end())
+        if side is not None:
+            candidates.append((*side.span("list"), side["list"]))
     return candidates
 
 

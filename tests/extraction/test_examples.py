@@ -168,3 +168,13 @@ def test_ambulance_origin_destination():
     found = by_code("A0427-RH and modifier SH on A0425")
     assert found["A0427"].modifiers == ["RH"]
     assert set(found) == {"A0427", "A0425", "RH", "SH"}
+
+
+def test_modifier_label_list_and_sides():
+    assert codes("Modifiers used this month: 25, 59 and XU.") == {
+        ("modifier", "25"),
+        ("modifier", "59"),
+        ("modifier", "XU"),
+    }
+    assert by_code("Ankle brace L1902 right, RT.")["L1902"].modifiers == ["RT"]
+    assert codes("FNA 10005 with US guidance") == {("cpt", "10005")}
