@@ -69,6 +69,10 @@ _LIST = rf"(?P<list>{_MODIFIER}(?:{_SEPARATOR}{_MODIFIER})*)(?![\w]|[.:]\d)"
 MODIFIER_WORD = re.compile(r"mod(?:ifier)?s?\b")
 # The list after the word: "modifier 25", "mods 25/59", "modifier -59 and XU", "mod: GA".
 NAMED_AFTER = re.compile(rf"\.?\s*(?:[:=#]\s*)?-?{_LIST}")
+# A choice that ends the sentence: "Which modifier for a repeat procedure, 77 or 76?"
+NAMED_CHOICE = re.compile(
+    rf"(?:[ \t]+[A-Za-z/]+){{1,8}}[ \t]*,[ \t]*-?{_LIST}(?=[ \t]*(?:[?.!]|$))", re.MULTILINE
+)
 # A side named in words (found in lower-cased text), then its modifier: "right, RT".
 SIDE_WORD = re.compile(r"(?:right|left)\b")
 SIDE_MODIFIER = re.compile(r"[ \t]*[,:(-]?[ \t]*(?P<list>RT|LT)(?![\w])")
@@ -90,20 +94,23 @@ BRACKETED = re.compile(
 _VERBS = (
     "with|w/|append|appended|appending|add|added|adding|use|uses|using|attach|attached|need|"
     "needs|needed|require|requires|required|apply|put|report|reported|carry|carries|without|"
-    "w/o|submit|submitted|resubmit|bill|billed|plus"
+    "w/o|submit|submitted|resubmit|bill|billed|plus|remove|removed|drop|dropped|delete|"
+    "deleted|replaced|physical status"
 )
 # The verb must be followed by a two-character word, which most verbs in prose are not.
 VERB = re.compile(
-    keyword_pattern([(_VERBS, r"\s+(?=(?:(?:an?|the|both)\s+)?-?[a-z0-9]{2}(?![a-z0-9]))")])
+    keyword_pattern([(_VERBS, r"\s+(?=(?:(?:an?|the|both|by)\s+)?-?[a-z0-9]{2}(?![a-z0-9]))")])
 )
-VERB_LIST = re.compile(rf"(?:(?:[Aa]n?|[Tt]he|[Bb]oth)\s+)?-?{_LIST}")
+VERB_LIST = re.compile(rf"(?:(?:[Aa]n?|[Tt]he|[Bb]oth|by)\s+)?-?{_LIST}")
+# A modifier written with its dash but apart from any code: "and -59 to 20552", "-GY".
+DASHED = re.compile(rf"(?<=[\s(\"'])-(?P<list>{_MODIFIER})(?![\w]|[.:]\d)")
 # "GP on all", "59 on each": a modifier for every code of the sentence (lower-cased text).
 ON_ALL = re.compile(r"on (?:all|each|both|every)\b")
 _LIST_ITEM = re.compile(_MODIFIER)
 
 # After a code: "-25", "-RT-59", "-RT/LT", " 25", " RT", or the next cell of a table row.
 GLUED = re.compile(
-    r"(?P<sep>\s?[-–—/]\s?|[ ]*[|\t][ ]*|\s)(?P<modifier>[0-9A-Za-z]{2})(?![\w]|[.:]\d)"
+    r"(?P<sep>\s?[-–—/:]\s?|[ ]*[|\t][ ]*|\s)(?P<modifier>[0-9A-Za-z]{2})(?![\w]|[.:]\d)"
 )
 # The end of a table cell.
 CELL_END = re.compile(r"[ ]*(?:[|\t]|\r?\n|\Z)")

@@ -36,6 +36,8 @@ _NOTHING_FOLLOWS = frozenset(",;?!)]\"'\n")
 _SENTENCE_REACH = 300
 _SENTENCE_END = re.compile(r"\n|[.?!](?=\s)")
 _UNITS_IN_CELL = re.compile(r"\d{1,3}")
+# "units: 2" or "units = 2" in lower-cased text.
+_UNITS_LABEL = re.compile(r"units?[ \t]*[:=][ \t]*(?P<count>\d{1,3})(?!\d)")
 _TOKEN_WITH_TIMES = re.compile(r"(?P<code>[A-Za-z0-9]{3,6}?)[xX](?P<units>\d{1,3})")
 
 
@@ -104,6 +106,7 @@ def scan(text: str) -> Scan:
     ]
     _apply_tables(text, tables, mentions, modifier_mentions)
     _named_modifiers(text, lower, sentences, masks, mentions, modifier_mentions)
+    _labelled_units(text, lower, sentences, mentions)
     return Scan(text, lower, sentences, mentions, modifier_mentions, tables)
 
 
@@ -198,7 +201,7 @@ def _read_glued(text: str, mention: Mention, masks: Masks, position: int) -> int
 def _glued_modifier_ok(text: str, code: str, separator: str, span: Span, masks: Masks) -> bool:
     if masks.covers(*span):
         return False
-    dashed = any(dash in separator for dash in "-–—/")
+    dashed = any(dash in separator for dash in "-–—/:")
     if ("|" in separator or "\t" in separator) and not mods.CELL_END.match(text, span[1]):
         return False
     if not dashed and (not code.isupper() and not code.isdigit()):
@@ -309,6 +312,17 @@ def _codes_in_sentence(
     return [mention for mention in mentions[low:high] if mention.takes_modifiers]
 
 
+def _labelled_units(text: str, lower: str, sentences: Sentences, mentions: list[Mention]) -> None:
+    """Give "units: 2" written apart from a code to the nearest code in its sentence."""
+    if "unit" not in lower:
+        return
+    starts = [mention.start for mention in mentions]
+    for label in _UNITS_LABEL.finditer(lower):
+        target = _nearest_code(sentences, mentions, starts, label.start())
+        if target is not None and target.units is None:
+            target.units = int(label["count"])
+
+
 def _nearest_evaluation(
     mentions: list[Mention], starts: list[int], position: int
 ) -> Mention | None:
@@ -349,6 +363,8 @@ def _named_by_word_or_verb(text: str, lower: str) -> list[tuple[int, int, str]]:
         after = mods.NAMED_AFTER.match(text, word.end())
         if after is None:
             after = mods.NAMED_LABEL.match(text, word.end())
+        if after is None:
+            after = mods.NAMED_CHOICE.match(text, word.end())
         before = mods.NAMED_BEFORE.search(text, max(0, start - 40), start)
         for match in (after, before):
             if match is None:
@@ -362,6 +378,12 @@ def _named_by_word_or_verb(text: str, lower: str) -> list[tuple[int, int, str]]:
             candidates.extend(_verb_list(text, listed))
     for match in mods.DISTINCTIVE_ALONE.finditer(text):
         candidates.append((match.start(), match.end(), match.group()))
+    for match in mods.DASHED.finditer(text):
+        code = match["list"]
+        if code in mods.KNOWN and not (
+            code.isdigit() and mods.QUANTITY_WORD.match(text, match.end())
+        ):
+            candidates.append((*match.span("list"), code))
     for word in mods.SIDE_WORD.finditer(lower):
         side = mods.SIDE_MODIFIER.match(text, word.end())
         if side is not None:

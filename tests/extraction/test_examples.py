@@ -178,3 +178,13 @@ def test_modifier_label_list_and_sides():
     }
     assert by_code("Ankle brace L1902 right, RT.")["L1902"].modifiers == ["RT"]
     assert codes("FNA 10005 with US guidance") == {("cpt", "10005")}
+
+
+def test_modifier_phrasings():
+    assert by_code("We appended -25 to 99214 and -59 to 20552.")["20552"].modifiers == ["59"]
+    assert by_code("For 20610: RT/LT/50, which one?")["20610"].modifiers == ["RT", "LT", "50"]
+    assert ("modifier", "51") in codes("Remove the 51 from 29881.")
+    assert {("modifier", "77"), ("modifier", "76")} <= codes(
+        "Which modifier for a repeat procedure, 77 or 76?"
+    )
+    assert by_code("CPT 64483 mod: 50, units: 1")["64483"].units == 1
