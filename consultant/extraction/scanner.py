@@ -201,7 +201,7 @@ def _read_glued(text: str, mention: Mention, masks: Masks, position: int) -> int
 def _glued_modifier_ok(text: str, code: str, separator: str, span: Span, masks: Masks) -> bool:
     if masks.covers(*span):
         return False
-    dashed = any(dash in separator for dash in "-–—/:")
+    dashed = any(dash in separator for dash in "-–—/")
     if ("|" in separator or "\t" in separator) and not mods.CELL_END.match(text, span[1]):
         return False
     if not dashed and (not code.isupper() and not code.isdigit()):

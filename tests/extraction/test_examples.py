@@ -188,3 +188,7 @@ def test_modifier_phrasings():
         "Which modifier for a repeat procedure, 77 or 76?"
     )
     assert by_code("CPT 64483 mod: 50, units: 1")["64483"].units == 1
+
+
+def test_colon_after_code_is_not_a_dash():
+    assert codes("99213: PA visit, 99214: CT reviewed") == {("cpt", "99213"), ("cpt", "99214")}
