@@ -68,7 +68,7 @@ _LIST = rf"(?P<list>{_MODIFIER}(?:{_SEPARATOR}{_MODIFIER})*)(?![\w]|[.:]\d)"
 # "mod", "modifier", "modifiers", found in lower-cased text.
 MODIFIER_WORD = re.compile(r"mod(?:ifier)?s?\b")
 # The list after the word: "modifier 25", "mods 25/59", "modifier -59 and XU", "mod: GA".
-NAMED_AFTER = re.compile(rf"\.?\s*(?:[:=#]\s*)?-?{_LIST}")
+NAMED_AFTER = re.compile(rf"\.?\s*(?:(?:or|and|vs\.?|versus)\s+)?(?:[:=#]\s*)?-?{_LIST}")
 # A choice that ends the sentence: "Which modifier for a repeat procedure, 77 or 76?"
 NAMED_CHOICE = re.compile(
     rf"(?:[ \t]+[A-Za-z/]+){{1,8}}[ \t]*,[ \t]*-?{_LIST}(?=[ \t]*(?:[?.!]|$))", re.MULTILINE

@@ -370,6 +370,8 @@ def _named_by_word_or_verb(text: str, lower: str) -> list[tuple[int, int, str]]:
             if match is None:
                 continue
             for code, item_start, item_end in mods.list_items(text, *match.span("list")):
+                if code.isdigit() and mods.QUANTITY_WORD.match(text, item_end):
+                    continue
                 if code in mods.KNOWN or code.isdigit() or code in mods.ORIGIN_DESTINATION:
                     candidates.append((item_start, item_end, code))
     for verb in mods.VERB.finditer(lower):

@@ -192,3 +192,12 @@ def test_modifier_phrasings():
 
 def test_colon_after_code_is_not_a_dash():
     assert codes("99213: PA visit, 99214: CT reviewed") == {("cpt", "99213"), ("cpt", "99214")}
+
+
+def test_numbered_dx_labels_and_modifier_choice():
+    assert codes("DX1 E1122 DX2 N1831 PROC 99214") == {
+        ("icd10cm", "E11.22"),
+        ("icd10cm", "N18.31"),
+        ("cpt", "99214"),
+    }
+    assert {("modifier", "PT"), ("modifier", "33")} <= codes("PT modifier or 33 on 45385?")
