@@ -103,7 +103,7 @@ VERB = re.compile(
 )
 VERB_LIST = re.compile(rf"(?:(?:[Aa]n?|[Tt]he|[Bb]oth|by)\s+)?-?{_LIST}")
 # A modifier written with its dash but apart from any code: "and -59 to 20552", "-GY".
-DASHED = re.compile(rf"(?<=[\s(\"'])-(?P<list>{_MODIFIER})(?![\w]|[.:]\d)")
+DASHED = re.compile(rf"-(?<=[\s(\"']-)(?P<list>{_MODIFIER})(?![\w]|[.:]\d)")
 # "GP on all", "59 on each": a modifier for every code of the sentence (lower-cased text).
 ON_ALL = re.compile(r"on (?:all|each|both|every)\b")
 _LIST_ITEM = re.compile(_MODIFIER)
