@@ -1,11 +1,16 @@
 """CPT and HCPCS Level II modifiers: the known set and the ways coders write them.
 
-A modifier is taken when it is glued to a code ("99213-25", "27447 RT", "97112 (GP)"),
-named as one ("modifier 59", "mods 25/59", "the 25 modifier"), listed after a verb that
-takes one ("append 59", "with GA or GZ"), written in a modifier column, or is one of the
-modifiers that mean nothing else in coder mail (XE, XP, XS, XU, KX, GY, JW and a few
-more). Any other two-letter word is read as a state, an abbreviation or a remittance
-group code and is not taken.
+A modifier is taken in these places:
+
+- glued to a code: "99213-25", "27447 RT", "97112 (GP)", "20610: RT/LT";
+- named as one: "modifier 59", "mods 25/59", "the 25 modifier", "Modifiers used: 25, 59";
+- after a verb that takes one: "append 59", "with GA or GZ", "remove the 51";
+- with its dash but apart from a code ("-59 to 20552"), or after a side ("right, RT");
+- in a modifier column of a table;
+- alone, if it means nothing else in coder mail (XE, XP, XS, XU, KX, GY, JW and more).
+
+Any other two-letter word is read as a state, an abbreviation or a remittance group code,
+and is not taken.
 """
 
 from __future__ import annotations

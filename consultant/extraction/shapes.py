@@ -1,9 +1,9 @@
 """The written shapes of each code system and how a token is classified by shape alone.
 
-A shape lists the systems a token could belong to and how much context it needs. Weak
-shapes (a bare three-character ICD-10-CM category, an ICD-10-PCS code without a Z, an
-undotted ICD-10-CM code that reads like an LCD id) are kept only where the text around
-them supports them; the scanner decides that.
+A shape lists the systems a token could belong to and how much context it needs. Some
+shapes are weak: a bare three-character ICD-10-CM category, an ICD-10-PCS code without a
+Z, an undotted ICD-10-CM code that reads like an LCD id. ``context`` keeps those only
+where a keyword or nearby codes support them.
 """
 
 from __future__ import annotations
