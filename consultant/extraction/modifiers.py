@@ -115,7 +115,7 @@ _LIST_ITEM = re.compile(_MODIFIER)
 
 # After a code: "-25", "-RT-59", "-RT/LT", " 25", " RT", or the next cell of a table row.
 GLUED = re.compile(
-    r"(?P<sep>\s?[-–—/:]\s?|[ ]*[|\t][ ]*|\s)(?P<modifier>[0-9A-Za-z]{2})(?![\w]|[.:]\d)"
+    r"(?P<sep>[ \t]?[-–—/:][ \t]?|[ ]*[|\t][ ]*|[ \t])(?P<modifier>[0-9A-Za-z]{2})(?![\w]|[.:]\d)"
 )
 # The end of a table cell.
 CELL_END = re.compile(r"[ ]*(?:[|\t]|\r?\n|\Z)")

@@ -17,11 +17,12 @@ from consultant.extraction.traps import Masks, find_traps, lower_case
 
 Span = tuple[int, int]
 
-_RANGE = re.compile(r"\s*(?P<sep>-|–|—|\.\.|\bto\b|\bthrough\b|\bthru\b)\s*")
+# Ranges, glued modifiers and units stay on the line of their code: "[ \t]", not "\s".
+_RANGE = re.compile(r"[ \t]*(?P<sep>-|–|—|\.\.|\bto\b|\bthrough\b|\bthru\b)[ \t]*")
 _UNITS_AFTER = re.compile(
-    r"\s*(?:[xX×*]\s*(?P<times>\d{1,3})(?![\d.,]?\d|\w)"
-    r"|(?:[-–—:][ \t]*)?[(\[]?\s*(?P<count>\d{1,3})\s*(?i:units?|uos|u)\b[)\]]?"
-    r"|[-–:,(]?\s*(?i:units?|qty|uos)\s*[:=]?\s*(?P<labelled>\d{1,3})(?!\d))"
+    r"[ \t]*(?:[xX×*][ \t]*(?P<times>\d{1,3})(?![\d.,]?\d|\w)"
+    r"|(?:[-–—:][ \t]*)?[(\[]?[ \t]*(?P<count>\d{1,3})[ \t]*(?i:units?|uos|u)\b[)\]]?"
+    r"|[-–:,(]?[ \t]*(?i:units?|qty|uos)[ \t]*[:=]?[ \t]*(?P<labelled>\d{1,3})(?!\d))"
 )
 _UNITS_BEFORE = re.compile(
     r"(?P<count>\d{1,3})[ \t]*(?i:units?|uos)[ \t]*(?i:of[ \t]+)?(?i:cpt[ \t]+)?\Z"

@@ -131,3 +131,12 @@ def test_long_table_is_fast():
     assert found["99213"].modifiers == ["25"]
     assert len(found["25"].positions) == 10000
     assert time.process_time() - started < 3
+
+
+def test_suffixes_stay_on_their_line():
+    found = {r.label: r for r in extract("Bill 99213\n25 patients were seen\n-99215\nx3")}
+    assert set(found) == {"99213", "99215"}
+    assert found["99213"].modifiers == []
+    assert found["99213"].units is None
+    subject_and_body = extract_message("99202", "-99205 is the top level").references
+    assert [reference.label for reference in subject_and_body] == ["99202", "99205"]
