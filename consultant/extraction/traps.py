@@ -81,14 +81,14 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
     ),
     ("ext|extension|x", r"\.?\s*#?\s*\d{3,6}(?![\w-])(?=\s*(?:[,;)]|$|\n|\.\s|or\b|and\b))"),
     ("ext|extension", r"\.?\s*#?\s*\d{1,6}"),
-    ("phone|tel|telephone|fax|cell|mobile|pager|call", r"\s*[:#]?\s*\+?[\d() .-]{7,}\d"),
+    ("phone|tel|telephone|fax|cell|mobile|pager|call", r"\s*[:#]?\s*\+?[\d() .-]{7,24}\d"),
     (_MONTH_WORDS, r"\.?\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s+\d{4})?"),
     (_ID_WORDS, rf"\b\.?{_ID_MARK}{_ID_VALUE}"),
     (_ID_WORDS_MARKED, rf"s?\b\.?\s*(?:no|num|number|id|#|nbr)\.?\s*[:#]?\s*{_ID_VALUE}"),
     (_ID_WORDS_LABELLED, rf"s?\s*:\s*{_ID_VALUE}"),
     (
         "icd-9|icd9|icd-9-cm|icd9cm|icd-9cm",
-        r"\b(?:\s*(?:codes?|dx|diagnosis|was|were|of|is|:))*\s*"
+        r"\b(?:\s*(?:codes?|dx|diagnosis|was|were|of|is|:))*+\s*"
         rf"[ev]?\d{{1,3}}(?:\.\d{{1,2}})?(?:{_LIST_SEPARATOR}[ev]?\d{{1,3}}(?:\.\d{{1,2}})?)*",
     ),
     ("ndc", r"\s*(?:#|code|number)?\s*[:#]?\s*[\d-]{10,13}"),
@@ -115,7 +115,7 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
     # Counts that run to five digits and more.
     (
         "wbc|white count|platelet|platelets|plt|plts|viral load|vl|hiv rna|ck|cpk",
-        r"\b\s*(?:count|level|of|was|is|=|:|at|\s)*[<>~]?\s*\d[\d,]*(?:\.\d+)?",
+        r"\b(?:[\s:=]|count|level|of|was|is|at)*+[<>~]?\s*\d[\d,]*+(?:\.\d+)?",
     ),
     # Other lab values: at most four digits before the decimal point, so that
     # "troponin 84484" stays a code.
@@ -123,7 +123,7 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
         "d-dimer|ferritin|bnp|nt-probnp|probnp|anc|cd4|glucose|troponin|bhcg|b-hcg|hcg|afp|"
         "psa|tsh|ldh|alt|ast|lipase|amylase|triglycerides|tg|ldl|hdl|a1c|hba1c|inr|hgb|hct|"
         "egfr|gfr|creatinine|bun",
-        r"\b\s*(?:level|of|was|is|=|:|at|\s)*[<>~]?\s*\d{1,4}(?:\.\d+)?(?![\d,])",
+        r"\b(?:[\s:=]|level|of|was|is|at)*+[<>~]?\s*\d{1,4}(?:\.\d+)?(?![\d,])",
     ),
     ("age|aged|ages|dob", r"\s*:?\s*\d{1,3}"),
     ("ga|ega", r"\s*:?\s*\d{1,2}(?!\d)"),
@@ -147,7 +147,8 @@ _AFTER_FIRST_DIGIT = [
     rf"\d?(?:st|nd|rd|th)?\s+(?i:{_MONTHS}),?\s+\d{{4}}",  # 3 Oct 2025
     r"\d?:\d{2}(?::\d{2})?(?:\s*(?i:[ap]\.?m\.?))?",  # 10:25, 2:15 PM
     r"\d?\s*(?i:[ap]\.m\.|[ap]m)\b",  # 5 pm
-    r"[\d,]*(?:\.\d+)?\s*(?:%|(?i:usd|dollars|cents|percent|pct)\b)",
+    # Possessive runs: "1,1,1,..." must not make every start backtrack to the end.
+    r"(?:\d{0,2}(?:,\d{3})++|\d*+)(?:\.\d+)?\s*+(?:%|(?i:usd|dollars|cents|percent|pct)\b)",
     r"\d-\d{7}(?!\d)",  # tax id 12-3456789
     r"\d{4}-[A-Za-z](?![\w-])",  # an id with a letter suffix: 55012-B
     r"\d{2}-\d{2}-\d{4}(?!\d)",  # social security number
@@ -181,7 +182,7 @@ _GROUP_CODES = frozenset({"CO", "PR", "OA", "PI", "CR"})
 
 # Traps that start with a sign, with a lower-case "v" for a version ("v11.2"), or with
 # "payer" for a list of payer ids. Each alternative starts with a literal.
-_PAYER_LIST = r"\s+IDs?\s*[:#]?\s*(?:(?:[A-Z][\w&.-]*\s+){0,3}\d{5}(?!\d)\s*(?:[,;/]|and)?\s*)+"
+_PAYER_LIST = r"\s+IDs?\s*[:#]?\s*(?:(?:[A-Z][\w&.-]*\s+){0,3}\d{5}(?!\d)\s*(?:[,;/]|and)?\s*)++"
 _SIGN_TRAPS = [
     r"\$\s?\d[\d,]*(?:\.\d+)?",
     # "Payer IDs: Aetna 60054, Cigna 62308": payer names with their five-digit ids.

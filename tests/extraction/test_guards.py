@@ -140,3 +140,18 @@ def test_suffixes_stay_on_their_line():
     assert found["99213"].units is None
     subject_and_body = extract_message("99202", "-99205 is the top level").references
     assert [reference.label for reference in subject_and_body] == ["99202", "99205"]
+
+
+def test_pathological_runs_are_fast():
+    runs = [
+        "1," * 50000,
+        "wbc" + " " * 50000 + "x",
+        "icd-9 " + "of " * 30000,
+        "Payer IDs: " + "Aaa " * 30000,
+        "$" + "1," * 50000,
+    ]
+    for text in runs:
+        started = time.process_time()
+        assert extract(text) == []
+        # Each took well under a second; a backtracking pattern took minutes on the first.
+        assert time.process_time() - started < 3, text[:20]
