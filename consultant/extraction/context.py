@@ -29,6 +29,8 @@ _HINT_AFTER = re.compile(
     r"(?!\s*(?:codes?|is|was|of)?\s*[:=]?\s*[a-z]?\d)"
 )
 _HINT_WINDOW = 80
+# Shapes that only a keyword confirms need it close: "dx D6959", "PCS 0210093".
+_KEYWORD_WINDOW = 16
 _NEIGHBOUR_WINDOW = 150
 
 
@@ -60,7 +62,7 @@ def _decide(scan: Scan, mention: Mention, strong: list[tuple[int, str, bool]]) -
     system = shape.systems[0]
     if shape.strength == STRONG:
         return system
-    hint = _hint(scan, mention)
+    hint = _hint(scan, mention, _KEYWORD_WINDOW if shape.needs_keyword else _HINT_WINDOW)
     expected_hint = "pcs" if system == "icd10pcs" else "dx"
     if hint == expected_hint:
         return system
@@ -90,12 +92,17 @@ def _letter_four_system(scan: Scan, mention: Mention, strong: list[tuple[int, st
     return "hcpcs"
 
 
-def _hint(scan: Scan, mention: Mention) -> str | None:
-    """Return the kind of the nearest keyword before *mention*: "dx", "proc" or "pcs"."""
+def _hint(scan: Scan, mention: Mention, window: int = 0) -> str | None:
+    """Return the kind of the nearest keyword before *mention*: "dx", "proc" or "pcs".
+
+    The keyword is looked for up to *window* characters back (by default the hint
+    window) within the sentence, or right after the code.
+    """
+    window = window or _HINT_WINDOW
     if scan.tables.diagnosis and scan.tables.in_diagnosis_cell(mention.start):
         return "dx"
     sentence_start, _ = scan.sentences.around(mention.start)
-    window_start = max(sentence_start, mention.start - _HINT_WINDOW)
+    window_start = max(sentence_start, mention.start - window)
     hints = list(_HINT.finditer(scan.lower, window_start, mention.start))
     if hints:
         return hints[-1].lastgroup

@@ -114,7 +114,10 @@ def classify(token: str) -> Shape | None:
     if icd is not None:
         return icd
 
-    if _PCS.fullmatch(upper) and not upper.isdigit():
+    if _PCS.fullmatch(upper):
+        if upper.isdigit():
+            # "0210093" is a PCS code, but seven digits are more often an account number.
+            return Shape((("icd10pcs", upper),), WEAK, needs_keyword=True)
         letters = sum(c.isalpha() for c in upper)
         strong = letters >= 2 and (upper[0].isdigit() or "Z" in upper)
         strength = STRONG if strong else WEAK

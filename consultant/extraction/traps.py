@@ -7,8 +7,9 @@ values and spine levels. The scanner drops every candidate that overlaps one of 
 The traps are four patterns, grouped by how a trap starts: with a digit, with a capital
 letter, with a keyword, or with one of a few signs and fixed words ("$", "(", "v11.2",
 "Payer IDs"). Each pattern starts with a literal or a character class, so the regular
-expression engine skips quickly to the places where a trap can start. Keyword traps run on a lower-cased copy of the text because case-insensitive
-matching of many keywords is several times slower.
+expression engine skips quickly to the places where a trap can start. Keyword traps run
+on a lower-cased copy of the text because case-insensitive matching of many keywords is
+several times slower.
 """
 
 from __future__ import annotations

@@ -201,3 +201,8 @@ def test_numbered_dx_labels_and_modifier_choice():
         ("cpt", "99214"),
     }
     assert {("modifier", "PT"), ("modifier", "33")} <= codes("PT modifier or 33 on 45385?")
+
+
+def test_all_digit_pcs_needs_keyword():
+    assert codes("ICD-10-PCS 0210093 for the bypass") == {("icd10pcs", "0210093")}
+    assert codes("PCS 0DTJ4ZZ; the chart 4471203 lists it") == {("icd10pcs", "0DTJ4ZZ")}
