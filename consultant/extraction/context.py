@@ -1,8 +1,8 @@
 """Deciding the system of ambiguous tokens and keeping weak ones only where text supports them.
 
-A letter and four digits is HCPCS Level II (J1100) or an undotted ICD-10-CM code (M5450);
-a bare category such as I10 is a diagnosis only near other diagnoses or a word like "dx".
-The nearest keyword before a token decides, then the codes on the same line.
+A letter and four digits is HCPCS Level II (J1100) or an undotted ICD-10-CM code (M5450).
+A bare category such as I10 counts as a diagnosis only near other diagnoses or a word such
+as "dx". The nearest keyword before a token decides, then the codes in the same sentence.
 """
 
 from __future__ import annotations
@@ -10,96 +10,114 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 
-from consultant.extraction.scanner import Mention, Scan, sentence_bounds
+from consultant.extraction.scanner import Mention, Scan
 from consultant.extraction.shapes import STRONG
 
 # Keywords before a token, matched on lower-cased text.
 _HINT = re.compile(
     r"\b(?:(?P<pcs>icd-?10-?pcs|pcs|root\s+operation)"
-    r"|(?P<dx>dxs?|diag|diagnos[ie]s|icd-?10(?:-?cm)?|icd|code\s+first|use\s+additional|"
+    r"|(?P<dx>dx\d?|dxs|diag|diagnos[ie]s|icd-?10(?:-?cm)?|icd|code\s+first|use\s+additional|"
     r"z-?codes?|primary|secondary|principal|pointers?|related\s+to|due\s+to|for\s+dx)"
-    r"|(?P<proc>cpt|hcpcs|procedures?|proc|j-?codes?|g-?codes?|drugs?|injections?|supply|"
+    r"|(?P<proc>cpt|hcpcs|procedures?|proc\d?|j-?codes?|g-?codes?|drugs?|injections?|supply|"
     r"supplies|dme|bills?|billed|billing|charged?|charges|e/m|append|appended|units?))\b"
 )
 # "Z23 as the dx", "I10 (primary)", "0DTJ4ZZ for PCS": a keyword right after the code.
+# The keyword must not start the next list item: in "J7300, dx Z30.430" it is Z30.430's.
 _HINT_AFTER = re.compile(
     r"\s*[(,]?\s*(?:as|for|is|was)?\s*(?:the|a|an|my|our)?\s*"
     r"(?:(?P<pcs>pcs|icd-?10-?pcs)\b|(?P<dx>dx|diagnosis|diag|icd|primary|secondary)\b)"
+    r"(?!\s*(?:codes?|is|was|of)?\s*[:=]?\s*[a-z]?\d)"
 )
 _HINT_WINDOW = 80
+# Shapes that only a keyword confirms need it close: "dx D6959", "PCS 0210093".
+_KEYWORD_WINDOW = 16
 _NEIGHBOUR_WINDOW = 150
 
 
 def resolve(scan: Scan) -> list[Mention]:
     """Set the system of every mention the context supports and return those mentions."""
-    strong = _strong_systems(scan.mentions)
-    kept = []
+    strong = _strong_systems(scan.text, scan.mentions)
+    supported = []
     for mention in scan.mentions:
         system = _decide(scan, mention, strong)
         if system is not None:
             mention.system = system
-            kept.append(mention)
-    return kept
+            supported.append(mention)
+    return supported
 
 
-def _strong_systems(mentions: list[Mention]) -> list[tuple[int, str]]:
-    """Return (position, system) of the mentions whose shape has one strong reading."""
+def _strong_systems(text: str, mentions: list[Mention]) -> list[tuple[int, str, bool]]:
+    """Return (position, system, written with a dot) of mentions with one strong reading."""
     return [
-        (mention.start, mention.shape.systems[0])
+        (mention.start, mention.shape.systems[0], "." in text[mention.start : mention.end])
         for mention in mentions
         if mention.shape.strength == STRONG and len(mention.shape.options) == 1
     ]
 
 
-def _decide(scan: Scan, mention: Mention, strong: list[tuple[int, str]]) -> str | None:
+def _decide(scan: Scan, mention: Mention, strong: list[tuple[int, str, bool]]) -> str | None:
     shape = mention.shape
     if len(shape.options) > 1:
         return _letter_four_system(scan, mention, strong)
     system = shape.systems[0]
     if shape.strength == STRONG:
         return system
-    hint = _hint(scan, mention)
-    wanted = "pcs" if system == "icd10pcs" else "dx"
-    if hint == wanted or _has_neighbour(strong, mention.start, system):
+    hint = _hint(scan, mention, _KEYWORD_WINDOW if shape.needs_keyword else _HINT_WINDOW)
+    expected_hint = "pcs" if system == "icd10pcs" else "dx"
+    if hint == expected_hint:
+        return system
+    if not shape.needs_keyword and _has_neighbour(strong, mention.start, system):
+        return system
+    if system == "icd10cm" and not shape.needs_keyword and _has_neighbour(strong, mention.start):
+        # A bare category among other codes ("90471 ... Z23") is taken as a diagnosis.
         return system
     return None
 
 
-def _letter_four_system(scan: Scan, mention: Mention, strong: list[tuple[int, str]]) -> str:
+def _letter_four_system(scan: Scan, mention: Mention, strong: list[tuple[int, str, bool]]) -> str:
     """Choose between HCPCS Level II and an undotted ICD-10-CM code."""
     hint = _hint(scan, mention)
     if hint == "dx":
         return "icd10cm"
     if hint == "proc" or mention.modifiers or mention.units is not None:
         return "hcpcs"
-    sentence_start, sentence_end = sentence_bounds(scan.text, mention.start)
+    # Undotted diagnoses nearby ("E119, I10, Z794") show the writer drops the dots.
+    # Dotted ones do not, because HCPCS codes are never written with a dot.
+    sentence_start, sentence_end = scan.sentences.around(mention.start)
     low = bisect_left(strong, (sentence_start, ""))
     high = bisect_left(strong, (sentence_end, ""))
-    nearby = {system for _, system in strong[low:high]}
+    nearby = {system for _, system, dotted in strong[low:high] if not dotted}
     if "icd10cm" in nearby and not nearby & {"cpt", "hcpcs"}:
         return "icd10cm"
     return "hcpcs"
 
 
-def _hint(scan: Scan, mention: Mention) -> str | None:
-    """Return the kind of the nearest keyword before *mention*: "dx", "proc" or "pcs"."""
+def _hint(scan: Scan, mention: Mention, window: int = 0) -> str | None:
+    """Return the kind of the nearest keyword before *mention*: "dx", "proc" or "pcs".
+
+    The keyword is looked for up to *window* characters back (by default the hint
+    window) within the sentence, or right after the code.
+    """
+    window = window or _HINT_WINDOW
     if scan.tables.diagnosis and scan.tables.in_diagnosis_cell(mention.start):
         return "dx"
-    sentence_start, _ = sentence_bounds(scan.text, mention.start)
-    window_start = max(sentence_start, mention.start - _HINT_WINDOW)
-    last = None
-    for last in _HINT.finditer(scan.lower, window_start, mention.start):
-        pass
-    if last is not None:
-        return last.lastgroup
+    sentence_start, _ = scan.sentences.around(mention.start)
+    window_start = max(sentence_start, mention.start - window)
+    hints = list(_HINT.finditer(scan.lower, window_start, mention.start))
+    if hints:
+        return hints[-1].lastgroup
     end = mention.range_span[1] if mention.range_span else mention.end
     after = _HINT_AFTER.match(scan.lower, end)
     return None if after is None else after.lastgroup
 
 
-def _has_neighbour(strong: list[tuple[int, str]], position: int, system: str) -> bool:
+def _has_neighbour(
+    strong: list[tuple[int, str, bool]], position: int, system: str | None = None
+) -> bool:
+    """Return whether a strong code (of *system*, if given) is written near *position*."""
     low = bisect_left(strong, (position - _NEIGHBOUR_WINDOW, ""))
     high = bisect_right(strong, (position + _NEIGHBOUR_WINDOW, "~"))
     return any(
-        other == system and start != position for start, other in strong[low:high]
+        start != position and (system is None or other == system)
+        for start, other, _ in strong[low:high]
     )

@@ -1,6 +1,6 @@
 """Scoring the extractor against a labelled corpus of coder emails.
 
-A corpus file holds emails one after another. Each starts with ``=== name``, may give a
+A corpus file contains emails one after another. Each starts with ``=== name``, may give a
 ``Subject:`` line, then the body, then ``--- expect`` and one line per system::
 
     === zip-after-city
@@ -67,17 +67,17 @@ class Score:
     errors: list[str] = field(default_factory=list)
 
     def precision(self, system: str) -> float:
-        """Share of extracted codes of *system* that were expected (1.0 when none)."""
+        """Return the share of extracted *system* codes that were expected (1.0 if none)."""
         found = self.true_positives[system] + self.false_positives[system]
         return self.true_positives[system] / found if found else 1.0
 
     def recall(self, system: str) -> float:
-        """Share of expected codes of *system* that were extracted (1.0 when none)."""
+        """Return the share of expected *system* codes that were extracted (1.0 if none)."""
         expected = self.true_positives[system] + self.false_negatives[system]
         return self.true_positives[system] / expected if expected else 1.0
 
     def f1(self, system: str) -> float:
-        """Harmonic mean of precision and recall for *system*."""
+        """Return the harmonic mean of precision and recall for *system*."""
         precision, recall = self.precision(system), self.recall(system)
         return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
 
@@ -117,7 +117,9 @@ def _parse_labels(email: Email, labels: str, source: str) -> None:
         key, colon, value = line.partition(":")
         key = key.strip()
         if not colon:
-            raise CorpusError(f"{source}: email {email.name!r}: expected 'system: codes' in {line!r}")
+            raise CorpusError(
+                f"{source}: email {email.name!r}: expected 'system: codes' in {line!r}"
+            )
         if key == "trap":
             email.traps.extend(part.strip() for part in value.split(" | ") if part.strip())
             continue
@@ -183,9 +185,13 @@ def _score_traps(result: Score, email: Email, references: list[CodeReference]) -
             spans = [
                 span
                 for reference in references
-                for span in (reference.subject_positions if part == "subject" else reference.positions)
+                for span in (
+                    reference.subject_positions if part == "subject" else reference.positions
+                )
             ]
-            if any(_overlaps(spans, start, start + len(trap)) for start in _occurrences(text, trap)):
+            if any(
+                _overlaps(spans, start, start + len(trap)) for start in _occurrences(text, trap)
+            ):
                 result.traps_taken.append(f"{email.name}: {trap!r}")
                 break
 

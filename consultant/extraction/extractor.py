@@ -22,9 +22,6 @@ from consultant.extraction.scanner import Mention, Scan, scan
 
 _DASH_NOTE = "written with a trailing dash: more characters are required"
 
-BODY = "body"
-SUBJECT = "subject"
-
 
 @dataclass
 class MessageExtraction:
@@ -52,44 +49,81 @@ class MessageExtraction:
 
 def extract(text: str, checker: CodeChecker | None = None) -> list[CodeReference]:
     """Return the code references in *text*, in order of first appearance."""
-    return _extract_parts([(BODY, text)], checker)
+    return _extract(text, None, checker)
 
 
 def extract_message(
     subject: str, body: str, checker: CodeChecker | None = None
 ) -> MessageExtraction:
     """Return the codes of a message; positions are kept per part (subject, body)."""
-    return MessageExtraction(_extract_parts([(SUBJECT, subject), (BODY, body)], checker))
+    if not subject:
+        return MessageExtraction(_extract(body, None, checker))
+    # One scan over both parts; the blank line keeps sentences, lines and tables apart.
+    return MessageExtraction(_extract(f"{subject}\n\n{body}", len(subject), checker))
 
 
-def _extract_parts(parts: list[tuple[str, str]], checker: CodeChecker | None) -> list[CodeReference]:
-    scans = [(part, scan(text)) for part, text in parts if text]
-    kept = [(part, scanned, context.resolve(scanned)) for part, scanned in scans]
+def _extract(
+    text: str, subject_length: int | None, checker: CodeChecker | None
+) -> list[CodeReference]:
+    """Extract from *text*, whose first *subject_length* characters are the subject."""
+    scanned = scan(text)
+    mentions = context.resolve(scanned)
     if checker is not None:
-        _recheck_systems([mention for _, _, mentions in kept for mention in mentions], checker)
+        checker = _OncePerCode(checker)
+        _recheck_systems(mentions, checker)
 
+    locate = _Locator(subject_length)
     found: dict[tuple[str, str, str | None], CodeReference] = {}
-    for part, scanned, mentions in kept:
-        for mention in mentions:
-            _add_mention(found, part, mention)
-        _add_modifiers(found, part, scanned, mentions)
+    for mention in mentions:
+        _add_mention(found, locate, mention)
+    _add_modifiers(found, locate, scanned, mentions)
     references = sorted(found.values(), key=CodeReference.first_position)
     if checker is not None:
         _validate(references, checker)
     return references
 
 
+class _Locator:
+    """Maps a span of the scanned text to the subject or the body and its offsets there."""
+
+    def __init__(self, subject_length: int | None) -> None:
+        self._subject_length = -1 if subject_length is None else subject_length
+        self._body_offset = 0 if subject_length is None else subject_length + 2
+
+    def positions(self, reference: CodeReference, start: int) -> list[tuple[int, int]]:
+        """Return the position list of *reference* that a span at *start* belongs to."""
+        if start < self._subject_length:
+            return reference.subject_positions
+        return reference.positions
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Return the span relative to the part it lies in."""
+        if start < self._subject_length:
+            return start, end
+        return start - self._body_offset, end - self._body_offset
+
+
+class _OncePerCode:
+    """Wraps a checker so that each (system, code) is looked up once per extraction."""
+
+    def __init__(self, checker: CodeChecker) -> None:
+        self._checker = checker
+        self._statuses: dict[tuple[str, str], str] = {}
+
+    def status(self, system: str, code: str) -> str:
+        """Return the wrapped checker's status, asking it only the first time."""
+        key = (system, code)
+        if key not in self._statuses:
+            self._statuses[key] = self._checker.status(system, code)
+        return self._statuses[key]
+
+
 def _recheck_systems(mentions: list[Mention], checker: CodeChecker) -> None:
     """Move an ambiguous token to the other system when only that one contains it."""
-    cache: dict[tuple[str, str], str] = {}
     for mention in mentions:
         if len(mention.shape.options) < 2 or mention.system is None:
             continue
-        statuses = {}
-        for system, code in mention.shape.options:
-            if (system, code) not in cache:
-                cache[(system, code)] = checker.status(system, code)
-            statuses[system] = cache[(system, code)]
+        statuses = {system: checker.status(system, code) for system, code in mention.shape.options}
         known = [system for system, status in statuses.items() if status != UNKNOWN]
         if len(known) == 1:
             mention.system = known[0]
@@ -103,7 +137,7 @@ def _reference(found: dict, system: str, code: str, range_end: str | None) -> Co
     return reference
 
 
-def _add_mention(found: dict, part: str, mention: Mention) -> None:
+def _add_mention(found: dict, locate: _Locator, mention: Mention) -> None:
     system = mention.system or mention.shape.systems[0]
     code = mention.shape.code_for(system)
     range_end = None
@@ -112,7 +146,7 @@ def _add_mention(found: dict, part: str, mention: Mention) -> None:
         if range_system is not None:
             range_end = mention.range_shape.code_for(range_system)
     reference = _reference(found, system, code, range_end)
-    _positions(reference, part).append((mention.start, mention.end))
+    locate.positions(reference, mention.start).append(locate.span(mention.start, mention.end))
     for modifier, _, _ in mention.modifiers:
         if modifier not in reference.modifiers:
             reference.modifiers.append(modifier)
@@ -122,20 +156,25 @@ def _add_mention(found: dict, part: str, mention: Mention) -> None:
         reference.notes.append(_DASH_NOTE)
 
 
-def _add_modifiers(found: dict, part: str, scanned: Scan, kept: list[Mention]) -> None:
+def _add_modifiers(found: dict, locate: _Locator, scanned: Scan, resolved: list[Mention]) -> None:
     """Add modifier references, except those glued to a token that turned out no code."""
-    kept_ids = {id(mention) for mention in kept}
+    resolved_ids = {id(mention) for mention in resolved}
+    # The same modifier can be found twice (glued and named), so drop repeated spans.
+    seen: set[tuple[str, int]] = set()
     for modifier in scanned.modifiers:
-        if modifier.target is not None and id(modifier.target) not in kept_ids:
+        if modifier.target is not None and id(modifier.target) not in resolved_ids:
             continue
+        if (modifier.code, modifier.start) in seen:
+            continue
+        seen.add((modifier.code, modifier.start))
         reference = _reference(found, "modifier", modifier.code, None)
-        spans = _positions(reference, part)
-        if (modifier.start, modifier.end) not in spans:
-            spans.append((modifier.start, modifier.end))
-
-
-def _positions(reference: CodeReference, part: str) -> list[tuple[int, int]]:
-    return reference.subject_positions if part == SUBJECT else reference.positions
+        spans = locate.positions(reference, modifier.start)
+        spans.append(locate.span(modifier.start, modifier.end))
+    for (system, _, _), reference in found.items():
+        if system == "modifier":
+            # Glued, table and named modifiers are found in separate passes.
+            reference.positions.sort()
+            reference.subject_positions.sort()
 
 
 def _validate(references: list[CodeReference], checker: CodeChecker) -> None:

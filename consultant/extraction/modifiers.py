@@ -1,9 +1,16 @@
 """CPT and HCPCS Level II modifiers: the known set and the ways coders write them.
 
-A modifier is taken when it is glued to a code ("99213-25", "27447 RT"), named as one
-("modifier 59", "mods 25/59", "the 25 modifier"), written in a modifier column, or is one
-of the distinctive X{EPSU} modifiers. A bare two-letter word elsewhere is a state, an
-abbreviation or a remittance group, never a modifier.
+A modifier is taken in these places:
+
+- glued to a code: "99213-25", "27447 RT", "97112 (GP)", "20610: RT/LT";
+- named as one: "modifier 59", "mods 25/59", "the 25 modifier", "Modifiers used: 25, 59";
+- after a verb that takes one: "append 59", "with GA or GZ", "remove the 51";
+- with its dash but apart from a code ("-59 to 20552"), or after a side ("right, RT");
+- in a modifier column of a table;
+- alone, if it means nothing else in coder mail (XE, XP, XS, XU, KX, GY, JW and more).
+
+Any other two-letter word is read as a state, an abbreviation or a remittance group code,
+and is not taken.
 """
 
 from __future__ import annotations
@@ -18,7 +25,9 @@ _NUMERIC = (
 )
 _CATEGORY_II = "1P 2P 3P 8P"
 _PHYSICAL_STATUS = "P1 P2 P3 P4 P5 P6"
-# HCPCS Level II modifiers in common use (CMS quarterly modifier file, 2025).
+# CPT and HCPCS Level II modifiers in common use. NOTE: this is not the complete CMS list.
+# A two-digit modifier missing here is still taken after "modifier"; a missing one with
+# a letter is not taken anywhere.
 _ALPHA = (
     "AA AD AE AF AG AH AI AJ AK AM AO AP AQ AR AS AT AU AV AW AX AY AZ BA BL BO BP BR BU "
     "CA CB CC CD CE CF CG CH CI CJ CK CL CM CN CO CQ CR CS CT DA E1 E2 E3 E4 EA EB EC ED EE "
@@ -39,13 +48,22 @@ KNOWN = frozenset(f"{_NUMERIC} {_CATEGORY_II} {_PHYSICAL_STATUS} {_ALPHA}".split
 # Modifiers that mean nothing else in coder mail and are taken on their own.
 DISTINCTIVE = frozenset(
     {"XE", "XP", "XS", "XU", "KX", "GX", "GY", "GZ", "JW", "JZ", "CQ", "QW", "QK", "QX", "QY", "QZ"}
+    | {"NU", "KH", "KI", "KJ"}
+)
+
+# Ambulance origin and destination modifiers: any two of these letters ("RH", "SH").
+# Many read as words or states, so they are taken only after "modifier" or glued by a dash.
+_PLACES = "DEGHIJNPRSX"
+ORIGIN_DESTINATION = frozenset(
+    origin + destination for origin in _PLACES for destination in _PLACES
 )
 
 # Two-letter modifiers that are also state abbreviations, words or common abbreviations:
 # glued to a code with a space they count only if no lower-case word follows.
 AMBIGUOUS = frozenset(
-    "AK AR AZ CA CO CT GA KS MA MD ME MS PA PD PI PO PT SC SD TN TX AS AT AM PM ST TA TC "
-    "HA HE HI ED ER ET EX".split()
+    {"AK", "AR", "AZ", "CA", "CO", "CT", "GA", "KS", "MA", "MD", "ME", "MS", "PA", "PD", "PI"}
+    | {"PO", "PT", "SC", "SD", "TN", "TX", "AS", "AT", "AM", "PM", "ST", "TA", "TC", "HA", "HE"}
+    | {"HI", "ED", "ER", "ET", "EX", "US"}
 )
 
 _MODIFIER = r"(?:\d{2}|[A-Z][A-Z0-9]|\d[A-Z])"
@@ -54,16 +72,23 @@ _LIST = rf"(?P<list>{_MODIFIER}(?:{_SEPARATOR}{_MODIFIER})*)(?![\w]|[.:]\d)"
 
 # "mod", "modifier", "modifiers", found in lower-cased text.
 MODIFIER_WORD = re.compile(r"mod(?:ifier)?s?\b")
-# What follows the word: "modifier 25", "mods 25/59", "modifier -59 and XU", "mod: GA".
-NAMED_AFTER = re.compile(rf"\.?\s*(?:[:=#]\s*)?-?{_LIST}")
-# What precedes it: "25 modifier", "the -59 modifier", "25 and 59 modifiers".
-NAMED_BEFORE = re.compile(
-    rf"(?<![\w-])-?(?P<list>{_MODIFIER}(?:{_SEPARATOR}{_MODIFIER})*)\s+\Z"
+# The list after the word: "modifier 25", "mods 25/59", "modifier -59 and XU", "mod: GA".
+NAMED_AFTER = re.compile(rf"\.?\s*(?:(?:or|and|vs\.?|versus)\s+)?(?:[:=#]\s*)?-?{_LIST}")
+# A choice that ends the sentence: "Which modifier for a repeat procedure, 77 or 76?"
+NAMED_CHOICE = re.compile(
+    rf"(?:[ \t]+[A-Za-z/]+){{1,8}}[ \t]*,[ \t]*-?{_LIST}(?=[ \t]*(?:[?.!]|$))", re.MULTILINE
 )
+# A side named in words (found in lower-cased text), then its modifier: "right, RT".
+SIDE_WORD = re.compile(r"(?:right|left)\b")
+SIDE_MODIFIER = re.compile(r"[ \t]*[,:(-]?[ \t]*(?P<list>RT|LT)(?![\w])")
+# A label that ends in a colon: "Modifiers used this month: 25, 59, XU".
+NAMED_LABEL = re.compile(rf"(?:[ \t]+[A-Za-z]+){{1,4}}[ \t]*:[ \t]*-?{_LIST}")
+# The list before the word: "25 modifier", "the -59 modifier", "25 and 59 modifiers".
+NAMED_BEFORE = re.compile(rf"(?<![\w-])-?(?P<list>{_MODIFIER}(?:{_SEPARATOR}{_MODIFIER})*)\s+\Z")
 # The first letter is consumed before the look-behind so the engine can skip ahead to it.
 DISTINCTIVE_ALONE = re.compile(
-    r"[XKGJCQ](?<![\w-][XKGJCQ])(?:(?<=X)(?:\{EPSU\}|[EPSU])|(?<=K)X|(?<=G)[XYZ]|(?<=J)[WZ]"
-    r"|(?<=C)Q|(?<=Q)[KWXYZ])(?![\w{])"
+    r"[XKGJCQN](?<![\w-][XKGJCQN])(?:(?<=X)(?:\{EPSU\}|[EPSU])|(?<=K)[HIJX]|(?<=G)[XYZ]"
+    r"|(?<=J)[WZ]|(?<=C)Q|(?<=Q)[KWXYZ]|(?<=N)U)(?![\w{])"
 )
 # "(GP)", "(59, XU)", "(GP on all)" right after a code and its units.
 BRACKETED = re.compile(
@@ -74,14 +99,24 @@ BRACKETED = re.compile(
 _VERBS = (
     "with|w/|append|appended|appending|add|added|adding|use|uses|using|attach|attached|need|"
     "needs|needed|require|requires|required|apply|put|report|reported|carry|carries|without|"
-    "w/o|submit|submitted|resubmit|bill|billed|plus"
+    "w/o|submit|submitted|resubmit|bill|billed|plus|remove|removed|drop|dropped|delete|"
+    "deleted|replaced|physical status"
 )
-VERB = re.compile(keyword_pattern([(_VERBS, r"\s+")]))
-VERB_LIST = re.compile(rf"(?:(?:[Aa]n?|[Tt]he|[Bb]oth)\s+)?-?{_LIST}")
+# The verb must be followed by a two-character word, which most verbs in prose are not.
+VERB = re.compile(
+    keyword_pattern([(_VERBS, r"\s+(?=(?:(?:an?|the|both|by)\s+)?-?[a-z0-9]{2}(?![a-z0-9]))")])
+)
+VERB_LIST = re.compile(rf"(?:(?:[Aa]n?|[Tt]he|[Bb]oth|by)\s+)?-?{_LIST}")
+# A modifier written with its dash but apart from any code: "and -59 to 20552", "-GY".
+DASHED = re.compile(rf"-(?<=[\s(\"']-)(?P<list>{_MODIFIER})(?![\w]|[.:]\d)")
+# "GP on all", "59 on each": a modifier for every code of the sentence (lower-cased text).
+ON_ALL = re.compile(r"on (?:all|each|both|every)\b")
 _LIST_ITEM = re.compile(_MODIFIER)
 
-# After a code: "-25", "-RT-59", " 25", " RT", or the next cell of a table row.
-GLUED = re.compile(r"(?P<sep>\s?[-–—]\s?|[ ]*[|\t][ ]*|\s)(?P<modifier>[0-9A-Za-z]{2})(?![\w]|[.:]\d)")
+# After a code: "-25", "-RT-59", "-RT/LT", " 25", " RT", or the next cell of a table row.
+GLUED = re.compile(
+    r"(?P<sep>[ \t]?[-–—/:][ \t]?|[ ]*[|\t][ ]*|[ \t])(?P<modifier>[0-9A-Za-z]{2})(?![\w]|[.:]\d)"
+)
 # The end of a table cell.
 CELL_END = re.compile(r"[ ]*(?:[|\t]|\r?\n|\Z)")
 # Words after a two-digit number that make it a quantity, not a modifier.
@@ -92,11 +127,11 @@ QUANTITY_WORD = re.compile(
 LOWER_WORD_NEXT = re.compile(r"\s+[a-z]")
 
 
-def expand(token: str) -> list[str]:
-    """Return the modifiers a written token stands for: X{EPSU} is XE, XP, XS and XU."""
-    if token == "X{EPSU}":
+def expand(written: str) -> list[str]:
+    """Return the modifiers that *written* stands for: X{EPSU} is XE, XP, XS and XU."""
+    if written == "X{EPSU}":
         return ["XE", "XP", "XS", "XU"]
-    return [token.upper()]
+    return [written.upper()]
 
 
 def list_items(text: str, start: int, end: int) -> list[tuple[str, int, int]]:

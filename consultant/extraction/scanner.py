@@ -1,7 +1,7 @@
 """One pass over a text: code-shaped tokens with their ranges, glued modifiers and units.
 
-The scanner knows shapes, traps and tables but not which system an ambiguous token
-belongs to; ``context`` decides that afterwards.
+The scanner applies shapes, traps and tables. Which system an ambiguous token belongs to
+is decided afterwards, in ``context``.
 """
 
 from __future__ import annotations
@@ -17,22 +17,28 @@ from consultant.extraction.traps import Masks, find_traps, lower_case
 
 Span = tuple[int, int]
 
-_RANGE = re.compile(r"\s*(?P<sep>-|–|—|\.\.|\bto\b|\bthrough\b|\bthru\b)\s*")
+# Ranges, glued modifiers and units stay on the line of their code: "[ \t]", not "\s".
+_RANGE = re.compile(r"[ \t]*(?P<sep>-|–|—|\.\.|\bto\b|\bthrough\b|\bthru\b)[ \t]*")
 _UNITS_AFTER = re.compile(
-    r"\s*(?:[xX×*]\s*(?P<times>\d{1,3})(?![\d.,]?\d|\w)"
-    r"|[(\[]?\s*(?P<count>\d{1,3})\s*(?i:units?|uos|u)\b[)\]]?"
-    r"|[-–:,(]?\s*(?i:units?|qty|uos)\s*[:=]?\s*(?P<labelled>\d{1,3})(?!\d))"
+    r"[ \t]*(?:[xX×*][ \t]*(?P<times>\d{1,3})(?![\d.,]?\d|\w)"
+    r"|(?:[-–—:][ \t]*)?[(\[]?[ \t]*(?P<count>\d{1,3})[ \t]*(?i:units?|uos|u)\b[)\]]?"
+    r"|[-–:,(]?[ \t]*(?i:units?|qty|uos)[ \t]*[:=]?[ \t]*(?P<labelled>\d{1,3})(?!\d))"
 )
 _UNITS_BEFORE = re.compile(
     r"(?P<count>\d{1,3})[ \t]*(?i:units?|uos)[ \t]*(?i:of[ \t]+)?(?i:cpt[ \t]+)?\Z"
 )
-_ON_EVALUATION = re.compile(r"\s+(?i:on|to|for)\s+(?i:the\s+|an?\s+)?(?i:E/?M|E&M|E & M|office visit)\b")
+# "25 on the E/M": the modifier goes to the evaluation and management code.
+_ON_EVALUATION = re.compile(
+    r"\s+(?i:on|to|for)\s+(?i:the\s+|an?\s+)?(?i:E/?M|E&M|E & M|office visit)\b"
+)
 # Characters after a code that end it: nothing glued, no range, no units after it.
-_NOTHING_FOLLOWS = frozenset(",;?!)]\"'\n/")
+_NOTHING_FOLLOWS = frozenset(",;?!)]\"'\n")
 # Sentences longer than this many characters either side are cut there.
 _SENTENCE_REACH = 300
-_SENTENCE_ENDS = ("\n", ". ", "? ", "! ")
+_SENTENCE_END = re.compile(r"\n|[.?!](?=\s)")
 _UNITS_IN_CELL = re.compile(r"\d{1,3}")
+# "units: 2" or "units = 2" in lower-cased text.
+_UNITS_LABEL = re.compile(r"units?[ \t]*[:=][ \t]*(?P<count>\d{1,3})(?!\d)")
 _TOKEN_WITH_TIMES = re.compile(r"(?P<code>[A-Za-z0-9]{3,6}?)[xX](?P<units>\d{1,3})")
 
 
@@ -71,6 +77,7 @@ class Scan:
 
     text: str
     lower: str
+    sentences: Sentences
     mentions: list[Mention]
     modifiers: list[ModifierMention]
     tables: Tables
@@ -79,6 +86,7 @@ class Scan:
 def scan(text: str) -> Scan:
     """Find code-shaped tokens, their modifiers, units and ranges in *text*."""
     lower = lower_case(text)
+    sentences = Sentences(text)
     tables = find_tables(text)
     masks = Masks(find_traps(text, lower) + tables.masked)
     mentions: list[Mention] = []
@@ -93,11 +101,14 @@ def scan(text: str) -> Scan:
         mentions.append(mention)
         consumed = _read_suffix(text, mention, masks, mentions)
     modifier_mentions = [
-        ModifierMention(code, s, e, mention) for mention in mentions for code, s, e in mention.modifiers
+        ModifierMention(code, start, end, mention)
+        for mention in mentions
+        for code, start, end in mention.modifiers
     ]
     _apply_tables(text, tables, mentions, modifier_mentions)
-    _named_modifiers(text, lower, masks, mentions, modifier_mentions)
-    return Scan(text, lower, mentions, modifier_mentions, tables)
+    _named_modifiers(text, lower, sentences, masks, mentions, modifier_mentions)
+    _labelled_units(text, lower, sentences, mentions)
+    return Scan(text, lower, sentences, mentions, modifier_mentions, tables)
 
 
 def _mention(token: str, start: int, end: int) -> Mention | None:
@@ -191,13 +202,13 @@ def _read_glued(text: str, mention: Mention, masks: Masks, position: int) -> int
 def _glued_modifier_ok(text: str, code: str, separator: str, span: Span, masks: Masks) -> bool:
     if masks.covers(*span):
         return False
-    dashed = any(dash in separator for dash in "-–—")
+    dashed = any(dash in separator for dash in "-–—/")
     if ("|" in separator or "\t" in separator) and not mods.CELL_END.match(text, span[1]):
         return False
     if not dashed and (not code.isupper() and not code.isdigit()):
         return False
     if code.upper() not in mods.KNOWN:
-        return False
+        return dashed and code in mods.ORIGIN_DESTINATION
     if code.isdigit():
         return not mods.QUANTITY_WORD.match(text, span[1])
     if not dashed and code in mods.AMBIGUOUS:
@@ -231,7 +242,7 @@ def _apply_tables(
     if not tables.rows:
         return
     for mention in mentions:
-        row = tables.row_at(mention.start) if tables.rows else None
+        row = tables.row_at(mention.start)
         if row is None or not mention.takes_modifiers:
             continue
         _, modifier_cells, unit_cells = row
@@ -246,36 +257,76 @@ def _apply_tables(
                 mention.units = int(count.group())
 
 
-def sentence_bounds(text: str, position: int) -> Span:
-    """Return the span of the sentence or line around *position*."""
-    low = max(0, position - _SENTENCE_REACH)
-    high = min(len(text), position + _SENTENCE_REACH)
-    start = max(text.rfind(mark, low, position) for mark in _SENTENCE_ENDS)
-    start = low if start < 0 else start + 1
-    ends = [end for end in (text.find(mark, position, high) for mark in _SENTENCE_ENDS) if end >= 0]
-    return start, min(ends, default=high)
+class Sentences:
+    """The sentence and line ends of a text, to find the sentence around a position."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._ends: list[int] | None = None
+        self._length = len(text)
+
+    def around(self, position: int) -> Span:
+        """Return the span of the sentence or line around *position*."""
+        if self._ends is None:
+            # Found on first use: many texts need no sentence at all.
+            self._ends = [match.start() for match in _SENTENCE_END.finditer(self._text)]
+        index = bisect_left(self._ends, position)
+        start = self._ends[index - 1] + 1 if index else 0
+        end = self._ends[index] if index < len(self._ends) else self._length
+        return max(start, position - _SENTENCE_REACH), min(end, position + _SENTENCE_REACH)
 
 
 def _named_modifiers(
-    text: str, lower: str, masks: Masks, mentions: list[Mention], found: list[ModifierMention]
+    text: str,
+    lower: str,
+    sentences: Sentences,
+    masks: Masks,
+    mentions: list[Mention],
+    found: list[ModifierMention],
 ) -> None:
     """Add modifiers named as such ("modifier 59", "25 modifier", "XU") and attach them."""
-    taken = {(m.start, m.end) for m in found}
+    seen = {(m.start, m.end) for m in found}
     starts = [mention.start for mention in mentions]
-    for start, end, code in _named_candidates(text, lower):
-        if (start, end) in taken or masks.covers(start, end):
+    for start, end, code, for_all in _named_candidates(text, lower):
+        if (start, end) in seen or masks.covers(start, end):
             continue
-        for expanded in mods.expand(code):
-            target = _nearest_code(text, mentions, starts, start)
+        if for_all:
+            targets = _codes_in_sentence(sentences, mentions, starts, start)
+        else:
+            targets = [_nearest_code(sentences, mentions, starts, start)]
             if _ON_EVALUATION.match(text, end):
-                target = _nearest_evaluation(mentions, starts, start) or target
-            if target is not None and expanded not in {m[0] for m in target.modifiers}:
-                target.modifiers.append((expanded, start, end))
-            found.append(ModifierMention(expanded, start, end, target))
-        taken.add((start, end))
+                targets = [_nearest_evaluation(mentions, starts, start) or targets[0]]
+        for expanded in mods.expand(code):
+            for target in targets:
+                if target is not None and expanded not in {m[0] for m in target.modifiers}:
+                    target.modifiers.append((expanded, start, end))
+            found.append(ModifierMention(expanded, start, end, targets[0] if targets else None))
+        seen.add((start, end))
 
 
-def _nearest_evaluation(mentions: list[Mention], starts: list[int], position: int) -> Mention | None:
+def _codes_in_sentence(
+    sentences: Sentences, mentions: list[Mention], starts: list[int], position: int
+) -> list[Mention]:
+    """Return the CPT and HCPCS mentions in the sentence around *position*."""
+    sentence_start, sentence_end = sentences.around(position)
+    low, high = bisect_left(starts, sentence_start), bisect_right(starts, sentence_end)
+    return [mention for mention in mentions[low:high] if mention.takes_modifiers]
+
+
+def _labelled_units(text: str, lower: str, sentences: Sentences, mentions: list[Mention]) -> None:
+    """Give "units: 2" written apart from a code to the nearest code in its sentence."""
+    if "unit" not in lower:
+        return
+    starts = [mention.start for mention in mentions]
+    for label in _UNITS_LABEL.finditer(lower):
+        target = _nearest_code(sentences, mentions, starts, label.start())
+        if target is not None and target.units is None:
+            target.units = int(label["count"])
+
+
+def _nearest_evaluation(
+    mentions: list[Mention], starts: list[int], position: int
+) -> Mention | None:
     """Return the E/M code (99202-99499) nearest to *position*, for "25 on the E/M"."""
     low = bisect_left(starts, position - _SENTENCE_REACH)
     high = bisect_right(starts, position + _SENTENCE_REACH)
@@ -287,19 +338,42 @@ def _nearest_evaluation(mentions: list[Mention], starts: list[int], position: in
     return min(visits, key=lambda mention: abs(mention.start - position), default=None)
 
 
-def _named_candidates(text: str, lower: str) -> list[tuple[int, int, str]]:
+def _named_candidates(text: str, lower: str) -> list[tuple[int, int, str, bool]]:
+    """Return (start, end, modifier, applies to every code of the sentence) candidates."""
+    candidates = [
+        (start, end, code, False) for start, end, code in _named_by_word_or_verb(text, lower)
+    ]
+    for phrase in mods.ON_ALL.finditer(lower):
+        before = mods.NAMED_BEFORE.search(text, max(0, phrase.start() - 40), phrase.start())
+        if before is None:
+            continue
+        items = mods.list_items(text, *before.span("list"))
+        if all(code in mods.KNOWN for code, _, _ in items) and not all(
+            code in mods.AMBIGUOUS for code, _, _ in items
+        ):
+            candidates.extend((start, end, code, True) for code, start, end in items)
+    return sorted(set(candidates))
+
+
+def _named_by_word_or_verb(text: str, lower: str) -> list[tuple[int, int, str]]:
     candidates = []
     for word in mods.MODIFIER_WORD.finditer(lower):
         start = word.start()
         if start and (lower[start - 1].isalnum() or lower[start - 1] == "_"):
             continue
         after = mods.NAMED_AFTER.match(text, word.end())
+        if after is None:
+            after = mods.NAMED_LABEL.match(text, word.end())
+        if after is None:
+            after = mods.NAMED_CHOICE.match(text, word.end())
         before = mods.NAMED_BEFORE.search(text, max(0, start - 40), start)
         for match in (after, before):
             if match is None:
                 continue
             for code, item_start, item_end in mods.list_items(text, *match.span("list")):
-                if code in mods.KNOWN or code.isdigit():
+                if code.isdigit() and mods.QUANTITY_WORD.match(text, item_end):
+                    continue
+                if code in mods.KNOWN or code.isdigit() or code in mods.ORIGIN_DESTINATION:
                     candidates.append((item_start, item_end, code))
     for verb in mods.VERB.finditer(lower):
         listed = mods.VERB_LIST.match(text, verb.end())
@@ -307,7 +381,17 @@ def _named_candidates(text: str, lower: str) -> list[tuple[int, int, str]]:
             candidates.extend(_verb_list(text, listed))
     for match in mods.DISTINCTIVE_ALONE.finditer(text):
         candidates.append((match.start(), match.end(), match.group()))
-    return sorted(set(candidates))
+    for match in mods.DASHED.finditer(text):
+        code = match["list"]
+        if code in mods.KNOWN and not (
+            code.isdigit() and mods.QUANTITY_WORD.match(text, match.end())
+        ):
+            candidates.append((*match.span("list"), code))
+    for word in mods.SIDE_WORD.finditer(lower):
+        side = mods.SIDE_MODIFIER.match(text, word.end())
+        if side is not None:
+            candidates.append((*side.span("list"), side["list"]))
+    return candidates
 
 
 def _verb_list(text: str, match: re.Match[str]) -> list[tuple[int, int, str]]:
@@ -318,16 +402,20 @@ def _verb_list(text: str, match: re.Match[str]) -> list[tuple[int, int, str]]:
         if code in mods.KNOWN and not (code.isdigit() and mods.QUANTITY_WORD.match(text, end))
     ]
     letters = [code for _, _, code in items if not code.isdigit()]
-    if letters and all(code in mods.AMBIGUOUS for code in letters):
-        # "with CT contrast", "with PA Smith": a word, not a modifier.
-        if mods.LOWER_WORD_NEXT.match(text, match.end()) or len(items) == len(letters):
-            items = [item for item in items if item[2].isdigit()]
+    only_ambiguous = bool(letters) and all(code in mods.AMBIGUOUS for code in letters)
+    # "with CT contrast", "use PA Smith": a word or a name, not a modifier.
+    if only_ambiguous and (
+        mods.LOWER_WORD_NEXT.match(text, match.end()) or len(items) == len(letters)
+    ):
+        items = [item for item in items if item[2].isdigit()]
     return items
 
 
-def _nearest_code(text: str, mentions: list[Mention], starts: list[int], position: int) -> Mention | None:
+def _nearest_code(
+    sentences: Sentences, mentions: list[Mention], starts: list[int], position: int
+) -> Mention | None:
     """Return the CPT or HCPCS mention nearest to *position* in the same sentence."""
-    line_start, line_end = sentence_bounds(text, position)
+    line_start, line_end = sentences.around(position)
     best: Mention | None = None
     for index in range(bisect_left(starts, line_start), bisect_right(starts, line_end)):
         mention = mentions[index]

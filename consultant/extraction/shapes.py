@@ -1,9 +1,9 @@
 """The written shapes of each code system and how a token is classified by shape alone.
 
-A shape says which systems a token could belong to and how much context it needs. Weak
-shapes (a bare three-character ICD-10-CM category, an ICD-10-PCS code without a Z, an
-undotted ICD-10-CM code that reads like an LCD id) are kept only where the text around
-them supports them; the scanner decides that.
+A shape lists the systems a token could belong to and how much context it needs. Some
+shapes are weak: a bare three-character ICD-10-CM category, an ICD-10-PCS code without a
+Z, an undotted ICD-10-CM code that reads like an LCD id. ``context`` keeps those only
+where a keyword or nearby codes support them.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from functools import lru_cache
 # HCPCS Level II letters in use. D codes are dental (CDT) and are not extracted.
 HCPCS_LETTERS = frozenset("ABCEGHJKLMPQRSTUV")
 
-# Numeric ranges in use for HCPCS Level II letters that do not use all of 0000-9999
-# (HCPCS 2025 annual file, rounded outwards). Outside them a letter and four digits can
-# only be an undotted ICD-10-CM code.
+# Numeric ranges in use for HCPCS Level II letters that do not use all of 0000-9999.
+# Outside them a letter and four digits is read as an undotted ICD-10-CM code.
+# NOTE: the ranges are estimates rounded outwards, not read from the HCPCS file. A
+# checker corrects a wrong guess, because it moves a token to the system that has it.
 HCPCS_NUMBERS = {
     "B": (4000, 9999),
     "C": (1000, 9999),
@@ -35,12 +36,15 @@ HCPCS_NUMBERS = {
 # ICD-10-PCS sections: the first character of every ICD-10-PCS code.
 PCS_SECTIONS = frozenset("0123456789BCDFGHX")
 
-# ICD-10-CM categories whose third character is a letter (FY2025 tabular list).
-ICD_LETTER_CATEGORIES = frozenset({"C4A", "C7A", "C7B", "D3A", "I5A", "M1A", "O9A", "Z3A"})
+# ICD-10-CM categories whose third character is a letter, as listed by the ICD-10-CM
+# release in the simple-icd-10-cm 1.5.0 package.
+ICD_LETTER_CATEGORIES = frozenset(
+    {"C4A", "C7A", "C7B", "D3A", "I1A", "I5A", "J4A", "M1A", "O9A", "Z3A"}
+)
 
-# A candidate token: 3 to 7 letters and digits with at least one digit in the first four,
-# optionally a dot with up to four more characters, optionally a trailing dash that marks
-# an ICD-10-CM category written as "needs more characters" (M54.-, S72.00-).
+# A candidate token: 3 to 7 letters and digits with a digit among the first four. A dot
+# with up to four more characters may follow, and so may a trailing dash, which marks an
+# ICD-10-CM category written as "needs more characters" (M54.-, S72.00-).
 TOKEN = re.compile(
     r"(?<![\w$%@&.\\])(?<!\w-)"
     r"(?=[A-Za-z]{0,3}\d)(?P<token>[A-Za-z0-9]{3,7}(?:\.[A-Za-z0-9]{1,4})?(?:\.?-(?![\w]))?)"
@@ -66,11 +70,13 @@ WEAK = "weak"
 
 @dataclass(frozen=True)
 class Shape:
-    """What a token can be: systems in order of preference with the code for each."""
+    """The readings of a token: systems in order of preference, with the code in each."""
 
     options: tuple[tuple[str, str], ...]
     strength: str
     category_dash: bool = False
+    # Weak shapes that only a keyword can confirm, because nearby codes prove nothing.
+    needs_keyword: bool = False
     systems: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -108,7 +114,10 @@ def classify(token: str) -> Shape | None:
     if icd is not None:
         return icd
 
-    if _PCS.fullmatch(upper) and not upper.isdigit():
+    if _PCS.fullmatch(upper):
+        if upper.isdigit():
+            # "0210093" is a PCS code, but seven digits are more often an account number.
+            return Shape((("icd10pcs", upper),), WEAK, needs_keyword=True)
         letters = sum(c.isalpha() for c in upper)
         strong = letters >= 2 and (upper[0].isdigit() or "Z" in upper)
         strength = STRONG if strong else WEAK
@@ -123,8 +132,8 @@ def _letter_four_shape(upper: str) -> Shape | None:
     if upper[0] in HCPCS_LETTERS and low <= int(upper[1:]) <= high:
         return Shape((("hcpcs", upper), icd), STRONG)
     if upper[0] == "D":
-        # A dental (CDT) code unless the text says it is a diagnosis.
-        return Shape((icd,), WEAK)
+        # A dental (CDT) code, unless a diagnosis keyword comes before it.
+        return Shape((icd,), WEAK, needs_keyword=True)
     return Shape((icd,), STRONG)
 
 

@@ -1,8 +1,8 @@
 """Tables in coder mail: markdown (pipes) and tab-separated, with a header row.
 
-The header names each column's role. Codes in a row take the modifiers and units written
-in that row's modifier and units columns; cells under headers such as "ZIP", "NPI",
-"Claim #" or "POS" are masked so nothing in them is taken for a code; cells under a
+The header gives each column a role. Codes in a row take the modifiers and units written
+in that row's modifier and units columns. Cells under headers such as "ZIP", "NPI",
+"Claim #" or "POS" are masked, so nothing in them is taken for a code. Cells under a
 diagnosis header count as diagnosis context.
 """
 
@@ -56,7 +56,7 @@ class Tables:
         return None
 
     def in_diagnosis_cell(self, position: int) -> bool:
-        """Whether *position* lies in a cell under a diagnosis header."""
+        """Return whether *position* lies in a cell under a diagnosis header."""
         index = bisect_right(self.diagnosis, position, key=lambda span: span[0]) - 1
         return index >= 0 and self.diagnosis[index][0] <= position < self.diagnosis[index][1]
 

@@ -4,10 +4,12 @@
 other code sets (ICD-9, NDC, revenue codes, CARC/RARC, DRG, POS, type of bill), clinical
 values and spine levels. The scanner drops every candidate that overlaps one of them.
 
-Speed matters here, so the traps are four patterns, each starting with a literal or a
-character class that the regular expression engine can skip to: traps that start with a
-digit, with a capital letter, with "$" or "(", and keyword traps. Keyword traps run on a
-lower-cased copy of the text, which is much faster than case-insensitive matching.
+The traps are four patterns, grouped by how a trap starts: with a digit, with a capital
+letter, with a keyword, or with one of a few signs and fixed words ("$", "(", "v11.2",
+"Payer IDs"). Each pattern starts with a literal or a character class, so the regular
+expression engine skips quickly to the places where a trap can start. Keyword traps run
+on a lower-cased copy of the text because case-insensitive matching of many keywords is
+several times slower.
 """
 
 from __future__ import annotations
@@ -31,8 +33,9 @@ _STATE_NAMES = (
 )
 # Capitalised words that can stand before "PA 99213" without being a city.
 _NOT_CITIES = frozenset(
-    "Our The Bill Billed Billing Use Add Code Coded By With And For See Per Can Do Is Should "
-    "Please If My Your A An Dr Seen Their Each Then Also Attending Supervising".split()
+    {"Our", "The", "Bill", "Billed", "Billing", "Use", "Add", "Code", "Coded", "By", "With"}
+    | {"And", "For", "See", "Per", "Can", "Do", "Is", "Should", "Please", "If", "My", "Your"}
+    | {"A", "An", "Dr", "Seen", "Their", "Each", "Then", "Also", "Attending", "Supervising"}
 )
 # A spine level: C1-C8, T1-T12, L1-L5, S1-S5.
 _LEVEL = r"(?:C[1-8]|T1[0-2]|T[1-9]|L[1-5]|S[1-5])(?!\d)"
@@ -52,9 +55,10 @@ _ID_WORDS = (
     "npi|tin|ein|ssn|mrn|icn|dcn|pcn|tcn|fin|csn|har|acct|account|invoice|inv|ref|reference|"
     "ticket|auth|authorization|eft|trace|batch|tracking|confirmation|conf|medicare id|mbi|"
     "hicn|dea|clia|ptan|upin|license|lic|tax id|taxid|prior auth|payer id|submitter id|"
-    "receiver id|etin|provider id|medicaid id|medicare number"
+    "receiver id|etin|provider id|medicaid id|medicare number|change request|cr|transmittal|"
+    "mln matters|po|purchase order|specimen|accession"
 )
-# Words that are followed by an id only when a "#", "no", "number" or "id" says so.
+# Words that are followed by an id only when "#", "no", "number" or "id" comes between.
 _ID_WORDS_MARKED = (
     "claim|case|order|member|subscriber|policy|group|grp|check|chk|control|encounter|visit|"
     "patient|pt|record|document|doc|fax|req|requisition|accession|specimen|lot"
@@ -78,14 +82,14 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
     ),
     ("ext|extension|x", r"\.?\s*#?\s*\d{3,6}(?![\w-])(?=\s*(?:[,;)]|$|\n|\.\s|or\b|and\b))"),
     ("ext|extension", r"\.?\s*#?\s*\d{1,6}"),
-    ("phone|tel|telephone|fax|cell|mobile|pager|call", r"\s*[:#]?\s*\+?[\d() .-]{7,}\d"),
+    ("phone|tel|telephone|fax|cell|mobile|pager|call", r"\s*[:#]?\s*\+?[\d() .-]{7,24}\d"),
     (_MONTH_WORDS, r"\.?\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s+\d{4})?"),
     (_ID_WORDS, rf"\b\.?{_ID_MARK}{_ID_VALUE}"),
     (_ID_WORDS_MARKED, rf"s?\b\.?\s*(?:no|num|number|id|#|nbr)\.?\s*[:#]?\s*{_ID_VALUE}"),
     (_ID_WORDS_LABELLED, rf"s?\s*:\s*{_ID_VALUE}"),
     (
         "icd-9|icd9|icd-9-cm|icd9cm|icd-9cm",
-        r"\b(?:\s*(?:codes?|dx|diagnosis|was|were|of|is|:))*\s*"
+        r"\b(?:\s*(?:codes?|dx|diagnosis|was|were|of|is|:))*+\s*"
         rf"[ev]?\d{{1,3}}(?:\.\d{{1,2}})?(?:{_LIST_SEPARATOR}[ev]?\d{{1,3}}(?:\.\d{{1,2}})?)*",
     ),
     ("ndc", r"\s*(?:#|code|number)?\s*[:#]?\s*[\d-]{10,13}"),
@@ -112,7 +116,7 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
     # Counts that run to five digits and more.
     (
         "wbc|white count|platelet|platelets|plt|plts|viral load|vl|hiv rna|ck|cpk",
-        r"\b\s*(?:count|level|of|was|is|=|:|at|\s)*[<>~]?\s*\d[\d,]*(?:\.\d+)?",
+        r"\b(?:[\s:=]|count|level|of|was|is|at)*+[<>~]?\s*\d[\d,]*+(?:\.\d+)?",
     ),
     # Other lab values: at most four digits before the decimal point, so that
     # "troponin 84484" stays a code.
@@ -120,7 +124,7 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
         "d-dimer|ferritin|bnp|nt-probnp|probnp|anc|cd4|glucose|troponin|bhcg|b-hcg|hcg|afp|"
         "psa|tsh|ldh|alt|ast|lipase|amylase|triglycerides|tg|ldl|hdl|a1c|hba1c|inr|hgb|hct|"
         "egfr|gfr|creatinine|bun",
-        r"\b\s*(?:level|of|was|is|=|:|at|\s)*[<>~]?\s*\d{1,4}(?:\.\d+)?(?![\d,])",
+        r"\b(?:[\s:=]|level|of|was|is|at)*+[<>~]?\s*\d{1,4}(?:\.\d+)?(?![\d,])",
     ),
     ("age|aged|ages|dob", r"\s*:?\s*\d{1,3}"),
     ("ga|ega", r"\s*:?\s*\d{1,2}(?!\d)"),
@@ -144,8 +148,10 @@ _AFTER_FIRST_DIGIT = [
     rf"\d?(?:st|nd|rd|th)?\s+(?i:{_MONTHS}),?\s+\d{{4}}",  # 3 Oct 2025
     r"\d?:\d{2}(?::\d{2})?(?:\s*(?i:[ap]\.?m\.?))?",  # 10:25, 2:15 PM
     r"\d?\s*(?i:[ap]\.m\.|[ap]m)\b",  # 5 pm
-    r"[\d,]*(?:\.\d+)?\s*(?:%|(?i:usd|dollars|cents|percent|pct)\b)",
+    # Possessive runs: "1,1,1,..." must not make every start backtrack to the end.
+    r"(?:\d{0,2}(?:,\d{3})++|\d*+)(?:\.\d+)?\s*+(?:%|(?i:usd|dollars|cents|percent|pct)\b)",
     r"\d-\d{7}(?!\d)",  # tax id 12-3456789
+    r"\d{4}-[A-Za-z](?![\w-])",  # an id with a letter suffix: 55012-B
     r"\d{2}-\d{2}-\d{4}(?!\d)",  # social security number
     r"\d{3,4}-\d{3,4}-\d{1,2}(?!\d)",  # NDC in 4-4-2, 5-3-2, 5-4-1 and 5-4-2 form
     rf"(?:\d{{0,3}}(?:,\d{{3}})*|\d{{5,}})(?:\.\d+)?\s*(?i:{_CLINICAL_UNITS})(?![\w])",
@@ -155,7 +161,7 @@ _AFTER_FIRST_DIGIT = [
 ]
 
 # Traps that start with a capital letter, written case-sensitively and without that
-# letter: the combined pattern consumes it, and a look-behind tells which letter it was.
+# letter. The combined pattern consumes the letter, and a look-behind checks which it was.
 _LEVEL_AFTER_LETTER = r"(?:(?<=C)[1-8]|(?<=T)(?:1[0-2]|[1-9])|(?<=L)[1-5]|(?<=S)[1-5])(?!\d)"
 _AFTER_CAPITAL = [
     # "Spokane WA 99204", "New York 10001": checked against the state lists afterwards.
@@ -167,6 +173,7 @@ _AFTER_CAPITAL = [
     rf"{_LEVEL_AFTER_LETTER}\s+(?i:vertebra\w*|levels?|disc|nerve|root|body|pedicle|fracture|"
     r"compression|radiculopathy|burst|laminectomy|fusion)",
     r"(?<=B)12\b",  # vitamin B12
+    r"(?<=N)95\b",  # N95 respirator
     r"(?<=X)12\b(?:\s+\d{3}[PI]?)?",  # the X12 837P claim format
     r"(?<=N)4\d{11}",  # NDC qualifier N4
 ]
@@ -174,8 +181,15 @@ _STATE_SET = frozenset(_STATES.split("|"))
 _STATE_NAME_SET = frozenset(_STATE_NAMES.split("|"))
 _GROUP_CODES = frozenset({"CO", "PR", "OA", "PI", "CR"})
 
+# Traps that start with a sign, with a lower-case "v" for a version ("v11.2"), or with
+# "payer" for a list of payer ids. Each alternative starts with a literal.
+_PAYER_LIST = r"\s+IDs?\s*[:#]?\s*(?:(?:[A-Z][\w&.-]*\s+){0,3}\d{5}(?!\d)\s*(?:[,;/]|and)?\s*)++"
 _SIGN_TRAPS = [
     r"\$\s?\d[\d,]*(?:\.\d+)?",
+    # "Payer IDs: Aetna 60054, Cigna 62308": payer names with their five-digit ids.
+    rf"Payer{_PAYER_LIST}",
+    rf"payer{_PAYER_LIST}",
+    r"v(?<![\w.]v)\d{1,3}(?:\.\d+){1,3}(?![\w.])",
     rf"\(\d{{3}}\)\s?\d{{3}}[-.\s]\d{{4}}(?!\d){_EXTENSION}",
 ]
 
@@ -199,7 +213,13 @@ def keyword_pattern(entries: list[tuple[str, str]]) -> str:
     return "|".join(groups)
 
 
-_NUMBER_PATTERN = re.compile(r"\d(?<![\w.]\d)(?:" + "|".join(_AFTER_FIRST_DIGIT) + ")")
+# Every number trap continues the digit run with a separator, a letter, "%" or a space.
+# The look-ahead rejects other numbers before any alternative is tried.
+_NUMBER_PATTERN = re.compile(
+    r"\d(?<![\w.]\d)(?=\d*+(?:[-/.:,%+]|\s*+[A-Za-z%]|\s\d))(?:"
+    + "|".join(_AFTER_FIRST_DIGIT)
+    + ")"
+)
 _CAPITAL_PATTERN = re.compile(r"[A-Z](?<![\w.][A-Z])(?:" + "|".join(_AFTER_CAPITAL) + ")")
 _SIGN_PATTERN = re.compile("|".join(_SIGN_TRAPS))
 _KEYWORD_PATTERN = re.compile(keyword_pattern(_KEYWORD_TRAPS))
@@ -220,7 +240,7 @@ class Masks:
             self._ends.append(end)
 
     def covers(self, start: int, end: int) -> bool:
-        """Whether any mask overlaps the span from *start* to *end*."""
+        """Return whether any mask overlaps the span from *start* to *end*."""
         index = bisect_right(self._starts, end - 1) - 1
         return index >= 0 and self._ends[index] > start
 
@@ -256,7 +276,7 @@ def _capital_trap(match: re.Match[str]) -> bool:
 
 
 def _after_city(text: str, state_start: int) -> bool:
-    """Whether a state abbreviation follows a city name ("Spokane WA", "Atlanta, GA")."""
+    """Return whether a state abbreviation follows a city ("Spokane WA", "Atlanta, GA")."""
     city = _CITY_BEFORE.search(text, max(0, state_start - 40), state_start)
     return city is not None and city.group(1) not in _NOT_CITIES
 
@@ -268,6 +288,6 @@ def lower_case(text: str) -> str:
     """Return *text* lower-cased, with every character at the same offset."""
     lower = text.lower()
     if len(lower) != len(text):
-        # A few characters (such as "İ") grow when lower-cased; change ASCII only.
+        # A few characters (such as "İ") grow when lower-cased, so change ASCII only.
         lower = text.translate(_ASCII_LOWER)
     return lower

@@ -12,7 +12,7 @@ MODIFIERS = {"25", "59", "XU", "XS", "RT", "LT", "GP"}
 
 
 class MemoryChecker:
-    """Answers ``status`` from the sets above and records every call."""
+    """Return statuses from the sets above, recording every call."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str]] = []

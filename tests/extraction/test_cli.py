@@ -31,6 +31,44 @@ def test_extract_json_message():
     assert data["unrecognised"] == []
 
 
+def test_extract_html_only_message():
+    message = (
+        "Subject: question\nMIME-Version: 1.0\nContent-Type: text/html; charset=utf-8\n\n"
+        "<p>Bill <b>99214</b>&nbsp;with dx E11.9?</p>\n"
+    )
+    result = CliRunner().invoke(main, ["extract", "--message", "--json"], input=message)
+    assert result.exit_code == 0
+    codes = [item["code"] for item in json.loads(result.output)["references"]]
+    assert codes == ["99214", "E11.9"]
+
+
+def test_extract_invalid_utf8():
+    result = CliRunner().invoke(main, ["extract", "--json"], input=b"caf\xe9 99213-25\n")
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    assert [item["code"] for item in data["references"]] == ["99213", "25"]
+    assert data["references"][0]["positions"] == [[5, 10]]
+
+
+def test_extract_latin1_message():
+    message = (
+        b"Subject: =?iso-8859-1?q?Caf=E9_99214?=\nContent-Type: text/plain; charset=iso-8859-1\n"
+        b"\n\xc9t\xe9: 97110 x2\n"
+    )
+    result = CliRunner().invoke(main, ["extract", "--message", "--json"], input=message)
+    assert result.exit_code == 0
+    found = {item["code"]: item for item in json.loads(result.output)["references"]}
+    assert found["99214"]["subject_positions"] == [[5, 10]]
+    assert found["97110"]["positions"] == [[5, 10]]
+    assert found["97110"]["units"] == 2
+
+
+def test_extract_subject_option():
+    result = CliRunner().invoke(main, ["extract", "--subject", "Re: 99215?"], input="E11.9\n")
+    assert result.exit_code == 0
+    assert "subject 4-9" in result.output
+
+
 def test_extract_empty_input():
     result = CliRunner().invoke(main, ["extract", "--json"], input="")
     assert result.exit_code == 0

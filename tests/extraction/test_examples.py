@@ -62,8 +62,9 @@ def test_unknown_code_reported_unrecognised():
 
 def test_checker_called_once_per_code():
     checker = MemoryChecker()
-    extract("99213 99213 99213-25 and 99213 again, E11.9 E11.9", checker)
-    assert sorted(checker.calls) == sorted(set(checker.calls))
+    extract("99213 99213 99213-25 and 99213 again, E11.9 E11.9, J1100 J1100", checker)
+    assert len(checker.calls) == len(set(checker.calls))
+    assert ("hcpcs", "J1100") in checker.calls
 
 
 def test_checker_moves_ambiguous_token():
@@ -125,3 +126,83 @@ def test_to_dict_is_json_ready():
     assert data["modifiers"] == ["25"]
     assert data["units"] == 2
     assert data["positions"] == [[0, 5]]
+
+
+def test_modifier_positions_in_order():
+    text = "Use modifier 25 here; 99213-25 and 99214-25 later."
+    found = by_code(text)
+    assert found["25"].positions == [(13, 15), (28, 30), (41, 43)]
+
+
+def test_dental_code_needs_diagnosis_keyword():
+    assert codes("Cleaning D1110 with E11.9 on file") == {("icd10cm", "E11.9")}
+    assert codes("dx D6959 please") == {("icd10cm", "D69.59")}
+
+
+def test_modifier_on_all_codes():
+    found = by_code("pt got 97110x2 97112x1 today, GP on all, dx s83.511a")
+    assert found["97110"].modifiers == ["GP"]
+    assert found["97112"].modifiers == ["GP"]
+    assert found["97110"].units == 2
+
+
+def test_bare_category_among_codes():
+    assert ("icd10cm", "Z23") in codes("Admin 90471 for the flu shot? Z23.")
+    assert codes("We stock N95 masks.") == set()
+
+
+def test_payer_id_list():
+    assert codes("Payer IDs: Aetna 60054, Cigna 62308. Bill 99396?") == {("cpt", "99396")}
+
+
+def test_letter_four_reads_with_neighbours():
+    assert codes("Pap Q0091 with Z01.419?") == {("hcpcs", "Q0091"), ("icd10cm", "Z01.419")}
+    assert codes("E1165, Z794 and M5450") == {
+        ("icd10cm", "E11.65"),
+        ("icd10cm", "Z79.4"),
+        ("icd10cm", "M54.50"),
+    }
+
+
+def test_ambulance_origin_destination():
+    found = by_code("A0427-RH and modifier SH on A0425")
+    assert found["A0427"].modifiers == ["RH"]
+    assert set(found) == {"A0427", "A0425", "RH", "SH"}
+
+
+def test_modifier_label_list_and_sides():
+    assert codes("Modifiers used this month: 25, 59 and XU.") == {
+        ("modifier", "25"),
+        ("modifier", "59"),
+        ("modifier", "XU"),
+    }
+    assert by_code("Ankle brace L1902 right, RT.")["L1902"].modifiers == ["RT"]
+    assert codes("FNA 10005 with US guidance") == {("cpt", "10005")}
+
+
+def test_modifier_phrasings():
+    assert by_code("We appended -25 to 99214 and -59 to 20552.")["20552"].modifiers == ["59"]
+    assert by_code("For 20610: RT/LT/50, which one?")["20610"].modifiers == ["RT", "LT", "50"]
+    assert ("modifier", "51") in codes("Remove the 51 from 29881.")
+    assert {("modifier", "77"), ("modifier", "76")} <= codes(
+        "Which modifier for a repeat procedure, 77 or 76?"
+    )
+    assert by_code("CPT 64483 mod: 50, units: 1")["64483"].units == 1
+
+
+def test_colon_after_code_is_not_a_dash():
+    assert codes("99213: PA visit, 99214: CT reviewed") == {("cpt", "99213"), ("cpt", "99214")}
+
+
+def test_numbered_dx_labels_and_modifier_choice():
+    assert codes("DX1 E1122 DX2 N1831 PROC 99214") == {
+        ("icd10cm", "E11.22"),
+        ("icd10cm", "N18.31"),
+        ("cpt", "99214"),
+    }
+    assert {("modifier", "PT"), ("modifier", "33")} <= codes("PT modifier or 33 on 45385?")
+
+
+def test_all_digit_pcs_needs_keyword():
+    assert codes("ICD-10-PCS 0210093 for the bypass") == {("icd10pcs", "0210093")}
+    assert codes("PCS 0DTJ4ZZ; the chart 4471203 lists it") == {("icd10pcs", "0DTJ4ZZ")}
