@@ -6,12 +6,22 @@ import html
 import json
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from email import policy
 from email.parser import BytesParser
 
 import click
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from consultant.codes.models import CodeRelease
+from consultant.config import get_settings
+from consultant.drafting.checker import KnowledgeBaseChecker
 from consultant.extraction import CodeReference, extract_message
+from consultant.storage import session_scope
 
 _TAG = re.compile(r"<[^>]*>")
 
@@ -48,6 +58,22 @@ def _describe(reference: CodeReference) -> str:
     return f"{reference.system:9} {reference.label:13} {'; '.join(details)}"
 
 
+@contextmanager
+def _checker() -> Iterator[KnowledgeBaseChecker | None]:
+    """Yield a checker over the configured database, or None when it has no code tables yet."""
+    url = make_url(get_settings().resolved_database_url)
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
+        yield None
+        return
+    try:
+        with session_scope() as session:
+            session.execute(select(CodeRelease.id).limit(1))
+            yield KnowledgeBaseChecker(session)
+    except (OperationalError, ProgrammingError):
+        # Without a migrated database the codes are extracted but not validated.
+        yield None
+
+
 @click.command("extract")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option("--subject", default="", help="Subject line to search along with stdin.")
@@ -68,10 +94,11 @@ def extract_command(as_json: bool, subject: str, as_message: bool) -> None:
     else:
         # Bytes that are not UTF-8 become U+FFFD, so offsets stay one per character.
         body = raw.decode("utf-8", errors="replace")
-    # NOTE: no code set is consulted here, so validity stays empty until a checker is wired.
-    result = extract_message(subject, body)
+    with _checker() as checker:
+        result = extract_message(subject, body, checker)
     if as_json:
-        click.echo(json.dumps(result.to_dict(), indent=2))
+        # One object per code; "validity" is "unrecognised" for a shape no loaded set has.
+        click.echo(json.dumps([reference.to_dict() for reference in result.references], indent=2))
         return
     for reference in result.recognised:
         click.echo(_describe(reference))

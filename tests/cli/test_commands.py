@@ -23,7 +23,7 @@ def runner() -> CliRunner:
 
 def test_extract_json_lists_systems_and_codes(runner: CliRunner) -> None:
     result = runner.invoke(main, ["extract", "--json"],
-                           input="Can we bill 59001 with 76946? Dx o40.3xx0, J1100\n")
+                           input="Can we bill 59001 with 76946 and the J1100 injection? Dx o40.3xx0\n")
 
     assert result.exit_code == 0, result.output
     found = {(item["system"], item["code"]) for item in json.loads(result.output)}
@@ -122,3 +122,16 @@ def test_db_upgrade_twice(runner: CliRunner) -> None:
 
     assert first.exit_code == 0, first.output
     assert second.exit_code == 0, second.output
+
+
+def test_extract_json_validates_with_loaded_codes(runner: CliRunner, session: Session) -> None:
+    from consultant.codes import importers
+
+    importers.import_icd10cm(session)
+    session.commit()
+
+    result = runner.invoke(main, ["extract", "--json"], input="Dx O40.3XX0, Z99.999 and E11.4\n")
+
+    assert result.exit_code == 0, result.output
+    validity = {item["code"]: item["validity"] for item in json.loads(result.output)}
+    assert validity == {"O40.3XX0": "valid", "Z99.999": "unrecognised", "E11.4": "header"}

@@ -23,12 +23,12 @@ def test_extract_json_message():
     result = CliRunner().invoke(main, ["extract", "--message", "--json"], input=message)
     assert result.exit_code == 0
     data = json.loads(result.output)
-    found = {item["code"]: item for item in data["references"]}
+    found = {item["code"]: item for item in data}
     assert set(found) == {"97110", "J1100"}
     assert found["97110"]["units"] == 3
     assert found["97110"]["subject_positions"] == [[0, 5]]
     assert found["J1100"]["positions"] == [[22, 27]]
-    assert data["unrecognised"] == []
+    assert all(item["validity"] != "unrecognised" for item in data)
 
 
 def test_extract_html_only_message():
@@ -38,7 +38,7 @@ def test_extract_html_only_message():
     )
     result = CliRunner().invoke(main, ["extract", "--message", "--json"], input=message)
     assert result.exit_code == 0
-    codes = [item["code"] for item in json.loads(result.output)["references"]]
+    codes = [item["code"] for item in json.loads(result.output)]
     assert codes == ["99214", "E11.9"]
 
 
@@ -46,8 +46,8 @@ def test_extract_invalid_utf8():
     result = CliRunner().invoke(main, ["extract", "--json"], input=b"caf\xe9 99213-25\n")
     assert result.exit_code == 0
     data = json.loads(result.output)
-    assert [item["code"] for item in data["references"]] == ["99213", "25"]
-    assert data["references"][0]["positions"] == [[5, 10]]
+    assert [item["code"] for item in data] == ["99213", "25"]
+    assert data[0]["positions"] == [[5, 10]]
 
 
 def test_extract_latin1_message():
@@ -57,7 +57,7 @@ def test_extract_latin1_message():
     )
     result = CliRunner().invoke(main, ["extract", "--message", "--json"], input=message)
     assert result.exit_code == 0
-    found = {item["code"]: item for item in json.loads(result.output)["references"]}
+    found = {item["code"]: item for item in json.loads(result.output)}
     assert found["99214"]["subject_positions"] == [[5, 10]]
     assert found["97110"]["positions"] == [[5, 10]]
     assert found["97110"]["units"] == 2
@@ -72,4 +72,4 @@ def test_extract_subject_option():
 def test_extract_empty_input():
     result = CliRunner().invoke(main, ["extract", "--json"], input="")
     assert result.exit_code == 0
-    assert json.loads(result.output) == {"references": [], "unrecognised": []}
+    assert json.loads(result.output) == []
