@@ -102,7 +102,7 @@ def _banner(service_address: str, imap_port: int, smtp_port: int, data_dir: Path
 @click.option("--load-samples", is_flag=True, help="Also deliver the bundled sample questions.")
 def dev(imap_port: int, smtp_port: int, web_port: int, service_address: str,
         load_samples: bool) -> None:
-    """Run everything locally: IMAP and SMTP servers, a worker and beat, on SQLite."""
+    """Run everything locally: IMAP and SMTP servers, a worker, beat, IDLE and the web queue."""
     settings = get_settings()
     configure_service_logging(settings.log_level)
     data_dir = settings.data_dir.resolve()
@@ -135,6 +135,8 @@ def dev(imap_port: int, smtp_port: int, web_port: int, service_address: str,
     children = [
         _spawn(["worker", "--pool", "threads", "--concurrency", "4"], env, data_dir / "logs" / "worker.log"),
         _spawn(["beat"], env, data_dir / "logs" / "beat.log"),
+        # IMAP IDLE picks a question up within about a second; beat's poll stays as the backstop.
+        _spawn(["idle"], env, data_dir / "logs" / "idle.log"),
     ]
     click.echo(_banner(service_address, imap.port, smtp_port, data_dir, web.url))
     try:
