@@ -1,4 +1,4 @@
-"""The extractor's code checker, answered from the code knowledge base."""
+"""The extractor's code checker, backed by the code knowledge base."""
 
 from __future__ import annotations
 

@@ -64,7 +64,7 @@ def reply_subject(subject: str, case_token: str | None) -> str:
 def look_up_codes(
     session: Session, subject: str, body: str, date_of_service: date | None = None
 ) -> list[dict[str, Any]]:
-    """Extract the codes of a subject and body and return each with what the code sets say.
+    """Extract the codes of a subject and body and return each with its code-set lookup.
 
     Each candidate is checked against the editions in force on *date_of_service*, so
     a shape that no loaded code set contains comes back with validity "unrecognised".
