@@ -118,6 +118,7 @@ class FaultService:
     worker: subprocess.Popen[bytes] | None = None
     beat: subprocess.Popen[bytes] | None = None
     kills: int = 0
+    helpers: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @property
     def database_url(self) -> str:
@@ -144,8 +145,11 @@ class FaultService:
 
     def run_module(self, module: str, *args: str) -> subprocess.Popen[bytes]:
         with open(self.logs / f"{module.rpartition('.')[2]}.log", "ab") as output:
-            return subprocess.Popen([sys.executable, "-m", module, *args], env=self.env,
-                                    cwd=self.cwd, stdout=output, stderr=subprocess.STDOUT)
+            process = subprocess.Popen([sys.executable, "-m", module, *args], env=self.env,
+                                       cwd=self.cwd, stdout=output, stderr=subprocess.STDOUT)
+        # Stopped with the service, so a failed test leaves no process for a later one.
+        self.helpers.append(process)
+        return process
 
     def cli(self, *args: str) -> str:
         completed = subprocess.run([sys.executable, "-m", "consultant", *args], env=self.env,
@@ -155,10 +159,11 @@ class FaultService:
         return completed.stdout
 
     def stop(self) -> None:
-        for process in (self.worker, self.beat):
+        processes = (self.worker, self.beat, *self.helpers)
+        for process in processes:
             if process is not None and process.poll() is None:
                 process.terminate()
-        for process in (self.worker, self.beat):
+        for process in processes:
             if process is None:
                 continue
             try:
