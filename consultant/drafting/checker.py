@@ -6,9 +6,9 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from consultant.codes.info import CodeInfo
+from consultant.codes.info import CodeInfo, cached_release
 from consultant.codes.lookup import describe
-from consultant.extraction.reference import HEADER, INCOMPLETE, UNKNOWN, VALID
+from consultant.extraction.reference import HEADER, INCOMPLETE, UNCHECKED, UNKNOWN, VALID
 
 # Knowledge-base statuses as the extractor reads them. A terminated code still exists in
 # its edition, and a CPT code inside a public section range is as far as CPT can be checked
@@ -20,6 +20,9 @@ _STATUS = {
     "header": HEADER,
     "incomplete": INCOMPLETE,
 }
+
+# Systems known only from an imported file; CPT is always checked against its section table.
+_IMPORTED_SYSTEMS = ("hcpcs", "icd10cm", "icd10pcs", "modifier")
 
 
 class KnowledgeBaseChecker:
@@ -37,4 +40,11 @@ class KnowledgeBaseChecker:
         return self._infos[key]
 
     def status(self, system: str, code: str) -> str:
-        return _STATUS.get(self.describe(system, code).status, UNKNOWN)
+        info = self.describe(system, code)
+        if info.status == "not_found" and system in _IMPORTED_SYSTEMS and not self._loaded(system):
+            return UNCHECKED
+        return _STATUS.get(info.status, UNKNOWN)
+
+    def _loaded(self, system: str) -> bool:
+        release, _warning = cached_release(self.session, system, self.date_of_service)
+        return release is not None

@@ -13,6 +13,7 @@ from typing import Any
 
 from consultant.extraction import context
 from consultant.extraction.reference import (
+    UNCHECKED,
     UNKNOWN,
     UNRECOGNISED,
     CodeChecker,
@@ -124,6 +125,9 @@ def _recheck_systems(mentions: list[Mention], checker: CodeChecker) -> None:
         if len(mention.shape.options) < 2 or mention.system is None:
             continue
         statuses = {system: checker.status(system, code) for system, code in mention.shape.options}
+        if UNCHECKED in statuses.values():
+            # One reading cannot be checked, so its absence proves nothing: keep the context's choice.
+            continue
         known = [system for system, status in statuses.items() if status != UNKNOWN]
         if len(known) == 1:
             mention.system = known[0]
@@ -183,4 +187,7 @@ def _validate(references: list[CodeReference], checker: CodeChecker) -> None:
         status = checker.status(reference.system, reference.code)
         if reference.range_end is not None and status != UNKNOWN:
             status = checker.status(reference.system, reference.range_end)
-        reference.validity = UNRECOGNISED if status == UNKNOWN else status
+        if status == UNCHECKED:
+            reference.validity = None
+        else:
+            reference.validity = UNRECOGNISED if status == UNKNOWN else status

@@ -12,6 +12,8 @@ VALID = "valid"
 INCOMPLETE = "incomplete"
 HEADER = "header"
 UNKNOWN = "unknown"
+# No edition of the code's system is loaded, so the checker cannot say either way.
+UNCHECKED = "unchecked"
 
 # ``CodeReference.validity`` of a code that no loaded code set contains.
 UNRECOGNISED = "unrecognised"
@@ -23,7 +25,7 @@ class CodeChecker(Protocol):
     """Looks codes up in the loaded code sets."""
 
     def status(self, system: str, code: str) -> str:
-        """Return "valid", "incomplete", "header" or "unknown" for a normalised code.
+        """Return "valid", "incomplete", "header", "unknown" or "unchecked" for a normalised code.
 
         "incomplete" means more characters are required (an ICD-10-CM 7th character, for
         example) and "header" means the code exists but is not billable.

@@ -135,3 +135,17 @@ def test_extract_json_validates_with_loaded_codes(runner: CliRunner, session: Se
     assert result.exit_code == 0, result.output
     validity = {item["code"]: item["validity"] for item in json.loads(result.output)}
     assert validity == {"O40.3XX0": "valid", "Z99.999": "unrecognised", "E11.4": "header"}
+
+
+def test_extract_keeps_unloaded_system_unchecked(runner: CliRunner, session: Session) -> None:
+    from consultant.codes import importers
+
+    importers.import_icd10cm(session)
+    session.commit()
+
+    result = runner.invoke(main, ["extract", "--json"], input="TFESI with J1100 dexamethasone\n")
+
+    assert result.exit_code == 0, result.output
+    [reference] = json.loads(result.output)
+    assert (reference["system"], reference["code"]) == ("hcpcs", "J1100")
+    assert reference["validity"] is None
