@@ -1,4 +1,4 @@
-"""The polled mailboxes as an admin sees them: position, lease, message counts and pausing."""
+"""Polled mailboxes for the admin pages: position, lease, message counts, pausing and polls."""
 
 from __future__ import annotations
 

@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from consultant.config import Settings
+from consultant.drafting.checker import KnowledgeBaseChecker
 from consultant.drafting.templates import load_overrides, render
 from consultant.drafting.text import codes_table
-from consultant.drafting.checker import KnowledgeBaseChecker
 from consultant.drafting.verdicts import ncci_verdicts
 from consultant.extraction import extract_message
 from consultant.intake.processing import Intake, StepFailed, prepare, step

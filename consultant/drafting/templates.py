@@ -1,11 +1,11 @@
 """The Jinja2 environments that render replies from ``templates/`` and from admin overrides.
 
 Shipped templates render in a plain environment. When an admin has saved an override
-of a template (a ``TemplateOverride`` row), the reply renders in a
-``SandboxedEnvironment`` whose ``ChoiceLoader`` finds the override first and the
-shipped files second, so an edited template cannot reach Python internals through
-attributes such as ``__class__``. Both environments keep autoescape for ``.html.j2``
-names and ``StrictUndefined``.
+of a template (a ``TemplateOverride`` row), that template renders in a
+``SandboxedEnvironment`` instead. Its ``ChoiceLoader`` finds the overrides first and the
+shipped files second. The sandbox blocks attributes such as ``__class__``, so an edited
+template cannot reach Python internals. Both environments autoescape ``.html.j2`` names
+and use ``StrictUndefined``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import (
-    BaseLoader,
     ChoiceLoader,
     Environment,
     FileSystemLoader,
@@ -46,20 +45,22 @@ def templates_dir() -> Path:
     return Path(__file__).resolve().parent.parent.parent / "templates"
 
 
-def _options(loader: BaseLoader) -> dict[str, Any]:
-    return {
-        "loader": loader,
-        "autoescape": select_autoescape(enabled_extensions=("html.j2",), default=False),
-        "undefined": StrictUndefined,
-        "trim_blocks": True,
-        "lstrip_blocks": True,
-        "keep_trailing_newline": True,
-    }
+# Options shared by both environments: StrictUndefined, and whitespace control for text mail.
+_OPTIONS: dict[str, Any] = {
+    "undefined": StrictUndefined,
+    "trim_blocks": True,
+    "lstrip_blocks": True,
+    "keep_trailing_newline": True,
+}
 
 
 @lru_cache(maxsize=4)
 def _environment(folder: Path) -> Environment:
-    return Environment(**_options(FileSystemLoader(folder)))
+    return Environment(
+        loader=FileSystemLoader(folder),
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
+        **_OPTIONS,
+    )
 
 
 def _override_loader(sources: Mapping[str, str]) -> FunctionLoader:
@@ -75,7 +76,11 @@ def _override_loader(sources: Mapping[str, str]) -> FunctionLoader:
 def build_sandbox(folder: Path, sources: Mapping[str, str]) -> SandboxedEnvironment:
     """Return a new sandbox that loads *sources* (source by name) before the files in *folder*."""
     loader = ChoiceLoader([_override_loader(dict(sources)), FileSystemLoader(folder)])
-    return SandboxedEnvironment(**_options(loader))
+    return SandboxedEnvironment(
+        loader=loader,
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
+        **_OPTIONS,
+    )
 
 
 @lru_cache(maxsize=8)

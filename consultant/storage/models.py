@@ -281,7 +281,11 @@ class CaseEvent(Base):
 
 
 class Role(enum.StrEnum):
-    """What a web user may do: reviewers work the queue, admins also manage users."""
+    """Permission level of a web user.
+
+    Reviewers work the queue. Admins also manage users, mailboxes, sender rules and reply
+    templates.
+    """
 
     REVIEWER = "reviewer"
     ADMIN = "admin"
@@ -374,7 +378,7 @@ class OutboxEntry(Base):
 
 
 class SenderRuleAction(enum.StrEnum):
-    """What a sender rule does: let the sender ask, or store their mail without a reply."""
+    """Effect of a sender rule: the sender may ask, or their mail is stored without a reply."""
 
     ALLOW = "allow"
     DENY = "deny"

@@ -9,10 +9,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from consultant.admin.reply_templates import TemplateCheckFailed
 from consultant.errors import ConsultantError, InvalidTransition, NotFound
 from consultant.metrics import metrics_response
 from consultant.review.errors import ClaimedByOther, PermissionDenied, StaleVersion
-from consultant.admin.reply_templates import TemplateCheckFailed
 from consultant.users.services import InvalidCredentials, TooManyAttempts
 from consultant.web import api, api_admin, routes_admin, routes_auth, routes_review, routes_tools
 from consultant.web.rendering import STATIC_DIR, redirect, render

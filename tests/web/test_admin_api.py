@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from consultant.storage.models import Mailbox, SenderRule, TemplateOverride
-from tests.web.admin_helpers import mailbox_rows  # noqa: F401
 from tests.web.test_api import api_sign_in
 
 API_CALLS = [

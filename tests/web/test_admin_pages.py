@@ -11,8 +11,7 @@ from sqlalchemy.orm import Session
 
 from consultant.admin import sender_rules
 from consultant.storage.models import Mailbox, SenderRule, TemplateOverride, TemplateVersion
-from tests.web.admin_helpers import mailbox_rows  # noqa: F401
-from tests.web.conftest import form_token, sign_in
+from tests.web.conftest import sign_in
 
 ADMIN_GETS = ["/admin/mailboxes", "/admin/senders", "/admin/templates",
               "/admin/templates/body.txt", "/admin/templates/body.html"]

@@ -8,7 +8,6 @@ from sqlalchemy.orm import Session
 from consultant.admin import mailboxes
 from consultant.config import get_settings
 from consultant.errors import ConsultantError, NotFound
-from tests.web.admin_helpers import mailbox_rows  # noqa: F401
 
 
 def test_list_mailboxes_counts_states(session: Session, mailbox_rows) -> None:
@@ -23,8 +22,7 @@ def test_list_mailboxes_counts_states(session: Session, mailbox_rows) -> None:
     assert sum(retired.counts.values()) == 0
 
 
-def test_list_mailboxes_without_imap_settings(session: Session, mailbox_rows,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_list_mailboxes_without_imap_settings(session: Session, mailbox_rows) -> None:
     settings = get_settings(imap_host=None)
 
     statuses = mailboxes.list_mailboxes(session, settings)
