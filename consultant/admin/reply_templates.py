@@ -90,14 +90,21 @@ def sample_contexts() -> list[dict[str, Any]]:
     """Return the contexts a new source must render with: a full reply and an empty one."""
     code = {
         "system": "cpt", "code": "99213", "range_end": None, "modifiers": ["25"], "units": None,
-        "positions": [[0, 5]], "subject_positions": [], "validity": "valid", "notes": [],
+        "positions": [[0, 5]], "subject_positions": [], "validity": "valid",
+        "notes": {"coverage": ["Sample coverage note"]},
         "system_label": "CPT", "status": "found",
         "description": "Office or other outpatient visit, established patient",
         "section": "Evaluation and Management", "source": "sample", "messages": ["Sample note"],
         "verdicts": ["Sample edit"],
     }
-    history = [{"kind": "question", "at": datetime(2026, 1, 5, 9, 30, tzinfo=UTC),
-                "text": "An earlier sample question about 99213?"}]
+    # The keys of intake.threading.case_history. The reply has no time, because sent_at
+    # may be empty and the shipped templates handle that.
+    history = [
+        {"kind": "question", "at": datetime(2026, 1, 5, 9, 30, tzinfo=UTC),
+         "subject": "Sample question", "text": "An earlier sample question about 99213?"},
+        {"kind": "reply", "at": None, "subject": "Re: Sample question",
+         "text": "An earlier sample reply."},
+    ]
     full = {"edits": ["Sample edit"], "codes_table": codes_table, "subject": "Sample question",
             "question": "Can we bill 99213-25 with 20610?", "codes": [code],
             "case_token": "0A1B2C3D", "history": history}
@@ -118,6 +125,8 @@ def check_source(session: Session, name: str, source: str) -> None:
 
     Raises TemplateCheckFailed naming the line of the first error.
     """
+    # NOTE: the sandbox caps range() at 100,000 items (jinja2.sandbox.MAX_RANGE) but not
+    # render time or memory, so a template with nested loops can keep this request busy.
     if len(source) > MAX_SOURCE_LENGTH:
         raise TemplateCheckFailed(f"the template has {len(source)} characters; the maximum is "
                                   f"{MAX_SOURCE_LENGTH}", None)
@@ -142,6 +151,8 @@ def save_override(session: Session, key: str, source: str, author: str) -> Templ
     name = template_name(key)
     source = source.replace("\r\n", "\n")
     check_source(session, name, source)
+    # NOTE: two admins who save the same template at once can both pick the next version.
+    # The unique (name, version) constraint then fails the second save with a server error.
     version = (session.scalar(select(func.max(TemplateVersion.version))
                               .where(TemplateVersion.name == name)) or 0) + 1
     override = session.scalar(select(TemplateOverride).where(TemplateOverride.name == name))
