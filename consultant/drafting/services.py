@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from consultant.config import Settings
-from consultant.drafting.templates import render
-from consultant.drafting.text import codes_table
 from consultant.drafting.checker import KnowledgeBaseChecker
+from consultant.drafting.templates import load_overrides, render
+from consultant.drafting.text import codes_table
 from consultant.drafting.verdicts import ncci_verdicts
 from consultant.extraction import extract_message
 from consultant.intake.processing import Intake, StepFailed, prepare, step
@@ -114,10 +114,11 @@ def compose_reply(
         "case_token": case_token,
         "history": history or [],
     }
+    overrides = load_overrides(session)
     return Reply(
         subject=reply_subject(parsed.subject, case_token),
-        body_text=render("replies/consultation/body.txt.j2", **context),
-        body_html=render("replies/consultation/body.html.j2", **context),
+        body_text=render("replies/consultation/body.txt.j2", overrides, **context),
+        body_html=render("replies/consultation/body.html.j2", overrides, **context),
         codes=codes,
     )
 

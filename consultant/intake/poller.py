@@ -45,6 +45,8 @@ class PollResult:
     """Counts of one poll."""
 
     skipped: bool = False
+    # The mailbox is paused by an admin; nothing was fetched.
+    paused: bool = False
     fetched: int = 0
     stored: int = 0
     duplicates: int = 0
@@ -66,6 +68,11 @@ def _mailbox_id(key: str) -> int:
     except IntegrityError:
         with session_scope() as session:
             return session.scalars(select(Mailbox.id).where(Mailbox.key == key)).one()
+
+
+def _is_paused(mailbox_id: int) -> bool:
+    with session_scope() as session:
+        return bool(session.scalar(select(Mailbox.paused).where(Mailbox.id == mailbox_id)))
 
 
 def _take_lease(mailbox_id: int, owner: str, duration: float) -> bool:
@@ -129,6 +136,10 @@ def poll_mailbox(settings: Settings) -> PollResult:
     """Fetch every message that is new since the last poll, one poll per mailbox at a time."""
     result = PollResult()
     mailbox_id = _mailbox_id(settings.mailbox_key())
+    if _is_paused(mailbox_id):
+        log.info("poll skipped for mailbox=%d: paused by an admin", mailbox_id)
+        result.skipped = result.paused = True
+        return result
     owner = uuid.uuid4().hex
     if not _take_lease(mailbox_id, owner, settings.poll_lease):
         log.info("poll skipped for mailbox=%d: another poll holds the lease", mailbox_id)

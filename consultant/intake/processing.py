@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from consultant.admin.sender_rules import SenderLists, effective_lists
 from consultant.config import Settings
 from consultant.intake import classify as kinds
 from consultant.intake.classify import Classification, classify
@@ -85,12 +86,23 @@ def _loop_reason(session: Session, parsed: ParsedMessage, settings: Settings) ->
     return None
 
 
-def sender_list_reason(parsed: ParsedMessage, settings: Settings) -> str | None:
+def sender_list_reason(
+    parsed: ParsedMessage, settings: Settings, session: Session | None = None
+) -> str | None:
+    """Return why the sender may not ask, or None.
+
+    The settings lists always apply. With *session* the admins' sender rules from the
+    database are added to them; a deny entry wins over an allow entry.
+    """
+    if session is None:
+        lists = SenderLists(allow=settings.sender_allowlist, deny=settings.sender_denylist)
+    else:
+        lists = effective_lists(session, settings)
     sender = parsed.sender or ""
-    denied = _matches(sender, settings.sender_denylist)
+    denied = _matches(sender, lists.deny)
     if denied:
         return f"sender matches the denylist entry {denied!r}"
-    if settings.sender_allowlist and not _matches(sender, settings.sender_allowlist):
+    if lists.allow and not _matches(sender, lists.allow):
         return "sender is not on the allowlist"
     return None
 
@@ -115,7 +127,7 @@ def decide(
     loop = _loop_reason(session, parsed, settings)
     if loop:
         return Classification(kinds.LOOP, [loop])
-    listed = sender_list_reason(parsed, settings)
+    listed = sender_list_reason(parsed, settings, session)
     if listed:
         return Classification(kinds.DENIED, [listed])
     found = classify(parsed)

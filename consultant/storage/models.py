@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -94,6 +95,8 @@ class Mailbox(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(128))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An admin's switch: the poller skips a paused mailbox until it is resumed.
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 def new_case_token() -> str:
@@ -278,7 +281,11 @@ class CaseEvent(Base):
 
 
 class Role(enum.StrEnum):
-    """What a web user may do: reviewers work the queue, admins also manage users."""
+    """Permission level of a web user.
+
+    Reviewers work the queue. Admins also manage users, mailboxes, sender rules and reply
+    templates.
+    """
 
     REVIEWER = "reviewer"
     ADMIN = "admin"
@@ -368,3 +375,59 @@ class OutboxEntry(Base):
     sent_folder_appended: Mapped[bool] = mapped_column(Boolean, default=False)
 
     draft: Mapped[Draft] = relationship()
+
+
+class SenderRuleAction(enum.StrEnum):
+    """Effect of a sender rule: the sender may ask, or their mail is stored without a reply."""
+
+    ALLOW = "allow"
+    DENY = "deny"
+
+
+class SenderRule(Base):
+    """An admin's allow or deny entry for one address or a whole domain.
+
+    Intake applies these together with the CASECONSULTANT_SENDER_ALLOWLIST and
+    CASECONSULTANT_SENDER_DENYLIST settings. ``pattern`` is stored in lower case.
+    """
+
+    __tablename__ = "sender_rules"
+    __table_args__ = (UniqueConstraint("pattern", "action"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # "person@example.com" for one address, "example.com" for every address of a domain.
+    pattern: Mapped[str] = mapped_column(String(320))
+    action: Mapped[SenderRuleAction] = mapped_column(
+        _enum(SenderRuleAction, "sender_rule_action"), index=True
+    )
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TemplateOverride(Base):
+    """The admin-edited source that replaces a shipped reply template while it exists."""
+
+    __tablename__ = "template_overrides"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The template's path under templates/, e.g. "replies/consultation/body.txt.j2".
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    source: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer)
+    updated_by: Mapped[str] = mapped_column(String(128))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TemplateVersion(Base):
+    """One saved source of a template override; kept after a revert as history."""
+
+    __tablename__ = "template_versions"
+    __table_args__ = (UniqueConstraint("name", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -9,11 +9,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from consultant.admin.reply_templates import TemplateCheckFailed
 from consultant.errors import ConsultantError, InvalidTransition, NotFound
 from consultant.metrics import metrics_response
 from consultant.review.errors import ClaimedByOther, PermissionDenied, StaleVersion
 from consultant.users.services import InvalidCredentials, TooManyAttempts
-from consultant.web import api, routes_auth, routes_review, routes_tools
+from consultant.web import api, api_admin, routes_admin, routes_auth, routes_review, routes_tools
 from consultant.web.rendering import STATIC_DIR, redirect, render
 from consultant.web.security import CsrfFailure, NotSignedIn, add_security_headers
 
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 # Most specific first: the first matching class decides the status code.
 STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
     (NotFound, 404),
+    (TemplateCheckFailed, 422),
     (PermissionDenied, 403),
     (InvalidCredentials, 401),
     (TooManyAttempts, 429),
@@ -85,7 +87,9 @@ def create_app() -> FastAPI:
     app.include_router(routes_auth.router)
     app.include_router(routes_review.router)
     app.include_router(routes_tools.router)
+    app.include_router(routes_admin.router)
     app.include_router(api.router)
+    app.include_router(api_admin.router)
     app.add_api_route("/metrics", _metrics, methods=["GET"], include_in_schema=False)
     return app
 

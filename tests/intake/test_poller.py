@@ -107,3 +107,37 @@ def test_copy_in_another_folder_makes_no_second_row(
     assert result.fetched == 1
     assert result.duplicates == 1
     assert session.scalar(select(func.count()).select_from(InboundMessage)) == 1
+
+
+def test_paused_mailbox_is_skipped(session: Session, imap_server, mail_settings,
+                                   caplog) -> None:
+    append_message(imap_server, question(1))
+    poll_mailbox(get_settings())
+    append_message(imap_server, question(2))
+    session.execute(Mailbox.__table__.update().values(paused=True))
+    session.commit()
+
+    with caplog.at_level("INFO", logger="consultant.intake.poller"):
+        paused = poll_mailbox(get_settings())
+
+    assert paused.skipped
+    assert paused.paused
+    assert paused.fetched == 0
+    assert "paused" in caplog.text
+    assert session.scalar(select(func.count()).select_from(InboundMessage)) == 1
+
+
+def test_resumed_mailbox_is_polled(session: Session, imap_server, mail_settings) -> None:
+    append_message(imap_server, question(1))
+    poll_mailbox(get_settings())
+    session.execute(Mailbox.__table__.update().values(paused=True))
+    session.commit()
+    poll_mailbox(get_settings())
+    append_message(imap_server, question(2))
+    session.execute(Mailbox.__table__.update().values(paused=False))
+    session.commit()
+
+    resumed = poll_mailbox(get_settings())
+
+    assert not resumed.paused
+    assert resumed.stored == 1

@@ -1,0 +1,110 @@
+"""Admin pages: polled mailboxes, sender allow and deny rules, and reply template overrides.
+
+Every page and form here requires the admin role; a reviewer gets 403. Sender rules
+contain addresses, so they travel only in POST bodies and are never logged.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from consultant.admin import mailboxes, reply_templates, sender_rules
+from consultant.config import get_settings
+from consultant.errors import ConsultantError
+from consultant.storage.models import SenderRuleAction
+from consultant.web.rendering import redirect, render
+from consultant.web.security import Context, signed_in
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+
+
+@router.get("/mailboxes", response_class=HTMLResponse)
+def mailbox_list(request: Request) -> Response:
+    with signed_in(request, admin=True) as context:
+        return render(request, "admin_mailboxes.html", context,
+                      mailboxes=mailboxes.list_mailboxes(context.db, get_settings()))
+
+
+@router.post("/mailboxes/{mailbox_id}/poll")
+def poll_now(request: Request, mailbox_id: int, csrf_token: str = Form("")) -> Response:
+    with signed_in(request, csrf_token, check_csrf=True, admin=True) as context:
+        mailboxes.request_poll(context.db, mailbox_id, get_settings(), context.user.id)
+    return redirect("/admin/mailboxes")
+
+
+@router.post("/mailboxes/{mailbox_id}/paused")
+def set_paused(request: Request, mailbox_id: int, paused: bool = Form(...),
+               csrf_token: str = Form("")) -> Response:
+    with signed_in(request, csrf_token, check_csrf=True, admin=True) as context:
+        mailboxes.set_paused(context.db, mailbox_id, paused, context.user.id)
+    return redirect("/admin/mailboxes")
+
+
+def _senders_page(request: Request, context: Context, status_code: int = 200,
+                  error: str | None = None, form: dict[str, str] | None = None) -> Response:
+    return render(request, "admin_senders.html", context, status_code,
+                  rules=sender_rules.list_rules(context.db), actions=list(SenderRuleAction),
+                  settings=get_settings(), error=error, form=form or {})
+
+
+@router.get("/senders", response_class=HTMLResponse)
+def sender_list(request: Request) -> Response:
+    with signed_in(request, admin=True) as context:
+        return _senders_page(request, context)
+
+
+@router.post("/senders")
+def add_sender_rule(request: Request, pattern: str = Form(""), action: str = Form("deny"),
+                    note: str = Form(""), csrf_token: str = Form("")) -> Response:
+    with signed_in(request, csrf_token, check_csrf=True, admin=True) as context:
+        try:
+            with context.db.begin_nested():
+                sender_rules.add_rule(context.db, pattern, action, note, context.user.username)
+        except ConsultantError as error:
+            # The form comes back filled in, so the admin can correct the entry.
+            return _senders_page(request, context, 400, str(error),
+                                 {"pattern": pattern, "action": action, "note": note})
+    return redirect("/admin/senders")
+
+
+@router.post("/senders/{rule_id}/delete")
+def remove_sender_rule(request: Request, rule_id: int, csrf_token: str = Form("")) -> Response:
+    with signed_in(request, csrf_token, check_csrf=True, admin=True) as context:
+        sender_rules.remove_rule(context.db, rule_id)
+    return redirect("/admin/senders")
+
+
+@router.get("/templates", response_class=HTMLResponse)
+def template_list(request: Request) -> Response:
+    with signed_in(request, admin=True) as context:
+        return render(request, "admin_templates.html", context,
+                      templates=reply_templates.list_templates(context.db))
+
+
+@router.get("/templates/{key}", response_class=HTMLResponse)
+def template_page(request: Request, key: str) -> Response:
+    with signed_in(request, admin=True) as context:
+        view = reply_templates.view_template(context.db, key)
+        return render(request, "admin_template.html", context, view=view, source=view.current,
+                      error=None)
+
+
+@router.post("/templates/{key}")
+def save_template(request: Request, key: str, source: str = Form(""),
+                  csrf_token: str = Form("")) -> Response:
+    with signed_in(request, csrf_token, check_csrf=True, admin=True) as context:
+        try:
+            reply_templates.save_override(context.db, key, source, context.user.username)
+        except reply_templates.TemplateCheckFailed as error:
+            view = reply_templates.view_template(context.db, key)
+            return render(request, "admin_template.html", context, 422, view=view,
+                          source=source, error=str(error))
+    return redirect(f"/admin/templates/{key}")
+
+
+@router.post("/templates/{key}/revert")
+def revert_template(request: Request, key: str, csrf_token: str = Form("")) -> Response:
+    with signed_in(request, csrf_token, check_csrf=True, admin=True) as context:
+        reply_templates.revert_override(context.db, key)
+    return redirect(f"/admin/templates/{key}")
