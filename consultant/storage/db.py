@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from consultant.config import get_settings
 
@@ -64,6 +64,9 @@ def after_commit(session: Session, callback: Callable[[], object]) -> None:
     Tasks are enqueued this way so a worker never looks for a row that is not yet
     visible, and a rolled-back transaction enqueues nothing.
     """
+    if not session.in_transaction():
+        # Begin now, so a rollback before the first query still drops the callback.
+        session.begin()
     session.info.setdefault(_AFTER_COMMIT_KEY, []).append(callback)
 
 
@@ -78,9 +81,12 @@ def _run_after_commit(session: Session) -> None:
             log.exception("after-commit callback failed: %r", callback)
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_after_commit(session: Session) -> None:
-    session.info.pop(_AFTER_COMMIT_KEY, None)
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_after_commit(session: Session, previous_transaction: SessionTransaction) -> None:
+    # A rolled-back savepoint keeps the outer transaction's work, and so its callbacks.
+    # The soft-rollback event also fires when the transaction never reached the database.
+    if previous_transaction.parent is None and not previous_transaction.nested:
+        session.info.pop(_AFTER_COMMIT_KEY, None)
 
 
 @contextmanager

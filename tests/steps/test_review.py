@@ -106,3 +106,25 @@ def test_stale_state_loses_race(session: Session, draft: Draft, db_url: str) -> 
         transition(other, stale, DraftState.REJECTED, "sam", "late")
     other.rollback()
     other.close()
+
+
+def test_rollback_before_any_query_enqueues_nothing(session: Session) -> None:
+    from consultant.queue import enqueue
+
+    session.rollback()
+    enqueue(session, "send_reply", 4242)
+    session.rollback()
+    session.commit()
+
+    assert queued_tasks() == []
+
+
+def test_savepoint_rollback_keeps_outer_enqueue(session: Session, draft: Draft) -> None:
+    from consultant.queue import enqueue
+
+    enqueue(session, "send_reply", draft.id)
+    with session.begin_nested() as savepoint:
+        savepoint.rollback()
+    session.commit()
+
+    assert len(queued_tasks()) == 1

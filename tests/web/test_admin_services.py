@@ -42,9 +42,6 @@ def test_request_poll_waits_for_commit(session: Session, mailbox_rows, sent_task
 def test_request_poll_after_rollback_sends_nothing(session: Session, mailbox_rows,
                                                    sent_tasks) -> None:
     mailbox_id = mailbox_rows["configured"].id
-    # NOTE: storage.after_commit drops callbacks on a database rollback only, so the
-    # request must have read the row in this transaction, as the web requests do.
-    session.expire_all()
     mailboxes.request_poll(session, mailbox_id, get_settings(), 1)
 
     session.rollback()
