@@ -24,7 +24,7 @@ from consultant.drafting.templates import (
     load_overrides,
     templates_dir,
 )
-from consultant.drafting.text import codes_table
+from consultant.drafting.text import TEMPLATE_HELPERS
 from consultant.errors import ConsultantError, NotFound
 from consultant.storage.base import utcnow
 from consultant.storage.models import TemplateOverride, TemplateVersion
@@ -105,7 +105,7 @@ def sample_contexts() -> list[dict[str, Any]]:
         {"kind": "reply", "at": None, "subject": "Re: Sample question",
          "text": "An earlier sample reply."},
     ]
-    full = {"edits": ["Sample edit"], "codes_table": codes_table, "subject": "Sample question",
+    full = {**TEMPLATE_HELPERS, "edits": ["Sample edit"], "subject": "Sample question",
             "question": "Can we bill 99213-25 with 20610?", "codes": [code],
             "case_token": "0A1B2C3D", "history": history}
     empty = {**full, "edits": [], "codes": [], "case_token": None, "question": "",

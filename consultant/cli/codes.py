@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import date, datetime
 from pathlib import Path
 
@@ -212,7 +213,12 @@ def _print_info(info: CodeInfo) -> None:
 @click.option("--date", "on", type=_DATE, help="Date of service, YYYY-MM-DD; default newest.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def lookup(code: str, system: str | None, on: datetime | None, as_json: bool) -> None:
-    """Describe CODE as the edition in force on the date of service describes it."""
+    """Describe CODE as the edition in force on the date of service describes it.
+
+    Exits with status 1 when no loaded code set has the code.
+    """
+    if not code.strip():
+        raise click.BadParameter("the code is empty", param_hint="CODE")
     with session_scope() as session:
         if system:
             info = describe(session, system, code, _as_date(on))
@@ -222,6 +228,8 @@ def lookup(code: str, system: str | None, on: datetime | None, as_json: bool) ->
         click.echo(json.dumps(info.to_dict(), indent=2))
     else:
         _print_info(info)
+    if info.status == "not_found":
+        sys.exit(1)
 
 
 @codes.command("search")

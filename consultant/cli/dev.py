@@ -67,27 +67,36 @@ def _deliver_samples(smtp_port: int, service_address: str) -> int:
     return delivered
 
 
+def _program() -> str:
+    """Return how to run this command again: the venv's script when it exists."""
+    script = Path(sys.executable).parent / "caseconsultant"
+    return str(script) if script.is_file() else "caseconsultant"
+
+
 def _banner(service_address: str, imap_port: int, smtp_port: int, data_dir: Path,
             web_url: str) -> str:
+    headers = (f"From: coder@example.com\\r\\nTo: {service_address}\\r\\n"
+               "Subject: 59001 with 76946?\\r\\n\\r\\n")
     send = (f"python3 -c \"import smtplib; smtplib.SMTP('{LOOPBACK}', {smtp_port}).sendmail("
-            f"'coder@example.com', ['{service_address}'], b'Subject: 59001 with 76946?\\r\\n\\r\\n"
+            f"'coder@example.com', ['{service_address}'], b'{headers}"
             f"Can we bill 59001 with 76946? Dx O40.3XX0')\"")
+    program = _program()
     return "\n".join([
         "CaseConsultant is running on this machine.",
         f"  service mailbox  {service_address} (IMAP {LOOPBACK}:{imap_port}, user {DEV_USERNAME})",
         f"  SMTP server      {LOOPBACK}:{smtp_port}: mail to the service address goes to the"
         " mailbox; every other message is written to the outbox",
         f"  outbox (replies) {data_dir / 'outbox'}",
-        f"  review queue     {web_url}/login (first admin: caseconsultant users add NAME --role admin)",
+        f"  review queue     {web_url}/login (first admin: {program} users add NAME --role admin)",
         f"  database         {get_settings().resolved_database_url}",
         f"  logs             {data_dir / 'logs'}",
         "",
         "Send a question:",
         f"  {send}",
         "Review it (from this folder, in another terminal):",
-        "  caseconsultant review list",
-        "  caseconsultant review show ID",
-        "  caseconsultant review approve ID --reviewer YOUR-NAME --body-file ANSWER.txt",
+        f"  {program} review list",
+        f"  {program} review show ID",
+        f"  {program} review approve ID --reviewer YOUR-NAME --answer-file ANSWER.txt",
         "Press Ctrl-C to stop.",
     ])
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from consultant.drafting.text import reviewer_notes
 from consultant.review import services
 from consultant.storage import session_scope
 from consultant.storage.models import Draft, DraftState
@@ -46,6 +47,8 @@ def list_command(states: tuple[str, ...], as_json: bool) -> None:
         return
     if not rows:
         click.echo("no drafts")
+        return
+    click.echo(f"{'ID':>6}  {'State':<14} {'Created (UTC)':<16}  Subject  [codes]")
     for row in rows:
         codes = ", ".join(row["codes"]) or "-"  # type: ignore[arg-type]
         click.echo(f"{row['id']:>6}  {row['state']:<14} {row['created_at'][:16]}  "
@@ -69,10 +72,17 @@ def show(draft_id: int) -> None:
             click.echo(f"Rejected: {draft.reject_reason}")
         click.echo("")
         click.echo(draft.body_text)
+        notes = [(code["code"], note) for code in draft.codes for note in reviewer_notes(code)]
+        if notes:
+            click.echo("Notes for the reviewer (not in the reply):")
+            for code, note in notes:
+                click.echo(f"  {code}: {note}")
         click.echo("History:")
         for event in draft.events:
-            click.echo(f"  {event.at:%Y-%m-%d %H:%M:%S} {event.from_state or '-'} -> "
-                       f"{event.to_state} by {event.actor}" + (f": {event.note}" if event.note else ""))
+            change = (f"{event.from_state} -> {event.to_state}" if event.from_state
+                      else f"created as {event.to_state}")
+            click.echo(f"  {event.at:%Y-%m-%d %H:%M:%S} {change} by {event.actor}"
+                       + (f": {event.note}" if event.note else ""))
 
 
 @review.command()

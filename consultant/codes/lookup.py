@@ -29,6 +29,8 @@ from consultant.codes.models import RvuValue
 __all__ = ["SYSTEMS", "CodeInfo", "describe", "describe_any", "guess_systems"]
 
 SYSTEMS = ("cpt", "hcpcs", "icd10cm", "icd10pcs", "modifier")
+SYSTEM_LABELS = {"cpt": "CPT", "hcpcs": "HCPCS Level II", "icd10cm": "ICD-10-CM",
+                 "icd10pcs": "ICD-10-PCS", "modifier": "modifier"}
 
 # Public section headings of HCPCS Level II, by the first letter of the code.
 HCPCS_SECTIONS = {
@@ -121,8 +123,20 @@ def describe_any(session: Session, code: str, date_of_service: date | None = Non
     answers = [describe(session, system, code, date_of_service) for system in guess_systems(code)]
     for answer in answers:
         if answer.status != "not_found":
+            _mention_unchecked(answer, answers)
             return answer
     return answers[0]
+
+
+def _mention_unchecked(answer: CodeInfo, answers: list[CodeInfo]) -> None:
+    """Say which other readings of the code could not be checked for lack of an edition."""
+    for other in answers:
+        if other is answer or other.status != "not_found":
+            continue
+        unloaded = [message for message in other.messages if " edition is loaded" in message]
+        if unloaded:
+            answer.messages.insert(0, f"{other.code} was not checked as a code of "
+                                      f"{SYSTEM_LABELS[other.system]}: {unloaded[0]}")
 
 
 def _attach_fee_schedule(session: Session, info: CodeInfo, on: date | None) -> None:

@@ -215,7 +215,9 @@ def _describe(error: ValidationError) -> str:
     parts = []
     for item in error.errors():
         name = ENV_PREFIX + "_".join(str(part) for part in item["loc"]).upper()
-        parts.append(f"{name}: {item['msg']}")
+        # The value helps find the typo, except where it is a secret.
+        shown = "" if "PASSWORD" in name else f" (got {item.get('input')!r})"
+        parts.append(f"{name}: {item['msg']}{shown}")
     return "invalid setting: " + "; ".join(parts)
 
 

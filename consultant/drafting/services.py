@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from email.utils import make_msgid
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 from consultant.config import Settings
 from consultant.drafting.checker import KnowledgeBaseChecker
 from consultant.drafting.templates import load_overrides, render
-from consultant.drafting.text import codes_table
+from consultant.drafting.text import TEMPLATE_HELPERS
 from consultant.drafting.verdicts import ncci_verdicts
 from consultant.extraction import extract_message
 from consultant.intake.processing import Intake, StepFailed, prepare, step
@@ -41,6 +42,21 @@ class Reply:
     body_text: str
     body_html: str
     codes: list[dict[str, Any]] = field(default_factory=list)
+
+
+_ADDRESS = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}"
+)
+
+
+def is_mail_address(address: str) -> bool:
+    """Return whether *address* is a plain addr-spec that a relay can deliver to.
+
+    Quoted local parts and address literals, which coders' mail never uses, count
+    as malformed.
+    """
+    return _ADDRESS.fullmatch(address) is not None
 
 
 def reply_subject(subject: str, case_token: str | None) -> str:
@@ -106,8 +122,8 @@ def compose_reply(
     # A pair edit concerns two codes; the reply states it once.
     edits = list(dict.fromkeys(verdict for code in codes for verdict in code["verdicts"]))
     context = {
+        **TEMPLATE_HELPERS,
         "edits": edits,
-        "codes_table": codes_table,
         "subject": parsed.subject,
         "question": parsed.question,
         "codes": codes,
@@ -157,6 +173,9 @@ def _create_draft(
     recipient = parsed.reply_to or parsed.sender
     if recipient is None:
         raise ValueError("the message has neither a From nor a Reply-To address")
+    if not is_mail_address(recipient):
+        # Caught here, a reviewer sees it in quarantine instead of a relay rejecting the reply.
+        raise ValueError("the reply address of the message is malformed")
 
     reply = compose_reply(session, parsed, case.token, intake.history)
     settings.require("from_address")
@@ -177,7 +196,8 @@ def _create_draft(
     )
     session.add(draft)
     session.flush()
-    note = f"{len(reply.codes)} codes found"
+    count = len(reply.codes)
+    note = f"{count} code{'' if count == 1 else 's'} found"
     if intake.history:
         note += f"; follow-up with {len(intake.history)} earlier entries in the case"
     session.add(DraftEvent(draft=draft, from_state=None, to_state=DraftState.PENDING_REVIEW.value,

@@ -6,7 +6,36 @@ import textwrap
 from typing import Any
 
 DESCRIPTION_WIDTH = 56
-NOT_FOUND = "Not in the loaded code sets; please check the code."
+NOT_FOUND = "Not found in the official code set; please check the code."
+# Statuses whose lookup messages help the asker (which code to bill instead, for example).
+# Other messages, such as a code set not being loaded here, are for the reviewer only.
+ASKER_STATUSES = frozenset({"header", "incomplete", "terminated"})
+
+
+def reply_notes(code: dict[str, Any]) -> list[str]:
+    """Return the lookup messages of *code* that belong in the reply to the asker."""
+    if code.get("status") in ASKER_STATUSES:
+        return list(code.get("messages") or [])
+    return [message for message in code.get("messages") or []
+            if message.startswith("suggestion")]
+
+
+def reviewer_notes(code: dict[str, Any]) -> list[str]:
+    """Return the lookup messages of *code* that only the reviewer sees."""
+    shown = set(reply_notes(code))
+    return [message for message in code.get("messages") or [] if message not in shown]
+
+
+def describe_code(code: dict[str, Any]) -> str:
+    """Return the description column of *code* as the asker reads it."""
+    if code.get("description"):
+        return str(code["description"])
+    if code.get("section"):
+        return f"Section: {code['section']}"
+    if code.get("validity") is None and code.get("status") == "not_found":
+        # The code's set is not loaded here, so nothing can be said about it either way.
+        return ""
+    return NOT_FOUND
 
 
 def _code_label(code: dict[str, Any]) -> str:
@@ -20,17 +49,9 @@ def _code_label(code: dict[str, Any]) -> str:
     return label
 
 
-def _description(code: dict[str, Any]) -> str:
-    if code.get("description"):
-        return str(code["description"])
-    if code.get("section"):
-        return f"Section: {code['section']}"
-    return NOT_FOUND
-
-
 def codes_table(codes: list[dict[str, Any]]) -> str:
     """Return the codes as an aligned plain-text table, descriptions wrapped to fit."""
-    rows = [(_code_label(code), str(code["system_label"]), _description(code)) for code in codes]
+    rows = [(_code_label(code), str(code["system_label"]), describe_code(code)) for code in codes]
     code_width = max([len("Code"), *(len(row[0]) for row in rows)])
     system_width = max([len("System"), *(len(row[1]) for row in rows)])
     indent = " " * (code_width + system_width + 4)
@@ -42,3 +63,24 @@ def codes_table(codes: list[dict[str, Any]]) -> str:
         lines.append(f"{label:<{code_width}}  {system:<{system_width}}  {wrapped[0]}")
         lines.extend(indent + line for line in wrapped[1:])
     return "\n".join(lines)
+
+
+def table_codes(codes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return *codes* for the reply's table.
+
+    A modifier already shown glued to a code, such as the 25 of 99213-25, gets a row of
+    its own only when it has a descriptor to add (HCPCS Level II modifiers do).
+    """
+    glued = {modifier for code in codes for modifier in code.get("modifiers") or []}
+    return [code for code in codes
+            if not (code["system"] == "modifier" and code["code"] in glued
+                    and not code.get("description"))]
+
+
+# Functions the reply templates may call, passed with every render.
+TEMPLATE_HELPERS = {
+    "codes_table": lambda codes: codes_table(table_codes(codes)),
+    "table_codes": table_codes,
+    "reply_notes": reply_notes,
+    "describe_code": describe_code,
+}

@@ -15,7 +15,7 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from consultant.errors import ConsultantError, NotFound
+from consultant.errors import ConsultantError, InvalidTransition, NotFound
 from consultant.queue import enqueue
 from consultant.review.errors import StaleVersion
 from consultant.review.states import transition
@@ -42,19 +42,39 @@ def get_draft(session: Session, draft_id: int, *, for_update: bool = False) -> D
 
 
 def text_to_html(text: str) -> str:
-    """Render a reviewer's plain-text body as a minimal HTML alternative."""
-    paragraphs = [block for block in text.split("\n\n") if block.strip()]
-    rendered = "\n".join(
-        "<p>" + "<br>\n".join(html.escape(line) for line in block.splitlines()) + "</p>"
-        for block in paragraphs
-    )
-    return f'<!DOCTYPE html>\n<html lang="en"><body>\n{rendered}\n</body></html>\n'
+    """Render a reviewer's plain-text body as its HTML alternative.
+
+    The text is kept preformatted, so the aligned code table and quoted lines read the
+    same in an HTML mail client as in the plain-text part.
+    """
+    return ('<!DOCTYPE html>\n<html lang="en"><body>\n'
+            '<pre style="font-family: Consolas, Menlo, monospace; white-space: pre-wrap;">'
+            f"{html.escape(text)}</pre>\n</body></html>\n")
+
+
+def _edited_html(draft: Draft, body_text: str) -> str:
+    """Return the HTML alternative for *body_text*, the draft's text edited by a reviewer.
+
+    When the edit only replaced the answer placeholder, the drafted HTML keeps its code
+    table and gets the same answer; any other edit makes the text the HTML.
+    """
+    before, found, after = draft.body_text.partition(PLACEHOLDER)
+    html_placeholder = html.escape(PLACEHOLDER)
+    if (found and draft.body_html and html_placeholder in draft.body_html
+            and body_text.startswith(before) and body_text.endswith(after)
+            and len(body_text) >= len(before) + len(after)):
+        answer = body_text[len(before):len(body_text) - len(after)]
+        rendered = "<br>\n".join(html.escape(line) for line in answer.splitlines())
+        return draft.body_html.replace(html_placeholder, rendered, 1)
+    return text_to_html(body_text)
 
 
 def fill_answer(draft: Draft, answer: str) -> str:
     """Return the draft's body with the answer placeholder replaced by *answer*."""
     if not answer.strip():
         raise ConsultantError("the answer is empty")
+    if draft.state not in (DraftState.PENDING_REVIEW, DraftState.FAILED):
+        raise InvalidTransition(f"draft {draft.id} is {draft.state.value}; it cannot be approved")
     if PLACEHOLDER not in draft.body_text:
         raise ConsultantError(
             f"draft {draft.id} has no answer placeholder left; edit the whole body with --body-file"
@@ -64,8 +84,8 @@ def fill_answer(draft: Draft, answer: str) -> str:
 
 def record_version(session: Session, draft: Draft, body_text: str, author: str) -> None:
     """Make *body_text* the draft's next version and keep it in the version history."""
+    draft.body_html = _edited_html(draft, body_text)
     draft.body_text = body_text
-    draft.body_html = text_to_html(body_text)
     draft.version += 1
     session.add(DraftVersion(draft_id=draft.id, version=draft.version, body_text=body_text,
                              author=author))

@@ -149,3 +149,20 @@ def test_extract_keeps_unloaded_system_unchecked(runner: CliRunner, session: Ses
     [reference] = json.loads(result.output)
     assert (reference["system"], reference["code"]) == ("hcpcs", "J1100")
     assert reference["validity"] is None
+
+
+def test_lookup_unknown_code_exits_1(runner: CliRunner, session: Session) -> None:
+    from consultant.codes import importers
+
+    importers.import_icd10cm(session)
+    session.commit()
+
+    unknown = runner.invoke(main, ["codes", "lookup", "Z99.999"])
+    ambiguous = runner.invoke(main, ["codes", "lookup", "J1100"])
+    empty = runner.invoke(main, ["codes", "lookup", ""])
+
+    assert unknown.exit_code == 1
+    assert ambiguous.exit_code == 0
+    assert "J1100 was not checked as a code of HCPCS Level II" in ambiguous.output
+    assert empty.exit_code == 2
+    assert "the code is empty" in empty.output

@@ -56,6 +56,12 @@ def test_dev_answers_sample_questions(tmp_path: Path) -> None:
         assert f"http://127.0.0.1:{web_port}/login" in banner
         with urllib.request.urlopen(f"http://127.0.0.1:{web_port}/login", timeout=10) as page:
             assert page.status == 200
+
+        # The banner's own one-line example must produce a draft.
+        lines = banner.splitlines()
+        example = lines[lines.index("Send a question:") + 1].strip()
+        subprocess.run(example, shell=True, check=True, timeout=30)  # noqa: S602 - our own banner
+        wait_until(lambda: len(pending()) == samples + 1, 60, "the draft of the banner's example")
         assert f"delivered {samples} sample questions" in banner
         assert str(tmp_path / "var" / "outbox") in banner
 

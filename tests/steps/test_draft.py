@@ -54,6 +54,9 @@ def test_draft_is_made_once(session: Session, service_address: None) -> None:
 
 
 def test_unknown_code_is_marked_in_draft(session: Session, service_address: None) -> None:
+    from consultant.codes import importers
+
+    importers.import_icd10cm(session)
     raw = QUESTION.replace(b"O40.3XX0", b"Z99.999").replace(b"<q1@", b"<q2@")
     stored = store_message(session, raw)
 
@@ -62,8 +65,11 @@ def test_unknown_code_is_marked_in_draft(session: Session, service_address: None
     assert draft is not None
     unknown = [code for code in draft.codes if code["code"] == "Z99.999"]
     assert unknown[0]["status"] == "not_found"
-    assert re.search(r"^Z99\.999 +ICD-10-CM +Not in the loaded code sets", draft.body_text,
+    assert unknown[0]["validity"] == "unrecognised"
+    assert re.search(r"^Z99\.999 +ICD-10-CM +Not found in the official code set", draft.body_text,
                      re.MULTILINE)
+    # Which code sets are loaded here is for the reviewer, not the asker.
+    assert "loaded" not in draft.body_text
 
 
 def test_html_escapes_question_content(session: Session, service_address: None) -> None:

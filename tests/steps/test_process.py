@@ -48,3 +48,18 @@ def test_binary_garbage_is_stored_unchanged(session: Session) -> None:
     session.refresh(message)
     assert message.raw == garbage
     assert message.state is MessageState.QUARANTINED
+
+
+@pytest.mark.parametrize("sender", ["<<broken@@example..com>", "dana@", "dana@localhost"])
+def test_malformed_sender_is_quarantined(session: Session, sender: str) -> None:
+    raw = (f"From: {sender}\r\nSubject: 99213?\r\nMessage-ID: <bad-from@example.com>\r\n\r\n"
+           "Can we bill 99213?\r\n").encode()
+    stored = store_message(session, raw)
+    session.commit()
+
+    assert process_message(stored.message_row_id) is None
+
+    message = session.get_one(InboundMessage, stored.message_row_id)
+    session.refresh(message)
+    assert message.state is MessageState.QUARANTINED
+    assert "malformed" in (message.error or "") or "neither a From" in (message.error or "")

@@ -128,3 +128,27 @@ def test_savepoint_rollback_keeps_outer_enqueue(session: Session, draft: Draft) 
     session.commit()
 
     assert len(queued_tasks()) == 1
+
+
+def test_answer_fills_html_table_draft(session: Session, draft: Draft) -> None:
+    body = services.fill_answer(draft, "Use E11.40 <or> E11.41.\nSee the guidelines.")
+
+    services.approve(session, draft.id, "rita", body)
+
+    assert "<table" in (draft.body_html or "")
+    assert "Use E11.40 &lt;or&gt; E11.41.<br>\nSee the guidelines." in (draft.body_html or "")
+    assert services.PLACEHOLDER not in (draft.body_html or "")
+
+
+def test_whole_body_edit_keeps_layout_in_html(session: Session, draft: Draft) -> None:
+    services.approve(session, draft.id, "rita", "Code    System\nE11.40  ICD-10-CM\n")
+
+    assert "<pre" in (draft.body_html or "")
+    assert "E11.40  ICD-10-CM" in (draft.body_html or "")
+
+
+def test_answer_for_sent_draft_names_state(session: Session, draft: Draft) -> None:
+    services.reject(session, draft.id, "rita", "Not ours")
+
+    with pytest.raises(InvalidTransition, match="is rejected; it cannot be approved"):
+        services.fill_answer(draft, "Late answer")
