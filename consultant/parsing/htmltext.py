@@ -2,7 +2,7 @@
 
 Built on the standard library's tokenizing ``HTMLParser``, which never raises on
 broken markup.  Script, style and head content is dropped; block elements end
-lines; list items get a dash; text inside ``blockquote`` is prefixed with "> " so
+lines; table cells are separated by tabs; list items get a dash; text inside ``blockquote`` is prefixed with "> " so
 the quote trimming treats it like a quoted reply; images show their alt text.
 """
 
@@ -42,6 +42,10 @@ class _TextCollector(HTMLParser):
         elif tag == "li":
             self._newline()
             self.lines[-1] = "- "
+        elif tag in ("td", "th"):
+            # Cells of one row are kept apart by a tab, as in a table pasted from a sheet.
+            if self.lines[-1].strip():
+                self.lines[-1] += "\t"
         elif tag == "img":
             alt = dict(attrs).get("alt")
             if alt:

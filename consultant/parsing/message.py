@@ -112,8 +112,11 @@ def _date(value: str | None, defects: list[str]) -> datetime | None:
         return None
 
 
-def _question(main: str, reading: WalkResult) -> str:
-    pieces = [strip_quoted(main)]
+_FORWARD_SUBJECT = re.compile(r"\s*(?:fwd?|fw)\s*:", re.IGNORECASE)
+
+
+def _question(main: str, reading: WalkResult, subject: str) -> str:
+    pieces = [strip_quoted(main, forwarded=_FORWARD_SUBJECT.match(subject) is not None)]
     for forward in reading.forwarded:
         pieces.append(strip_quoted(forward.text))
     return "\n\n".join(piece for piece in pieces if piece)
@@ -153,18 +156,19 @@ def parse_message(raw: bytes) -> ParsedMessage:
             defects += [type(defect).__name__ for defect in part.defects]
 
     main = _main_text(reading, defects)
+    subject = " ".join((headers.get("subject") or [""])[0].split())
     ids = message_ids(raw_headers.get("message-id"))
     in_reply_to = message_ids(raw_headers.get("in-reply-to"))
     return ParsedMessage(
         message_id=ids[0] if ids else stand_in_message_id(raw),
-        subject=" ".join((headers.get("subject") or [""])[0].split()),
+        subject=subject,
         sender=first_address(raw_headers.get("from")),
         reply_to=first_address(raw_headers.get("reply-to")),
         in_reply_to=in_reply_to[0] if in_reply_to else None,
         references=message_ids(raw_headers.get("references")),
         date=_date(raw_headers.get("date"), defects),
         body=_full_body(main, reading),
-        question=_question(main, reading),
+        question=_question(main, reading, subject),
         defects=list(dict.fromkeys(defects)),
         attachments=reading.attachments,
         inline_parts=reading.inline_parts,

@@ -38,7 +38,10 @@ _SIGNATURE = re.compile(
     r"^(?:-- ?|_{5,}|Sent from my [^\n]{1,40}|Get Outlook for [^\n]{1,40})[ \t]*$",
     re.MULTILINE,
 )
-_FORWARD_MARK = re.compile(r"^[ \t]*-{2,}[ \t]*Forwarded message[ \t]*-{2,}", re.I | re.M)
+_FORWARD_MARK = re.compile(
+    r"^[ \t]*(?:-{2,}[ \t]*Forwarded message[ \t]*-{2,}|Begin forwarded message:)", re.I | re.M
+)
+_QUOTE_PREFIX = re.compile(r"^[ \t]*> ?")
 _CODE_SHAPE = re.compile(r"\d{4}[\dFTU]|\b[A-Z]\d{2}|\b\d{2}\b", re.IGNORECASE)
 
 
@@ -55,16 +58,33 @@ def _first_cut(text: str) -> int | None:
     return min(positions) if positions else None
 
 
-def strip_quoted(text: str) -> str:
+def _forwarded_header(text: str) -> re.Match[str] | None:
+    """Return the header block that starts the earlier message of a forward, if any."""
+    matches = [match for pattern in (_ATTRIBUTION, _ORIGINAL_MESSAGE, _OUTLOOK_HEADER)
+               if (match := pattern.search(text))]
+    return min(matches, key=lambda match: match.start()) if matches else None
+
+
+def strip_quoted(text: str, forwarded: bool = False) -> str:
     """Return the new text of a message: without quoted replies, quote lines and signature.
 
     A forwarded message ("---------- Forwarded message ----------") is kept, because
-    a forward usually carries the question itself.
+    a forward usually carries the question itself. With *forwarded* (the subject starts
+    with "Fw:" or "Fwd:"), an Outlook or Apple Mail header block starts the forwarded
+    message too, instead of a quoted reply.
     """
-    forward = _FORWARD_MARK.search(text)
+    marked = _FORWARD_MARK.search(text)
+    forward = marked or (_forwarded_header(text) if forwarded else None)
     head, tail = (text[: forward.start()], text[forward.start() :]) if forward else (text, "")
     cut = _first_cut(head)
     if cut is not None:
-        head, tail = head[:cut], ""
+        head = head[:cut]
+        # A forward keeps its forwarded part below a signature ("Sent from my iPad") or
+        # the rule Outlook draws above the header block; a reply keeps nothing below it.
+        if not forwarded:
+            tail = ""
+    if forwarded:
+        # Apple Mail quotes the forwarded message; in a forward it is the question itself.
+        tail = "\n".join(_QUOTE_PREFIX.sub("", line, count=1) for line in tail.splitlines())
     kept = [line for line in (head + tail).splitlines() if not line.lstrip().startswith(">")]
     return "\n".join(kept).strip()
