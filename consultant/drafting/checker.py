@@ -45,6 +45,20 @@ class KnowledgeBaseChecker:
             return UNCHECKED
         return _STATUS.get(info.status, UNKNOWN)
 
+    def expired_note(self, system: str) -> str | None:
+        """Return a note when the edition used for *system* ended before today, else None.
+
+        Without a date of service the newest loaded edition answers, and a team that has
+        not imported the current edition should know its answers may be out of date.
+        """
+        if self.date_of_service is not None:
+            return None
+        release, _warning = cached_release(self.session, system, None)
+        if release is None or release.effective_to is None or release.effective_to >= date.today():
+            return None
+        return (f"the newest loaded edition of this code set, {release.edition}, ended on "
+                f"{release.effective_to:%Y-%m-%d}; import the current edition")
+
     def _loaded(self, system: str) -> bool:
         release, _warning = cached_release(self.session, system, self.date_of_service)
         return release is not None

@@ -92,6 +92,7 @@ def look_up_codes(
     entries = []
     for reference in references:
         info = checker.describe(reference.system, reference.code)
+        expired = checker.expired_note(reference.system)
         entry = reference.to_dict()
         entry.update(
             system_label=SYSTEM_LABELS.get(reference.system, reference.system),
@@ -102,6 +103,7 @@ def look_up_codes(
             notes=info.notes,
             messages=info.messages,
             verdicts=verdicts.get(reference.code.upper(), []),
+            review_notes=[expired] if expired else [],
         )
         entries.append(entry)
     return entries

@@ -12,18 +12,25 @@ NOT_FOUND = "Not found in the official code set; please check the code."
 ASKER_STATUSES = frozenset({"header", "incomplete", "terminated"})
 
 
+# Lookup messages about this installation rather than the code, such as an edition that
+# is not loaded, whatever the code's status.
+_INSTALLATION_WORDS = (" is loaded", "codes import", "licensed", "not checked")
+
+
 def reply_notes(code: dict[str, Any]) -> list[str]:
     """Return the lookup messages of *code* that belong in the reply to the asker."""
+    messages = [message for message in code.get("messages") or []
+                if not any(word in message for word in _INSTALLATION_WORDS)]
     if code.get("status") in ASKER_STATUSES:
-        return list(code.get("messages") or [])
-    return [message for message in code.get("messages") or []
-            if message.startswith("suggestion")]
+        return messages
+    return [message for message in messages if message.startswith("suggestion")]
 
 
 def reviewer_notes(code: dict[str, Any]) -> list[str]:
-    """Return the lookup messages of *code* that only the reviewer sees."""
+    """Return the notes on *code* that only the reviewer sees, such as an expired edition."""
     shown = set(reply_notes(code))
-    return [message for message in code.get("messages") or [] if message not in shown]
+    notes = [message for message in code.get("messages") or [] if message not in shown]
+    return notes + list(code.get("review_notes") or [])
 
 
 def describe_code(code: dict[str, Any]) -> str:

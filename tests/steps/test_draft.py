@@ -94,3 +94,20 @@ def test_html_escapes_question_content(session: Session, service_address: None) 
 )
 def test_reply_subject(subject: str, expected: str) -> None:
     assert reply_subject(subject, "AB12CD34") == expected
+
+
+def test_expired_edition_noted_for_reviewer_only(session: Session, service_address: None) -> None:
+    from consultant.codes import importers
+    from consultant.drafting.text import reviewer_notes
+
+    importers.import_icd10cm(session)
+    raw = QUESTION.replace(b"<q1@", b"<q9@")
+    stored = store_message(session, raw)
+
+    draft = draft_for_message(session, stored.message_row_id, get_settings())
+
+    assert draft is not None
+    [icd] = [code for code in draft.codes if code["system"] == "icd10cm"]
+    # The bundled FY2026 April update ended on 2026-09-30.
+    assert any("ended on 2026-09-30" in note for note in reviewer_notes(icd))
+    assert "ended on" not in draft.body_text
