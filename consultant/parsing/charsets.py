@@ -30,7 +30,8 @@ def normalize_charset(label: str | None) -> str | None:
         return _ALIASES[label]
     try:
         return codecs.lookup(label).name
-    except LookupError:
+    except (LookupError, UnicodeError, ValueError):
+        # A label with undecodable bytes or a NUL is as unknown as a misspelt one.
         return None
 
 

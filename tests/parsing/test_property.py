@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hypothesis.strategies as st
+import pytest
 from hypothesis import HealthCheck, given, settings
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -130,3 +131,10 @@ def test_processing_never_raises(session: Session, message: bytes) -> None:
                       InboundMessage, Case):
             session.execute(delete(model))
         session.commit()
+
+
+@pytest.mark.parametrize("raw", [b"!:=?\x80?B??=", b"!:=?\x00?B??=", b"Subject: =?\xff\x00?Q?x?=\r\n\r\n"])
+def test_encoded_word_with_broken_charset(raw: bytes) -> None:
+    parsed = parse_message(raw)
+
+    assert parsed.message_id.endswith("@no-message-id.invalid>")
