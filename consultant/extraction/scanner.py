@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from consultant.extraction import modifiers as mods
 from consultant.extraction.shapes import RANGE_END, TOKEN, Shape, classify
 from consultant.extraction.tables import Tables, find_tables
-from consultant.extraction.traps import Masks, find_traps, lower_case
+from consultant.extraction.traps import Masks, find_keywords, find_traps, lower_case
 
 Span = tuple[int, int]
 
@@ -375,8 +375,8 @@ def _named_by_word_or_verb(text: str, lower: str) -> list[tuple[int, int, str]]:
                     continue
                 if code in mods.KNOWN or code.isdigit() or code in mods.ORIGIN_DESTINATION:
                     candidates.append((item_start, item_end, code))
-    for verb in mods.VERB.finditer(lower):
-        listed = mods.VERB_LIST.match(text, verb.end())
+    for _, verb_end in find_keywords(mods.VERB, lower):
+        listed = mods.VERB_LIST.match(text, verb_end)
         if listed is not None:
             candidates.extend(_verb_list(text, listed))
     for match in mods.DISTINCTIVE_ALONE.finditer(text):
