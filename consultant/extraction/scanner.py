@@ -33,6 +33,8 @@ _ON_EVALUATION = re.compile(
 )
 # Characters after a code that end it: nothing glued, no range, no units after it.
 _NOTHING_FOLLOWS = frozenset(",;?!)]\"'\n")
+# Lower-case letters that start no range word, units word or "x" count after a code.
+_PLAIN_WORD_STARTS = frozenset("abcdefghijklmnoprsvwyz")
 # Sentences longer than this many characters either side are cut there.
 _SENTENCE_REACH = 300
 _SENTENCE_END = re.compile(r"\n|[.?!](?=\s)")
@@ -125,7 +127,7 @@ def _mention(token: str, start: int, end: int) -> Mention | None:
 def _read_suffix(text: str, mention: Mention, masks: Masks, mentions: list[Mention]) -> int:
     """Read a range end, glued modifiers and units after *mention*; return where it ends."""
     following = text[mention.end : mention.end + 2]
-    if not following or following[0] in _NOTHING_FOLLOWS or following in (". ", ".\n"):
+    if not following or following[0] in _NOTHING_FOLLOWS or _ends_code(following):
         # Punctuation right after the code: only "3 units of 97110" can still apply.
         if mention.takes_modifiers and mention.units is None:
             _read_units_before(text, mention)
@@ -140,6 +142,18 @@ def _read_suffix(text: str, mention: Mention, masks: Masks, mentions: list[Menti
     if mention.range_shape is None:
         position = _read_bracketed(text, mention, masks, position)
     return position
+
+
+def _ends_code(following: str) -> bool:
+    """Return whether the two characters after a code leave nothing to read after it.
+
+    A dot not followed by another dot starts no range ("..") and nothing else. A space
+    and a lower-case letter can only start "to", "through", units ("units", "qty", "x3")
+    or a lower-case word, which is not taken as a glued modifier.
+    """
+    if following[0] == ".":
+        return following[1:] != "."
+    return following[0] == " " and following[1:] in _PLAIN_WORD_STARTS
 
 
 def _read_bracketed(text: str, mention: Mention, masks: Masks, position: int) -> int:
