@@ -138,14 +138,17 @@ def _reference(found: dict, system: str, code: str, range_end: str | None) -> Co
 
 
 def _add_mention(found: dict, locate: _Locator, mention: Mention) -> None:
-    system = mention.system or mention.shape.systems[0]
-    code = mention.shape.code_for(system)
+    shape = mention.shape
+    system = mention.system or shape.systems[0]
+    code = shape.options[0][1] if system == shape.systems[0] else shape.code_for(system)
     range_end = None
     if mention.range_shape is not None:
         range_system = system if system in mention.range_shape.systems else None
         if range_system is not None:
             range_end = mention.range_shape.code_for(range_system)
-    reference = _reference(found, system, code, range_end)
+    reference = found.get((system, code, range_end))
+    if reference is None:
+        reference = found[system, code, range_end] = CodeReference(system, code, range_end=range_end)
     locate.positions(reference, mention.start).append(locate.span(mention.start, mention.end))
     for modifier, _, _ in mention.modifiers:
         if modifier not in reference.modifiers:

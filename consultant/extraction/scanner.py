@@ -60,7 +60,7 @@ class Mention:
     @property
     def takes_modifiers(self) -> bool:
         """Whether the token may be a CPT or HCPCS code, the codes modifiers apply to."""
-        return "cpt" in self.shape.systems or "hcpcs" in self.shape.systems
+        return self.shape.takes_modifiers
 
 
 @dataclass(slots=True)
@@ -357,7 +357,7 @@ def _named_candidates(text: str, lower: str) -> list[tuple[int, int, str, bool]]
     candidates = [
         (start, end, code, False) for start, end, code in _named_by_word_or_verb(text, lower)
     ]
-    for phrase in mods.ON_ALL.finditer(lower):
+    for phrase in mods.ON_ALL.finditer(lower) if _has_on_all(lower) else ():
         before = mods.NAMED_BEFORE.search(text, max(0, phrase.start() - 40), phrase.start())
         if before is None:
             continue
@@ -369,7 +369,36 @@ def _named_candidates(text: str, lower: str) -> list[tuple[int, int, str, bool]]
     return sorted(set(candidates))
 
 
+def _has_on_all(lower: str) -> bool:
+    """Return whether *lower* may contain ``mods.ON_ALL``, a cheaper test than searching."""
+    return "on all" in lower or "on each" in lower or "on both" in lower or "on every" in lower
+
+
 def _named_by_word_or_verb(text: str, lower: str) -> list[tuple[int, int, str]]:
+    # The substring tests skip searches that cannot match, which is most of them.
+    candidates = _named_by_word(text, lower) if "mod" in lower else []
+    for _, verb_end in find_keywords(mods.VERB, lower):
+        listed = mods.VERB_LIST.match(text, verb_end)
+        if listed is not None:
+            candidates.extend(_verb_list(text, listed))
+    for match in mods.DISTINCTIVE_ALONE.finditer(text):
+        candidates.append((match.start(), match.end(), match.group()))
+    for match in mods.DASHED.finditer(text):
+        code = match["list"]
+        if code in mods.KNOWN and not (
+            code.isdigit() and mods.QUANTITY_WORD.match(text, match.end())
+        ):
+            candidates.append((*match.span("list"), code))
+    if "right" in lower or "left" in lower:
+        for word in mods.SIDE_WORD.finditer(lower):
+            side = mods.SIDE_MODIFIER.match(text, word.end())
+            if side is not None:
+                candidates.append((*side.span("list"), side["list"]))
+    return candidates
+
+
+def _named_by_word(text: str, lower: str) -> list[tuple[int, int, str]]:
+    """Modifiers listed after or before "modifier", "mod" or "mods"."""
     candidates = []
     for word in mods.MODIFIER_WORD.finditer(lower):
         start = word.start()
@@ -389,22 +418,6 @@ def _named_by_word_or_verb(text: str, lower: str) -> list[tuple[int, int, str]]:
                     continue
                 if code in mods.KNOWN or code.isdigit() or code in mods.ORIGIN_DESTINATION:
                     candidates.append((item_start, item_end, code))
-    for _, verb_end in find_keywords(mods.VERB, lower):
-        listed = mods.VERB_LIST.match(text, verb_end)
-        if listed is not None:
-            candidates.extend(_verb_list(text, listed))
-    for match in mods.DISTINCTIVE_ALONE.finditer(text):
-        candidates.append((match.start(), match.end(), match.group()))
-    for match in mods.DASHED.finditer(text):
-        code = match["list"]
-        if code in mods.KNOWN and not (
-            code.isdigit() and mods.QUANTITY_WORD.match(text, match.end())
-        ):
-            candidates.append((*match.span("list"), code))
-    for word in mods.SIDE_WORD.finditer(lower):
-        side = mods.SIDE_MODIFIER.match(text, word.end())
-        if side is not None:
-            candidates.append((*side.span("list"), side["list"]))
     return candidates
 
 
