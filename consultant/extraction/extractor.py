@@ -148,7 +148,8 @@ def _add_mention(found: dict, locate: _Locator, mention: Mention) -> None:
             range_end = mention.range_shape.code_for(range_system)
     reference = found.get((system, code, range_end))
     if reference is None:
-        reference = found[system, code, range_end] = CodeReference(system, code, range_end=range_end)
+        reference = CodeReference(system, code, range_end=range_end)
+        found[system, code, range_end] = reference
     locate.positions(reference, mention.start).append(locate.span(mention.start, mention.end))
     for modifier, _, _ in mention.modifiers:
         if modifier not in reference.modifiers:

@@ -398,7 +398,7 @@ def _named_by_word_or_verb(text: str, lower: str) -> list[tuple[int, int, str]]:
 
 
 def _named_by_word(text: str, lower: str) -> list[tuple[int, int, str]]:
-    """Modifiers listed after or before "modifier", "mod" or "mods"."""
+    """Return the modifiers listed after or before "modifier", "mod" or "mods"."""
     candidates = []
     for word in mods.MODIFIER_WORD.finditer(lower):
         start = word.start()

@@ -222,12 +222,13 @@ def keyword_pattern(entries: list[tuple[str, str]]) -> str:
 
 
 def find_keywords(pattern: re.Pattern[str], lower: str) -> list[Span]:
-    """Return the spans that ``pattern.finditer`` would return for a keyword pattern.
+    """Return the spans of the matches of *pattern* in *lower*, from keyword to tail end.
 
     *pattern* is compiled from ``keyword_pattern``. Its matches start one character
-    before the keyword, so the text is searched with a space in front of it, and each
-    search starts at the last character of the previous match: a keyword may start
-    right where the previous match ends.
+    before the keyword, so the text is searched with a space in front of it. Each search
+    starts at the last character of the previous match, because a keyword may start
+    right where the previous match ends. The spans are those that a pattern with a
+    look-behind in place of that character would give with ``finditer``.
     """
     padded = " " + lower
     spans = []
