@@ -90,17 +90,12 @@ class _Locator:
         self._subject_length = -1 if subject_length is None else subject_length
         self._body_offset = 0 if subject_length is None else subject_length + 2
 
-    def positions(self, reference: CodeReference, start: int) -> list[tuple[int, int]]:
-        """Return the position list of *reference* that a span at *start* belongs to."""
+    def add(self, reference: CodeReference, start: int, end: int) -> None:
+        """Add the span to the subject or body positions of *reference*, relative to its part."""
         if start < self._subject_length:
-            return reference.subject_positions
-        return reference.positions
-
-    def span(self, start: int, end: int) -> tuple[int, int]:
-        """Return the span relative to the part it lies in."""
-        if start < self._subject_length:
-            return start, end
-        return start - self._body_offset, end - self._body_offset
+            reference.subject_positions.append((start, end))
+        else:
+            reference.positions.append((start - self._body_offset, end - self._body_offset))
 
 
 class _OncePerCode:
@@ -150,7 +145,7 @@ def _add_mention(found: dict, locate: _Locator, mention: Mention) -> None:
     if reference is None:
         reference = CodeReference(system, code, range_end=range_end)
         found[system, code, range_end] = reference
-    locate.positions(reference, mention.start).append(locate.span(mention.start, mention.end))
+    locate.add(reference, mention.start, mention.end)
     for modifier, _, _ in mention.modifiers:
         if modifier not in reference.modifiers:
             reference.modifiers.append(modifier)
@@ -172,8 +167,7 @@ def _add_modifiers(found: dict, locate: _Locator, scanned: Scan, resolved: list[
             continue
         seen.add((modifier.code, modifier.start))
         reference = _reference(found, "modifier", modifier.code, None)
-        spans = locate.positions(reference, modifier.start)
-        spans.append(locate.span(modifier.start, modifier.end))
+        locate.add(reference, modifier.start, modifier.end)
     for (system, _, _), reference in found.items():
         if system == "modifier":
             # Glued, table and named modifiers are found in separate passes.
