@@ -242,15 +242,15 @@ def find_keywords(pattern: re.Pattern[str], lower: str) -> list[Span]:
     return spans
 
 
-# Every number trap continues the digit run with a separator, a letter, "%" or a space.
-# The look-ahead rejects other numbers before any alternative is tried.
 # No alternative matches a five-digit number followed by ", " or by spaces and then a
 # digit or a lower-case word that starts no unit ("units", "iu", "usd", "dollars",
-# "cents", "percent", "pct"). That is how most CPT codes are written, so a look-ahead
-# rejects it before the alternatives are tried.
+# "cents", "percent", "pct"). That is how most CPT codes are written.
 _FIVE_DIGITS_ALONE = (
     r"(?!\d{4}(?:\s+(?:[abefghjklmnoqrstvwxyz0-9]|p[^ecEC]|i[^uU]|d[^oO]|c[^eE])|,\s))"
 )
+# Every number trap continues the digit run with a separator, a letter, "%" or a space.
+# The look-aheads reject other numbers, and lone five-digit codes, before any
+# alternative is tried.
 _NUMBER_PATTERN = re.compile(
     r"\d(?<![\w.]\d)(?=\d*+(?:[-/.:,%+]|\s*+[A-Za-z%]|\s\d))"
     + _FIVE_DIGITS_ALONE
