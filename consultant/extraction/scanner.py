@@ -19,8 +19,11 @@ Span = tuple[int, int]
 
 # Ranges, glued modifiers and units stay on the line of their code: "[ \t]", not "\s".
 _RANGE = re.compile(r"[ \t]*(?P<sep>-|–|—|\.\.|\bto\b|\bthrough\b|\bthru\b)[ \t]*")
+# The first run of spaces is possessive: each alternative starts with a character that
+# is no space, or with its own run of spaces, so backtracking into it finds nothing new
+# and took time quadratic in the length of the run.
 _UNITS_AFTER = re.compile(
-    r"[ \t]*(?:[xX×*][ \t]*(?P<times>\d{1,3})(?![\d.,]?\d|\w)"
+    r"[ \t]*+(?:[xX×*][ \t]*(?P<times>\d{1,3})(?![\d.,]?\d|\w)"
     r"|(?:[-–—:][ \t]*)?[(\[]?[ \t]*(?P<count>\d{1,3})[ \t]*(?i:units?|uos|u)\b[)\]]?"
     r"|[-–:,(]?[ \t]*(?i:units?|qty|uos)[ \t]*[:=]?[ \t]*(?P<labelled>\d{1,3})(?!\d))"
 )
