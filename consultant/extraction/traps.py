@@ -161,7 +161,7 @@ _AFTER_FIRST_DIGIT = [
     r"\d{3,4}-\d{3,4}-\d{1,2}(?!\d)",  # NDC in 4-4-2, 5-3-2, 5-4-1 and 5-4-2 form
     rf"{_UNIT_AHEAD}(?:\d{{0,3}}(?:,\d{{3}})*|\d{{5,}})(?:\.\d+)?\s*(?i:{_CLINICAL_UNITS})(?![\w])",
     r"(?:\d{0,2}(?:,\d{3})+|\d*00)\s*(?i:units?|iu|u)\b",  # round doses: 10000 units
-    rf"{_AGE_AHEAD}\d{{0,2}}\s*-?\s*(?i:y/?o|yo|yrs?|years?|yr|months?|mos?|days?)\b"
+    rf"{_AGE_AHEAD}\d{{0,2}}\s*+-?\s*+(?i:y/?o|yo|yrs?|years?|yr|months?|mos?|days?)\b"
     r"(?:[\s-](?i:old))?",
     r"\d?(?:\s*\+\s*\d|\s+\d/7)?\s*(?i:wks?|weeks?|w(?!/))\b",  # weeks of gestation
 ]
