@@ -91,17 +91,12 @@ class _Locator:
         self._subject_length = -1 if subject_length is None else subject_length
         self._body_offset = 0 if subject_length is None else subject_length + 2
 
-    def positions(self, reference: CodeReference, start: int) -> list[tuple[int, int]]:
-        """Return the position list of *reference* that a span at *start* belongs to."""
+    def add(self, reference: CodeReference, start: int, end: int) -> None:
+        """Add the span to the subject or body positions of *reference*, relative to its part."""
         if start < self._subject_length:
-            return reference.subject_positions
-        return reference.positions
-
-    def span(self, start: int, end: int) -> tuple[int, int]:
-        """Return the span relative to the part it lies in."""
-        if start < self._subject_length:
-            return start, end
-        return start - self._body_offset, end - self._body_offset
+            reference.subject_positions.append((start, end))
+        else:
+            reference.positions.append((start - self._body_offset, end - self._body_offset))
 
 
 class _OncePerCode:
@@ -142,15 +137,19 @@ def _reference(found: dict, system: str, code: str, range_end: str | None) -> Co
 
 
 def _add_mention(found: dict, locate: _Locator, mention: Mention) -> None:
-    system = mention.system or mention.shape.systems[0]
-    code = mention.shape.code_for(system)
+    shape = mention.shape
+    system = mention.system or shape.systems[0]
+    code = shape.options[0][1] if system == shape.systems[0] else shape.code_for(system)
     range_end = None
     if mention.range_shape is not None:
         range_system = system if system in mention.range_shape.systems else None
         if range_system is not None:
             range_end = mention.range_shape.code_for(range_system)
-    reference = _reference(found, system, code, range_end)
-    locate.positions(reference, mention.start).append(locate.span(mention.start, mention.end))
+    reference = found.get((system, code, range_end))
+    if reference is None:
+        reference = CodeReference(system, code, range_end=range_end)
+        found[system, code, range_end] = reference
+    locate.add(reference, mention.start, mention.end)
     for modifier, _, _ in mention.modifiers:
         if modifier not in reference.modifiers:
             reference.modifiers.append(modifier)
@@ -172,8 +171,7 @@ def _add_modifiers(found: dict, locate: _Locator, scanned: Scan, resolved: list[
             continue
         seen.add((modifier.code, modifier.start))
         reference = _reference(found, "modifier", modifier.code, None)
-        spans = locate.positions(reference, modifier.start)
-        spans.append(locate.span(modifier.start, modifier.end))
+        locate.add(reference, modifier.start, modifier.end)
     for (system, _, _), reference in found.items():
         if system == "modifier":
             # Glued, table and named modifiers are found in separate passes.

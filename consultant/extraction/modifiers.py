@@ -103,6 +103,7 @@ _VERBS = (
     "deleted|replaced|physical status"
 )
 # The verb must be followed by a two-character word, which most verbs in prose are not.
+# Search it with ``traps.find_keywords``.
 VERB = re.compile(
     keyword_pattern([(_VERBS, r"\s+(?=(?:(?:an?|the|both|by)\s+)?-?[a-z0-9]{2}(?![a-z0-9]))")])
 )

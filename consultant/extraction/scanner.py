@@ -13,14 +13,17 @@ from dataclasses import dataclass, field
 from consultant.extraction import modifiers as mods
 from consultant.extraction.shapes import RANGE_END, TOKEN, Shape, classify
 from consultant.extraction.tables import Tables, find_tables
-from consultant.extraction.traps import Masks, find_traps, lower_case
+from consultant.extraction.traps import Masks, find_keywords, find_traps, lower_case
 
 Span = tuple[int, int]
 
 # Ranges, glued modifiers and units stay on the line of their code: "[ \t]", not "\s".
 _RANGE = re.compile(r"[ \t]*(?P<sep>-|–|—|\.\.|\bto\b|\bthrough\b|\bthru\b)[ \t]*")
+# The first run of spaces is possessive: each alternative starts with a character that
+# is no space, or with its own run of spaces, so backtracking into it finds nothing new
+# and took time quadratic in the length of the run.
 _UNITS_AFTER = re.compile(
-    r"[ \t]*(?:[xX×*][ \t]*(?P<times>\d{1,3})(?![\d.,]?\d|\w)"
+    r"[ \t]*+(?:[xX×*][ \t]*(?P<times>\d{1,3})(?![\d.,]?\d|\w)"
     r"|(?:[-–—:][ \t]*)?[(\[]?[ \t]*(?P<count>\d{1,3})[ \t]*(?i:units?|uos|u)\b[)\]]?"
     r"|[-–:,(]?[ \t]*(?i:units?|qty|uos)[ \t]*[:=]?[ \t]*(?P<labelled>\d{1,3})(?!\d))"
 )
@@ -33,6 +36,8 @@ _ON_EVALUATION = re.compile(
 )
 # Characters after a code that end it: nothing glued, no range, no units after it.
 _NOTHING_FOLLOWS = frozenset(",;?!)]\"'\n")
+# Lower-case letters that start no range word, units word or "x" count after a code.
+_PLAIN_WORD_STARTS = frozenset("abcdefghijklmnoprsvwyz")
 # Sentences longer than this many characters either side are cut there.
 _SENTENCE_REACH = 300
 _SENTENCE_END = re.compile(r"\n|[.?!](?=\s)")
@@ -58,7 +63,7 @@ class Mention:
     @property
     def takes_modifiers(self) -> bool:
         """Whether the token may be a CPT or HCPCS code, the codes modifiers apply to."""
-        return "cpt" in self.shape.systems or "hcpcs" in self.shape.systems
+        return self.shape.takes_modifiers
 
 
 @dataclass(slots=True)
@@ -125,7 +130,7 @@ def _mention(token: str, start: int, end: int) -> Mention | None:
 def _read_suffix(text: str, mention: Mention, masks: Masks, mentions: list[Mention]) -> int:
     """Read a range end, glued modifiers and units after *mention*; return where it ends."""
     following = text[mention.end : mention.end + 2]
-    if not following or following[0] in _NOTHING_FOLLOWS or following in (". ", ".\n"):
+    if not following or following[0] in _NOTHING_FOLLOWS or _ends_code(following):
         # Punctuation right after the code: only "3 units of 97110" can still apply.
         if mention.takes_modifiers and mention.units is None:
             _read_units_before(text, mention)
@@ -140,6 +145,18 @@ def _read_suffix(text: str, mention: Mention, masks: Masks, mentions: list[Menti
     if mention.range_shape is None:
         position = _read_bracketed(text, mention, masks, position)
     return position
+
+
+def _ends_code(following: str) -> bool:
+    """Return whether the two characters after a code leave nothing to read after it.
+
+    A dot not followed by another dot starts no range ("..") and nothing else. A space
+    and a lower-case letter can only start "to", "through", units ("units", "qty", "x3")
+    or a lower-case word, which is not taken as a glued modifier.
+    """
+    if following[0] == ".":
+        return following[1:] != "."
+    return following[0] == " " and following[1:] in _PLAIN_WORD_STARTS
 
 
 def _read_bracketed(text: str, mention: Mention, masks: Masks, position: int) -> int:
@@ -343,7 +360,7 @@ def _named_candidates(text: str, lower: str) -> list[tuple[int, int, str, bool]]
     candidates = [
         (start, end, code, False) for start, end, code in _named_by_word_or_verb(text, lower)
     ]
-    for phrase in mods.ON_ALL.finditer(lower):
+    for phrase in mods.ON_ALL.finditer(lower) if _has_on_all(lower) else ():
         before = mods.NAMED_BEFORE.search(text, max(0, phrase.start() - 40), phrase.start())
         if before is None:
             continue
@@ -355,7 +372,36 @@ def _named_candidates(text: str, lower: str) -> list[tuple[int, int, str, bool]]
     return sorted(set(candidates))
 
 
+def _has_on_all(lower: str) -> bool:
+    """Return whether *lower* may contain ``mods.ON_ALL``, a cheaper test than searching."""
+    return "on all" in lower or "on each" in lower or "on both" in lower or "on every" in lower
+
+
 def _named_by_word_or_verb(text: str, lower: str) -> list[tuple[int, int, str]]:
+    # The substring tests skip searches that cannot match, which is most of them.
+    candidates = _named_by_word(text, lower) if "mod" in lower else []
+    for _, verb_end in find_keywords(mods.VERB, lower):
+        listed = mods.VERB_LIST.match(text, verb_end)
+        if listed is not None:
+            candidates.extend(_verb_list(text, listed))
+    for match in mods.DISTINCTIVE_ALONE.finditer(text):
+        candidates.append((match.start(), match.end(), match.group()))
+    for match in mods.DASHED.finditer(text):
+        code = match["list"]
+        if code in mods.KNOWN and not (
+            code.isdigit() and mods.QUANTITY_WORD.match(text, match.end())
+        ):
+            candidates.append((*match.span("list"), code))
+    if "right" in lower or "left" in lower:
+        for word in mods.SIDE_WORD.finditer(lower):
+            side = mods.SIDE_MODIFIER.match(text, word.end())
+            if side is not None:
+                candidates.append((*side.span("list"), side["list"]))
+    return candidates
+
+
+def _named_by_word(text: str, lower: str) -> list[tuple[int, int, str]]:
+    """Return the modifiers listed after or before "modifier", "mod" or "mods"."""
     candidates = []
     for word in mods.MODIFIER_WORD.finditer(lower):
         start = word.start()
@@ -375,22 +421,6 @@ def _named_by_word_or_verb(text: str, lower: str) -> list[tuple[int, int, str]]:
                     continue
                 if code in mods.KNOWN or code.isdigit() or code in mods.ORIGIN_DESTINATION:
                     candidates.append((item_start, item_end, code))
-    for verb in mods.VERB.finditer(lower):
-        listed = mods.VERB_LIST.match(text, verb.end())
-        if listed is not None:
-            candidates.extend(_verb_list(text, listed))
-    for match in mods.DISTINCTIVE_ALONE.finditer(text):
-        candidates.append((match.start(), match.end(), match.group()))
-    for match in mods.DASHED.finditer(text):
-        code = match["list"]
-        if code in mods.KNOWN and not (
-            code.isdigit() and mods.QUANTITY_WORD.match(text, match.end())
-        ):
-            candidates.append((*match.span("list"), code))
-    for word in mods.SIDE_WORD.finditer(lower):
-        side = mods.SIDE_MODIFIER.match(text, word.end())
-        if side is not None:
-            candidates.append((*side.span("list"), side["list"]))
     return candidates
 
 

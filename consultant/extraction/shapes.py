@@ -78,9 +78,13 @@ class Shape:
     # Weak shapes that only a keyword can confirm, because nearby codes prove nothing.
     needs_keyword: bool = False
     systems: tuple[str, ...] = field(init=False)
+    # Whether the token may be a CPT or HCPCS code, the codes that modifiers apply to.
+    takes_modifiers: bool = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "systems", tuple(system for system, _ in self.options))
+        systems = tuple(system for system, _ in self.options)
+        object.__setattr__(self, "systems", systems)
+        object.__setattr__(self, "takes_modifiers", "cpt" in systems or "hcpcs" in systems)
 
     def code_for(self, system: str) -> str:
         """Return the normalised code of the token in *system*."""

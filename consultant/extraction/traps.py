@@ -134,6 +134,11 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
     ("http|https|www", r"[:.]\S+"),
 ]
 
+# Look-aheads that reach the first letter of a clinical unit or an age, so that most
+# numbers fail on one character class instead of the alternation of every unit.
+_UNIT_AHEAD = r"(?=(?:\d{0,3}(?:,\d{3})*|\d{5,})(?:\.\d+)?\s*(?i:[mµugkcl/npobi]))"
+_AGE_AHEAD = r"(?=\d{0,2}\s*+-?\s*+(?i:[ymd]))"
+
 # Traps that start with a digit, written without that first digit: the combined pattern
 # consumes it, then checks that it starts a word.
 _AFTER_FIRST_DIGIT = [
@@ -154,9 +159,10 @@ _AFTER_FIRST_DIGIT = [
     r"\d{4}-[A-Za-z](?![\w-])",  # an id with a letter suffix: 55012-B
     r"\d{2}-\d{2}-\d{4}(?!\d)",  # social security number
     r"\d{3,4}-\d{3,4}-\d{1,2}(?!\d)",  # NDC in 4-4-2, 5-3-2, 5-4-1 and 5-4-2 form
-    rf"(?:\d{{0,3}}(?:,\d{{3}})*|\d{{5,}})(?:\.\d+)?\s*(?i:{_CLINICAL_UNITS})(?![\w])",
+    rf"{_UNIT_AHEAD}(?:\d{{0,3}}(?:,\d{{3}})*|\d{{5,}})(?:\.\d+)?\s*(?i:{_CLINICAL_UNITS})(?![\w])",
     r"(?:\d{0,2}(?:,\d{3})+|\d*00)\s*(?i:units?|iu|u)\b",  # round doses: 10000 units
-    r"\d{0,2}\s*-?\s*(?i:y/?o|yo|yrs?|years?|yr|months?|mos?|days?)\b(?:[\s-](?i:old))?",
+    rf"{_AGE_AHEAD}\d{{0,2}}\s*+-?\s*+(?i:y/?o|yo|yrs?|years?|yr|months?|mos?|days?)\b"
+    r"(?:[\s-](?i:old))?",
     r"\d?(?:\s*\+\s*\d|\s+\d/7)?\s*(?i:wks?|weeks?|w(?!/))\b",  # weeks of gestation
 ]
 
@@ -197,8 +203,10 @@ _SIGN_TRAPS = [
 def keyword_pattern(entries: list[tuple[str, str]]) -> str:
     """Build one pattern from (keywords, tail) pairs for lower-cased text.
 
-    Keywords are grouped by first letter, so each group starts with a literal that the
-    regular expression engine skips to, then checks that the letter starts a word.
+    The pattern starts with the character before the keyword, which must not be a word
+    character or a dot, so the regular expression engine tries it only after such a
+    character instead of at every letter. Search it with ``find_keywords``, which
+    handles a keyword at the start of the text and returns spans without that character.
     """
     by_letter: dict[str, list[str]] = {}
     for keywords, tail in entries:
@@ -209,18 +217,54 @@ def keyword_pattern(entries: list[tuple[str, str]]) -> str:
     for letter, branches in sorted(by_letter.items()):
         # Longer keywords first, so "revenue code" is tried before "rev".
         branches.sort(key=len, reverse=True)
-        groups.append(f"{letter}(?<![\\w.]{letter})(?:{'|'.join(branches)})")
-    return "|".join(groups)
+        groups.append(f"{letter}(?:{'|'.join(branches)})")
+    return f"[^\\w.](?:{'|'.join(groups)})"
 
 
+def find_keywords(pattern: re.Pattern[str], lower: str) -> list[Span]:
+    """Return the spans of the matches of *pattern* in *lower*, from keyword to tail end.
+
+    *pattern* is compiled from ``keyword_pattern``. Its matches start one character
+    before the keyword, so the text is searched with a space in front of it. Each search
+    starts at the last character of the previous match, because a keyword may start
+    right where the previous match ends. The spans are those that a pattern with a
+    look-behind in place of that character would give with ``finditer``.
+    """
+    padded = " " + lower
+    spans = []
+    position = 0
+    search = pattern.search
+    while (match := search(padded, position)) is not None:
+        # Offsets in the padded text are one more than in *lower*.
+        end = match.end() - 1
+        spans.append((match.start(), end))
+        position = end
+    return spans
+
+
+# No alternative matches a five-digit number followed by ", " or by spaces and then a
+# digit or a lower-case word that starts no unit ("units", "iu", "usd", "dollars",
+# "cents", "percent", "pct"). That is how most CPT codes are written.
+_FIVE_DIGITS_ALONE = (
+    r"(?!\d{4}(?:\s+(?:[abefghjklmnoqrstvwxyz0-9]|p[^ecEC]|i[^uU]|d[^oO]|c[^eE])|,\s))"
+)
 # Every number trap continues the digit run with a separator, a letter, "%" or a space.
-# The look-ahead rejects other numbers before any alternative is tried.
+# The look-aheads reject other numbers, and lone five-digit codes, before any
+# alternative is tried.
 _NUMBER_PATTERN = re.compile(
-    r"\d(?<![\w.]\d)(?=\d*+(?:[-/.:,%+]|\s*+[A-Za-z%]|\s\d))(?:"
+    r"\d(?<![\w.]\d)(?=\d*+(?:[-/.:,%+]|\s*+[A-Za-z%]|\s\d))"
+    + _FIVE_DIGITS_ALONE
+    + "(?:"
     + "|".join(_AFTER_FIRST_DIGIT)
     + ")"
 )
-_CAPITAL_PATTERN = re.compile(r"[A-Z](?<![\w.][A-Z])(?:" + "|".join(_AFTER_CAPITAL) + ")")
+# Every capital-letter trap has a digit after at most two words, so the look-ahead
+# rejects most capitals before any alternative is tried.
+_CAPITAL_PATTERN = re.compile(
+    r"[A-Z](?<![\w.][A-Z])(?=[A-Za-z]*+(?: [A-Z][a-z]*+)?[.,\s-]*+\d)(?:"
+    + "|".join(_AFTER_CAPITAL)
+    + ")"
+)
 _SIGN_PATTERN = re.compile("|".join(_SIGN_TRAPS))
 _KEYWORD_PATTERN = re.compile(keyword_pattern(_KEYWORD_TRAPS))
 _CITY_BEFORE = re.compile(r"(?<![\w.])([A-Z][A-Za-z.'-]*),?\s+\Z")
@@ -258,7 +302,7 @@ def find_traps(text: str, lower: str | None = None) -> list[Span]:
         lower = lower_case(text)
     spans = [match.span() for match in _NUMBER_PATTERN.finditer(text)]
     spans += [match.span() for match in _SIGN_PATTERN.finditer(text)]
-    spans += [match.span() for match in _KEYWORD_PATTERN.finditer(lower)]
+    spans += find_keywords(_KEYWORD_PATTERN, lower)
     spans += [match.span() for match in _CAPITAL_PATTERN.finditer(text) if _capital_trap(match)]
     return spans
 
