@@ -16,7 +16,7 @@ from consultant.extraction.shapes import STRONG
 # Keywords before a token, matched on lower-cased text.
 _HINT = re.compile(
     r"\b(?:(?P<pcs>icd-?10-?pcs|pcs|root\s+operation)"
-    r"|(?P<dx>dx\d?|dxs|diag|diagnos[ie]s|icd-?10(?:-?cm)?|icd|code\s+first|use\s+additional|"
+    r"|(?P<dx>[psa]?dx\d?|dxs|diag|diagnos[ie]s|icd-?10(?:-?cm)?|icd|code\s+first|use\s+additional|"
     r"z-?codes?|primary|secondary|principal|pointers?|related\s+to|due\s+to|for\s+dx)"
     r"|(?P<proc>cpt|hcpcs|procedures?|proc\d?|j-?codes?|g-?codes?|drugs?|injections?|supply|"
     r"supplies|dme|bills?|billed|billing|charged?|charges|e/m|append|appended|units?))\b"

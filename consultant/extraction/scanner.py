@@ -45,6 +45,8 @@ _UNITS_IN_CELL = re.compile(r"\d{1,3}")
 # "units: 2" or "units = 2" in lower-cased text.
 _UNITS_LABEL = re.compile(r"units?[ \t]*[:=][ \t]*(?P<count>\d{1,3})(?!\d)")
 _TOKEN_WITH_TIMES = re.compile(r"(?P<code>[A-Za-z0-9]{3,6}?)[xX](?P<units>\d{1,3})")
+# "20610RT": a CPT code with a letter modifier glued on, which is also shaped like a PCS code.
+_CPT_WITH_MODIFIER = re.compile(r"(?P<code>\d{5})(?P<modifier>[A-Za-z]{2})")
 
 
 @dataclass(slots=True)
@@ -123,6 +125,12 @@ def _mention(token: str, start: int, end: int) -> Mention | None:
         shape = classify(times["code"])
         if shape is not None and {"cpt", "hcpcs"} & set(shape.systems):
             return Mention(shape, start, start + len(times["code"]), units=int(times["units"]))
+    glued = _CPT_WITH_MODIFIER.fullmatch(token) if len(token) == 7 else None
+    if glued is not None and glued["modifier"].upper() in mods.KNOWN:
+        shape = classify(glued["code"])
+        if shape is not None and "cpt" in shape.systems:
+            modifier = (glued["modifier"].upper(), start + 5, end)
+            return Mention(shape, start, start + 5, modifiers=[modifier])
     shape = classify(token)
     return None if shape is None else Mention(shape, start, end)
 

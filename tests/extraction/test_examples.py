@@ -206,3 +206,18 @@ def test_numbered_dx_labels_and_modifier_choice():
 def test_all_digit_pcs_needs_keyword():
     assert codes("ICD-10-PCS 0210093 for the bypass") == {("icd10pcs", "0210093")}
     assert codes("PCS 0DTJ4ZZ; the chart 4471203 lists it") == {("icd10pcs", "0DTJ4ZZ")}
+
+
+def test_cpt_with_glued_letter_modifier() -> None:
+    found = {(reference.system, reference.code): reference
+             for reference in extract("Billed 20610RT and 20610LT the same day")}
+
+    assert set(found) == {("cpt", "20610"), ("modifier", "RT"), ("modifier", "LT")}
+    assert found[("cpt", "20610")].modifiers == ["RT", "LT"]
+
+
+def test_principal_dx_label_reads_icd() -> None:
+    found = {(reference.system, reference.code) for reference in extract("PDx J9601, SDx J189")}
+
+    assert ("icd10cm", "J96.01") in found
+    assert ("hcpcs", "J9601") not in found
