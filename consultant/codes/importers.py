@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -91,17 +92,24 @@ def import_icd10cm(session: Session, path: Path | None = None) -> ImportResult:
     """Import an ICD-10-CM tabular XML, by default the FY2026 file of simple-icd-10-cm."""
     path = path or icd10cm.bundled_tabular_path()
     _check_file(path)
+    return _import_fiscal_year(session, "icd10cm", path, icd10cm.parse_tabular)
+
+
+def _import_fiscal_year(
+    session: Session, system: str, path: Path, parse: Callable[[Path], tuple[str, Any]]
+) -> ImportResult:
+    """Import an ICD-10 file whose edition is a fiscal year, unless it is already imported."""
     sha256 = sha256_of(path)
-    skipped = _already_imported(session, "icd10cm", sha256)
+    skipped = _already_imported(session, system, sha256)
     if skipped:
         return skipped
 
     started = time.perf_counter()
-    version, records = icd10cm.parse_tabular(path)
+    version, records = parse(path)
     edition, start, end = fiscal_year_edition(path, version)
     release = replace_release(
         session,
-        system="icd10cm",
+        system=system,
         edition=edition,
         effective_from=start,
         effective_to=end,
@@ -109,14 +117,14 @@ def import_icd10cm(session: Session, path: Path | None = None) -> ImportResult:
         sha256=sha256,
     )
     rows = (
-        _code_row("icd10cm", record.code, record.description, record.billable, record.attributes)
+        _code_row(system, record.code, record.description, record.billable, record.attributes)
         for record in records
     )
     count = insert_codes(session, release, rows)
 
     elapsed = time.perf_counter() - started
-    log.info("icd10cm release %s: %d codes in %.1fs", release.id, count, elapsed)
-    return ImportResult(release.id, "icd10cm", edition, count, skipped=False)
+    log.info("%s release %s: %d codes in %.1fs", system, release.id, count, elapsed)
+    return ImportResult(release.id, system, edition, count, skipped=False)
 
 
 def import_hcpcs(
@@ -197,32 +205,7 @@ def import_icd10pcs(
 
 
 def _import_pcs_tables(session: Session, path: Path) -> ImportResult:
-    sha256 = sha256_of(path)
-    skipped = _already_imported(session, "icd10pcs", sha256)
-    if skipped:
-        return skipped
-
-    started = time.perf_counter()
-    version, records = icd10pcs.parse_tables(path)
-    edition, start, end = fiscal_year_edition(path, version)
-    release = replace_release(
-        session,
-        system="icd10pcs",
-        edition=edition,
-        effective_from=start,
-        effective_to=end,
-        source=path,
-        sha256=sha256,
-    )
-    rows = (
-        _code_row("icd10pcs", record.code, record.description, record.billable, record.attributes)
-        for record in records
-    )
-    count = insert_codes(session, release, rows)
-
-    elapsed = time.perf_counter() - started
-    log.info("icd10pcs release %s: %d rows in %.1fs", release.id, count, elapsed)
-    return ImportResult(release.id, "icd10pcs", edition, count, skipped=False)
+    return _import_fiscal_year(session, "icd10pcs", path, icd10pcs.parse_tables)
 
 
 def _import_pcs_definitions(session: Session, path: Path) -> ImportResult:
