@@ -19,8 +19,8 @@
         |  5. flag       workers.tasks.flag_answered (\\Answered on the question) and
                          workers.tasks.append_sent (a copy in the Sent folder, if configured)
 
-Every step after the first is a Celery task enqueued after the commit of the step
-before it; ``workers.tasks.recover_stuck`` re-drives a step whose task was lost.
+Every step after the first is a Celery task, enqueued after the commit of the step
+before it. ``workers.tasks.recover_stuck`` re-drives a step whose task was lost.
 """
 
 STEPS = ("poll_mailbox", "process_message", "review", "send_reply", "flag_answered",

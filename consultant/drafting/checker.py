@@ -48,8 +48,8 @@ class KnowledgeBaseChecker:
     def expired_note(self, system: str) -> str | None:
         """Return a note when the edition used for *system* ended before today, else None.
 
-        Without a date of service the newest loaded edition answers, and a team that has
-        not imported the current edition should know its answers may be out of date.
+        Without a date of service the lookup uses the newest loaded edition. A team that
+        has not imported the current edition should know its descriptions may be out of date.
         """
         if self.date_of_service is not None:
             return None

@@ -40,7 +40,7 @@ def describe_code(code: dict[str, Any]) -> str:
     if code.get("section"):
         return f"Section: {code['section']}"
     if code.get("validity") is None and code.get("status") == "not_found":
-        # The code's set is not loaded here, so nothing can be said about it either way.
+        # The code's set is not loaded here, so the code is neither confirmed nor rejected.
         return ""
     return NOT_FOUND
 

@@ -12,7 +12,7 @@ VALID = "valid"
 INCOMPLETE = "incomplete"
 HEADER = "header"
 UNKNOWN = "unknown"
-# No edition of the code's system is loaded, so the checker cannot say either way.
+# No edition of the code's system is loaded, so the checker can neither confirm nor reject it.
 UNCHECKED = "unchecked"
 
 # ``CodeReference.validity`` of a code that no loaded code set contains.

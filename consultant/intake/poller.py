@@ -142,7 +142,7 @@ def poll_mailbox(settings: Settings) -> PollResult:
         return result
     owner = uuid.uuid4().hex
     if not _take_lease(mailbox_id, owner, settings.poll_lease):
-        log.info("poll skipped for mailbox=%d: another poll holds the lease", mailbox_id)
+        log.info("poll skipped for mailbox=%d: another poll has the lease", mailbox_id)
         result.skipped = True
         return result
     try:

@@ -34,8 +34,9 @@ def test_draft_lists_pair_edit_and_mue(edits: Session) -> None:  # noqa: F811
     pair = "NCCI pair edit: 97597 is column 2 to 11042; modifier indicator 1"
     assert any(verdict.startswith(pair) for verdict in by_code["11042"]["verdicts"])
     assert any(verdict.startswith(pair) for verdict in by_code["97597"]["verdicts"])
-    assert any("MUE: at most 120 units" in verdict and "exceed" in verdict
-               for verdict in by_code["J1100"]["verdicts"])
+    [mue] = [verdict for verdict in by_code["J1100"]["verdicts"] if verdict.startswith("MUE")]
+    assert "MUE: at most 120 units" in mue
+    assert "exceed" in mue
     assert draft.body_text.count(pair) == 1
     assert "Coding edits that apply:" in draft.body_text
 
