@@ -100,7 +100,7 @@ _VERBS = (
     "with|w/|append|appended|appending|add|added|adding|use|uses|using|attach|attached|need|"
     "needs|needed|require|requires|required|apply|put|report|reported|carry|carries|without|"
     "w/o|submit|submitted|resubmit|bill|billed|plus|remove|removed|drop|dropped|delete|"
-    "deleted|replaced|physical status"
+    "deleted|replaced|physical status|get|gets|got|getting"
 )
 # The verb must be followed by a two-character word, which most verbs in prose are not.
 # Search it with ``traps.find_keywords``.
@@ -108,6 +108,21 @@ VERB = re.compile(
     keyword_pattern([(_VERBS, r"\s+(?=(?:(?:an?|the|both|by)\s+)?-?[a-z0-9]{2}(?![a-z0-9]))")])
 )
 VERB_LIST = re.compile(rf"(?:(?:[Aa]n?|[Tt]he|[Bb]oth|by)\s+)?-?{_LIST}")
+# A distinctive modifier in lower case after a verb, in lower-cased text: "need xu".
+VERB_LOWER = re.compile(
+    rf"(?:(?:an?|the|both)\s+)?-?(?P<list>{'|'.join(sorted(DISTINCTIVE)).lower()})(?![\w])"
+)
+# Two modifiers offered as alternatives: "91 or 59", "GA or KX", "33 instead of PT".
+# When one of them is taken, the other is a modifier too, even one that reads as a word.
+ALTERNATIVE = re.compile(
+    rf"(?<![\w.])-?(?P<first>{_MODIFIER})[ \t]*,?[ \t]*"
+    r"(?:or|vs\.?|versus|instead[ \t]+of|rather[ \t]+than|not)[ \t]+(?:the[ \t]+)?-?"
+    rf"(?P<second>{_MODIFIER})(?![\w]|[.:]\d)"
+)
+# "..., or LT only?": a modifier offered last, at the end of a clause.
+LAST_CHOICE = re.compile(
+    rf"(?<![\w])or[ \t]+-?(?P<list>{_MODIFIER})(?=[ \t]*(?:only|alone|instead)?[ \t]*[?.!,;])"
+)
 # A modifier written with its dash but apart from any code: "and -59 to 20552", "-GY".
 DASHED = re.compile(rf"-(?<=[\s(\"']-)(?P<list>{_MODIFIER})(?![\w]|[.:]\d)")
 # "GP on all", "59 on each": a modifier for every code of the sentence (lower-cased text).

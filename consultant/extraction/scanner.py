@@ -41,6 +41,8 @@ _PLAIN_WORD_STARTS = frozenset("abcdefghijklmnoprsvwyz")
 # Sentences longer than this many characters either side are cut there.
 _SENTENCE_REACH = 300
 _SENTENCE_END = re.compile(r"\n|[.?!](?=\s)")
+# A sentence end in text whose lines may be wrapped inside a sentence.
+_SENTENCE_STOP = re.compile(r"[.?!]\s|\n[ \t]*\n")
 _UNITS_IN_CELL = re.compile(r"\d{1,3}")
 # "units: 2" or "units = 2" in lower-cased text.
 _UNITS_LABEL = re.compile(r"units?[ \t]*[:=][ \t]*(?P<count>\d{1,3})(?!\d)")
@@ -114,6 +116,8 @@ def scan(text: str) -> Scan:
     ]
     _apply_tables(text, tables, mentions, modifier_mentions)
     _named_modifiers(text, lower, sentences, masks, mentions, modifier_mentions)
+    if modifier_mentions and _may_offer_alternatives(lower):
+        _alternatives(text, sentences, masks, mentions, modifier_mentions)
     _labelled_units(text, lower, sentences, mentions)
     return Scan(text, lower, sentences, mentions, modifier_mentions, tables)
 
@@ -329,6 +333,57 @@ def _named_modifiers(
         seen.add((start, end))
 
 
+def _may_offer_alternatives(lower: str) -> bool:
+    """Return whether *lower* may contain ``mods.ALTERNATIVE`` or ``mods.LAST_CHOICE``."""
+    return any(word in lower for word in ("or", "vs", "instead", "rather", "not"))
+
+
+def _alternatives(
+    text: str,
+    sentences: Sentences,
+    masks: Masks,
+    mentions: list[Mention],
+    found: list[ModifierMention],
+) -> None:
+    """Add modifiers offered as alternatives to a modifier already taken.
+
+    In "91 or 59" and "GA or KX" one of the two is a modifier taken elsewhere in the
+    text, so the other is one too. "..., or LT only?" offers a modifier at the end of a
+    clause whose sentence already has one. A modifier offered that way is not taken when
+    it also reads as a word or a state.
+    """
+    taken = {(modifier.start, modifier.end) for modifier in found}
+    codes = {modifier.code for modifier in found}
+    starts = [mention.start for mention in mentions]
+    added: list[tuple[int, int, str]] = []
+    for pair in mods.ALTERNATIVE.finditer(text):
+        sides = [(*pair.span(group), pair[group].upper()) for group in ("first", "second")]
+        if not all(code in mods.KNOWN for _, _, code in sides):
+            continue
+        if not any(span[:2] in taken or span[2] in codes for span in sides):
+            continue
+        added.extend(side for side in sides if side[:2] not in taken)
+    for choice in mods.LAST_CHOICE.finditer(text):
+        start, end = choice.span("list")
+        code = choice["list"]
+        if (start, end) in taken or code not in mods.KNOWN or code in mods.AMBIGUOUS:
+            continue
+        # Mail clients wrap lines inside a sentence, so only a stop or a blank line ends it.
+        begin = max(0, start - _SENTENCE_REACH)
+        for stop in _SENTENCE_STOP.finditer(text, begin, start):
+            begin = stop.end()
+        if any(begin <= other[0] < start for other in taken):
+            added.append((start, end, code))
+    for start, end, code in sorted(set(added)):
+        if masks.covers(start, end) or (code.isdigit() and mods.QUANTITY_WORD.match(text, end)):
+            continue
+        target = _nearest_code(sentences, mentions, starts, start)
+        if target is not None and code not in {m[0] for m in target.modifiers}:
+            target.modifiers.append((code, start, end))
+        found.append(ModifierMention(code, start, end, target))
+        taken.add((start, end))
+
+
 def _codes_in_sentence(
     sentences: Sentences, mentions: list[Mention], starts: list[int], position: int
 ) -> list[Mention]:
@@ -392,6 +447,8 @@ def _named_by_word_or_verb(text: str, lower: str) -> list[tuple[int, int, str]]:
         listed = mods.VERB_LIST.match(text, verb_end)
         if listed is not None:
             candidates.extend(_verb_list(text, listed))
+        elif (lowered := mods.VERB_LOWER.match(lower, verb_end)) is not None:
+            candidates.append((*lowered.span("list"), lowered["list"].upper()))
     for match in mods.DISTINCTIVE_ALONE.finditer(text):
         candidates.append((match.start(), match.end(), match.group()))
     for match in mods.DASHED.finditer(text):

@@ -131,6 +131,8 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
     ("bp|blood pressure", r"\s*:?\s*\d{2,3}/\d{2,3}"),
     ("level|levels|at|vertebra|vertebrae|vertebral|vertebral body", rf"\s+{_LEVEL_LOWER}"),
     ("vitamin|vit", r"\.?\s+[a-z]\d{1,2}"),
+    # Vitamin B12 written on its own, in any case: "her monthly b12 shot".
+    ("b12", r"(?![\w.])"),
     ("http|https|www", r"[:.]\S+"),
 ]
 

@@ -13,6 +13,9 @@ A cut happens at the first of:
 A line that contains something shaped like a code (five digits, a letter and
 digits) is never taken for a separator, so "--99213" or "-- 25 modifier" stays.
 Lines starting with ">" are dropped wherever they are.
+
+An answer written between the quoted lines below an attribution ("> old question",
+then the new text, then more "> " lines) is new text and is kept, up to a signature.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ _SIGNATURE = re.compile(
 _FORWARD_MARK = re.compile(
     r"^[ \t]*(?:-{2,}[ \t]*Forwarded message[ \t]*-{2,}|Begin forwarded message:)", re.I | re.M
 )
+_BLANK_RUN = re.compile(r"\n(?:[ \t]*\n)+")
 _QUOTE_PREFIX = re.compile(r"^[ \t]*> ?")
 _CODE_SHAPE = re.compile(r"\d{4}[\dFTU]|\b[A-Z]\d{2}|\b\d{2}\b", re.IGNORECASE)
 
@@ -51,11 +55,37 @@ def _first_cut(text: str) -> int | None:
         match = pattern.search(text)
         if match:
             positions.append(match.start())
+    signature = _signature(text)
+    if signature is not None:
+        positions.append(signature)
+    return min(positions) if positions else None
+
+
+def _signature(text: str) -> int | None:
+    """Return where the signature starts, if a separator line marks one."""
     for match in _SIGNATURE.finditer(text):
         if not _CODE_SHAPE.search(match.group(0)):
-            positions.append(match.start())
-            break
-    return min(positions) if positions else None
+            return match.start()
+    return None
+
+
+def _inline_answers(quoted: str) -> str:
+    """Return the unquoted lines written between the quoted lines after an attribution.
+
+    Only a reply whose first line after the attribution is quoted with ">" counts, so
+    an earlier message pasted without quote marks is not taken for new text. The
+    new text ends at a signature, or at a header block of a still earlier message.
+    """
+    first = next((line for line in quoted.splitlines() if line.strip()), "")
+    if not first.lstrip().startswith(">"):
+        return ""
+    ends = [_signature(quoted)]
+    ends += [match.start() for pattern in (_ATTRIBUTION, _ORIGINAL_MESSAGE, _OUTLOOK_HEADER)
+             if (match := pattern.search(quoted))]
+    end = min((position for position in ends if position is not None), default=len(quoted))
+    answers = [line for line in quoted[:end].splitlines() if not line.lstrip().startswith(">")]
+    # Each dropped quote leaves the blank lines around it, so runs of them become one.
+    return _BLANK_RUN.sub("\n\n", "\n".join(answers)).strip()
 
 
 def _forwarded_header(text: str) -> re.Match[str] | None:
@@ -78,9 +108,12 @@ def strip_quoted(text: str, forwarded: bool = False) -> str:
     head, tail = (text[: forward.start()], text[forward.start() :]) if forward else (text, "")
     cut = _first_cut(head)
     if cut is not None:
-        head = head[:cut]
+        attribution = _ATTRIBUTION.match(head, cut)
+        answers = "" if attribution is None else _inline_answers(head[attribution.end() :])
+        head = head[:cut] + "\n" + answers if answers else head[:cut]
         # A forward keeps its forwarded part below a signature ("Sent from my iPad") or
-        # the rule Outlook draws above the header block; a reply keeps nothing below it.
+        # the rule Outlook draws above the header block. A reply keeps nothing below it
+        # but the answers written between its quoted lines.
         if not forwarded:
             tail = ""
     if forwarded:

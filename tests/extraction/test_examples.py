@@ -221,3 +221,24 @@ def test_principal_dx_label_reads_icd() -> None:
 
     assert ("icd10cm", "J96.01") in found
     assert ("hcpcs", "J9601") not in found
+
+
+def test_modifier_offered_as_alternative() -> None:
+    assert {("modifier", "GA"), ("modifier", "KX")} <= codes("Should L4361 have had GA or KX?")
+    assert {("modifier", "33"), ("modifier", "PT")} <= codes("Is it 45385 with 33 instead of PT?")
+    assert ("modifier", "59") in codes("Repeat CBC, 91 or 59?\n\n85025 91 was billed")
+    assert ("modifier", "LT") in codes(
+        "Does 66984 get 79 since it is in the global,\nor LT only?"
+    )
+
+
+def test_alternative_needs_a_modifier_taken() -> None:
+    assert codes("Atlanta GA or PA for 99213?") == {("cpt", "99213")}
+    assert codes("Bill 97110 for 25 or 30 minutes?") == {("cpt", "97110")}
+
+
+def test_lower_case_mail() -> None:
+    found = codes("pt came in for her monthly b12 shot (j3420, 96372). do we need xu?")
+
+    assert ("icd10cm", "B12") not in found
+    assert {("hcpcs", "J3420"), ("cpt", "96372"), ("modifier", "XU")} <= found

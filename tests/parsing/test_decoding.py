@@ -104,6 +104,10 @@ def test_html_entities_and_breaks() -> None:
         ("Use 99214\n-- 99213\nnot a signature", "Use 99214\n-- 99213\nnot a signature"),
         ("Use 99214\n--\nJane", "Use 99214"),
         ("Codes\n\nSent from my iPhone", "Codes"),
+        ("On Mon, Jane wrote:\n> Use 45385 with PT.\n\nWith 33 instead?\n\n> Z12.11 first.\n\n"
+         "And K63.5?\n-- \nNadia", "With 33 instead?\n\nAnd K63.5?"),
+        ("Top 99213\n\nOn Mon, Jane wrote:\n> old 99214\n> more", "Top 99213"),
+        ("On Mon, Jane wrote:\nold message pasted without marks 99214", ""),
     ],
 )
 def test_strip_quoted(text: str, question: str) -> None:
