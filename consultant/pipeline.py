@@ -7,8 +7,9 @@
     inbound_messages (raw bytes, unchanged)
         |  2. process    workers.tasks.process_message -> consultant.drafting.services
         |                parse (consultant.parsing), classify and thread (consultant.intake),
-        |                extract (consultant.extraction), look up and check NCCI edits
-        v                (consultant.codes), render (templates/replies/)
+        |                extract (consultant.extraction), look up by the date of service
+        |                and check NCCI edits (consultant.codes), render
+        v                (templates/replies/)
     drafts: pending_review            (or the message is ignored, held or quarantined)
         |  3. review     ``caseconsultant review`` or the web queue -> consultant.review
         v                (approve commits, then enqueues the send; or reject)

@@ -17,6 +17,7 @@ from consultant.drafting.templates import load_overrides, render
 from consultant.drafting.text import TEMPLATE_HELPERS
 from consultant.drafting.verdicts import ncci_verdicts
 from consultant.extraction import extract_message
+from consultant.extraction.dates import dates_of_service
 from consultant.intake.processing import Intake, StepFailed, prepare, step
 from consultant.intake.quarantine import quarantine_message
 from consultant.intake.threading import CASE_TOKEN
@@ -42,6 +43,8 @@ class Reply:
     body_text: str
     body_html: str
     codes: list[dict[str, Any]] = field(default_factory=list)
+    # The date of service the codes were looked up for, when the question gives one.
+    date_of_service: date | None = None
 
 
 _ADDRESS = re.compile(
@@ -118,9 +121,16 @@ def compose_reply(
     """Render the reply to *parsed* from the consultation templates.
 
     *history* is the earlier exchange of the case (questions and replies sent, oldest
-    first); it is passed to the templates as ``history``.
+    first); it is passed to the templates as ``history``. The codes are looked up by the
+    date of service the question gives, or in the newest loaded editions when it gives
+    none. The templates get that date as ``date_of_service``, and every date of service
+    the question gives as ``dates_of_service``.
     """
-    codes = look_up_codes(session, parsed.subject, parsed.question)
+    # A question with several dates of service is looked up as of the latest, and the
+    # reply states which date it used.
+    dates = dates_of_service(f"{parsed.subject}\n{parsed.question}")
+    date_of_service = max(dates, default=None)
+    codes = look_up_codes(session, parsed.subject, parsed.question, date_of_service)
     # A pair edit concerns two codes; the reply states it once.
     edits = list(dict.fromkeys(verdict for code in codes for verdict in code["verdicts"]))
     context = {
@@ -131,6 +141,8 @@ def compose_reply(
         "codes": codes,
         "case_token": case_token,
         "history": history or [],
+        "date_of_service": date_of_service,
+        "dates_of_service": dates,
     }
     overrides = load_overrides(session)
     return Reply(
@@ -138,6 +150,7 @@ def compose_reply(
         body_text=render("replies/consultation/body.txt.j2", overrides, **context),
         body_html=render("replies/consultation/body.html.j2", overrides, **context),
         codes=codes,
+        date_of_service=date_of_service,
     )
 
 

@@ -14,7 +14,7 @@ ASKER_STATUSES = frozenset({"header", "incomplete", "terminated"})
 
 # Lookup messages about this installation rather than the code, such as an edition that
 # is not loaded, whatever the code's status.
-_INSTALLATION_WORDS = (" is loaded", "codes import", "licensed", "not checked")
+_INSTALLATION_WORDS = (" is loaded", "edition loaded", "codes import", "licensed", "not checked")
 
 
 def reply_notes(code: dict[str, Any]) -> list[str]:

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from consultant.codes.lookup import describe
 from consultant.drafting.services import SYSTEM_LABELS, Reply, compose_reply, look_up_codes
+from consultant.extraction.dates import dates_of_service
 from consultant.parsing import ParsedMessage
 
 MAX_LOOKUP_LENGTH = 500
@@ -17,13 +18,14 @@ MAX_QUESTION_LENGTH = 20_000
 def lookup(session: Session, text: str) -> list[dict[str, Any]]:
     """Return what the code sets say about each code in *text*.
 
-    Codes are found the way the email path finds them; a single token the extractor
-    does not recognise is looked up in every code system as it is.
+    Codes are found, and looked up by a date of service in the text, the way the email
+    path does it. A single token the extractor does not recognise is looked up in every
+    code system as it is.
     """
     text = text.strip()[:MAX_LOOKUP_LENGTH]
     if not text:
         return []
-    entries = look_up_codes(session, "", text)
+    entries = look_up_codes(session, "", text, max(dates_of_service(text), default=None))
     if entries or len(text.split()) != 1:
         return entries
     token = text.upper()

@@ -14,6 +14,8 @@ from consultant.codes import hcpcs, importers
 from consultant.codes.info import next_key
 from consultant.codes.lookup import describe
 from consultant.codes.releases import release_in_force
+from consultant.drafting.services import compose_reply
+from consultant.parsing import ParsedMessage
 
 HEADER = ",".join(hcpcs.REQUIRED_COLUMNS)
 
@@ -97,3 +99,48 @@ def test_releases_command_lists_editions(two_quarters: Session, db_url: str) -> 
 )
 def test_next_key_bounds_prefix(prefix: str, expected: str) -> None:
     assert next_key(prefix) == expected
+
+
+def _question(text: str) -> ParsedMessage:
+    return ParsedMessage(
+        message_id="<dos@example.com>", subject="Supply question", sender=None, reply_to=None,
+        in_reply_to=None, references=[], date=None, body=text, question=text,
+    )
+
+
+def test_reply_uses_question_date_of_service(two_quarters: Session) -> None:
+    reply = compose_reply(two_quarters, _question("DOS 02/10/2026: is A1234 covered?"), None)
+
+    assert reply.date_of_service == date(2026, 2, 10)
+    assert reply.codes[0]["description"] == "Invented item first text"
+    assert "looked up for the date of service 02/10/2026:" in reply.body_text
+    assert "date of service 02/10/2026" in reply.body_html
+
+
+def test_reply_without_date_uses_newest(two_quarters: Session) -> None:
+    reply = compose_reply(two_quarters, _question("Is A1234 covered?"), None)
+
+    assert reply.date_of_service is None
+    assert reply.codes[0]["description"] == "Invented item second text"
+    assert "date of service" not in reply.body_text
+
+
+def test_reply_with_several_dates_uses_latest(two_quarters: Session) -> None:
+    question = _question("Dates of service 02/10/2026 and 05/04/2026 for A1234 and A3333.")
+
+    reply = compose_reply(two_quarters, question, None)
+
+    assert reply.date_of_service == date(2026, 5, 4)
+    assert [code["description"] for code in reply.codes] == [
+        "Invented item second text",
+        "Invented item new in April",
+    ]
+    assert "(the latest of the 2 dates of service given)" in reply.body_text
+
+
+def test_reply_date_before_editions_warns_reviewer(two_quarters: Session) -> None:
+    reply = compose_reply(two_quarters, _question("DOS 12/01/2025, A1234?"), None)
+
+    warning = "no HCPCS Level II edition loaded is in force on 2025-12-01"
+    assert any(message.startswith(warning) for message in reply.codes[0]["messages"])
+    assert warning not in reply.body_text

@@ -1,0 +1,42 @@
+"""Dates of service read from the text of a question."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from consultant.extraction.dates import dates_of_service
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Labs drawn twice (DOS 11/25/2026).", [date(2026, 11, 25)]),
+        ("DOS: 2026-11-25, 99213", [date(2026, 11, 25)]),
+        ("dos 11-25-26 for 99213", [date(2026, 11, 25)]),
+        ("The date of service was Nov 3, 2026.", [date(2026, 11, 3)]),
+        ("D.O.S. 3 November 2026", [date(2026, 11, 3)]),
+        ("Service date: December 1st, 2026", [date(2026, 12, 1)]),
+        ("DOS 11/01/2026-11/05/2026", [date(2026, 11, 1), date(2026, 11, 5)]),
+        ("Dates of service: 10/1/2026, 10/2/2026 and 10/1/2026",
+         [date(2026, 10, 1), date(2026, 10, 2)]),
+    ],
+)
+def test_dates_after_marker(text: str, expected: list[date]) -> None:
+    assert dates_of_service(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Denied on 11/25/2026, resubmitted 12/01/2026.",
+        "DOS 11/25 without a year",
+        "DOS 02/30/2026",
+        "DOS 13/01/2026",
+        "Use the DOS on the claim.",
+        "",
+    ],
+)
+def test_no_date_of_service(text: str) -> None:
+    assert dates_of_service(text) == []
