@@ -3,6 +3,7 @@
 Run from the repository root::
 
     python bench/extraction.py [--corpus tests/extraction/corpus] [--seconds 3] [--errors]
+                               [--floor]
 
 ``--corpus`` also takes one corpus file, to measure one style of email alone.
 
@@ -11,27 +12,46 @@ trap strings from which something was extracted, and modifier/unit errors on exp
 codes that carry them. Throughput is the corpus text (subject and body, UTF-8 bytes)
 extracted email by email, repeatedly for about ``--seconds``, in MB/s (10**6 bytes) of
 this process's CPU time and of wall time.
+
+``--floor`` also times, in the same run and over the same emails, searches that do no
+work in Python: one search for code-shaped tokens alone, and the token and trap patterns
+in two searches (one pattern for the text as written, one for the keyword traps on the
+lower-cased text). The modifier patterns are left out. Their rates estimate the most
+that an extractor built on the standard ``re`` engine and these patterns can reach, and
+the ratios to the extractor's rate show how much of its time is the engine's.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from consultant.extraction import extract_message
 from consultant.extraction.evaluation import Email, Score, load_corpus, parse_corpus, score
 from consultant.extraction.reference import SYSTEMS
+from consultant.extraction.shapes import TOKEN
+from consultant.extraction.traps import (
+    _CAPITAL_PATTERN,
+    _KEYWORD_PATTERN,
+    _NUMBER_PATTERN,
+    _SIGN_PATTERN,
+)
 
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "tests" / "extraction" / "corpus"
 
 
-def throughput(emails: list[Email], seconds: float) -> tuple[float, float, int]:
+def throughput(
+    emails: list[Email], seconds: float, work: Callable[[str, str], object] = extract_message
+) -> tuple[float, float, int]:
     """Return MB/s of CPU time, MB/s of wall time and the passes made in about *seconds*.
 
-    CPU time is the figure to compare: on a shared machine wall time also counts the time
-    other processes held the processor.
+    *work* is called with the subject and body of each email. CPU time is the figure to
+    compare: on a shared machine wall time also counts the time other processes held the
+    processor.
     """
     size = sum(len(e.subject.encode()) + len(e.body.encode()) for e in emails)
     passes = 0
@@ -39,11 +59,45 @@ def throughput(emails: list[Email], seconds: float) -> tuple[float, float, int]:
     wall = 0.0
     while wall < seconds or passes == 0:
         for email in emails:
-            extract_message(email.subject, email.body)
+            work(email.subject, email.body)
         passes += 1
         wall = time.perf_counter() - wall_started
     cpu = time.process_time() - cpu_started
     return size * passes / cpu / 1e6, size * passes / wall / 1e6, passes
+
+
+# The token pattern and the trap patterns that run on the text as written, in one
+# alternation. The keyword traps run on a lower-cased copy, in a second search.
+_JOINED = re.compile(
+    "|".join(
+        f"(?:{pattern.pattern})"
+        for pattern in (_NUMBER_PATTERN, _SIGN_PATTERN, _CAPITAL_PATTERN, TOKEN)
+    ).replace("(?P<", "(?P<joined_")
+)
+
+
+def _tokens_only(subject: str, body: str) -> object:
+    return [match.span() for match in TOKEN.finditer(f"{subject}\n\n{body}")]
+
+
+def _joined_search(subject: str, body: str) -> object:
+    text = f"{subject}\n\n{body}"
+    spans = [match.span() for match in _JOINED.finditer(text)]
+    return spans + [match.span() for match in _KEYWORD_PATTERN.finditer(text.lower())]
+
+
+def floor_report(emails: list[Email], seconds: float) -> list[str]:
+    """Return lines comparing the extractor's rate with searches that do no Python work."""
+    rates = [
+        ("extract_message", throughput(emails, seconds)[0]),
+        ("code-shaped tokens only", throughput(emails, seconds, _tokens_only)[0]),
+        ("tokens and traps, two searches", throughput(emails, seconds, _joined_search)[0]),
+    ]
+    extractor = rates[0][1]
+    return [
+        f"  {name:32} {rate:6.2f} MB/s of CPU time, {rate / extractor:5.2f} x extract_message"
+        for name, rate in rates
+    ]
 
 
 def report(result: Score, emails: list[Email]) -> list[str]:
@@ -74,6 +128,11 @@ def main(argv: list[str] | None = None) -> int:
         "--seconds", type=float, default=3.0, help="time to spend measuring throughput, in seconds"
     )
     parser.add_argument("--errors", action="store_true", help="list every miss, extra and trap")
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also time the regular expression searches alone, for the same --seconds each",
+    )
     args = parser.parse_args(argv)
 
     if args.corpus.is_file():
@@ -89,6 +148,10 @@ def main(argv: list[str] | None = None) -> int:
         f"throughput: {cpu_rate:.2f} MB/s of CPU time, {wall_rate:.2f} MB/s of wall time "
         f"({passes} passes over {size} bytes)"
     )
+    if args.floor:
+        print("floor, measured in this run:")
+        for line in floor_report(emails, args.seconds):
+            print(line)
     if args.errors:
         for line in result.errors + result.traps_taken + result.detail_errors:
             print("  " + line)
