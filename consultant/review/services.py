@@ -12,13 +12,14 @@ from __future__ import annotations
 import html
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from consultant.errors import ConsultantError, InvalidTransition, NotFound
 from consultant.queue import enqueue
 from consultant.review.errors import StaleVersion
 from consultant.review.states import transition
+from consultant.storage.base import utcnow
 from consultant.storage.models import Draft, DraftState, DraftVersion
 
 log = logging.getLogger(__name__)
@@ -83,12 +84,33 @@ def fill_answer(draft: Draft, answer: str) -> str:
 
 
 def record_version(session: Session, draft: Draft, body_text: str, author: str) -> None:
-    """Make *body_text* the draft's next version and keep it in the version history."""
-    draft.body_html = _edited_html(draft, body_text)
-    draft.body_text = body_text
-    draft.version += 1
-    session.add(DraftVersion(draft_id=draft.id, version=draft.version, body_text=body_text,
+    """Make *body_text* the draft's next version and keep it in the version history.
+
+    The UPDATE names the version the caller read, so of two reviewers saving at once
+    only the first succeeds and the other gets StaleVersion. SQLite needs this guard,
+    because it ignores the row lock that ``SELECT ... FOR UPDATE`` takes on PostgreSQL.
+    """
+    read_version = draft.version
+    result = session.execute(
+        update(Draft)
+        .where(Draft.id == draft.id, Draft.version == read_version)
+        .values(
+            body_text=body_text,
+            body_html=_edited_html(draft, body_text),
+            version=read_version + 1,
+            updated_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise StaleVersion(
+            f"draft {draft.id} was changed by someone else while this request ran; "
+            "reload it and review the changes"
+        )
+    session.add(DraftVersion(draft_id=draft.id, version=read_version + 1, body_text=body_text,
                              author=author))
+    session.flush()
+    session.refresh(draft)
 
 
 def check_version(draft: Draft, expected_version: int | None) -> None:

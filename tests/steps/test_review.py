@@ -1,7 +1,8 @@
+import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from consultant.config import get_settings, reset_settings
 from consultant.drafting.services import draft_for_message
@@ -9,6 +10,7 @@ from consultant.errors import ConsultantError, InvalidTransition, NotFound
 from consultant.intake.services import store_message
 from consultant.review import services
 from consultant.review.states import transition
+from consultant.storage.db import get_engine
 from consultant.storage.models import Draft, DraftState
 from workers.app import app
 
@@ -152,3 +154,82 @@ def test_answer_for_sent_draft_names_state(session: Session, draft: Draft) -> No
 
     with pytest.raises(InvalidTransition, match="is rejected; it cannot be approved"):
         services.fill_answer(draft, "Late answer")
+
+
+def _approve_at_once(db_url: str, draft_id: int, edits: list[tuple[str, str]]) -> list[str]:
+    """Approve one draft from several sessions started together; return each outcome."""
+    factory = sessionmaker(bind=get_engine(db_url), expire_on_commit=False)
+    start = threading.Barrier(len(edits))
+    outcomes: list[str] = []
+
+    def approve(reviewer: str, answer: str) -> None:
+        with factory() as own:
+            shown = services.get_draft(own, draft_id)
+            body = services.fill_answer(shown, answer)
+            start.wait()
+            try:
+                services.approve(own, draft_id, reviewer, body, expected_version=1)
+                own.commit()
+                outcomes.append(f"approved by {reviewer}")
+            except ConsultantError as error:
+                own.rollback()
+                outcomes.append(f"refused: {type(error).__name__}")
+
+    threads = [threading.Thread(target=approve, args=edit) for edit in edits]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return sorted(outcomes)
+
+
+def test_racing_approvals_send_once(db_url: str, session: Session, draft: Draft) -> None:
+    edits = [("rita", "Use E11.40."), ("sam", "Use E11.49.")]
+
+    outcomes = _approve_at_once(db_url, draft.id, edits)
+
+    assert len(outcomes) == 2
+    approved = [outcome for outcome in outcomes if outcome.startswith("approved")]
+    assert len(approved) == 1
+    assert outcomes[1 - outcomes.index(approved[0])].startswith("refused: ")
+    session.expire_all()
+    stored = session.get_one(Draft, draft.id)
+    assert stored.state is DraftState.APPROVED
+    assert stored.approved_version == 2
+    assert ("Use E11.40." in stored.body_text) == (approved[0] == "approved by rita")
+    assert [event.to_state for event in stored.events] == ["pending_review", "approved"]
+    assert len(queued_tasks()) == 1
+
+
+def test_approval_racing_rejection(db_url: str, session: Session, draft: Draft) -> None:
+    factory = sessionmaker(bind=get_engine(db_url), expire_on_commit=False)
+    body = services.fill_answer(draft, "Use E11.40.")
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def act(name: str) -> None:
+        with factory() as own:
+            services.get_draft(own, draft.id)
+            start.wait()
+            try:
+                if name == "approve":
+                    services.approve(own, draft.id, "rita", body, expected_version=1)
+                else:
+                    services.reject(own, draft.id, "sam", "duplicate question")
+                own.commit()
+                outcomes.append(name)
+            except ConsultantError:
+                own.rollback()
+
+    threads = [threading.Thread(target=act, args=(name,)) for name in ("approve", "reject")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert len(outcomes) == 1
+    session.expire_all()
+    stored = session.get_one(Draft, draft.id)
+    expected = DraftState.APPROVED if outcomes == ["approve"] else DraftState.REJECTED
+    assert stored.state is expected
+    assert len(queued_tasks()) == (1 if outcomes == ["approve"] else 0)
