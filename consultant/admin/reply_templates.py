@@ -16,6 +16,7 @@ from typing import Any
 
 from jinja2 import TemplateError, TemplateSyntaxError
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from consultant.drafting.templates import (
@@ -44,6 +45,10 @@ class TemplateCheckFailed(ConsultantError):
         where = f"line {line}: " if line is not None else ""
         super().__init__(f"{where}{message.rstrip('.')}; nothing was saved")
         self.line = line
+
+
+class TemplateConflict(ConsultantError):
+    """Another admin saved the same template while this save ran; nothing was saved."""
 
 
 @dataclass
@@ -151,20 +156,31 @@ def save_override(session: Session, key: str, source: str, author: str) -> Templ
     name = template_name(key)
     source = source.replace("\r\n", "\n")
     check_source(session, name, source)
-    # NOTE: two admins who save the same template at once can both pick the next version.
-    # The unique (name, version) constraint then fails the second save with a server error.
     version = (session.scalar(select(func.max(TemplateVersion.version))
                               .where(TemplateVersion.name == name)) or 0) + 1
     override = session.scalar(select(TemplateOverride).where(TemplateOverride.name == name))
-    if override is None:
-        override = TemplateOverride(name=name)
-        session.add(override)
-    override.source = source
-    override.version = version
-    override.updated_by = author
-    override.updated_at = utcnow()
-    session.add(TemplateVersion(name=name, version=version, source=source, author=author))
-    session.flush()
+    try:
+        # Two admins who save at once pick the same next version. The unique (name,
+        # version) constraint fails the later save, and the savepoint keeps the rest of
+        # the transaction. The reads stay outside the savepoint, because on SQLite (WAL) a
+        # transaction that reads before it writes fails with "database is locked" when
+        # another connection wrote in between.
+        with session.begin_nested():
+            if override is None:
+                override = TemplateOverride(name=name)
+                session.add(override)
+            override.source = source
+            override.version = version
+            override.updated_by = author
+            override.updated_at = utcnow()
+            session.add(TemplateVersion(name=name, version=version, source=source,
+                                        author=author))
+    except IntegrityError as error:
+        log.info("template override save conflicted template=%s", key)
+        raise TemplateConflict(
+            f"template {key} was saved by another admin while this save ran; nothing was "
+            "saved. Reload the page, check their version, and save again"
+        ) from error
     log.info("template override saved template=%s version=%d size=%d", key, version, len(source))
     return override
 

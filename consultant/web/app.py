@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from consultant.admin.reply_templates import TemplateCheckFailed
+from consultant.admin.reply_templates import TemplateCheckFailed, TemplateConflict
 from consultant.errors import ConsultantError, InvalidTransition, NotFound
 from consultant.metrics import metrics_response
 from consultant.review.errors import ClaimedByOther, PermissionDenied, StaleVersion
@@ -28,6 +28,7 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
     (InvalidCredentials, 401),
     (TooManyAttempts, 429),
     (StaleVersion, 409),
+    (TemplateConflict, 409),
     (ClaimedByOther, 409),
     (InvalidTransition, 409),
     (ConsultantError, 400),

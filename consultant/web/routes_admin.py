@@ -96,9 +96,10 @@ def save_template(request: Request, key: str, source: str = Form(""),
     with signed_in(request, csrf_token, check_csrf=True, admin=True) as context:
         try:
             reply_templates.save_override(context.db, key, source, context.user.username)
-        except reply_templates.TemplateCheckFailed as error:
+        except (reply_templates.TemplateCheckFailed, reply_templates.TemplateConflict) as error:
+            status = 422 if isinstance(error, reply_templates.TemplateCheckFailed) else 409
             view = reply_templates.view_template(context.db, key)
-            return render(request, "admin_template.html", context, 422, view=view,
+            return render(request, "admin_template.html", context, status, view=view,
                           source=source, error=str(error))
     return redirect(f"/admin/templates/{key}")
 

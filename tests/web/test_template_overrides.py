@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy.orm import Session
+from sqlalchemy import Result, event
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from consultant.admin import reply_templates
-from consultant.admin.reply_templates import TemplateCheckFailed
+from consultant.admin.reply_templates import TemplateCheckFailed, TemplateConflict
 from consultant.config import get_settings
 from consultant.drafting.services import draft_for_message
 from consultant.drafting.templates import render
+from consultant.storage.db import get_engine
 from consultant.storage.models import InboundMessage, MessageState, TemplateOverride
 from tests.web.conftest import question_bytes
 
@@ -135,3 +137,29 @@ def test_versions_record_author(session: Session) -> None:
 
 def test_revert_without_override_reports_none(session: Session) -> None:
     assert reply_templates.revert_override(session, "body.html") is False
+
+
+def test_concurrent_save_conflicts_cleanly(db_url: str, session: Session) -> None:
+    factory = sessionmaker(bind=get_engine(db_url), expire_on_commit=False)
+    saved_by_other: list[int] = []
+
+    def other_admin_saves_meanwhile(state: ORMExecuteState) -> Result:
+        # Run this session's query, then let another admin save before this save goes on.
+        result = state.invoke_statement()
+        if "max(" in str(state.statement).lower() and not saved_by_other:
+            with factory() as other:
+                saved = reply_templates.save_override(other, "body.txt", "Theirs\n", "root")
+                other.commit()
+                saved_by_other.append(saved.version)
+        return result
+
+    event.listen(session, "do_orm_execute", other_admin_saves_meanwhile)
+    with pytest.raises(TemplateConflict, match="saved by another admin"):
+        reply_templates.save_override(session, "body.txt", "Mine\n", "ada")
+    event.remove(session, "do_orm_execute", other_admin_saves_meanwhile)
+    session.commit()
+
+    view = reply_templates.view_template(session, "body.txt")
+    assert saved_by_other == [1]
+    assert view.current == "Theirs\n"
+    assert [(version.version, version.author) for version in view.versions] == [(1, "root")]
