@@ -92,7 +92,8 @@ DISTINCTIVE_ALONE = re.compile(
 )
 # "(GP)", "(59, XU)", "(GP on all)" right after a code and its units.
 BRACKETED = re.compile(
-    rf"[ \t]*\((?P<list>{_MODIFIER}(?:{_SEPARATOR}{_MODIFIER})*)(?:\s+on\s+(?:all|each|both))?\)"
+    rf"[ \t]*\((?P<list>{_MODIFIER}(?:{_SEPARATOR}{_MODIFIER})*)(?:\s+on\s+(?:all|each|both))?"
+    r"[ \t]*\??\)"
 )
 # Verbs that take a modifier ("with 25", "append 59", "add KX", "use GA or GZ"), found in
 # lower-cased text, and the list after them in the original text.
@@ -114,15 +115,59 @@ VERB_LOWER = re.compile(
 )
 # Two modifiers offered as alternatives: "91 or 59", "GA or KX", "33 instead of PT".
 # When one of them is taken, the other is a modifier too, even one that reads as a word.
+# Each side may be a pair written with a slash: "50 or RT/LT".
+_CHOICE = rf"{_MODIFIER}(?:[ \t]*/[ \t]*{_MODIFIER})*"
 ALTERNATIVE = re.compile(
-    rf"(?<![\w.])-?(?P<first>{_MODIFIER})[ \t]*,?[ \t]*"
-    r"(?:or|vs\.?|versus|instead[ \t]+of|rather[ \t]+than|not)[ \t]+(?:the[ \t]+)?-?"
-    rf"(?P<second>{_MODIFIER})(?![\w]|[.:]\d)"
+    rf"(?<![\w./])-?(?P<first>{_CHOICE})[ \t]*,?[ \t]*"
+    r"(?:or|and|&|vs\.?|versus|instead[ \t]+of|rather[ \t]+than|not)[ \t]+(?:the[ \t]+)?-?"
+    rf"(?P<second>{_CHOICE})(?![\w/]|[.:]\d)"
 )
-# "..., or LT only?": a modifier offered last, at the end of a clause.
-LAST_CHOICE = re.compile(
-    rf"(?<![\w])or[ \t]+-?(?P<list>{_MODIFIER})(?=[ \t]*(?:only|alone|instead)?[ \t]*[?.!,;])"
+# "..., or LT only?", "or QE because ...": a modifier offered last in a sentence.
+LAST_CHOICE = re.compile(rf"(?<![\w])or[ \t]+-?(?P<list>{_MODIFIER})(?![\w/]|[.:]\d)")
+# The end of a clause, which a two-digit modifier offered last must come before.
+CLAUSE_END = re.compile(r"[ \t]*(?:only|alone|instead)?[ \t]*[?.!,;]")
+# A modifier that is the subject of a verb only a modifier takes: "59 won't fix it",
+# "does 25 go on the 99396", "XU applies".
+_AUXILIARY = (
+    r"(?:won't|will[ \t]+not|wouldn't|would[ \t]+not|doesn't|does[ \t]+not|can't|cannot|"
+    r"shouldn't|should[ \t]+not|should|would|will|does|do|can|must|may)[ \t]+(?:not[ \t]+)?"
+    r"(?:be[ \t]+)?"
 )
+PREDICATE = re.compile(
+    rf"(?<![\w.$/-])-?(?P<list>{_MODIFIER})[ \t]+(?:{_AUXILIARY})?"
+    r"(?:fix(?:es)?|help(?:s)?|override(?:s)?|bypass(?:es)?|unbundle(?:s)?|apply|applies|"
+    r"applied|appended|go(?:es)?[ \t]+(?:on|with|to)|belongs?[ \t]+(?:on|to|with)"
+    r"|(?:is|are|was|isn't|wasn't)[ \t]+(?:not[ \t]+)?(?:needed|required|necessary|allowed))\b"
+)
+# Words without which ``PREDICATE`` cannot match, for a cheap test before searching.
+PREDICATE_WORDS = (
+    "fix", "help", "overrid", "bypass", "unbundl", "appl", "go", "belong", "need", "requir",
+    "necess", "allow",
+)
+# Modifiers that coders name together. When one of a family is taken, a member in
+# capital letters written alone elsewhere in the text is taken too ("71046-26 ... the
+# hospital bills TC", "99349-GW? Or GV"). Only letter members are taken that way.
+FAMILIES = (
+    frozenset({"26", "TC"}),
+    frozenset({"RT", "LT", "50"}),
+    frozenset({"GV", "GW"}),
+    frozenset({"GA", "GX", "GY", "GZ"}),
+    frozenset({"FX", "FY"}),
+)
+# A letter modifier alone, for ``FAMILIES``; "FY 2026" is a fiscal year.
+LETTERS_ALONE = re.compile(r"(?<![\w/-])[A-Z]{2}(?![\w/]|[.:]\d|[ \t]*\d)")
+# Finger (FA, F1-F9), toe (TA, T1-T9) and eyelid (E1-E4) modifiers, taken when a word
+# for that part of the body is written near them: "right ring F8".
+ANATOMY_MODIFIER = re.compile(r"(?<![\w-])(?P<list>F[0-9A]|T[0-9A]|E[1-4])(?![\w]|[.:]\d)")
+ANATOMY_WORDS = {
+    "F": re.compile(r"\b(?:thumb|index|middle|ring|little|fingers?|digits?)\b"),
+    "T": re.compile(r"\b(?:toes?|hallux)\b"),
+    "E": re.compile(r"\b(?:lids?|eyelids?)\b"),
+}
+ANATOMY_REACH = 30
+# Words without which no anatomy word can be found, for a cheap test before searching.
+ANATOMY_HINTS = ("thumb", "index", "middle", "ring", "little", "finger", "digit", "toe",
+                 "hallux", "lid")
 # A modifier written with its dash but apart from any code: "and -59 to 20552", "-GY".
 DASHED = re.compile(rf"-(?<=[\s(\"']-)(?P<list>{_MODIFIER})(?![\w]|[.:]\d)")
 # "GP on all", "59 on each": a modifier for every code of the sentence (lower-cased text).

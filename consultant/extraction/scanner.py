@@ -43,9 +43,14 @@ _SENTENCE_REACH = 300
 _SENTENCE_END = re.compile(r"\n|[.?!](?=\s)")
 # A sentence end in text whose lines may be wrapped inside a sentence.
 _SENTENCE_STOP = re.compile(r"[.?!]\s|\n[ \t]*\n")
+# A code right before a verb: "G0103 gets GA".
+_CODE_BEFORE = re.compile(r"(?<![\w.-])(?:[A-Z]\d{4}|\d{4}[\dFTU])(?:-[0-9A-Z]{2})*[ \t]+\Z")
+# "Atlanta, " before a state abbreviation that is also a modifier.
+_PLACE_BEFORE = re.compile(r"[A-Z][a-z]+,[ \t]*\Z")
 _UNITS_IN_CELL = re.compile(r"\d{1,3}")
 # "units: 2" or "units = 2" in lower-cased text.
 _UNITS_LABEL = re.compile(r"units?[ \t]*[:=][ \t]*(?P<count>\d{1,3})(?!\d)")
+_GLUED_TIMES = re.compile(r"[xX]\d{1,3}")
 _TOKEN_WITH_TIMES = re.compile(r"(?P<code>[A-Za-z0-9]{3,6}?)[xX](?P<units>\d{1,3})")
 # "20610RT": a CPT code with a letter modifier glued on, which is also shaped like a PCS code.
 _CPT_WITH_MODIFIER = re.compile(r"(?P<code>\d{5})(?P<modifier>[A-Za-z]{2})")
@@ -116,8 +121,8 @@ def scan(text: str) -> Scan:
     ]
     _apply_tables(text, tables, mentions, modifier_mentions)
     _named_modifiers(text, lower, sentences, masks, mentions, modifier_mentions)
-    if modifier_mentions and _may_offer_alternatives(lower):
-        _alternatives(text, sentences, masks, mentions, modifier_mentions)
+    if modifier_mentions:
+        _alternatives(text, lower, sentences, masks, mentions, modifier_mentions)
     _labelled_units(text, lower, sentences, mentions)
     return Scan(text, lower, sentences, mentions, modifier_mentions, tables)
 
@@ -154,6 +159,9 @@ def _read_suffix(text: str, mention: Mention, masks: Masks, mentions: list[Menti
         position = _read_glued(text, mention, masks, position)
     if mention.units is None:
         position = _read_units(text, mention, position)
+    elif (glued_units := _GLUED_TIMES.match(text, position)) is not None:
+        # The units of "97140x2" are part of the token, so a bracketed list follows them.
+        position = glued_units.end()
     if mention.range_shape is None:
         position = _read_bracketed(text, mention, masks, position)
     return position
@@ -340,42 +348,103 @@ def _may_offer_alternatives(lower: str) -> bool:
 
 def _alternatives(
     text: str,
+    lower: str,
     sentences: Sentences,
     masks: Masks,
     mentions: list[Mention],
     found: list[ModifierMention],
 ) -> None:
-    """Add modifiers offered as alternatives to a modifier already taken.
+    """Add modifiers offered as alternatives to a modifier already taken, or of its family.
 
     In "91 or 59" and "GA or KX" one of the two is a modifier taken elsewhere in the
-    text, so the other is one too. "..., or LT only?" offers a modifier at the end of a
-    clause whose sentence already has one. A modifier offered that way is not taken when
-    it also reads as a word or a state.
+    text, so the other is one too. "..., or LT only?" offers a modifier late in a
+    sentence that already has one. A modifier offered that way is not taken when it
+    also reads as a word or a state. ``mods.FAMILIES`` lists the modifiers that are
+    named together, such as 26 and TC.
     """
-    taken = {(modifier.start, modifier.end) for modifier in found}
     codes = {modifier.code for modifier in found}
-    starts = [mention.start for mention in mentions]
+    added = _family_members(text, codes)
+    if _may_offer_alternatives(lower):
+        added += _offered_choices(text, found, codes)
+    _add_named(text, sentences, masks, mentions, found, added)
+
+
+def _offered_choices(
+    text: str, found: list[ModifierMention], codes: set[str]
+) -> list[tuple[int, int, str]]:
+    """Return the modifiers offered beside a taken one ("91 or 59", "..., or LT only?")."""
+    taken = {(modifier.start, modifier.end) for modifier in found}
     added: list[tuple[int, int, str]] = []
     for pair in mods.ALTERNATIVE.finditer(text):
-        sides = [(*pair.span(group), pair[group].upper()) for group in ("first", "second")]
-        if not all(code in mods.KNOWN for _, _, code in sides):
+        sides = [item for group in ("first", "second")
+                 for item in mods.list_items(text, *pair.span(group))]
+        if not all(code in mods.KNOWN for code, _, _ in sides):
             continue
-        if not any(span[:2] in taken or span[2] in codes for span in sides):
+        if any(code.isdigit() and mods.QUANTITY_WORD.match(text, end) for code, _, end in sides):
+            # "between 22 and 25 years": numbers, not modifiers.
             continue
-        added.extend(side for side in sides if side[:2] not in taken)
+        if any((start, end) in taken or code in codes for code, start, end in sides):
+            added.extend((start, end, code) for code, start, end in sides)
     for choice in mods.LAST_CHOICE.finditer(text):
         start, end = choice.span("list")
         code = choice["list"]
-        if (start, end) in taken or code not in mods.KNOWN or code in mods.AMBIGUOUS:
+        if code not in mods.KNOWN or code in mods.AMBIGUOUS:
             continue
-        # Mail clients wrap lines inside a sentence, so only a stop or a blank line ends it.
-        begin = max(0, start - _SENTENCE_REACH)
-        for stop in _SENTENCE_STOP.finditer(text, begin, start):
-            begin = stop.end()
-        if any(begin <= other[0] < start for other in taken):
+        if code.isdigit() and not mods.CLAUSE_END.match(text, end):
+            continue
+        if any(_sentence_start(text, start) <= other[0] < start for other in taken):
             added.append((start, end, code))
+    return added
+
+
+def _sentence_start(text: str, position: int) -> int:
+    """Return where the sentence around *position* starts, across wrapped lines."""
+    # Mail clients wrap lines inside a sentence, so only a stop or a blank line ends it.
+    begin = max(0, position - _SENTENCE_REACH)
+    for stop in _SENTENCE_STOP.finditer(text, begin, position):
+        begin = stop.end()
+    return begin
+
+
+def _family_members(text: str, codes: set[str]) -> list[tuple[int, int, str]]:
+    """Return letter modifiers written alone whose family has a modifier in *codes*."""
+    wanted = {
+        member
+        for family in mods.FAMILIES
+        if family & codes
+        for member in family
+        if member not in codes and not member.isdigit()
+    }
+    if not wanted:
+        return []
+    members = []
+    for word in mods.LETTERS_ALONE.finditer(text):
+        code = word.group()
+        if code in wanted and not (code in mods.AMBIGUOUS and _after_place(text, word.start())):
+            members.append((word.start(), word.end(), code))
+    return members
+
+
+def _after_place(text: str, position: int) -> bool:
+    """Return whether a capitalised word and a comma come right before *position*."""
+    return _PLACE_BEFORE.search(text, max(0, position - 40), position) is not None
+
+
+def _add_named(
+    text: str,
+    sentences: Sentences,
+    masks: Masks,
+    mentions: list[Mention],
+    found: list[ModifierMention],
+    added: list[tuple[int, int, str]],
+) -> None:
+    """Attach each modifier in *added* to the nearest code and add it to *found*."""
+    taken = {(modifier.start, modifier.end) for modifier in found}
+    starts = [mention.start for mention in mentions]
     for start, end, code in sorted(set(added)):
-        if masks.covers(start, end) or (code.isdigit() and mods.QUANTITY_WORD.match(text, end)):
+        if (start, end) in taken or masks.covers(start, end):
+            continue
+        if code.isdigit() and mods.QUANTITY_WORD.match(text, end):
             continue
         target = _nearest_code(sentences, mentions, starts, start)
         if target is not None and code not in {m[0] for m in target.modifiers}:
@@ -443,10 +512,11 @@ def _has_on_all(lower: str) -> bool:
 def _named_by_word_or_verb(text: str, lower: str) -> list[tuple[int, int, str]]:
     # The substring tests skip searches that cannot match, which is most of them.
     candidates = _named_by_word(text, lower) if "mod" in lower else []
-    for _, verb_end in find_keywords(mods.VERB, lower):
+    for verb_start, verb_end in find_keywords(mods.VERB, lower):
         listed = mods.VERB_LIST.match(text, verb_end)
         if listed is not None:
-            candidates.extend(_verb_list(text, listed))
+            after_code = _CODE_BEFORE.search(text, max(0, verb_start - 20), verb_start)
+            candidates.extend(_verb_list(text, listed, after_code is not None))
         elif (lowered := mods.VERB_LOWER.match(lower, verb_end)) is not None:
             candidates.append((*lowered.span("list"), lowered["list"].upper()))
     for match in mods.DISTINCTIVE_ALONE.finditer(text):
@@ -457,6 +527,11 @@ def _named_by_word_or_verb(text: str, lower: str) -> list[tuple[int, int, str]]:
             code.isdigit() and mods.QUANTITY_WORD.match(text, match.end())
         ):
             candidates.append((*match.span("list"), code))
+    if any(word in lower for word in mods.PREDICATE_WORDS):
+        for match in mods.PREDICATE.finditer(text):
+            candidates.append((*match.span("list"), match["list"]))
+    if any(word in lower for word in mods.ANATOMY_HINTS):
+        candidates += _anatomy_modifiers(text, lower)
     if "right" in lower or "left" in lower:
         for word in mods.SIDE_WORD.finditer(lower):
             side = mods.SIDE_MODIFIER.match(text, word.end())
@@ -489,8 +564,26 @@ def _named_by_word(text: str, lower: str) -> list[tuple[int, int, str]]:
     return candidates
 
 
-def _verb_list(text: str, match: re.Match[str]) -> list[tuple[int, int, str]]:
-    """Modifiers listed after a verb such as "with" or "append", when they read as such."""
+def _anatomy_modifiers(text: str, lower: str) -> list[tuple[int, int, str]]:
+    """Return finger, toe and eyelid modifiers written near a word for that part."""
+    found = []
+    for match in mods.ANATOMY_MODIFIER.finditer(text):
+        start, end = match.span()
+        words = mods.ANATOMY_WORDS[match["list"][0]]
+        if words.search(lower, max(0, start - mods.ANATOMY_REACH), end + mods.ANATOMY_REACH):
+            found.append((start, end, match["list"]))
+    return found
+
+
+def _verb_list(
+    text: str, match: re.Match[str], after_code: bool = False
+) -> list[tuple[int, int, str]]:
+    """Modifiers listed after a verb such as "with" or "append", when they read as such.
+
+    A modifier that also reads as a word or a state ("GA", "PA") counts after a verb
+    only when a code is the verb's subject ("G0103 gets GA") and no lower-case word
+    follows it.
+    """
     items = [
         (start, end, code)
         for code, start, end in mods.list_items(text, *match.span("list"))
@@ -499,9 +592,10 @@ def _verb_list(text: str, match: re.Match[str]) -> list[tuple[int, int, str]]:
     letters = [code for _, _, code in items if not code.isdigit()]
     only_ambiguous = bool(letters) and all(code in mods.AMBIGUOUS for code in letters)
     # "with CT contrast", "use PA Smith": a word or a name, not a modifier.
-    if only_ambiguous and (
-        mods.LOWER_WORD_NEXT.match(text, match.end()) or len(items) == len(letters)
-    ):
+    # "with CO-B15" after a code is a remittance code, not a modifier.
+    after_code = after_code and not text.startswith("-", match.end())
+    lower_word_next = mods.LOWER_WORD_NEXT.match(text, match.end())
+    if only_ambiguous and (lower_word_next or (len(items) == len(letters) and not after_code)):
         items = [item for item in items if item[2].isdigit()]
     return items
 

@@ -110,8 +110,11 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
     ),
     (
         "lcd|lca|ncd|article|billing article",
-        r"s?\b\s*[:#]?\s*(?:id\s*)?(?:dl|da|l|a)?\d{3,6}(?:\.\d+)?"
-        rf"(?:{_LIST_SEPARATOR}(?:dl|da|l|a)?\d{{3,6}})*",
+        # A list continues only in the form of its first id, with or without the letters,
+        # so the CPT codes in "article A58405, 64635 and 64636" stay codes.
+        r"s?\b\s*[:#]?\s*(?:id\s*)?"
+        rf"(?:(?:dl|da|l|a)\d{{3,6}}(?:\.\d+)?(?:{_LIST_SEPARATOR}(?:dl|da|l|a)\d{{3,6}})*"
+        rf"|\d{{3,6}}(?:\.\d+)?(?:{_LIST_SEPARATOR}\d{{3,6}})*)",
     ),
     # Counts that run to five digits and more.
     (
@@ -174,8 +177,9 @@ _LEVEL_AFTER_LETTER = r"(?:(?<=C)[1-8]|(?<=T)(?:1[0-2]|[1-9])|(?<=L)[1-5]|(?<=S)
 _AFTER_CAPITAL = [
     # "Spokane WA 99204", "New York 10001": checked against the state lists afterwards.
     r"(?P<place>[A-Za-z]+(?: [A-Z][a-z]+)?)\.?,?\s+\d{5}(?:-\d{4})?(?!\d)",
-    # Remittance group code and reason ("CO-59", "PR 1"): checked afterwards.
-    r"(?P<group>[A-Z])\s?-?\s?\d{1,3}(?!\d)",
+    # Remittance group code and reason ("CO-59", "PR 1"), with the remark codes listed
+    # after it ("CO-97, N390"): checked afterwards.
+    r"(?P<group>[A-Z])\s?-?\s?\d{1,3}(?!\d)(?:\s*[,/]\s*(?:MA|[MN])\d{1,3}(?!\w))*",
     r"(?<=G)\d{1,2}\s?P\d{1,4}(?:-?\d){0,3}",  # gravida and para: G2P1
     rf"{_LEVEL_AFTER_LETTER}\s*(?:-|–|/|to|through)\s*(?:{_LEVEL}|1[0-2](?!\d)|[1-9](?!\d))",
     rf"{_LEVEL_AFTER_LETTER}\s+(?i:vertebra\w*|levels?|disc|nerve|root|body|pedicle|fracture|"
@@ -295,6 +299,24 @@ class Masks:
         return list(zip(self._starts, self._ends, strict=True))
 
 
+# An ICD-9 code named as such after it is written: "V76.12 isn't valid. That's the ICD-9
+# code". Only ICD-9 shapes are masked this way: V codes, E codes of three digits, and
+# three digits with decimals.
+_ICD9_WORD = re.compile(r"icd-?9")
+_ICD9_SHAPE = re.compile(
+    r"(?<![\w.])(?:[Vv]\d{2}(?:\.\d{1,2})?|[Ee]\d{3}(?:\.\d)?|\d{3}\.\d{1,2})(?![\w.])"
+)
+_ICD9_REACH = 80
+
+
+def _named_icd9_before(text: str, lower: str) -> list[Span]:
+    spans = []
+    for word in _ICD9_WORD.finditer(lower):
+        start = max(0, word.start() - _ICD9_REACH)
+        spans += [match.span() for match in _ICD9_SHAPE.finditer(text, start, word.start())]
+    return spans
+
+
 def find_traps(text: str, lower: str | None = None) -> list[Span]:
     """Return the spans of look-alike numbers and abbreviations in *text*.
 
@@ -306,6 +328,8 @@ def find_traps(text: str, lower: str | None = None) -> list[Span]:
     spans += [match.span() for match in _SIGN_PATTERN.finditer(text)]
     spans += find_keywords(_KEYWORD_PATTERN, lower)
     spans += [match.span() for match in _CAPITAL_PATTERN.finditer(text) if _capital_trap(match)]
+    if "icd" in lower:
+        spans += _named_icd9_before(text, lower)
     return spans
 
 

@@ -242,3 +242,53 @@ def test_lower_case_mail() -> None:
 
     assert ("icd10cm", "B12") not in found
     assert {("hcpcs", "J3420"), ("cpt", "96372"), ("modifier", "XU")} <= found
+
+
+def test_modifier_as_subject_of_verb() -> None:
+    assert ("modifier", "59") in codes("93306 bundles into 93351, and 59 won't fix it.")
+    assert ("modifier", "25") in codes("And does 25 go on the 99396 or not at all?")
+    assert ("modifier", "50") in codes("For 77067 no 50 is needed.")
+
+
+def test_modifier_family_member_alone() -> None:
+    assert ("modifier", "TC") in codes("We read 71046-26. The hospital bills TC.")
+    assert ("modifier", "GV") in codes("Visit 99349-GW? Or GV since it's related?")
+    assert ("modifier", "FY") in codes("Film needs FX; FY is for computed radiography, 73610.")
+
+
+def test_modifier_family_needs_member_taken() -> None:
+    assert codes("Our office in Atlanta, GA bills 99213.") == {("cpt", "99213")}
+    assert ("modifier", "GA") not in codes("Billed 99213-GZ from Atlanta, GA today.")
+    assert ("modifier", "FY") not in codes("For 73610 with FX, is FY 2026 the same?")
+
+
+def test_finger_modifiers_near_finger_words() -> None:
+    found = codes("Trigger finger 20550 x2: right ring F8 and right middle F7.")
+
+    assert {("modifier", "F8"), ("modifier", "F7")} <= found
+    assert ("modifier", "F8") not in codes("Press F8 to submit the claim for 99213.")
+
+
+def test_ambiguous_modifier_after_code_and_verb() -> None:
+    assert ("modifier", "GA") in codes("The ABN was signed, so G0103 gets GA, and 84153?")
+    assert ("modifier", "CO") not in codes("The payer denied 99285 with CO-B15.")
+
+
+def test_numbers_joined_by_and_are_not_modifiers() -> None:
+    found = codes("99213-25 for patients between 22 and 25 years old")
+
+    assert ("modifier", "22") not in found
+
+
+def test_bracketed_modifier_with_question_mark() -> None:
+    assert by_code("97110x3, 97140x2 (59?)")["97140"].modifiers == ["59"]
+
+
+def test_remittance_lcd_and_icd9_look_alikes() -> None:
+    assert codes("Paid $0 on 87880 (CO-97, N390).") == {("cpt", "87880")}
+    assert {("cpt", "64635"), ("cpt", "64636")} <= codes(
+        "Per LCD L38803 and billing article A58405, 64635 and 64636 need two blocks."
+    )
+    assert codes("They say V76.12 isn't valid. That's the ICD-9 code; use Z12.31.") == {
+        ("icd10cm", "Z12.31")
+    }
