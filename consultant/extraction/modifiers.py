@@ -117,13 +117,24 @@ VERB_LOWER = re.compile(
 # When one of them is taken, the other is a modifier too, even one that reads as a word.
 # Each side may be a pair written with a slash: "50 or RT/LT".
 _CHOICE = rf"{_MODIFIER}(?:[ \t]*/[ \t]*{_MODIFIER})*"
-ALTERNATIVE = re.compile(
-    rf"(?<![\w./])-?(?P<first>{_CHOICE})[ \t]*,?[ \t]*"
-    r"(?:or|and|&|vs\.?|versus|instead[ \t]+of|rather[ \t]+than|not)[ \t]+(?:the[ \t]+)?-?"
-    rf"(?P<second>{_CHOICE})(?![\w/]|[.:]\d)"
+_CONNECTOR = (
+    r"[ \t]*,?[ \t]*(?:or|and|&|vs\.?|versus|instead[ \t]+of|rather[ \t]+than|not)[ \t]+"
+    r"(?:the[ \t]+)?-?"
 )
-# "..., or LT only?", "or QE because ...": a modifier offered last in a sentence.
-LAST_CHOICE = re.compile(rf"(?<![\w])or[ \t]+-?(?P<list>{_MODIFIER})(?![\w/]|[.:]\d)")
+# The choice after a taken modifier, matched where the modifier ends.
+CHOICE_AFTER = re.compile(
+    rf"(?:[ \t]*/[ \t]*{_MODIFIER})*{_CONNECTOR}(?P<list>{_CHOICE})(?![\w/]|[.:]\d)"
+)
+# The choice before a taken modifier, searched up to where the modifier starts. It starts
+# with a character class, so the engine skips to digits and capital letters. The caller
+# checks that no word character or dot comes before it.
+CHOICE_BEFORE = re.compile(
+    rf"(?P<list>[0-9A-Z]{{2}}(?:[ \t]*/[ \t]*[0-9A-Z]{{2}})*){_CONNECTOR}"
+    rf"(?:{_MODIFIER}[ \t]*/[ \t]*)*\Z"
+)
+# "..., or LT only?", "or QE because ...": a modifier offered last in a sentence. The
+# pattern starts with a letter of "or", so the engine skips quickly to where it can match.
+LAST_CHOICE = re.compile(rf"[oO]r(?<![\w][oO]r)[ \t]+-?(?P<list>{_MODIFIER})(?![\w/]|[.:]\d)")
 # The end of a clause, which a two-digit modifier offered last must come before.
 CLAUSE_END = re.compile(r"[ \t]*(?:only|alone|instead)?[ \t]*[?.!,;]")
 # A modifier that is the subject of a verb only a modifier takes: "59 won't fix it",
@@ -134,16 +145,15 @@ _AUXILIARY = (
     r"(?:be[ \t]+)?"
 )
 PREDICATE = re.compile(
-    rf"(?<![\w.$/-])-?(?P<list>{_MODIFIER})[ \t]+(?:{_AUXILIARY})?"
+    # The two characters come first, so the engine skips to digits and capital letters.
+    # The caller then checks the pair against ``KNOWN``.
+    r"(?P<list>[0-9A-Z][0-9A-Z])(?<![\w.$/-][0-9A-Z]{2})"
+    rf"[ \t]+(?:{_AUXILIARY})?"
     r"(?:fix(?:es)?|help(?:s)?|override(?:s)?|bypass(?:es)?|unbundle(?:s)?|apply|applies|"
     r"applied|appended|go(?:es)?[ \t]+(?:on|with|to)|belongs?[ \t]+(?:on|to|with)"
     r"|(?:is|are|was|isn't|wasn't)[ \t]+(?:not[ \t]+)?(?:needed|required|necessary|allowed))\b"
 )
-# Words without which ``PREDICATE`` cannot match, for a cheap test before searching.
-PREDICATE_WORDS = (
-    "fix", "help", "overrid", "bypass", "unbundl", "appl", "go", "belong", "need", "requir",
-    "necess", "allow",
-)
+
 # Modifiers that coders name together. When one of a family is taken, a member in
 # capital letters written alone elsewhere in the text is taken too ("71046-26 ... the
 # hospital bills TC", "99349-GW? Or GV"). Only letter members are taken that way.
@@ -154,20 +164,19 @@ FAMILIES = (
     frozenset({"GA", "GX", "GY", "GZ"}),
     frozenset({"FX", "FY"}),
 )
-# A letter modifier alone, for ``FAMILIES``; "FY 2026" is a fiscal year.
-LETTERS_ALONE = re.compile(r"(?<![\w/-])[A-Z]{2}(?![\w/]|[.:]\d|[ \t]*\d)")
+# Characters that may not follow a family member taken alone ("FY 2026" is a fiscal year).
+NOT_ALONE_AFTER = re.compile(r"[\w/]|[.:]\d|[ \t]*\d")
 # Finger (FA, F1-F9), toe (TA, T1-T9) and eyelid (E1-E4) modifiers, taken when a word
 # for that part of the body is written near them: "right ring F8".
-ANATOMY_MODIFIER = re.compile(r"(?<![\w-])(?P<list>F[0-9A]|T[0-9A]|E[1-4])(?![\w]|[.:]\d)")
+ANATOMY_MODIFIER = re.compile(
+    r"(?P<list>[FTE](?<![\w-][FTE])(?:(?<=[FT])[0-9A]|(?<=E)[1-4]))(?![\w]|[.:]\d)"
+)
 ANATOMY_WORDS = {
     "F": re.compile(r"\b(?:thumb|index|middle|ring|little|fingers?|digits?)\b"),
     "T": re.compile(r"\b(?:toes?|hallux)\b"),
     "E": re.compile(r"\b(?:lids?|eyelids?)\b"),
 }
 ANATOMY_REACH = 30
-# Words without which no anatomy word can be found, for a cheap test before searching.
-ANATOMY_HINTS = ("thumb", "index", "middle", "ring", "little", "finger", "digit", "toe",
-                 "hallux", "lid")
 # A modifier written with its dash but apart from any code: "and -59 to 20552", "-GY".
 DASHED = re.compile(rf"-(?<=[\s(\"']-)(?P<list>{_MODIFIER})(?![\w]|[.:]\d)")
 # "GP on all", "59 on each": a modifier for every code of the sentence (lower-cased text).

@@ -45,6 +45,15 @@ _SENTENCE_END = re.compile(r"\n|[.?!](?=\s)")
 _SENTENCE_STOP = re.compile(r"[.?!]\s|\n[ \t]*\n")
 # A code right before a verb: "G0103 gets GA".
 _CODE_BEFORE = re.compile(r"(?<![\w.-])(?:[A-Z]\d{4}|\d{4}[\dFTU])(?:-[0-9A-Z]{2})*[ \t]+\Z")
+# Words without which ``mods.PREDICATE`` cannot match, a cheaper test than searching.
+_PREDICATE_WORDS = ("fix", "help", "overrid", "bypass", "unbundl", "appl", "go", "belong",
+                    "need", "requir", "necess", "allow")
+# Words of which one comes between two modifiers offered as alternatives.
+_CONNECTOR_WORDS = ("or", "and", "&", "vs", "versus", "instead", "rather", "not")
+# What may not come right before a choice of modifiers.
+_WORD_OR_DOT = re.compile(r"[\w./]")
+# What ends a code written alone: no letter, digit or slash right after it.
+_JOINED_AFTER = re.compile(r"[\w/]")
 # "Atlanta, " before a state abbreviation that is also a modifier.
 _PLACE_BEFORE = re.compile(r"[A-Z][a-z]+,[ \t]*\Z")
 _UNITS_IN_CELL = re.compile(r"\d{1,3}")
@@ -341,11 +350,6 @@ def _named_modifiers(
         seen.add((start, end))
 
 
-def _may_offer_alternatives(lower: str) -> bool:
-    """Return whether *lower* may contain ``mods.ALTERNATIVE`` or ``mods.LAST_CHOICE``."""
-    return any(word in lower for word in ("or", "vs", "instead", "rather", "not"))
-
-
 def _alternatives(
     text: str,
     lower: str,
@@ -363,29 +367,35 @@ def _alternatives(
     named together, such as 26 and TC.
     """
     codes = {modifier.code for modifier in found}
-    added = _family_members(text, codes)
-    if _may_offer_alternatives(lower):
-        added += _offered_choices(text, found, codes)
+    added = _family_members(text, codes) + _offered_choices(text, found, codes)
     _add_named(text, sentences, masks, mentions, found, added)
 
 
 def _offered_choices(
     text: str, found: list[ModifierMention], codes: set[str]
 ) -> list[tuple[int, int, str]]:
-    """Return the modifiers offered beside a taken one ("91 or 59", "..., or LT only?")."""
+    """Return the modifiers offered beside a taken one ("91 or 59", "..., or LT only?").
+
+    The choices are looked for around each taken modifier, and around each place where
+    the code of one is written alone ("91 or 59" in a subject, when the 91 was taken
+    from a table).
+    """
     taken = {(modifier.start, modifier.end) for modifier in found}
+    anchors = set(taken)
+    for code in codes:
+        anchors.update(_written_alone(text, code))
     added: list[tuple[int, int, str]] = []
-    for pair in mods.ALTERNATIVE.finditer(text):
-        sides = [item for group in ("first", "second")
-                 for item in mods.list_items(text, *pair.span(group))]
-        if not all(code in mods.KNOWN for code, _, _ in sides):
-            continue
-        if any(code.isdigit() and mods.QUANTITY_WORD.match(text, end) for code, _, end in sides):
-            # "between 22 and 25 years": numbers, not modifiers.
-            continue
-        if any((start, end) in taken or code in codes for code, start, end in sides):
-            added.extend((start, end, code) for code, start, end in sides)
-    for choice in mods.LAST_CHOICE.finditer(text):
+    for start, end in sorted(anchors):
+        after = mods.CHOICE_AFTER.match(text, end)
+        before = _choice_before(text, start)
+        for choice in (after, before):
+            if choice is None:
+                continue
+            items = mods.list_items(text, *choice.span("list"))
+            anchor = (text[start:end].upper(), start, end)
+            if _offered_as_modifiers([*items, anchor], text):
+                added += [(item_start, item_end, code) for code, item_start, item_end in items]
+    for choice in mods.LAST_CHOICE.finditer(text) if "r " in text else ():
         start, end = choice.span("list")
         code = choice["list"]
         if code not in mods.KNOWN or code in mods.AMBIGUOUS:
@@ -395,6 +405,39 @@ def _offered_choices(
         if any(_sentence_start(text, start) <= other[0] < start for other in taken):
             added.append((start, end, code))
     return added
+
+
+def _choice_before(text: str, position: int) -> re.Match[str] | None:
+    """Return the choice offered right before *position* ("GA or " before "KX")."""
+    window = max(0, position - 40)
+    if not any(word in text[window:position] for word in _CONNECTOR_WORDS):
+        return None
+    choice = mods.CHOICE_BEFORE.search(text, window, position)
+    while choice is not None and choice.start() and _WORD_OR_DOT.match(text, choice.start() - 1):
+        choice = mods.CHOICE_BEFORE.search(text, choice.start() + 1, position)
+    return choice
+
+
+def _written_alone(text: str, code: str) -> list[Span]:
+    """Return the spans where *code* is written as a word of its own."""
+    spans = []
+    position = text.find(code)
+    while position >= 0:
+        end = position + len(code)
+        before = text[position - 1] if position else " "
+        if not (before.isalnum() or before in "./") and not _JOINED_AFTER.match(text, end):
+            spans.append((position, end))
+        position = text.find(code, end)
+    return spans
+
+
+def _offered_as_modifiers(items: list[tuple[str, int, int]], text: str) -> bool:
+    """Return whether every item of a choice reads as a modifier, not a number or word."""
+    # "between 22 and 25 years": numbers, not modifiers.
+    return all(
+        code in mods.KNOWN and not (code.isdigit() and mods.QUANTITY_WORD.match(text, end))
+        for code, _, end in items
+    )
 
 
 def _sentence_start(text: str, position: int) -> int:
@@ -415,13 +458,14 @@ def _family_members(text: str, codes: set[str]) -> list[tuple[int, int, str]]:
         for member in family
         if member not in codes and not member.isdigit()
     }
-    if not wanted:
-        return []
     members = []
-    for word in mods.LETTERS_ALONE.finditer(text):
-        code = word.group()
-        if code in wanted and not (code in mods.AMBIGUOUS and _after_place(text, word.start())):
-            members.append((word.start(), word.end(), code))
+    for code in wanted:
+        for start, end in _written_alone(text, code):
+            if text.startswith("-", start - 1) or mods.NOT_ALONE_AFTER.match(text, end):
+                continue
+            if code in mods.AMBIGUOUS and _after_place(text, start):
+                continue
+            members.append((start, end, code))
     return members
 
 
@@ -527,11 +571,11 @@ def _named_by_word_or_verb(text: str, lower: str) -> list[tuple[int, int, str]]:
             code.isdigit() and mods.QUANTITY_WORD.match(text, match.end())
         ):
             candidates.append((*match.span("list"), code))
-    if any(word in lower for word in mods.PREDICATE_WORDS):
+    if any(word in lower for word in _PREDICATE_WORDS):
         for match in mods.PREDICATE.finditer(text):
-            candidates.append((*match.span("list"), match["list"]))
-    if any(word in lower for word in mods.ANATOMY_HINTS):
-        candidates += _anatomy_modifiers(text, lower)
+            if match["list"] in mods.KNOWN:
+                candidates.append((*match.span("list"), match["list"]))
+    candidates += _anatomy_modifiers(text, lower)
     if "right" in lower or "left" in lower:
         for word in mods.SIDE_WORD.finditer(lower):
             side = mods.SIDE_MODIFIER.match(text, word.end())
