@@ -24,6 +24,11 @@ class WebSettings(BaseSettings):
     # until the service-level targets are agreed.
     due_after_hours: float = Field(4.0, gt=0, description="Age in hours shown as due")
     overdue_after_hours: float = Field(24.0, gt=0, description="Age in hours shown as overdue")
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated addresses or networks of reverse proxies whose "
+        "X-Forwarded-For header names the client; empty trusts no proxy",
+    )
 
     @property
     def idle_timeout(self) -> timedelta:

@@ -113,9 +113,11 @@ def signed_in(request: Request, csrf_token: str | None = None, *, check_csrf: bo
 
 
 def client_address(request: Request) -> str:
-    """Return the peer address, which the sign-in limits count failures by."""
-    # NOTE: behind a reverse proxy every request comes from the proxy's address. The
-    # per-client limit then counts all users together, while the per-username limit still holds.
+    """Return the client address, which the sign-in limits count failures by.
+
+    Behind a reverse proxy listed in ``CASECONSULTANT_WEB_TRUSTED_PROXIES`` this is the
+    address the proxy forwards; otherwise it is the peer address.
+    """
     return request.client.host if request.client else "unknown"
 
 

@@ -11,6 +11,7 @@ import uvicorn
 
 from consultant.storage import migrate
 from consultant.web.app import create_app
+from consultant.web.config import get_web_settings
 
 log = logging.getLogger(__name__)
 
@@ -20,10 +21,14 @@ DEFAULT_PORT = 8000
 
 def build_server(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> uvicorn.Server:
     """Return a uvicorn server for the app, not yet started (tests run it in a thread)."""
+    trusted_proxies = get_web_settings().trusted_proxies.strip()
     config = uvicorn.Config(
         create_app(), host=host, port=port,
         # Access lines carry only methods, paths with numeric ids and status codes.
-        access_log=True, log_config=None, proxy_headers=False, server_header=False,
+        access_log=True, log_config=None, server_header=False,
+        # Behind a trusted reverse proxy the client address, which sign-in failures are
+        # counted by, comes from X-Forwarded-For. From anyone else the header is ignored.
+        proxy_headers=bool(trusted_proxies), forwarded_allow_ips=trusted_proxies or None,
     )
     return uvicorn.Server(config)
 
