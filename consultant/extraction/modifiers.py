@@ -101,7 +101,8 @@ _VERBS = (
     "with|w/|append|appended|appending|add|added|adding|use|uses|using|attach|attached|need|"
     "needs|needed|require|requires|required|apply|put|report|reported|carry|carries|without|"
     "w/o|submit|submitted|resubmit|bill|billed|plus|remove|removed|drop|dropped|delete|"
-    "deleted|replaced|physical status|get|gets|got|getting"
+    "deleted|replaced|physical status|get|gets|got|getting|want|wants|wanted|take|takes|took|"
+    "switch to|switched to|change to|changed to"
 )
 # The verb must be followed by a two-character word, which most verbs in prose are not.
 # Search it with ``traps.find_keywords``.
@@ -132,9 +133,16 @@ CHOICE_BEFORE = re.compile(
     rf"(?P<list>[0-9A-Z]{{2}}(?:[ \t]*/[ \t]*[0-9A-Z]{{2}})*){_CONNECTOR}"
     rf"(?:{_MODIFIER}[ \t]*/[ \t]*)*\Z"
 )
-# "..., or LT only?", "or QE because ...": a modifier offered last in a sentence. The
-# pattern starts with a letter of "or", so the engine skips quickly to where it can match.
-LAST_CHOICE = re.compile(rf"[oO]r(?<![\w][oO]r)[ \t]+-?(?P<list>{_MODIFIER})(?![\w/]|[.:]\d)")
+# "..., or LT only?", "or QE because ...", "vs HN": a modifier offered last in a sentence.
+# The pattern starts with a letter of "or" or "vs", so the engine skips quickly to where
+# it can match.
+LAST_CHOICE = re.compile(
+    r"[oOv](?<![\w][oOv])(?:(?<=[oO])r|(?<=v)(?:s\.?|ersus))"
+    rf"[ \t]+-?(?P<list>{_MODIFIER})(?![\w/]|[.:]\d)"
+)
+# The first of two modifiers offered as a choice, searched up to the "or" before the
+# second: "QM or QN?".
+FIRST_CHOICE = re.compile(rf"(?<![\w./])-?(?P<list>{_MODIFIER})[ \t]*,?[ \t]*\Z")
 # The end of a clause, which a two-digit modifier offered last must come before.
 CLAUSE_END = re.compile(r"[ \t]*(?:only|alone|instead)?[ \t]*[?.!,;]")
 # A modifier that is the subject of a verb only a modifier takes: "59 won't fix it",
@@ -144,16 +152,23 @@ _AUXILIARY = (
     r"shouldn't|should[ \t]+not|should|would|will|does|do|can|must|may)[ \t]+(?:not[ \t]+)?"
     r"(?:be[ \t]+)?"
 )
+_ADVERB = r"(?:ever|still|also|always|never|only|then|just|even|really)[ \t]+"
 PREDICATE = re.compile(
     # The two characters come first, so the engine skips to digits and capital letters.
     # The caller then checks the pair against ``KNOWN``.
     r"(?P<list>[0-9A-Z][0-9A-Z])(?<![\w.$/-][0-9A-Z]{2})"
-    rf"[ \t]+(?:{_AUXILIARY})?"
+    rf"[ \t]+(?:{_ADVERB})?(?:{_AUXILIARY})?"
     r"(?:fix(?:es)?|help(?:s)?|override(?:s)?|bypass(?:es)?|unbundle(?:s)?|apply|applies|"
     r"applied|appended|go(?:es)?[ \t]+(?:on|with|to)|belongs?[ \t]+(?:on|to|with)"
     r"|(?:is|are|was|isn't|wasn't)[ \t]+(?:not[ \t]+)?(?:needed|required|necessary|allowed))\b"
 )
 
+# A modifier asked about in a question: "Is 51 needed on 14060?"
+QUESTION_PREDICATE = re.compile(
+    r"(?<![\w])(?i:is|are|was|would|does)[ \t]+(?:the[ \t]+|a[ \t]+)?-?"
+    rf"(?P<list>{_MODIFIER})[ \t]+(?:{_ADVERB})?"
+    r"(?:needed|required|necessary|allowed|appropriate|correct|valid|payable)\b"
+)
 # Modifiers that coders name together. When one of a family is taken, a member in
 # capital letters written alone elsewhere in the text is taken too ("71046-26 ... the
 # hospital bills TC", "99349-GW? Or GV"). Only letter members are taken that way.
@@ -164,6 +179,19 @@ FAMILIES = (
     frozenset({"GA", "GX", "GY", "GZ"}),
     frozenset({"FX", "FY"}),
 )
+# Modifiers that a word elsewhere in the text explains, in lower-cased text. Written
+# alone in capital letters, they are taken where that word is written: "GA with an ABN",
+# "AT if it's active care" in a chiropractic question, "FX is for film x-rays".
+_ABN = re.compile(r"\babns?\b|advance beneficiary notice|waiver of liability")
+_RADIOGRAPHY = re.compile(r"x-?rays?\b|\bfilms?\b|radiograph")
+CONTEXT_CUES = {
+    "GA": _ABN,
+    "GX": _ABN,
+    "GZ": _ABN,
+    "AT": re.compile(r"\b9894[0-3]\b|chiropract"),
+    "FX": _RADIOGRAPHY,
+    "FY": _RADIOGRAPHY,
+}
 # Characters that may not follow a family member taken alone ("FY 2026" is a fiscal year).
 NOT_ALONE_AFTER = re.compile(r"[\w/]|[.:]\d|[ \t]*\d")
 # Finger (FA, F1-F9), toe (TA, T1-T9) and eyelid (E1-E4) modifiers, taken when a word

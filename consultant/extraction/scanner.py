@@ -48,15 +48,24 @@ _CODE_BEFORE = re.compile(r"(?<![\w.-])(?:[A-Z]\d{4}|\d{4}[\dFTU])(?:-[0-9A-Z]{2
 # Words without which ``mods.PREDICATE`` cannot match, a cheaper test than searching.
 _PREDICATE_WORDS = ("fix", "help", "overrid", "bypass", "unbundl", "appl", "go", "belong",
                     "need", "requir", "necess", "allow")
+# Words without which ``mods.QUESTION_PREDICATE`` cannot match.
+_QUESTION_WORDS = ("need", "requir", "necess", "allow", "appropriate", "correct", "valid",
+                   "payable")
 # Words of which one comes between two modifiers offered as alternatives.
 _CONNECTOR_WORDS = ("or", "and", "&", "vs", "versus", "instead", "rather", "not")
-# What may not come right before a choice of modifiers.
+# Characters that may not come right before a choice of modifiers.
 _WORD_OR_DOT = re.compile(r"[\w./]")
-# What ends a code written alone: no letter, digit or slash right after it.
+# A character right after a code that joins it to a longer word: a letter, digit or slash.
 _JOINED_AFTER = re.compile(r"[\w/]")
 # "Atlanta, " before a state abbreviation that is also a modifier.
 _PLACE_BEFORE = re.compile(r"[A-Z][a-z]+,[ \t]*\Z")
 _UNITS_IN_CELL = re.compile(r"\d{1,3}")
+# "x 3" standing apart from its code, not a size such as "x 2 cm".
+_TIMES_APART = re.compile(
+    r"[xX×](?<![\w.][xX×])[ \t]*(?P<count>\d{1,3})"
+    r"(?![\w]|[.,]\d|[ \t]*(?i:cm|mm|in|inch|inches|mg|mcg|ml)\b)"
+)
+_UNITS_REACH = 40
 # "units: 2" or "units = 2" in lower-cased text.
 _UNITS_LABEL = re.compile(r"units?[ \t]*[:=][ \t]*(?P<count>\d{1,3})(?!\d)")
 _GLUED_TIMES = re.compile(r"[xX]\d{1,3}")
@@ -130,9 +139,9 @@ def scan(text: str) -> Scan:
     ]
     _apply_tables(text, tables, mentions, modifier_mentions)
     _named_modifiers(text, lower, sentences, masks, mentions, modifier_mentions)
-    if modifier_mentions:
-        _alternatives(text, lower, sentences, masks, mentions, modifier_mentions)
+    _alternatives(text, lower, sentences, masks, mentions, modifier_mentions)
     _labelled_units(text, lower, sentences, mentions)
+    _units_after_words(text, mentions)
     return Scan(text, lower, sentences, mentions, modifier_mentions, tables)
 
 
@@ -239,13 +248,21 @@ def _read_glued(text: str, mention: Mention, masks: Masks, position: int) -> int
             return position
         code = glued["modifier"]
         span = glued.span("modifier")
-        if not _glued_modifier_ok(text, code, glued["sep"], span, masks):
+        ambulance = mention.shape.options[0][1].startswith("A0")
+        if not _glued_modifier_ok(text, code, glued["sep"], span, masks, ambulance):
             return position
         mention.modifiers.append((code.upper(), *span))
         position = glued.end()
 
 
-def _glued_modifier_ok(text: str, code: str, separator: str, span: Span, masks: Masks) -> bool:
+def _glued_modifier_ok(
+    text: str, code: str, separator: str, span: Span, masks: Masks, ambulance: bool = False
+) -> bool:
+    """Return whether *code* after a code and *separator* is taken as its modifier.
+
+    An ambulance origin and destination modifier ("A0427 RH") counts after an ambulance
+    code with a space; after other codes, only with a dash.
+    """
     if masks.covers(*span):
         return False
     dashed = any(dash in separator for dash in "-–—/")
@@ -254,7 +271,7 @@ def _glued_modifier_ok(text: str, code: str, separator: str, span: Span, masks: 
     if not dashed and (not code.isupper() and not code.isdigit()):
         return False
     if code.upper() not in mods.KNOWN:
-        return dashed and code in mods.ORIGIN_DESTINATION
+        return (dashed or ambulance) and code in mods.ORIGIN_DESTINATION
     if code.isdigit():
         return not mods.QUANTITY_WORD.match(text, span[1])
     if not dashed and code in mods.AMBIGUOUS:
@@ -367,7 +384,11 @@ def _alternatives(
     named together, such as 26 and TC.
     """
     codes = {modifier.code for modifier in found}
-    added = _family_members(text, codes) + _offered_choices(text, found, codes)
+    added = _family_members(text, codes) + _cued_modifiers(text, lower)
+    if found:
+        added += _offered_choices(text, found, codes)
+    ambulance = any(mention.shape.options[0][1].startswith("A0") for mention in mentions)
+    added += _letter_pairs(text, ambulance)
     _add_named(text, sentences, masks, mentions, found, added)
 
 
@@ -395,7 +416,7 @@ def _offered_choices(
             anchor = (text[start:end].upper(), start, end)
             if _offered_as_modifiers([*items, anchor], text):
                 added += [(item_start, item_end, code) for code, item_start, item_end in items]
-    for choice in mods.LAST_CHOICE.finditer(text) if "r " in text else ():
+    for choice in mods.LAST_CHOICE.finditer(text):
         start, end = choice.span("list")
         code = choice["list"]
         if code not in mods.KNOWN or code in mods.AMBIGUOUS:
@@ -405,6 +426,27 @@ def _offered_choices(
         if any(_sentence_start(text, start) <= other[0] < start for other in taken):
             added.append((start, end, code))
     return added
+
+
+def _letter_pairs(text: str, ambulance: bool) -> list[tuple[int, int, str]]:
+    """Return both modifiers of a choice between two letter modifiers: "QM or QN?".
+
+    Neither may read as a word or a state. Ambulance origin and destination modifiers
+    ("RJ or RG") count when the text has an ambulance code.
+    """
+    def letter_modifier(code: str) -> bool:
+        if code.isdigit() or code in mods.AMBIGUOUS or not code.isupper():
+            return False
+        return code in mods.KNOWN or (ambulance and code in mods.ORIGIN_DESTINATION)
+
+    pairs = []
+    for choice in mods.LAST_CHOICE.finditer(text):
+        second = choice["list"]
+        first = mods.FIRST_CHOICE.search(text, max(0, choice.start() - 8), choice.start())
+        if first is None or not (letter_modifier(first["list"]) and letter_modifier(second)):
+            continue
+        pairs += [(*first.span("list"), first["list"]), (*choice.span("list"), second)]
+    return pairs
 
 
 def _choice_before(text: str, position: int) -> re.Match[str] | None:
@@ -469,6 +511,21 @@ def _family_members(text: str, codes: set[str]) -> list[tuple[int, int, str]]:
     return members
 
 
+def _cued_modifiers(text: str, lower: str) -> list[tuple[int, int, str]]:
+    """Return the modifiers written alone in a text that names what they mean."""
+    found = []
+    for code, cue in mods.CONTEXT_CUES.items():
+        if code not in text or cue.search(lower) is None:
+            continue
+        for start, end in _written_alone(text, code):
+            if text.startswith("-", start - 1) or mods.NOT_ALONE_AFTER.match(text, end):
+                continue
+            if code in mods.AMBIGUOUS and _after_place(text, start):
+                continue
+            found.append((start, end, code))
+    return found
+
+
 def _after_place(text: str, position: int) -> bool:
     """Return whether a capitalised word and a comma come right before *position*."""
     return _PLACE_BEFORE.search(text, max(0, position - 40), position) is not None
@@ -482,18 +539,18 @@ def _add_named(
     found: list[ModifierMention],
     added: list[tuple[int, int, str]],
 ) -> None:
-    """Attach each modifier in *added* to the nearest code and add it to *found*."""
+    """Add each modifier in *added* to *found*, attached to no code.
+
+    These modifiers are offered as choices or named apart, so they are not put on the
+    nearest code as if it carried them.
+    """
     taken = {(modifier.start, modifier.end) for modifier in found}
-    starts = [mention.start for mention in mentions]
     for start, end, code in sorted(set(added)):
         if (start, end) in taken or masks.covers(start, end):
             continue
         if code.isdigit() and mods.QUANTITY_WORD.match(text, end):
             continue
-        target = _nearest_code(sentences, mentions, starts, start)
-        if target is not None and code not in {m[0] for m in target.modifiers}:
-            target.modifiers.append((code, start, end))
-        found.append(ModifierMention(code, start, end, target))
+        found.append(ModifierMention(code, start, end))
         taken.add((start, end))
 
 
@@ -515,6 +572,28 @@ def _labelled_units(text: str, lower: str, sentences: Sentences, mentions: list[
         target = _nearest_code(sentences, mentions, starts, label.start())
         if target is not None and target.units is None:
             target.units = int(label["count"])
+
+
+def _units_after_words(text: str, mentions: list[Mention]) -> None:
+    """Give "x 3" written after a few words to the code before them: "A7031 cushions x 3".
+
+    The code must be the last one before the count, on the same line and at most
+    ``_UNITS_REACH`` characters back, and must have no units yet.
+    """
+    starts = [mention.start for mention in mentions]
+    for count in _TIMES_APART.finditer(text):
+        before = text[: count.start()].rstrip(" \t")
+        if before[-1:].isdigit():
+            # "2 x 2 cm" is a size.
+            continue
+        index = bisect_left(starts, count.start()) - 1
+        if index < 0:
+            continue
+        mention = mentions[index]
+        between = text[mention.end : count.start()]
+        if (mention.units is None and mention.takes_modifiers and "\n" not in between
+                and len(between) <= _UNITS_REACH):
+            mention.units = int(count["count"])
 
 
 def _nearest_evaluation(
@@ -575,6 +654,11 @@ def _named_by_word_or_verb(text: str, lower: str) -> list[tuple[int, int, str]]:
         for match in mods.PREDICATE.finditer(text):
             if match["list"] in mods.KNOWN:
                 candidates.append((*match.span("list"), match["list"]))
+    if any(word in lower for word in _QUESTION_WORDS):
+        for match in mods.QUESTION_PREDICATE.finditer(text):
+            code = match["list"]
+            if code in mods.KNOWN and code not in mods.AMBIGUOUS:
+                candidates.append((*match.span("list"), code))
     candidates += _anatomy_modifiers(text, lower)
     if "right" in lower or "left" in lower:
         for word in mods.SIDE_WORD.finditer(lower):

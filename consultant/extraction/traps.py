@@ -178,8 +178,8 @@ _AFTER_CAPITAL = [
     # "Spokane WA 99204", "New York 10001": checked against the state lists afterwards.
     r"(?P<place>[A-Za-z]+(?: [A-Z][a-z]+)?)\.?,?\s+\d{5}(?:-\d{4})?(?!\d)",
     # Remittance group code and reason ("CO-59", "PR 1"), with the remark codes listed
-    # after it ("CO-97, N390"): checked afterwards.
-    r"(?P<group>[A-Z])\s?-?\s?\d{1,3}(?!\d)(?:\s*[,/]\s*(?:MA|[MN])\d{1,3}(?!\w))*",
+    # after it ("CO-97, N390", "CO-50 N115"): checked afterwards.
+    r"(?P<group>[A-Z])\s?-?\s?\d{1,3}(?!\d)(?:(?:\s*[,/]\s*|\s+)(?:MA|[MN])\d{1,3}(?!\w))*",
     r"(?<=G)\d{1,2}\s?P\d{1,4}(?:-?\d){0,3}",  # gravida and para: G2P1
     rf"{_LEVEL_AFTER_LETTER}\s*(?:-|–|/|to|through)\s*(?:{_LEVEL}|1[0-2](?!\d)|[1-9](?!\d))",
     rf"{_LEVEL_AFTER_LETTER}\s+(?i:vertebra\w*|levels?|disc|nerve|root|body|pedicle|fracture|"

@@ -292,3 +292,44 @@ def test_remittance_lcd_and_icd9_look_alikes() -> None:
     assert codes("They say V76.12 isn't valid. That's the ICD-9 code; use Z12.31.") == {
         ("icd10cm", "Z12.31")
     }
+
+
+def test_choice_between_letter_modifiers() -> None:
+    assert {("modifier", "QM"), ("modifier", "QN")} <= codes("For the A0427 contract, QM or QN?")
+    assert {("modifier", "RJ"), ("modifier", "RG")} <= codes("A0428 dialysis runs: RJ or RG?")
+    assert ("modifier", "RJ") not in codes("Is 99213 RJ or RG?")
+    assert codes("Was it seen by the NP or PA on 99213?") == {("cpt", "99213")}
+
+
+def test_choice_is_not_put_on_the_code() -> None:
+    found = by_code("H0004 with HO modifier for the master's level vs HN for bachelor's")
+
+    assert found["H0004"].modifiers == ["HO"]
+    assert "HN" in found
+
+
+def test_modifier_explained_elsewhere_in_text() -> None:
+    assert ("modifier", "GA") in codes("G0103, and GA with an ABN on file?")
+    assert ("modifier", "AT") in codes("98940 today. AT if it's active care?")
+    assert ("modifier", "FX") in codes("Someone said FX is for film x-rays. Code 73610.")
+    assert ("modifier", "GA") not in codes("Our office in Macon, GA has an ABN for 99213.")
+    assert ("modifier", "AT") not in codes("Seen AT the clinic for 99213.")
+
+
+def test_ambulance_modifier_after_space() -> None:
+    assert by_code("ALS emergency A0427 RH, mileage A0425")["A0427"].modifiers == ["RH"]
+    assert by_code("Visit 99213 RH today")["99213"].modifiers == []
+
+
+def test_units_after_a_word() -> None:
+    found = by_code("A7031 cushions x 3, A7038 filters x 6. Lesion 11401 2 x 2 cm")
+
+    assert found["A7031"].units == 3
+    assert found["A7038"].units == 6
+    assert found["11401"].units is None
+
+
+def test_question_and_adverb_predicates() -> None:
+    assert ("modifier", "51") in codes("Is 51 needed on 14060 or is it exempt?")
+    assert ("modifier", "G8") in codes("00142 today. Would G8 ever apply here?")
+    assert ("modifier", "93") in codes("99214-95; if audio only we switch to 93.")
