@@ -66,6 +66,7 @@ _TIMES_APART = re.compile(
     r"(?![\w]|[.,]\d|[ \t]*(?i:cm|mm|in|inch|inches|mg|mcg|ml)\b)"
 )
 _UNITS_REACH = 40
+_SIZE_BEFORE = re.compile(r"\d[ \t]*\Z")
 # "units: 2" or "units = 2" in lower-cased text.
 _UNITS_LABEL = re.compile(r"units?[ \t]*[:=][ \t]*(?P<count>\d{1,3})(?!\d)")
 _GLUED_TIMES = re.compile(r"[xX]\d{1,3}")
@@ -141,7 +142,8 @@ def scan(text: str) -> Scan:
     _named_modifiers(text, lower, sentences, masks, mentions, modifier_mentions)
     _alternatives(text, lower, sentences, masks, mentions, modifier_mentions)
     _labelled_units(text, lower, sentences, mentions)
-    _units_after_words(text, mentions)
+    if " x" in lower or "\tx" in lower or "×" in text:
+        _units_after_words(text, mentions)
     return Scan(text, lower, sentences, mentions, modifier_mentions, tables)
 
 
@@ -385,15 +387,17 @@ def _alternatives(
     """
     codes = {modifier.code for modifier in found}
     added = _family_members(text, codes) + _cued_modifiers(text, lower)
+    last_choices = list(mods.LAST_CHOICE.finditer(text))
     if found:
-        added += _offered_choices(text, found, codes)
-    ambulance = any(mention.shape.options[0][1].startswith("A0") for mention in mentions)
-    added += _letter_pairs(text, ambulance)
+        added += _offered_choices(text, found, codes, last_choices)
+    if last_choices:
+        ambulance = any(mention.shape.options[0][1].startswith("A0") for mention in mentions)
+        added += _letter_pairs(text, ambulance, last_choices)
     _add_named(text, sentences, masks, mentions, found, added)
 
 
 def _offered_choices(
-    text: str, found: list[ModifierMention], codes: set[str]
+    text: str, found: list[ModifierMention], codes: set[str], last_choices: list[re.Match[str]]
 ) -> list[tuple[int, int, str]]:
     """Return the modifiers offered beside a taken one ("91 or 59", "..., or LT only?").
 
@@ -416,7 +420,7 @@ def _offered_choices(
             anchor = (text[start:end].upper(), start, end)
             if _offered_as_modifiers([*items, anchor], text):
                 added += [(item_start, item_end, code) for code, item_start, item_end in items]
-    for choice in mods.LAST_CHOICE.finditer(text):
+    for choice in last_choices:
         start, end = choice.span("list")
         code = choice["list"]
         if code not in mods.KNOWN or code in mods.AMBIGUOUS:
@@ -428,7 +432,9 @@ def _offered_choices(
     return added
 
 
-def _letter_pairs(text: str, ambulance: bool) -> list[tuple[int, int, str]]:
+def _letter_pairs(
+    text: str, ambulance: bool, last_choices: list[re.Match[str]]
+) -> list[tuple[int, int, str]]:
     """Return both modifiers of a choice between two letter modifiers: "QM or QN?".
 
     Neither may read as a word or a state. Ambulance origin and destination modifiers
@@ -440,7 +446,7 @@ def _letter_pairs(text: str, ambulance: bool) -> list[tuple[int, int, str]]:
         return code in mods.KNOWN or (ambulance and code in mods.ORIGIN_DESTINATION)
 
     pairs = []
-    for choice in mods.LAST_CHOICE.finditer(text):
+    for choice in last_choices:
         second = choice["list"]
         first = mods.FIRST_CHOICE.search(text, max(0, choice.start() - 8), choice.start())
         if first is None or not (letter_modifier(first["list"]) and letter_modifier(second)):
@@ -582,8 +588,7 @@ def _units_after_words(text: str, mentions: list[Mention]) -> None:
     """
     starts = [mention.start for mention in mentions]
     for count in _TIMES_APART.finditer(text):
-        before = text[: count.start()].rstrip(" \t")
-        if before[-1:].isdigit():
+        if _SIZE_BEFORE.search(text, max(0, count.start() - 8), count.start()):
             # "2 x 2 cm" is a size.
             continue
         index = bisect_left(starts, count.start()) - 1
