@@ -115,3 +115,33 @@ def reject(draft_id: int, reviewer: str, reason: str) -> None:
     with session_scope() as session:
         services.reject(session, draft_id, reviewer, reason)
     click.echo(f"draft {draft_id} rejected")
+
+
+@review.command()
+@click.argument("draft_ids", type=int, nargs=-1)
+@click.option("--all-pending", is_flag=True,
+              help="Redraft every draft pending review that no reviewer has edited.")
+@click.option("--reviewer", required=True, help="Name recorded as the author of the new version.")
+@click.option("--force", is_flag=True,
+              help="Also redraft a draft a reviewer has edited; the edit stays in its history.")
+def redraft(draft_ids: tuple[int, ...], all_pending: bool, reviewer: str, force: bool) -> None:
+    """Render drafts again from the code sets and templates loaded now.
+
+    Run it after importing a code set or changing a reply template, so drafts made
+    before the change describe their codes as the new data does.
+    """
+    if draft_ids and all_pending:
+        raise click.UsageError("give draft ids or --all-pending, not both")
+    if not draft_ids and not all_pending:
+        raise click.UsageError("give the ids of the drafts to redraft, or --all-pending")
+    with session_scope() as session:
+        if all_pending:
+            draft_ids = tuple(draft.id for draft in services.list_drafts(session)
+                              if force or draft.version == 1)
+        for draft_id in draft_ids:
+            draft = services.redraft(session, draft_id, reviewer, force=force)
+            count = len(draft.codes)
+            click.echo(f"draft {draft_id} redrafted as version {draft.version} with {count} "
+                       f"code{'' if count == 1 else 's'}")
+    if all_pending and not draft_ids:
+        click.echo("no draft pending review to redraft")

@@ -15,12 +15,15 @@ import logging
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from consultant.drafting.services import compose_reply
 from consultant.errors import ConsultantError, InvalidTransition, NotFound
+from consultant.intake.threading import case_history
+from consultant.parsing import parse_message
 from consultant.queue import enqueue
 from consultant.review.errors import StaleVersion
 from consultant.review.states import transition
 from consultant.storage.base import utcnow
-from consultant.storage.models import Draft, DraftState, DraftVersion
+from consultant.storage.models import Draft, DraftEvent, DraftState, DraftVersion
 
 log = logging.getLogger(__name__)
 
@@ -169,3 +172,48 @@ def reject(session: Session, draft_id: int, reviewer: str, reason: str) -> Draft
                reject_reason=reason)
     log.info("rejected draft=%d", draft.id)
     return draft
+
+
+def redraft(session: Session, draft_id: int, reviewer: str, *, force: bool = False) -> Draft:
+    """Render a pending draft again from the code sets and templates loaded now.
+
+    Use it after importing a code set (a licensed CPT file, a new ICD-10 edition) or
+    changing a reply template. The new text becomes the draft's next version. A draft a
+    reviewer has edited is redrafted only with *force*, because the new text replaces
+    the edit; the edit stays in the version history.
+    """
+    if not reviewer.strip():
+        raise ConsultantError("a reviewer name is required")
+    draft = get_draft(session, draft_id, for_update=True)
+    if draft.state is not DraftState.PENDING_REVIEW:
+        raise InvalidTransition(
+            f"draft {draft_id} is {draft.state.value}; only a draft pending review is redrafted"
+        )
+    if draft.version > 1 and not force:
+        raise ConsultantError(
+            f"draft {draft_id} was edited (version {draft.version}); redrafting replaces the "
+            "edit, so confirm it with --force (the edit stays in the version history)"
+        )
+    message = draft.inbound_message
+    reply = compose_reply(session, parse_message(message.raw), draft.case.token,
+                          case_history(session, draft.case, message.id))
+    read_version = draft.version
+    result = session.execute(
+        update(Draft)
+        .where(Draft.id == draft.id, Draft.version == read_version)
+        .values(body_text=reply.body_text, body_html=reply.body_html, codes=reply.codes,
+                version=read_version + 1, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise StaleVersion(f"draft {draft.id} was changed while it was redrafted; try again")
+    session.add(DraftVersion(draft_id=draft.id, version=read_version + 1,
+                             body_text=reply.body_text, author=reviewer))
+    session.add(DraftEvent(draft_id=draft.id, from_state=draft.state.value,
+                           to_state=draft.state.value, actor=reviewer,
+                           note=f"redrafted as version {read_version + 1}"))
+    session.flush()
+    session.refresh(draft)
+    log.info("redrafted draft=%d version=%d codes=%d", draft.id, draft.version, len(draft.codes))
+    return draft
+

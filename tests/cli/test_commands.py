@@ -66,6 +66,33 @@ def test_review_list_json_fields(
     assert isinstance(row["id"], int)
 
 
+def test_review_redraft_all_pending(
+    runner: CliRunner, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CASECONSULTANT_FROM_ADDRESS", "coding-help@example.org")
+    reset_settings()
+    for number in (1, 2):
+        stored = store_message(session, f"From: dana@clinic.example.com\r\nSubject: E11.4?\r\n"
+                                        f"Message-ID: <redraft{number}@clinic.example.com>\r\n\r\n"
+                                        f"Is E11.4 billable?\r\n".encode())
+        draft_for_message(session, stored.message_row_id, get_settings())
+    session.commit()
+
+    result = runner.invoke(main, ["review", "redraft", "--all-pending", "--reviewer", "rita"])
+
+    assert result.exit_code == 0, result.output
+    assert result.output.count("redrafted as version 2 with 1 code\n") == 2
+    listed = json.loads(runner.invoke(main, ["review", "list", "--json"]).output)
+    assert [row["version"] for row in listed] == [2, 2]
+
+
+def test_review_redraft_needs_ids_or_all(runner: CliRunner, session: Session) -> None:
+    result = runner.invoke(main, ["review", "redraft", "--reviewer", "rita"])
+
+    assert result.exit_code == 2
+    assert "give the ids of the drafts to redraft, or --all-pending" in result.output
+
+
 def test_review_show_unknown_draft(runner: CliRunner, session: Session) -> None:
     result = runner.invoke(main, ["review", "show", "4242"])
 

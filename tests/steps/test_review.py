@@ -233,3 +233,43 @@ def test_approval_racing_rejection(db_url: str, session: Session, draft: Draft) 
     expected = DraftState.APPROVED if outcomes == ["approve"] else DraftState.REJECTED
     assert stored.state is expected
     assert len(queued_tasks()) == (1 if outcomes == ["approve"] else 0)
+
+
+def test_redraft_uses_codes_imported_since(session: Session, draft: Draft) -> None:
+    from consultant.codes import importers
+
+    assert draft.codes[0]["validity"] is None
+    importers.import_icd10cm(session)
+    session.commit()
+
+    redrafted = services.redraft(session, draft.id, "rita")
+    session.commit()
+
+    assert redrafted.version == 2
+    assert redrafted.codes[0]["code"] == "E11.4"
+    assert redrafted.codes[0]["validity"] is not None
+    assert redrafted.codes[0]["description"]
+    assert redrafted.state is DraftState.PENDING_REVIEW
+    assert [version.author for version in redrafted.versions][-1] == "rita"
+    assert redrafted.events[-1].note == "redrafted as version 2"
+
+
+def test_redraft_keeps_reviewer_edit_without_force(session: Session, draft: Draft) -> None:
+    services.record_version(session, draft, services.fill_answer(draft, "Use E11.40."), "rita")
+    session.commit()
+
+    with pytest.raises(ConsultantError, match="--force"):
+        services.redraft(session, draft.id, "sam")
+    forced = services.redraft(session, draft.id, "sam", force=True)
+
+    assert forced.version == 3
+    assert "Use E11.40." not in forced.body_text
+    assert any("Use E11.40." in version.body_text for version in forced.versions)
+
+
+def test_redraft_refuses_approved_draft(session: Session, draft: Draft) -> None:
+    services.approve(session, draft.id, "rita", services.fill_answer(draft, "Use E11.40."))
+    session.commit()
+
+    with pytest.raises(InvalidTransition, match="only a draft pending review"):
+        services.redraft(session, draft.id, "rita")
