@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import smtplib
@@ -43,6 +44,24 @@ def _child_environment(service_address: str, imap_port: int, imap_password: str,
     return env
 
 
+def _write_settings_file(path: Path, env: dict[str, str]) -> None:
+    """Write the settings dev gives its services as a TOML file only the owner can read.
+
+    Other commands point at it with CASECONSULTANT_CONFIG_FILE to use the local servers,
+    whose IMAP password changes on every start.
+    """
+    lines = [
+        f"{name.removeprefix('CASECONSULTANT_').lower()} = {json.dumps(value)}"
+        for name, value in env.items()
+        if name.startswith("CASECONSULTANT_") and name != "CASECONSULTANT_CONFIG_FILE"
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as output:
+        output.write("# Written by caseconsultant dev while it runs; removed when it stops.\n")
+        output.write("\n".join(sorted(lines)) + "\n")
+
+
 def _spawn(args: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as output:
@@ -74,7 +93,7 @@ def _program() -> str:
 
 
 def _banner(service_address: str, imap_port: int, smtp_port: int, data_dir: Path,
-            web_url: str) -> str:
+            web_url: str, settings_file: Path) -> str:
     headers = (f"From: coder@example.com\\r\\nTo: {service_address}\\r\\n"
                "Subject: 59001 with 76946?\\r\\n\\r\\n")
     send = (f"python3 -c \"import smtplib; smtplib.SMTP('{LOOPBACK}', {smtp_port}).sendmail("
@@ -97,6 +116,8 @@ def _banner(service_address: str, imap_port: int, smtp_port: int, data_dir: Path
         f"  {program} review list",
         f"  {program} review show ID",
         f"  {program} review approve ID --reviewer YOUR-NAME --answer-file ANSWER.txt",
+        "Run a command that needs the local mail servers, such as poll:",
+        f"  CASECONSULTANT_CONFIG_FILE={settings_file} {program} poll",
         "Press Ctrl-C to stop.",
     ])
 
@@ -147,7 +168,9 @@ def dev(imap_port: int, smtp_port: int, web_port: int, service_address: str,
         # IMAP IDLE picks a question up within about a second; beat's poll stays as the backstop.
         _spawn(["idle"], env, data_dir / "logs" / "idle.log"),
     ]
-    click.echo(_banner(service_address, imap.port, smtp_port, data_dir, web.url))
+    settings_file = data_dir / "dev.toml"
+    _write_settings_file(settings_file, env)
+    click.echo(_banner(service_address, imap.port, smtp_port, data_dir, web.url, settings_file))
     try:
         if load_samples:
             count = _deliver_samples(smtp_port, service_address)
@@ -166,6 +189,7 @@ def dev(imap_port: int, smtp_port: int, web_port: int, service_address: str,
         web.stop()
         smtp.stop()
         imap.stop()
+        settings_file.unlink(missing_ok=True)
 
 
 def _wait(children: list[subprocess.Popen[bytes]]) -> None:

@@ -65,6 +65,13 @@ def test_dev_answers_sample_questions(tmp_path: Path) -> None:
         assert f"delivered {samples} sample questions" in banner
         assert str(tmp_path / "var" / "outbox") in banner
 
+        # Another terminal reaches the local mail servers through the settings file.
+        settings_file = tmp_path / "var" / "dev.toml"
+        assert f"CASECONSULTANT_CONFIG_FILE={settings_file}" in banner
+        assert settings_file.stat().st_mode & 0o777 == 0o600
+        polled = cli({**env, "CASECONSULTANT_CONFIG_FILE": str(settings_file)}, tmp_path, "poll")
+        assert "fetched" in polled or "another poll is running" in polled, polled
+
         first = pending()[0]
         answer = tmp_path / "answer.txt"
         answer.write_text("Report both codes; modifier 59 is not needed here.\n")
@@ -84,3 +91,4 @@ def test_dev_answers_sample_questions(tmp_path: Path) -> None:
             dev.kill()
     assert dev.returncode == 0, output.read_text()[-3000:]
     assert "stopping" in output.read_text()
+    assert not (tmp_path / "var" / "dev.toml").exists()
