@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     from_address: str | None = None
     poll_interval: float = Field(60.0, gt=0, description="Seconds between IMAP polls")
     poll_batch_size: int = Field(100, ge=1, description="Messages fetched per IMAP FETCH")
+    poll_fetch_bytes: int = Field(
+        64 * 1024 * 1024, ge=1024,
+        description="Bytes of messages fetched per IMAP FETCH, by their RFC822.SIZE; a "
+        "larger message is fetched alone",
+    )
     max_message_bytes: int = Field(
         25 * 1024 * 1024, ge=1024,
         description="Larger messages are stored in full and held for an operator, never drafted",

@@ -6,6 +6,9 @@ message is committed together with the new position before its processing task i
 enqueued.  When the server reports a new UIDVALIDITY the folder is read again from
 the start; Message-IDs already stored are recognised and make no second row.
 
+Bodies are fetched in groups of at most ``poll_fetch_bytes`` by the sizes the server
+reports, so a batch of large messages is never held in memory at once.
+
 A message whose storing fails is quarantined with its raw bytes and the position
 moves past it, so one bad message never stops the fetch.  Only when even the
 quarantine cannot be written does the poll stop, without moving past the message.
@@ -181,15 +184,40 @@ def _fetch_new(settings: Settings, mailbox_id: int, owner: str, result: PollResu
         uids = sorted(uid for uid in client.search(["UID", f"{last_uid + 1}:*"]) if uid > last_uid)
         for start in range(0, len(uids), settings.poll_batch_size):
             batch = uids[start : start + settings.poll_batch_size]
-            fetched = client.fetch(batch, ["BODY.PEEK[]"])
-            for uid in batch:
-                raw = fetched.get(uid, {}).get(b"BODY[]")
-                if raw is None:
-                    # Expunged between SEARCH and FETCH: nothing to store.
-                    log.warning("UID %d vanished before it was fetched", uid)
-                    continue
-                result.fetched += 1
-                _store_or_quarantine(settings, mailbox_id, owner, uidvalidity, uid, raw, result)
+            sizes = client.fetch(batch, ["RFC822.SIZE"])
+            for group in _groups_by_size(batch, sizes, settings.poll_fetch_bytes):
+                fetched = client.fetch(group, ["BODY.PEEK[]"])
+                for uid in group:
+                    raw = fetched.get(uid, {}).get(b"BODY[]")
+                    if raw is None:
+                        # Expunged between SEARCH and FETCH: nothing to store.
+                        log.warning("UID %d vanished before it was fetched", uid)
+                        continue
+                    result.fetched += 1
+                    _store_or_quarantine(settings, mailbox_id, owner, uidvalidity, uid, raw,
+                                         result)
+
+
+def _groups_by_size(
+    uids: list[int], sizes: dict[int, dict[bytes, object]], budget: int
+) -> list[list[int]]:
+    """Split *uids* into groups whose messages add up to at most *budget* bytes.
+
+    A message larger than the budget gets a group of its own, so memory holds at most
+    the budget or one message. A UID without a size (expunged meanwhile) counts as empty.
+    """
+    groups: list[list[int]] = []
+    total = 0
+    for uid in uids:
+        size = sizes.get(uid, {}).get(b"RFC822.SIZE", 0)
+        size = size if isinstance(size, int) else 0
+        if groups and total + size <= budget:
+            groups[-1].append(uid)
+            total += size
+        else:
+            groups.append([uid])
+            total = size
+    return groups
 
 
 def _leased_mailbox(session: Session, settings: Settings, mailbox_id: int, owner: str) -> Mailbox:

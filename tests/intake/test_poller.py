@@ -4,8 +4,8 @@ from imapclient import IMAPClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from consultant.config import get_settings
-from consultant.intake.poller import poll_mailbox
+from consultant.config import get_settings, reset_settings
+from consultant.intake.poller import _groups_by_size, poll_mailbox
 from consultant.storage.base import utcnow
 from consultant.storage.models import InboundMessage, Mailbox
 from tests.conftest import append_message
@@ -141,3 +141,30 @@ def test_resumed_mailbox_is_polled(session: Session, imap_server, mail_settings)
 
     assert not resumed.paused
     assert resumed.stored == 1
+
+
+def test_groups_by_size_bound_each_fetch() -> None:
+    sizes = {1: {b"RFC822.SIZE": 600}, 2: {b"RFC822.SIZE": 500}, 3: {b"RFC822.SIZE": 5000},
+             4: {b"RFC822.SIZE": 100}, 6: {b"RFC822.SIZE": 300}}
+
+    groups = _groups_by_size([1, 2, 3, 4, 5, 6], sizes, 1024)
+
+    # 3 is larger than the budget and goes alone; 5 has no size (expunged) and counts as 0.
+    assert groups == [[1], [2], [3], [4, 5, 6]]
+
+
+def test_poll_with_small_fetch_budget_stores_all(
+    session: Session, imap_server, mail_settings, monkeypatch
+) -> None:
+    monkeypatch.setenv("CASECONSULTANT_POLL_FETCH_BYTES", "1024")
+    reset_settings()
+    padding = b"x" * 700
+    for number in range(4):
+        append_message(imap_server, question(number).replace(b"?\r\n", b"?\r\n" + padding + b"\r\n"))
+
+    result = poll_mailbox(get_settings())
+
+    assert result.stored == 4
+    stored = session.scalars(select(InboundMessage).order_by(InboundMessage.uid)).all()
+    assert [message.uid for message in stored] == [1, 2, 3, 4]
+    assert all(padding in message.raw for message in stored)
