@@ -10,7 +10,6 @@ quarantine the message with it.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from consultant.config import Settings
 from consultant.intake import classify as kinds
 from consultant.intake.classify import Classification, classify
 from consultant.intake.quarantine import hold_message
+from consultant.intake.services import header_block
 from consultant.intake.threading import find_thread
 from consultant.parsing import ParsedMessage, parse_message
 from consultant.storage.base import utcnow
@@ -32,7 +32,6 @@ from consultant.storage.models import Case, Draft, InboundMessage, MessageState
 
 log = logging.getLogger(__name__)
 
-_HEADER_END = re.compile(rb"\r?\n\r?\n")
 
 
 class StepFailed(Exception):
@@ -108,8 +107,8 @@ def sender_list_reason(
 
 
 def _recent_from_sender(session: Session, message: InboundMessage, settings: Settings) -> int:
-    # NOTE: the sender column is filled while a message is processed, so messages
-    # still waiting for their processing task are not counted yet.
+    # The sender column is filled when a message is stored, so messages still waiting
+    # for their processing task count too.
     since = utcnow() - timedelta(seconds=settings.sender_rate_window)
     return session.scalar(
         select(func.count()).select_from(InboundMessage).where(
@@ -141,11 +140,6 @@ def decide(
             f"{settings.sender_rate_window:g} seconds (limit {settings.sender_rate_limit})",
         ])
     return found
-
-
-def _header_block(raw: bytes) -> bytes:
-    end = _HEADER_END.search(raw)
-    return raw[: end.end()] if end else raw
 
 
 def _set_headers(message: InboundMessage, parsed: ParsedMessage) -> None:
@@ -181,7 +175,7 @@ def prepare(
             f"({settings.max_message_bytes})"])
         with step("parse"):
             # The header block alone names the sender and subject for the operator.
-            _set_headers(message, parse_message(_header_block(message.raw)))
+            _set_headers(message, parse_message(header_block(message.raw)))
         _record(message, found)
         _settle_unanswerable(session, message, found)
         return None

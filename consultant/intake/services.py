@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from consultant.parsing.message import message_ids, stand_in_message_id
+from consultant.parsing.message import message_ids, parse_message, stand_in_message_id
 from consultant.parsing.mime import parse_bytes
 from consultant.storage.models import InboundMessage
+
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,30 @@ def _message_id_header(raw: bytes) -> str | None:
     return None
 
 
+def header_block(raw: bytes) -> bytes:
+    """Return the header block of *raw*, up to and including the blank line after it."""
+    end = _HEADER_END.search(raw)
+    return raw[: end.end()] if end else raw
+
+
+def header_sender(raw: bytes) -> str | None:
+    """Return the sender address of *raw* as processing reads it, from its headers only.
+
+    Stored with the message, it lets the per-sender rate limit count messages that are
+    still waiting for their processing task. Unreadable headers give None, and
+    processing fills the sender in later.
+    """
+    try:
+        sender = parse_message(header_block(raw)).sender
+    except Exception:  # noqa: BLE001 - the message is stored whatever its headers hold
+        log.info("sender of a message of size=%d not read at store", len(raw))
+        return None
+    if not sender:
+        return None
+    # Database text columns reject NUL and lone surrogates, which broken mail may carry.
+    return sender.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+
+
 def store_message(
     session: Session,
     raw: bytes,
@@ -80,6 +107,7 @@ def store_message(
             uidvalidity=uidvalidity,
             uid=uid,
             message_id=message_id,
+            sender=header_sender(raw),
             raw=raw,
             size=len(raw),
             sha256=digest,

@@ -41,6 +41,28 @@ def test_rate_limit_holds_flood(session: Session) -> None:
     assert session.scalar(select(func.count()).select_from(Draft)) == 3
 
 
+def test_rate_limit_counts_messages_not_yet_processed(session: Session) -> None:
+    settings = _settings(sender_rate_limit=3)
+    # A flood stored by one poll, before any processing task has run.
+    rows = [store_message(session, _mail(number)).message_row_id for number in range(5)]
+    session.commit()
+
+    for row in reversed(rows):
+        draft_for_message(session, row, settings)
+        session.commit()
+
+    states = [session.get_one(InboundMessage, row).state for row in rows]
+    assert states == [MessageState.DRAFTED] * 3 + [MessageState.HELD] * 2
+
+
+def test_sender_stored_with_message(session: Session) -> None:
+    stored = store_message(session, _mail(1, sender="Dana Coder <Dana@Clinic.example.com>"))
+    broken = store_message(session, b"From: =?x-unknown?q?=00?=\r\n\r\nbody\r\n")
+
+    assert session.get_one(InboundMessage, stored.message_row_id).sender == "Dana@Clinic.example.com"
+    assert session.get_one(InboundMessage, broken.message_row_id).sender is None
+
+
 def test_rate_limit_counts_each_sender_alone(session: Session) -> None:
     settings = _settings(sender_rate_limit=1)
 
