@@ -102,7 +102,8 @@ _VERBS = (
     "needs|needed|require|requires|required|apply|put|report|reported|carry|carries|without|"
     "w/o|submit|submitted|resubmit|bill|billed|plus|remove|removed|drop|dropped|delete|"
     "deleted|replaced|physical status|get|gets|got|getting|want|wants|wanted|take|takes|took|"
-    "switch to|switched to|change to|changed to"
+    "switch to|switched to|change to|changed to|left off|leave off|leaving off|forgot|"
+    "missing|missed"
 )
 # The verb must be followed by a two-character word, which most verbs in prose are not.
 # Search it with ``traps.find_keywords``.
@@ -184,7 +185,10 @@ FAMILIES = (
 # "AT if it's active care" in a chiropractic question, "FX is for film x-rays".
 _ABN = re.compile(r"\babns?\b|advance beneficiary notice|waiver of liability")
 _RADIOGRAPHY = re.compile(r"x-?rays?\b|\bfilms?\b|radiograph")
+_HOSPITAL_CAMPUS = re.compile(r"\bpos\s*(?:19|22)\b|(?:on|off)[- ]campus|provider[- ]based")
 CONTEXT_CUES = {
+    "PO": _HOSPITAL_CAMPUS,
+    "PN": _HOSPITAL_CAMPUS,
     "GA": _ABN,
     "GX": _ABN,
     "GZ": _ABN,
@@ -213,7 +217,8 @@ _LIST_ITEM = re.compile(_MODIFIER)
 
 # After a code: "-25", "-RT-59", "-RT/LT", " 25", " RT", or the next cell of a table row.
 GLUED = re.compile(
-    r"(?P<sep>[ \t]?[-–—/:][ \t]?|[ ]*[|\t][ ]*|[ \t])(?P<modifier>[0-9A-Za-z]{2})(?![\w]|[.:]\d)"
+    r"(?P<sep>[ \t]?[-–—/:][ \t]?|[ ]*[|\t][ ]*|[ \t]|[ ]{2,8}(?=[0-9A-Z]{2}[ ]{2}))"
+    r"(?P<modifier>[0-9A-Za-z]{2})(?![\w]|[.:]\d)"
 )
 # The end of a table cell.
 CELL_END = re.compile(r"[ ]*(?:[|\t]|\r?\n|\Z)")
@@ -223,6 +228,8 @@ QUANTITY_WORD = re.compile(
     r"hrs?|times|visits|sessions|patients|pts|sq|cm|mm|inch|inches|cc|%|percent)\b"
 )
 LOWER_WORD_NEXT = re.compile(r"\s+[a-z]")
+# "put GA on it", "use TC on the 71046": a modifier put on something.
+ON_SOMETHING = re.compile(r"[ \t]+on[ \t]+(?:it|them|the|this|that|both|all|each|every|\d)")
 
 
 def expand(written: str) -> list[str]:

@@ -65,6 +65,10 @@ _TIMES_APART = re.compile(
     r"[xX×](?<![\w.][xX×])[ \t]*(?P<count>\d{1,3})"
     r"(?![\w]|[.,]\d|[ \t]*(?i:cm|mm|in|inch|inches|mg|mcg|ml)\b)"
 )
+# "1 unit" after a code's line entries, but not "3 units of 97110", which names its code.
+_COUNT_APART = re.compile(
+    r"(?<![\w.$,])(?P<count>\d{1,3})[ \t]*(?i:units?|uos)\b(?![ \t]*(?i:of|for)\b)"
+)
 _UNITS_REACH = 40
 _SIZE_BEFORE = re.compile(r"\d[ \t]*\Z")
 # "units: 2" or "units = 2" in lower-cased text.
@@ -143,7 +147,9 @@ def scan(text: str) -> Scan:
     _alternatives(text, lower, sentences, masks, mentions, modifier_mentions)
     _labelled_units(text, lower, sentences, mentions)
     if " x" in lower or "\tx" in lower or "×" in text:
-        _units_after_words(text, mentions)
+        _units_after_words(text, mentions, _TIMES_APART)
+    if "unit" in lower:
+        _units_after_words(text, mentions, _COUNT_APART)
     return Scan(text, lower, sentences, mentions, modifier_mentions, tables)
 
 
@@ -271,6 +277,9 @@ def _glued_modifier_ok(
     if ("|" in separator or "\t" in separator) and not mods.CELL_END.match(text, span[1]):
         return False
     if not dashed and (not code.isupper() and not code.isdigit()):
+        return False
+    if not dashed and code[0] in "xX" and code[1].isdigit():
+        # "99292 X2" is two units; patient relationship modifiers X1 to X5 take a dash.
         return False
     if code.upper() not in mods.KNOWN:
         return (dashed or ambulance) and code in mods.ORIGIN_DESTINATION
@@ -580,15 +589,19 @@ def _labelled_units(text: str, lower: str, sentences: Sentences, mentions: list[
             target.units = int(label["count"])
 
 
-def _units_after_words(text: str, mentions: list[Mention]) -> None:
-    """Give "x 3" written after a few words to the code before them: "A7031 cushions x 3".
+def _units_after_words(text: str, mentions: list[Mention], pattern: re.Pattern[str]) -> None:
+    """Give a count written after a few words to the code before them.
 
-    The code must be the last one before the count, on the same line and at most
+    *pattern* finds the count: "A7031 cushions x 3" (``_TIMES_APART``), or the units
+    column of a claim line, "99213  25  AB  $140.00  1 unit" (``_COUNT_APART``). The
+    code must be the last one before the count, on the same line and at most
     ``_UNITS_REACH`` characters back, and must have no units yet.
     """
     starts = [mention.start for mention in mentions]
-    for count in _TIMES_APART.finditer(text):
-        if _SIZE_BEFORE.search(text, max(0, count.start() - 8), count.start()):
+    for count in pattern.finditer(text):
+        if pattern is _TIMES_APART and _SIZE_BEFORE.search(
+            text, max(0, count.start() - 8), count.start()
+        ):
             # "2 x 2 cm" is a size.
             continue
         index = bisect_left(starts, count.start()) - 1
@@ -727,8 +740,11 @@ def _verb_list(
     # "with CT contrast", "use PA Smith": a word or a name, not a modifier.
     # "with CO-B15" after a code is a remittance code, not a modifier.
     after_code = after_code and not text.startswith("-", match.end())
-    lower_word_next = mods.LOWER_WORD_NEXT.match(text, match.end())
-    if only_ambiguous and (lower_word_next or (len(items) == len(letters) and not after_code)):
+    put_on = mods.ON_SOMETHING.match(text, match.end())
+    lower_word_next = None if put_on else mods.LOWER_WORD_NEXT.match(text, match.end())
+    if only_ambiguous and (
+        lower_word_next or (len(items) == len(letters) and not after_code and not put_on)
+    ):
         items = [item for item in items if item[2].isdigit()]
     return items
 

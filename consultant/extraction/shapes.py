@@ -123,7 +123,9 @@ def classify(token: str) -> Shape | None:
             # "0210093" is a PCS code, but seven digits are more often an account number.
             return Shape((("icd10pcs", upper),), WEAK, needs_keyword=True)
         letters = sum(c.isalpha() for c in upper)
-        strong = letters >= 2 and (upper[0].isdigit() or "Z" in upper)
+        # A digit first and a letter later (0DTJ4ZZ, 30233N1) reads as PCS; so do two
+        # letters with a Z, the "no device" or "no qualifier" value.
+        strong = (upper[0].isdigit() and letters >= 1) or (letters >= 2 and "Z" in upper)
         strength = STRONG if strong else WEAK
         return Shape((("icd10pcs", upper),), strength)
     return None

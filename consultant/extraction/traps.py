@@ -108,6 +108,8 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
         "denial code|group code",
         rf"s?\b\s*[:#]?\s*[a-z]{{0,2}}\d{{1,4}}\b(?:{_LIST_SEPARATOR}[a-z]{{0,2}}\d{{1,4}}\b)*",
     ),
+    # Medicare claim reason codes have five digits: "reason code 32402".
+    ("reason code|reason codes|fiss reason code", r"s?\b\s*[:#]?\s*\d{5}\b"),
     (
         "lcd|lca|ncd|article|billing article",
         # A list continues only in the form of its first id, with or without the letters,
@@ -162,6 +164,8 @@ _AFTER_FIRST_DIGIT = [
     r"(?:\d{0,2}(?:,\d{3})++|\d*+)(?:\.\d+)?\s*+(?:%|(?i:usd|dollars|cents|percent|pct)\b)",
     r"\d-\d{7}(?!\d)",  # tax id 12-3456789
     r"\d{4}-[A-Za-z](?![\w-])",  # an id with a letter suffix: 55012-B
+    # A suffix no modifier has (numeric modifiers run from 22 to 99): "claim 88213-07".
+    r"\d{4}-[01]\d(?![\w-])",
     r"\d{2}-\d{2}-\d{4}(?!\d)",  # social security number
     r"\d{3,4}-\d{3,4}-\d{1,2}(?!\d)",  # NDC in 4-4-2, 5-3-2, 5-4-1 and 5-4-2 form
     rf"{_UNIT_AHEAD}(?:\d{{0,3}}(?:,\d{{3}})*|\d{{5,}})(?:\.\d+)?\s*(?i:{_CLINICAL_UNITS})(?![\w])",

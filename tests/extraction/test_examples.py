@@ -333,3 +333,41 @@ def test_question_and_adverb_predicates() -> None:
     assert ("modifier", "51") in codes("Is 51 needed on 14060 or is it exempt?")
     assert ("modifier", "G8") in codes("00142 today. Would G8 ever apply here?")
     assert ("modifier", "93") in codes("99214-95; if audio only we switch to 93.")
+
+
+def test_all_caps_times_count_is_units() -> None:
+    found = by_code("CRITICAL CARE 99291 AND 99292 X2, TOTAL 115 MIN")
+
+    assert found["99292"].units == 2
+    assert "X2" not in found
+    assert by_code("Bill 99213-X2 for the continuing care")["99213"].modifiers == ["X2"]
+
+
+def test_claim_numbers_and_reason_codes_are_not_codes() -> None:
+    assert codes("Rejected claim 88213-07 for dx M5416") == {("icd10cm", "M54.16")}
+    assert codes("The MAC returned G0299 with reason code 32402.") == {("hcpcs", "G0299")}
+
+
+def test_space_aligned_claim_lines() -> None:
+    found = by_code(
+        "24.  03/02/26  POS 11  J3301        A   $18.00   4 units\n"
+        "24.  03/02/26  POS 11  99213  25    AB  $140.00  1 unit\n"
+        "2     69210  LT   $95.00    $0.00\n"
+    )
+
+    assert found["J3301"].units == 4
+    assert found["99213"].units == 1
+    assert found["99213"].modifiers == ["25"]
+    assert found["69210"].modifiers == ["LT"]
+
+
+def test_modifier_put_on_or_left_off() -> None:
+    assert ("modifier", "GA") in codes("For 0232T, do we put GA on it anyway?")
+    assert ("modifier", "RT") in codes("Aetna denied 20611 because we left off RT.")
+    assert {("modifier", "PO"), ("modifier", "PN")} <= codes(
+        "On campus is POS 22, the new site POS 19. Which needs PO and which PN on 99213?"
+    )
+
+
+def test_pcs_code_with_one_letter() -> None:
+    assert ("icd10pcs", "30233N1") in codes("Transfused 2 units PRBC via peripheral IV: 30233N1.")
