@@ -45,14 +45,16 @@ _SENTENCE_END = re.compile(r"\n|[.?!](?=\s)")
 _SENTENCE_STOP = re.compile(r"[.?!]\s|\n[ \t]*\n")
 # A code right before a verb: "G0103 gets GA".
 _CODE_BEFORE = re.compile(r"(?<![\w.-])(?:[A-Z]\d{4}|\d{4}[\dFTU])(?:-[0-9A-Z]{2})*[ \t]+\Z")
-# Words without which ``mods.PREDICATE`` cannot match, a cheaper test than searching.
-_PREDICATE_WORDS = ("fix", "help", "overrid", "bypass", "unbundl", "appl", "go", "belong",
-                    "need", "requir", "necess", "allow")
-# Words without which ``mods.QUESTION_PREDICATE`` cannot match.
-_QUESTION_WORDS = ("need", "requir", "necess", "allow", "appropriate", "correct", "valid",
-                   "payable")
-# Words of which one comes between two modifiers offered as alternatives.
-_CONNECTOR_WORDS = ("or", "and", "&", "vs", "versus", "instead", "rather", "not")
+# Words without which ``mods.PREDICATE`` and ``mods.QUESTION_PREDICATE`` cannot match,
+# found in one search of the lower-cased text before running either.
+_PREDICATE_HINT = re.compile(
+    r"fix|help|overrid|bypass|unbundl|appl|go|belong|need|requir|necess|allow|appropriate"
+    r"|correct|valid|payable"
+)
+# Words without which no anatomy word of ``mods.ANATOMY_WORDS`` can be found.
+_ANATOMY_HINT = re.compile(r"thumb|index|middle|ring|little|finger|digit|toe|hallux|lid")
+# A word of which one comes between two modifiers offered as alternatives.
+_CONNECTOR_HINT = re.compile(r"or|and|&|vs|versus|instead|rather|not")
 # Characters that may not come right before a choice of modifiers.
 _WORD_OR_DOT = re.compile(r"[\w./]")
 # A character right after a code that joins it to a longer word: a letter, digit or slash.
@@ -467,7 +469,7 @@ def _letter_pairs(
 def _choice_before(text: str, position: int) -> re.Match[str] | None:
     """Return the choice offered right before *position* ("GA or " before "KX")."""
     window = max(0, position - 40)
-    if not any(word in text[window:position] for word in _CONNECTOR_WORDS):
+    if _CONNECTOR_HINT.search(text, window, position) is None:
         return None
     choice = mods.CHOICE_BEFORE.search(text, window, position)
     while choice is not None and choice.start() and _WORD_OR_DOT.match(text, choice.start() - 1):
@@ -668,16 +670,16 @@ def _named_by_word_or_verb(text: str, lower: str) -> list[tuple[int, int, str]]:
             code.isdigit() and mods.QUANTITY_WORD.match(text, match.end())
         ):
             candidates.append((*match.span("list"), code))
-    if any(word in lower for word in _PREDICATE_WORDS):
+    if _PREDICATE_HINT.search(lower) is not None:
         for match in mods.PREDICATE.finditer(text):
             if match["list"] in mods.KNOWN:
                 candidates.append((*match.span("list"), match["list"]))
-    if any(word in lower for word in _QUESTION_WORDS):
         for match in mods.QUESTION_PREDICATE.finditer(text):
             code = match["list"]
             if code in mods.KNOWN and code not in mods.AMBIGUOUS:
                 candidates.append((*match.span("list"), code))
-    candidates += _anatomy_modifiers(text, lower)
+    if _ANATOMY_HINT.search(lower) is not None:
+        candidates += _anatomy_modifiers(text, lower)
     if "right" in lower or "left" in lower:
         for word in mods.SIDE_WORD.finditer(lower):
             side = mods.SIDE_MODIFIER.match(text, word.end())
