@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import traceback
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from jinja2 import TemplateError, TemplateSyntaxError
@@ -111,10 +111,12 @@ def sample_contexts() -> list[dict[str, Any]]:
          "text": "An earlier sample reply."},
     ]
     full = {**TEMPLATE_HELPERS, "edits": ["Sample edit"], "subject": "Sample question",
-            "question": "Can we bill 99213-25 with 20610?", "codes": [code],
-            "case_token": "0A1B2C3D", "history": history}
+            "question": "DOS 01/02/2026 and 01/05/2026: can we bill 99213-25 with 20610?",
+            "codes": [code], "case_token": "0A1B2C3D", "history": history,
+            "date_of_service": date(2026, 1, 5),
+            "dates_of_service": [date(2026, 1, 2), date(2026, 1, 5)]}
     empty = {**full, "edits": [], "codes": [], "case_token": None, "question": "",
-             "history": []}
+             "history": [], "date_of_service": None, "dates_of_service": []}
     return [full, empty]
 
 

@@ -163,3 +163,12 @@ def test_concurrent_save_conflicts_cleanly(db_url: str, session: Session) -> Non
     assert saved_by_other == [1]
     assert view.current == "Theirs\n"
     assert [(version.version, version.author) for version in view.versions] == [(1, "root")]
+
+
+@pytest.mark.parametrize("key", ["body.txt", "body.html"])
+def test_shipped_template_saves_as_override(session: Session, key: str) -> None:
+    shipped = reply_templates.view_template(session, key).shipped
+
+    saved = reply_templates.save_override(session, key, shipped, "ada")
+
+    assert saved.version == 1
