@@ -146,7 +146,7 @@ def scan(text: str) -> Scan:
     ]
     _apply_tables(text, tables, mentions, modifier_mentions)
     _named_modifiers(text, lower, sentences, masks, mentions, modifier_mentions)
-    _alternatives(text, lower, sentences, masks, mentions, modifier_mentions)
+    _alternatives(text, lower, masks, mentions, modifier_mentions)
     _labelled_units(text, lower, sentences, mentions)
     if " x" in lower or "\tx" in lower or "×" in text:
         _units_after_words(text, mentions, _TIMES_APART)
@@ -381,12 +381,7 @@ def _named_modifiers(
 
 
 def _alternatives(
-    text: str,
-    lower: str,
-    sentences: Sentences,
-    masks: Masks,
-    mentions: list[Mention],
-    found: list[ModifierMention],
+    text: str, lower: str, masks: Masks, mentions: list[Mention], found: list[ModifierMention]
 ) -> None:
     """Add modifiers offered as alternatives to a modifier already taken, or of its family.
 
@@ -404,7 +399,7 @@ def _alternatives(
     if last_choices:
         ambulance = any(mention.shape.options[0][1].startswith("A0") for mention in mentions)
         added += _letter_pairs(text, ambulance, last_choices)
-    _add_named(text, sentences, masks, mentions, found, added)
+    _add_unattached(text, masks, found, added)
 
 
 def _offered_choices(
@@ -548,13 +543,8 @@ def _after_place(text: str, position: int) -> bool:
     return _PLACE_BEFORE.search(text, max(0, position - 40), position) is not None
 
 
-def _add_named(
-    text: str,
-    sentences: Sentences,
-    masks: Masks,
-    mentions: list[Mention],
-    found: list[ModifierMention],
-    added: list[tuple[int, int, str]],
+def _add_unattached(
+    text: str, masks: Masks, found: list[ModifierMention], added: list[tuple[int, int, str]]
 ) -> None:
     """Add each modifier in *added* to *found*, attached to no code.
 
