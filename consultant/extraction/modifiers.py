@@ -63,7 +63,7 @@ ORIGIN_DESTINATION = frozenset(
 AMBIGUOUS = frozenset(
     {"AK", "AR", "AZ", "CA", "CO", "CT", "GA", "KS", "MA", "MD", "ME", "MS", "PA", "PD", "PI"}
     | {"PO", "PT", "SC", "SD", "TN", "TX", "AS", "AT", "AM", "PM", "ST", "TA", "TC", "HA", "HE"}
-    | {"HI", "ED", "ER", "ET", "EX", "US"}
+    | {"HI", "ED", "ER", "ET", "EX", "US", "GT"}
 )
 
 _MODIFIER = r"(?:\d{2}|[A-Z][A-Z0-9]|\d[A-Z])"
@@ -103,7 +103,7 @@ _VERBS = (
     "w/o|submit|submitted|resubmit|bill|billed|plus|remove|removed|drop|dropped|delete|"
     "deleted|replaced|physical status|get|gets|got|getting|want|wants|wanted|take|takes|took|"
     "switch to|switched to|change to|changed to|left off|leave off|leaving off|forgot|"
-    "missing|missed"
+    "missing|missed|send|sent|sending|has a|have a|had a|has the|have the|had the"
 )
 # The verb must be followed by a two-character word, which most verbs in prose are not.
 # Search it with ``traps.find_keywords``.
@@ -138,14 +138,19 @@ CHOICE_BEFORE = re.compile(
 # The pattern starts with a letter of "or" or "vs", so the engine skips quickly to where
 # it can match.
 LAST_CHOICE = re.compile(
-    r"[oOv](?<![\w][oOv])(?:(?<=[oO])r|(?<=v)(?:s\.?|ersus))"
+    r"[oOvV](?<![\w][oOvV])(?:(?<=[oO])[rR]|(?<=[vV])(?:[sS]\.?|ersus|ERSUS))"
     rf"[ \t]+-?(?P<list>{_MODIFIER})(?![\w/]|[.:]\d)"
 )
 # The first of two modifiers offered as a choice, searched up to the "or" before the
 # second: "QM or QN?".
 FIRST_CHOICE = re.compile(rf"(?<![\w./])-?(?P<list>{_MODIFIER})[ \t]*,?[ \t]*\Z")
 # The end of a clause, which a two-digit modifier offered last must come before.
-CLAUSE_END = re.compile(r"[ \t]*(?:only|alone|instead)?[ \t]*[?.!,;]")
+CLAUSE_END = re.compile(r"[ \t]*(?i:only|alone|instead)?[ \t]*[?.!,;]")
+# A modifier after "be" at the end of a clause: "should it be 3P?", "SHOULD BE 80 OR 82".
+BE_MODIFIER = re.compile(
+    rf"(?<![\w])(?i:be|been)[ \t]+-?(?P<list>{_MODIFIER})"
+    r"(?=[ \t]*(?i:only|alone|instead|too)?[ \t]*[?.!,;]|[ \t]+(?i:or|vs)\b)"
+)
 # A modifier that is the subject of a verb only a modifier takes: "59 won't fix it",
 # "does 25 go on the 99396", "XU applies".
 _AUXILIARY = (
@@ -168,7 +173,7 @@ PREDICATE = re.compile(
 QUESTION_PREDICATE = re.compile(
     r"(?<![\w])(?i:is|are|was|would|does)[ \t]+(?:the[ \t]+|a[ \t]+)?-?"
     rf"(?P<list>{_MODIFIER})[ \t]+(?:{_ADVERB})?"
-    r"(?:needed|required|necessary|allowed|appropriate|correct|valid|payable)\b"
+    r"(?:needed|required|necessary|allowed|appropriate|correct|right|valid|payable)\b"
 )
 # Modifiers that coders name together. When one of a family is taken, a member in
 # capital letters written alone elsewhere in the text is taken too ("71046-26 ... the
@@ -187,6 +192,8 @@ _ABN = re.compile(r"\babns?\b|advance beneficiary notice|waiver of liability")
 _RADIOGRAPHY = re.compile(r"x-?rays?\b|\bfilms?\b|radiograph")
 _HOSPITAL_CAMPUS = re.compile(r"\bpos\s*(?:19|22)\b|(?:on|off)[- ]campus|provider[- ]based")
 CONTEXT_CUES = {
+    # GT is also a gastrostomy tube; as a modifier it marks telehealth.
+    "GT": re.compile(r"tele|video|audio|virtual|\bpos\s*(?:02|10)\b"),
     "PO": _HOSPITAL_CAMPUS,
     "PN": _HOSPITAL_CAMPUS,
     "GA": _ABN,
@@ -213,11 +220,19 @@ ANATOMY_REACH = 30
 DASHED = re.compile(rf"-(?<=[\s(\"']-)(?P<list>{_MODIFIER})(?![\w]|[.:]\d)")
 # "GP on all", "59 on each": a modifier for every code of the sentence (lower-cased text).
 ON_ALL = re.compile(r"on (?:all|each|both|every)\b")
+# "All four lines carry GP": a modifier for every code listed before the sentence.
+ALL_LINES = re.compile(
+    r"(?<![\w])(?i:all|every|each)(?:[ \t]+[A-Za-z]+)?[ \t]+(?i:lines?|codes?|services?)"
+    r"[ \t]+(?i:carry|carries|get|gets|need|needs|take|takes|have|has|go out with)[ \t]+-?"
+    rf"{_LIST}"
+)
 _LIST_ITEM = re.compile(_MODIFIER)
 
 # After a code: "-25", "-RT-59", "-RT/LT", " 25", " RT", or the next cell of a table row.
 GLUED = re.compile(
-    r"(?P<sep>[ \t]?[-–—/:][ \t]?|[ ]*[|\t][ ]*|[ \t]|[ ]{2,8}(?=[0-9A-Z]{2}[ ]{2}))"
+    r"(?P<sep>[ \t]?[-–—/:][ \t]?|[ ]*[|\t][ ]*|[ \t]"
+    # A modifier column of space-aligned claim lines: "Q4102      JC KX    900.00".
+    r"|[ ]{2,16}(?=[0-9A-Z]{2}(?:[ ][0-9A-Z]{2})*[ ]{2}))"
     r"(?P<modifier>[0-9A-Za-z]{2})(?![\w]|[.:]\d)"
 )
 # The end of a table cell.
@@ -228,8 +243,10 @@ QUANTITY_WORD = re.compile(
     r"hrs?|times|visits|sessions|patients|pts|sq|cm|mm|inch|inches|cc|%|percent)\b"
 )
 LOWER_WORD_NEXT = re.compile(r"\s+[a-z]")
-# "put GA on it", "use TC on the 71046": a modifier put on something.
-ON_SOMETHING = re.compile(r"[ \t]+on[ \t]+(?:it|them|the|this|that|both|all|each|every|\d)")
+# "put GA on it", "append PA to the 28285": a modifier put on something.
+ON_SOMETHING = re.compile(
+    r"[ \t]+(?:on|to)[ \t]+(?:it|them|the|this|that|both|all|each|every|\d)"
+)
 
 
 def expand(written: str) -> list[str]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from consultant.extraction import modifiers as mods
 from consultant.extraction.shapes import RANGE_END, TOKEN, Shape, classify
-from consultant.extraction.tables import Tables, find_tables
+from consultant.extraction.tables import Tables, aligned_units, find_tables
 from consultant.extraction.traps import Masks, find_keywords, find_traps, lower_case
 
 Span = tuple[int, int]
@@ -43,13 +43,19 @@ _SENTENCE_REACH = 300
 _SENTENCE_END = re.compile(r"\n|[.?!](?=\s)")
 # A sentence end in text whose lines may be wrapped inside a sentence.
 _SENTENCE_STOP = re.compile(r"[.?!]\s|\n[ \t]*\n")
+# The separator between the modifiers of one list: "KX and CG", "25, 59".
+_LIST_GLUE = re.compile(r"[ \t]*(?:,|/|&|\+|and|plus)?[ \t]*-?")
+# A word that offers another way between a code and a modifier: "50, or ... RT".
+_CHOICE_WORD = re.compile(r"(?<![\w])(?:or|vs\.?|versus)(?![\w])", re.IGNORECASE)
+_INSTEAD = re.compile(r"[ \t]+instead\b", re.IGNORECASE)
+_RULE_AFTER = re.compile(r"[ \t]+(?:threshold|limit|cap|rules?|requirements?|policy)\b", re.I)
 # A code right before a verb: "G0103 gets GA".
 _CODE_BEFORE = re.compile(r"(?<![\w.-])(?:[A-Z]\d{4}|\d{4}[\dFTU])(?:-[0-9A-Z]{2})*[ \t]+\Z")
 # Words without which ``mods.PREDICATE`` and ``mods.QUESTION_PREDICATE`` cannot match,
 # found in one search of the lower-cased text before running either.
 _PREDICATE_HINT = re.compile(
     r"fix|help|overrid|bypass|unbundl|appl|go|belong|need|requir|necess|allow|appropriate"
-    r"|correct|valid|payable"
+    r"|correct|right|valid|payable"
 )
 # Words without which no anatomy word of ``mods.ANATOMY_WORDS`` can be found.
 _ANATOMY_HINT = re.compile(r"thumb|index|middle|ring|little|finger|digit|toe|hallux|lid")
@@ -152,6 +158,8 @@ def scan(text: str) -> Scan:
         _units_after_words(text, mentions, _TIMES_APART)
     if "unit" in lower:
         _units_after_words(text, mentions, _COUNT_APART)
+    if "  " in text and ("unit" in lower or "qty" in lower or "uos" in lower):
+        _aligned_units(text, mentions)
     return Scan(text, lower, sentences, mentions, modifier_mentions, tables)
 
 
@@ -363,15 +371,24 @@ def _named_modifiers(
     """Add modifiers named as such ("modifier 59", "25 modifier", "XU") and attach them."""
     seen = {(m.start, m.end) for m in found}
     starts = [mention.start for mention in mentions]
+    previous: tuple[int, list[Mention | None]] | None = None
     for start, end, code, for_all in _named_candidates(text, lower):
         if (start, end) in seen or masks.covers(start, end):
             continue
         if for_all:
-            targets = _codes_in_sentence(sentences, mentions, starts, start)
+            # "All four lines carry GP" follows the lines it speaks of.
+            targets = (_codes_in_sentence(sentences, mentions, starts, start)
+                       or _codes_in_paragraph(text, mentions, starts, start))
+        elif previous is not None and _LIST_GLUE.fullmatch(text, previous[0], start):
+            # "with KX and CG": the modifiers of one list go on the same code.
+            targets = previous[1]
         else:
             targets = [_nearest_code(sentences, mentions, starts, start)]
             if _ON_EVALUATION.match(text, end):
                 targets = [_nearest_evaluation(mentions, starts, start) or targets[0]]
+            if targets[0] is not None and _offered_apart(text, targets[0], start, end):
+                targets = [None]
+        previous = (end, targets)
         for expanded in mods.expand(code):
             for target in targets:
                 if target is not None and expanded not in {m[0] for m in target.modifiers}:
@@ -561,6 +578,29 @@ def _add_unattached(
         taken.add((start, end))
 
 
+def _offered_apart(text: str, target: Mention, start: int, end: int) -> bool:
+    """Return whether a modifier near *target* is offered as another way, not put on it.
+
+    In "67028-50, or two lines with RT and LT" an "or" comes between the code and the
+    modifier, and in "45385-PT; for the commercial plan we'd use 33 instead" the
+    modifier is followed by "instead". "The KX threshold" speaks of a modifier's rule.
+    """
+    between = text[target.end : start] if target.start < start else text[end : target.start]
+    if _CHOICE_WORD.search(between) is not None or _INSTEAD.match(text, end) is not None:
+        return True
+    # "over the KX threshold" names the rule the modifier belongs to.
+    return _RULE_AFTER.match(text, end) is not None
+
+
+def _codes_in_paragraph(
+    text: str, mentions: list[Mention], starts: list[int], position: int
+) -> list[Mention]:
+    """Return the CPT and HCPCS mentions between the last blank line and *position*."""
+    blank = text.rfind("\n\n", 0, position)
+    low, high = bisect_left(starts, blank + 1), bisect_left(starts, position)
+    return [mention for mention in mentions[low:high] if mention.takes_modifiers]
+
+
 def _codes_in_sentence(
     sentences: Sentences, mentions: list[Mention], starts: list[int], position: int
 ) -> list[Mention]:
@@ -579,6 +619,18 @@ def _labelled_units(text: str, lower: str, sentences: Sentences, mentions: list[
         target = _nearest_code(sentences, mentions, starts, label.start())
         if target is not None and target.units is None:
             target.units = int(label["count"])
+
+
+def _aligned_units(text: str, mentions: list[Mention]) -> None:
+    """Give each code on a space-aligned claim line the count in its units column."""
+    starts = [mention.start for mention in mentions]
+    for line_start, line_end, count in aligned_units(text):
+        low, high = bisect_left(starts, line_start), bisect_left(starts, line_end)
+        for mention in mentions[low:high]:
+            if mention.takes_modifiers:
+                if mention.units is None:
+                    mention.units = count
+                break
 
 
 def _units_after_words(text: str, mentions: list[Mention], pattern: re.Pattern[str]) -> None:
@@ -634,7 +686,16 @@ def _named_candidates(text: str, lower: str) -> list[tuple[int, int, str, bool]]
             code in mods.AMBIGUOUS for code, _, _ in items
         ):
             candidates.extend((start, end, code, True) for code, start, end in items)
-    return sorted(set(candidates))
+    for phrase in mods.ALL_LINES.finditer(text) if "line" in lower or "code" in lower else ():
+        items = mods.list_items(text, *phrase.span("list"))
+        if all(code in mods.KNOWN for code, _, _ in items):
+            candidates.extend((start, end, code, True) for code, start, end in items)
+    # A modifier found both ways applies to every code.
+    for_all = {(start, end) for start, end, _, every in candidates if every}
+    return sorted({
+        (start, end, code, every or (start, end) in for_all)
+        for start, end, code, every in candidates
+    })
 
 
 def _has_on_all(lower: str) -> bool:
@@ -670,6 +731,11 @@ def _named_by_word_or_verb(text: str, lower: str) -> list[tuple[int, int, str]]:
                 candidates.append((*match.span("list"), code))
     if _ANATOMY_HINT.search(lower) is not None:
         candidates += _anatomy_modifiers(text, lower)
+    if "be" in lower:
+        for match in mods.BE_MODIFIER.finditer(text):
+            code = match["list"].upper()
+            if code in mods.KNOWN and code not in mods.AMBIGUOUS:
+                candidates.append((*match.span("list"), code))
     if "right" in lower or "left" in lower:
         for word in mods.SIDE_WORD.finditer(lower):
             side = mods.SIDE_MODIFIER.match(text, word.end())

@@ -137,3 +137,43 @@ def _add_row(
         elif role == DIAGNOSIS:
             tables.diagnosis.append((start, end))
     tables.rows.append((row, modifier_cells, unit_cells))
+
+
+# The units header of a table whose columns are lined up with spaces, as in claim lines
+# pasted from a CMS-1500 or UB-04 screen: "Rev    HCPCS        Units   Charges".
+_ALIGNED_UNITS_HEADER = re.compile(r"(?<![\w])(?i:units?|qty|uos)(?![\w])")
+_ALIGNED_GAP = re.compile(r"\S[ ]{2,}\S")
+_ALIGNED_COUNT = re.compile(r"(?<!\S)\d{1,3}(?!\S)")
+# How far a count may stand from the header's columns and still be under it.
+_ALIGNED_SLACK = 3
+
+
+def aligned_units(text: str) -> list[tuple[int, int, int]]:
+    """Return (line start, line end, count) for rows under a space-aligned units header.
+
+    A header is a line with at least two gaps of two or more spaces, a units word and
+    no code. Each following line up to a blank one is a row. A number of one to three
+    digits under the units word is that row's count.
+    """
+    rows: list[tuple[int, int, int]] = []
+    column: tuple[int, int] | None = None
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        start = offset
+        offset += len(line)
+        body = line.rstrip("\r\n")
+        if not body.strip():
+            column = None
+            continue
+        header = _ALIGNED_UNITS_HEADER.search(body)
+        if header is not None and len(_ALIGNED_GAP.findall(body)) >= 2 and not _has_code(body):
+            column = (header.start() - _ALIGNED_SLACK, header.end() + _ALIGNED_SLACK)
+            continue
+        if column is None:
+            continue
+        for count in _ALIGNED_COUNT.finditer(body):
+            if count.start() < column[1] and count.end() > column[0]:
+                rows.append((start, start + len(body), int(count.group())))
+                break
+    return rows
+

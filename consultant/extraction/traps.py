@@ -56,7 +56,8 @@ _ID_WORDS = (
     "ticket|auth|authorization|eft|trace|batch|tracking|confirmation|conf|medicare id|mbi|"
     "hicn|dea|clia|ptan|upin|license|lic|tax id|taxid|prior auth|payer id|submitter id|"
     "receiver id|etin|provider id|medicaid id|medicare number|change request|cr|transmittal|"
-    "mln matters|po|purchase order|specimen|accession"
+    "mln matters|po|purchase order|specimen|accession|vfc pin|provider pin|serial|"
+    "serial number|s/n"
 )
 # Words that are followed by an id only when "#", "no", "number" or "id" comes between.
 _ID_WORDS_MARKED = (
@@ -86,7 +87,8 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
     (_MONTH_WORDS, r"\.?\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s+\d{4})?"),
     (_ID_WORDS, rf"\b\.?{_ID_MARK}{_ID_VALUE}"),
     (_ID_WORDS_MARKED, rf"s?\b\.?\s*(?:no|num|number|id|#|nbr)\.?\s*[:#]?\s*{_ID_VALUE}"),
-    (_ID_WORDS_LABELLED, rf"s?\s*:\s*{_ID_VALUE}"),
+    # "Medicare claim: 45385-PT" names a code and its modifier, not a claim number.
+    (_ID_WORDS_LABELLED, rf"s?\s*:\s*+(?!\d{{5}}-[a-z0-9]{{2}}(?![a-z0-9-])){_ID_VALUE}"),
     (
         "icd-9|icd9|icd-9-cm|icd9cm|icd-9cm",
         r"\b(?:\s*(?:codes?|dx|diagnosis|was|were|of|is|:))*+\s*"

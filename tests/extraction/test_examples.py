@@ -371,3 +371,52 @@ def test_modifier_put_on_or_left_off() -> None:
 
 def test_pcs_code_with_one_letter() -> None:
     assert ("icd10pcs", "30233N1") in codes("Transfused 2 units PRBC via peripheral IV: 30233N1.")
+
+
+def test_ids_and_words_that_look_like_codes() -> None:
+    assert codes("VFC PIN 33019, vaccines 90696-SL") == {("cpt", "90696"), ("modifier", "SL")}
+    assert ("cpt", "40021") not in codes("Processor L8619-RT, serial no. 40021.")
+    assert ("modifier", "GT") not in codes("Replaced the GT at bedside, 43762.")
+    assert ("modifier", "GT") in codes("Video visit 99214-95. Do plans still want GT?")
+    assert ("cpt", "45385") in codes("Medicare claim: 45385-PT; commercial would use 33.")
+
+
+def test_choices_in_capitals_and_after_be() -> None:
+    found = codes("PAYER SAYS IT SHOULD BE 80 OR 82 INSTEAD?? ALSO 99213-57 OR 25?")
+
+    assert {("modifier", "80"), ("modifier", "82"), ("modifier", "25")} <= found
+    assert ("modifier", "3P") in codes("2022F-8P today. Is the 8P right or should it be 3P?")
+    assert ("modifier", "50") not in codes("The charge for 99213 would be 50 dollars.")
+
+
+def test_modifier_offered_apart_is_not_put_on_code() -> None:
+    found = by_code("Do we bill 67028-50 x1, or two lines with RT and LT? Also 45385-PT, "
+                    "and for commercial we'd use 33 instead.")
+
+    assert found["67028"].modifiers == ["50"]
+    assert found["45385"].modifiers == ["PT"]
+    assert {"RT", "LT", "33"} <= set(found)
+
+
+def test_list_of_modifiers_goes_on_one_code() -> None:
+    found = by_code("The DME bills A4239 x1 per month with KX and CG, and the receiver E2103-NU.")
+
+    assert found["A4239"].modifiers == ["KX", "CG"]
+    assert found["E2103"].modifiers == ["NU"]
+
+
+def test_all_lines_carry_modifier() -> None:
+    found = by_code("97110 units: 4\n97140 qty 2\nG0283 x1\nAll three lines carry GP.")
+
+    assert [found[code].modifiers for code in ("97110", "97140", "G0283")] == [["GP"]] * 3
+
+
+def test_space_aligned_units_column() -> None:
+    found = by_code(
+        "Rev    HCPCS        Units   Charges\n"
+        "0360   29881-RT     1       8,450.00\n"
+        "0278   C1713        2       640.00\n"
+    )
+
+    assert found["29881"].units == 1
+    assert found["C1713"].units == 2
