@@ -147,9 +147,13 @@ FIRST_CHOICE = re.compile(rf"(?<![\w./])-?(?P<list>{_MODIFIER})[ \t]*,?[ \t]*\Z"
 # The end of a clause, which a two-digit modifier offered last must come before.
 CLAUSE_END = re.compile(r"[ \t]*(?i:only|alone|instead)?[ \t]*[?.!,;]")
 # A modifier after "be" at the end of a clause: "should it be 3P?", "SHOULD BE 80 OR 82".
+# Searched in lower-cased text, so that the pattern starts with the letters of its first
+# word and the engine skips quickly to them. The caller reads the modifier from the text
+# as written, checks its case with ``MODIFIER_SHAPE``, and checks that no word character
+# comes before the match.
 BE_MODIFIER = re.compile(
-    rf"(?<![\w])(?i:be|been)[ \t]+-?(?P<list>{_MODIFIER})"
-    r"(?=[ \t]*(?i:only|alone|instead|too)?[ \t]*[?.!,;]|[ \t]+(?i:or|vs)\b)"
+    r"be(?:en)?[ \t]+-?(?P<list>[0-9a-z]{2})"
+    r"(?=[ \t]*(?:only|alone|instead|too)?[ \t]*[?.!,;]|[ \t]+(?:or|vs)\b)"
 )
 # A modifier that is the subject of a verb only a modifier takes: "59 won't fix it",
 # "does 25 go on the 99396", "XU applies".
@@ -169,10 +173,11 @@ PREDICATE = re.compile(
     r"|(?:is|are|was|isn't|wasn't)[ \t]+(?:not[ \t]+)?(?:needed|required|necessary|allowed))\b"
 )
 
-# A modifier asked about in a question: "Is 51 needed on 14060?"
+# A modifier asked about in a question: "Is 51 needed on 14060?" Searched in lower-cased
+# text, like ``BE_MODIFIER``.
 QUESTION_PREDICATE = re.compile(
-    r"(?<![\w])(?i:is|are|was|would|does)[ \t]+(?:the[ \t]+|a[ \t]+)?-?"
-    rf"(?P<list>{_MODIFIER})[ \t]+(?:{_ADVERB})?"
+    r"(?:is|are|was|would|does)[ \t]+(?:the[ \t]+|a[ \t]+)?-?"
+    rf"(?P<list>[0-9a-z]{{2}})[ \t]+(?:{_ADVERB})?"
     r"(?:needed|required|necessary|allowed|appropriate|correct|right|valid|payable)\b"
 )
 # Modifiers that coders name together. When one of a family is taken, a member in
@@ -221,12 +226,15 @@ DASHED = re.compile(rf"-(?<=[\s(\"']-)(?P<list>{_MODIFIER})(?![\w]|[.:]\d)")
 # "GP on all", "59 on each": a modifier for every code of the sentence (lower-cased text).
 ON_ALL = re.compile(r"on (?:all|each|both|every)\b")
 # "All four lines carry GP": a modifier for every code listed before the sentence.
+# Searched in lower-cased text, like ``BE_MODIFIER``.
 ALL_LINES = re.compile(
-    r"(?<![\w])(?i:all|every|each)(?:[ \t]+[A-Za-z]+)?[ \t]+(?i:lines?|codes?|services?)"
-    r"[ \t]+(?i:carry|carries|get|gets|need|needs|take|takes|have|has|go out with)[ \t]+-?"
-    rf"{_LIST}"
+    r"(?:all|every|each)(?:[ \t]+[a-z]+)?[ \t]+(?:lines?|codes?|services?)"
+    r"[ \t]+(?:carry|carries|get|gets|need|needs|take|takes|have|has|go out with)[ \t]+-?"
 )
+# The list after ``ALL_LINES``, matched in the text as written.
+LIST_AT = re.compile(_LIST)
 _LIST_ITEM = re.compile(_MODIFIER)
+MODIFIER_SHAPE = _LIST_ITEM
 
 # After a code: "-25", "-RT-59", "-RT/LT", " 25", " RT", or the next cell of a table row.
 GLUED = re.compile(

@@ -57,8 +57,6 @@ _PREDICATE_HINT = re.compile(
     r"fix|help|overrid|bypass|unbundl|appl|go|belong|need|requir|necess|allow|appropriate"
     r"|correct|right|valid|payable"
 )
-# Words without which no anatomy word of ``mods.ANATOMY_WORDS`` can be found.
-_ANATOMY_HINT = re.compile(r"thumb|index|middle|ring|little|finger|digit|toe|hallux|lid")
 # A word of which one comes between two modifiers offered as alternatives.
 _CONNECTOR_HINT = re.compile(r"or|and|&|vs|versus|instead|rather|not")
 # Characters that may not come right before a choice of modifiers.
@@ -686,8 +684,11 @@ def _named_candidates(text: str, lower: str) -> list[tuple[int, int, str, bool]]
             code in mods.AMBIGUOUS for code, _, _ in items
         ):
             candidates.extend((start, end, code, True) for code, start, end in items)
-    for phrase in mods.ALL_LINES.finditer(text) if "line" in lower or "code" in lower else ():
-        items = mods.list_items(text, *phrase.span("list"))
+    for phrase in mods.ALL_LINES.finditer(lower):
+        listed = mods.LIST_AT.match(text, phrase.end())
+        if _word_before(lower, phrase.start()) or listed is None:
+            continue
+        items = mods.list_items(text, *listed.span("list"))
         if all(code in mods.KNOWN for code, _, _ in items):
             candidates.extend((start, end, code, True) for code, start, end in items)
     # A modifier found both ways applies to every code.
@@ -725,17 +726,9 @@ def _named_by_word_or_verb(text: str, lower: str) -> list[tuple[int, int, str]]:
         for match in mods.PREDICATE.finditer(text):
             if match["list"] in mods.KNOWN:
                 candidates.append((*match.span("list"), match["list"]))
-        for match in mods.QUESTION_PREDICATE.finditer(text):
-            code = match["list"]
-            if code in mods.KNOWN and code not in mods.AMBIGUOUS:
-                candidates.append((*match.span("list"), code))
-    if _ANATOMY_HINT.search(lower) is not None:
-        candidates += _anatomy_modifiers(text, lower)
-    if "be" in lower:
-        for match in mods.BE_MODIFIER.finditer(text):
-            code = match["list"].upper()
-            if code in mods.KNOWN and code not in mods.AMBIGUOUS:
-                candidates.append((*match.span("list"), code))
+        candidates += _lower_case_found(mods.QUESTION_PREDICATE, text, lower)
+    candidates += _anatomy_modifiers(text, lower)
+    candidates += _lower_case_found(mods.BE_MODIFIER, text, lower)
     if "right" in lower or "left" in lower:
         for word in mods.SIDE_WORD.finditer(lower):
             side = mods.SIDE_MODIFIER.match(text, word.end())
@@ -766,6 +759,30 @@ def _named_by_word(text: str, lower: str) -> list[tuple[int, int, str]]:
                 if code in mods.KNOWN or code.isdigit() or code in mods.ORIGIN_DESTINATION:
                     candidates.append((item_start, item_end, code))
     return candidates
+
+
+def _lower_case_found(
+    pattern: re.Pattern[str], text: str, lower: str
+) -> list[tuple[int, int, str]]:
+    """Return the modifiers *pattern* finds in *lower*, as written in *text*.
+
+    A modifier must have the shape of one as written and must not read as a word or a
+    state; no word character may come right before the match.
+    """
+    found = []
+    for match in pattern.finditer(lower):
+        start, end = match.span("list")
+        code = text[start:end]
+        if _word_before(lower, match.start()) or not mods.MODIFIER_SHAPE.fullmatch(code):
+            continue
+        if code in mods.KNOWN and code not in mods.AMBIGUOUS:
+            found.append((start, end, code))
+    return found
+
+
+def _word_before(lower: str, position: int) -> bool:
+    """Return whether a letter, digit or underscore comes right before *position*."""
+    return position > 0 and (lower[position - 1].isalnum() or lower[position - 1] == "_")
 
 
 def _anatomy_modifiers(text: str, lower: str) -> list[tuple[int, int, str]]:
