@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import secrets
+import signal
 import smtplib
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import IO
 
 import click
 
@@ -94,11 +97,15 @@ def _program() -> str:
 
 def _banner(service_address: str, imap_port: int, smtp_port: int, data_dir: Path,
             web_url: str, settings_file: Path) -> str:
+    # A fresh Message-ID on each run, so the reply is threaded and a second run is no
+    # duplicate of the first.
     headers = (f"From: coder@example.com\\r\\nTo: {service_address}\\r\\n"
+               "Message-ID: ' + make_msgid() + '\\r\\n"
                "Subject: 59001 with 76946?\\r\\n\\r\\n")
-    send = (f"python3 -c \"import smtplib; smtplib.SMTP('{LOOPBACK}', {smtp_port}).sendmail("
-            f"'coder@example.com', ['{service_address}'], b'{headers}"
-            f"Can we bill 59001 with 76946? Dx O40.3XX0')\"")
+    send = (f"python3 -c \"import smtplib; from email.utils import make_msgid; "
+            f"smtplib.SMTP('{LOOPBACK}', {smtp_port}).sendmail("
+            f"'coder@example.com', ['{service_address}'], ('{headers}"
+            f"Can we bill 59001 with 76946? Dx O40.3XX0').encode())\"")
     program = _program()
     return "\n".join([
         "CaseConsultant is running on this machine.",
@@ -135,7 +142,46 @@ def dev(imap_port: int, smtp_port: int, web_port: int, service_address: str,
     """Run everything locally: IMAP and SMTP servers, a worker, beat, IDLE and the web queue."""
     settings = get_settings()
     configure_service_logging(settings.log_level)
+    # Mail holds protected health information: what dev and its services write (the
+    # database, the mailbox, the outbox, the logs) is readable by this user only.
+    os.umask(0o077)
     data_dir = settings.data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # Files made before dev started, by another command, are closed off by the folder.
+    data_dir.chmod(0o700)
+    lock = _lock_data_dir(data_dir)
+    # A plain kill stops dev the way Ctrl-C does, so its services stop with it.
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        _run(data_dir, imap_port, smtp_port, web_port, service_address, load_samples)
+    finally:
+        lock.close()
+
+
+def _interrupt(_signal: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _lock_data_dir(data_dir: Path) -> IO[str]:
+    """Hold a lock on *data_dir* while dev runs; raise if another dev holds it.
+
+    Two dev instances on one data folder would share its database and mailbox while
+    each gave the mailbox its own password, so the second locks the first out.
+    """
+    lock = open(data_dir / "dev.lock", "w")  # noqa: SIM115 - held until dev stops
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        raise ConsultantError(
+            f"another caseconsultant dev is running with the data folder {data_dir}; stop "
+            "it first, or give this one its own folder with CASECONSULTANT_DATA_DIR"
+        ) from None
+    return lock
+
+
+def _run(data_dir: Path, imap_port: int, smtp_port: int, web_port: int,
+         service_address: str, load_samples: bool) -> None:
     migrate.upgrade()
     _load_code_sets_once()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -65,6 +66,14 @@ def test_dev_answers_sample_questions(tmp_path: Path) -> None:
         assert f"delivered {samples} sample questions" in banner
         assert str(tmp_path / "var" / "outbox") in banner
 
+        # A second dev on the same data folder is refused and leaves the first running.
+        second = subprocess.run(
+            [sys.executable, "-m", "consultant", "dev", "--imap-port", str(free_port()),
+             "--smtp-port", str(free_port()), "--web-port", str(free_port())],
+            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
+        assert second.returncode == 1
+        assert "another caseconsultant dev is running" in second.stderr + second.stdout
+
         # Another terminal reaches the local mail servers through the settings file.
         settings_file = tmp_path / "var" / "dev.toml"
         assert f"CASECONSULTANT_CONFIG_FILE={settings_file}" in banner
@@ -84,7 +93,8 @@ def test_dev_answers_sample_questions(tmp_path: Path) -> None:
         assert reply["In-Reply-To"].strip() == first["message_id"]
         assert "modifier 59 is not needed" in reply.get_body(("plain",)).get_content()
     finally:
-        dev.send_signal(signal.SIGINT)
+        # A plain kill, as a service manager sends, stops the services too.
+        dev.send_signal(signal.SIGTERM)
         try:
             dev.wait(timeout=30)
         except subprocess.TimeoutExpired:
@@ -92,3 +102,8 @@ def test_dev_answers_sample_questions(tmp_path: Path) -> None:
     assert dev.returncode == 0, output.read_text()[-3000:]
     assert "stopping" in output.read_text()
     assert not (tmp_path / "var" / "dev.toml").exists()
+    for port in (imap_port, smtp_port, web_port):
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    assert oct((tmp_path / "var").stat().st_mode & 0o777) == "0o700"
+    assert oct((tmp_path / "var" / "outbox").stat().st_mode & 0o777) == "0o700"
