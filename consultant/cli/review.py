@@ -136,8 +136,13 @@ def redraft(draft_ids: tuple[int, ...], all_pending: bool, reviewer: str, force:
         raise click.UsageError("give the ids of the drafts to redraft, or --all-pending")
     with session_scope() as session:
         if all_pending:
-            draft_ids = tuple(draft.id for draft in services.list_drafts(session)
-                              if force or draft.version == 1)
+            pending = services.list_drafts(session)
+            for draft in pending:
+                if services.edited_by_reviewer(draft) and not force:
+                    click.echo(f"draft {draft.id} skipped: a reviewer edited it; redraft it "
+                               "with --force to replace the edit")
+            draft_ids = tuple(draft.id for draft in pending
+                              if force or not services.edited_by_reviewer(draft))
         for draft_id in draft_ids:
             draft = services.redraft(session, draft_id, reviewer, force=force)
             count = len(draft.codes)

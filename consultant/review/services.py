@@ -174,6 +174,17 @@ def reject(session: Session, draft_id: int, reviewer: str, reason: str) -> Draft
     return draft
 
 
+def edited_by_reviewer(draft: Draft) -> bool:
+    """Return whether a reviewer saved a version of *draft*; redrafted versions do not count."""
+    redrafts = {event.note for event in draft.events if event.note}
+    return any(version.version > 1 and _redraft_note(version.version) not in redrafts
+               for version in draft.versions)
+
+
+def _redraft_note(version: int) -> str:
+    return f"redrafted as version {version}"
+
+
 def redraft(session: Session, draft_id: int, reviewer: str, *, force: bool = False) -> Draft:
     """Render a pending draft again from the code sets and templates loaded now.
 
@@ -189,10 +200,11 @@ def redraft(session: Session, draft_id: int, reviewer: str, *, force: bool = Fal
         raise InvalidTransition(
             f"draft {draft_id} is {draft.state.value}; only a draft pending review is redrafted"
         )
-    if draft.version > 1 and not force:
+    if edited_by_reviewer(draft) and not force:
         raise ConsultantError(
-            f"draft {draft_id} was edited (version {draft.version}); redrafting replaces the "
-            "edit, so confirm it with --force (the edit stays in the version history)"
+            f"draft {draft_id} was edited by a reviewer (version {draft.version}); redrafting "
+            "replaces the edit, so confirm it with --force (the edit stays in the version "
+            "history)"
         )
     message = draft.inbound_message
     reply = compose_reply(session, parse_message(message.raw), draft.case.token,
@@ -211,7 +223,7 @@ def redraft(session: Session, draft_id: int, reviewer: str, *, force: bool = Fal
                              body_text=reply.body_text, author=reviewer))
     session.add(DraftEvent(draft_id=draft.id, from_state=draft.state.value,
                            to_state=draft.state.value, actor=reviewer,
-                           note=f"redrafted as version {read_version + 1}"))
+                           note=_redraft_note(read_version + 1)))
     session.flush()
     session.refresh(draft)
     log.info("redrafted draft=%d version=%d codes=%d", draft.id, draft.version, len(draft.codes))

@@ -84,6 +84,8 @@ def test_review_redraft_all_pending(
     assert result.output.count("redrafted as version 2 with 1 code\n") == 2
     listed = json.loads(runner.invoke(main, ["review", "list", "--json"]).output)
     assert [row["version"] for row in listed] == [2, 2]
+    again = runner.invoke(main, ["review", "redraft", "--all-pending", "--reviewer", "rita"])
+    assert again.output.count("redrafted as version 3 with 1 code\n") == 2
 
 
 def test_review_redraft_needs_ids_or_all(runner: CliRunner, session: Session) -> None:

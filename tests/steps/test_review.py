@@ -273,3 +273,13 @@ def test_redraft_refuses_approved_draft(session: Session, draft: Draft) -> None:
 
     with pytest.raises(InvalidTransition, match="only a draft pending review"):
         services.redraft(session, draft.id, "rita")
+
+
+def test_redraft_again_is_not_an_edit(session: Session, draft: Draft) -> None:
+    services.redraft(session, draft.id, "rita")
+    session.commit()
+
+    again = services.redraft(session, draft.id, "rita")
+
+    assert again.version == 3
+    assert not services.edited_by_reviewer(again)
