@@ -73,7 +73,10 @@ _LIST = rf"(?P<list>{_MODIFIER}(?:{_SEPARATOR}{_MODIFIER})*)(?![\w]|[.:]\d)"
 # "mod", "modifier", "modifiers", found in lower-cased text.
 MODIFIER_WORD = re.compile(r"mod(?:ifier)?s?\b")
 # The list after the word: "modifier 25", "mods 25/59", "modifier -59 and XU", "mod: GA".
-NAMED_AFTER = re.compile(rf"\.?\s*(?:(?:or|and|vs\.?|versus)\s+)?(?:[:=#]\s*)?-?{_LIST}")
+# It crosses one line break at most, so a subject's "modifier" takes nothing from the body.
+NAMED_AFTER = re.compile(
+    rf"\.?[ \t]*(?:\r?\n[ \t]*)?(?:(?:or|and|vs\.?|versus)\s+)?(?:[:=#]\s*)?-?{_LIST}"
+)
 # A choice that ends the sentence: "Which modifier for a repeat procedure, 77 or 76?"
 NAMED_CHOICE = re.compile(
     rf"(?:[ \t]+[A-Za-z/]+){{1,8}}[ \t]*,[ \t]*-?{_LIST}(?=[ \t]*(?:[?.!]|$))", re.MULTILINE
@@ -103,7 +106,8 @@ _VERBS = (
     "w/o|submit|submitted|resubmit|bill|billed|plus|remove|removed|drop|dropped|delete|"
     "deleted|replaced|physical status|get|gets|got|getting|want|wants|wanted|take|takes|took|"
     "switch to|switched to|change to|changed to|left off|leave off|leaving off|forgot|"
-    "missing|missed|send|sent|sending|has a|have a|had a|has the|have the|had the"
+    "missing|missed|send|sent|sending|has a|have a|had a|has the|have the|had the|"
+    "in addition to|along with|together with"
 )
 # The verb must be followed by a two-character word, which most verbs in prose are not.
 # Search it with ``traps.find_keywords``.
@@ -153,7 +157,8 @@ CLAUSE_END = re.compile(r"[ \t]*(?i:only|alone|instead)?[ \t]*[?.!,;]")
 # comes before the match.
 BE_MODIFIER = re.compile(
     r"be(?:en)?[ \t]+-?(?P<list>[0-9a-z]{2})"
-    r"(?=[ \t]*(?:only|alone|instead|too)?[ \t]*[?.!,;]|[ \t]+(?:or|vs)\b)"
+    r"(?=[ \t]*(?:only|alone|instead|too)?[ \t]*[?.!,;]"
+    r"|[ \t]+(?:or|vs|if|when|since|because|instead)\b)"
 )
 # A modifier that is the subject of a verb only a modifier takes: "59 won't fix it",
 # "does 25 go on the 99396", "XU applies".
@@ -173,6 +178,20 @@ PREDICATE = re.compile(
     r"|(?:is|are|was|isn't|wasn't)[ \t]+(?:not[ \t]+)?(?:needed|required|necessary|allowed))\b"
 )
 
+# A physical status modifier after "ASA": "ASA P2", "ASA class P3".
+ASA_STATUS = re.compile(r"ASA[ \t]+(?:[Cc]lass[ \t]+)?(?P<list>P[1-6])(?![\w])")
+# A modifier put on something: "25 on the 99395?", "SL on the vaccine lines". The
+# pair comes first, so the engine skips to digits and capital letters.
+ON_TARGET = re.compile(
+    r"(?P<list>[0-9A-Z][0-9A-Z])(?<![\w.$/-][0-9A-Z]{2})[ \t]+on[ \t]+"
+    r"(?:the|all|each|every|both)[ \t]+(?P<target>[\w/&]+)"
+)
+# What a modifier may be put on: a code or a word for a claim line. Others ("HD on the
+# 14th") are not modifiers.
+ON_TARGET_WORD = re.compile(
+    r"\d{4}[0-9FTU]|[A-Z]\d{4}|(?i:lines?|claims?|codes?|visits?|procedures?|e/m|e&m|"
+    r"vaccines?|injections?|services?)$"
+)
 # A modifier asked about in a question: "Is 51 needed on 14060?" Searched in lower-cased
 # text, like ``BE_MODIFIER``.
 QUESTION_PREDICATE = re.compile(

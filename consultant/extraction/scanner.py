@@ -43,6 +43,17 @@ _SENTENCE_REACH = 300
 _SENTENCE_END = re.compile(r"\n|[.?!](?=\s)")
 # A sentence end in text whose lines may be wrapped inside a sentence.
 _SENTENCE_STOP = re.compile(r"[.?!]\s|\n[ \t]*\n")
+# "switched from 0202U to 0241U": one code replaced by another, not a range.
+_CHANGED_FROM = re.compile(
+    r"(?i:switch|chang|mov|convert|went|updat|replac|upgrad|downgrad)\w*[ \t]+from[ \t]+\Z"
+)
+# A capital letter that starts a line or a sentence.
+_SENTENCE_CAPITAL = re.compile(r"(?:^|[.?!][ \t]+)[A-Z]", re.MULTILINE)
+# Known modifiers that are also words in lower-case mail ("97110 go", "99213 up").
+_LOWER_CASE_WORDS = frozenset(
+    {"ad", "ah", "aw", "ax", "ay", "bo", "da", "em", "fa", "go", "hm", "ka", "re", "sh", "uh"}
+    | {"un", "up"}
+)
 # The separator between the modifiers of one list: "KX and CG", "25, 59".
 _LIST_GLUE = re.compile(r"[ \t]*(?:,|/|&|\+|and|plus)?[ \t]*-?")
 # A word that offers another way between a code and a modifier: "50, or ... RT".
@@ -77,8 +88,10 @@ _COUNT_APART = re.compile(
 )
 _UNITS_REACH = 40
 _SIZE_BEFORE = re.compile(r"\d[ \t]*\Z")
-# "units: 2" or "units = 2" in lower-cased text.
-_UNITS_LABEL = re.compile(r"units?[ \t]*[:=][ \t]*(?P<count>\d{1,3})(?!\d)")
+# "units: 2" or "units = 2" in lower-cased text, and box 24G of a CMS-1500 line ("24g 1").
+_UNITS_LABEL = re.compile(
+    r"(?:units?[ \t]*[:=]|(?<![\w])24g)[ \t]*(?P<count>\d{1,3})(?!\d)"
+)
 _GLUED_TIMES = re.compile(r"[xX]\d{1,3}")
 _TOKEN_WITH_TIMES = re.compile(r"(?P<code>[A-Za-z0-9]{3,6}?)[xX](?P<units>\d{1,3})")
 # "20610RT": a CPT code with a letter modifier glued on, which is also shaped like a PCS code.
@@ -134,6 +147,8 @@ def scan(text: str) -> Scan:
     masks = Masks(find_traps(text, lower) + tables.masked)
     mentions: list[Mention] = []
     consumed = 0
+    # Mail whose sentences start in lower case writes its modifiers in lower case too.
+    lower_only = _SENTENCE_CAPITAL.search(text) is None
     for match in TOKEN.finditer(text):
         start, end = match.span("token")
         if start < consumed or masks.covers(start, end):
@@ -142,7 +157,7 @@ def scan(text: str) -> Scan:
         if mention is None:
             continue
         mentions.append(mention)
-        consumed = _read_suffix(text, mention, masks, mentions)
+        consumed = _read_suffix(text, mention, masks, mentions, lower_only)
     modifier_mentions = [
         ModifierMention(code, start, end, mention)
         for mention in mentions
@@ -178,10 +193,14 @@ def _mention(token: str, start: int, end: int) -> Mention | None:
     return None if shape is None else Mention(shape, start, end)
 
 
-def _read_suffix(text: str, mention: Mention, masks: Masks, mentions: list[Mention]) -> int:
+def _read_suffix(
+    text: str, mention: Mention, masks: Masks, mentions: list[Mention], lower_only: bool = False
+) -> int:
     """Read a range end, glued modifiers and units after *mention*; return where it ends."""
     following = text[mention.end : mention.end + 2]
-    if not following or following[0] in _NOTHING_FOLLOWS or _ends_code(following):
+    if not following or following[0] in _NOTHING_FOLLOWS or (
+        not lower_only and _ends_code(following)
+    ):
         # Punctuation right after the code: only "3 units of 97110" can still apply.
         if mention.takes_modifiers and mention.units is None:
             _read_units_before(text, mention)
@@ -190,7 +209,7 @@ def _read_suffix(text: str, mention: Mention, masks: Masks, mentions: list[Menti
     if not mention.takes_modifiers:
         return position
     if mention.range_shape is None:
-        position = _read_glued(text, mention, masks, position)
+        position = _read_glued(text, mention, masks, position, lower_only)
     if mention.units is None:
         position = _read_units(text, mention, position)
     elif (glued_units := _GLUED_TIMES.match(text, position)) is not None:
@@ -237,7 +256,10 @@ def _read_range(text: str, mention: Mention, masks: Masks, mentions: list[Mentio
     far_shape = classify(far["token"])
     if far_shape is None:
         return mention.end
-    if _is_range(mention.shape, far_shape):
+    if _is_range(mention.shape, far_shape) and not (
+        separator["sep"] == "to" and _CHANGED_FROM.search(text, max(0, mention.start - 40),
+                                                          mention.start)
+    ):
         mention.range_shape = far_shape
         mention.range_span = far.span("token")
         return far.end("token")
@@ -257,7 +279,9 @@ def _is_range(first: Shape, last: Shape) -> bool:
     return start[0] <= end[0] and start < end
 
 
-def _read_glued(text: str, mention: Mention, masks: Masks, position: int) -> int:
+def _read_glued(
+    text: str, mention: Mention, masks: Masks, position: int, lower_only: bool = False
+) -> int:
     while True:
         glued = mods.GLUED.match(text, position)
         if glued is None:
@@ -265,19 +289,27 @@ def _read_glued(text: str, mention: Mention, masks: Masks, position: int) -> int
         code = glued["modifier"]
         span = glued.span("modifier")
         ambulance = mention.shape.options[0][1].startswith("A0")
-        if not _glued_modifier_ok(text, code, glued["sep"], span, masks, ambulance):
+        if not _glued_modifier_ok(text, code, glued["sep"], span, masks, ambulance, lower_only):
             return position
         mention.modifiers.append((code.upper(), *span))
         position = glued.end()
 
 
 def _glued_modifier_ok(
-    text: str, code: str, separator: str, span: Span, masks: Masks, ambulance: bool = False
+    text: str,
+    code: str,
+    separator: str,
+    span: Span,
+    masks: Masks,
+    ambulance: bool = False,
+    lower_only: bool = False,
 ) -> bool:
     """Return whether *code* after a code and *separator* is taken as its modifier.
 
     An ambulance origin and destination modifier ("A0427 RH") counts after an ambulance
-    code with a space; after other codes, only with a dash.
+    code with a space; after other codes, only with a dash. In mail whose sentences start
+    in lower case (*lower_only*), "97110 gp cq" carries two modifiers, unless a pair
+    reads as a word or a state.
     """
     if masks.covers(*span):
         return False
@@ -285,7 +317,11 @@ def _glued_modifier_ok(
     if ("|" in separator or "\t" in separator) and not mods.CELL_END.match(text, span[1]):
         return False
     if not dashed and (not code.isupper() and not code.isdigit()):
-        return False
+        upper = code.upper()
+        if not lower_only or upper not in mods.KNOWN or upper in mods.AMBIGUOUS:
+            return False
+        if code in _LOWER_CASE_WORDS:
+            return False
     if not dashed and code[0] in "xX" and code[1].isdigit():
         # "99292 X2" is two units; patient relationship modifiers X1 to X5 take a dash.
         return False
@@ -610,7 +646,7 @@ def _codes_in_sentence(
 
 def _labelled_units(text: str, lower: str, sentences: Sentences, mentions: list[Mention]) -> None:
     """Give "units: 2" written apart from a code to the nearest code in its sentence."""
-    if "unit" not in lower:
+    if "unit" not in lower and "24g" not in lower:
         return
     starts = [mention.start for mention in mentions]
     for label in _UNITS_LABEL.finditer(lower):
@@ -729,6 +765,15 @@ def _named_by_word_or_verb(text: str, lower: str) -> list[tuple[int, int, str]]:
         candidates += _lower_case_found(mods.QUESTION_PREDICATE, text, lower)
     candidates += _anatomy_modifiers(text, lower)
     candidates += _lower_case_found(mods.BE_MODIFIER, text, lower)
+    if "ASA" in text:
+        candidates += [(*match.span("list"), match["list"]) for match in mods.ASA_STATUS.finditer(text)]
+    for match in mods.ON_TARGET.finditer(text) if " on " in lower else ():
+        code = match["list"]
+        if code not in mods.KNOWN or code in mods.AMBIGUOUS:
+            continue
+        if not mods.ON_TARGET_WORD.match(match["target"]):
+            continue
+        candidates.append((*match.span("list"), code))
     if "right" in lower or "left" in lower:
         for word in mods.SIDE_WORD.finditer(lower):
             side = mods.SIDE_MODIFIER.match(text, word.end())

@@ -84,7 +84,8 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
     ("ext|extension|x", r"\.?\s*#?\s*\d{3,6}(?![\w-])(?=\s*(?:[,;)]|$|\n|\.\s|or\b|and\b))"),
     ("ext|extension", r"\.?\s*#?\s*\d{1,6}"),
     ("phone|tel|telephone|fax|cell|mobile|pager|call", r"\s*[:#]?\s*\+?[\d() .-]{7,24}\d"),
-    (_MONTH_WORDS, r"\.?\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s+\d{4})?"),
+    # "Oct 12", but not "OCT 92134", an optical coherence tomography code.
+    (_MONTH_WORDS, r"\.?\s+\d{1,2}(?!\d)(?:st|nd|rd|th)?(?:,?\s+\d{4})?"),
     (_ID_WORDS, rf"\b\.?{_ID_MARK}{_ID_VALUE}"),
     (_ID_WORDS_MARKED, rf"s?\b\.?\s*(?:no|num|number|id|#|nbr)\.?\s*[:#]?\s*{_ID_VALUE}"),
     # "Medicare claim: 45385-PT" names a code and its modifier, not a claim number.
@@ -184,8 +185,9 @@ _AFTER_CAPITAL = [
     # "Spokane WA 99204", "New York 10001": checked against the state lists afterwards.
     r"(?P<place>[A-Za-z]+(?: [A-Z][a-z]+)?)\.?,?\s+\d{5}(?:-\d{4})?(?!\d)",
     # Remittance group code and reason ("CO-59", "PR 1"), with the remark codes listed
-    # after it ("CO-97, N390", "CO-50 N115"): checked afterwards.
-    r"(?P<group>[A-Z])\s?-?\s?\d{1,3}(?!\d)(?:(?:\s*[,/]\s*|\s+)(?:MA|[MN])\d{1,3}(?!\w))*",
+    # after it ("CO-97, N390", "CO-50 N115", "CO-236 with M80"): checked afterwards.
+    r"(?P<group>[A-Z])\s?-?\s?\d{1,3}(?!\d)"
+    r"(?:(?:\s*[,/&]\s*|\s+(?:and\s+|with\s+)?)(?:MA|[MN])\d{1,3}(?!\w))*",
     r"(?<=G)\d{1,2}\s?P\d{1,4}(?:-?\d){0,3}",  # gravida and para: G2P1
     rf"{_LEVEL_AFTER_LETTER}\s*(?:-|–|/|to|through)\s*(?:{_LEVEL}|1[0-2](?!\d)|[1-9](?!\d))",
     rf"{_LEVEL_AFTER_LETTER}\s+(?i:vertebra\w*|levels?|disc|nerve|root|body|pedicle|fracture|"

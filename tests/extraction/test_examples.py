@@ -420,3 +420,46 @@ def test_space_aligned_units_column() -> None:
 
     assert found["29881"].units == 1
     assert found["C1713"].units == 2
+
+
+def test_remark_codes_after_and_or_with() -> None:
+    assert codes("Medicare denied J3420 with CO-50 and N386.") == {("hcpcs", "J3420")}
+    assert codes("The remit says 45380 CO-236 with M80.") == {("cpt", "45380")}
+
+
+def test_month_abbreviation_before_code() -> None:
+    assert ("cpt", "92134") in codes("Injection 67028 today. OCT 92134 the same day.")
+    assert codes("Seen Oct 12, 2025 for 99213") == {("cpt", "99213")}
+
+
+def test_switched_codes_are_not_a_range() -> None:
+    found = codes("Our lab switched from 0202U to 0241U last month.")
+
+    assert {("cpt", "0202U"), ("cpt", "0241U")} <= found
+    assert by_code("Bill 99202 to 99205 by time")["99202-99205"].range_end == "99205"
+
+
+def test_more_modifier_phrasings() -> None:
+    assert ("modifier", "58") in codes("10180-78 today. Would it have been 58 if planned?")
+    assert ("modifier", "GO") in codes("Do 97530 lines need KX in addition to GO?")
+    assert ("modifier", "P2") in codes("MAC for 00142-QS today, ASA P2.")
+    assert by_code("Well-woman 99395 today. 25 on the 99395?")["99395"].modifiers == ["25"]
+    assert ("modifier", "SL") in codes("Vaccines 90723 and 90670. SL on the vaccine lines?")
+    assert ("modifier", "HD") not in codes("She moved to in-center HD on the 14th, 90970.")
+
+
+def test_lower_case_mail_modifiers_after_code() -> None:
+    found = by_code("we put cq after gp, like 97110 gp cq. does the order matter?")
+
+    assert found["97110"].modifiers == ["GP", "CQ"]
+    assert by_code("Please bill 97110 go to the portal")["97110"].modifiers == []
+
+
+def test_modifier_word_in_subject_takes_nothing_from_body() -> None:
+    found = extract_message("split/shared FS modifier", "NP and physician saw the patient, 99285-FS.")
+
+    assert "NP" not in {reference.code for reference in found.references}
+
+
+def test_cms1500_box_24g_units() -> None:
+    assert by_code("24D 20552  24E B  24F $95.00  24G 3")["20552"].units == 3
