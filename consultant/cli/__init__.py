@@ -6,9 +6,10 @@ import logging
 import sys
 
 import click
-
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from consultant.config import get_settings
 from consultant.errors import ConsultantError
 
 
@@ -28,8 +29,11 @@ class _Group(click.Group):
             sys.exit(1)
         except (OperationalError, ProgrammingError) as error:
             if _missing_table(error):
-                click.echo("error: the database has no tables yet; run "
-                           "'caseconsultant db upgrade' first", err=True)
+                database = make_url(get_settings().resolved_database_url)
+                click.echo(f"error: the database {database.render_as_string()} has no tables "
+                           "yet; run 'caseconsultant db upgrade' first, or run this command "
+                           "from the folder that holds the service's data (see "
+                           "CASECONSULTANT_DATA_DIR)", err=True)
                 sys.exit(1)
             raise
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import click
 
+from consultant.cli.stdin import read_stdin_text
 from consultant.drafting.services import compose_reply
+from consultant.drafting.text import reviewer_notes
 from consultant.parsing import ParsedMessage
 from consultant.storage import session_scope
 
@@ -20,7 +21,7 @@ def ask(subject: str, as_json: bool) -> None:
 
     Nothing is stored and nothing is sent.
     """
-    text = sys.stdin.read()
+    text = read_stdin_text()
     question = ParsedMessage(
         message_id="<ask@localhost>", subject=subject, sender=None, reply_to=None,
         in_reply_to=None, references=[], date=None, body=text, question=text.strip(),
@@ -33,3 +34,10 @@ def ask(subject: str, as_json: bool) -> None:
     else:
         click.echo(f"Subject: {reply.subject}\n")
         click.echo(reply.body_text)
+        # The notes a reviewer gets beside the draft: an edition that does not cover the date
+        # of service, a code set that is not loaded.
+        notes = [f"{code['code']}: {note}" for code in reply.codes for note in reviewer_notes(code)]
+        if notes:
+            click.echo("Notes for the reviewer (not in the reply):")
+            for note in notes:
+                click.echo(f"  {note}")

@@ -20,6 +20,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from consultant.codes.models import CodeRelease
 from consultant.config import get_settings
 from consultant.drafting.checker import KnowledgeBaseChecker
+from consultant.cli.stdin import check_text
 from consultant.extraction import CodeReference, extract_message
 from consultant.storage import session_scope
 
@@ -88,7 +89,7 @@ def extract_command(as_json: bool, subject: str, as_message: bool) -> None:
 
     Positions are character offsets into the body, and into the subject where marked.
     """
-    raw = sys.stdin.buffer.read()
+    raw = check_text(sys.stdin.buffer.read())
     if as_message:
         subject, body = _message_parts(raw)
     else:

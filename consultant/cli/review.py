@@ -98,6 +98,8 @@ def approve(draft_id: int, reviewer: str, body_file: Path | None, answer_file: P
         raise click.UsageError("give --body-file or --answer-file, not both")
     body = body_file.read_text(encoding="utf-8") if body_file else None
     answer = answer_file.read_text(encoding="utf-8") if answer_file else None
+    if answer_file is not None and not (answer or "").strip():
+        raise click.UsageError(f"the answer file {answer_file} is empty; write the answer in it")
     with session_scope() as session:
         if answer is not None:
             body = services.fill_answer(services.get_draft(session, draft_id), answer)

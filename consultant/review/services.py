@@ -152,7 +152,7 @@ def approve(
     if PLACEHOLDER in draft.body_text:
         raise ConsultantError(
             f"draft {draft_id} still contains {PLACEHOLDER!r}; write the answer first "
-            "(review approve ID --body-file FILE)"
+            "(review approve ID --answer-file FILE, or --body-file FILE for the whole body)"
         )
     transition(session, draft, DraftState.APPROVED, reviewer, note, reviewer=reviewer,
                approved_version=draft.version)

@@ -45,6 +45,34 @@ def test_ask_prints_draft_and_stores_nothing(runner: CliRunner, session: Session
     assert json.loads(listed.output) == []
 
 
+@pytest.mark.parametrize(
+    ("command", "data", "message"),
+    [
+        (["extract"], b"", "standard input is empty"),
+        (["extract", "--json"], b"  \n", "standard input is empty"),
+        (["extract"], bytes(range(256)) * 4, "standard input is not text"),
+        (["ask"], b"", "standard input is empty"),
+        (["ask"], b"99213\x00\x01\x02", "standard input is not text"),
+    ],
+)
+def test_stdin_that_is_no_text_rejected(
+    runner: CliRunner, session: Session, command: list[str], data: bytes, message: str
+) -> None:
+    result = runner.invoke(main, command, input=data)
+
+    assert result.exit_code == 1
+    assert message in result.output
+
+
+def test_ask_prints_reviewer_notes_apart(runner: CliRunner, session: Session) -> None:
+    result = runner.invoke(main, ["ask"], input="Can we bill 99213 with 25?\n")
+
+    assert result.exit_code == 0, result.output
+    body, _, notes = result.output.partition("Notes for the reviewer (not in the reply):")
+    assert "99213" in body
+    assert "99213: " in notes
+
+
 def test_review_list_json_fields(
     runner: CliRunner, session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
