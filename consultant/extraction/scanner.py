@@ -59,6 +59,9 @@ _LIST_GLUE = re.compile(r"[ \t]*(?:,|/|&|\+|and|plus)?[ \t]*-?")
 # A word that offers another way between a code and a modifier: "50, or ... RT".
 _CHOICE_WORD = re.compile(r"(?<![\w])(?:or|vs\.?|versus)(?![\w])", re.IGNORECASE)
 _INSTEAD = re.compile(r"[ \t]+instead\b", re.IGNORECASE)
+_OR_CHOICE_AFTER = re.compile(
+    r"[ \t]*,?[ \t]*(?i:or|vs\.?|versus)[ \t]+-?(?:\d{2}|[A-Z][A-Z0-9]|\d[A-Z])(?![\w])"
+)
 _RULE_AFTER = re.compile(r"[ \t]+(?:threshold|limit|cap|rules?|requirements?|policy)\b", re.I)
 # A code right before a verb: "G0103 gets GA".
 _CODE_BEFORE = re.compile(r"(?<![\w.-])(?:[A-Z]\d{4}|\d{4}[\dFTU])(?:-[0-9A-Z]{2})*[ \t]+\Z")
@@ -314,6 +317,9 @@ def _glued_modifier_ok(
     if masks.covers(*span):
         return False
     dashed = any(dash in separator for dash in "-–—/")
+    if dashed and separator != separator.strip() and _OR_CHOICE_AFTER.match(text, span[1]):
+        # "97140 — XU or 59?": a dash set off by spaces, then a choice of modifiers.
+        return False
     if ("|" in separator or "\t" in separator) and not mods.CELL_END.match(text, span[1]):
         return False
     if not dashed and (not code.isupper() and not code.isdigit()):
@@ -617,10 +623,14 @@ def _offered_apart(text: str, target: Mention, start: int, end: int) -> bool:
 
     In "67028-50, or two lines with RT and LT" an "or" comes between the code and the
     modifier, and in "45385-PT; for the commercial plan we'd use 33 instead" the
-    modifier is followed by "instead". "The KX threshold" speaks of a modifier's rule.
+    modifier is followed by "instead". In "should it be 59 or XU?" both are choices, and
+    "the KX threshold" speaks of a modifier's rule.
     """
     between = text[target.end : start] if target.start < start else text[end : target.start]
     if _CHOICE_WORD.search(between) is not None or _INSTEAD.match(text, end) is not None:
+        return True
+    if _OR_CHOICE_AFTER.match(text, end) is not None:
+        # "should it be 59 or XU?": the first of two choices is not put on the code either.
         return True
     # "over the KX threshold" names the rule the modifier belongs to.
     return _RULE_AFTER.match(text, end) is not None

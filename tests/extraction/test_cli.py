@@ -71,5 +71,5 @@ def test_extract_subject_option():
 
 def test_extract_empty_input():
     result = CliRunner().invoke(main, ["extract", "--json"], input="")
-    assert result.exit_code == 0
-    assert json.loads(result.output) == []
+    assert result.exit_code == 1
+    assert "standard input is empty" in result.output

@@ -463,3 +463,10 @@ def test_modifier_word_in_subject_takes_nothing_from_body() -> None:
 
 def test_cms1500_box_24g_units() -> None:
     assert by_code("24D 20552  24E B  24F $95.00  24G 3")["20552"].units == 3
+
+
+def test_choice_of_modifiers_is_put_on_no_code() -> None:
+    assert by_code("For 97140 and 97530, should it be 59 or XU?")["97530"].modifiers == []
+    assert by_code("Should 97530 get 59 or XU?")["97530"].modifiers == []
+    assert by_code("Which is correct for 97140 — XU or 59?")["97140"].modifiers == []
+    assert by_code("Bill 99213-25 or 59?")["99213"].modifiers == ["25"]
