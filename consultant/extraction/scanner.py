@@ -569,29 +569,28 @@ def _family_members(text: str, codes: set[str]) -> list[tuple[int, int, str]]:
         for member in family
         if member not in codes and not member.isdigit()
     }
-    members = []
-    for code in wanted:
-        for start, end in _written_alone(text, code):
-            if text.startswith("-", start - 1) or mods.NOT_ALONE_AFTER.match(text, end):
-                continue
-            if code in mods.AMBIGUOUS and _after_place(text, start):
-                continue
-            members.append((start, end, code))
-    return members
+    return [found for code in wanted for found in _modifier_alone(text, code)]
 
 
 def _cued_modifiers(text: str, lower: str) -> list[tuple[int, int, str]]:
     """Return the modifiers written alone in a text that names what they mean."""
+    return [
+        found
+        for code, cue in mods.CONTEXT_CUES.items()
+        if code in text and cue.search(lower) is not None
+        for found in _modifier_alone(text, code)
+    ]
+
+
+def _modifier_alone(text: str, code: str) -> list[tuple[int, int, str]]:
+    """Return where letter modifier *code* stands alone, not glued on and not a state."""
     found = []
-    for code, cue in mods.CONTEXT_CUES.items():
-        if code not in text or cue.search(lower) is None:
+    for start, end in _written_alone(text, code):
+        if text.startswith("-", start - 1) or mods.NOT_ALONE_AFTER.match(text, end):
             continue
-        for start, end in _written_alone(text, code):
-            if text.startswith("-", start - 1) or mods.NOT_ALONE_AFTER.match(text, end):
-                continue
-            if code in mods.AMBIGUOUS and _after_place(text, start):
-                continue
-            found.append((start, end, code))
+        if code in mods.AMBIGUOUS and _after_place(text, start):
+            continue
+        found.append((start, end, code))
     return found
 
 
