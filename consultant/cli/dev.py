@@ -142,7 +142,7 @@ def dev(imap_port: int, smtp_port: int, web_port: int, service_address: str,
     """Run everything locally: IMAP and SMTP servers, a worker, beat, IDLE and the web queue."""
     settings = get_settings()
     configure_service_logging(settings.log_level)
-    # Mail holds protected health information: what dev and its services write (the
+    # Mail contains protected health information: what dev and its services write (the
     # database, the mailbox, the outbox, the logs) is readable by this user only.
     os.umask(0o077)
     data_dir = settings.data_dir.resolve()

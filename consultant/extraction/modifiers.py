@@ -186,8 +186,8 @@ ON_TARGET = re.compile(
     r"(?P<list>[0-9A-Z][0-9A-Z])(?<![\w.$/-][0-9A-Z]{2})[ \t]+on[ \t]+"
     r"(?:the|all|each|every|both)[ \t]+(?P<target>[\w/&]+)"
 )
-# What a modifier may be put on: a code or a word for a claim line. Others ("HD on the
-# 14th") are not modifiers.
+# The targets a modifier may be put on: a code or a word for a claim line. With others
+# ("HD on the 14th") the pair is no modifier.
 ON_TARGET_WORD = re.compile(
     r"\d{4}[0-9FTU]|[A-Z]\d{4}|(?i:lines?|claims?|codes?|visits?|procedures?|e/m|e&m|"
     r"vaccines?|injections?|services?)$"

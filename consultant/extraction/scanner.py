@@ -583,7 +583,7 @@ def _cued_modifiers(text: str, lower: str) -> list[tuple[int, int, str]]:
 
 
 def _modifier_alone(text: str, code: str) -> list[tuple[int, int, str]]:
-    """Return where letter modifier *code* stands alone, not glued on and not a state."""
+    """Return where letter modifier *code* is written alone, not glued on and not a state."""
     found = []
     for start, end in _written_alone(text, code):
         if text.startswith("-", start - 1) or mods.NOT_ALONE_AFTER.match(text, end):
@@ -821,7 +821,7 @@ def _lower_case_found(
     """Return the modifiers *pattern* finds in *lower*, as written in *text*.
 
     A modifier must have the shape of one as written and must not read as a word or a
-    state; no word character may come right before the match.
+    state. No word character may come right before the match.
     """
     found = []
     for match in pattern.finditer(lower):

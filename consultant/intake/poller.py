@@ -203,7 +203,7 @@ def _groups_by_size(
 ) -> list[list[int]]:
     """Split *uids* into groups whose messages add up to at most *budget* bytes.
 
-    A message larger than the budget gets a group of its own, so memory holds at most
+    A message larger than the budget gets a group of its own, so memory contains at most
     the budget or one message. A UID without a size (expunged meanwhile) counts as empty.
     """
     groups: list[list[int]] = []

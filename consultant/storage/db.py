@@ -42,7 +42,7 @@ def get_engine(url: str | None = None) -> Engine:
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite":
             if parsed.database and parsed.database != ":memory:":
-                # The database holds mail, so a folder made for it is the owner's alone.
+                # The database contains mail, so a folder made for it is the owner's alone.
                 Path(parsed.database).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             engine = create_engine(url, hide_parameters=True)
             _configure_sqlite(engine)

@@ -164,8 +164,8 @@ def _approve_at_once(db_url: str, draft_id: int, edits: list[tuple[str, str]]) -
 
     def approve(reviewer: str, answer: str) -> None:
         with factory() as own:
-            shown = services.get_draft(own, draft_id)
-            body = services.fill_answer(shown, answer)
+            displayed = services.get_draft(own, draft_id)
+            body = services.fill_answer(displayed, answer)
             start.wait()
             try:
                 services.approve(own, draft_id, reviewer, body, expected_version=1)
