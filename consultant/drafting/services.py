@@ -17,7 +17,7 @@ from consultant.drafting.templates import load_overrides, render
 from consultant.drafting.text import TEMPLATE_HELPERS
 from consultant.drafting.verdicts import ncci_verdicts
 from consultant.extraction import extract_message
-from consultant.extraction.dates import dates_of_service
+from consultant.extraction.dates import dates_of_service, impossible_dates_of_service
 from consultant.intake.processing import Intake, StepFailed, prepare, step
 from consultant.intake.quarantine import quarantine_message
 from consultant.intake.threading import CASE_TOKEN
@@ -124,11 +124,13 @@ def compose_reply(
     first); it is passed to the templates as ``history``. The codes are looked up by the
     date of service the question gives, or in the newest loaded editions when it gives
     none. The templates get that date as ``date_of_service``, and every date of service
-    the question gives as ``dates_of_service``.
+    the question gives as ``dates_of_service``. Dates of service that are not calendar
+    dates ("13/45/2026") are passed as written in ``impossible_dates_of_service``.
     """
     # A question with several dates of service is looked up as of the latest, and the
     # reply states which date it used.
-    dates = dates_of_service(f"{parsed.subject}\n{parsed.question}")
+    asked = f"{parsed.subject}\n{parsed.question}"
+    dates = dates_of_service(asked)
     date_of_service = max(dates, default=None)
     codes = look_up_codes(session, parsed.subject, parsed.question, date_of_service)
     # A pair edit concerns two codes; the reply states it once.
@@ -143,6 +145,7 @@ def compose_reply(
         "history": history or [],
         "date_of_service": date_of_service,
         "dates_of_service": dates,
+        "impossible_dates_of_service": impossible_dates_of_service(asked),
     }
     overrides = load_overrides(session)
     return Reply(

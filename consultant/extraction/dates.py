@@ -10,6 +10,7 @@ a two-digit year read as 20YY, and ISO year-month-day. A list after the marker (
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import date
 
 _MONTHS = {
@@ -48,20 +49,35 @@ _BETWEEN = re.compile(r"[ \t]*(?:,|&|and|to|through|thru|-|–)[ \t]*", re.IGNOR
 def dates_of_service(text: str) -> list[date]:
     """Return the distinct dates of service written in *text*, in the order written.
 
-    A date that does not exist on the calendar ("DOS 02/30/2026") is skipped.
+    A date that does not exist on the calendar ("DOS 02/30/2026") is skipped; see
+    ``impossible_dates_of_service``.
     """
     found: list[date] = []
+    for _, day in _written_dates(text):
+        if day is not None and day not in found:
+            found.append(day)
+    return found
+
+
+def impossible_dates_of_service(text: str) -> list[str]:
+    """Return, as written, the dates of service in *text* that no calendar has ("13/45/2026")."""
+    found: list[str] = []
+    for written, day in _written_dates(text):
+        if day is None and written not in found:
+            found.append(written)
+    return found
+
+
+def _written_dates(text: str) -> Iterator[tuple[str, date | None]]:
+    """Yield each date written after a marker, as written and as a date when it is one."""
     for marker in _MARKER.finditer(text):
         position = marker.end()
         while (written := _DATE.match(text, position)) is not None:
-            day = _to_date(written)
-            if day is not None and day not in found:
-                found.append(day)
+            yield written.group(), _to_date(written)
             between = _BETWEEN.match(text, written.end())
             if between is None:
                 break
             position = between.end()
-    return found
 
 
 def _to_date(written: re.Match[str]) -> date | None:

@@ -144,3 +144,22 @@ def test_reply_date_before_editions_warns_reviewer(two_quarters: Session) -> Non
     warning = "no HCPCS Level II edition loaded is in force on 2025-12-01"
     assert any(message.startswith(warning) for message in reply.codes[0]["messages"])
     assert warning not in reply.body_text
+
+
+def test_reply_names_impossible_date_of_service(two_quarters: Session) -> None:
+    reply = compose_reply(two_quarters, _question("DOS 13/45/2026: is A1234 covered?"), None)
+
+    assert reply.date_of_service is None
+    assert reply.codes[0]["description"] == "Invented item second text"
+    note = "not a calendar date was left out: 13/45/2026. Please check the date; the codes"
+    assert note in reply.body_text
+    assert note in reply.body_html
+
+
+def test_reply_with_one_good_date_names_the_impossible_one(two_quarters: Session) -> None:
+    question = _question("DOS 02/10/2026 and 02/30/2026: is A1234 covered?")
+
+    reply = compose_reply(two_quarters, question, None)
+
+    assert reply.date_of_service == date(2026, 2, 10)
+    assert "left out: 02/30/2026. Please check the date.)" in reply.body_text

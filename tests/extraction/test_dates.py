@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from consultant.extraction.dates import dates_of_service
+from consultant.extraction.dates import dates_of_service, impossible_dates_of_service
 
 
 @pytest.mark.parametrize(
@@ -40,3 +40,17 @@ def test_dates_after_marker(text: str, expected: list[date]) -> None:
 )
 def test_no_date_of_service(text: str) -> None:
     assert dates_of_service(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("DOS 13/45/2026: can we bill 99213?", ["13/45/2026"]),
+        ("DOS 02/30/2026 and 03/02/2026, and again DOS 02/30/2026", ["02/30/2026"]),
+        ("Date of service: Feb 30, 2026", ["Feb 30, 2026"]),
+        ("DOS 11/25/2026", []),
+        ("Denied on 13/45/2026, no date of service given.", []),
+    ],
+)
+def test_impossible_dates_kept_as_written(text: str, expected: list[str]) -> None:
+    assert impossible_dates_of_service(text) == expected
