@@ -203,9 +203,16 @@ class Settings(BaseSettings):
     def require(self, *names: str) -> None:
         """Raise ConfigError naming every one of *names* that is unset."""
         missing = [ENV_PREFIX + name.upper() for name in names if not getattr(self, name)]
-        if missing:
-            raise ConfigError("missing setting: " + ", ".join(missing) + " (set it in the "
-                              "environment or in caseconsultant.toml)")
+        if not missing:
+            return
+        message = ("missing setting: " + ", ".join(missing) + " (set it in the environment "
+                   "or in caseconsultant.toml)")
+        dev_settings = self.data_dir / "dev.toml"
+        if not os.environ.get(ENV_PREFIX + "CONFIG_FILE") and dev_settings.is_file():
+            # Written by a running `caseconsultant dev` for commands run beside it.
+            message += (f"; to use the servers of the running dev, set "
+                        f"CASECONSULTANT_CONFIG_FILE={dev_settings}")
+        raise ConfigError(message)
 
     def mailbox_key(self) -> str:
         """Identity of the watched mailbox, stored on each message row (no password)."""

@@ -16,6 +16,20 @@ def test_missing_setting_is_named() -> None:
     assert "CASECONSULTANT_FROM_ADDRESS" in str(caught.value)
 
 
+
+def test_missing_setting_points_to_running_dev(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "dev.toml").write_text('imap_host = "127.0.0.1"\n')
+    monkeypatch.delenv("CASECONSULTANT_CONFIG_FILE", raising=False)
+    monkeypatch.setenv("CASECONSULTANT_DATA_DIR", str(tmp_path))
+    reset_settings()
+
+    with pytest.raises(ConfigError) as caught:
+        get_settings().require("imap_host")
+
+    assert f"CASECONSULTANT_CONFIG_FILE={tmp_path / 'dev.toml'}" in str(caught.value)
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [
