@@ -192,6 +192,8 @@ def _run(data_dir: Path, imap_port: int, smtp_port: int, web_port: int,
     except ConsultantError as error:
         raise ConsultantError(f"the local IMAP server did not start on port {imap_port} "
                               f"({error}); choose another with --imap-port") from None
+    # The banner names the outbox, so it exists before the first reply is written.
+    (data_dir / "outbox").mkdir(mode=0o700, exist_ok=True)
     handler = DevMailHandler(service_address, imap, data_dir / "outbox")
     try:
         smtp = start_smtp_server(handler, smtp_port)

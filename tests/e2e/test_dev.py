@@ -65,6 +65,7 @@ def test_dev_answers_sample_questions(tmp_path: Path) -> None:
         wait_until(lambda: len(pending()) == samples + 1, 60, "the draft of the banner's example")
         assert f"delivered {samples} sample questions" in banner
         assert str(tmp_path / "var" / "outbox") in banner
+        assert (tmp_path / "var" / "outbox").is_dir()
 
         # A second dev on the same data folder is refused and leaves the first running.
         second = subprocess.run(
