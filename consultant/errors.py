@@ -13,6 +13,10 @@ class ConfigError(ConsultantError):
     """A setting is missing or invalid."""
 
 
+class MissingDatabase(ConsultantError):
+    """The configured SQLite database file does not exist, and only a migration creates one."""
+
+
 class InvalidTransition(ConsultantError):
     """A draft was asked to move to a state its current state does not allow."""
 

@@ -12,14 +12,44 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from consultant.config import get_settings
+from consultant.errors import MissingDatabase
 
 log = logging.getLogger(__name__)
 
 _engines: dict[str, Engine] = {}
+# SQLite database URLs that a connection may create; see ``creating_sqlite_database``.
+_creatable: set[str] = set()
 _AFTER_COMMIT_KEY = "consultant.after_commit"
 
 
-def _configure_sqlite(engine: Engine) -> None:
+@contextmanager
+def creating_sqlite_database(url: str) -> Iterator[None]:
+    """Let connections to *url* create its SQLite file, which they otherwise refuse to do.
+
+    A command run from the wrong folder would otherwise leave an empty database there.
+    Only migrations create the database, because only they give it its tables.
+    """
+    _creatable.add(url)
+    try:
+        yield
+    finally:
+        _creatable.discard(url)
+
+
+def _configure_sqlite(engine: Engine, url: str, database: Path | None) -> None:
+    @event.listens_for(engine, "do_connect")
+    def _on_do_connect(_dialect, _record, _args, _params):  # type: ignore[no-untyped-def]
+        if database is None or database.exists():
+            return
+        if url not in _creatable:
+            raise MissingDatabase(
+                f"no database at {database}; run this command from the folder that holds "
+                "the service's data (see CASECONSULTANT_DATA_DIR), or create the database "
+                "with 'caseconsultant db upgrade'"
+            )
+        # The database contains mail, so a folder made for it is the owner's alone.
+        database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
         cursor = dbapi_connection.cursor()
@@ -41,11 +71,9 @@ def get_engine(url: str | None = None) -> Engine:
     if engine is None:
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite":
-            if parsed.database and parsed.database != ":memory:":
-                # The database contains mail, so a folder made for it is the owner's alone.
-                Path(parsed.database).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            in_memory = not parsed.database or parsed.database == ":memory:"
             engine = create_engine(url, hide_parameters=True)
-            _configure_sqlite(engine)
+            _configure_sqlite(engine, url, None if in_memory else Path(parsed.database))
         else:
             engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
         _engines[url] = engine

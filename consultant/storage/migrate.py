@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 
 from consultant.config import get_settings
+from consultant.storage.db import creating_sqlite_database
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -30,5 +31,10 @@ def alembic_config(url: str | None = None) -> Config:
 
 
 def upgrade(url: str | None = None, revision: str = "heads") -> None:
-    """Migrate the database at *url* (default: the configured one) to *revision*."""
-    command.upgrade(alembic_config(url), revision)
+    """Migrate the database at *url* (default: the configured one) to *revision*.
+
+    A SQLite database that does not exist yet is created.
+    """
+    config = alembic_config(url)
+    with creating_sqlite_database(config.get_main_option("sqlalchemy.url") or ""):
+        command.upgrade(config, revision)

@@ -141,11 +141,24 @@ def test_approve_both_files_is_usage_error(runner: CliRunner, session: Session, 
     assert "not both" in result.output
 
 
-def test_command_before_migration_explains(runner: CliRunner) -> None:
+def test_command_before_migration_explains(runner: CliRunner, tmp_path) -> None:
     result = runner.invoke(main, ["review", "list"])
 
     assert result.exit_code == 1
+    assert f"no database at {tmp_path / 'var' / 'caseconsultant.db'}" in result.output
     assert "caseconsultant db upgrade" in result.output
+    # Nothing is left behind in the folder the command was run from.
+    assert not (tmp_path / "var").exists()
+
+
+def test_command_on_database_without_tables_explains(runner: CliRunner, tmp_path) -> None:
+    (tmp_path / "var").mkdir()
+    (tmp_path / "var" / "caseconsultant.db").touch()
+
+    result = runner.invoke(main, ["review", "list"])
+
+    assert result.exit_code == 1
+    assert "has no tables yet; run 'caseconsultant db upgrade' first" in result.output
 
 
 def test_worker_without_settings_names_them(runner: CliRunner) -> None:

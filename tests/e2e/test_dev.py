@@ -45,7 +45,7 @@ def test_dev_answers_sample_questions(tmp_path: Path) -> None:
         samples = len(sample_paths())
 
         def pending() -> list[dict[str, object]]:
-            # Until dev has migrated the new database, the command reports no tables.
+            # Until dev has created and migrated the database, the command fails.
             completed = subprocess.run(
                 [sys.executable, "-m", "consultant", "review", "list", "--json"], env=env,
                 cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
