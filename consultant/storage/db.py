@@ -43,7 +43,7 @@ def _configure_sqlite(engine: Engine, url: str, database: Path | None) -> None:
             return
         if url not in _creatable:
             raise MissingDatabase(
-                f"no database at {database}; run this command from the folder that holds "
+                f"database file not found: {database}; run this command from the folder that holds "
                 "the service's data (see CASECONSULTANT_DATA_DIR), or create the database "
                 "with 'caseconsultant db upgrade'"
             )

@@ -145,7 +145,7 @@ def test_command_before_migration_explains(runner: CliRunner, tmp_path) -> None:
     result = runner.invoke(main, ["review", "list"])
 
     assert result.exit_code == 1
-    assert f"no database at {tmp_path / 'var' / 'caseconsultant.db'}" in result.output
+    assert f"database file not found: {tmp_path / 'var' / 'caseconsultant.db'}" in result.output
     assert "caseconsultant db upgrade" in result.output
     # Nothing is left behind in the folder the command was run from.
     assert not (tmp_path / "var").exists()
