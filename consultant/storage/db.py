@@ -43,9 +43,9 @@ def _configure_sqlite(engine: Engine, url: str, database: Path | None) -> None:
             return
         if url not in _creatable:
             raise MissingDatabase(
-                f"database file not found: {database}; run this command from the folder that holds "
-                "the service's data (see CASECONSULTANT_DATA_DIR), or create the database "
-                "with 'caseconsultant db upgrade'"
+                f"database file not found: {database}; run this command from the folder "
+                "that holds the service's data (see CASECONSULTANT_DATA_DIR), or create the "
+                "database with 'caseconsultant db upgrade'"
             )
         # The database contains mail, so a folder made for it is the owner's alone.
         database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
