@@ -17,7 +17,8 @@ from consultant.extraction.shapes import STRONG
 _HINT = re.compile(
     r"\b(?:(?P<pcs>icd-?10-?pcs|pcs|root\s+operation)"
     r"|(?P<dx>[psa]?dx\d?|dxs|diag|diagnos[ie]s|icd-?10(?:-?cm)?|icd|code\s+first|use\s+additional|"
-    r"z-?codes?|primary|secondary|principal|pointers?|related\s+to|due\s+to|for\s+dx)"
+    r"z-?codes?|primary|secondary|principal|pointers?|related\s+to|due\s+to|for\s+dx|"
+    r"(?:pt|patient)\s+has|hx\s+of|history\s+of)"
     r"|(?P<proc>cpt|hcpcs|procedures?|proc\d?|j-?codes?|g-?codes?|drugs?|injections?|supply|"
     r"supplies|dme|bills?|billed|billing|charged?|charges|e/m|append|appended|units?))\b"
 )
@@ -69,6 +70,8 @@ def _decide(scan: Scan, mention: Mention, strong: list[tuple[int, str, bool]]) -
     expected_hint = "pcs" if system == "icd10pcs" else "dx"
     if hint == expected_hint:
         return system
+    if system == "icd10pcs" and _shares_pcs_stem(scan.mentions, mention):
+        return system
     if not shape.needs_keyword and _has_neighbour(strong, mention.start, system):
         return system
     if system == "icd10cm" and not shape.needs_keyword and _has_neighbour(strong, mention.start):
@@ -112,6 +115,22 @@ def _hint(scan: Scan, mention: Mention, window: int = 0) -> str | None:
     end = mention.range_span[1] if mention.range_span else mention.end
     after = _HINT_AFTER.match(scan.lower, end)
     return None if after is None else after.lastgroup
+
+
+def _shares_pcs_stem(mentions: list[Mention], mention: Mention) -> bool:
+    """Return whether a strong ICD-10-PCS code in the text starts with the same four characters.
+
+    "027035Z ... Not 0270356": a seven-digit number that begins like a procedure code
+    named in the same message is an ICD-10-PCS code too.
+    """
+    stem = mention.shape.options[0][1][:4]
+    return any(
+        other is not mention
+        and other.shape.strength == STRONG
+        and other.shape.systems[0] == "icd10pcs"
+        and other.shape.options[0][1].startswith(stem)
+        for other in mentions
+    )
 
 
 def _has_neighbour(

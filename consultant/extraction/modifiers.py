@@ -72,10 +72,11 @@ _LIST = rf"(?P<list>{_MODIFIER}(?:{_SEPARATOR}{_MODIFIER})*)(?![\w]|[.:]\d)"
 
 # "mod", "modifier", "modifiers", found in lower-cased text.
 MODIFIER_WORD = re.compile(r"mod(?:ifier)?s?\b")
-# The list after the word: "modifier 25", "mods 25/59", "modifier -59 and XU", "mod: GA".
-# It crosses one line break at most, so a subject's "modifier" takes nothing from the body.
+# The list after the word: "modifier 25", "mods 25/59", "modifier -59 and XU", "mod: GA",
+# "branch modifier (LD, LC, RC)". It crosses one line break at most, so a subject's
+# "modifier" takes nothing from the body.
 NAMED_AFTER = re.compile(
-    rf"\.?[ \t]*(?:\r?\n[ \t]*)?(?:(?:or|and|vs\.?|versus)\s+)?(?:[:=#]\s*)?-?{_LIST}"
+    rf"\.?[ \t]*(?:\r?\n[ \t]*)?(?:(?:or|and|vs\.?|versus)\s+)?(?:[:=#]\s*)?\(?-?{_LIST}"
 )
 # A choice that ends the sentence: "Which modifier for a repeat procedure, 77 or 76?"
 NAMED_CHOICE = re.compile(
@@ -93,16 +94,17 @@ DISTINCTIVE_ALONE = re.compile(
     r"[XKGJCQN](?<![\w-][XKGJCQN])(?:(?<=X)(?:\{EPSU\}|[EPSU])|(?<=K)[HIJX]|(?<=G)[XYZ]"
     r"|(?<=J)[WZ]|(?<=C)Q|(?<=Q)[KWXYZ]|(?<=N)U)(?![\w{])"
 )
-# "(GP)", "(59, XU)", "(GP on all)" right after a code and its units.
+# "(GP)", "(59, XU)", "(GP on all)", "[RT]" right after a code and its units.
 BRACKETED = re.compile(
-    rf"[ \t]*\((?P<list>{_MODIFIER}(?:{_SEPARATOR}{_MODIFIER})*)(?:\s+on\s+(?:all|each|both))?"
-    r"[ \t]*\??\)"
+    rf"[ \t]*[(\[](?P<list>{_MODIFIER}(?:{_SEPARATOR}{_MODIFIER})*)"
+    r"(?:\s+on\s+(?:all|each|both))?[ \t]*\??[)\]]"
 )
 # Verbs that take a modifier ("with 25", "append 59", "add KX", "use GA or GZ"), found in
 # lower-cased text, and the list after them in the original text.
 _VERBS = (
-    "with|w/|append|appended|appending|add|added|adding|use|uses|using|attach|attached|need|"
-    "needs|needed|require|requires|required|apply|put|report|reported|carry|carries|without|"
+    "with|w/|append|appended|appending|add|added|adding|use|uses|used|using|attach|attached|need|"
+    "needs|needed|require|requires|required|apply|put|puts|putting|report|reported|carry|"
+    "carries|without|"
     "w/o|submit|submitted|resubmit|bill|billed|plus|remove|removed|drop|dropped|delete|"
     "deleted|replaced|physical status|get|gets|got|getting|want|wants|wanted|take|takes|took|"
     "switch to|switched to|change to|changed to|left off|leave off|leaving off|forgot|"
@@ -124,8 +126,8 @@ VERB_LOWER = re.compile(
 # Each side may be a pair written with a slash: "50 or RT/LT".
 _CHOICE = rf"{_MODIFIER}(?:[ \t]*/[ \t]*{_MODIFIER})*"
 _CONNECTOR = (
-    r"[ \t]*,?[ \t]*(?:or|and|&|vs\.?|versus|instead[ \t]+of|rather[ \t]+than|not)[ \t]+"
-    r"(?:the[ \t]+)?-?"
+    r"[ \t]*,?[ \t]*(?i:or|and|&|vs\.?|versus|instead[ \t]+of|rather[ \t]+than|not)[ \t]+"
+    r"(?i:the[ \t]+)?-?"
 )
 # The choice after a taken modifier, matched where the modifier ends.
 CHOICE_AFTER = re.compile(
@@ -180,24 +182,43 @@ PREDICATE = re.compile(
 
 # A physical status modifier after "ASA": "ASA P2", "ASA class P3".
 ASA_STATUS = re.compile(r"ASA[ \t]+(?:[Cc]lass[ \t]+)?(?P<list>P[1-6])(?![\w])")
-# A modifier put on something: "25 on the 99395?", "SL on the vaccine lines". The
-# pair comes first, so the engine skips to digits and capital letters.
+# A modifier put on something: "25 on the 99395?", "SL on the vaccine lines", "had KS on
+# them". The pair comes first, so the engine skips to digits and capital letters.
 ON_TARGET = re.compile(
-    r"(?P<list>[0-9A-Z][0-9A-Z])(?<![\w.$/-][0-9A-Z]{2})[ \t]+on[ \t]+"
-    r"(?:the|all|each|every|both)[ \t]+(?P<target>[\w/&]+)"
+    r"(?P<list>[0-9A-Z][0-9A-Z])(?<![\w.$/-][0-9A-Z]{2})[ \t]+(?i:on)[ \t]+"
+    r"(?:(?i:the|all|each|every|both)[ \t]+(?P<target>[\w/&]+)"
+    r"|(?P<pronoun>them|those|these)\b)"
 )
 # The targets a modifier may be put on: a code or a word for a claim line. With others
 # ("HD on the 14th") the pair is no modifier.
 ON_TARGET_WORD = re.compile(
     r"\d{4}[0-9FTU]|[A-Z]\d{4}|(?i:lines?|claims?|codes?|visits?|procedures?|e/m|e&m|"
-    r"vaccines?|injections?|services?)$"
+    r"vaccines?|injections?|services?|drugs?|diagnostic)$"
 )
 # A modifier asked about in a question: "Is 51 needed on 14060?" Searched in lower-cased
 # text, like ``BE_MODIFIER``.
 QUESTION_PREDICATE = re.compile(
     r"(?:is|are|was|would|does)[ \t]+(?:the[ \t]+|a[ \t]+)?-?"
     rf"(?P<list>[0-9a-z]{{2}})[ \t]+(?:{_ADVERB})?"
-    r"(?:needed|required|necessary|allowed|appropriate|correct|right|valid|payable)\b"
+    r"(?:needed|required|necessary|allowed|appropriate|correct|right|valid|payable|fine|ok|okay)"
+    r"\b"
+)
+# A modifier asked about after "is that" or "is it": "Is that a 58?", "OR IS IT 25 AND 79?".
+# Searched in lower-cased text, like ``BE_MODIFIER``, and only where the text has one of
+# the word pairs it starts with.
+IS_IT_MODIFIER = re.compile(
+    r"(?:is|was|would) (?:that|it|this)[ \t]+(?:be[ \t]+)?(?:an?[ \t]+|the[ \t]+)?-?"
+    r"(?P<list>[0-9a-z]{2})(?=[ \t]*(?:too|instead|then)?[ \t]*\?|[ \t]+(?:or|and)\b)"
+)
+# A two-digit modifier ruled out: "so no 50, right?", "global; no 26." Searched in
+# lower-cased text, like ``BE_MODIFIER``.
+NO_MODIFIER = re.compile(r"no[ \t]+-?(?P<list>\d{2})(?=[ \t]*(?:[,.?!;]|$|modifiers?\b))", re.M)
+# A modifier explained: "the 58 is for planned procedures", "93 is the general audio-only
+# modifier". Searched in lower-cased text, like ``BE_MODIFIER``.
+EXPLAINED = re.compile(
+    r"(?:the[ \t]+)?-?(?P<list>[0-9a-z]{2})[ \t]+"
+    r"(?:(?:is|was|are) (?:only )?for[ \t]|(?:is|was|are)[ \t]+(?:the|a|an)[ \t]+"
+    r"(?:[\w/-]+[ \t]+){0,3}modifier\b)"
 )
 # Modifiers that coders name together. When one of a family is taken, a member in
 # capital letters written alone elsewhere in the text is taken too ("71046-26 ... the
@@ -208,6 +229,7 @@ FAMILIES = (
     frozenset({"GV", "GW"}),
     frozenset({"GA", "GX", "GY", "GZ"}),
     frozenset({"FX", "FY"}),
+    frozenset({"80", "81", "82", "AS"}),
 )
 # Modifiers that a word elsewhere in the text explains, in lower-cased text. Written
 # alone in capital letters, they are taken where that word is written: "GA with an ABN",
@@ -226,6 +248,10 @@ CONTEXT_CUES = {
     "AT": re.compile(r"\b9894[0-3]\b|chiropract"),
     "FX": _RADIOGRAPHY,
     "FY": _RADIOGRAPHY,
+    # AS is also a word; as a modifier it marks a physician assistant or nurse practitioner
+    # who assisted at surgery.
+    "AS": re.compile(r"assist"),
+    "AD": re.compile(r"medical supervision|supervis\w* \d+ or more"),
 }
 # Characters that may not follow a family member taken alone ("FY 2026" is a fiscal year).
 NOT_ALONE_AFTER = re.compile(r"[\w/]|[.:]\d|[ \t]*\d")
@@ -276,11 +302,41 @@ ON_SOMETHING = re.compile(
 )
 
 
+# Physical status modifiers, taken alone only in anesthesia mail: "Plus QS on both, and P2".
+PHYSICAL_STATUS_ALONE = re.compile(r"P(?<![\w-]P)[1-6](?![\w]|[.:]\d)")
+ANESTHESIA_WORDS = re.compile(r"anesth|\bcrna\b|\basa\b")
+# A run of eyelid or physical status modifiers: "E1-E4", "P1-P6".
+MODIFIER_RUN = re.compile(
+    r"(?P<letter>[EP])(?<![\w-][EP])(?P<first>[1-6])[ \t]*(?:-|–|to|through)[ \t]*"
+    r"(?P=letter)(?P<last>[1-6])(?![\w]|[.:]\d)"
+)
+# A modifier defined in a list or in a note: "25 - separate e/m", "rt/lt - sides",
+# "24 = unrelated e/m". Definitions at the start of a line count when the text has two or
+# more of them, as a cheat sheet does.
+DEFINED_LINE = re.compile(
+    r"^[ \t]*(?:[-*•][ \t]+)?(?P<list>[0-9A-Za-z]{2}(?:/[0-9A-Za-z]{2})*)"
+    r"[ \t]*(?:-|–|=)[ \t]+[A-Za-z]",
+    re.MULTILINE,
+)
+DEFINED_EQUALS = re.compile(r"(?<![\w-])(?P<list>[0-9A-Za-z]{2})[ \t]*=[ \t]*[A-Za-z]")
+
+
 def expand(written: str) -> list[str]:
     """Return the modifiers that *written* stands for: X{EPSU} is XE, XP, XS and XU."""
     if written == "X{EPSU}":
         return ["XE", "XP", "XS", "XU"]
     return [written.upper()]
+
+
+_ANY_CASE_ITEM = re.compile(r"[0-9A-Za-z]{2}")
+
+
+def list_items_any_case(text: str, start: int, end: int) -> list[tuple[str, int, int]]:
+    """Return each two-character item, in any case, between *start* and *end*."""
+    return [
+        (match.group(), match.start(), match.end())
+        for match in _ANY_CASE_ITEM.finditer(text, start, end)
+    ]
 
 
 def list_items(text: str, start: int, end: int) -> list[tuple[str, int, int]]:

@@ -69,8 +69,11 @@ _CODE_BEFORE = re.compile(r"(?<![\w.-])(?:[A-Z]\d{4}|\d{4}[\dFTU])(?:-[0-9A-Z]{2
 # found in one search of the lower-cased text before running either.
 _PREDICATE_HINT = re.compile(
     r"fix|help|overrid|bypass|unbundl|appl|go|belong|need|requir|necess|allow|appropriate"
-    r"|correct|right|valid|payable"
+    r"|correct|right|valid|payable|fine|ok[ \t?.,!]|okay"
 )
+# Words without which ``mods.EXPLAINED`` cannot match: the word "modifier", or one of
+# these before " for".
+_EXPLAINED_VERBS = ("is", "was", "are", "only")
 # A word of which one comes between two modifiers offered as alternatives.
 _CONNECTOR_HINT = re.compile(r"or|and|&|vs|versus|instead|rather|not")
 # Characters that may not come right before a choice of modifiers.
@@ -96,6 +99,28 @@ _UNITS_LABEL = re.compile(
     r"(?:units?[ \t]*[:=]|(?<![\w])24g)[ \t]*(?P<count>\d{1,3})(?!\d)"
 )
 _GLUED_TIMES = re.compile(r"[xX]\d{1,3}")
+# ``mods.PREDICATE`` for lower-case mail, searched in the lower-cased text.
+_PREDICATE_LOWER = re.compile(mods.PREDICATE.pattern.replace("[0-9A-Z]", "[0-9a-z]"))
+# Modifiers that mean nothing else, written alone in lower-case mail: "should it be xu?".
+# The pair comes first, so the engine skips to its letters; the look-behind then checks
+# the character before it.
+_DISTINCTIVE_LOWER = re.compile(
+    rf"(?P<list>{'|'.join(sorted(mods.DISTINCTIVE)).lower()})(?<![\w-]..)(?![\w{{])"
+)
+# "66821 lt eye": a side in lower case after a code and before the part of the body it
+# names. ``_SIDE_GLUED`` finds the side after the code, ``_SIDE_PART_AFTER`` the part.
+_SIDE_GLUED = re.compile(r" [lr]t\b")
+_SIDE_PART_AFTER = re.compile(
+    r"[ \t]+(?:eye|ear|side|knee|hip|shoulder|foot|hand|wrist|ankle|elbow|breast|leg|arm)s?\b"
+)
+# "or XS on the 45380": a modifier offered as a choice before it is put on a code.
+_CHOICE_BEFORE_WORD = re.compile(r"(?<![\w])(?i:or|vs\.?|versus)[ \t]+-?\Z")
+# "billed with 59 on another 36475": the modifier is for another line of the code.
+_ON_ANOTHER = re.compile(r"[ \t]+on[ \t]+(?:another|a[ \t]+second|a[ \t]+separate)\b", re.I)
+# A word in capitals right before or after a modifier that is also a word ("AS THE")
+# shows prose written in capitals, where the pair is the word.
+_CAPITAL_WORD_AFTER = re.compile(r"[ \t]+[A-Z]{2,}\b")
+_CAPITAL_WORD_BEFORE = re.compile(r"\b[A-Z]{2,}[ \t]+\Z")
 _TOKEN_WITH_TIMES = re.compile(r"(?P<code>[A-Za-z0-9]{3,6}?)[xX](?P<units>\d{1,3})")
 # "20610RT": a CPT code with a letter modifier glued on, which is also shaped like a PCS code.
 _CPT_WITH_MODIFIER = re.compile(r"(?P<code>\d{5})(?P<modifier>[A-Za-z]{2})")
@@ -167,7 +192,7 @@ def scan(text: str) -> Scan:
         for code, start, end in mention.modifiers
     ]
     _apply_tables(text, tables, mentions, modifier_mentions)
-    _named_modifiers(text, lower, sentences, masks, mentions, modifier_mentions)
+    _named_modifiers(text, lower, sentences, masks, mentions, modifier_mentions, lower_only)
     _alternatives(text, lower, masks, mentions, modifier_mentions)
     _labelled_units(text, lower, sentences, mentions)
     if " x" in lower or "\tx" in lower or "×" in text:
@@ -202,7 +227,7 @@ def _read_suffix(
     """Read a range end, glued modifiers and units after *mention*; return where it ends."""
     following = text[mention.end : mention.end + 2]
     if not following or following[0] in _NOTHING_FOLLOWS or (
-        not lower_only and _ends_code(following)
+        not lower_only and _ends_code(following) and not _SIDE_GLUED.match(text, mention.end)
     ):
         # Punctuation right after the code: only "3 units of 97110" can still apply.
         if mention.takes_modifiers and mention.units is None:
@@ -322,6 +347,8 @@ def _glued_modifier_ok(
         return False
     if ("|" in separator or "\t" in separator) and not mods.CELL_END.match(text, span[1]):
         return False
+    if code in ("rt", "lt") and _SIDE_PART_AFTER.match(text, span[1]):
+        return True
     if not dashed and (not code.isupper() and not code.isdigit()):
         upper = code.upper()
         if not lower_only or upper not in mods.KNOWN or upper in mods.AMBIGUOUS:
@@ -407,12 +434,17 @@ def _named_modifiers(
     masks: Masks,
     mentions: list[Mention],
     found: list[ModifierMention],
+    lower_only: bool = False,
 ) -> None:
-    """Add modifiers named as such ("modifier 59", "25 modifier", "XU") and attach them."""
+    """Add modifiers named as such ("modifier 59", "25 modifier", "XU") and attach them.
+
+    In mail whose sentences start in lower case (*lower_only*), modifiers written in
+    lower case are named too, unless they read as words.
+    """
     seen = {(m.start, m.end) for m in found}
     starts = [mention.start for mention in mentions]
     previous: tuple[int, list[Mention | None]] | None = None
-    for start, end, code, for_all in _named_candidates(text, lower):
+    for start, end, code, for_all in _named_candidates(text, lower, lower_only):
         if (start, end) in seen or masks.covers(start, end):
             continue
         if for_all:
@@ -450,6 +482,7 @@ def _alternatives(
     """
     codes = {modifier.code for modifier in found}
     added = _family_members(text, codes) + _cued_modifiers(text, lower)
+    added += _modifier_runs(text, lower) + _physical_status(text, lower, mentions)
     last_choices = list(mods.LAST_CHOICE.finditer(text))
     if found:
         added += _offered_choices(text, found, codes, last_choices)
@@ -457,6 +490,39 @@ def _alternatives(
         ambulance = any(mention.shape.options[0][1].startswith("A0") for mention in mentions)
         added += _letter_pairs(text, ambulance, last_choices)
     _add_unattached(text, masks, found, added)
+
+
+def _modifier_runs(text: str, lower: str) -> list[tuple[int, int, str]]:
+    """Return each modifier of a run: "P1-P6" in anesthesia mail, "E1-E4" in mail on eyelids."""
+    found = []
+    for run in mods.MODIFIER_RUN.finditer(text):
+        letter, first, last = run["letter"], int(run["first"]), int(run["last"])
+        if first >= last or (letter == "E" and last > 4):
+            continue
+        if letter == "E" and not mods.ANATOMY_WORDS["E"].search(lower):
+            continue
+        if letter == "P" and not mods.ANESTHESIA_WORDS.search(lower):
+            continue
+        found += [(*run.span(), f"{letter}{number}") for number in range(first, last + 1)]
+    return found
+
+
+def _physical_status(
+    text: str, lower: str, mentions: list[Mention]
+) -> list[tuple[int, int, str]]:
+    """Return P1 to P6 written alone in mail about anesthesia.
+
+    The mail is about anesthesia when it names it, a CRNA or the ASA, or has an
+    anesthesia code (00100-01999).
+    """
+    found = [(*match.span(), match.group()) for match in mods.PHYSICAL_STATUS_ALONE.finditer(text)]
+    if not found:
+        return []
+    anesthesia = mods.ANESTHESIA_WORDS.search(lower) is not None or any(
+        mention.shape.systems[0] == "cpt" and "00100" <= mention.shape.options[0][1] <= "01999"
+        for mention in mentions
+    )
+    return found if anesthesia else []
 
 
 def _offered_choices(
@@ -490,7 +556,11 @@ def _offered_choices(
             continue
         if code.isdigit() and not mods.CLAUSE_END.match(text, end):
             continue
-        if any(_sentence_start(text, start) <= other[0] < start for other in taken):
+        sentence_start = _sentence_start(text, start)
+        if not text[sentence_start : choice.start()].strip():
+            # "Or 50?" as a sentence of its own continues the question before it.
+            sentence_start = _sentence_start(text, max(0, sentence_start - 2))
+        if any(sentence_start <= other[0] < start for other in taken):
             added.append((start, end, code))
     return added
 
@@ -588,10 +658,18 @@ def _modifier_alone(text: str, code: str) -> list[tuple[int, int, str]]:
     for start, end in _written_alone(text, code):
         if text.startswith("-", start - 1) or mods.NOT_ALONE_AFTER.match(text, end):
             continue
-        if code in mods.AMBIGUOUS and _after_place(text, start):
+        if code in mods.AMBIGUOUS and (
+            _after_place(text, start) or _among_capitals(text, start, end)
+        ):
             continue
         found.append((start, end, code))
     return found
+
+
+def _among_capitals(text: str, start: int, end: int) -> bool:
+    """Return whether a word in capitals comes right before or after *start*..*end*."""
+    return (_CAPITAL_WORD_AFTER.match(text, end) is not None
+            or _CAPITAL_WORD_BEFORE.search(text, max(0, start - 30), start) is not None)
 
 
 def _after_place(text: str, position: int) -> bool:
@@ -607,14 +685,15 @@ def _add_unattached(
     These modifiers are offered as choices or named apart, so they are not put on the
     nearest code as if it carried them.
     """
-    taken = {(modifier.start, modifier.end) for modifier in found}
+    # Keyed by code as well, because every modifier of a run ("P1-P6") has its span.
+    taken = {(modifier.start, modifier.end, modifier.code) for modifier in found}
     for start, end, code in sorted(set(added)):
-        if (start, end) in taken or masks.covers(start, end):
+        if (start, end, code) in taken or masks.covers(start, end):
             continue
         if code.isdigit() and mods.QUANTITY_WORD.match(text, end):
             continue
         found.append(ModifierMention(code, start, end))
-        taken.add((start, end))
+        taken.add((start, end, code))
 
 
 def _offered_apart(text: str, target: Mention, start: int, end: int) -> bool:
@@ -627,6 +706,14 @@ def _offered_apart(text: str, target: Mention, start: int, end: int) -> bool:
     """
     between = text[target.end : start] if target.start < start else text[end : target.start]
     if _CHOICE_WORD.search(between) is not None or _INSTEAD.match(text, end) is not None:
+        return True
+    if target.start > end and (
+        _INSTEAD.match(text, target.end) is not None
+        or _CHOICE_BEFORE_WORD.search(text, max(0, start - 12), start) is not None
+    ):
+        # "OR XS ON THE 45380 INSTEAD OF 59?": offered for the code, not put on it.
+        return True
+    if _ON_ANOTHER.match(text, end) is not None:
         return True
     if _OR_CHOICE_AFTER.match(text, end) is not None:
         # "should it be 59 or XU?": the first of two choices is not put on the code either.
@@ -715,10 +802,13 @@ def _nearest_evaluation(
     return min(visits, key=lambda mention: abs(mention.start - position), default=None)
 
 
-def _named_candidates(text: str, lower: str) -> list[tuple[int, int, str, bool]]:
+def _named_candidates(
+    text: str, lower: str, lower_only: bool = False
+) -> list[tuple[int, int, str, bool]]:
     """Return (start, end, modifier, applies to every code of the sentence) candidates."""
     candidates = [
-        (start, end, code, False) for start, end, code in _named_by_word_or_verb(text, lower)
+        (start, end, code, False)
+        for start, end, code in _named_by_word_or_verb(text, lower, lower_only)
     ]
     for phrase in mods.ON_ALL.finditer(lower) if _has_on_all(lower) else ():
         before = mods.NAMED_BEFORE.search(text, max(0, phrase.start() - 40), phrase.start())
@@ -749,7 +839,9 @@ def _has_on_all(lower: str) -> bool:
     return "on all" in lower or "on each" in lower or "on both" in lower or "on every" in lower
 
 
-def _named_by_word_or_verb(text: str, lower: str) -> list[tuple[int, int, str]]:
+def _named_by_word_or_verb(
+    text: str, lower: str, lower_only: bool = False
+) -> list[tuple[int, int, str]]:
     # The substring tests skip searches that cannot match, which is most of them.
     candidates = _named_by_word(text, lower) if "mod" in lower else []
     for verb_start, verb_end in find_keywords(mods.VERB, lower):
@@ -771,13 +863,30 @@ def _named_by_word_or_verb(text: str, lower: str) -> list[tuple[int, int, str]]:
         for match in mods.PREDICATE.finditer(text):
             if match["list"] in mods.KNOWN:
                 candidates.append((*match.span("list"), match["list"]))
-        candidates += _lower_case_found(mods.QUESTION_PREDICATE, text, lower)
+        if lower_only:
+            candidates += _lower_case_found(_PREDICATE_LOWER, text, lower, lower_only)
+        candidates += _lower_case_found(mods.QUESTION_PREDICATE, text, lower, lower_only)
     candidates += _anatomy_modifiers(text, lower)
-    candidates += _lower_case_found(mods.BE_MODIFIER, text, lower)
+    candidates += _lower_case_found(mods.BE_MODIFIER, text, lower, lower_only)
+    if any(f"{verb} {subject}" in lower for verb in ("is", "was", "would")
+           for subject in ("it", "that", "this")):
+        candidates += _lower_case_found(mods.IS_IT_MODIFIER, text, lower, lower_only)
+    if "modifier" in lower or any(f"{verb} for" in lower for verb in _EXPLAINED_VERBS):
+        candidates += _lower_case_found(mods.EXPLAINED, text, lower, lower_only)
+    if "no " in lower:
+        candidates += _lower_case_found(mods.NO_MODIFIER, text, lower, lower_only)
+    if lower_only:
+        candidates += _lower_case_found(_DISTINCTIVE_LOWER, text, lower, lower_only)
+    candidates += _defined_modifiers(text, lower_only)
     if "ASA" in text:
         candidates += [(*match.span("list"), match["list"]) for match in mods.ASA_STATUS.finditer(text)]
     for match in mods.ON_TARGET.finditer(text) if " on " in lower else ():
         code = match["list"]
+        if match["pronoun"] is not None:
+            # "had KS on them": only a modifier is put on lines, even one that is a state.
+            if code in mods.KNOWN and not code.isdigit():
+                candidates.append((*match.span("list"), code))
+            continue
         if code not in mods.KNOWN or code in mods.AMBIGUOUS:
             continue
         if not mods.ON_TARGET_WORD.match(match["target"]):
@@ -816,21 +925,47 @@ def _named_by_word(text: str, lower: str) -> list[tuple[int, int, str]]:
 
 
 def _lower_case_found(
-    pattern: re.Pattern[str], text: str, lower: str
+    pattern: re.Pattern[str], text: str, lower: str, lower_only: bool = False
 ) -> list[tuple[int, int, str]]:
     """Return the modifiers *pattern* finds in *lower*, as written in *text*.
 
     A modifier must have the shape of one as written and must not read as a word or a
-    state. No word character may come right before the match.
+    state. No word character may come right before the match. In mail written in lower
+    case (*lower_only*), a modifier may be written in lower case too.
     """
     found = []
     for match in pattern.finditer(lower):
         start, end = match.span("list")
         code = text[start:end]
-        if _word_before(lower, match.start()) or not mods.MODIFIER_SHAPE.fullmatch(code):
+        if _word_before(lower, match.start()):
+            continue
+        if lower_only and code.islower() and code not in _LOWER_CASE_WORDS:
+            code = code.upper()
+        if not mods.MODIFIER_SHAPE.fullmatch(code):
             continue
         if code in mods.KNOWN and code not in mods.AMBIGUOUS:
             found.append((start, end, code))
+    return found
+
+
+def _defined_modifiers(text: str, lower_only: bool) -> list[tuple[int, int, str]]:
+    """Return modifiers defined in a list ("25 - separate e/m") or a note ("24 = ...")."""
+    found: list[tuple[int, int, str]] = []
+    # The substring tests skip searches that cannot match, which is most of them.
+    lines = list(mods.DEFINED_LINE.finditer(text)) if "- " in text or "– " in text else []
+    matches = lines if len(lines) >= 2 else []
+    if "=" in text:
+        matches += list(mods.DEFINED_EQUALS.finditer(text))
+    for match in matches:
+        items = mods.list_items_any_case(text, *match.span("list"))
+        codes = [code if code.isupper() or code.isdigit() or not lower_only else code.upper()
+                 for code, _, _ in items]
+        if not all(code in mods.KNOWN and code not in mods.AMBIGUOUS for code in codes):
+            continue
+        # In a slash list, a pair that reads as a word ("gp/go/gn") counts beside the others.
+        if all(written in _LOWER_CASE_WORDS for written, _, _ in items):
+            continue
+        found += [(start, end, code) for code, (_, start, end) in zip(codes, items, strict=True)]
     return found
 
 

@@ -76,7 +76,12 @@ _CLINICAL_UNITS = (
 _LIST_SEPARATOR = r"\s*(?:,|/|and|or|&)\s*"
 
 _KEYWORD_TRAPS: list[tuple[str, str]] = [
-    ("zip|zip code|postal code", r"\s*[:#]?\s*\d{5}(?:-\d{4})?"),
+    ("zip|zip code|postal code", r"\s*(?:[:#]|is|was)?\s*\d{5}(?:-\d{4})?"),
+    # A remark code after a rejection: "BCBS-TX rejected with N517", "denied with N428".
+    (
+        "rejected|denied|denial|rejection",
+        r"\s+(?:(?:it|them|again|with|for|as|code)\s+)*(?:ma|m|n)\d{1,3}(?!\w|\.\d)",
+    ),
     (
         r"suite|ste|room|rm|apt|unit|bldg|building|floor|fl|po box|p\.o\. box|box|bin|mail stop",
         r"\.?\s*#?\s*\d{1,6}[a-z]?\b",
@@ -196,6 +201,11 @@ _AFTER_CAPITAL = [
     r"(?<=N)95\b",  # N95 respirator
     r"(?<=X)12\b(?:\s+\d{3}[PI]?)?",  # the X12 837P claim format
     r"(?<=N)4\d{11}",  # NDC qualifier N4
+    # An ICD-9 V code with its decimals ("V76.51"). ICD-10-CM V codes take a seventh
+    # character, so this shape is never a complete ICD-10-CM code.
+    r"(?<=V)\d{2}\.\d{1,2}(?![\w.])",
+    # A specimen or accession number of a year: "H24-08305", "S24-01140".
+    r"(?:[A-Z]{0,2})\d{2}-\d{4,7}(?![\w-])",
 ]
 _STATE_SET = frozenset(_STATES.split("|"))
 _STATE_NAME_SET = frozenset(_STATE_NAMES.split("|"))
@@ -211,6 +221,8 @@ _SIGN_TRAPS = [
     rf"payer{_PAYER_LIST}",
     r"v(?<![\w.]v)\d{1,3}(?:\.\d+){1,3}(?![\w.])",
     rf"\(\d{{3}}\)\s?\d{{3}}[-.\s]\d{{4}}(?!\d){_EXTENSION}",
+    # The remark code of an 835 remittance: "LQ*HE*N115".
+    r"LQ\*HE\*(?:MA|M|N)\d{1,3}",
 ]
 
 
@@ -338,7 +350,31 @@ def find_traps(text: str, lower: str | None = None) -> list[Span]:
     spans += [match.span() for match in _CAPITAL_PATTERN.finditer(text) if _capital_trap(match)]
     if "icd" in lower:
         spans += _named_icd9_before(text, lower)
-    return spans
+    if "loinc" in lower:
+        spans += [match.span() for match in _LOINC.finditer(text)]
+    return spans + _remark_codes_again(text, spans)
+
+
+# A LOINC code, five digits or fewer with a check digit ("59673-3"), in mail naming LOINC.
+_LOINC = re.compile(r"(?<![\w.-])\d{1,5}-\d(?![\w-])")
+_REMARK_CODE = re.compile(r"(?<![\w-])(?:MA|M|N)\d{1,3}(?!\w|\.\d)")
+
+
+def _remark_codes_again(text: str, spans: list[Span]) -> list[Span]:
+    """Return the other places where a remark code masked in *spans* is written.
+
+    "LQ*HE*N115 ... Any idea what N115 is pointing at?": once N115 reads as a remark
+    code, it is one wherever the message names it.
+    """
+    remarks = {
+        remark.group()
+        for start, end in spans
+        if "M" in text[start:end] or "N" in text[start:end]
+        for remark in _REMARK_CODE.finditer(text, start, end)
+    }
+    return [
+        match.span() for match in _REMARK_CODE.finditer(text) if match.group() in remarks
+    ] if remarks else []
 
 
 def _capital_trap(match: re.Match[str]) -> bool:

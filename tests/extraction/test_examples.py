@@ -470,3 +470,90 @@ def test_choice_of_modifiers_is_put_on_no_code() -> None:
     assert by_code("Should 97530 get 59 or XU?")["97530"].modifiers == []
     assert by_code("Which is correct for 97140 — XU or 59?")["97140"].modifiers == []
     assert by_code("Bill 99213-25 or 59?")["99213"].modifiers == ["25"]
+
+
+def test_modifiers_in_brackets_and_after_a_bracket() -> None:
+    assert by_code("Billed 65855 [RT] for the right eye.")["65855"].modifiers == ["RT"]
+    found = codes("Each vessel gets 92928 with its own branch modifier (LD, LC, RI).")
+    assert {("modifier", "LD"), ("modifier", "LC"), ("modifier", "RI")} <= found
+
+
+def test_modifier_asked_about_or_ruled_out() -> None:
+    assert ("modifier", "58") in codes("Then 36907 as an add-on to 36901. Is that a 58?")
+    assert ("modifier", "59") in codes("Billing 43239, do we want XU or is 59 fine?")
+    assert ("modifier", "50") in codes("92134 is already bilateral so no 50, right?")
+    assert ("modifier", "26") in codes("Done on our machine, so global; no 26.")
+    assert ("modifier", "10") not in codes("Billed 99213 with no 10 minutes added.")
+    found = codes("The 58 is for staged procedures, 49002-78 here. 93 is the audio-only modifier.")
+    assert {("modifier", "58"), ("modifier", "93")} <= found
+
+
+def test_modifiers_in_capitals_on_a_line() -> None:
+    found = codes("BILLED 99213 AND 20610. A 24 ON THE VISIT AND 79 ON THE PROCEDURE? "
+                  "OR IS IT 25 AND 79?")
+
+    assert {("modifier", "24"), ("modifier", "79"), ("modifier", "25")} <= found
+
+
+def test_choice_put_on_a_code_is_offered_not_billed() -> None:
+    found = by_code("WE BILLED 45385, 45380-59. OR XS ON THE 45380 INSTEAD OF 59?")
+
+    assert found["45380"].modifiers == ["59"]
+    assert by_code("Ablation 36475-RT. Or a second vein with 59 on another 36475?")[
+        "36475"
+    ].modifiers == ["RT"]
+
+
+def test_assistant_and_supervision_modifiers_by_context() -> None:
+    found = codes("Our PA assisted on 27447-80. I think it needs AS instead.")
+    assert ("modifier", "AS") in found
+    assert ("modifier", "AS") not in codes("BILLED 27447-80. AS THE ASSISTANT SURGEON, SHE...")
+    assert ("modifier", "AD") in codes("01402 for the knee; it may go as medical supervision (AD).")
+
+
+def test_physical_status_and_modifier_runs() -> None:
+    found = codes("MAC for 00142-QK, plus QS, and P2.")
+    assert ("modifier", "P2") in found
+    assert ("modifier", "P2") not in codes("The P2 report is ready for 99213.")
+    run = codes("Anesthesia software adds P1-P6 on 00790.")
+    assert {("modifier", f"P{number}") for number in range(1, 7)} <= run
+    lids = codes("Chalazion excision 67800 on three lids. I know E1-E4 are the eyelids.")
+    assert {("modifier", "E2"), ("modifier", "E3")} <= lids
+    assert ("modifier", "T2") not in codes("Fusion 22630 at T1-T4 levels")
+
+
+def test_lower_case_mail_names_modifiers_in_lower_case() -> None:
+    found = codes("medicare pt, do we need the 59 on 97140 at all or should it be xu? "
+                  "and the gp goes on every line, right?")
+
+    assert {("modifier", "59"), ("modifier", "XU"), ("modifier", "GP")} <= found
+    assert by_code("YAG 66821 lt eye for H26.492.")["66821"].modifiers == ["LT"]
+
+
+def test_modifier_definitions_in_a_list() -> None:
+    found = codes("my cheat sheet:\n25 - separate e/m\nrt/lt - sides\n"
+                  "gp/go/gn - therapy\nshe wrote \"24 = unrelated e/m\"")
+
+    assert {("modifier", code) for code in ("25", "RT", "LT", "GP", "GO", "GN", "24")} <= found
+    assert ("modifier", "RE") not in codes("RE: 99213 question\nRE: more")
+
+
+def test_ambiguous_modifier_put_on_lines() -> None:
+    assert ("modifier", "KS") in codes("The A4253 claims had KS on them and paid.")
+
+
+def test_more_look_alike_ids() -> None:
+    assert codes("Patient ZIP is 97214. SLT 65855.") == {("cpt", "65855")}
+    assert codes("Accession H24-08305, slides 88305-26.") == {
+        ("cpt", "88305"), ("modifier", "26")}
+    assert codes("0591T: BCBS rejected it with N517. Dx Z71.3") == {
+        ("cpt", "0591T"), ("icd10cm", "Z71.3")}
+    assert codes("LQ*HE*N115 on E0601. What is N115?") == {("hcpcs", "E0601")}
+    assert codes("He was told V76.51, the old system. G0105 now.") == {("hcpcs", "G0105")}
+    assert codes("The LOINC is 59673-3 for 80307.") == {("cpt", "80307")}
+
+
+def test_context_for_letter_codes_and_pcs_numbers() -> None:
+    assert ("icd10cm", "E11.65") in codes("Debridement 97597 today. also pt has e1165 too.")
+    found = codes("Two stents: 027035Z. Not 0270356, since there's no bifurcation.")
+    assert ("icd10pcs", "0270356") in found
