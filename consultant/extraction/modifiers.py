@@ -210,6 +210,11 @@ IS_IT_MODIFIER = re.compile(
     r"(?:is|was|would) (?:that|it|this)[ \t]+(?:be[ \t]+)?(?:an?[ \t]+|the[ \t]+)?-?"
     r"(?P<list>[0-9a-z]{2})(?=[ \t]*(?:too|instead|then)?[ \t]*\?|[ \t]+(?:or|and)\b)"
 )
+# A modifier asked about last in a question: "Should the second one have 91?". Searched
+# in lower-cased text, like ``BE_MODIFIER``.
+HAVE_MODIFIER = re.compile(
+    r"(?:have|has|had)[ \t]+(?:an?[ \t]+|the[ \t]+)?-?(?P<list>[0-9a-z]{2})(?=[ \t]*\?)"
+)
 # A two-digit modifier ruled out: "so no 50, right?", "global; no 26." Searched in
 # lower-cased text, like ``BE_MODIFIER``.
 NO_MODIFIER = re.compile(r"no[ \t]+-?(?P<list>\d{2})(?=[ \t]*(?:[,.?!;]|$|modifiers?\b))", re.M)
@@ -230,6 +235,8 @@ FAMILIES = (
     frozenset({"GA", "GX", "GY", "GZ"}),
     frozenset({"FX", "FY"}),
     frozenset({"80", "81", "82", "AS"}),
+    # The provider type and education level modifiers that Medicaid plans ask for.
+    frozenset({"AH", "AJ", "HN", "HO", "HP"}),
 )
 # Modifiers that a word elsewhere in the text explains, in lower-cased text. Written
 # alone in capital letters, they are taken where that word is written: "GA with an ABN",
@@ -295,7 +302,8 @@ QUANTITY_WORD = re.compile(
     r"\s*(?i:min|mins|minutes|units?|mg|mcg|ml|y/?o|yo|years?|yrs?|wks?|weeks?|days?|hours?|"
     r"hrs?|times|visits|sessions|patients|pts|sq|cm|mm|inch|inches|cc|%|percent)\b"
 )
-LOWER_WORD_NEXT = re.compile(r"\s+[a-z]")
+# A lower-case word after a modifier that is also a word; "x2" after it counts units.
+LOWER_WORD_NEXT = re.compile(r"\s+(?!x\d)[a-z]")
 # "put GA on it", "append PA to the 28285": a modifier put on something.
 ON_SOMETHING = re.compile(
     r"[ \t]+(?:on|to)[ \t]+(?:it|them|the|this|that|both|all|each|every|\d)"

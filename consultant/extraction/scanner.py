@@ -115,6 +115,7 @@ _SIDE_PART_AFTER = re.compile(
 )
 # "or XS on the 45380": a modifier offered as a choice before it is put on a code.
 _CHOICE_BEFORE_WORD = re.compile(r"(?<![\w])(?i:or|vs\.?|versus)[ \t]+-?\Z")
+_WITHOUT_BEFORE = re.compile(r"(?<![\w/])(?i:without|w/o)[ \t]+(?i:the[ \t]+|an?[ \t]+)?-?\Z")
 # "billed with 59 on another 36475": the modifier is for another line of the code.
 _ON_ANOTHER = re.compile(r"[ \t]+on[ \t]+(?:another|a[ \t]+second|a[ \t]+separate)\b", re.I)
 # A word in capitals right before or after a modifier that is also a word ("AS THE")
@@ -715,6 +716,9 @@ def _offered_apart(text: str, target: Mention, start: int, end: int) -> bool:
         return True
     if _ON_ANOTHER.match(text, end) is not None:
         return True
+    if _WITHOUT_BEFORE.search(text, max(0, start - 16), start) is not None:
+        # "98940-GA without the AT": the modifier is left off the code.
+        return True
     if _OR_CHOICE_AFTER.match(text, end) is not None:
         # "should it be 59 or XU?": the first of two choices is not put on the code either.
         return True
@@ -875,6 +879,8 @@ def _named_by_word_or_verb(
         candidates += _lower_case_found(mods.EXPLAINED, text, lower, lower_only)
     if "no " in lower:
         candidates += _lower_case_found(mods.NO_MODIFIER, text, lower, lower_only)
+    if "?" in text:
+        candidates += _lower_case_found(mods.HAVE_MODIFIER, text, lower, lower_only)
     if lower_only:
         candidates += _lower_case_found(_DISTINCTIVE_LOWER, text, lower, lower_only)
     candidates += _defined_modifiers(text, lower_only)

@@ -93,8 +93,12 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
     (_MONTH_WORDS, r"\.?\s+\d{1,2}(?!\d)(?:st|nd|rd|th)?(?:,?\s+\d{4})?"),
     (_ID_WORDS, rf"\b\.?{_ID_MARK}{_ID_VALUE}"),
     (_ID_WORDS_MARKED, rf"s?\b\.?\s*(?:no|num|number|id|#|nbr)\.?\s*[:#]?\s*{_ID_VALUE}"),
-    # "Medicare claim: 45385-PT" names a code and its modifier, not a claim number.
-    (_ID_WORDS_LABELLED, rf"s?\s*:\s*+(?!\d{{5}}-[a-z0-9]{{2}}(?![a-z0-9-])){_ID_VALUE}"),
+    # "Medicare claim: 45385-PT" names a code and its modifier, and "on the claim: 3051F"
+    # a Category II code, not a claim number.
+    (
+        _ID_WORDS_LABELLED,
+        rf"s?\s*:\s*+(?!\d{{5}}-[a-z0-9]{{2}}(?![a-z0-9-])|\d{{4}}[ftum]\b){_ID_VALUE}",
+    ),
     (
         "icd-9|icd9|icd-9-cm|icd9cm|icd-9cm",
         r"\b(?:\s*(?:codes?|dx|diagnosis|was|were|of|is|:))*+\s*"
@@ -194,7 +198,9 @@ _AFTER_CAPITAL = [
     r"(?P<group>[A-Z])\s?-?\s?\d{1,3}(?!\d)"
     r"(?:(?:\s*[,/&]\s*|\s+(?:and\s+|with\s+)?)(?:MA|[MN])\d{1,3}(?!\w))*",
     r"(?<=G)\d{1,2}\s?P\d{1,4}(?:-?\d){0,3}",  # gravida and para: G2P1
-    rf"{_LEVEL_AFTER_LETTER}\s*(?:-|–|/|to|through)\s*(?:{_LEVEL}|1[0-2](?!\d)|[1-9](?!\d))",
+    # "C5-C6", "L4 to L5", and the levels listed after a range: "C5-C6, T10, L3".
+    rf"{_LEVEL_AFTER_LETTER}\s*(?:-|–|/|to|through)\s*(?:{_LEVEL}|1[0-2](?!\d)|[1-9](?!\d))"
+    rf"(?:\s*(?:,|and|&)\s*{_LEVEL}(?:\s*(?:-|–|/)\s*{_LEVEL})?)*",
     rf"{_LEVEL_AFTER_LETTER}\s+(?i:vertebra\w*|levels?|disc|nerve|root|body|pedicle|fracture|"
     r"compression|radiculopathy|burst|laminectomy|fusion)",
     r"(?<=B)12\b",  # vitamin B12

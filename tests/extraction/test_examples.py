@@ -557,3 +557,26 @@ def test_context_for_letter_codes_and_pcs_numbers() -> None:
     assert ("icd10cm", "E11.65") in codes("Debridement 97597 today. also pt has e1165 too.")
     found = codes("Two stents: 027035Z. Not 0270356, since there's no bifurcation.")
     assert ("icd10pcs", "0270356") in found
+
+
+def test_code_ending_in_placeholder_is_a_family() -> None:
+    found = codes("Primary M99.03. Does Medicare want the subluxation code (M99.0x) first?")
+
+    assert found == {("icd10cm", "M99.03")}
+    assert ("icd10cm", "O40.3XX0") in codes("Dx o40.3xx0 for 59001")
+
+
+def test_spine_levels_listed_after_a_range() -> None:
+    assert codes('Notes say "C5-C6, T10, L3 adjusted" for 98942.') == {("cpt", "98942")}
+
+
+def test_modifier_left_off_and_asked_last() -> None:
+    assert by_code("So now it's 98940-GA without the AT, right?")["98940"].modifiers == ["GA"]
+    found = codes("Second 84132 denied as a duplicate. Should it have 91? Or 59?")
+    assert {("modifier", "91"), ("modifier", "59")} <= found
+    assert by_code("Should that go out as 97535 GO CO x2?")["97535"].modifiers == ["GO", "CO"]
+    assert ("modifier", "HO") in codes("LCSWs get 90834-AJ, and the counselors HO.")
+
+
+def test_category_ii_code_after_claim_label() -> None:
+    assert ("cpt", "3051F") in codes("Category II codes on the claim: 3051F, 3074F.")
