@@ -22,6 +22,7 @@ from consultant.extraction.reference import (
 from consultant.extraction.scanner import Mention, Scan, scan
 
 _DASH_NOTE = "written with a trailing dash: more characters are required"
+_NO_BREAK_SPACES = str.maketrans({"\xa0": " ", "\u202f": " "})
 
 
 @dataclass
@@ -67,6 +68,10 @@ def _extract(
     text: str, subject_length: int | None, checker: CodeChecker | None
 ) -> list[CodeReference]:
     """Extract from *text*, whose first *subject_length* characters are the subject."""
+    # Mail converted from HTML carries no-break spaces between a code and its units or
+    # modifier ("G0378\xa0x\xa019"). Each becomes a space, so every offset stays the same.
+    if "\xa0" in text or "\u202f" in text:
+        text = text.translate(_NO_BREAK_SPACES)
     scanned = scan(text)
     mentions = context.resolve(scanned)
     if checker is not None:

@@ -35,7 +35,7 @@ _ALPHA = (
     "G3 G4 G5 G6 G7 G8 G9 GA GB GC GE GF GG GH GJ GK GL GM GN GO GP GQ GR GS GT GU GV GW GX "
     "GY GZ HA HB HC HD HE HF HG HH HI HJ HK HL HM HN HO HP HQ HR HS HT HU HV HW HX HY HZ J1 "
     "J2 J3 J4 JA JB JC JD JE JG JW JZ K0 K1 K2 K3 K4 KA KB KC KD KE KF KH KI KJ KK KL KM KN "
-    "KO KP KQ KR KS KT KU KV KW KX KY KZ LC LD LL LM LR LS LT LU M2 MA MB MC MD ME MF MG MH "
+    "KO KP KQ KR KS KT KU KV KW KX KY KZ L1 LC LD LL LM LR LS LT LU M2 MA MB MC MD ME MF MG MH "
     "MS N1 N2 N3 NB NR NU PA PB PC PD PI PL PM PN PO PS PT Q0 Q1 Q2 Q3 Q4 Q5 Q6 Q7 Q8 Q9 QA "
     "QB QC QD QE QF QG QH QJ QK QL QM QN QP QQ QR QS QT QW QX QY QZ RA RB RC RD RE RI RR RT "
     "SA SB SC SD SE SF SG SH SJ SK SL SM SN SQ SS ST SU SV SW SY T1 T2 T3 T4 T5 T6 T7 T8 T9 "
@@ -186,8 +186,8 @@ ASA_STATUS = re.compile(r"ASA[ \t]+(?:[Cc]lass[ \t]+)?(?P<list>P[1-6])(?![\w])")
 # them". The pair comes first, so the engine skips to digits and capital letters.
 ON_TARGET = re.compile(
     r"(?P<list>[0-9A-Z][0-9A-Z])(?<![\w.$/-][0-9A-Z]{2})[ \t]+(?i:on)[ \t]+"
-    r"(?:(?i:the|all|each|every|both)[ \t]+(?P<target>[\w/&]+)"
-    r"|(?P<pronoun>them|those|these)\b)"
+    r"(?:(?i:the|all|each|every|both)[ \t]+(?i:(?:first|second|third|last|other|next)[ \t]+)?"
+    r"(?P<target>[\w/&]+)|(?P<pronoun>them|those|these|everything)\b)"
 )
 # The targets a modifier may be put on: a code or a word for a claim line. With others
 # ("HD on the 14th") the pair is no modifier.
@@ -237,6 +237,8 @@ FAMILIES = (
     frozenset({"80", "81", "82", "AS"}),
     # The provider type and education level modifiers that Medicaid plans ask for.
     frozenset({"AH", "AJ", "HN", "HO", "HP"}),
+    # The 340B drug modifiers: JG, replaced by TB.
+    frozenset({"JG", "TB"}),
 )
 # Modifiers that a word elsewhere in the text explains, in lower-cased text. Written
 # alone in capital letters, they are taken where that word is written: "GA with an ABN",

@@ -25,7 +25,10 @@ _RANGE = re.compile(r"[ \t]*(?P<sep>-|–|—|\.\.|\bto\b|\bthrough\b|\bthru\b)[
 _UNITS_AFTER = re.compile(
     r"[ \t]*+(?:[xX×*][ \t]*(?P<times>\d{1,3})(?![\d.,]?\d|\w)"
     r"|(?:[-–—:][ \t]*)?[(\[]?[ \t]*(?P<count>\d{1,3})[ \t]*(?i:units?|uos|u)\b[)\]]?"
-    r"|[-–:,(]?[ \t]*(?i:units?|qty|uos)[ \t]*[:=]?[ \t]*(?P<labelled>\d{1,3})(?!\d))"
+    r"|[-–:,(]?[ \t]*(?i:units?|qty|uos)[ \t]*[:=]?[ \t]*(?P<labelled>\d{1,3})(?!\d)"
+    # A claim line lined up with spaces, with no header: the count between the code (or
+    # its modifiers) and the charge that ends the line, "99285  25    1    2,145.00".
+    r"|(?<=  )(?P<column>\d{1,3})(?=[ ]{2,}\$?\d[\d,]*\.\d{2}[ \t]*(?:\r?\n|\Z)))"
 )
 _UNITS_BEFORE = re.compile(
     r"(?P<count>\d{1,3})[ \t]*(?i:units?|uos)[ \t]*(?i:of[ \t]+)?(?i:cpt[ \t]+)?\Z"
@@ -206,6 +209,11 @@ def scan(text: str) -> Scan:
 
 
 def _mention(token: str, start: int, end: int) -> Mention | None:
+    if token[-1] == "s" and len(token) == 6:
+        # "our 99285s", "the J1100s": a plural of a CPT or HCPCS code.
+        shape = classify(token[:5])
+        if shape is not None and shape.takes_modifiers and shape.systems[0] != "icd10cm":
+            return Mention(shape, start, end - 1)
     times = _TOKEN_WITH_TIMES.fullmatch(token) if "x" in token or "X" in token else None
     if times is not None:
         # "97110x3": a code and its units written without a space.
@@ -371,7 +379,8 @@ def _glued_modifier_ok(
 def _read_units(text: str, mention: Mention, position: int) -> int:
     after = _UNITS_AFTER.match(text, position)
     if after is not None:
-        mention.units = int(after["times"] or after["count"] or after["labelled"])
+        written = after["times"] or after["count"] or after["labelled"] or after["column"]
+        mention.units = int(written)
         return after.end()
     _read_units_before(text, mention)
     return position
@@ -654,10 +663,17 @@ def _cued_modifiers(text: str, lower: str) -> list[tuple[int, int, str]]:
 
 
 def _modifier_alone(text: str, code: str) -> list[tuple[int, int, str]]:
-    """Return where letter modifier *code* is written alone, not glued on and not a state."""
+    """Return where letter modifier *code* is written alone, not glued on and not a state.
+
+    A pair of modifiers joined by a slash ("the PO/PN rule") counts as written alone.
+    """
     found = []
-    for start, end in _written_alone(text, code):
-        if text.startswith("-", start - 1) or mods.NOT_ALONE_AFTER.match(text, end):
+    spans = [(span, False) for span in _written_alone(text, code)]
+    spans += [(span, True) for span in _in_modifier_pair(text, code)]
+    for (start, end), paired in spans:
+        if text.startswith("-", start - 1):
+            continue
+        if not paired and mods.NOT_ALONE_AFTER.match(text, end):
             continue
         if code in mods.AMBIGUOUS and (
             _after_place(text, start) or _among_capitals(text, start, end)
@@ -665,6 +681,26 @@ def _modifier_alone(text: str, code: str) -> list[tuple[int, int, str]]:
             continue
         found.append((start, end, code))
     return found
+
+
+def _in_modifier_pair(text: str, code: str) -> list[Span]:
+    """Return the spans where *code* is one of two modifiers joined by a slash ("PO/PN")."""
+    spans = []
+    position = text.find(code)
+    while position >= 0:
+        end = position + len(code)
+        before = text[max(0, position - 3) : position]
+        after = text[end : end + 3]
+        if (len(before) == 3 and before[2] == "/" and before[:2] in mods.KNOWN
+                and not _word_before(text, position - 3)
+                and not _JOINED_AFTER.match(text, end)) or (
+            after[:1] == "/" and after[1:] in mods.KNOWN
+            and not _JOINED_AFTER.match(text, end + 3)
+            and not (position and (text[position - 1].isalnum() or text[position - 1] in "./"))
+        ):
+            spans.append((position, end))
+        position = text.find(code, end)
+    return spans
 
 
 def _among_capitals(text: str, start: int, end: int) -> bool:

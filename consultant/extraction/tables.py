@@ -1,4 +1,4 @@
-"""Tables in coder mail: markdown (pipes) and tab-separated, with a header row.
+"""Tables in coder mail: markdown (pipes), tab-separated and quoted CSV, with a header row.
 
 The header gives each column a role. Codes in a row take the modifiers and units written
 in that row's modifier and units columns. Cells under headers such as "ZIP", "NPI",
@@ -63,13 +63,14 @@ class Tables:
 
 def _cells(line: str, offset: int) -> list[tuple[str, int, int]]:
     """Split a table line into (stripped text, start, end) cells, with absolute offsets."""
-    separator = "|" if "|" in line else "\t"
+    separator = "|" if "|" in line else "\t" if "\t" in line else ","
     cells = []
     position = 0
     for raw in line.split(separator):
         start = offset + position
         position += len(raw) + 1
-        text = raw.strip()
+        # The quotes of a CSV cell are not part of its text.
+        text = raw.strip().strip('"') if separator == "," else raw.strip()
         cells.append((text, start, start + len(raw)))
     if separator == "|":
         # Leading and trailing pipes leave empty edge cells.
@@ -93,13 +94,15 @@ def _has_code(line: str) -> bool:
 
 
 def _is_table_line(line: str) -> bool:
-    return line.count("|") >= 2 or "\t" in line.strip()
+    # A CSV line counts when its cells are quoted ("40031177","03/02/2026","96375"),
+    # because commas alone also separate codes in prose.
+    return line.count("|") >= 2 or "\t" in line.strip() or line.count('","') >= 2
 
 
 def find_tables(text: str) -> Tables:
     """Return the column roles of every table with a recognisable header in *text*."""
     tables = Tables()
-    if "|" not in text and "\t" not in text:
+    if "|" not in text and "\t" not in text and '","' not in text:
         return tables
     roles: list[str | None] | None = None
     offset = 0

@@ -118,8 +118,11 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
     (
         "carc|rarc|adjustment reason|claim adjustment reason|reason code|remark|remark code|"
         "denial code|group code",
-        rf"s?\b\s*[:#]?\s*[a-z]{{0,2}}\d{{1,4}}\b(?:{_LIST_SEPARATOR}[a-z]{{0,2}}\d{{1,4}}\b)*",
+        # "RARC on the remit was N20": a few words may come between.
+        r"s?\b(?:\s+(?:on|in|from|the|remit|remittance|era|eob|was|is|were|of))*+"
+        rf"\s*[:#]?\s*[a-z]{{0,2}}\d{{1,4}}\b(?:{_LIST_SEPARATOR}[a-z]{{0,2}}\d{{1,4}}\b)*",
     ),
+
     # Medicare claim reason codes have five digits: "reason code 32402".
     ("reason code|reason codes|fiss reason code", r"s?\b\s*[:#]?\s*\d{5}\b"),
     (
@@ -358,29 +361,64 @@ def find_traps(text: str, lower: str | None = None) -> list[Span]:
         spans += _named_icd9_before(text, lower)
     if "loinc" in lower:
         spans += [match.span() for match in _LOINC.finditer(text)]
-    return spans + _remark_codes_again(text, spans)
+    if "code" in lower:
+        spans += _claim_level_codes(text, lower)
+    if "status indicator" in lower:
+        spans += [match.span() for match in _STATUS_INDICATOR.finditer(text)]
+    return spans + _masked_again(text, spans)
 
 
 # A LOINC code, five digits or fewer with a check digit ("59673-3"), in mail naming LOINC.
 _LOINC = re.compile(r"(?<![\w.-])\d{1,5}-\d(?![\w-])")
-_REMARK_CODE = re.compile(r"(?<![\w-])(?:MA|M|N)\d{1,3}(?!\w|\.\d)")
+# UB-04 condition, occurrence and value codes: "condition code G0", "cond codes 44, 30".
+_CLAIM_LEVEL_CODES = re.compile(
+    r"(?<![\w])(?:condition|cond|occurrence|occurrence span|value)\s+codes?\s*[:#]?\s*"
+    rf"(?P<list>[a-z0-9]{{2}}\b(?:{_LIST_SEPARATOR}[a-z0-9]{{2}}\b)*)"
+)
+_TWO_CHARACTERS = re.compile(r"[a-z0-9]{2}")
 
 
-def _remark_codes_again(text: str, spans: list[Span]) -> list[Span]:
-    """Return the other places where a remark code masked in *spans* is written.
+def _claim_level_codes(text: str, lower: str) -> list[Span]:
+    """Return the condition, occurrence and value codes named in *text*, wherever written.
+
+    "Do I need 27 and condition code G0? ... and G0 at the claim level": the second G0 is
+    the same condition code, not a modifier.
+    """
+    codes = {
+        code.group()
+        for found in _CLAIM_LEVEL_CODES.finditer(lower)
+        for code in _TWO_CHARACTERS.finditer(lower, *found.span("list"))
+    }
+    spans = []
+    for code in codes:
+        spans += [match.span() for match in re.finditer(rf"(?<![\w-]){code}(?![\w-])", lower)]
+    return spans
+
+
+# OPPS status indicators that are also modifiers, in mail that speaks of status indicators:
+# "the labs showing status indicator Q4 and the CT with Q3".
+_STATUS_INDICATOR = re.compile(r"(?<![\w-])(?:Q[1-4]|J[12])(?![\w-])")
+# Remark codes and spine levels: once masked somewhere, masked wherever the text has them.
+_MASKED_AGAIN = re.compile(
+    rf"(?<![\w-])(?:(?:MA|M|N)\d{{1,3}}|{_LEVEL})(?!\w|\.\d)"
+)
+
+
+def _masked_again(text: str, spans: list[Span]) -> list[Span]:
+    """Return the other places where a remark code or spine level masked in *spans* is written.
 
     "LQ*HE*N115 ... Any idea what N115 is pointing at?": once N115 reads as a remark
-    code, it is one wherever the message names it.
+    code, it is one wherever the message names it. So is "T12" in a subject when the
+    body has "T12 compression fx".
     """
-    remarks = {
-        remark.group()
+    masked = {
+        found.group()
         for start, end in spans
-        if "M" in text[start:end] or "N" in text[start:end]
-        for remark in _REMARK_CODE.finditer(text, start, end)
+        for found in _MASKED_AGAIN.finditer(text, start, end)
     }
-    return [
-        match.span() for match in _REMARK_CODE.finditer(text) if match.group() in remarks
-    ] if remarks else []
+    if not masked:
+        return []
+    return [match.span() for match in _MASKED_AGAIN.finditer(text) if match.group() in masked]
 
 
 def _capital_trap(match: re.Match[str]) -> bool:

@@ -580,3 +580,53 @@ def test_modifier_left_off_and_asked_last() -> None:
 
 def test_category_ii_code_after_claim_label() -> None:
     assert ("cpt", "3051F") in codes("Category II codes on the claim: 3051F, 3074F.")
+
+
+def test_facility_claim_codes_are_not_modifiers() -> None:
+    found = codes("Do I need 99284-27 and condition code G0? Yes, and G0 at the claim level.")
+    assert ("modifier", "G0") not in found
+    assert ("modifier", "27") in found
+    found = codes("The labs show status indicator Q4 and the CT with Q3 paid nothing, 99285.")
+    assert found == {("cpt", "99285")}
+    assert codes("Should I append XU on 96360? RARC on the remit was N20.") == {
+        ("cpt", "96360"), ("modifier", "XU")}
+
+
+def test_csv_report_columns() -> None:
+    found = by_code(
+        '"Acct","DOS","HCPCS","Mod","Units","CARC"\n'
+        '"40031177","03/02/2026","96375","","4","CO-151"\n'
+        '"40032450","03/04/2026","G0378","","49","N362"\n'
+    )
+
+    assert set(found) == {"96375", "G0378"}
+    assert found["96375"].units == 4
+    assert found["G0378"].system == "hcpcs"
+    assert found["G0378"].units == 49
+
+
+def test_claim_lines_without_header() -> None:
+    found = by_code("42\xa0\xa00450\xa0\xa099285\xa0\xa025\xa0\xa0\xa0\xa01\xa0\xa0\xa02,145.00\n"
+                    "44  0260  96372      1   184.00\n")
+
+    assert found["99285"].modifiers == ["25"]
+    assert found["99285"].units == 1
+    assert found["96372"].units == 1
+    assert by_code("billing G0378\xa0x\xa019 on rev 0762")["G0378"].units == 19
+
+
+def test_more_modifier_names_from_facility_mail() -> None:
+    found = codes("ER modifier on 99284-ER. That's apart from the PO/PN rule for off-campus sites.")
+    assert {("modifier", "PO"), ("modifier", "PN")} <= found
+    assert ("modifier", "JG") in codes("JG is gone: every 340B drug takes TB, J9271-TB.")
+    assert ("modifier", "PO") in codes("The provider-based clinic keeps PO on everything, 36415.")
+    found = by_code("Lines: 80053-L1, and 84484 x 2 (91 on the second line).")
+    assert found["80053"].modifiers == ["L1"]
+    assert ("modifier", "91") in codes("Lines: 80053-L1, and 84484 x 2 (91 on the second line).")
+
+
+def test_plural_codes_and_levels_named_twice() -> None:
+    assert codes("The payer is downcoding our 99285s to 99283.") == {
+        ("cpt", "99285"), ("cpt", "99283")}
+    assert codes("Kyphoplasty T12 question.\n\nT12 compression fx, M80.08XA, 22513.") == {
+        ("icd10cm", "M80.08XA"), ("cpt", "22513")}
