@@ -145,13 +145,13 @@ CHOICE_BEFORE = re.compile(
 # it can match.
 LAST_CHOICE = re.compile(
     r"[oOvV](?<![\w][oOvV])(?:(?<=[oO])[rR]|(?<=[vV])(?:[sS]\.?|ersus|ERSUS))"
-    rf"[ \t]+-?(?P<list>{_MODIFIER})(?![\w/]|[.:]\d)"
+    rf"[ \t]+(?:(?:just|only|maybe)[ \t]+)?-?(?P<list>{_MODIFIER})(?![\w/]|[.:]\d)"
 )
 # The first of two modifiers offered as a choice, searched up to the "or" before the
 # second: "QM or QN?".
 FIRST_CHOICE = re.compile(rf"(?<![\w./])-?(?P<list>{_MODIFIER})[ \t]*,?[ \t]*\Z")
 # The end of a clause, which a two-digit modifier offered last must come before.
-CLAUSE_END = re.compile(r"[ \t]*(?i:only|alone|instead)?[ \t]*[?.!,;]")
+CLAUSE_END = re.compile(r"[ \t]*(?i:only|alone|instead)?[ \t]*(?:[?.!,;]|\s*\Z)")
 # A modifier after "be" at the end of a clause: "should it be 3P?", "SHOULD BE 80 OR 82".
 # Searched in lower-cased text, so that the pattern starts with the letters of its first
 # word and the engine skips quickly to them. The caller reads the modifier from the text
@@ -160,7 +160,7 @@ CLAUSE_END = re.compile(r"[ \t]*(?i:only|alone|instead)?[ \t]*[?.!,;]")
 BE_MODIFIER = re.compile(
     r"be(?:en)?[ \t]+-?(?P<list>[0-9a-z]{2})"
     r"(?=[ \t]*(?:only|alone|instead|too)?[ \t]*[?.!,;]"
-    r"|[ \t]+(?:or|vs|if|when|since|because|instead)\b)"
+    r"|[ \t]+(?:or|vs|if|when|since|because|instead|and)\b)"
 )
 # A modifier that is the subject of a verb only a modifier takes: "59 won't fix it",
 # "does 25 go on the 99396", "XU applies".
@@ -176,7 +176,7 @@ PREDICATE = re.compile(
     r"(?P<list>[0-9A-Z][0-9A-Z])(?<![\w.$/-][0-9A-Z]{2})"
     rf"[ \t]+(?:{_ADVERB})?(?:{_AUXILIARY})?"
     r"(?:fix(?:es)?|help(?:s)?|override(?:s)?|bypass(?:es)?|unbundle(?:s)?|apply|applies|"
-    r"applied|appended|go(?:es)?[ \t]+(?:on|with|to)|belongs?[ \t]+(?:on|to|with)"
+    r"applied|appended|go(?:es)?[ \t]+(?:on|with|to|under)|belongs?[ \t]+(?:on|to|with)|fits?"
     r"|(?:is|are|was|isn't|wasn't)[ \t]+(?:not[ \t]+)?(?:needed|required|necessary|allowed))\b"
 )
 
@@ -187,7 +187,13 @@ ASA_STATUS = re.compile(r"ASA[ \t]+(?:[Cc]lass[ \t]+)?(?P<list>P[1-6])(?![\w])")
 ON_TARGET = re.compile(
     r"(?P<list>[0-9A-Z][0-9A-Z])(?<![\w.$/-][0-9A-Z]{2})[ \t]+(?i:on)[ \t]+"
     r"(?:(?i:the|all|each|every|both)[ \t]+(?i:(?:first|second|third|last|other|next)[ \t]+)?"
-    r"(?P<target>[\w/&]+)|(?P<pronoun>them|those|these|everything)\b)"
+    r"(?P<target>[\w/&]+)|(?P<pronoun>them|those|these|everything)\b"
+    r"|(?P<code>\d{4}[0-9FTU]|[A-Z]\d{4})(?!\w))"
+)
+# The codes a modifier is put on, right after it: " on 82607 and 84443", " on the 01230".
+ON_CODES = re.compile(
+    r"[ \t]+(?i:on)[ \t]+(?i:the[ \t]+|both[ \t]+)?(?:\d{4}[0-9FTU]|[A-Z]\d{4})(?!\w)"
+    r"(?:[ \t]*(?:,|&|and|,[ \t]*and)[ \t]*(?i:the[ \t]+)?(?:\d{4}[0-9FTU]|[A-Z]\d{4})(?!\w))*"
 )
 # The targets a modifier may be put on: a code or a word for a claim line. With others
 # ("HD on the 14th") the pair is no modifier.
@@ -239,6 +245,8 @@ FAMILIES = (
     frozenset({"AH", "AJ", "HN", "HO", "HP"}),
     # The 340B drug modifiers: JG, replaced by TB.
     frozenset({"JG", "TB"}),
+    # Services given in part by a therapy assistant: CQ for a PTA, CO for an OTA.
+    frozenset({"CQ", "CO"}),
 )
 # Modifiers that a word elsewhere in the text explains, in lower-cased text. Written
 # alone in capital letters, they are taken where that word is written: "GA with an ABN",
@@ -261,6 +269,8 @@ CONTEXT_CUES = {
     # who assisted at surgery.
     "AS": re.compile(r"assist"),
     "AD": re.compile(r"medical supervision|supervis\w* \d+ or more"),
+    "AA": re.compile(r"anesthesiologist|anesthesia"),
+    "QS": re.compile(r"anesthesia|sedation|\bmac\b|crna"),
 }
 # Characters that may not follow a family member taken alone ("FY 2026" is a fiscal year).
 NOT_ALONE_AFTER = re.compile(r"[\w/]|[.:]\d|[ \t]*\d")
@@ -327,6 +337,24 @@ DEFINED_LINE = re.compile(
     r"^[ \t]*(?:[-*•][ \t]+)?(?P<list>[0-9A-Za-z]{2}(?:/[0-9A-Za-z]{2})*)"
     r"[ \t]*(?:-|–|=)[ \t]+[A-Za-z]",
     re.MULTILINE,
+)
+DEFINED_BULLET = re.compile(
+    r"^[ \t]*[-*•][ \t]+(?P<list>[0-9A-Za-z]{2}(?:/[0-9A-Za-z]{2})*)[ \t]*:[ \t]+[A-Za-z]",
+    re.MULTILINE,
+)
+# Modifiers asked about together: "79 and LT both?".
+BOTH_LIST = re.compile(rf"{_LIST}[ \t]+both\b")
+# A modifier used as a verb: "i 59'd the 97140".
+AS_VERB = re.compile(r"(?<![\w-])(?P<list>\d{2}|[A-Z][A-Z0-9])'d(?![\w])")
+# Two two-digit modifiers offered at the end of a question: "Re-excision - 58 or 78?".
+DIGIT_CHOICE = re.compile(
+    r"(?<![\w.$/-])(?P<first>\d{2})[ \t]+(?:or|vs\.?)[ \t]+(?P<second>\d{2})[ \t]*\?"
+)
+# A modifier given with its reason: "it's 78 because she went back to the OR", "nobody
+# thinks 79 since". Searched in lower-cased text, like ``BE_MODIFIER``.
+IT_IS_MODIFIER = re.compile(
+    r"(?:it(?:'s|’s| is)|thinks?|says?)[ \t]+(?:an?[ \t]+)?-?(?P<list>[0-9a-z]{2})"
+    r"(?=[ \t]+(?:because|since)\b)"
 )
 DEFINED_EQUALS = re.compile(r"(?<![\w-])(?P<list>[0-9A-Za-z]{2})[ \t]*=[ \t]*[A-Za-z]")
 

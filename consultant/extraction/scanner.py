@@ -71,7 +71,7 @@ _CODE_BEFORE = re.compile(r"(?<![\w.-])(?:[A-Z]\d{4}|\d{4}[\dFTU])(?:-[0-9A-Z]{2
 # Words without which ``mods.PREDICATE`` and ``mods.QUESTION_PREDICATE`` cannot match,
 # found in one search of the lower-cased text before running either.
 _PREDICATE_HINT = re.compile(
-    r"fix|help|overrid|bypass|unbundl|appl|go|belong|need|requir|necess|allow|appropriate"
+    r"fix|help|overrid|bypass|unbundl|appl|go|belong|fit|need|requir|necess|allow|appropriate"
     r"|correct|right|valid|payable|fine|ok[ \t?.,!]|okay"
 )
 # Words without which ``mods.EXPLAINED`` cannot match: the word "modifier", or one of
@@ -109,6 +109,14 @@ _PREDICATE_LOWER = re.compile(mods.PREDICATE.pattern.replace("[0-9A-Z]", "[0-9a-
 # the character before it.
 _DISTINCTIVE_LOWER = re.compile(
     rf"(?P<list>{'|'.join(sorted(mods.DISTINCTIVE)).lower()})(?<![\w-]..)(?![\w{{])"
+)
+_WORD_BEFORE_PAIR = re.compile(r"(?<![\w])(?i:or|and|vs\.?|the|a|an|by|to|with)[ \t]+\Z")
+# Distinctive modifiers that are also names or words in lower case ("ki", "nu"): taken in
+# lower case only in mail written in lower case.
+_DISTINCTIVE_NAMES = frozenset({"NU", "KI", "KH", "KJ"})
+# "one with RT and one with LT", "on two lines with RT and LT": each line gets its own.
+_SEPARATE_LINES_BEFORE = re.compile(
+    r"(?<![\w])(?i:one|lines?|another)[ \t]+(?i:with)[ \t]+(?i:the[ \t]+)?-?\Z"
 )
 # "66821 lt eye": a side in lower case after a code and before the part of the body it
 # names. ``_SIDE_GLUED`` finds the side after the code, ``_SIDE_PART_AFTER`` the part.
@@ -470,6 +478,12 @@ def _named_modifiers(
                 targets = [_nearest_evaluation(mentions, starts, start) or targets[0]]
             if targets[0] is not None and _offered_apart(text, targets[0], start, end):
                 targets = [None]
+            elif (on_codes := mods.ON_CODES.match(text, end)) is not None:
+                # "GA on 82607 and 84443": the modifier goes on each code named.
+                named = [mention for mention in mentions
+                         if on_codes.start() <= mention.start < on_codes.end()
+                         and mention.takes_modifiers]
+                targets = named or targets
         previous = (end, targets)
         for expanded in mods.expand(code):
             for target in targets:
@@ -493,6 +507,12 @@ def _alternatives(
     codes = {modifier.code for modifier in found}
     added = _family_members(text, codes) + _cued_modifiers(text, lower)
     added += _modifier_runs(text, lower) + _physical_status(text, lower, mentions)
+    added += _digit_choices(text, mentions)
+    if "both" in lower:
+        for both in mods.BOTH_LIST.finditer(text):
+            items = mods.list_items(text, *both.span("list"))
+            if len(items) >= 2 and _offered_as_modifiers(items, text):
+                added += [(item_start, item_end, code) for code, item_start, item_end in items]
     last_choices = list(mods.LAST_CHOICE.finditer(text))
     if found:
         added += _offered_choices(text, found, codes, last_choices)
@@ -500,6 +520,18 @@ def _alternatives(
         ambulance = any(mention.shape.options[0][1].startswith("A0") for mention in mentions)
         added += _letter_pairs(text, ambulance, last_choices)
     _add_unattached(text, masks, found, added)
+
+
+def _digit_choices(text: str, mentions: list[Mention]) -> list[tuple[int, int, str]]:
+    """Return both modifiers of "58 or 78?" in mail that names a CPT or HCPCS code."""
+    if "?" not in text or not any(mention.takes_modifiers for mention in mentions):
+        return []
+    found = []
+    for choice in mods.DIGIT_CHOICE.finditer(text):
+        first, second = choice["first"], choice["second"]
+        if first in mods.KNOWN and second in mods.KNOWN and first != second:
+            found += [(*choice.span("first"), first), (*choice.span("second"), second)]
+    return found
 
 
 def _modifier_runs(text: str, lower: str) -> list[tuple[int, int, str]]:
@@ -752,6 +784,8 @@ def _offered_apart(text: str, target: Mention, start: int, end: int) -> bool:
         return True
     if _ON_ANOTHER.match(text, end) is not None:
         return True
+    if _SEPARATE_LINES_BEFORE.search(text, max(0, start - 20), start) is not None:
+        return True
     if _WITHOUT_BEFORE.search(text, max(0, start - 16), start) is not None:
         # "98940-GA without the AT": the modifier is left off the code.
         return True
@@ -917,8 +951,16 @@ def _named_by_word_or_verb(
         candidates += _lower_case_found(mods.NO_MODIFIER, text, lower, lower_only)
     if "?" in text:
         candidates += _lower_case_found(mods.HAVE_MODIFIER, text, lower, lower_only)
-    if lower_only:
-        candidates += _lower_case_found(_DISTINCTIVE_LOWER, text, lower, lower_only)
+    candidates += [
+        (start, end, code)
+        for start, end, code in _lower_case_found(_DISTINCTIVE_LOWER, text, lower, True)
+        if lower_only or code not in _DISTINCTIVE_NAMES
+    ]
+    if "'d" in text:
+        candidates += [(*match.span("list"), match["list"]) for match in mods.AS_VERB.finditer(text)
+                       if match["list"] in mods.KNOWN]
+    if "because" in lower or "since" in lower:
+        candidates += _lower_case_found(mods.IT_IS_MODIFIER, text, lower, lower_only)
     candidates += _defined_modifiers(text, lower_only)
     if "ASA" in text:
         candidates += [(*match.span("list"), match["list"]) for match in mods.ASA_STATUS.finditer(text)]
@@ -929,9 +971,16 @@ def _named_by_word_or_verb(
             if code in mods.KNOWN and not code.isdigit():
                 candidates.append((*match.span("list"), code))
             continue
-        if code not in mods.KNOWN or code in mods.AMBIGUOUS:
+        if code not in mods.KNOWN:
             continue
-        if not mods.ON_TARGET_WORD.match(match["target"]):
+        if code in mods.AMBIGUOUS and (
+            match["code"] is None
+            or _WORD_BEFORE_PAIR.search(text, max(0, match.start() - 8), match.start())
+        ):
+            # "GA on 82607" puts a modifier on a code, but in "the NP or PA on 99213" the
+            # pair is a person.
+            continue
+        if match["code"] is None and not mods.ON_TARGET_WORD.match(match["target"]):
             continue
         candidates.append((*match.span("list"), code))
     if "right" in lower or "left" in lower:
@@ -995,6 +1044,8 @@ def _defined_modifiers(text: str, lower_only: bool) -> list[tuple[int, int, str]
     found: list[tuple[int, int, str]] = []
     # The substring tests skip searches that cannot match, which is most of them.
     lines = list(mods.DEFINED_LINE.finditer(text)) if "- " in text or "– " in text else []
+    if ": " in text and ("- " in text or "* " in text or "• " in text):
+        lines += mods.DEFINED_BULLET.finditer(text)
     matches = lines if len(lines) >= 2 else []
     if "=" in text:
         matches += list(mods.DEFINED_EQUALS.finditer(text))

@@ -79,7 +79,7 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
     ("zip|zip code|postal code", r"\s*(?:[:#]|is|was)?\s*\d{5}(?:-\d{4})?"),
     # A remark code after a rejection: "BCBS-TX rejected with N517", "denied with N428".
     (
-        "rejected|denied|denial|rejection",
+        "rejected|denied|denial|rejection|came back|kicked back|got",
         r"\s+(?:(?:it|them|again|with|for|as|code)\s+)*(?:ma|m|n)\d{1,3}(?!\w|\.\d)",
     ),
     (

@@ -630,3 +630,52 @@ def test_plural_codes_and_levels_named_twice() -> None:
         ("cpt", "99285"), ("cpt", "99283")}
     assert codes("Kyphoplasty T12 question.\n\nT12 compression fx, M80.08XA, 22513.") == {
         ("icd10cm", "M80.08XA"), ("cpt", "22513")}
+
+
+def test_modifier_choices_and_reasons_in_prose() -> None:
+    found = codes("Subject: re-excision 19301 - 58 or 78?\nJen: it's 78 because she went back. "
+                  "Nobody thinks 79 since it is related.")
+    assert {("modifier", code) for code in ("58", "78", "79")} <= found
+    assert ("modifier", "25") not in codes("Is the patient 25 or 30? Seen for 99213.")
+    found = codes("pt in the global for 27447, now L knee scope 29881. 79 and LT both?")
+    assert {("modifier", "79"), ("modifier", "LT")} <= found
+    assert ("modifier", "51") in codes("XS on the 2nd lesion 11404 or just 51")
+    assert ("modifier", "76") in codes("XE on the second 96372? or 76")
+
+
+def test_modifier_verbs_and_cues_in_prose() -> None:
+    assert by_code("i 59'd the 97140 and it still denied")["97140"].modifiers == ["59"]
+    assert ("modifier", "GO") in codes("PT is 97110-GP. OT would be GO and has its own cap.")
+    assert ("modifier", "CO") in codes("Both PTA lines 97110 get GP and CQ. (CO is for an OTA.)")
+    assert ("modifier", "AA") in codes("Anesthesia code 00790, P5, anesthesiologist alone so AA.")
+    assert ("modifier", "FS") in codes("FS goes under whoever did the substantive part, 99233")
+    assert ("modifier", "95") in codes("Billed 99213-FQ. And where does 95 fit?")
+    assert ("modifier", "JZ") in codes("jz on every single dose vial now? J1040 used it all.")
+
+
+def test_modifier_put_on_named_codes() -> None:
+    found = by_code("ABN signed for 2 labs. GA on 82607 and 84443 only. 80053 goes without.")
+
+    assert found["82607"].modifiers == ["GA"]
+    assert found["84443"].modifiers == ["GA"]
+    assert found["80053"].modifiers == []
+    assert by_code("Personally performed, so AA on 01230.")["01230"].modifiers == ["AA"]
+
+
+def test_separate_lines_per_side_are_not_on_the_code() -> None:
+    found = by_code("Bill one line 20610-50, but the payer wants one with RT and one with LT.")
+
+    assert found["20610"].modifiers == ["50"]
+    assert {"RT", "LT"} <= set(by_code("We billed 64491-50. Two lines with RT and LT?"))
+
+
+def test_cheat_sheet_of_bulleted_definitions() -> None:
+    found = codes("Modifiers in the global:\n- 24: unrelated E/M\n- 57: decision for surgery\n"
+                  "Postop visits go out as 99024.")
+
+    assert {("modifier", "24"), ("modifier", "57")} <= found
+
+
+def test_remark_code_that_came_back() -> None:
+    assert codes("We billed 2 units of 20553 and got N362 back.") == {("cpt", "20553")}
+    assert codes("96375 came back N20 again.") == {("cpt", "96375")}
