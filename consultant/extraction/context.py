@@ -17,7 +17,9 @@ from consultant.extraction.shapes import STRONG
 _HINT = re.compile(
     r"\b(?:(?P<pcs>icd-?10-?pcs|pcs|root\s+operation)"
     r"|(?P<dx>[psa]?dx\d?|dxs|diag|diagnos[ie]s|icd-?10(?:-?cm)?|icd|code\s+first|use\s+additional|"
-    r"z-?codes?|primary|secondary|principal|pointers?|related\s+to|due\s+to|for\s+dx|"
+    # "primary M54.5", but not "Medicare is secondary for this patient".
+    r"z-?codes?|(?:primary|secondary)(?!\s+(?:for|payer|insurance|ins|coverage|plan|to)\b)|"
+    r"principal|pointers?|related\s+to|due\s+to|for\s+dx|"
     r"(?:pt|patient)\s+has|hx\s+of|history\s+of)"
     r"|(?P<proc>cpt|hcpcs|procedures?|proc\d?|j-?codes?|g-?codes?|drugs?|injections?|supply|"
     r"supplies|dme|bills?|billed|billing|charged?|charges|e/m|append|appended|units?))\b"

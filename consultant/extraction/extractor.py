@@ -80,7 +80,13 @@ def _extract(
 
     locate = _Locator(subject_length)
     found: dict[tuple[str, str, str | None], CodeReference] = {}
-    for mention in mentions:
+    # The body goes first, so a code's modifiers are in the order the body writes them
+    # ("L1833-RT-KX"), even where the subject names one of them ("L1833 claim - KX").
+    # The references are sorted by first position afterwards.
+    in_subject = [mention for mention in mentions if locate.in_subject(mention.start)]
+    for mention in [mention for mention in mentions if not locate.in_subject(mention.start)]:
+        _add_mention(found, locate, mention)
+    for mention in in_subject:
         _add_mention(found, locate, mention)
     _add_modifiers(found, locate, scanned, mentions)
     references = sorted(found.values(), key=CodeReference.first_position)
@@ -95,6 +101,10 @@ class _Locator:
     def __init__(self, subject_length: int | None) -> None:
         self._subject_length = -1 if subject_length is None else subject_length
         self._body_offset = 0 if subject_length is None else subject_length + 2
+
+    def in_subject(self, position: int) -> bool:
+        """Return whether *position* of the scanned text lies in the subject."""
+        return position < self._subject_length
 
     def add(self, reference: CodeReference, start: int, end: int) -> None:
         """Add the span to the subject or body positions of *reference*, relative to its part."""

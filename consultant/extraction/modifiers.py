@@ -61,7 +61,7 @@ ORIGIN_DESTINATION = frozenset(
 # Two-letter modifiers that are also state abbreviations, words or common abbreviations:
 # glued to a code with a space they count only if no lower-case word follows.
 AMBIGUOUS = frozenset(
-    {"AK", "AR", "AZ", "CA", "CO", "CT", "GA", "KS", "MA", "MD", "ME", "MS", "PA", "PD", "PI"}
+    {"AK", "AR", "AZ", "CA", "CO", "CT", "GA", "KS", "MA", "MD", "ME", "MS", "PA", "PD", "PI", "RA"}
     | {"PO", "PT", "SC", "SD", "TN", "TX", "AS", "AT", "AM", "PM", "ST", "TA", "TC", "HA", "HE"}
     | {"HI", "ED", "ER", "ET", "EX", "US", "GT"}
 )
@@ -311,8 +311,11 @@ GLUED = re.compile(
 CELL_END = re.compile(r"[ ]*(?:[|\t]|\r?\n|\Z)")
 # Words after a two-digit number that make it a quantity, not a modifier.
 QUANTITY_WORD = re.compile(
-    r"\s*(?i:min|mins|minutes|units?|mg|mcg|ml|y/?o|yo|years?|yrs?|wks?|weeks?|days?|hours?|"
-    r"hrs?|times|visits|sessions|patients|pts|sq|cm|mm|inch|inches|cc|%|percent)\b"
+    r"\s*(?:(?i:min|mins|minutes|units?|mg|mcg|ml|y/?o|yo|years?|yrs?|wks?|weeks?|days?|hours?|"
+    r"hrs?|times|visits|sessions|patients|pts|sq|cm|mm|inch|inches|cc|%|percent|other|more|"
+    r"additional)\b|of[ \t]+\d)"
+    # "needs 53+": a number and more, but not "99214-25 + 17110".
+    r"|\+(?=[ \t]*(?:[,.;:?!)]|(?i:min|mins|minutes)\b))"
 )
 # A lower-case word after a modifier that is also a word; "x2" after it counts units.
 LOWER_WORD_NEXT = re.compile(r"\s+(?!x\d)[a-z]")

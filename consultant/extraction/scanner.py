@@ -48,7 +48,8 @@ _SENTENCE_END = re.compile(r"\n|[.?!](?=\s)")
 _SENTENCE_STOP = re.compile(r"[.?!]\s|\n[ \t]*\n")
 # "switched from 0202U to 0241U": one code replaced by another, not a range.
 _CHANGED_FROM = re.compile(
-    r"(?i:switch|chang|mov|convert|went|updat|replac|upgrad|downgrad)\w*[ \t]+from[ \t]+\Z"
+    r"(?i:switch|chang|mov|convert|went|updat|replac|upgrad|downgrad)\w*"
+    r"(?:[ \t]+[\w#]+){0,3}[ \t]+from[ \t]+\Z"
 )
 # A capital letter that starts a line or a sentence.
 _SENTENCE_CAPITAL = re.compile(r"(?:^|[.?!][ \t]+)[A-Z]", re.MULTILINE)

@@ -57,7 +57,7 @@ _ID_WORDS = (
     "hicn|dea|clia|ptan|upin|license|lic|tax id|taxid|prior auth|payer id|submitter id|"
     "receiver id|etin|provider id|medicaid id|medicare number|change request|cr|transmittal|"
     "mln matters|po|purchase order|specimen|accession|vfc pin|provider pin|serial|"
-    "serial number|s/n"
+    "serial number|s/n|lot|cbsa|carrier|locality"
 )
 # Words that are followed by an id only when "#", "no", "number" or "id" comes between.
 _ID_WORDS_MARKED = (
@@ -66,7 +66,7 @@ _ID_WORDS_MARKED = (
 )
 # Words followed by an id when a colon follows them ("Claim: 4471203").
 _ID_WORDS_LABELLED = (
-    "claim|member|subscriber|policy|group|grp|check|chk|control|record|accession|specimen|lot|"
+    "member|subscriber|policy|group|grp|check|chk|control|record|accession|specimen|lot|"
     "requisition"
 )
 _CLINICAL_UNITS = (
@@ -99,6 +99,15 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
         _ID_WORDS_LABELLED,
         rf"s?\s*:\s*+(?!\d{{5}}-[a-z0-9]{{2}}(?![a-z0-9-])|\d{{4}}[ftum]\b){_ID_VALUE}",
     ),
+    # After "claim:" a code can follow as well: "Claim: 99213 with G2211", "go on the claim:
+    # Z79.01, Z79.4".
+    (
+        "claim",
+        r"s?\s*:\s*+(?!\d{5}[ \t]+(?:with|w/|and|plus|\+)[ \t]|\d{5}-[a-z0-9]{2}(?![a-z0-9-])"
+        rf"|\d{{4}}[ftum]\b|[a-z]\d[0-9a-z]\.){_ID_VALUE}",
+    ),
+    # "Length of need: 99" on a DME order is a number of months (99 for lifetime).
+    ("length of need|lon", r"\s*[:#=]?\s*\d{1,3}\b"),
     (
         "icd-9|icd9|icd-9-cm|icd9cm|icd-9cm",
         r"\b(?:\s*(?:codes?|dx|diagnosis|was|were|of|is|:))*+\s*"
@@ -210,6 +219,10 @@ _AFTER_CAPITAL = [
     r"(?<=N)95\b",  # N95 respirator
     r"(?<=X)12\b(?:\s+\d{3}[PI]?)?",  # the X12 837P claim format
     r"(?<=N)4\d{11}",  # NDC qualifier N4
+    # A lab value written after its name as a percentage: "T90 14.3%" in a sleep study.
+    r"\d{2}\s+\d{1,3}(?:\.\d+)?\s?%",
+    # An ISBT 128 blood unit number: "W0417 25 118842".
+    r"\d{4}\s\d{2}\s\d{6}(?!\d)",
     # An ICD-9 V code with its decimals ("V76.51"). ICD-10-CM V codes take a seventh
     # character, so this shape is never a complete ICD-10-CM code.
     r"(?<=V)\d{2}\.\d{1,2}(?![\w.])",

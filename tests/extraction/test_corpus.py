@@ -103,6 +103,12 @@ KNOWN_DETAIL_ERRORS = {
     # A modifier in a sentence that names no code is put on no code, even where the
     # code of the sentence before is meant.
     "h7-ob-gdm-nst: 59025 modifiers [] != ['26']",
+    # "Do I need 59 on the 20610 since ...?": a modifier asked about for a code is put on
+    # it, as "25 on the 99395?" is meant to be elsewhere in the corpus.
+    "h12-kenalog-two-joints: 20610 modifiers ['LT', '59'] != ['LT']",
+    # "Do the K0195 leg rests need KX like the bed, or only RR?": the choice comes after
+    # the modifier, past other words, so KX is put on the code.
+    "h12-dme-delivery-ticket: K0195 modifiers ['RR', 'KX'] != ['RR']",
 }
 
 

@@ -679,3 +679,46 @@ def test_cheat_sheet_of_bulleted_definitions() -> None:
 def test_remark_code_that_came_back() -> None:
     assert codes("We billed 2 units of 20553 and got N362 back.") == {("cpt", "20553")}
     assert codes("96375 came back N20 again.") == {("cpt", "96375")}
+
+
+def test_numbers_in_forms_and_logs_are_not_codes() -> None:
+    assert codes("Femoral component lot 65A1123, tibial LOT E77310. 27447 today.") == {
+        ("cpt", "27447")}
+    assert ("modifier", "27") not in codes("Compliance 27 of 30 nights on E0601.")
+    assert codes("PSG 95810: T90 14.3% of the night.") == {("cpt", "95810")}
+    assert codes("Home health CBSA 19124, MAC carrier 01182, locality 18. G0299 visits.") == {
+        ("hcpcs", "G0299")}
+    assert codes("Units W0417 25 118842 and W0417 25 118843 transfused, 36430.") == {
+        ("cpt", "36430")}
+    assert ("modifier", "99") not in codes("Length of need 99 for E0260-RR.")
+
+
+def test_quantities_are_not_modifiers() -> None:
+    assert ("modifier", "53") not in codes("52 min, so 90837 needs 53+, right?")
+    assert ("modifier", "82") not in codes("81479 panel, BRCA1/2 plus 82 other genes.")
+    assert ("modifier", "RA") not in codes("Does the CMN for E1390 need the RA values?")
+
+
+def test_codes_after_a_claim_label() -> None:
+    assert ("cpt", "99213") in codes("Claim: 99213 with G2211, dx J01.90.")
+    assert ("icd10cm", "Z79.01") in codes("Which go on the claim: Z79.01, Z79.4?")
+    assert ("cpt", "44512") not in codes("Claim: 44512 denied line 2, 97140-59.")
+
+
+def test_changed_code_with_words_between_is_no_range() -> None:
+    found = by_code("We're changing line 2 from 97140 to 97530-GP.")
+
+    assert set(found) >= {"97140", "97530"}
+    assert found["97140"].range_end is None
+
+
+def test_payer_order_is_no_diagnosis_hint() -> None:
+    found = codes("Medicare is secondary for this patient, so Medicare gets G0283. Dx M54.16.")
+
+    assert ("hcpcs", "G0283") in found
+
+
+def test_modifier_order_follows_the_body() -> None:
+    found = extract_message("L1833 claim - POS and KX", "Line 1: L1833-RT-KX, $642.00")
+
+    assert found.references[0].modifiers == ["RT", "KX"]
