@@ -225,12 +225,14 @@ HAVE_MODIFIER = re.compile(
 # lower-cased text, like ``BE_MODIFIER``.
 NO_MODIFIER = re.compile(r"no[ \t]+-?(?P<list>\d{2})(?=[ \t]*(?:[,.?!;]|$|modifiers?\b))", re.M)
 # A modifier explained: "the 58 is for planned procedures", "93 is the general audio-only
-# modifier". Searched in lower-cased text, like ``BE_MODIFIER``.
+# modifier". ``EXPLAINED`` finds the words after the modifier in lower-cased text, and
+# ``EXPLAINED_BEFORE`` the modifier right before them. Searching for the words first lets
+# the engine skip to their first letters.
 EXPLAINED = re.compile(
-    r"(?:the[ \t]+)?-?(?P<list>[0-9a-z]{2})[ \t]+"
-    r"(?:(?:is|was|are) (?:only )?for[ \t]|(?:is|was|are)[ \t]+(?:the|a|an)[ \t]+"
-    r"(?:[\w/-]+[ \t]+){0,3}modifier\b)"
+    r"(?:is|was|are)[ \t]+(?:(?:only[ \t]+)?for[ \t]"
+    r"|(?:the|a|an)[ \t]+(?:[\w/-]+[ \t]+){0,3}modifier\b)"
 )
+EXPLAINED_BEFORE = re.compile(r"-?(?P<list>[0-9a-z]{2})[ \t]+\Z")
 # Modifiers that coders name together. When one of a family is taken, a member in
 # capital letters written alone elsewhere in the text is taken too ("71046-26 ... the
 # hospital bills TC", "99349-GW? Or GV"). Only letter members are taken that way.
@@ -345,13 +347,15 @@ DEFINED_BULLET = re.compile(
     r"^[ \t]*[-*•][ \t]+(?P<list>[0-9A-Za-z]{2}(?:/[0-9A-Za-z]{2})*)[ \t]*:[ \t]+[A-Za-z]",
     re.MULTILINE,
 )
-# Modifiers asked about together: "79 and LT both?".
-BOTH_LIST = re.compile(rf"{_LIST}[ \t]+both\b")
-# A modifier used as a verb: "i 59'd the 97140".
-AS_VERB = re.compile(r"(?<![\w-])(?P<list>\d{2}|[A-Z][A-Z0-9])'d(?![\w])")
+# Modifiers asked about together: "79 and LT both?". The list is searched right before
+# each "both" of the lower-cased text.
+BOTH_LIST = re.compile(rf"(?<![\w-]){_LIST}[ \t]+\Z")
+# A modifier used as a verb: "i 59'd the 97140". The modifier is searched right before
+# each "'d".
+AS_VERB = re.compile(r"(?<![\w-])(?P<list>\d{2}|[A-Z][A-Z0-9])\Z")
 # Two two-digit modifiers offered at the end of a question: "Re-excision - 58 or 78?".
 DIGIT_CHOICE = re.compile(
-    r"(?<![\w.$/-])(?P<first>\d{2})[ \t]+(?:or|vs\.?)[ \t]+(?P<second>\d{2})[ \t]*\?"
+    r"(?P<first>\d{2})(?<![\w.$/-]\d\d)[ \t]+(?:or|vs\.?)[ \t]+(?P<second>\d{2})[ \t]*\?"
 )
 # A modifier given with its reason: "it's 78 because she went back to the OR", "nobody
 # thinks 79 since". Searched in lower-cased text, like ``BE_MODIFIER``.
@@ -359,7 +363,8 @@ IT_IS_MODIFIER = re.compile(
     r"(?:it(?:'s|’s| is)|thinks?|says?)[ \t]+(?:an?[ \t]+)?-?(?P<list>[0-9a-z]{2})"
     r"(?=[ \t]+(?:because|since)\b)"
 )
-DEFINED_EQUALS = re.compile(r"(?<![\w-])(?P<list>[0-9A-Za-z]{2})[ \t]*=[ \t]*[A-Za-z]")
+# The modifier of "24 = unrelated e/m", searched right before each "=" that a word follows.
+DEFINED_EQUALS = re.compile(r"(?<![\w-])(?P<list>[0-9A-Za-z]{2})[ \t]*\Z")
 
 
 def expand(written: str) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from consultant.extraction import modifiers as mods
@@ -74,6 +75,14 @@ _CODE_BEFORE = re.compile(r"(?<![\w.-])(?:[A-Z]\d{4}|\d{4}[\dFTU])(?:-[0-9A-Z]{2
 _PREDICATE_HINT = re.compile(
     r"fix|help|overrid|bypass|unbundl|appl|go|belong|fit|need|requir|necess|allow|appropriate"
     r"|correct|right|valid|payable|fine|ok[ \t?.,!]|okay"
+)
+# The words after a modifier that ``_before_each`` searches for.
+_BOTH = re.compile(r"both\b")
+_AS_VERB_END = re.compile(r"'d(?![\w])")
+_DEFINITION_EQUALS = re.compile(r"=[ \t]*[A-Za-z]")
+# Word pairs without which ``mods.IS_IT_MODIFIER`` cannot match.
+_IS_IT_PAIRS = tuple(
+    f"{verb} {subject}" for verb in ("is", "was", "would") for subject in ("it", "that", "this")
 )
 # Words without which ``mods.EXPLAINED`` cannot match: the word "modifier", or one of
 # these before " for".
@@ -509,11 +518,10 @@ def _alternatives(
     added = _family_members(text, codes) + _cued_modifiers(text, lower)
     added += _modifier_runs(text, lower) + _physical_status(text, lower, mentions)
     added += _digit_choices(text, mentions)
-    if "both" in lower:
-        for both in mods.BOTH_LIST.finditer(text):
-            items = mods.list_items(text, *both.span("list"))
-            if len(items) >= 2 and _offered_as_modifiers(items, text):
-                added += [(item_start, item_end, code) for code, item_start, item_end in items]
+    for both in _before_each(_BOTH, mods.BOTH_LIST, lower, text, 40) if "both" in lower else ():
+        items = mods.list_items(text, *both.span("list"))
+        if len(items) >= 2 and _offered_as_modifiers(items, text):
+            added += [(item_start, item_end, code) for code, item_start, item_end in items]
     last_choices = list(mods.LAST_CHOICE.finditer(text))
     if found:
         added += _offered_choices(text, found, codes, last_choices)
@@ -525,7 +533,9 @@ def _alternatives(
 
 def _digit_choices(text: str, mentions: list[Mention]) -> list[tuple[int, int, str]]:
     """Return both modifiers of "58 or 78?" in mail that names a CPT or HCPCS code."""
-    if "?" not in text or not any(mention.takes_modifiers for mention in mentions):
+    if "?" not in text or (" or " not in text and " vs" not in text):
+        return []
+    if not any(mention.takes_modifiers for mention in mentions):
         return []
     found = []
     for choice in mods.DIGIT_CHOICE.finditer(text):
@@ -718,7 +728,9 @@ def _modifier_alone(text: str, code: str) -> list[tuple[int, int, str]]:
 
 def _in_modifier_pair(text: str, code: str) -> list[Span]:
     """Return the spans where *code* is one of two modifiers joined by a slash ("PO/PN")."""
-    spans = []
+    spans: list[Span] = []
+    if "/" not in text:
+        return spans
     position = text.find(code)
     while position >= 0:
         end = position + len(code)
@@ -943,11 +955,11 @@ def _named_by_word_or_verb(
         candidates += _lower_case_found(mods.QUESTION_PREDICATE, text, lower, lower_only)
     candidates += _anatomy_modifiers(text, lower)
     candidates += _lower_case_found(mods.BE_MODIFIER, text, lower, lower_only)
-    if any(f"{verb} {subject}" in lower for verb in ("is", "was", "would")
-           for subject in ("it", "that", "this")):
+    if any(pair in lower for pair in _IS_IT_PAIRS):
         candidates += _lower_case_found(mods.IS_IT_MODIFIER, text, lower, lower_only)
     if "modifier" in lower or any(f"{verb} for" in lower for verb in _EXPLAINED_VERBS):
-        candidates += _lower_case_found(mods.EXPLAINED, text, lower, lower_only)
+        explained = _before_each(mods.EXPLAINED, mods.EXPLAINED_BEFORE, lower, lower, 8)
+        candidates += _accepted_in_lower_case(explained, text, lower, lower_only)
     if "no " in lower:
         candidates += _lower_case_found(mods.NO_MODIFIER, text, lower, lower_only)
     if "?" in text:
@@ -958,7 +970,8 @@ def _named_by_word_or_verb(
         if lower_only or code not in _DISTINCTIVE_NAMES
     ]
     if "'d" in text:
-        candidates += [(*match.span("list"), match["list"]) for match in mods.AS_VERB.finditer(text)
+        candidates += [(*match.span("list"), match["list"])
+                       for match in _before_each(_AS_VERB_END, mods.AS_VERB, text, text, 3)
                        if match["list"] in mods.KNOWN]
     if "because" in lower or "since" in lower:
         candidates += _lower_case_found(mods.IT_IS_MODIFIER, text, lower, lower_only)
@@ -1016,17 +1029,42 @@ def _named_by_word(text: str, lower: str) -> list[tuple[int, int, str]]:
     return candidates
 
 
+def _before_each(
+    anchor: re.Pattern[str], before: re.Pattern[str], anchor_text: str, text: str, reach: int
+) -> list[re.Match[str]]:
+    """Return the matches of *before* that end where a match of *anchor* starts.
+
+    *anchor* is searched in *anchor_text*, and *before*, which ends with an end-of-text
+    anchor, in the *reach* characters of *text* before each match. The anchor starts with
+    a literal, so the engine skips quickly to where it can match, which a pattern that
+    starts with the modifier cannot do.
+    """
+    found = []
+    for match in anchor.finditer(anchor_text):
+        start = match.start()
+        if (preceding := before.search(text, max(0, start - reach), start)) is not None:
+            found.append(preceding)
+    return found
+
+
 def _lower_case_found(
     pattern: re.Pattern[str], text: str, lower: str, lower_only: bool = False
 ) -> list[tuple[int, int, str]]:
-    """Return the modifiers *pattern* finds in *lower*, as written in *text*.
+    """Return the modifiers *pattern* finds in *lower*, as written in *text*."""
+    return _accepted_in_lower_case(pattern.finditer(lower), text, lower, lower_only)
+
+
+def _accepted_in_lower_case(
+    matches: Iterable[re.Match[str]], text: str, lower: str, lower_only: bool = False
+) -> list[tuple[int, int, str]]:
+    """Return the modifiers of *matches*, found in *lower*, as written in *text*.
 
     A modifier must have the shape of one as written and must not read as a word or a
     state. No word character may come right before the match. In mail written in lower
     case (*lower_only*), a modifier may be written in lower case too.
     """
     found = []
-    for match in pattern.finditer(lower):
+    for match in matches:
         start, end = match.span("list")
         code = text[start:end]
         if _word_before(lower, match.start()):
@@ -1049,7 +1087,7 @@ def _defined_modifiers(text: str, lower_only: bool) -> list[tuple[int, int, str]
         lines += mods.DEFINED_BULLET.finditer(text)
     matches = lines if len(lines) >= 2 else []
     if "=" in text:
-        matches += list(mods.DEFINED_EQUALS.finditer(text))
+        matches += _before_each(_DEFINITION_EQUALS, mods.DEFINED_EQUALS, text, text, 8)
     for match in matches:
         items = mods.list_items_any_case(text, *match.span("list"))
         codes = [code if code.isupper() or code.isdigit() or not lower_only else code.upper()
