@@ -63,7 +63,7 @@ ORIGIN_DESTINATION = frozenset(
 AMBIGUOUS = frozenset(
     {"AK", "AR", "AZ", "CA", "CO", "CT", "GA", "KS", "MA", "MD", "ME", "MS", "PA", "PD", "PI", "RA"}
     | {"PO", "PT", "SC", "SD", "TN", "TX", "AS", "AT", "AM", "PM", "ST", "TA", "TC", "HA", "HE"}
-    | {"HI", "ED", "ER", "ET", "EX", "US", "GT"}
+    | {"HI", "ED", "ER", "ET", "EX", "US", "GT", "BP"}
 )
 
 _MODIFIER = r"(?:\d{2}|[A-Z][A-Z0-9]|\d[A-Z])"
@@ -140,11 +140,12 @@ CHOICE_BEFORE = re.compile(
     rf"(?P<list>[0-9A-Z]{{2}}(?:[ \t]*/[ \t]*[0-9A-Z]{{2}})*){_CONNECTOR}"
     rf"(?:{_MODIFIER}[ \t]*/[ \t]*)*\Z"
 )
-# "..., or LT only?", "or QE because ...", "vs HN": a modifier offered last in a sentence.
+# "..., or LT only?", "or QE because ...", "vs HN", "and not 76": a modifier offered last
+# in a sentence.
 # The pattern starts with a letter of "or" or "vs", so the engine skips quickly to where
 # it can match.
 LAST_CHOICE = re.compile(
-    r"[oOvV](?<![\w][oOvV])(?:(?<=[oO])[rR]|(?<=[vV])(?:[sS]\.?|ersus|ERSUS))"
+    r"[oOvVnN](?<![\w][oOvVnN])(?:(?<=[oO])[rR]|(?<=[vV])(?:[sS]\.?|ersus|ERSUS)|(?<=[nN])[oO][tT])"
     rf"[ \t]+(?:(?:just|only|maybe)[ \t]+)?-?(?P<list>{_MODIFIER})(?![\w/]|[.:]\d)"
 )
 # The first of two modifiers offered as a choice, searched up to the "or" before the
@@ -219,7 +220,8 @@ IS_IT_MODIFIER = re.compile(
 # A modifier asked about last in a question: "Should the second one have 91?". Searched
 # in lower-cased text, like ``BE_MODIFIER``.
 HAVE_MODIFIER = re.compile(
-    r"(?:have|has|had)[ \t]+(?:an?[ \t]+|the[ \t]+)?-?(?P<list>[0-9a-z]{2})(?=[ \t]*\?)"
+    r"(?:have|has|had)[ \t]+(?:an?[ \t]+|the[ \t]+)?-?(?P<list>[0-9a-z]{2})"
+    r"(?=[ \t]*(?:too|also|as[ \t]+well)?[ \t]*\?)"
 )
 # A two-digit modifier ruled out: "so no 50, right?", "global; no 26." Searched in
 # lower-cased text, like ``BE_MODIFIER``.

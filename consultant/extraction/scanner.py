@@ -131,12 +131,15 @@ _SEPARATE_LINES_BEFORE = re.compile(
 # "66821 lt eye": a side in lower case after a code and before the part of the body it
 # names. ``_SIDE_GLUED`` finds the side after the code, ``_SIDE_PART_AFTER`` the part.
 _SIDE_GLUED = re.compile(r" [lr]t\b")
+_COMMA_MODIFIER = re.compile(r",(?P<modifier>\d{2}|[A-Z][A-Z0-9])(?![\w]|[.:,]\d)")
 _SIDE_PART_AFTER = re.compile(
     r"[ \t]+(?:eye|ear|side|knee|hip|shoulder|foot|hand|wrist|ankle|elbow|breast|leg|arm)s?\b"
 )
 # "or XS on the 45380": a modifier offered as a choice before it is put on a code.
 _CHOICE_BEFORE_WORD = re.compile(r"(?<![\w])(?i:or|vs\.?|versus)[ \t]+-?\Z")
-_WITHOUT_BEFORE = re.compile(r"(?<![\w/])(?i:without|w/o)[ \t]+(?i:the[ \t]+|an?[ \t]+)?-?\Z")
+_WITHOUT_BEFORE = re.compile(
+    r"(?<![\w/])(?i:without|w/o|not)[ \t]+(?i:the[ \t]+|an?[ \t]+)?-?\Z"
+)
 # "billed with 59 on another 36475": the modifier is for another line of the code.
 _ON_ANOTHER = re.compile(r"[ \t]+on[ \t]+(?:another|a[ \t]+second|a[ \t]+separate)\b", re.I)
 # A word in capitals right before or after a modifier that is also a word ("AS THE")
@@ -253,6 +256,12 @@ def _read_suffix(
 ) -> int:
     """Read a range end, glued modifiers and units after *mention*; return where it ends."""
     following = text[mention.end : mention.end + 2]
+    if following[:1] == "," and mention.takes_modifiers:
+        comma = _COMMA_MODIFIER.match(text, mention.end)
+        if comma is not None and comma["modifier"] in mods.KNOWN:
+            # "99213,25?": a modifier typed after a comma with no space.
+            mention.modifiers.append((comma["modifier"], *comma.span("modifier")))
+            return comma.end()
     if not following or following[0] in _NOTHING_FOLLOWS or (
         not lower_only and _ends_code(following) and not _SIDE_GLUED.match(text, mention.end)
     ):
@@ -800,7 +809,7 @@ def _offered_apart(text: str, target: Mention, start: int, end: int) -> bool:
     if _SEPARATE_LINES_BEFORE.search(text, max(0, start - 20), start) is not None:
         return True
     if _WITHOUT_BEFORE.search(text, max(0, start - 16), start) is not None:
-        # "98940-GA without the AT": the modifier is left off the code.
+        # "98940-GA without the AT", "20610-LT not -RT": the modifier is left off the code.
         return True
     if _OR_CHOICE_AFTER.match(text, end) is not None:
         # "should it be 59 or XU?": the first of two choices is not put on the code either.

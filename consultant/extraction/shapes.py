@@ -44,11 +44,12 @@ ICD_LETTER_CATEGORIES = frozenset(
 
 # A candidate token: 3 to 7 letters and digits with a digit among the first four. A dot
 # with up to four more characters may follow, and so may a trailing dash, which marks an
-# ICD-10-CM category written as "needs more characters" (M54.-, S72.00-).
+# ICD-10-CM category written as "needs more characters" (M54.-, S72.00-). A token that
+# ends in a digit may run into "and" or "or", as typed in a hurry ("99213and 20610").
 TOKEN = re.compile(
     r"(?<![\w$%@&.\\])(?<!\w-)"
     r"(?=[A-Za-z]{0,3}\d)(?P<token>[A-Za-z0-9]{3,7}(?:\.[A-Za-z0-9]{1,4})?(?:\.?-(?![\w]))?)"
-    r"(?![\w@%]|\.\w)"
+    r"(?!(?!(?<=\d)(?:and|or)\b)[\w@%]|\.\w)"
 )
 # The same token without the look-behind, for the far end of a range.
 RANGE_END = re.compile(
@@ -63,6 +64,11 @@ _ICD_UNDOTTED = re.compile(r"(?P<category>[A-Z]\d[0-9A-Z])(?P<rest>[0-9X]{1,3}|[
 _PCS = re.compile(r"[0-9BCDFGHX][0-9A-HJ-NP-Z]{6}")
 # LCD (L3xxxx) and article (A5xxxx) ids; no ICD-10-CM code is written this way.
 _COVERAGE_ID = re.compile(r"L3\d{4}|A5\d{4}")
+
+# Three-character ICD-10-CM codes that are complete and billable, and so common in coder
+# mail that they are taken without a diagnosis keyword: hypertension and the
+# immunization encounter.
+_BILLABLE_CATEGORIES = frozenset({"I10", "Z23"})
 
 STRONG = "strong"
 WEAK = "weak"
@@ -162,6 +168,9 @@ def _icd_shape(upper: str, category_dash: bool = False) -> Shape | None:
     if category_dash:
         return Shape((("icd10cm", code),), STRONG, category_dash=True)
     strength = STRONG
+    if not rest and category in _BILLABLE_CATEGORIES:
+        # Complete codes of three characters that coders name on their own every day.
+        return Shape((("icd10cm", code),), STRONG)
     if not rest or ("." not in upper and len(upper) == 6 and upper[0] in "LA"):
         # A bare category (I10, B12) or an undotted L/A code that may be a policy id.
         strength = WEAK

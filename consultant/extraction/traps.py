@@ -86,7 +86,11 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
         r"suite|ste|room|rm|apt|unit|bldg|building|floor|fl|po box|p\.o\. box|box|bin|mail stop",
         r"\.?\s*#?\s*\d{1,6}[a-z]?\b",
     ),
-    ("ext|extension|x", r"\.?\s*#?\s*\d{3,6}(?![\w-])(?=\s*(?:[,;)]|$|\n|\.\s|or\b|and\b))"),
+    (
+        "ext|extension|x",
+        r"\.?\s*#?\s*\d{3,6}(?![\w-])"
+        r"(?=\s*(?:[,;)]|$|\n|\.\s|(?:or|and|if|to|for|anytime|between|until)\b))",
+    ),
     ("ext|extension", r"\.?\s*#?\s*\d{1,6}"),
     ("phone|tel|telephone|fax|cell|mobile|pager|call", r"\s*[:#]?\s*\+?[\d() .-]{7,24}\d"),
     # "Oct 12", but not "OCT 92134", an optical coherence tomography code.

@@ -722,3 +722,22 @@ def test_modifier_order_follows_the_body() -> None:
     found = extract_message("L1833 claim - POS and KX", "Line 1: L1833-RT-KX, $642.00")
 
     assert found.references[0].modifiers == ["RT", "KX"]
+
+
+def test_hurried_typing() -> None:
+    assert codes("ok to bill 99213and 20610 for the knee?") == {("cpt", "99213"), ("cpt", "20610")}
+    assert by_code("99213,25? doc froze 3 AKs, 17000")["99213"].modifiers == ["25"]
+    assert by_code("should be 20610-LT not -RT, my bad")["20610"].modifiers == ["LT"]
+    assert codes("Call me at x2231 if easier. 99490 today.") == {("cpt", "99490")}
+
+
+def test_common_three_character_codes_alone() -> None:
+    assert codes("Sir, is correct to use only Z23 for visit of flu shot?") == {("icd10cm", "Z23")}
+
+
+def test_more_choices_late_in_a_sentence() -> None:
+    found = codes("66984-LT on 5/20 got denied. Should the LT line have 79 too?")
+    assert ("modifier", "79") in found
+    found = codes("I put 78 on the 27310, that's right and not 76, yes?")
+    assert {("modifier", "78"), ("modifier", "76")} <= found
+    assert ("modifier", "BP") not in codes("RPM with a BP cuff: 99453 once at setup.")
