@@ -63,7 +63,7 @@ ORIGIN_DESTINATION = frozenset(
 AMBIGUOUS = frozenset(
     {"AK", "AR", "AZ", "CA", "CO", "CT", "GA", "KS", "MA", "MD", "ME", "MS", "PA", "PD", "PI", "RA"}
     | {"PO", "PT", "SC", "SD", "TN", "TX", "AS", "AT", "AM", "PM", "ST", "TA", "TC", "HA", "HE"}
-    | {"HI", "ED", "ER", "ET", "EX", "US", "GT", "BP"}
+    | {"HI", "ED", "ER", "ET", "EX", "US", "GT", "BP", "UA"}
 )
 
 _MODIFIER = r"(?:\d{2}|[A-Z][A-Z0-9]|\d[A-Z])"
@@ -191,6 +191,8 @@ ON_TARGET = re.compile(
     r"(?P<target>[\w/&]+)|(?P<pronoun>them|those|these|everything)\b"
     r"|(?P<code>\d{4}[0-9FTU]|[A-Z]\d{4})(?!\w))"
 )
+# A modifier listed before one put on a code: "GN + 59 on the 92526?".
+LIST_BEFORE = re.compile(rf"(?<![\w-])(?P<list>{_MODIFIER})[ \t]*(?:\+|&|,|and)[ \t]*\Z")
 # The codes a modifier is put on, right after it: " on 82607 and 84443", " on the 01230".
 ON_CODES = re.compile(
     r"[ \t]+(?i:on)[ \t]+(?i:the[ \t]+|both[ \t]+)?(?:\d{4}[0-9FTU]|[A-Z]\d{4})(?!\w)"
@@ -225,7 +227,9 @@ HAVE_MODIFIER = re.compile(
 )
 # A two-digit modifier ruled out: "so no 50, right?", "global; no 26." Searched in
 # lower-cased text, like ``BE_MODIFIER``.
-NO_MODIFIER = re.compile(r"no[ \t]+-?(?P<list>\d{2})(?=[ \t]*(?:[,.?!;]|$|modifiers?\b))", re.M)
+NO_MODIFIER = re.compile(
+    r"no[ \t]+-?(?P<list>\d{2})(?=[ \t]*(?:[,.?!;]|$|(?:modifiers?|needed|required)\b))", re.M
+)
 # A modifier explained: "the 58 is for planned procedures", "93 is the general audio-only
 # modifier". ``EXPLAINED`` finds the words after the modifier in lower-cased text, and
 # ``EXPLAINED_BEFORE`` the modifier right before them. Searching for the words first lets
@@ -251,6 +255,8 @@ FAMILIES = (
     frozenset({"JG", "TB"}),
     # Services given in part by a therapy assistant: CQ for a PTA, CO for an OTA.
     frozenset({"CQ", "CO"}),
+    # A screening turned diagnostic: 33 for commercial plans, PT for Medicare.
+    frozenset({"33", "PT"}),
 )
 # Modifiers that a word elsewhere in the text explains, in lower-cased text. Written
 # alone in capital letters, they are taken where that word is written: "GA with an ABN",
@@ -308,7 +314,9 @@ MODIFIER_SHAPE = _LIST_ITEM
 GLUED = re.compile(
     r"(?P<sep>[ \t]?[-–—/:][ \t]?|[ ]*[|\t][ ]*|[ \t]"
     # A modifier column of space-aligned claim lines: "Q4102      JC KX    900.00".
-    r"|[ ]{2,16}(?=[0-9A-Z]{2}(?:[ ][0-9A-Z]{2})*[ ]{2}))"
+    r"|[ ]{2,16}(?=[0-9A-Z]{2}(?:[ ][0-9A-Z]{2})*[ ]{2})"
+    # A comma with no space, in a list after a glued modifier: "99214-25,59".
+    r"|,(?=[0-9A-Z]{2}(?![\w])))"
     r"(?P<modifier>[0-9A-Za-z]{2})(?![\w]|[.:]\d)"
 )
 # The end of a table cell.
@@ -363,7 +371,7 @@ DIGIT_CHOICE = re.compile(
 # thinks 79 since". Searched in lower-cased text, like ``BE_MODIFIER``.
 IT_IS_MODIFIER = re.compile(
     r"(?:it(?:'s|’s| is)|thinks?|says?)[ \t]+(?:an?[ \t]+)?-?(?P<list>[0-9a-z]{2})"
-    r"(?=[ \t]+(?:because|since)\b)"
+    r"(?=[ \t]+(?:because|since)\b|[ \t]*(?:then|too|instead)?[ \t]*\?)"
 )
 # The modifier of "24 = unrelated e/m", searched right before each "=" that a word follows.
 DEFINED_EQUALS = re.compile(r"(?<![\w-])(?P<list>[0-9A-Za-z]{2})[ \t]*\Z")

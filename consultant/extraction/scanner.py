@@ -24,7 +24,7 @@ _RANGE = re.compile(r"[ \t]*(?P<sep>-|–|—|\.\.|\bto\b|\bthrough\b|\bthru\b)[
 # is no space, or with its own run of spaces, so backtracking into it finds nothing new
 # and took time quadratic in the length of the run.
 _UNITS_AFTER = re.compile(
-    r"[ \t]*+(?:[xX×*][ \t]*(?P<times>\d{1,3})(?![\d.,]?\d|\w)"
+    r"[ \t]*+(?:[xX×*][ \t]*(?P<times>\d{1,3})(?:[ \t]*(?i:units?|u)\b)?(?![\d.,]?\d|\w)"
     r"|(?:[-–—:][ \t]*)?[(\[]?[ \t]*(?P<count>\d{1,3})[ \t]*(?i:units?|uos|u)\b[)\]]?"
     r"|[-–:,(]?[ \t]*(?i:units?|qty|uos)[ \t]*[:=]?[ \t]*(?P<labelled>\d{1,3})(?!\d)"
     # A claim line lined up with spaces, with no header: the count between the code (or
@@ -44,7 +44,8 @@ _NOTHING_FOLLOWS = frozenset(",;?!)]\"'\n")
 _PLAIN_WORD_STARTS = frozenset("abcdefghijklmnoprsvwyz")
 # Sentences longer than this many characters either side are cut there.
 _SENTENCE_REACH = 300
-_SENTENCE_END = re.compile(r"\n|[.?!](?=\s)")
+# "mod. 25" and "dx. I10" do not end a sentence.
+_SENTENCE_END = re.compile(r"\n|[?!](?=\s)|(?<![Mm]od)(?<![Mm]ods)(?<![Dd]x)\.(?=\s)")
 # A sentence end in text whose lines may be wrapped inside a sentence.
 _SENTENCE_STOP = re.compile(r"[.?!]\s|\n[ \t]*\n")
 # "switched from 0202U to 0241U": one code replaced by another, not a range.
@@ -432,6 +433,9 @@ def _apply_tables(
     for mention in mentions:
         row = tables.row_at(mention.start)
         if row is None or not mention.takes_modifiers:
+            continue
+        if tables.diagnosis and tables.in_diagnosis_cell(mention.start):
+            # "E1165" under "Dx1" is a diagnosis; the row's modifiers are its procedure's.
             continue
         _, modifier_cells, unit_cells = row
         for start, end in modifier_cells:
@@ -982,7 +986,7 @@ def _named_by_word_or_verb(
         candidates += [(*match.span("list"), match["list"])
                        for match in _before_each(_AS_VERB_END, mods.AS_VERB, text, text, 3)
                        if match["list"] in mods.KNOWN]
-    if "because" in lower or "since" in lower:
+    if "because" in lower or "since" in lower or "?" in text:
         candidates += _lower_case_found(mods.IT_IS_MODIFIER, text, lower, lower_only)
     candidates += _defined_modifiers(text, lower_only)
     if "ASA" in text:
@@ -1006,6 +1010,9 @@ def _named_by_word_or_verb(
         if match["code"] is None and not mods.ON_TARGET_WORD.match(match["target"]):
             continue
         candidates.append((*match.span("list"), code))
+        listed = mods.LIST_BEFORE.search(text, max(0, match.start() - 8), match.start())
+        if listed is not None and listed["list"] in mods.KNOWN:
+            candidates.append((*listed.span("list"), listed["list"]))
     if "right" in lower or "left" in lower:
         for word in mods.SIDE_WORD.finditer(lower):
             side = mods.SIDE_MODIFIER.match(text, word.end())

@@ -57,7 +57,7 @@ _ID_WORDS = (
     "hicn|dea|clia|ptan|upin|license|lic|tax id|taxid|prior auth|payer id|submitter id|"
     "receiver id|etin|provider id|medicaid id|medicare number|change request|cr|transmittal|"
     "mln matters|po|purchase order|specimen|accession|vfc pin|provider pin|serial|"
-    "serial number|s/n|lot|cbsa|carrier|locality"
+    "serial number|s/n|lot|cbsa|carrier|locality|policy"
 )
 # Words that are followed by an id only when "#", "no", "number" or "id" comes between.
 _ID_WORDS_MARKED = (
@@ -86,6 +86,8 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
         r"suite|ste|room|rm|apt|unit|bldg|building|floor|fl|po box|p\.o\. box|box|bin|mail stop",
         r"\.?\s*#?\s*\d{1,6}[a-z]?\b",
     ),
+    # "Suite C101", "Ste B200", "Room E114": a letter and a number name a room, not a code.
+    (r"suite|ste|room|rm|apt|bldg|building|floor", r"\.?\s*#?\s*[a-z]\d{1,5}[a-z]?\b"),
     (
         "ext|extension|x",
         r"\.?\s*#?\s*\d{3,6}(?![\w-])"

@@ -26,9 +26,6 @@ KNOWN_MISSES = {
     # "tc - technical only" in lower-case mail: tc is also an abbreviation, and the line
     # does not start with it, so it is not read as a definition.
     "h8-newbie-modifier-cheatsheet: missed modifier TC",
-    # "do they want PT too?": PT is read as physical therapy or patient unless glued to
-    # a code or named as a modifier.
-    "h9-screen-commercial-33: missed modifier PT",
     # "it's 54 for the surgeon and 55 for whoever does the follow-up": two-digit
     # modifiers given a role in prose, with no cue that tells them from numbers.
     "h13-global-policy-summary: missed modifier 54",

@@ -741,3 +741,34 @@ def test_more_choices_late_in_a_sentence() -> None:
     found = codes("I put 78 on the 27310, that's right and not 76, yes?")
     assert {("modifier", "78"), ("modifier", "76")} <= found
     assert ("modifier", "BP") not in codes("RPM with a BP cuff: 99453 once at setup.")
+
+
+def test_rooms_and_policies_in_signatures() -> None:
+    assert codes("Thanks,\nWound Center, 400 Elm St, Suite C101\n97597 today") == {
+        ("cpt", "97597")}
+    assert codes("Ste B200, Room E114. Policy Z794-221 applies to 99213.") == {
+        ("cpt", "99213")}
+
+
+def test_table_modifiers_skip_the_diagnosis_column() -> None:
+    found = by_code("CPT\tMod1\tUnits\tDx1\n99214\t25\t1\tE1165\n")
+
+    assert found["99214"].modifiers == ["25"]
+    assert found["E11.65"].modifiers == []
+    assert found["E11.65"].units is None
+
+
+def test_modifier_lists_and_units_typed_tersely() -> None:
+    assert by_code("99214-25,59 today")["99214"].modifiers == ["25", "59"]
+    assert by_code("99213 with mod. 25")["99213"].modifiers == ["25"]
+    assert by_code("97112 x1u and J3301 x4u")["J3301"].units == 4
+    assert codes("Order 81001 UA and 87086 culture.") == {("cpt", "81001"), ("cpt", "87086")}
+
+
+def test_screening_turned_diagnostic_pair() -> None:
+    found = codes("We bill 00812 with modifier 33. Keep the 33 (or PT for Medicare)?")
+
+    assert {("modifier", "33"), ("modifier", "PT")} <= found
+    assert ("modifier", "GN") in codes("Can she bill 92526 and 92507? GN + 59 on the 92526?")
+    assert ("modifier", "79") in codes("66821-LT, outside the 90 days and no 79 needed?")
+    assert ("modifier", "GE") in codes("We bill 99214-GC. Under the exception it's GE then?")
