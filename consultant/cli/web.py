@@ -18,5 +18,4 @@ def web(host: str, port: int) -> None:
     from consultant.web.server import run
 
     configure_service_logging(get_settings().log_level)
-    click.echo(f"web queue: http://{host}:{port}/login")
-    run(host, port)
+    run(host, port, on_start=lambda: click.echo(f"web queue: http://{host}:{port}/login"))

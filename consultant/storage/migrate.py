@@ -30,11 +30,15 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
-def upgrade(url: str | None = None, revision: str = "heads") -> None:
+def upgrade(url: str | None = None, revision: str = "heads", create: bool = True) -> None:
     """Migrate the database at *url* (default: the configured one) to *revision*.
 
-    A SQLite database that does not exist yet is created.
+    A SQLite database that does not exist yet is created, unless *create* is false; then
+    ``MissingDatabase`` is raised.
     """
     config = alembic_config(url)
+    if not create:
+        command.upgrade(config, revision)
+        return
     with creating_sqlite_database(config.get_main_option("sqlalchemy.url") or ""):
         command.upgrade(config, revision)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import uvicorn
@@ -33,10 +34,22 @@ def build_server(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> uvicorn.
     return uvicorn.Server(config)
 
 
-def run(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, upgrade_database: bool = True) -> None:
-    """Migrate the database unless *upgrade_database* is false, then serve until interrupted."""
+def run(
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    upgrade_database: bool = True,
+    on_start: Callable[[], object] | None = None,
+) -> None:
+    """Migrate the database unless *upgrade_database* is false, then serve until interrupted.
+
+    A SQLite database that does not exist is not created: run from the wrong folder, the
+    server would otherwise serve an empty queue from a new database. *on_start* is
+    called once the database is ready, before serving.
+    """
     if upgrade_database:
-        migrate.upgrade()
+        migrate.upgrade(create=False)
+    if on_start is not None:
+        on_start()
     log.info("web queue listening on http://%s:%d/login", host, port)
     build_server(host, port).run()
 

@@ -109,3 +109,12 @@ def test_server_reports_taken_port() -> None:
 
         with pytest.raises(RuntimeError, match=f"did not start on 127.0.0.1:{port}"):
             start_in_thread("127.0.0.1", port, timeout=10)
+
+
+def test_web_from_wrong_folder_creates_nothing(tmp_path) -> None:
+    result = run("web", "--port", "1")
+
+    assert result.exit_code == 1
+    assert "database file not found" in result.output
+    assert "web queue:" not in result.output
+    assert not (tmp_path / "var").exists()
