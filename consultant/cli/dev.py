@@ -227,6 +227,9 @@ def _run(data_dir: Path, imap_port: int, smtp_port: int, web_port: int,
     except KeyboardInterrupt:
         click.echo("stopping")
     finally:
+        # First, so that a second Ctrl-C during the shutdown cannot leave the file, which
+        # holds the IMAP password, behind.
+        settings_file.unlink(missing_ok=True)
         for child in children:
             child.terminate()
         for child in children:
@@ -237,7 +240,6 @@ def _run(data_dir: Path, imap_port: int, smtp_port: int, web_port: int,
         web.stop()
         smtp.stop()
         imap.stop()
-        settings_file.unlink(missing_ok=True)
 
 
 def _wait(children: list[subprocess.Popen[bytes]]) -> None:
