@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from datetime import date, datetime
 from pathlib import Path
@@ -207,6 +208,10 @@ def _print_info(info: CodeInfo) -> None:
         click.echo(f"  ! {message}")
 
 
+# A CPT or HCPCS code with modifiers glued on by dashes: "99213-25", "27447-RT-80".
+_GLUED_MODIFIERS = re.compile(r"(?P<code>[0-9A-Za-z]\d{3}[0-9A-Za-z])(?:-[0-9A-Za-z]{2})+")
+
+
 @codes.command()
 @click.argument("code")
 @click.option("--system", type=click.Choice(SYSTEMS), help="Code system; default: guessed.")
@@ -215,10 +220,14 @@ def _print_info(info: CodeInfo) -> None:
 def lookup(code: str, system: str | None, on: datetime | None, as_json: bool) -> None:
     """Describe CODE as the edition in force on the date of service describes it.
 
-    Exits with status 1 when no loaded code set has the code.
+    Modifiers glued to a procedure code ("99213-25") are left out of the lookup. Exits
+    with status 1 when no loaded code set has the code.
     """
     if not code.strip():
         raise click.BadParameter("the code is empty", param_hint="CODE")
+    glued = _GLUED_MODIFIERS.fullmatch(code.strip())
+    if glued is not None:
+        code = glued["code"]
     with session_scope() as session:
         if system:
             info = describe(session, system, code, _as_date(on))

@@ -37,6 +37,11 @@ def test_lookup_cpt_needs_no_data(db_url: str) -> None:
     assert "no code sets imported" in _run("codes", "releases")
 
 
+def test_lookup_leaves_glued_modifiers_out(db_url: str) -> None:
+    text = _run("codes", "lookup", "99213-25")
+    assert text.splitlines()[0] == "99213 [cpt] section_only"
+
+
 def test_import_hcpcs_command(db_url: str, hcpcs_csv: Path) -> None:
     output = _run("codes", "import", "hcpcs", str(hcpcs_csv))
     assert "HCPCS Level II 2025 Oct: 8846 rows imported" in output
