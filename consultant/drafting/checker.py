@@ -11,12 +11,12 @@ from consultant.codes.lookup import describe
 from consultant.extraction.reference import HEADER, INCOMPLETE, UNCHECKED, UNKNOWN, VALID
 
 # Knowledge-base statuses as the extractor reads them. A terminated code still exists in
-# its edition, and a CPT code inside a public section range is as far as CPT can be checked
-# without a licensed file.
+# its edition. A CPT code inside a public section range is left unchecked: without a
+# licensed CPT file, "12345" falls in a section as well as "99213" does.
 _STATUS = {
     "valid": VALID,
     "terminated": VALID,
-    "section_only": VALID,
+    "section_only": UNCHECKED,
     "header": HEADER,
     "incomplete": INCOMPLETE,
 }

@@ -3,7 +3,8 @@
 Only a date after a marker counts ("DOS", "D.O.S.", "date of service", "service date"),
 because a question carries other dates too: when a claim was denied, when a policy
 changed, when the patient comes back. The numeric forms are U.S. month/day/year, with
-a two-digit year read as 20YY, and ISO year-month-day. A list after the marker ("DOS
+a two-digit year read as 20YY and the parts split by slashes, dashes or dots, and ISO
+year-month-day, split by dashes or slashes. A list after the marker ("DOS
 11/12/2026 and 12/10/2026") and a span ("DOS 11/01/2026-11/05/2026") give each date.
 """
 
@@ -34,8 +35,10 @@ _MARKER = re.compile(
     re.IGNORECASE,
 )
 _DATE = re.compile(
-    r"(?P<us>(?P<us_month>\d{1,2})[/-](?P<us_day>\d{1,2})[/-](?P<us_year>\d{4}|\d{2}))(?![\d/])"
-    r"|(?P<iso>(?P<iso_year>\d{4})-(?P<iso_month>\d{1,2})-(?P<iso_day>\d{1,2}))(?!\d)"
+    r"(?P<us>(?P<us_month>\d{1,2})(?P<us_sep>[/.-])(?P<us_day>\d{1,2})(?P=us_sep)"
+    r"(?P<us_year>\d{4}|\d{2}))(?![\d/])"
+    r"|(?P<iso>(?P<iso_year>\d{4})(?P<iso_sep>[-/])(?P<iso_month>\d{1,2})(?P=iso_sep)"
+    r"(?P<iso_day>\d{1,2}))(?!\d)"
     rf"|(?P<named>(?P<named_month>{_MONTH})\.?[ \t]+(?P<named_day>\d{{1,2}})(?:st|nd|rd|th)?,?"
     r"[ \t]+(?P<named_year>\d{4}))(?!\d)"
     rf"|(?P<day_first>(?P<first_day>\d{{1,2}})[ \t]+(?P<first_month>{_MONTH})\.?,?"

@@ -19,6 +19,8 @@ from consultant.extraction.dates import dates_of_service, impossible_dates_of_se
         ("D.O.S. 3 November 2026", [date(2026, 11, 3)]),
         ("Service date: December 1st, 2026", [date(2026, 12, 1)]),
         ("DOS 11/01/2026-11/05/2026", [date(2026, 11, 1), date(2026, 11, 5)]),
+        ("DOS 2026/11/25 for 99213", [date(2026, 11, 25)]),
+        ("DOS 11.25.2026", [date(2026, 11, 25)]),
         ("Dates of service: 10/1/2026, 10/2/2026 and 10/1/2026",
          [date(2026, 10, 1), date(2026, 10, 2)]),
     ],
