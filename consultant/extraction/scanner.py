@@ -81,6 +81,8 @@ _PREDICATE_HINT = re.compile(
 _BOTH = re.compile(r"both\b")
 _AS_VERB_END = re.compile(r"'d(?![\w])")
 _DEFINITION_EQUALS = re.compile(r"=[ \t]*[A-Za-z]")
+# Words without which ``mods.IT_IS_MODIFIER`` cannot match.
+_IT_IS_WORDS = ("it's", "it’s", "it is", "think", "say")
 # Word pairs without which ``mods.IS_IT_MODIFIER`` cannot match.
 _IS_IT_PAIRS = tuple(
     f"{verb} {subject}" for verb in ("is", "was", "would") for subject in ("it", "that", "this")
@@ -548,10 +550,11 @@ def _digit_choices(text: str, mentions: list[Mention]) -> list[tuple[int, int, s
     """Return both modifiers of "58 or 78?" in mail that names a CPT or HCPCS code."""
     if "?" not in text or (" or " not in text and " vs" not in text):
         return []
-    if not any(mention.takes_modifiers for mention in mentions):
+    choices = list(mods.DIGIT_CHOICE.finditer(text))
+    if not choices or not any(mention.takes_modifiers for mention in mentions):
         return []
     found = []
-    for choice in mods.DIGIT_CHOICE.finditer(text):
+    for choice in choices:
         first, second = choice["first"], choice["second"]
         if first in mods.KNOWN and second in mods.KNOWN and first != second:
             found += [(*choice.span("first"), first), (*choice.span("second"), second)]
@@ -986,7 +989,7 @@ def _named_by_word_or_verb(
         candidates += [(*match.span("list"), match["list"])
                        for match in _before_each(_AS_VERB_END, mods.AS_VERB, text, text, 3)
                        if match["list"] in mods.KNOWN]
-    if "because" in lower or "since" in lower or "?" in text:
+    if any(word in lower for word in _IT_IS_WORDS):
         candidates += _lower_case_found(mods.IT_IS_MODIFIER, text, lower, lower_only)
     candidates += _defined_modifiers(text, lower_only)
     if "ASA" in text:
