@@ -228,7 +228,7 @@ def _run(data_dir: Path, imap_port: int, smtp_port: int, web_port: int,
         click.echo("stopping")
     finally:
         # First, so that a second Ctrl-C during the shutdown cannot leave the file, which
-        # holds the IMAP password, behind.
+        # contains the IMAP password, behind.
         settings_file.unlink(missing_ok=True)
         for child in children:
             child.terminate()
