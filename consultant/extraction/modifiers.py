@@ -7,6 +7,10 @@ A modifier is taken in these places:
 - after a verb that takes one: "append 59", "with GA or GZ", "remove the 51";
 - with its dash but apart from a code ("-59 to 20552"), or after a side ("right, RT");
 - in a modifier column of a table;
+- asked about, ruled out, explained or defined: "Is that a 58?", "so no 50, right?",
+  "the 58 is for staged procedures", "25 - separate e/m";
+- offered beside one already taken ("91 or 59"), or named beside a member of its family
+  (26 and TC, CQ and CO) or near words that explain it (AS beside "assist");
 - alone, if it means nothing else in coder mail (XE, XP, XS, XU, KX, GY, JW and more).
 
 Any other two-letter word is read as a state, an abbreviation or a remittance group code,
