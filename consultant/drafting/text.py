@@ -15,10 +15,18 @@ ASKER_STATUSES = frozenset({"header", "incomplete", "terminated"})
 # Lookup messages about this installation rather than the code, such as an edition that
 # is not loaded, whatever the code's status.
 _INSTALLATION_WORDS = (" is loaded", "edition loaded", "codes import", "licensed", "not checked")
+# Part of the message ``release_in_force`` gives when no loaded edition covers the date.
+_OUT_OF_FORCE = "edition loaded is in force on"
 
 
 def reply_notes(code: dict[str, Any]) -> list[str]:
-    """Return the lookup messages of *code* that belong in the reply to the asker."""
+    """Return the lookup messages of *code* that belong in the reply to the asker.
+
+    None do when no loaded edition was in force on the date of service: "M54.5 is a
+    header" may be false on that date. Every message stays in the reviewer notes.
+    """
+    if any(_OUT_OF_FORCE in message for message in code.get("messages") or []):
+        return []
     messages = [message for message in code.get("messages") or []
                 if not any(word in message for word in _INSTALLATION_WORDS)]
     if code.get("status") in ASKER_STATUSES:

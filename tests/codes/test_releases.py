@@ -15,6 +15,7 @@ from consultant.codes.info import next_key
 from consultant.codes.lookup import describe
 from consultant.codes.releases import release_in_force
 from consultant.drafting.services import compose_reply
+from consultant.drafting.text import reply_notes, reviewer_notes
 from consultant.parsing import ParsedMessage
 
 HEADER = ",".join(hcpcs.REQUIRED_COLUMNS)
@@ -163,3 +164,20 @@ def test_reply_with_one_good_date_names_the_impossible_one(two_quarters: Session
 
     assert reply.date_of_service == date(2026, 2, 10)
     assert "left out: 02/30/2026. Please check the date.)" in reply.body_text
+
+
+def test_reply_keeps_code_facts_from_other_editions_for_reviewer() -> None:
+    code = {
+        "code": "M54.5",
+        "status": "header",
+        "messages": [
+            "M54.5 is a header, not billable; use one of M54.50, M54.51, M54.59",
+            "no ICD-10-CM edition loaded is in force on 2020-06-15; answered from "
+            "2026 (effective 2025-10-01)",
+        ],
+    }
+
+    assert reply_notes(code) == []
+    assert reviewer_notes(code) == code["messages"]
+    code["messages"] = code["messages"][:1]
+    assert reply_notes(code) == code["messages"]
