@@ -134,7 +134,7 @@ _SEPARATE_LINES_BEFORE = re.compile(
 # "66821 lt eye": a side in lower case after a code and before the part of the body it
 # names. ``_SIDE_GLUED`` finds the side after the code, ``_SIDE_PART_AFTER`` the part.
 _SIDE_GLUED = re.compile(r" [lr]t\b")
-_COMMA_MODIFIER = re.compile(r",(?P<modifier>\d{2}|[A-Z][A-Z0-9])(?![\w]|[.:,]\d)")
+_COMMA_MODIFIER = re.compile(r",(?:\d{2}|[A-Z][A-Z0-9])(?![\w]|[.:,]\d)")
 _SIDE_PART_AFTER = re.compile(
     r"[ \t]+(?:eye|ear|side|knee|hip|shoulder|foot|hand|wrist|ankle|elbow|breast|leg|arm)s?\b"
 )
@@ -259,13 +259,9 @@ def _read_suffix(
 ) -> int:
     """Read a range end, glued modifiers and units after *mention*; return where it ends."""
     following = text[mention.end : mention.end + 2]
-    if following[:1] == "," and mention.takes_modifiers:
-        comma = _COMMA_MODIFIER.match(text, mention.end)
-        if comma is not None and comma["modifier"] in mods.KNOWN:
-            # "99213,25?": a modifier typed after a comma with no space.
-            mention.modifiers.append((comma["modifier"], *comma.span("modifier")))
-            return comma.end()
-    if not following or following[0] in _NOTHING_FOLLOWS or (
+    # "99213,25?": a modifier typed after a comma with no space, which ``mods.GLUED`` reads.
+    comma_modifier = following[:1] == "," and _COMMA_MODIFIER.match(text, mention.end)
+    if not following or (following[0] in _NOTHING_FOLLOWS and not comma_modifier) or (
         not lower_only and _ends_code(following) and not _SIDE_GLUED.match(text, mention.end)
     ):
         # Punctuation right after the code: only "3 units of 97110" can still apply.

@@ -63,7 +63,12 @@ class Tables:
 
 def _cells(line: str, offset: int) -> list[tuple[str, int, int]]:
     """Split a table line into (stripped text, start, end) cells, with absolute offsets."""
-    separator = "|" if "|" in line else "\t" if "\t" in line else ","
+    if "|" in line:
+        separator = "|"
+    elif "\t" in line:
+        separator = "\t"
+    else:
+        separator = ","
     cells = []
     position = 0
     for raw in line.split(separator):

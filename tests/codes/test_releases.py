@@ -157,7 +157,7 @@ def test_reply_names_impossible_date_of_service(two_quarters: Session) -> None:
     assert note in reply.body_html
 
 
-def test_reply_with_one_good_date_names_the_impossible_one(two_quarters: Session) -> None:
+def test_reply_names_impossible_beside_good_date(two_quarters: Session) -> None:
     question = _question("DOS 02/10/2026 and 02/30/2026: is A1234 covered?")
 
     reply = compose_reply(two_quarters, question, None)
@@ -166,7 +166,7 @@ def test_reply_with_one_good_date_names_the_impossible_one(two_quarters: Session
     assert "left out: 02/30/2026. Please check the date.)" in reply.body_text
 
 
-def test_reply_keeps_code_facts_from_other_editions_for_reviewer() -> None:
+def test_reply_notes_skip_other_edition_facts() -> None:
     code = {
         "code": "M54.5",
         "status": "header",

@@ -27,7 +27,7 @@ KNOWN_MISSES = {
     # does not start with it, so it is not read as a definition.
     "h8-newbie-modifier-cheatsheet: missed modifier TC",
     # "it's 54 for the surgeon and 55 for whoever does the follow-up": two-digit
-    # modifiers given a role in prose, with no cue that tells them from numbers.
+    # modifiers given a role in prose, with no cue that separates them from numbers.
     "h13-global-policy-summary: missed modifier 54",
     "h13-global-policy-summary: missed modifier 55",
     # "the multiple procedure reduction from the 51, not a modifier 59 problem".

@@ -495,7 +495,7 @@ def test_modifiers_in_capitals_on_a_line() -> None:
     assert {("modifier", "24"), ("modifier", "79"), ("modifier", "25")} <= found
 
 
-def test_choice_put_on_a_code_is_offered_not_billed() -> None:
+def test_offered_choice_not_put_on_code() -> None:
     found = by_code("WE BILLED 45385, 45380-59. OR XS ON THE 45380 INSTEAD OF 59?")
 
     assert found["45380"].modifiers == ["59"]
@@ -662,7 +662,7 @@ def test_modifier_put_on_named_codes() -> None:
     assert by_code("Personally performed, so AA on 01230.")["01230"].modifiers == ["AA"]
 
 
-def test_separate_lines_per_side_are_not_on_the_code() -> None:
+def test_side_per_line_not_put_on_code() -> None:
     found = by_code("Bill one line 20610-50, but the payer wants one with RT and one with LT.")
 
     assert found["20610"].modifiers == ["50"]
