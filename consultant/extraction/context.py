@@ -34,6 +34,8 @@ _HINT_AFTER = re.compile(
     r"(?:(?P<pcs>pcs|icd-?10-?pcs)\b|(?P<dx>dx|diagnosis|diag|icd|primary|secondary)\b)"
     r"(?!\s*+(?:codes?|is|was|of)?\s*+[:=]?\s*+[a-z]?\d)"
 )
+# "Is R69 billable?": the question asked of diagnosis codes.
+_ASKED_BILLABLE = re.compile(r"[ \t]+(?:is[ \t]+|a[ \t]+)?(?:billable|valid|payable|reportable)\b")
 _HINT_WINDOW = 80
 # Shapes that only a keyword confirms need it close: "dx D6959", "PCS 0210093".
 _KEYWORD_WINDOW = 16
@@ -78,6 +80,10 @@ def _decide(scan: Scan, mention: Mention, strong: list[tuple[int, str, bool]]) -
         return system
     if system == "icd10cm" and not shape.needs_keyword and _has_neighbour(strong, mention.start):
         # A bare category among other codes ("90471 ... Z23") is taken as a diagnosis.
+        return system
+    if system == "icd10cm" and not shape.needs_keyword and _ASKED_BILLABLE.match(
+        scan.lower, mention.end
+    ):
         return system
     return None
 

@@ -89,6 +89,35 @@ NAMED_CHOICE = re.compile(
 # A side named in words (found in lower-cased text), then its modifier: "right, RT".
 SIDE_WORD = re.compile(r"(?:right|left)\b")
 SIDE_MODIFIER = re.compile(r"[ \t]*[,:(-]?[ \t]*(?P<list>RT|LT)(?![\w])")
+# What a modifier means, written in words (lower-cased text) before the modifier in
+# brackets: "bilateral (50)", "distinct procedural service (59)". Each word takes only
+# the modifiers that mean it.
+MEANING_BRACKETED = re.compile(
+    r"(?<![\w-])(?P<word>bilateral|distinct|separate|reduced|discontinued|professional"
+    r"|technical|assistant|assist|repeat|staged|unrelated|multiple)"
+    r"(?:[ \t]+[a-z]+){0,2}[ \t]*\([ \t]*-?(?P<list>[0-9a-z]{2})[ \t]*\)"
+)
+MEANINGS = {
+    "bilateral": frozenset({"50"}),
+    "distinct": frozenset({"59", "XE", "XP", "XS", "XU"}),
+    "separate": frozenset({"25", "59", "XE", "XP", "XS", "XU"}),
+    "reduced": frozenset({"52"}),
+    "discontinued": frozenset({"53", "73", "74"}),
+    "professional": frozenset({"26"}),
+    "technical": frozenset({"TC"}),
+    "assistant": frozenset({"80", "81", "82", "AS"}),
+    "assist": frozenset({"80", "81", "82", "AS"}),
+    "repeat": frozenset({"76", "77", "91"}),
+    "staged": frozenset({"58"}),
+    "unrelated": frozenset({"24", "79"}),
+    "multiple": frozenset({"51"}),
+}
+# Two modifiers of one family offered as a choice, at least one of them letters: "AS or
+# 80", "26 vs TC". Two numbers ("80 or 81") may be anything.
+FAMILY_CHOICE = re.compile(
+    rf"(?<![\w./-])(?P<first>{_MODIFIER})[ \t]+(?:or|vs\.?|versus)[ \t]+"
+    rf"(?P<second>{_MODIFIER})(?![\w]|[.:,]\d)"
+)
 # A label that ends in a colon: "Modifiers used this month: 25, 59, XU".
 NAMED_LABEL = re.compile(rf"(?:[ \t]+[A-Za-z]+){{1,4}}[ \t]*:[ \t]*-?{_LIST}")
 # The list before the word: "25 modifier", "the -59 modifier", "25 and 59 modifiers".

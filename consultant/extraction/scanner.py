@@ -31,8 +31,14 @@ _UNITS_AFTER = re.compile(
     # its modifiers) and the charge that ends the line, "99285  25    1    2,145.00".
     r"|(?<=  )(?P<column>\d{1,3})(?=[ ]{2,}\$?\d[\d,]*\.\d{2}[ \t]*(?:\r?\n|\Z)))"
 )
+# A count written in digits or as a word: "3 units", "two units".
+_COUNT_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
+    "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+}
+_COUNT = rf"\d{{1,3}}|(?<![\w])(?i:{'|'.join(_COUNT_WORDS)})"
 _UNITS_BEFORE = re.compile(
-    r"(?P<count>\d{1,3})[ \t]*(?i:units?|uos)[ \t]*(?i:of[ \t]+)?(?i:cpt[ \t]+)?\Z"
+    rf"(?P<count>{_COUNT})[ \t]*(?i:units?|uos)[ \t]*(?i:of[ \t]+)?(?i:cpt[ \t]+)?\Z"
 )
 # "25 on the E/M": the modifier goes to the evaluation and management code.
 _ON_EVALUATION = re.compile(
@@ -106,7 +112,7 @@ _TIMES_APART = re.compile(
 )
 # "1 unit" after a code's line entries, but not "3 units of 97110", which names its code.
 _COUNT_APART = re.compile(
-    r"(?<![\w.$,])(?P<count>\d{1,3})[ \t]*(?i:units?|uos)\b(?![ \t]*(?i:of|for)\b)"
+    rf"(?<![\w.$,])(?P<count>{_COUNT})[ \t]*(?i:units?|uos)\b(?![ \t]*(?i:of|for)\b)"
 )
 _UNITS_REACH = 40
 _SIZE_BEFORE = re.compile(r"\d[ \t]*\Z")
@@ -419,7 +425,12 @@ def _read_units_before(text: str, mention: Mention) -> None:
         return
     before = _UNITS_BEFORE.search(text, start, mention.start)
     if before is not None:
-        mention.units = int(before["count"])
+        mention.units = _count(before["count"])
+
+
+def _count(written: str) -> int:
+    """Return the number written in digits or as a word ("two")."""
+    return int(written) if written.isdigit() else _COUNT_WORDS[written.lower()]
 
 
 def _apply_tables(
@@ -529,6 +540,8 @@ def _alternatives(
     added = _family_members(text, codes) + _cued_modifiers(text, lower)
     added += _modifier_runs(text, lower) + _physical_status(text, lower, mentions)
     added += _digit_choices(text, mentions)
+    if " or " in text or " vs" in text:
+        added += _family_choices(text)
     for both in _before_each(_BOTH, mods.BOTH_LIST, lower, text, 40) if "both" in lower else ():
         items = mods.list_items(text, *both.span("list"))
         if len(items) >= 2 and _offered_as_modifiers(items, text):
@@ -554,6 +567,26 @@ def _digit_choices(text: str, mentions: list[Mention]) -> list[tuple[int, int, s
         first, second = choice["first"], choice["second"]
         if first in mods.KNOWN and second in mods.KNOWN and first != second:
             found += [(*choice.span("first"), first), (*choice.span("second"), second)]
+    return found
+
+
+def _family_choices(text: str) -> list[tuple[int, int, str]]:
+    """Return both modifiers of a choice within one family: "AS or 80", "26 vs TC"."""
+    found = []
+    for choice in mods.FAMILY_CHOICE.finditer(text):
+        first, second = choice["first"], choice["second"]
+        if first == second or (first.isdigit() and second.isdigit()):
+            continue
+        if not any(first in family and second in family for family in mods.FAMILIES):
+            continue
+        items = [(*choice.span("first"), first), (*choice.span("second"), second)]
+        if any(
+            code in mods.AMBIGUOUS
+            and (_after_place(text, start) or _among_capitals(text, start, end))
+            for start, end, code in items
+        ):
+            continue
+        found += items
     return found
 
 
@@ -884,7 +917,7 @@ def _units_after_words(text: str, mentions: list[Mention], pattern: re.Pattern[s
         between = text[mention.end : count.start()]
         if (mention.units is None and mention.takes_modifiers and "\n" not in between
                 and len(between) <= _UNITS_REACH):
-            mention.units = int(count["count"])
+            mention.units = _count(count["count"])
 
 
 def _nearest_evaluation(
@@ -1012,12 +1045,24 @@ def _named_by_word_or_verb(
         listed = mods.LIST_BEFORE.search(text, max(0, match.start() - 8), match.start())
         if listed is not None and listed["list"] in mods.KNOWN:
             candidates.append((*listed.span("list"), listed["list"]))
+    if "(" in text:
+        candidates += _meaning_bracketed(lower)
     if "right" in lower or "left" in lower:
         for word in mods.SIDE_WORD.finditer(lower):
             side = mods.SIDE_MODIFIER.match(text, word.end())
             if side is not None:
                 candidates.append((*side.span("list"), side["list"]))
     return candidates
+
+
+def _meaning_bracketed(lower: str) -> list[tuple[int, int, str]]:
+    """Return the modifiers in brackets after the words for what they mean: "bilateral (50)"."""
+    found = []
+    for match in mods.MEANING_BRACKETED.finditer(lower):
+        code = match["list"].upper()
+        if code in mods.MEANINGS[match["word"]]:
+            found.append((*match.span("list"), code))
+    return found
 
 
 def _named_by_word(text: str, lower: str) -> list[tuple[int, int, str]]:

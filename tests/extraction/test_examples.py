@@ -772,3 +772,32 @@ def test_screening_turned_diagnostic_pair() -> None:
     assert ("modifier", "GN") in codes("Can she bill 92526 and 92507? GN + 59 on the 92526?")
     assert ("modifier", "79") in codes("66821-LT, outside the 90 days and no 79 needed?")
     assert ("modifier", "GE") in codes("We bill 99214-GC. Under the exception it's GE then?")
+
+
+def test_choice_within_one_modifier_family() -> None:
+    assert {("modifier", "AS"), ("modifier", "80")} <= codes(
+        "Assistant at surgery on 27447. Is AS or 80 right?")
+    assert {("modifier", "26"), ("modifier", "TC")} <= codes("For 71046, 26 vs TC?")
+    # Two numbers are no choice of modifiers by themselves.
+    assert codes("She is 80 or 81 years old; 99214 today.") == {("cpt", "99214")}
+
+
+def test_modifier_in_brackets_after_its_meaning() -> None:
+    assert by_code("For 64483 bilateral (50) do we bill 1 unit?")["64483"].modifiers == ["50"]
+    assert by_code("Bill 71046 professional component (26) only")["71046"].modifiers == ["26"]
+    # The word and the modifier must agree: "bilateral (59)" is something else.
+    assert ("modifier", "59") not in codes("64483 bilateral (59 minutes)")
+
+
+def test_units_written_as_words() -> None:
+    found = by_code("97110 two units and 97140 one unit")
+
+    assert (found["97110"].units, found["97140"].units) == (2, 1)
+    assert by_code("Billed two units of 97110 today")["97110"].units == 2
+    assert by_code("Someone units 97110")["97110"].units is None
+
+
+def test_bare_category_asked_as_billable() -> None:
+    assert codes("Is R69 billable?") == {("icd10cm", "R69")}
+    assert codes("is R69 a billable code?") == {("icd10cm", "R69")}
+    assert codes("Is J1100 billable?") == {("hcpcs", "J1100")}
