@@ -89,9 +89,9 @@ NAMED_CHOICE = re.compile(
 # A side named in words (found in lower-cased text), then its modifier: "right, RT".
 SIDE_WORD = re.compile(r"(?:right|left)\b")
 SIDE_MODIFIER = re.compile(r"[ \t]*[,:(-]?[ \t]*(?P<list>RT|LT)(?![\w])")
-# What a modifier means, written in words (lower-cased text) before the modifier in
-# brackets: "bilateral (50)", "distinct procedural service (59)". Each word takes only
-# the modifiers that mean it.
+# The meaning of a modifier in words, then the modifier in brackets, in lower-cased
+# text: "bilateral (50)", "distinct procedural service (59)". Each word takes only the
+# modifiers that mean it.
 MEANING_BRACKETED = re.compile(
     r"(?<![\w-])(?P<word>bilateral|distinct|separate|reduced|discontinued|professional"
     r"|technical|assistant|assist|repeat|staged|unrelated|multiple)"
