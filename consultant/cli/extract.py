@@ -46,7 +46,10 @@ def _message_parts(raw: bytes) -> tuple[str, str]:
 
 def _describe(reference: CodeReference) -> str:
     details = []
-    if reference.modifiers:
+    if len(reference.modifier_sets) > 1:
+        # Written with different modifiers in different places: "RT / LT / 50".
+        details.append("modifiers " + " / ".join(",".join(s) for s in reference.modifier_sets))
+    elif reference.modifiers:
         details.append("modifiers " + ",".join(reference.modifiers))
     if reference.units is not None:
         details.append(f"units {reference.units}")

@@ -53,12 +53,25 @@ def describe_code(code: dict[str, Any]) -> str:
     return NOT_FOUND
 
 
+def modifier_sets(code: dict[str, Any]) -> list[list[str]]:
+    """Return the modifiers of *code* in the sets they were written in.
+
+    A code written with different modifiers in different places ("27447-RT, 27447-LT
+    or 27447-50") has one set per place. Any other code has at most one set.
+    """
+    sets = code.get("modifier_sets") or []
+    if len(sets) > 1:
+        return [list(written) for written in sets]
+    return [list(code["modifiers"])] if code.get("modifiers") else []
+
+
 def _code_label(code: dict[str, Any]) -> str:
     label = str(code["code"])
     if code.get("range_end"):
         label += f"-{code['range_end']}"
-    if code.get("modifiers"):
-        label += "-" + "-".join(code["modifiers"])
+    sets = modifier_sets(code)
+    if sets:
+        label = " / ".join(f"{label}-{'-'.join(written)}" for written in sets)
     if code.get("units"):
         label += f" x{code['units']}"
     return label
@@ -98,4 +111,5 @@ TEMPLATE_HELPERS = {
     "table_codes": table_codes,
     "reply_notes": reply_notes,
     "describe_code": describe_code,
+    "modifier_sets": modifier_sets,
 }

@@ -165,9 +165,11 @@ def _add_mention(found: dict, locate: _Locator, mention: Mention) -> None:
         reference = CodeReference(system, code, range_end=range_end)
         found[system, code, range_end] = reference
     locate.add(reference, mention.start, mention.end)
-    for modifier, _, _ in mention.modifiers:
+    written = list(dict.fromkeys(modifier for modifier, _, _ in mention.modifiers))
+    for modifier in written:
         if modifier not in reference.modifiers:
             reference.modifiers.append(modifier)
+    reference.add_modifier_set(written)
     if mention.units is not None and reference.units is None:
         reference.units = mention.units
     if mention.shape.category_dash and _DASH_NOTE not in reference.notes:

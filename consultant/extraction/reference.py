@@ -41,6 +41,11 @@ class CodeReference:
     for ``extract_message``); ``subject_positions`` are offsets into the subject.
     ``validity`` stays ``None`` when no checker was given; otherwise it is the checker's
     status, or "unrecognised" when no loaded code set contains the code.
+
+    ``modifiers`` are all the modifiers written with the code. ``modifier_sets`` keeps
+    them as written together: "27447-RT, 27447-LT or 27447-50" gives three sets, where a
+    reader must not take RT, LT and 50 for one line. A set that another one contains is
+    left out, so "99213-25 ... the 99213" gives one set.
     """
 
     system: str
@@ -52,6 +57,7 @@ class CodeReference:
     subject_positions: list[Span] = field(default_factory=list)
     validity: str | None = None
     notes: list[str] = field(default_factory=list)
+    modifier_sets: list[list[str]] = field(default_factory=list)
 
     @property
     def key(self) -> tuple[str, str, str | None]:
@@ -70,6 +76,14 @@ class CodeReference:
         """Whether a checker was consulted and no loaded code set contains the code."""
         return self.validity == UNRECOGNISED
 
+    def add_modifier_set(self, written: list[str]) -> None:
+        """Record modifiers written together with the code at one place."""
+        new = set(written)
+        if not new or any(new <= set(kept) for kept in self.modifier_sets):
+            return
+        self.modifier_sets = [kept for kept in self.modifier_sets if not set(kept) <= new]
+        self.modifier_sets.append(list(written))
+
     def first_position(self) -> tuple[int, int]:
         """Return a sort key that puts subject mentions before body mentions."""
         if self.subject_positions:
@@ -85,6 +99,7 @@ class CodeReference:
             "code": self.code,
             "range_end": self.range_end,
             "modifiers": list(self.modifiers),
+            "modifier_sets": [list(written) for written in self.modifier_sets],
             "units": self.units,
             "positions": [list(span) for span in self.positions],
             "subject_positions": [list(span) for span in self.subject_positions],

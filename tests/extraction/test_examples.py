@@ -801,3 +801,14 @@ def test_bare_category_asked_as_billable() -> None:
     assert codes("Is R69 billable?") == {("icd10cm", "R69")}
     assert codes("is R69 a billable code?") == {("icd10cm", "R69")}
     assert codes("Is J1100 billable?") == {("hcpcs", "J1100")}
+
+
+def test_modifiers_kept_in_the_sets_written() -> None:
+    found = by_code("Bilateral TKA: bill 27447 RT, 27447 LT, or 27447-50?")
+
+    assert found["27447"].modifiers == ["RT", "LT", "50"]
+    assert found["27447"].modifier_sets == [["RT"], ["LT"], ["50"]]
+    # Naming the code again with fewer of its modifiers adds no set.
+    again = by_code("Subject line\n\nL1833-RT-KX delivered; is the L1833 KX enough?")
+    assert again["L1833"].modifier_sets == [["RT", "KX"]]
+    assert by_code("99213 today")["99213"].modifier_sets == []

@@ -111,3 +111,18 @@ def test_expired_edition_noted_for_reviewer_only(session: Session, service_addre
     # The bundled FY2026 April update ended on 2026-09-30.
     assert any("ended on 2026-09-30" in note for note in reviewer_notes(icd))
     assert "ended on" not in draft.body_text
+
+
+def test_code_written_with_different_modifiers(session: Session, service_address: None) -> None:
+    raw = QUESTION.replace(
+        b"Can we bill 59001 with 76946? Dx O40.3XX0",
+        b"Bilateral TKA: bill 27447 RT, 27447 LT, or 27447-50?",
+    ).replace(b"<q1@", b"<q3@")
+    stored = store_message(session, raw)
+
+    draft = draft_for_message(session, stored.message_row_id, get_settings())
+
+    assert draft is not None
+    # Three ways of billing one code, not one line with three modifiers.
+    assert re.search(r"^27447-RT / 27447-LT / 27447-50 +CPT", draft.body_text, re.MULTILINE)
+    assert "<td>RT<br>LT<br>50</td>" in (draft.body_html or "")

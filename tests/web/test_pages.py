@@ -168,6 +168,16 @@ def test_draft_page_shows_question_and_codes(client: TestClient, users, make_dra
     assert f'name="version" value="{draft.version}"' in page
 
 
+def test_draft_page_shows_each_modifier_set(client: TestClient, users, make_draft) -> None:
+    draft = make_draft(body="Bill 27447 RT, 27447 LT, or 27447-50? And 99213-25 today.")
+    sign_in(client, "rita")
+
+    page = client.get(f"/drafts/{draft.id}").text
+
+    assert '<td class="code">27447-RT<br>27447-LT<br>27447-50</td>' in page
+    assert '<td class="code">99213-25</td>' in page
+
+
 def test_approve_through_form(client: TestClient, users, make_draft, session: Session,
                               sent_tasks) -> None:
     draft = make_draft()
