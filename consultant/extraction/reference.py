@@ -44,8 +44,9 @@ class CodeReference:
 
     ``modifiers`` are all the modifiers written with the code. ``modifier_sets`` keeps
     them as written together: "27447-RT, 27447-LT or 27447-50" gives three sets, where a
-    reader must not take RT, LT and 50 for one line. A set that another one contains is
-    left out, so "99213-25 ... the 99213" gives one set.
+    reader must not take RT, LT and 50 for one line. Each set is kept once, and the code
+    written alone adds none. A set inside another one is kept, because "97110-GP" and
+    "97110-GP-59" are two lines.
     """
 
     system: str
@@ -78,11 +79,8 @@ class CodeReference:
 
     def add_modifier_set(self, written: list[str]) -> None:
         """Record modifiers written together with the code at one place."""
-        new = set(written)
-        if not new or any(new <= set(kept) for kept in self.modifier_sets):
-            return
-        self.modifier_sets = [kept for kept in self.modifier_sets if not set(kept) <= new]
-        self.modifier_sets.append(list(written))
+        if written and all(set(written) != set(kept) for kept in self.modifier_sets):
+            self.modifier_sets.append(list(written))
 
     def first_position(self) -> tuple[int, int]:
         """Return a sort key that puts subject mentions before body mentions."""

@@ -808,7 +808,10 @@ def test_modifiers_kept_in_the_sets_written() -> None:
 
     assert found["27447"].modifiers == ["RT", "LT", "50"]
     assert found["27447"].modifier_sets == [["RT"], ["LT"], ["50"]]
-    # Naming the code again with fewer of its modifiers adds no set.
-    again = by_code("Subject line\n\nL1833-RT-KX delivered; is the L1833 KX enough?")
-    assert again["L1833"].modifier_sets == [["RT", "KX"]]
+    # Two lines of one code, one of them with 59 as well.
+    lines = by_code("97110-GP x2 and 97110-GP-59 x1")
+    assert lines["97110"].modifier_sets == [["GP"], ["GP", "59"]]
+    # The same set written twice, and the code alone, add nothing.
+    again = by_code("99213-25 billed; was the 99213 25 denied, or the 99213?")
+    assert again["99213"].modifier_sets == [["25"]]
     assert by_code("99213 today")["99213"].modifier_sets == []
