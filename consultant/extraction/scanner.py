@@ -172,6 +172,8 @@ class Mention:
     range_shape: Shape | None = None
     range_span: Span | None = None
     system: str | None = None
+    # Whether ``system`` is a default that nothing in the text supports.
+    guessed: bool = False
 
     @property
     def takes_modifiers(self) -> bool:

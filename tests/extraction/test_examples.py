@@ -815,3 +815,21 @@ def test_modifiers_kept_in_the_sets_written() -> None:
     again = by_code("99213-25 billed; was the 99213 25 denied, or the 99213?")
     assert again["99213"].modifier_sets == [["25"]]
     assert by_code("99213 today")["99213"].modifier_sets == []
+
+
+class _NoHcpcsChecker(MemoryChecker):
+    """A checker with ICD-10-CM loaded and no HCPCS Level II edition."""
+
+    def status(self, system: str, code: str) -> str:
+        return "unchecked" if system == "hcpcs" else super().status(system, code)
+
+
+def test_default_reading_yields_to_confirmed_one() -> None:
+    checker = _NoHcpcsChecker()
+
+    question = "Type 2 diabetes with hyperglycemia (e1165), 99214"
+    assert by_code(question, checker)["E11.65"].system == "icd10cm"
+    # A reading the text supports stays, checked or not.
+    assert by_code("Bill J1100 x2", checker)["J1100"].system == "hcpcs"
+    # Without a checker the default stays.
+    assert by_code(question)["E1165"].system == "hcpcs"
