@@ -112,10 +112,10 @@ MEANINGS = {
     "unrelated": frozenset({"24", "79"}),
     "multiple": frozenset({"51"}),
 }
-# Two modifiers of one family offered as a choice, at least one of them letters: "AS or
-# 80", "26 vs TC". Two numbers ("80 or 81") may be anything.
+# Two modifiers of one family offered as a choice or joined by a slash, at least one of
+# them letters: "AS or 80", "26 vs TC", "RT/LT". Two numbers ("80 or 81") may be anything.
 FAMILY_CHOICE = re.compile(
-    rf"(?<![\w./-])(?P<first>{_MODIFIER})[ \t]+(?:or|vs\.?|versus)[ \t]+"
+    rf"(?<![\w./-])(?P<first>{_MODIFIER})(?:[ \t]*/[ \t]*|[ \t]+(?:or|vs\.?|versus)[ \t]+)"
     rf"(?P<second>{_MODIFIER})(?![\w]|[.:,]\d)"
 )
 # A label that ends in a colon: "Modifiers used this month: 25, 59, XU".
@@ -332,6 +332,19 @@ ANATOMY_REACH = 30
 DASHED = re.compile(rf"-(?<=[\s(\"']-)(?P<list>{_MODIFIER})(?![\w]|[.:]\d)")
 # "GP on all", "59 on each": a modifier for every code of the sentence (lower-cased text).
 ON_ALL = re.compile(r"on (?:all|each|both|every)\b")
+# Claim lines after ``ON_ALL``: "GA on both lines" names a modifier even where the pair
+# is also a state.
+LINES_AFTER = re.compile(r"[ \t]+(?:the[ \t]+)?(?:[a-z]+[ \t]+)?(?:lines|claims|codes|services)\b")
+# A second modifier for a second target after a verb's modifier, in a question: "Does
+# the E/M need 24 and the injection 79?", "Need 25 on the visit and 59 on anything?".
+PARALLEL_AFTER = re.compile(
+    r"(?:[ \t]+on[ \t]+(?:the[ \t]+)?[\w/&]+)?[ \t]+and[ \t]+(?:the[ \t]+[\w/&-]+[ \t]+)?-?"
+    rf"(?P<list>{_MODIFIER})(?![\w]|[.:,]\d)(?=[ \t]*(?:\?|on\b))"
+)
+# A modifier for each of the codes before it: "E1390 and E0431, both RR".
+BOTH_THEN = re.compile(
+    rf"(?<![\w])(?i:both)[ \t]+(?:(?i:with|get|need|take|have)[ \t]+)?-?{_LIST}"
+)
 # "All four lines carry GP": a modifier for every code listed before the sentence.
 # Searched in lower-cased text, like ``BE_MODIFIER``.
 ALL_LINES = re.compile(

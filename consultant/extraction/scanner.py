@@ -507,7 +507,7 @@ def _named_modifiers(
             # "with KX and CG": the modifiers of one list go on the same code.
             targets = previous[1]
         else:
-            targets = [_nearest_code(sentences, mentions, starts, start)]
+            targets = [_nearest_code(sentences, mentions, starts, start, end)]
             if _ON_EVALUATION.match(text, end):
                 targets = [_nearest_evaluation(mentions, starts, start) or targets[0]]
             if targets[0] is not None and _offered_apart(text, targets[0], start, end):
@@ -542,7 +542,7 @@ def _alternatives(
     added = _family_members(text, codes) + _cued_modifiers(text, lower)
     added += _modifier_runs(text, lower) + _physical_status(text, lower, mentions)
     added += _digit_choices(text, mentions)
-    if " or " in text or " vs" in text:
+    if " or " in text or " vs" in text or "/" in text:
         added += _family_choices(text)
     for both in _before_each(_BOTH, mods.BOTH_LIST, lower, text, 40) if "both" in lower else ():
         items = mods.list_items(text, *both.span("list"))
@@ -573,7 +573,7 @@ def _digit_choices(text: str, mentions: list[Mention]) -> list[tuple[int, int, s
 
 
 def _family_choices(text: str) -> list[tuple[int, int, str]]:
-    """Return both modifiers of a choice within one family: "AS or 80", "26 vs TC"."""
+    """Return both modifiers of a choice within one family: "AS or 80", "26 vs TC", "RT/LT"."""
     found = []
     for choice in mods.FAMILY_CHOICE.finditer(text):
         first, second = choice["first"], choice["second"]
@@ -949,6 +949,13 @@ def _named_candidates(
         if before is None:
             continue
         items = mods.list_items(text, *before.span("list"))
+        if all(code in mods.KNOWN for code, _, _ in items) and (
+            not all(code in mods.AMBIGUOUS for code, _, _ in items)
+            or mods.LINES_AFTER.match(lower, phrase.end())
+        ):
+            candidates.extend((start, end, code, True) for code, start, end in items)
+    for phrase in mods.BOTH_THEN.finditer(text) if "both" in lower else ():
+        items = mods.list_items(text, *phrase.span("list"))
         if all(code in mods.KNOWN for code, _, _ in items) and not all(
             code in mods.AMBIGUOUS for code, _, _ in items
         ):
@@ -982,7 +989,13 @@ def _named_by_word_or_verb(
         listed = mods.VERB_LIST.match(text, verb_end)
         if listed is not None:
             after_code = _CODE_BEFORE.search(text, max(0, verb_start - 20), verb_start)
-            candidates.extend(_verb_list(text, listed, after_code is not None))
+            listed_modifiers = _verb_list(text, listed, after_code is not None)
+            candidates.extend(listed_modifiers)
+            parallel = mods.PARALLEL_AFTER.match(text, listed.end()) if listed_modifiers else None
+            if parallel is not None:
+                item = (parallel["list"], *parallel.span("list"))
+                if item[0] not in mods.AMBIGUOUS and _offered_as_modifiers([item], text):
+                    candidates.append((item[1], item[2], item[0]))
         elif (lowered := mods.VERB_LOWER.match(lower, verb_end)) is not None:
             candidates.append((*lowered.span("list"), lowered["list"].upper()))
     for match in mods.DISTINCTIVE_ALONE.finditer(text):
@@ -1208,16 +1221,23 @@ def _verb_list(
 
 
 def _nearest_code(
-    sentences: Sentences, mentions: list[Mention], starts: list[int], position: int
+    sentences: Sentences, mentions: list[Mention], starts: list[int], position: int,
+    end: int | None = None,
 ) -> Mention | None:
-    """Return the CPT or HCPCS mention nearest to *position* in the same sentence."""
+    """Return the CPT or HCPCS mention nearest to the span *position* to *end*, in its sentence.
+
+    The gap between the span and each code is measured, so in "H0031 with HO, not 90791"
+    the codes are as near, and the first one is taken.
+    """
+    end = position if end is None else end
     line_start, line_end = sentences.around(position)
     best: Mention | None = None
+    best_distance = 0
     for index in range(bisect_left(starts, line_start), bisect_right(starts, line_end)):
         mention = mentions[index]
         if not mention.takes_modifiers:
             continue
-        distance = abs(mention.start - position)
-        if best is None or distance < abs(best.start - position):
-            best = mention
+        distance = position - mention.end if mention.end <= position else mention.start - end
+        if best is None or distance < best_distance:
+            best, best_distance = mention, distance
     return best

@@ -82,12 +82,13 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
         "rejected|denied|denial|rejection|came back|kicked back|got",
         r"\s+(?:(?:it|them|again|with|for|as|code)\s+)*(?:ma|m|n)\d{1,3}(?!\w|\.\d)",
     ),
-    (
-        r"suite|ste|room|rm|apt|unit|bldg|building|floor|fl|po box|p\.o\. box|box|bin|mail stop",
-        r"\.?\s*#?\s*\d{1,6}[a-z]?\b",
-    ),
+    # Only an abbreviation takes a dot: in "in the room. 24640 plus 99213" the dot ends
+    # a sentence.
+    (r"suite|room|unit|building|floor|po box|p\.o\. box|box|bin|mail stop", r"\s*#?\s*\d{1,6}[a-z]?\b"),
+    (r"ste|rm|apt|bldg|fl", r"\.?\s*#?\s*\d{1,6}[a-z]?\b"),
     # "Suite C101", "Ste B200", "Room E114": a letter and a number name a room, not a code.
-    (r"suite|ste|room|rm|apt|bldg|building|floor", r"\.?\s*#?\s*[a-z]\d{1,5}[a-z]?\b"),
+    (r"suite|room|building|floor", r"\s*#?\s*[a-z]\d{1,5}[a-z]?\b"),
+    (r"ste|rm|apt|bldg", r"\.?\s*#?\s*[a-z]\d{1,5}[a-z]?\b"),
     (
         "ext|extension|x",
         r"\.?\s*#?\s*\d{3,6}(?![\w-])"
@@ -222,7 +223,7 @@ _AFTER_CAPITAL = [
     rf"{_LEVEL_AFTER_LETTER}\s+(?i:vertebra\w*|levels?|disc|nerve|root|body|pedicle|fracture|"
     r"compression|radiculopathy|burst|laminectomy|fusion)",
     r"(?<=B)12\b",  # vitamin B12
-    r"(?<=N)95\b",  # N95 respirator
+    r"(?<=N)95\b(?!\.\d)",  # N95 respirator, but not N95.0
     r"(?<=X)12\b(?:\s+\d{3}[PI]?)?",  # the X12 837P claim format
     r"(?<=N)4\d{11}",  # NDC qualifier N4
     # A lab value written after its name as a percentage: "T90 14.3%" in a sleep study.

@@ -833,3 +833,39 @@ def test_default_reading_yields_to_confirmed_one() -> None:
     assert by_code("Bill J1100 x2", checker)["J1100"].system == "hcpcs"
     # Without a checker the default stays.
     assert by_code(question)["E1165"].system == "hcpcs"
+
+
+def test_sentence_dot_after_room_is_no_room_number() -> None:
+    assert ("cpt", "24640") in codes("Reduced in the room. 24640 plus 99213-25?")
+    assert codes("Rm. 24640, 99213 today") == {("cpt", "99213")}
+
+
+def test_respirator_is_not_a_dotted_diagnosis() -> None:
+    assert ("icd10cm", "N95.0") in codes("Postmenopausal bleeding (N95.0), TVUS (76830)")
+    assert codes("Fit-tested for an N95 before 99213") == {("cpt", "99213")}
+
+
+def test_modifier_for_every_line_or_both_codes() -> None:
+    lab = by_code("Vitamin D (82306) and TSH (84443). I'm putting GA on both lines.")
+    assert (lab["82306"].modifiers, lab["84443"].modifiers) == (["GA"], ["GA"])
+    oxygen = by_code("E1390 concentrator and E0431 portable, both RR.")
+    assert (oxygen["E1390"].modifiers, oxygen["E0431"].modifiers) == (["RR"], ["RR"])
+    # A state on both claims of a patient is still a state.
+    assert ("modifier", "GA") not in codes("Pt moved to GA on both 99213 visits.")
+
+
+def test_modifier_pair_of_one_family_with_slash() -> None:
+    assert {("modifier", "JG"), ("modifier", "TB")} <= codes("JG/TB for J9271 in 2025")
+    assert {("modifier", "RT"), ("modifier", "LT")} <= codes("L3908: KX or just RT/LT?")
+
+
+def test_code_before_with_takes_the_modifier() -> None:
+    found = by_code("Billed as H0031 with HO, not 90791.")
+
+    assert found["H0031"].modifiers == ["HO"]
+    assert found["90791"].modifiers == []
+
+
+def test_second_modifier_for_a_second_target() -> None:
+    assert ("modifier", "79") in codes("Dr did 99213 and 20610. Does the E/M need 24 and the injection 79?")
+    assert ("modifier", "59") in codes("99204 and 58100. Need 25 on the visit and 59 on anything?")
