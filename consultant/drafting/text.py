@@ -57,11 +57,14 @@ def modifier_sets(code: dict[str, Any]) -> list[list[str]]:
     """Return the modifiers of *code* in the sets they were written in.
 
     A code written with different modifiers in different places ("27447-RT, 27447-LT
-    or 27447-50") has one set per place. Any other code has at most one set.
+    or 27447-50") has one set per place, and the modifiers named apart from the code
+    make one more set. Any other code has at most one set.
     """
     sets = code.get("modifier_sets") or []
     if len(sets) > 1:
-        return [list(written) for written in sets]
+        glued = {modifier for written in sets for modifier in written}
+        named = [modifier for modifier in code.get("modifiers") or [] if modifier not in glued]
+        return [list(written) for written in sets] + ([named] if named else [])
     return [list(code["modifiers"])] if code.get("modifiers") else []
 
 

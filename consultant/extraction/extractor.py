@@ -171,11 +171,10 @@ def _add_mention(found: dict, locate: _Locator, mention: Mention) -> None:
         reference = CodeReference(system, code, range_end=range_end)
         found[system, code, range_end] = reference
     locate.add(reference, mention.start, mention.end)
-    written = list(dict.fromkeys(modifier for modifier, _, _ in mention.modifiers))
-    for modifier in written:
+    for modifier, _, _ in mention.modifiers:
         if modifier not in reference.modifiers:
             reference.modifiers.append(modifier)
-    reference.add_modifier_set(written)
+    reference.add_modifier_set(mention.written)
     if mention.units is not None and reference.units is None:
         reference.units = mention.units
     if mention.shape.category_dash and _DASH_NOTE not in reference.notes:

@@ -68,6 +68,8 @@ AMBIGUOUS = frozenset(
     {"AK", "AR", "AZ", "CA", "CO", "CT", "GA", "KS", "MA", "MD", "ME", "MS", "PA", "PD", "PI", "RA"}
     | {"PO", "PT", "SC", "SD", "TN", "TX", "AS", "AT", "AM", "PM", "ST", "TA", "TC", "HA", "HE"}
     | {"HI", "ED", "ER", "ET", "EX", "US", "GT", "BP", "UA"}
+    # Heart failure and normal saline in clinical text.
+    | {"HF", "NS"}
 )
 
 _MODIFIER = r"(?:\d{2}|[A-Z][A-Z0-9]|\d[A-Z])"
@@ -341,9 +343,12 @@ PARALLEL_AFTER = re.compile(
     r"(?:[ \t]+on[ \t]+(?:the[ \t]+)?[\w/&]+)?[ \t]+and[ \t]+(?:the[ \t]+[\w/&-]+[ \t]+)?-?"
     rf"(?P<list>{_MODIFIER})(?![\w]|[.:,]\d)(?=[ \t]*(?:\?|on\b))"
 )
-# A modifier for each of the codes before it: "E1390 and E0431, both RR".
+# A modifier for each of the codes before it, at the end of a clause: "E1390 and E0431,
+# both RR." In "both HF and CKD" the pair is a word.
 BOTH_THEN = re.compile(
-    rf"(?<![\w])(?i:both)[ \t]+(?:(?i:with|get|need|take|have)[ \t]+)?-?{_LIST}"
+    rf",[ \t]*(?i:both)[ \t]+(?:(?i:with|get|need|take|have)[ \t]+)?-?{_LIST}"
+    r"(?=[ \t]*(?:[.?!;]|$))",
+    re.MULTILINE,
 )
 # "All four lines carry GP": a modifier for every code listed before the sentence.
 # Searched in lower-cased text, like ``BE_MODIFIER``.

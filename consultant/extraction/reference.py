@@ -42,11 +42,12 @@ class CodeReference:
     ``validity`` stays ``None`` when no checker was given; otherwise it is the checker's
     status, or "unrecognised" when no loaded code set contains the code.
 
-    ``modifiers`` are all the modifiers written with the code. ``modifier_sets`` keeps
-    them as written together: "27447-RT, 27447-LT or 27447-50" gives three sets, where a
-    reader must not take RT, LT and 50 for one line. Each set is kept once, and the code
-    written alone adds none. A set inside another one is kept, because "97110-GP" and
-    "97110-GP-59" are two lines.
+    ``modifiers`` are all the modifiers of the code, glued on or named elsewhere.
+    ``modifier_sets`` keeps those glued on (or in the code's table row) as written
+    together: "27447-RT, 27447-LT or 27447-50" gives three sets, where a reader must not
+    take RT, LT and 50 for one line. Each set is kept once, and the code written alone
+    adds none. A set inside another one is kept, because "97110-GP" and "97110-GP-59"
+    are two lines.
     """
 
     system: str

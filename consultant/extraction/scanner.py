@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from consultant.extraction import modifiers as mods
-from consultant.extraction.shapes import RANGE_END, TOKEN, Shape, classify
+from consultant.extraction.shapes import RANGE_END, STRONG, TOKEN, Shape, classify
 from consultant.extraction.tables import Tables, aligned_units, find_tables
 from consultant.extraction.traps import Masks, find_keywords, find_traps, lower_case
 
@@ -74,6 +74,15 @@ _INSTEAD = re.compile(r"[ \t]+instead\b", re.IGNORECASE)
 _OR_CHOICE_AFTER = re.compile(
     r"[ \t]*,?[ \t]*(?i:or|vs\.?|versus)[ \t]+-?(?:\d{2}|[A-Z][A-Z0-9]|\d[A-Z])(?![\w])"
 )
+_ON_DRUG_LINE = re.compile(r"[ \t]+(?i:on)[ \t]+(?i:the|each|both|all)[ \t]+(?i:drugs?)\b")
+_PREPOSITION_AFTER = re.compile(r"[ \t]+(?:for|on|to|in|per|because|since|if|when|so)\b")
+# An ICD-10-PCS code split after its first three characters, which name its table.
+_PCS_SPLIT = re.compile(
+    r"(?<![\w-])(?P<table>[0-9BCDFGHX][0-9A-HJ-NP-Z]{2}) (?P<row>[0-9A-HJ-NP-Z]{4})(?![\w-])"
+)
+_DESCRIPTION_AFTER = re.compile(r"[ \t]+(?:\d|[a-z])")
+# "on the outpatient claim with CA": a modifier put on a claim line, even one that is a state.
+_LINE_BEFORE = re.compile(r"(?i:claim|claims|line|lines|charge)[ \t]+\Z")
 _RULE_AFTER = re.compile(r"[ \t]+(?:threshold|limit|cap|rules?|requirements?|policy)\b", re.I)
 # A code right before a verb: "G0103 gets GA".
 _CODE_BEFORE = re.compile(r"(?<![\w.-])(?:[A-Z]\d{4}|\d{4}[\dFTU])(?:-[0-9A-Z]{2})*[ \t]+\Z")
@@ -174,6 +183,9 @@ class Mention:
     system: str | None = None
     # Whether ``system`` is a default that nothing in the text supports.
     guessed: bool = False
+    # The modifiers written with the code itself (glued on or in its table row), before
+    # modifiers named elsewhere in the text are added to ``modifiers``.
+    written: list[str] = field(default_factory=list)
 
     @property
     def takes_modifiers(self) -> bool:
@@ -222,12 +234,15 @@ def scan(text: str) -> Scan:
             continue
         mentions.append(mention)
         consumed = _read_suffix(text, mention, masks, mentions, lower_only)
+    _split_procedure_codes(text, masks, mentions)
     modifier_mentions = [
         ModifierMention(code, start, end, mention)
         for mention in mentions
         for code, start, end in mention.modifiers
     ]
     _apply_tables(text, tables, mentions, modifier_mentions)
+    for mention in mentions:
+        mention.written = list(dict.fromkeys(code for code, _, _ in mention.modifiers))
     _named_modifiers(text, lower, sentences, masks, mentions, modifier_mentions, lower_only)
     _alternatives(text, lower, masks, mentions, modifier_mentions)
     _labelled_units(text, lower, sentences, mentions)
@@ -238,6 +253,28 @@ def scan(text: str) -> Scan:
     if "  " in text and ("unit" in lower or "qty" in lower or "uos" in lower):
         _aligned_units(text, mentions)
     return Scan(text, lower, sentences, mentions, modifier_mentions, tables)
+
+
+def _split_procedure_codes(text: str, masks: Masks, mentions: list[Mention]) -> None:
+    """Add ICD-10-PCS codes pasted from an encoder with a space after the table: "0SP 908Z"."""
+    for match in _PCS_SPLIT.finditer(text):
+        start, end = match.span()
+        table, row = match["table"], match["row"]
+        # Each part has a digit, so words in capitals ("GFR TEST") are not read.
+        if table.isdigit() or row.isdigit() or table.isalpha() or row.isalpha():
+            continue
+        if masks.covers(start, end):
+            continue
+        shape = classify(table + row)
+        if shape is None or shape.systems != ("icd10pcs",) or shape.strength != STRONG:
+            continue
+        starts = [mention.start for mention in mentions]
+        index = bisect_left(starts, start)
+        if index < len(mentions) and mentions[index].start < end:
+            continue
+        if index and mentions[index - 1].end > start:
+            continue
+        mentions.insert(index, Mention(shape, start, end))
 
 
 def _mention(token: str, start: int, end: int) -> Mention | None:
@@ -388,6 +425,10 @@ def _glued_modifier_ok(
     if dashed and separator != separator.strip() and _OR_CHOICE_AFTER.match(text, span[1]):
         # "97140 — XU or 59?": a dash set off by spaces, then a choice of modifiers.
         return False
+    if (dashed and separator != separator.strip() and code in mods.AMBIGUOUS
+            and _DESCRIPTION_AFTER.match(text, span[1])):
+        # "96361 - NS 1 L over 70 min": a dash set off by spaces, then a description.
+        return False
     if ("|" in separator or "\t" in separator) and not mods.CELL_END.match(text, span[1]):
         return False
     if code in ("rt", "lt") and _SIDE_PART_AFTER.match(text, span[1]):
@@ -428,6 +469,11 @@ def _read_units_before(text: str, mention: Mention) -> None:
     before = _UNITS_BEFORE.search(text, start, mention.start)
     if before is not None:
         mention.units = _count(before["count"])
+
+
+def _is_drug(mention: Mention) -> bool:
+    """Return whether *mention* may be a HCPCS drug code, a J code."""
+    return mention.shape.systems[0] == "hcpcs" and mention.shape.options[0][1].startswith("J")
 
 
 def _count(written: str) -> int:
@@ -508,6 +554,12 @@ def _named_modifiers(
             targets = previous[1]
         else:
             targets = [_nearest_code(sentences, mentions, starts, start, end)]
+            if targets[0] is None and _ON_DRUG_LINE.match(text, end):
+                # "JZ on the drug line" in a sentence that names no code: the drug codes
+                # written without modifiers get it.
+                targets = [
+                    mention for mention in mentions if _is_drug(mention) and not mention.modifiers
+                ] or targets
             if _ON_EVALUATION.match(text, end):
                 targets = [_nearest_evaluation(mentions, starts, start) or targets[0]]
             if targets[0] is not None and _offered_apart(text, targets[0], start, end):
@@ -988,7 +1040,9 @@ def _named_by_word_or_verb(
     for verb_start, verb_end in find_keywords(mods.VERB, lower):
         listed = mods.VERB_LIST.match(text, verb_end)
         if listed is not None:
-            after_code = _CODE_BEFORE.search(text, max(0, verb_start - 20), verb_start)
+            after_code = _CODE_BEFORE.search(
+                text, max(0, verb_start - 20), verb_start
+            ) or _LINE_BEFORE.search(text, max(0, verb_start - 12), verb_start)
             listed_modifiers = _verb_list(text, listed, after_code is not None)
             candidates.extend(listed_modifiers)
             parallel = mods.PARALLEL_AFTER.match(text, listed.end()) if listed_modifiers else None
@@ -1213,6 +1267,9 @@ def _verb_list(
     after_code = after_code and not text.startswith("-", match.end())
     put_on = mods.ON_SOMETHING.match(text, match.end())
     lower_word_next = None if put_on else mods.LOWER_WORD_NEXT.match(text, match.end())
+    if lower_word_next and after_code and _PREPOSITION_AFTER.match(text, match.end()):
+        # "H0005 with HF for group counseling": the pair ends the phrase about the code.
+        lower_word_next = None
     if only_ambiguous and (
         lower_word_next or (len(items) == len(letters) and not after_code and not put_on)
     ):

@@ -35,6 +35,9 @@ KNOWN_MISSES = {
     # "This isn't a 91 situation since it was one draw": a bare number named as a kind
     # of situation, with no word for modifiers.
     "h16-lab-duplicate-chemistries: missed modifier 91",
+    # "I've also seen 82 used at teaching hospitals": a number before a participle, in
+    # mail that names 80 and AS, with no word for modifiers.
+    "h17-assistant-ortho-pa: missed modifier 82",
 }
 
 
@@ -109,6 +112,9 @@ KNOWN_DETAIL_ERRORS = {
     # "Do the K0195 leg rests need KX like the bed, or only RR?": the choice comes after
     # the modifier, past other words, so KX is put on the code.
     "h12-dme-delivery-ticket: K0195 modifiers ['RR', 'KX'] != ['RR']",
+    # "JG going out on some of our Prolia lines (J0897)": the code comes in brackets
+    # after the lines the modifier goes out on, so JG is put on no code.
+    "h17-340b-tb-modifier: J0897 modifiers [] != ['JG']",
 }
 
 

@@ -869,3 +869,41 @@ def test_code_before_with_takes_the_modifier() -> None:
 def test_second_modifier_for_a_second_target() -> None:
     assert ("modifier", "79") in codes("Dr did 99213 and 20610. Does the E/M need 24 and the injection 79?")
     assert ("modifier", "59") in codes("99204 and 58100. Need 25 on the visit and 59 on anything?")
+
+
+def test_named_modifier_joins_no_written_set() -> None:
+    found = by_code("We billed 99213-25. Should I add 59 to the 99213?")
+
+    assert found["99213"].modifiers == ["25", "59"]
+    assert found["99213"].modifier_sets == [["25"]]
+
+
+def test_clinical_abbreviations_are_not_modifiers() -> None:
+    assert codes("Pt has CKD and HF. Coded I13.0, with the HF as MCC.") == {("icd10cm", "I13.0")}
+    assert ("modifier", "HF") not in codes("combo code when both HF and CKD are present, I13.0")
+    found = by_code("96361 - NS 1 L over 70 min (J7030)")
+    assert found["96361"].modifiers == []
+    assert "NS" not in found
+
+
+def test_ambiguous_pair_after_claim_or_code_with() -> None:
+    surgery = by_code("Since 44120 is inpatient only, we bill it on the outpatient claim with CA.")
+    assert surgery["44120"].modifiers == ["CA"]
+    group = by_code("Medicaid wants H0005 with HF for group counseling.")
+    assert group["H0005"].modifiers == ["HF"]
+    # A lower-case word after the pair still makes it a word: "with CT contrast".
+    assert ("modifier", "CT") not in codes("74177 with CT contrast")
+
+
+def test_modifier_on_the_drug_line() -> None:
+    found = by_code("Billing J9271 with 96413. No waste, so JZ on the drug line.")
+    assert found["J9271"].modifiers == ["JZ"]
+    # A drug line written with its modifiers is left as written.
+    again = by_code("We put JG on the drug line before. Now it goes out as J9299-TB-JZ.")
+    assert again["J9299"].modifiers == ["TB", "JZ"]
+
+
+def test_procedure_code_split_after_its_table() -> None:
+    assert codes("0SP 908Z   Removal spacer R hip jt, open") == {("icd10pcs", "0SP908Z")}
+    assert codes("PLEASE SEE GFR TEST AND CHF WITH DME CODE") == set()
+    assert codes("B12 1000 mcg daily") == set()

@@ -126,3 +126,14 @@ def test_code_written_with_different_modifiers(session: Session, service_address
     # Three ways of billing one code, not one line with three modifiers.
     assert re.search(r"^27447-RT / 27447-LT / 27447-50 +CPT", draft.body_text, re.MULTILINE)
     assert "<td>RT<br>LT<br>50</td>" in (draft.body_html or "")
+
+
+def test_modifier_sets_label_with_named_modifier() -> None:
+    from consultant.drafting.text import modifier_sets
+
+    code = {"code": "27447", "modifiers": ["RT", "LT", "80"], "modifier_sets": [["RT"], ["LT"]]}
+    assert modifier_sets(code) == [["RT"], ["LT"], ["80"]]
+    one = {"code": "99213", "modifiers": ["25", "59"], "modifier_sets": [["25"]]}
+    assert modifier_sets(one) == [["25", "59"]]
+    # Drafts stored before the sets were kept have only the modifiers.
+    assert modifier_sets({"code": "99213", "modifiers": ["25"]}) == [["25"]]
