@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
+from consultant.drafting.text import is_unchecked
 from consultant.web.security import Context
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -39,6 +40,7 @@ def format_utc(value: datetime | None) -> str:
 
 templates.env.filters["age"] = format_age
 templates.env.filters["utc"] = format_utc
+templates.env.tests["unchecked"] = is_unchecked
 
 
 def render(request: Request, name: str, context: Context | None = None, status_code: int = 200,
