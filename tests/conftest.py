@@ -7,6 +7,7 @@ a database created for this test run on the server at CASECONSULTANT_TEST_POSTGR
 
 from __future__ import annotations
 
+import csv
 import os
 import uuid
 from collections.abc import Iterator
@@ -148,3 +149,24 @@ def append_message(imap_server: LocalImapServer, raw: bytes, folder: str = "INBO
     with IMAPClient(imap_server.host, port=imap_server.port, ssl=False, timeout=30) as client:
         client.login(imap_server.username, imap_server.password)
         client.append(folder, raw)
+
+
+def write_small_hcpcs_file(folder: Path) -> Path:
+    """Write a small HCPCS Level II CSV export for 2026 Jan and return its path.
+
+    The file contains the procedure code A0428 and the modifiers RT and LT, so a lookup
+    finds them and reports any other HCPCS code or modifier as not found.
+    """
+    path = folder / "HCPC2026_JAN_ANWEB.csv"
+    with path.open("w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(["HCPC", "SEQNUM", "RECID", "LONG DESCRIPTION", "SHORT DESCRIPTION", "COV",
+                         "BETOS", "ADD DT", "ACT EFF DT", "TERM DT", "ACTION CD"])
+        writer.writerow(["A0428", "0010", "3", "Ambulance service, basic life support, "
+                         "non-emergency transport (bls)", "Ambulance service, bls", "D", "O1A",
+                         "20000101", "20260101", "", "N"])
+        writer.writerow(["   RT", "0010", "7", "Right side", "Right side", "C", "",
+                         "19920101", "20260101", "", "N"])
+        writer.writerow(["   LT", "0010", "7", "Left side", "Left side", "C", "",
+                         "19920101", "20260101", "", "N"])
+    return path

@@ -64,9 +64,27 @@ class DevMailHandler:
     def _write_to_outbox(self, data: bytes) -> None:
         self.outbox.mkdir(parents=True, exist_ok=True)
         with self._lock:
-            path = self.outbox / f"{time.strftime('%Y%m%dT%H%M%S')}-{len(self.received):05d}.eml"
-        path.write_bytes(data)
+            number = len(self.received)
+        path = _create_outbox_file(self.outbox, time.strftime("%Y%m%dT%H%M%S"), number, data)
         log.info("wrote %d bytes to the outbox as %s", len(data), path.name)
+
+
+def _create_outbox_file(outbox: Path, timestamp: str, number: int, data: bytes) -> Path:
+    """Write *data* to a new file ``<timestamp>-<number>.eml`` in *outbox* and return its path.
+
+    The number counts messages since this process started, so a restarted server
+    reuses names written within the same second. The file is created exclusively, and
+    a taken name moves the number up until a name is free, so no reply is overwritten.
+    """
+    while True:
+        path = outbox / f"{timestamp}-{number:05d}.eml"
+        try:
+            with path.open("xb") as file:
+                file.write(data)
+        except FileExistsError:
+            number += 1
+            continue
+        return path
 
 
 def start_smtp_server(handler: object, port: int | None = None) -> Controller:

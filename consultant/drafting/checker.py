@@ -23,6 +23,8 @@ _STATUS = {
 
 # Systems known only from an imported file; CPT is always checked against its section table.
 _IMPORTED_SYSTEMS = ("hcpcs", "icd10cm", "icd10pcs", "modifier")
+# Modifiers have no release of their own, because they are imported with HCPCS Level II.
+_RELEASE_SYSTEMS = {"modifier": "hcpcs"}
 
 
 class KnowledgeBaseChecker:
@@ -60,5 +62,6 @@ class KnowledgeBaseChecker:
                 f"{release.effective_to:%Y-%m-%d}; import the current edition")
 
     def _loaded(self, system: str) -> bool:
-        release, _warning = cached_release(self.session, system, self.date_of_service)
+        release_system = _RELEASE_SYSTEMS.get(system, system)
+        release, _warning = cached_release(self.session, release_system, self.date_of_service)
         return release is not None

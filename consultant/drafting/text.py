@@ -41,14 +41,22 @@ def reviewer_notes(code: dict[str, Any]) -> list[str]:
     return notes + list(code.get("review_notes") or [])
 
 
+def is_unchecked(code: dict[str, Any]) -> bool:
+    """Return whether the lookup of *code* neither confirmed nor rejected it.
+
+    That is the case when no edition of the code's set is loaded here. The extractor
+    then leaves ``validity`` empty, while the lookup status reads "not_found".
+    """
+    return code.get("validity") is None and code.get("status") == "not_found"
+
+
 def describe_code(code: dict[str, Any]) -> str:
     """Return the description column of *code* as the asker reads it."""
     if code.get("description"):
         return str(code["description"])
     if code.get("section"):
         return f"Section: {code['section']}"
-    if code.get("validity") is None and code.get("status") == "not_found":
-        # The code's set is not loaded here, so the code is neither confirmed nor rejected.
+    if is_unchecked(code):
         return ""
     return NOT_FOUND
 

@@ -60,7 +60,8 @@ def watch(settings: Settings, stop: threading.Event) -> None:
             _watch_connection(settings, stop, backoff)
         except (OSError, IMAPClientError, MailboxUnavailable) as error:
             delay = backoff.next_delay()
-            log.warning("IMAP watch failed (%s); reconnecting in %.0fs", type(error).__name__,
+            log.warning("IMAP watch of host=%s port=%d failed (%s); reconnecting in %.0fs",
+                        settings.imap_host, settings.resolved_imap_port, type(error).__name__,
                         delay)
             stop.wait(delay)
     log.info("IMAP watch stopped")

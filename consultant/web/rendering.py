@@ -10,7 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from consultant.drafting.text import modifier_sets
+from consultant.drafting.text import is_unchecked, modifier_sets
 from consultant.web.security import Context
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -40,6 +40,7 @@ def format_utc(value: datetime | None) -> str:
 
 templates.env.filters["age"] = format_age
 templates.env.filters["utc"] = format_utc
+templates.env.tests["unchecked"] = is_unchecked
 templates.env.globals["modifier_sets"] = modifier_sets
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from consultant.config import get_settings
-from consultant.devserver.imap import start_imap_server
+from consultant.devserver.imap import free_port, start_imap_server
 from consultant.intake.idle import Backoff, watch
 from consultant.storage.models import InboundMessage
 from tests.conftest import append_message
@@ -83,6 +83,49 @@ def test_idle_reconnects_after_server_restart(
         assert _wait_for(lambda: _stored(session) == 1, timeout=30)
     finally:
         restarted.stop()
+
+
+def test_idle_warning_names_server(session: Session, imap_server, watcher, caplog) -> None:
+    caplog.set_level("INFO", logger="consultant.intake.idle")
+    assert _wait_for(lambda: "watching the mailbox with IMAP IDLE" in caplog.text)
+
+    imap_server.stop()
+    assert _wait_for(lambda: "reconnecting in" in caplog.text)
+
+    warnings = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
+    assert warnings
+    for warning in warnings:
+        assert f"host=127.0.0.1 port={imap_server.port} failed" in warning
+        assert imap_server.username not in warning
+        assert imap_server.password not in warning
+
+
+def test_idle_command_unreachable_server(tmp_path: Path) -> None:
+    port = free_port()
+    env = dict(os.environ)
+    env.update({
+        "CASECONSULTANT_LOG_LEVEL": "INFO",
+        "CASECONSULTANT_IMAP_HOST": "127.0.0.1",
+        "CASECONSULTANT_IMAP_PORT": str(port),
+        "CASECONSULTANT_IMAP_TLS": "none",
+        "CASECONSULTANT_IMAP_USERNAME": "coding-help",
+        "CASECONSULTANT_IMAP_PASSWORD": "test-password",
+    })
+    log_path = tmp_path / "idle.log"
+    with open(log_path, "wb") as output:
+        process = subprocess.Popen([sys.executable, "-m", "consultant", "idle"], env=env,
+                                   stdout=output, stderr=subprocess.STDOUT)
+    try:
+        assert _wait_for(lambda: "reconnecting in" in log_path.read_text())
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=30)
+
+    text = log_path.read_text()
+    assert code == 0
+    assert f"IMAP watch of host=127.0.0.1 port={port} failed (ConnectionRefusedError)" in text
+    assert "coding-help" not in text
+    assert "test-password" not in text
 
 
 def test_idle_command_runs_until_terminated(

@@ -1,4 +1,6 @@
 import re
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
@@ -7,6 +9,7 @@ from consultant.config import get_settings, reset_settings
 from consultant.drafting.services import draft_for_message, reply_subject
 from consultant.intake.services import store_message
 from consultant.storage.models import DraftState, MessageState
+from tests.conftest import write_small_hcpcs_file
 
 QUESTION = (
     b"From: Dana Coder <dana@clinic.example.com>\r\n"
@@ -70,6 +73,35 @@ def test_unknown_code_is_marked_in_draft(session: Session, service_address: None
                      re.MULTILINE)
     # Which code sets are loaded here is for the reviewer, not the asker.
     assert "loaded" not in draft.body_text
+
+
+def _modifier_rows(codes: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {code["code"]: code for code in codes if code["system"] == "modifier"}
+
+
+def test_modifier_validity_needs_hcpcs_edition(
+    session: Session, service_address: None, tmp_path: Path
+) -> None:
+    from consultant.codes import importers
+
+    question = QUESTION.replace(b"Can we bill 59001 with 76946?", b"Bill 20610-RT with A0428-DD?")
+    before = store_message(session, question.replace(b"<q1@", b"<q4@"))
+    unchecked = draft_for_message(session, before.message_row_id, get_settings())
+    importers.import_hcpcs(session, write_small_hcpcs_file(tmp_path))
+    after = store_message(session, question.replace(b"<q1@", b"<q5@"))
+    checked = draft_for_message(session, after.message_row_id, get_settings())
+
+    assert unchecked is not None
+    assert checked is not None
+    modifiers_before = _modifier_rows(unchecked.codes)
+    modifiers_after = _modifier_rows(checked.codes)
+    assert set(modifiers_before) == {"RT", "DD"}
+    assert modifiers_before["RT"]["validity"] is None
+    assert modifiers_before["DD"]["validity"] is None
+    assert modifiers_after["RT"]["status"] == "valid"
+    assert modifiers_after["RT"]["validity"] == "valid"
+    assert modifiers_after["DD"]["status"] == "not_found"
+    assert modifiers_after["DD"]["validity"] == "unrecognised"
 
 
 def test_html_escapes_question_content(session: Session, service_address: None) -> None:

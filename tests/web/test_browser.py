@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from consultant.review import services, workflow
 from consultant.storage.base import utcnow
 from consultant.storage.models import DraftState
+from tests.conftest import write_small_hcpcs_file
 from tests.web.browser import sign_in_browser
 from tests.web.conftest import PASSWORD, question_bytes
 
@@ -106,6 +107,48 @@ def test_hostile_html_renders_inert(page, users, make_draft, image_server) -> No
     assert page.locator(".sanitised img, .sanitised script, .sanitised iframe").count() == 0
     assert page.get_attribute(".sanitised a", "href") is None
     assert image_server == []
+
+
+def _status_badges(page) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Return the status badge of each row of the draft's code table, by the Code column."""
+    badges = {}
+    for row in page.locator("table.codes tbody tr").all():
+        badges[row.locator("td.code").inner_text()] = row.locator(".status").inner_text()
+    return badges
+
+
+def test_code_status_without_hcpcs(page, users, make_draft) -> None:
+    draft = make_draft(body="Can we bill 20610-RT with A0428-DD? Dx M17.11")
+    sign_in_browser(page, "rita", PASSWORD)
+
+    page.goto(f"/drafts/{draft.id}")
+    badges = _status_badges(page)
+
+    assert badges["20610-RT"] == "section only"
+    assert badges["RT"] == "not checked"
+    assert badges["DD"] == "not checked"
+    assert badges["A0428-DD"] == "not checked"
+    assert badges["M17.11"] == "not checked"
+    assert page.locator(".status-not_found").count() == 0
+
+
+def test_code_status_with_hcpcs(page, users, make_draft, session: Session,
+                                tmp_path: Path) -> None:
+    from consultant.codes import importers
+
+    importers.import_hcpcs(session, write_small_hcpcs_file(tmp_path))
+    session.commit()
+    draft = make_draft(body="Can we bill 20610-RT with A0428-DD? Dx M17.11")
+    sign_in_browser(page, "rita", PASSWORD)
+
+    page.goto(f"/drafts/{draft.id}")
+    badges = _status_badges(page)
+
+    assert badges["RT"] == "valid"
+    assert badges["DD"] == "not found"
+    assert badges["A0428-DD"] == "valid"
+    # No ICD-10-CM edition is loaded, so the diagnosis code is still unchecked.
+    assert badges["M17.11"] == "not checked"
 
 
 def test_sign_out_and_session_cookie(page, users) -> None:
