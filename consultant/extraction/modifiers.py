@@ -347,8 +347,13 @@ PARALLEL_AFTER = re.compile(
 # both RR." In "both HF and CKD" the pair is a word.
 BOTH_THEN = re.compile(
     rf",[ \t]*(?i:both)[ \t]+(?:(?i:with|get|need|take|have)[ \t]+)?-?{_LIST}"
-    r"(?=[ \t]*(?:[.?!;]|$))",
+    r"(?=[ \t]*(?:[.?!;(]|$))",
     re.MULTILINE,
+)
+# An ambulance origin and destination pair after its label: "Origin/destination HH?".
+ORIGIN_LABEL = re.compile(
+    r"(?i:origin(?:[ \t]*(?:/|and|&)[ \t]*destination)?|o/d)(?:[ \t]+(?i:modifiers?|codes?))?"
+    r"[ \t]*[:=-]?[ \t]*(?P<list>[DEGHIJNPRSX]{2})(?![\w])"
 )
 # "All four lines carry GP": a modifier for every code listed before the sentence.
 # Searched in lower-cased text, like ``BE_MODIFIER``.

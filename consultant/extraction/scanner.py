@@ -1116,6 +1116,9 @@ def _named_by_word_or_verb(
             candidates.append((*listed.span("list"), listed["list"]))
     if "(" in text:
         candidates += _meaning_bracketed(lower)
+    if "origin" in lower or "o/d" in lower:
+        candidates += [(*match.span("list"), match["list"])
+                       for match in mods.ORIGIN_LABEL.finditer(text)]
     if "right" in lower or "left" in lower:
         for word in mods.SIDE_WORD.finditer(lower):
             side = mods.SIDE_MODIFIER.match(text, word.end())

@@ -48,7 +48,7 @@ _MONTH_WORDS = (
 _EXTENSION = r"(?:\s*(?:ext\.?|x|extension|#)\s*\d{1,6})?"
 
 # Keyword traps, as (keywords, tail), matched on lower-cased text.
-_ID_VALUE = r"#?\s?(?=[a-z0-9-]*\d)[a-z0-9][a-z0-9-]{2,}"
+_ID_VALUE = r"#?[ \t]?(?=[a-z0-9-]*\d)[a-z0-9][a-z0-9-]{2,}"
 _ID_MARK = r"(?:\s*(?:no|num|number|id|#)\.?)?\s*[:#]?\s*"
 # Identifier keywords that are followed by an id even without "#" or "number".
 _ID_WORDS = (
@@ -101,16 +101,18 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
     (_ID_WORDS, rf"\b\.?{_ID_MARK}{_ID_VALUE}"),
     (_ID_WORDS_MARKED, rf"s?\b\.?\s*(?:no|num|number|id|#|nbr)\.?\s*[:#]?\s*{_ID_VALUE}"),
     # "Medicare claim: 45385-PT" names a code and its modifier, and "on the claim: 3051F"
-    # a Category II code, not a claim number.
+    # a Category II code, not a claim number. The id is on the label's line or the next:
+    # after "listed below for members:" and a blank line, a list of codes follows.
     (
         _ID_WORDS_LABELLED,
-        rf"s?\s*:\s*+(?!\d{{5}}-[a-z0-9]{{2}}(?![a-z0-9-])|\d{{4}}[ftum]\b){_ID_VALUE}",
+        rf"s?[ \t]*:[ \t]*+(?:\r?\n[ \t]*+)?(?!\d{{5}}-[a-z0-9]{{2}}(?![a-z0-9-])|\d{{4}}[ftum]\b){_ID_VALUE}",
     ),
     # After "claim:" a code can follow as well: "Claim: 99213 with G2211", "go on the claim:
-    # Z79.01, Z79.4".
+    # Z79.01, Z79.4", "PCP claim: G0296, dx Z87.891".
     (
         "claim",
-        r"s?\s*:\s*+(?!\d{5}[ \t]+(?:with|w/|and|plus|\+)[ \t]|\d{5}-[a-z0-9]{2}(?![a-z0-9-])"
+        r"s?[ \t]*:[ \t]*+(?:\r?\n[ \t]*+)?(?!\d{5}[ \t]+(?:with|w/|and|plus|\+)[ \t]|\d{5}-[a-z0-9]{2}(?![a-z0-9-])"
+        r"|[a-z]\d{4}(?![\w-])"
         rf"|\d{{4}}[ftum]\b|[a-z]\d[0-9a-z]\.){_ID_VALUE}",
     ),
     # "Length of need: 99" on a DME order is a number of months (99 for lifetime).
@@ -123,7 +125,8 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
     ("ndc", r"\s*(?:#|code|number)?\s*[:#]?\s*[\d-]{10,13}"),
     (
         "rev|revenue|rev code|revenue code|rev codes|revenue codes|rc",
-        rf"\b\.?\s*[:#]?\s*\d{{3,4}}(?:{_LIST_SEPARATOR}\d{{3,4}})*",
+        # Each code is whole: in "rev 0981 and 99283" the CPT code is no revenue code.
+        rf"\b\.?\s*[:#]?\s*\d{{3,4}}(?!\d)(?:{_LIST_SEPARATOR}\d{{3,4}}(?!\d))*",
     ),
     ("tob|type of bill|bill type", r"\b\s*[:#]?\s*\d{3,4}"),
     (
@@ -197,6 +200,9 @@ _AFTER_FIRST_DIGIT = [
     r"\d{4}-[A-Za-z](?![\w-])",  # an id with a letter suffix: 55012-B
     # A suffix no modifier has (numeric modifiers run from 22 to 99): "claim 88213-07".
     r"\d{4}-[01]\d(?![\w-])",
+    # Nor does a suffix of three, four or six and more digits: "claim 26288-004519". A
+    # suffix of five digits ends a range.
+    r"\d{4}-(?:\d{3,4}|\d{6,})(?![\w-])",
     r"\d{2}-\d{2}-\d{4}(?!\d)",  # social security number
     r"\d{3,4}-\d{3,4}-\d{1,2}(?!\d)",  # NDC in 4-4-2, 5-3-2, 5-4-1 and 5-4-2 form
     rf"{_UNIT_AHEAD}(?:\d{{0,3}}(?:,\d{{3}})*|\d{{5,}})(?:\.\d+)?\s*(?i:{_CLINICAL_UNITS})(?![\w])",

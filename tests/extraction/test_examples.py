@@ -907,3 +907,26 @@ def test_procedure_code_split_after_its_table() -> None:
     assert codes("0SP 908Z   Removal spacer R hip jt, open") == {("icd10pcs", "0SP908Z")}
     assert codes("PLEASE SEE GFR TEST AND CHF WITH DME CODE") == set()
     assert codes("B12 1000 mcg daily") == set()
+
+
+def test_ids_after_labels_and_claim_suffixes() -> None:
+    notice = "prior authorization for these services for members:\n\n70551, 70553"
+    assert codes(notice) == {("cpt", "70551"), ("cpt", "70553")}
+    assert codes("PCP claim: G0296, dx Z87.891") == {("hcpcs", "G0296"), ("icd10cm", "Z87.891")}
+    assert codes("Claim:\n67028-RT") == {("cpt", "67028"), ("modifier", "RT")}
+    assert codes("ERA for claim 26288-004519, 99213-25") == {("cpt", "99213"), ("modifier", "25")}
+    assert codes("Member: 45332 was billed") == set()
+
+
+def test_revenue_code_list_stops_at_a_cpt_code() -> None:
+    assert codes("Pro fee goes on the UB with rev 0981 and 99283.") == {("cpt", "99283")}
+    assert codes("Rev codes 0450, 0636 and 0258 on the UB") == set()
+
+
+def test_origin_destination_pair_after_its_label() -> None:
+    assert ("modifier", "HH") in codes("ALS1 emergency, A0427. Origin/destination HH?")
+
+
+def test_both_with_modifier_before_a_bracket() -> None:
+    found = by_code("I have 01967 and 01968, both with QZ (CRNA alone).")
+    assert (found["01967"].modifiers, found["01968"].modifiers) == (["QZ"], ["QZ"])
