@@ -2,46 +2,49 @@
 
 from __future__ import annotations
 
-import html
 import json
-import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from email import policy
-from email.parser import BytesParser
 
 import click
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from consultant.cli.stdin import check_text
 from consultant.codes.models import CodeRelease
 from consultant.config import get_settings
 from consultant.drafting.checker import KnowledgeBaseChecker
-from consultant.cli.stdin import check_text
+from consultant.errors import ConsultantError
 from consultant.extraction import CodeReference, extract_message
+from consultant.parsing import not_a_message_reason, parse_message
 from consultant.storage import session_scope
-
-_TAG = re.compile(r"<[^>]*>")
 
 
 def _message_parts(raw: bytes) -> tuple[str, str]:
-    """Return the subject and body text of an RFC 5322 message.
+    """Return the subject and body text of an email message as the pipeline reads them.
 
-    The body is the text/plain part, or the text/html part with its tags removed when
-    there is no plain part. Body positions are offsets into that text.
+    Raises ConsultantError when *raw* is empty or has no header fields. A message with
+    defects is read as intake reads it. The body is the text/plain parts, or the HTML
+    part as text when there is none, with forwarded messages appended, and body
+    positions are offsets into it.
     """
-    message = BytesParser(policy=policy.default).parsebytes(raw)
-    subject = str(message.get("Subject", ""))
-    part = message.get_body(preferencelist=("plain", "html"))
-    if part is None:
-        return subject, ""
-    body = part.get_content()
-    if part.get_content_subtype() == "html":
-        body = html.unescape(_TAG.sub(" ", body))
-    return subject, body
+    if not raw.strip():
+        raise ConsultantError(
+            "standard input is empty; pipe an email message in, for example: "
+            "caseconsultant extract --message < question.eml"
+        )
+    reason = not_a_message_reason(raw)
+    if reason:
+        raise ConsultantError(
+            f"standard input is not an email message ({len(raw)} bytes): {reason}. Pipe a "
+            "whole message (header fields, a blank line, then the body), or leave out "
+            "--message to search plain text."
+        )
+    parsed = parse_message(raw)
+    return parsed.subject, parsed.body
 
 
 def _describe(reference: CodeReference) -> str:
@@ -92,12 +95,12 @@ def extract_command(as_json: bool, subject: str, as_message: bool) -> None:
 
     Positions are character offsets into the body, and into the subject where marked.
     """
-    raw = check_text(sys.stdin.buffer.read())
+    raw = sys.stdin.buffer.read()
     if as_message:
         subject, body = _message_parts(raw)
     else:
         # Bytes that are not UTF-8 become U+FFFD, so offsets stay one per character.
-        body = raw.decode("utf-8", errors="replace")
+        body = check_text(raw).decode("utf-8", errors="replace")
     with _checker() as checker:
         result = extract_message(subject, body, checker)
     if as_json:

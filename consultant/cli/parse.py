@@ -1,7 +1,8 @@
 """``caseconsultant parse``: show what the pipeline understands of one .eml file.
 
 Reads the file only; nothing is stored and no database is needed.  The loop,
-rate-limit and threading checks need the database and are not run here.
+rate-limit and threading checks need the database and are not run here.  A file in
+which the parser finds no header field is rejected as not an email message.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from typing import Any
 import click
 
 from consultant.config import get_settings
+from consultant.errors import ConsultantError
 from consultant.extraction import extract
 from consultant.intake.classify import DENIED, Classification, classify
 from consultant.intake.processing import sender_list_reason
-from consultant.parsing import ParsedMessage, parse_message
+from consultant.parsing import ParsedMessage, not_a_message_reason, parse_message
 
 
 def understood(parsed: ParsedMessage, classification: Classification) -> dict[str, Any]:
@@ -56,7 +58,15 @@ def classify_offline(parsed: ParsedMessage) -> Classification:
 def parse_command(path: Path, as_json: bool) -> None:
     """Print the Message-ID, subject, sender, question, classification, codes and defects
     of the message in PATH (an .eml file)."""
-    parsed = parse_message(path.read_bytes())
+    raw = path.read_bytes()
+    reason = not_a_message_reason(raw)
+    if reason:
+        raise ConsultantError(
+            f"{path} is not an email message ({len(raw)} bytes): {reason}. The pipeline would "
+            "keep such input but never draft a reply to it, because it names no From or Reply-To "
+            "address. Give the path of a message saved as an .eml file."
+        )
+    parsed = parse_message(raw)
     summary = understood(parsed, classify_offline(parsed))
     if as_json:
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))

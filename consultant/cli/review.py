@@ -130,25 +130,57 @@ def redraft(draft_ids: tuple[int, ...], all_pending: bool, reviewer: str, force:
     """Render drafts again from the code sets and templates loaded now.
 
     Run it after importing a code set or changing a reply template, so drafts made
-    before the change describe their codes as the new data does.
+    before the change describe their codes as the new data does. A draft whose text
+    would not change keeps its version.
     """
     if draft_ids and all_pending:
         raise click.UsageError("give draft ids or --all-pending, not both")
     if not draft_ids and not all_pending:
         raise click.UsageError("give the ids of the drafts to redraft, or --all-pending")
+    # All drafts are redrafted in one transaction, so the lines are printed only after
+    # its commit. A failing draft rolls back every other redraft of the run.
+    lines: list[str] = []
+    counts = {"redrafted": 0, "unchanged": 0, "skipped": 0}
     with session_scope() as session:
+        to_redraft = list(draft_ids)
         if all_pending:
-            pending = services.list_drafts(session)
-            for draft in pending:
+            for draft in services.list_drafts(session):
                 if services.edited_by_reviewer(draft) and not force:
-                    click.echo(f"draft {draft.id} skipped: a reviewer edited it; redraft it "
-                               "with --force to replace the edit")
-            draft_ids = tuple(draft.id for draft in pending
-                              if force or not services.edited_by_reviewer(draft))
-        for draft_id in draft_ids:
-            draft = services.redraft(session, draft_id, reviewer, force=force)
-            count = len(draft.codes)
-            click.echo(f"draft {draft_id} redrafted as version {draft.version} with {count} "
-                       f"code{'' if count == 1 else 's'}")
-    if all_pending and not draft_ids:
+                    lines.append(f"draft {draft.id} skipped: a reviewer edited it; redraft it "
+                                 "with --force to replace the edit")
+                    counts["skipped"] += 1
+                else:
+                    to_redraft.append(draft.id)
+        for draft_id in to_redraft:
+            result = services.redraft(session, draft_id, reviewer, force=force)
+            lines.append(_redraft_line(result))
+            counts["redrafted" if result.new_version else "unchanged"] += 1
+
+    for line in lines:
+        click.echo(line)
+    total = sum(counts.values())
+    if all_pending and total == 0:
         click.echo("no draft pending review to redraft")
+    elif all_pending or total > 1:
+        click.echo(_redraft_summary(counts, all_pending))
+
+
+def _redraft_summary(counts: dict[str, int], all_pending: bool) -> str:
+    total = sum(counts.values())
+    noun = "draft" if total == 1 else "drafts"
+    summary = f"{counts['redrafted']} redrafted, {counts['unchanged']} unchanged"
+    if all_pending:
+        return f"{total} {noun} pending review: {summary}, {counts['skipped']} skipped"
+    return f"{total} {noun}: {summary}"
+
+
+def _redraft_line(result: services.RedraftResult) -> str:
+    draft = result.draft
+    if result.new_version:
+        count = len(draft.codes)
+        return (f"draft {draft.id} redrafted as version {draft.version} with {count} "
+                f"code{'' if count == 1 else 's'}")
+    line = f"draft {draft.id} unchanged: the new text is the same as version {draft.version}"
+    if result.codes_updated:
+        line += "; its code lookups were updated"
+    return line

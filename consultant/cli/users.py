@@ -12,9 +12,24 @@ from consultant.users import services
 
 
 def _read_password(from_stdin: bool) -> str:
+    """Return the new password, from the first line of stdin or typed at prompts.
+
+    A password read from stdin is checked by the service that sets it. A typed one
+    is checked as soon as it is entered, and a short one is asked for again.
+    """
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+    while True:
+        password = str(click.prompt(
+            f"Password (at least {services.MIN_PASSWORD_LENGTH} characters)", hide_input=True))
+        try:
+            services.check_password(password)
+        except services.InvalidPassword as error:
+            click.echo(f"error: {error}; type another one", err=True)
+            continue
+        if click.prompt("Repeat the password", hide_input=True) == password:
+            return password
+        click.echo("error: the two passwords differ; type the password again", err=True)
 
 
 @click.group()
@@ -30,6 +45,9 @@ def users() -> None:
               help="Read the password from the first line of stdin instead of prompting.")
 def add(username: str, role: str, password_stdin: bool) -> None:
     """Create a user; the password is asked for twice unless --password-stdin is given."""
+    # An invalid or taken username fails here, before any password is typed.
+    with session_scope() as session:
+        services.check_new_username(session, username)
     password = _read_password(password_stdin)
     with session_scope() as session:
         user = services.add_user(session, username, password, Role(role))
@@ -43,6 +61,8 @@ def add(username: str, role: str, password_stdin: bool) -> None:
               help="Read the password from the first line of stdin instead of prompting.")
 def set_password(username: str, password_stdin: bool) -> None:
     """Replace a user's password; their open sessions end."""
+    with session_scope() as session:
+        services.get_user(session, username)
     password = _read_password(password_stdin)
     with session_scope() as session:
         services.set_password(session, username, password)

@@ -10,12 +10,15 @@ talks to the mail server.
 from __future__ import annotations
 
 import html
+import json
 import logging
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from consultant.drafting.services import compose_reply
+from consultant.drafting.services import Reply, compose_reply
 from consultant.errors import ConsultantError, InvalidTransition, NotFound
 from consultant.intake.threading import case_history
 from consultant.parsing import parse_message
@@ -185,13 +188,30 @@ def _redraft_note(version: int) -> str:
     return f"redrafted as version {version}"
 
 
-def redraft(session: Session, draft_id: int, reviewer: str, *, force: bool = False) -> Draft:
+@dataclass(frozen=True)
+class RedraftResult:
+    """A draft after ``redraft``, and what the redraft changed in it.
+
+    ``new_version`` is false when the rendered text equals the draft's text, and then
+    no version is made. ``codes_updated`` is true when only the stored code lookups
+    changed, such as a reviewer note about an edition that is not loaded.
+    """
+
+    draft: Draft
+    new_version: bool
+    codes_updated: bool = False
+
+
+def redraft(
+    session: Session, draft_id: int, reviewer: str, *, force: bool = False
+) -> RedraftResult:
     """Render a pending draft again from the code sets and templates loaded now.
 
     Use it after importing a code set (a licensed CPT file, a new ICD-10 edition) or
-    changing a reply template. The new text becomes the draft's next version. A draft a
-    reviewer has edited is redrafted only with *force*, because the new text replaces
-    the edit; the edit stays in the version history.
+    changing a reply template. New text becomes the draft's next version, and text that
+    equals the draft's keeps the draft at its version. A draft a reviewer has edited is
+    redrafted only with *force*, because the new text replaces the edit. The edit stays
+    in the version history.
     """
     if not reviewer.strip():
         raise ConsultantError("a reviewer name is required")
@@ -209,16 +229,52 @@ def redraft(session: Session, draft_id: int, reviewer: str, *, force: bool = Fal
     message = draft.inbound_message
     reply = compose_reply(session, parse_message(message.raw), draft.case.token,
                           case_history(session, draft.case, message.id))
-    read_version = draft.version
+
+    if reply.body_text == draft.body_text and reply.body_html == draft.body_html:
+        codes_updated = not _same_codes(reply.codes, draft.codes)
+        if codes_updated:
+            _update_codes(session, draft, reply.codes, reviewer)
+        log.info("redraft kept draft=%d at version=%d codes_updated=%s",
+                 draft.id, draft.version, codes_updated)
+        return RedraftResult(draft, new_version=False, codes_updated=codes_updated)
+
+    _record_redraft(session, draft, reply, reviewer)
+    log.info("redrafted draft=%d version=%d codes=%d", draft.id, draft.version, len(draft.codes))
+    return RedraftResult(draft, new_version=True)
+
+
+def _same_codes(rendered: list[dict[str, Any]], stored: list[dict[str, Any]]) -> bool:
+    # The stored codes went through a JSON column, which turns tuples into lists.
+    return json.dumps(rendered, sort_keys=True) == json.dumps(stored, sort_keys=True)
+
+
+def _update_guarded(session: Session, draft: Draft, read_version: int, **values: Any) -> None:
+    """Update the draft's row unless another transaction changed its version meanwhile."""
     result = session.execute(
         update(Draft)
         .where(Draft.id == draft.id, Draft.version == read_version)
-        .values(body_text=reply.body_text, body_html=reply.body_html, codes=reply.codes,
-                version=read_version + 1, updated_at=utcnow())
+        .values(updated_at=utcnow(), **values)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         raise StaleVersion(f"draft {draft.id} was changed while it was redrafted; try again")
+
+
+def _update_codes(
+    session: Session, draft: Draft, codes: list[dict[str, Any]], reviewer: str
+) -> None:
+    _update_guarded(session, draft, draft.version, codes=codes)
+    session.add(DraftEvent(draft_id=draft.id, from_state=draft.state.value,
+                           to_state=draft.state.value, actor=reviewer,
+                           note=f"code lookups updated; text kept at version {draft.version}"))
+    session.flush()
+    session.refresh(draft)
+
+
+def _record_redraft(session: Session, draft: Draft, reply: Reply, reviewer: str) -> None:
+    read_version = draft.version
+    _update_guarded(session, draft, read_version, body_text=reply.body_text,
+                    body_html=reply.body_html, codes=reply.codes, version=read_version + 1)
     session.add(DraftVersion(draft_id=draft.id, version=read_version + 1,
                              body_text=reply.body_text, author=reviewer))
     session.add(DraftEvent(draft_id=draft.id, from_state=draft.state.value,
@@ -226,6 +282,3 @@ def redraft(session: Session, draft_id: int, reviewer: str, *, force: bool = Fal
                            note=_redraft_note(read_version + 1)))
     session.flush()
     session.refresh(draft)
-    log.info("redrafted draft=%d version=%d codes=%d", draft.id, draft.version, len(draft.codes))
-    return draft
-

@@ -42,9 +42,14 @@ class TooManyAttempts(ConsultantError):
     """Too many failed sign-ins for this username or client in the current window."""
 
 
-def _check_password(password: str) -> None:
+class InvalidPassword(ConsultantError):
+    """A new password shorter than MIN_PASSWORD_LENGTH characters."""
+
+
+def check_password(password: str) -> None:
+    """Raise InvalidPassword unless *password* is long enough to be set."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ConsultantError(f"the password is too short; use at least "
+        raise InvalidPassword(f"the password is too short; use at least "
                               f"{MIN_PASSWORD_LENGTH} characters")
 
 
@@ -64,12 +69,19 @@ def get_user(session: Session, username: str) -> User:
     return user
 
 
+def check_new_username(session: Session, username: str) -> str:
+    """Return *username* normalised, or raise ConsultantError if it is invalid or already taken."""
+    username = normalise_username(username)
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise ConsultantError(f"a user named {username!r} already exists")
+    return username
+
+
 def add_user(session: Session, username: str, password: str, role: Role = Role.REVIEWER) -> User:
     """Create an account; the username must be new."""
     username = normalise_username(username)
-    _check_password(password)
-    if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise ConsultantError(f"a user named {username!r} already exists")
+    check_password(password)
+    check_new_username(session, username)
     user = User(username=username, password_hash=_hasher.hash(password), role=role)
     session.add(user)
     session.flush()
@@ -79,7 +91,7 @@ def add_user(session: Session, username: str, password: str, role: Role = Role.R
 
 def set_password(session: Session, username: str, password: str) -> User:
     """Replace a user's password and sign out all their sessions."""
-    _check_password(password)
+    check_password(password)
     user = get_user(session, username)
     user.password_hash = _hasher.hash(password)
     user.password_changed_at = utcnow()

@@ -94,26 +94,113 @@ def test_review_list_json_fields(
     assert isinstance(row["id"], int)
 
 
-def test_review_redraft_all_pending(
-    runner: CliRunner, session: Session, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _pending_draft(session: Session, number: int) -> int:
+    """Store a question about E11.4, draft a reply and return the draft's id."""
+    stored = store_message(session, f"From: dana@clinic.example.com\r\nSubject: E11.4?\r\n"
+                                    f"Message-ID: <redraft{number}@clinic.example.com>\r\n\r\n"
+                                    f"Is E11.4 billable?\r\n".encode())
+    draft = draft_for_message(session, stored.message_row_id, get_settings())
+    session.commit()
+    assert draft is not None
+    return draft.id
+
+
+@pytest.fixture
+def service_address(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CASECONSULTANT_FROM_ADDRESS", "coding-help@example.org")
     reset_settings()
+
+
+def _versions(runner: CliRunner) -> list[int]:
+    return [row["version"] for row in json.loads(runner.invoke(main, ["review", "list",
+                                                                      "--json"]).output)]
+
+
+def test_review_redraft_all_pending(
+    runner: CliRunner, session: Session, service_address: None
+) -> None:
+    from consultant.codes import importers
+
     for number in (1, 2):
-        stored = store_message(session, f"From: dana@clinic.example.com\r\nSubject: E11.4?\r\n"
-                                        f"Message-ID: <redraft{number}@clinic.example.com>\r\n\r\n"
-                                        f"Is E11.4 billable?\r\n".encode())
-        draft_for_message(session, stored.message_row_id, get_settings())
+        _pending_draft(session, number)
+
+    unchanged = runner.invoke(main, ["review", "redraft", "--all-pending", "--reviewer", "rita"])
+    unchanged_versions = _versions(runner)
+    importers.import_icd10cm(session)
     session.commit()
+    redrafted = runner.invoke(main, ["review", "redraft", "--all-pending", "--reviewer", "rita"])
+
+    assert unchanged.exit_code == 0, unchanged.output
+    assert unchanged.output.count("unchanged: the new text is the same as version 1\n") == 2
+    assert unchanged.output.endswith(
+        "2 drafts pending review: 0 redrafted, 2 unchanged, 0 skipped\n")
+    assert unchanged_versions == [1, 1]
+    assert redrafted.exit_code == 0, redrafted.output
+    assert redrafted.output.count("redrafted as version 2 with 1 code\n") == 2
+    assert redrafted.output.endswith(
+        "2 drafts pending review: 2 redrafted, 0 unchanged, 0 skipped\n")
+    assert _versions(runner) == [2, 2]
+
+
+def test_review_redraft_counts_each_outcome(
+    runner: CliRunner, session: Session, service_address: None
+) -> None:
+    from consultant.codes import importers
+    from consultant.review import services
+
+    stale = _pending_draft(session, 1)
+    edited = _pending_draft(session, 2)
+    services.record_version(session, services.get_draft(session, edited),
+                            "Hello,\n\nUse E11.40.\n", "sam")
+    importers.import_icd10cm(session)
+    session.commit()
+    current = _pending_draft(session, 3)
 
     result = runner.invoke(main, ["review", "redraft", "--all-pending", "--reviewer", "rita"])
 
     assert result.exit_code == 0, result.output
-    assert result.output.count("redrafted as version 2 with 1 code\n") == 2
-    listed = json.loads(runner.invoke(main, ["review", "list", "--json"]).output)
-    assert [row["version"] for row in listed] == [2, 2]
-    again = runner.invoke(main, ["review", "redraft", "--all-pending", "--reviewer", "rita"])
-    assert again.output.count("redrafted as version 3 with 1 code\n") == 2
+    lines = result.output.splitlines()
+    assert f"draft {stale} redrafted as version 2 with 1 code" in lines
+    assert f"draft {edited} skipped: a reviewer edited it; redraft it with --force to " \
+           "replace the edit" in lines
+    assert f"draft {current} unchanged: the new text is the same as version 1" in lines
+    assert lines[-1] == "3 drafts pending review: 1 redrafted, 1 unchanged, 1 skipped"
+
+
+def test_review_redraft_one_unchanged_draft(
+    runner: CliRunner, session: Session, service_address: None
+) -> None:
+    draft_id = _pending_draft(session, 1)
+
+    result = runner.invoke(main, ["review", "redraft", str(draft_id), "--reviewer", "rita"])
+
+    assert result.exit_code == 0, result.output
+    assert result.output == (f"draft {draft_id} unchanged: the new text is the same as "
+                             "version 1\n")
+
+
+def test_review_redraft_error_redrafts_none(
+    runner: CliRunner, session: Session, service_address: None
+) -> None:
+    from consultant.codes import importers
+    from consultant.review import services
+
+    stale = _pending_draft(session, 1)
+    approved = _pending_draft(session, 2)
+    services.approve(session, approved, "rita",
+                     services.fill_answer(services.get_draft(session, approved), "Use E11.40."))
+    importers.import_icd10cm(session)
+    session.commit()
+
+    result = runner.invoke(main, ["review", "redraft", str(stale), str(approved),
+                                  "--reviewer", "rita"])
+
+    assert result.exit_code == 1
+    assert "redrafted as version" not in result.output
+    assert f"draft {approved} is approved; only a draft pending review is redrafted" in (
+        result.output)
+    session.expire_all()
+    assert services.get_draft(session, stale).version == 1
 
 
 def test_review_redraft_needs_ids_or_all(runner: CliRunner, session: Session) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from consultant.cli import main
@@ -73,3 +74,37 @@ def test_extract_empty_input():
     result = CliRunner().invoke(main, ["extract", "--json"], input="")
     assert result.exit_code == 1
     assert "standard input is empty" in result.output
+
+
+def test_extract_message_with_nul_in_header():
+    message = (b"From: dana@clinic.example.com\r\nSubject: Bill 99213\x00 today?\r\n"
+               b"X-Tr\x00ce: 1\r\n\r\nCan we bill it with E11.9?\r\n")
+    result = CliRunner().invoke(main, ["extract", "--message", "--json"], input=message)
+    assert result.exit_code == 0, result.output
+    found = {item["code"]: item for item in json.loads(result.output)}
+    assert found["99213"]["subject_positions"] == [[5, 10]]
+    assert "E11.9" in found
+
+
+def test_extract_message_in_unknown_charset():
+    message = (b"Subject: =?x-unknown?q?99214?=\r\nContent-Type: text/plain; charset=x-unknown\r\n"
+               b"\r\nBill with E11.9?\r\n")
+    result = CliRunner().invoke(main, ["extract", "--message", "--json"], input=message)
+    assert result.exit_code == 0, result.output
+    codes = [item["code"] for item in json.loads(result.output)]
+    assert codes == ["99214", "E11.9"]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "standard input is empty"),
+        (b" \r\n", "standard input is empty"),
+        (b"\x7fELF\x02\x01\x01\x00" + bytes(16), "not an email message (24 bytes)"),
+        (b"Is E11.4 billable?\n", "not an email message (19 bytes)"),
+    ],
+)
+def test_extract_message_rejects_non_message(data: bytes, message: str):
+    result = CliRunner().invoke(main, ["extract", "--message", "--json"], input=data)
+    assert result.exit_code == 1
+    assert message in result.output

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from consultant.config import Settings, get_settings
 from consultant.drafting.services import draft_for_message, reply_subject
 from consultant.intake.services import store_message
+from consultant.parsing import not_a_message_reason
 from consultant.storage.models import Case, Draft, InboundMessage, MessageState
 
 SERVICE = "coding-help@example.org"
@@ -180,3 +181,20 @@ def test_logs_carry_no_mail_content(session: Session, caplog: pytest.LogCaptureF
     assert "dana@clinic.example.com" not in caplog.text
     assert "Private" not in caplog.text
     assert "No sender" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"", b"\x7fELF\x02\x01\x01\x00" + bytes(16), b"Can we bill 99213?\r\n",
+     b"\r\nFrom: dana@clinic.example.com\r\n\r\n99213?\r\n"],
+)
+def test_non_message_kept_and_never_drafted(session: Session, raw: bytes) -> None:
+    # ``caseconsultant parse`` rejects these bytes, and its error states this outcome.
+    assert not_a_message_reason(raw) is not None
+
+    message = _process(session, raw)
+
+    assert message.raw == raw
+    assert message.draft is None
+    assert message.state is MessageState.QUARANTINED
+    assert "neither a From nor a Reply-To address" in (message.error or "")

@@ -165,3 +165,59 @@ def test_parse_command_missing_file() -> None:
 
     assert output.exit_code == 2
     assert "does not exist" in output.output
+
+
+PNG_START = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x02\x00\x00\x00\x02\x08\x02"
+             b"\x00\x00\x00\xfd\xd4\x9as")
+ELF_START = b"\x7fELF\x02\x01\x01\x00" + bytes(8) + b"\x03\x00>\x00\x01\x00\x00\x00"
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "it is empty"),
+        (ELF_START, "its first line is not a header field"),
+        (PNG_START, "NUL bytes, so it looks like a binary file"),
+        (b"Can we bill 99213 with 25?\n", "its first line is not a header field"),
+        (b"\r\nFrom: dana@clinic.example.com\r\n\r\n99213?\r\n", "starts with a blank line"),
+    ],
+)
+def test_parse_command_rejects_non_message(tmp_path, data: bytes, reason: str) -> None:
+    path = tmp_path / "input.bin"
+    path.write_bytes(data)
+
+    output = CliRunner().invoke(main, ["parse", str(path), "--json"])
+
+    assert output.exit_code == 1
+    assert f"{path} is not an email message ({len(data)} bytes)" in output.output
+    assert reason in output.output
+    assert "never draft a reply" in output.output
+    assert "message_id" not in output.output
+
+
+@pytest.mark.parametrize(
+    ("raw", "subject", "defects"),
+    [
+        (b"From: dana@clinic.example.com\r\nSubject: Bill 99213\x00 today?\r\n\r\nCan we?\r\n",
+         "Bill 99213\x00 today?", []),
+        (b"From: dana@clinic.example.com\r\nX-Tr\x00ce: 1\r\nSubject: 99213\r\n\r\nCan we?\r\n",
+         "", ["MissingHeaderBodySeparatorDefect"]),
+        (b"From: dana@clinic.example.com\r\nSubject: =?x-unknown?q?99213?=\r\n\r\nCan we?\r\n",
+         "99213", ["header: unknown charset 'x-unknown'; decoded as utf-8"]),
+    ],
+)
+def test_parse_command_shows_message_defects(
+    tmp_path, raw: bytes, subject: str, defects: list[str]
+) -> None:
+    path = tmp_path / "defective.eml"
+    path.write_bytes(raw)
+
+    output = CliRunner().invoke(main, ["parse", str(path), "--json"])
+
+    assert output.exit_code == 0, output.output
+    summary = json.loads(output.output)
+    assert summary["sender"] == "dana@clinic.example.com"
+    assert summary["subject"] == subject
+    assert summary["defects"] == defects
+    # Intake stores the parser's defects with the message, so both must list the same.
+    assert summary["defects"] == parse_message(raw).defects

@@ -242,9 +242,11 @@ def test_redraft_uses_codes_imported_since(session: Session, draft: Draft) -> No
     importers.import_icd10cm(session)
     session.commit()
 
-    redrafted = services.redraft(session, draft.id, "rita")
+    result = services.redraft(session, draft.id, "rita")
     session.commit()
+    redrafted = result.draft
 
+    assert result.new_version is True
     assert redrafted.version == 2
     assert redrafted.codes[0]["code"] == "E11.4"
     assert redrafted.codes[0]["validity"] is not None
@@ -260,7 +262,7 @@ def test_redraft_keeps_reviewer_edit_without_force(session: Session, draft: Draf
 
     with pytest.raises(ConsultantError, match="--force"):
         services.redraft(session, draft.id, "sam")
-    forced = services.redraft(session, draft.id, "sam", force=True)
+    forced = services.redraft(session, draft.id, "sam", force=True).draft
 
     assert forced.version == 3
     assert "Use E11.40." not in forced.body_text
@@ -276,10 +278,49 @@ def test_redraft_refuses_approved_draft(session: Session, draft: Draft) -> None:
 
 
 def test_redraft_again_is_not_an_edit(session: Session, draft: Draft) -> None:
+    from consultant.codes import importers
+
+    importers.import_icd10cm(session)
+    session.commit()
     services.redraft(session, draft.id, "rita")
     session.commit()
 
-    again = services.redraft(session, draft.id, "rita")
+    again = services.redraft(session, draft.id, "rita").draft
 
-    assert again.version == 3
+    assert again.version == 2
     assert not services.edited_by_reviewer(again)
+
+
+def test_redraft_unchanged_keeps_version(session: Session, draft: Draft) -> None:
+    body_text, events = draft.body_text, len(draft.events)
+
+    result = services.redraft(session, draft.id, "rita")
+    session.commit()
+    session.expire_all()
+    stored = session.get_one(Draft, draft.id)
+
+    assert result.new_version is False
+    assert result.codes_updated is False
+    assert stored.version == 1
+    assert stored.body_text == body_text
+    assert [version.version for version in stored.versions] == [1]
+    assert len(stored.events) == events
+
+
+def test_redraft_updates_stale_code_lookups(session: Session, draft: Draft) -> None:
+    rendered = draft.codes
+    # A stored lookup that differs from what rendering gives now, with the same text.
+    draft.codes = [{**code, "review_notes": ["an earlier note"]} for code in rendered]
+    session.commit()
+
+    result = services.redraft(session, draft.id, "rita")
+    session.commit()
+    session.expire_all()
+    stored = session.get_one(Draft, draft.id)
+
+    assert result.new_version is False
+    assert result.codes_updated is True
+    assert stored.version == 1
+    assert stored.codes == rendered
+    assert stored.events[-1].note == "code lookups updated; text kept at version 1"
+    assert not services.edited_by_reviewer(stored)

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from sqlalchemy.orm import Session
 
 from consultant.cli import main
+from consultant.errors import NotFound
 from consultant.storage.models import Role, WebSession
 from consultant.users.services import authenticate, get_user
 from consultant.users.sessions import start_session
@@ -39,6 +40,57 @@ def test_users_add_prompts_twice(session: Session) -> None:
 
     assert result.exit_code == 0, result.output
     assert get_user(session, "rita").role is Role.REVIEWER
+
+
+def test_users_add_asks_again_for_short_password(session: Session) -> None:
+    result = run("users", "add", "rita", stdin=f"short\n{PASSWORD}\n{PASSWORD}\n")
+
+    assert result.exit_code == 0, result.output
+    assert result.output.count("the password is too short; use at least 12 characters") == 1
+    assert result.output.count("Password (at least 12 characters):") == 2
+    assert result.output.count("Repeat the password:") == 1
+    assert get_user(session, "rita").role is Role.REVIEWER
+
+
+def test_users_add_asks_again_when_passwords_differ(session: Session) -> None:
+    result = run("users", "add", "rita",
+                 stdin=f"{PASSWORD}\nanother long password\n{PASSWORD}\n{PASSWORD}\n")
+
+    assert result.exit_code == 0, result.output
+    assert "the two passwords differ" in result.output
+    assert authenticate(session, "rita", PASSWORD, "127.0.0.1").username == "rita"
+
+
+def test_users_add_short_password_then_end_of_input(session: Session) -> None:
+    result = run("users", "add", "rita", stdin="short\n")
+
+    assert result.exit_code == 1
+    assert "too short" in result.output
+    assert "Repeat the password:" not in result.output
+    with pytest.raises(NotFound):
+        get_user(session, "rita")
+
+
+def test_users_add_checks_name_before_password(session: Session) -> None:
+    run("users", "add", "rita", "--password-stdin", stdin=PASSWORD + "\n")
+
+    duplicate = run("users", "add", "RITA", stdin=f"{PASSWORD}\n{PASSWORD}\n")
+    invalid = run("users", "add", "r!ta", stdin=f"{PASSWORD}\n{PASSWORD}\n")
+
+    assert duplicate.exit_code == 1
+    assert "a user named 'rita' already exists" in duplicate.output
+    assert "Password" not in duplicate.output
+    assert invalid.exit_code == 1
+    assert "invalid username 'r!ta'" in invalid.output
+    assert "Password" not in invalid.output
+
+
+def test_users_set_password_unknown_user_not_asked(session: Session) -> None:
+    result = run("users", "set-password", "nobody", stdin=f"{PASSWORD}\n{PASSWORD}\n")
+
+    assert result.exit_code == 1
+    assert "no user named 'nobody'" in result.output
+    assert "Password" not in result.output
 
 
 def test_users_add_rejects_short_password(session: Session) -> None:
