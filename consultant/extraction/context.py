@@ -103,7 +103,6 @@ def _letter_four_system(scan: Scan, mention: Mention, strong: list[tuple[int, st
     nearby = {system for _, system, dotted in strong[low:high] if not dotted}
     if "icd10cm" in nearby and not nearby & {"cpt", "hcpcs"}:
         return "icd10cm"
-    mention.guessed = True
     return "hcpcs"
 
 

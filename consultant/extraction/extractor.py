@@ -136,13 +136,7 @@ def _recheck_systems(mentions: list[Mention], checker: CodeChecker) -> None:
             continue
         statuses = {system: checker.status(system, code) for system, code in mention.shape.options}
         if UNCHECKED in statuses.values():
-            # One reading cannot be checked, so its absence proves nothing. The context's
-            # choice stays, unless it was a default and the other reading is confirmed:
-            # "(e1165)" with ICD-10-CM loaded and no HCPCS edition is E11.65.
-            confirmed = [system for system, status in statuses.items()
-                         if status not in (UNKNOWN, UNCHECKED)]
-            if mention.guessed and statuses[mention.system] == UNCHECKED and len(confirmed) == 1:
-                mention.system = confirmed[0]
+            # One reading cannot be checked, so its absence proves nothing: keep the context's choice.
             continue
         known = [system for system, status in statuses.items() if status != UNKNOWN]
         if len(known) == 1:

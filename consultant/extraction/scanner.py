@@ -181,8 +181,6 @@ class Mention:
     range_shape: Shape | None = None
     range_span: Span | None = None
     system: str | None = None
-    # Whether ``system`` is a default that nothing in the text supports.
-    guessed: bool = False
     # The modifiers written with the code itself (glued on or in its table row), before
     # modifiers named elsewhere in the text are added to ``modifiers``.
     written: list[str] = field(default_factory=list)

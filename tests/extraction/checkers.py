@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 # ICD-10-CM FY2025: billable codes, categories and subcategories that need more characters.
-ICD10CM_VALID = {"M54.50", "M54.51", "E11.9", "E11.65", "I10", "Z79.4", "S72.001A", "J11.00", "R51.9"}
+ICD10CM_VALID = {"M54.50", "M54.51", "E11.9", "I10", "Z79.4", "S72.001A", "J11.00", "R51.9"}
 ICD10CM_HEADER = {"M54", "M54.5", "E11", "S72", "S72.0", "S72.00", "J11", "J11.0"}
 ICD10CM_INCOMPLETE = {"S72.001", "S72.002"}
 HCPCS_VALID = {"J1100", "G2211", "J3301", "A4253"}

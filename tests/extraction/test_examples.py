@@ -817,24 +817,6 @@ def test_modifiers_kept_in_the_sets_written() -> None:
     assert by_code("99213 today")["99213"].modifier_sets == []
 
 
-class _NoHcpcsChecker(MemoryChecker):
-    """A checker with ICD-10-CM loaded and no HCPCS Level II edition."""
-
-    def status(self, system: str, code: str) -> str:
-        return "unchecked" if system == "hcpcs" else super().status(system, code)
-
-
-def test_default_reading_yields_to_confirmed_one() -> None:
-    checker = _NoHcpcsChecker()
-
-    question = "Type 2 diabetes with hyperglycemia (e1165), 99214"
-    assert by_code(question, checker)["E11.65"].system == "icd10cm"
-    # A reading the text supports stays, checked or not.
-    assert by_code("Bill J1100 x2", checker)["J1100"].system == "hcpcs"
-    # Without a checker the default stays.
-    assert by_code(question)["E1165"].system == "hcpcs"
-
-
 def test_sentence_dot_after_room_is_no_room_number() -> None:
     assert ("cpt", "24640") in codes("Reduced in the room. 24640 plus 99213-25?")
     assert codes("Rm. 24640, 99213 today") == {("cpt", "99213")}
