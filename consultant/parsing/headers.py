@@ -80,4 +80,9 @@ def decode_header_value(value: str | None, defects: list[str]) -> str:
         position = match.end()
     flush()
     pieces.append(_raw_text(value[position:], defects))
-    return "".join(pieces).strip()
+    text = "".join(pieces)
+    if "\x00" in text:
+        # PostgreSQL text cannot hold NUL, and no header means one; the raw bytes keep it.
+        defects.append("header: NUL bytes removed")
+        text = text.replace("\x00", "")
+    return text.strip()

@@ -72,6 +72,10 @@ def part_text(part: Message, defects: list[str]) -> str:
     text, defect = decode_text(data, part.get_content_charset())
     if defect:
         defects.append(f"{part.get_content_type()}: {defect}")
+    if "\x00" in text:
+        # PostgreSQL text cannot hold NUL, and no question needs one; the raw bytes keep it.
+        defects.append(f"{part.get_content_type()}: NUL bytes removed")
+        text = text.replace("\x00", "")
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 

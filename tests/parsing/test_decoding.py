@@ -199,9 +199,9 @@ def test_parse_command_rejects_non_message(tmp_path, data: bytes, reason: str) -
     ("raw", "subject", "defects"),
     [
         (b"From: dana@clinic.example.com\r\nSubject: Bill 99213\x00 today?\r\n\r\nCan we?\r\n",
-         "Bill 99213\x00 today?", []),
+         "Bill 99213 today?", ["header: NUL bytes removed"]),
         (b"From: dana@clinic.example.com\r\nX-Tr\x00ce: 1\r\nSubject: 99213\r\n\r\nCan we?\r\n",
-         "", ["MissingHeaderBodySeparatorDefect"]),
+         "", ["MissingHeaderBodySeparatorDefect", "text/plain: NUL bytes removed"]),
         (b"From: dana@clinic.example.com\r\nSubject: =?x-unknown?q?99213?=\r\n\r\nCan we?\r\n",
          "99213", ["header: unknown charset 'x-unknown'; decoded as utf-8"]),
     ],

@@ -169,3 +169,24 @@ def test_modifier_sets_label_with_named_modifier() -> None:
     assert modifier_sets(one) == [["25", "59"]]
     # Drafts stored before the sets were kept have only the modifiers.
     assert modifier_sets({"code": "99213", "modifiers": ["25"]}) == [["25"]]
+
+
+@pytest.mark.parametrize("where", ["subject", "body"])
+def test_nul_byte_in_question_is_drafted(
+    session: Session, service_address: None, where: str
+) -> None:
+    raw = QUESTION.replace(b"<q1@", f"<nul-{where}@".encode())
+    if where == "subject":
+        raw = raw.replace(b"Subject: 59001 with 76946?", b"Subject: 59001 with\x00 76946?")
+    else:
+        raw = raw.replace(b"Can we bill 59001", b"Can we\x00 bill 59001")
+    stored = store_message(session, raw)
+
+    draft = draft_for_message(session, stored.message_row_id, get_settings())
+    session.commit()
+
+    # PostgreSQL text cannot hold NUL, so the draft must not carry one from the question.
+    assert draft is not None
+    assert "\x00" not in draft.subject
+    assert "\x00" not in draft.body_text
+    assert [code["code"] for code in draft.codes][:2] == ["59001", "76946"]
