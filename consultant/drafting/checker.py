@@ -55,7 +55,9 @@ class KnowledgeBaseChecker:
         """
         if self.date_of_service is not None:
             return None
-        release, _warning = cached_release(self.session, system, None)
+        # Modifiers come with the HCPCS Level II edition.
+        release_system = _RELEASE_SYSTEMS.get(system, system)
+        release, _warning = cached_release(self.session, release_system, None)
         if release is None or release.effective_to is None or release.effective_to >= date.today():
             return None
         return (f"the newest loaded edition of this code set, {release.edition}, ended on "

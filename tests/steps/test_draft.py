@@ -190,3 +190,19 @@ def test_nul_byte_in_question_is_drafted(
     assert "\x00" not in draft.subject
     assert "\x00" not in draft.body_text
     assert [code["code"] for code in draft.codes][:2] == ["59001", "76946"]
+
+
+def test_expired_hcpcs_edition_noted_for_modifiers(session: Session) -> None:
+    from datetime import date
+
+    from consultant.codes.models import CodeRelease
+    from consultant.drafting.checker import KnowledgeBaseChecker
+
+    session.add(CodeRelease(system="hcpcs", edition="2025 October", effective_from=date(2025, 10, 1),
+                            effective_to=date(2025, 12, 31), source_name="hcpcs.txt",
+                            source_sha256="0" * 64))
+    session.flush()
+    checker = KnowledgeBaseChecker(session, None)
+
+    for system in ("hcpcs", "modifier"):
+        assert "ended on 2025-12-31" in (checker.expired_note(system) or "")
