@@ -232,7 +232,11 @@ def scan(text: str) -> Scan:
             continue
         mentions.append(mention)
         consumed = _read_suffix(text, mention, masks, mentions, lower_only)
-    _split_procedure_codes(text, masks, mentions)
+    if "pcs" in lower or "encoder" in lower or any(
+        mention.shape.systems[0] == "icd10pcs" for mention in mentions
+    ):
+        # Only mail about ICD-10-PCS pastes split codes, so other mail skips the search.
+        _split_procedure_codes(text, masks, mentions)
     modifier_mentions = [
         ModifierMention(code, start, end, mention)
         for mention in mentions

@@ -886,7 +886,10 @@ def test_modifier_on_the_drug_line() -> None:
 
 
 def test_procedure_code_split_after_its_table() -> None:
-    assert codes("0SP 908Z   Removal spacer R hip jt, open") == {("icd10pcs", "0SP908Z")}
+    pasted = "What the encoder gave me:\n0SP 908Z   Removal spacer R hip jt, open"
+    assert codes(pasted) == {("icd10pcs", "0SP908Z")}
+    # Beside a PCS code written whole, the mail is about PCS too.
+    assert codes("0SP 908Z, then 0SR90J9?") == {("icd10pcs", "0SP908Z"), ("icd10pcs", "0SR90J9")}
     assert codes("PLEASE SEE GFR TEST AND CHF WITH DME CODE") == set()
     assert codes("B12 1000 mcg daily") == set()
 
