@@ -168,7 +168,8 @@ def _add_mention(found: dict, locate: _Locator, mention: Mention) -> None:
     for modifier, _, _ in mention.modifiers:
         if modifier not in reference.modifiers:
             reference.modifiers.append(modifier)
-    reference.add_modifier_set(mention.written)
+    if mention.written:
+        reference.add_modifier_set(mention.written)
     if mention.units is not None and reference.units is None:
         reference.units = mention.units
     if mention.shape.category_dash and _DASH_NOTE not in reference.notes:

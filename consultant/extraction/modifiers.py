@@ -94,10 +94,13 @@ SIDE_MODIFIER = re.compile(r"[ \t]*[,:(-]?[ \t]*(?P<list>RT|LT)(?![\w])")
 # The meaning of a modifier in words, then the modifier in brackets, in lower-cased
 # text: "bilateral (50)", "distinct procedural service (59)". Each word takes only the
 # modifiers that mean it.
-MEANING_BRACKETED = re.compile(
+# ``BRACKETED_PAIR`` finds the bracket, which starts with a literal the engine skips to,
+# and ``MEANING_BEFORE`` the words in the text that ends there.
+BRACKETED_PAIR = re.compile(r"\([ \t]*-?(?P<list>[0-9a-z]{2})[ \t]*\)")
+MEANING_BEFORE = re.compile(
     r"(?<![\w-])(?P<word>bilateral|distinct|separate|reduced|discontinued|professional"
     r"|technical|assistant|assist|repeat|staged|unrelated|multiple)"
-    r"(?:[ \t]+[a-z]+){0,2}[ \t]*\([ \t]*-?(?P<list>[0-9a-z]{2})[ \t]*\)"
+    r"(?:[ \t]+[a-z]+){0,2}[ \t]*\Z"
 )
 MEANINGS = {
     "bilateral": frozenset({"50"}),

@@ -37,6 +37,14 @@ _COUNT_WORDS = {
     "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
 }
 _COUNT = rf"\d{{1,3}}|(?<![\w])(?i:{'|'.join(_COUNT_WORDS)})"
+# A member in letters of a modifier family, written apart from other capitals and digits.
+_FAMILY_LETTER = re.compile(
+    "(?:{})(?![0-9A-Z])".format(
+        "|".join(sorted(code for family in mods.FAMILIES for code in family if not code.isdigit()))
+    )
+)
+# "two unit", "three unit" and so on: a count word before "unit".
+_COUNT_WORDS_BEFORE_UNIT = tuple(f"{word} unit" for word in _COUNT_WORDS)
 _UNITS_BEFORE = re.compile(
     rf"(?P<count>{_COUNT})[ \t]*(?i:units?|uos)[ \t]*(?i:of[ \t]+)?(?i:cpt[ \t]+)?\Z"
 )
@@ -120,8 +128,12 @@ _TIMES_APART = re.compile(
     r"(?![\w]|[.,]\d|[ \t]*(?i:cm|mm|in|inch|inches|mg|mcg|ml)\b)"
 )
 # "1 unit" after a code's line entries, but not "3 units of 97110", which names its code.
-_COUNT_APART = re.compile(
+# ``_COUNT_APART_WORDS`` also reads "two units".
+_COUNT_APART_WORDS = re.compile(
     rf"(?<![\w.$,])(?P<count>{_COUNT})[ \t]*(?i:units?|uos)\b(?![ \t]*(?i:of|for)\b)"
+)
+_COUNT_APART = re.compile(
+    r"(?<![\w.$,])(?P<count>\d{1,3})[ \t]*(?i:units?|uos)\b(?![ \t]*(?i:of|for)\b)"
 )
 _UNITS_REACH = 40
 _SIZE_BEFORE = re.compile(r"\d[ \t]*\Z")
@@ -235,7 +247,8 @@ def scan(text: str) -> Scan:
     if "pcs" in lower or "encoder" in lower or any(
         mention.shape.systems[0] == "icd10pcs" for mention in mentions
     ):
-        # Only mail about ICD-10-PCS pastes split codes, so other mail skips the search.
+        # Split codes come from encoder pastes in mail about ICD-10-PCS, so other mail
+        # skips the search.
         _split_procedure_codes(text, masks, mentions)
     modifier_mentions = [
         ModifierMention(code, start, end, mention)
@@ -244,14 +257,18 @@ def scan(text: str) -> Scan:
     ]
     _apply_tables(text, tables, mentions, modifier_mentions)
     for mention in mentions:
-        mention.written = list(dict.fromkeys(code for code, _, _ in mention.modifiers))
+        if mention.modifiers:
+            mention.written = list(dict.fromkeys(code for code, _, _ in mention.modifiers))
     _named_modifiers(text, lower, sentences, masks, mentions, modifier_mentions, lower_only)
     _alternatives(text, lower, masks, mentions, modifier_mentions)
     _labelled_units(text, lower, sentences, mentions)
     if " x" in lower or "\tx" in lower or "×" in text:
         _units_after_words(text, mentions, _TIMES_APART)
     if "unit" in lower:
-        _units_after_words(text, mentions, _COUNT_APART)
+        # The pattern with count words tries them at every letter, so it runs only where
+        # one is written before "unit".
+        words = any(written in lower for written in _COUNT_WORDS_BEFORE_UNIT)
+        _units_after_words(text, mentions, _COUNT_APART_WORDS if words else _COUNT_APART)
     if "  " in text and ("unit" in lower or "qty" in lower or "uos" in lower):
         _aligned_units(text, mentions)
     return Scan(text, lower, sentences, mentions, modifier_mentions, tables)
@@ -596,7 +613,8 @@ def _alternatives(
     added = _family_members(text, codes) + _cued_modifiers(text, lower)
     added += _modifier_runs(text, lower) + _physical_status(text, lower, mentions)
     added += _digit_choices(text, mentions)
-    if " or " in text or " vs" in text or "/" in text:
+    if (" or " in text or " vs" in text or "/" in text) and _FAMILY_LETTER.search(text):
+        # A choice within a family has a member in letters, which most mail lacks.
         added += _family_choices(text)
     for both in _before_each(_BOTH, mods.BOTH_LIST, lower, text, 40) if "both" in lower else ():
         items = mods.list_items(text, *both.span("list"))
@@ -1116,7 +1134,7 @@ def _named_by_word_or_verb(
         listed = mods.LIST_BEFORE.search(text, max(0, match.start() - 8), match.start())
         if listed is not None and listed["list"] in mods.KNOWN:
             candidates.append((*listed.span("list"), listed["list"]))
-    if "(" in text:
+    if "(" in text and any(word in lower for word in mods.MEANINGS):
         candidates += _meaning_bracketed(lower)
     if "origin" in lower or "o/d" in lower:
         candidates += [(*match.span("list"), match["list"])
@@ -1132,9 +1150,10 @@ def _named_by_word_or_verb(
 def _meaning_bracketed(lower: str) -> list[tuple[int, int, str]]:
     """Return the modifiers in brackets after the words for what they mean: "bilateral (50)"."""
     found = []
-    for match in mods.MEANING_BRACKETED.finditer(lower):
+    for match in mods.BRACKETED_PAIR.finditer(lower):
+        before = mods.MEANING_BEFORE.search(lower, max(0, match.start() - 40), match.start())
         code = match["list"].upper()
-        if code in mods.MEANINGS[match["word"]]:
+        if before is not None and code in mods.MEANINGS[before["word"]]:
             found.append((*match.span("list"), code))
     return found
 
