@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from consultant.review import held, queries, services, workflow
 from consultant.storage import session_scope
 from consultant.storage.models import Draft
-from consultant.users.services import authenticate
+from consultant.users.services import InvalidCredentials, authenticate
 from consultant.users.sessions import start_session
 from consultant.web import tools
 from consultant.web.config import get_web_settings
@@ -151,10 +151,20 @@ def _page_out(page: queries.QueuePage) -> QueuePageOut:
 def sign_in(request: Request, response: Response, credentials: Credentials) -> SessionInfo:
     """Sign in; the session cookie is set on the response."""
     with session_scope() as db:
-        user = authenticate(db, credentials.username, credentials.password,
-                            client_address(request))
-        token, row = start_session(db, user, get_web_settings().max_lifetime)
-        info = SessionInfo(username=user.username, role=user.role.value, csrf_token=row.csrf_token)
+        try:
+            user = authenticate(db, credentials.username, credentials.password,
+                                client_address(request))
+        except InvalidCredentials as error:
+            # Leave the block normally, so the failure it recorded is committed and
+            # counts toward the limit; raising inside would roll it back.
+            failure: InvalidCredentials | None = error
+        else:
+            failure = None
+            token, row = start_session(db, user, get_web_settings().max_lifetime)
+            info = SessionInfo(username=user.username, role=user.role.value,
+                               csrf_token=row.csrf_token)
+    if failure is not None:
+        raise failure
     set_cookie(response, session_cookie_name(), token)
     return info
 

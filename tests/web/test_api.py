@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from consultant.review import services
 from consultant.storage.models import DraftState, InboundMessage, MessageState
+from consultant.users.services import MAX_FAILURES_PER_USERNAME
 from tests.web.conftest import PASSWORD
 
 
@@ -37,6 +38,17 @@ def test_api_wrong_password(client: TestClient, users) -> None:
     response = client.post("/api/v1/session", json={"username": "rita", "password": "nope nope"})
 
     assert response.status_code == 401
+
+
+def test_api_failed_sign_ins_are_limited(client: TestClient, users) -> None:
+    wrong = {"username": "rita", "password": "nope nope"}
+    for _attempt in range(MAX_FAILURES_PER_USERNAME):
+        assert client.post("/api/v1/session", json=wrong).status_code == 401
+
+    locked = client.post("/api/v1/session", json={"username": "rita", "password": PASSWORD})
+
+    assert locked.status_code == 429
+    assert "too many failed sign-ins" in locked.json()["detail"]
 
 
 def test_api_post_needs_csrf_header(client: TestClient, users, make_draft) -> None:
