@@ -62,17 +62,16 @@ def describe_code(code: dict[str, Any]) -> str:
 
 
 def modifier_sets(code: dict[str, Any]) -> list[list[str]]:
-    """Return the modifiers of *code* in the sets they were written in.
+    """Return the modifiers written with *code*, in the sets they were written in.
 
     A code written with different modifiers in different places ("27447-RT, 27447-LT
-    or 27447-50") has one set per place, and the modifiers named apart from the code
-    make one more set. Any other code has at most one set.
+    or 27447-50") has one set per place. A modifier named apart from the code ("should
+    we NOT use modifier 59 on 76946?") is in no set: the table shows it in a row of its
+    own, because the asker did not write it on the code. Drafts stored before the sets
+    were kept have all the code's modifiers in one set.
     """
-    sets = code.get("modifier_sets") or []
-    if len(sets) > 1:
-        glued = {modifier for written in sets for modifier in written}
-        named = [modifier for modifier in code.get("modifiers") or [] if modifier not in glued]
-        return [list(written) for written in sets] + ([named] if named else [])
+    if "modifier_sets" in code:
+        return [list(written) for written in code["modifier_sets"]]
     return [list(code["modifiers"])] if code.get("modifiers") else []
 
 
@@ -110,7 +109,7 @@ def table_codes(codes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     A modifier already shown glued to a code, such as the 25 of 99213-25, gets a row of
     its own only when it has a descriptor to add (HCPCS Level II modifiers do).
     """
-    glued = {modifier for code in codes for modifier in code.get("modifiers") or []}
+    glued = {modifier for code in codes for written in modifier_sets(code) for modifier in written}
     return [code for code in codes
             if not (code["system"] == "modifier" and code["code"] in glued
                     and not code.get("description"))]

@@ -160,13 +160,15 @@ def test_code_written_with_different_modifiers(session: Session, service_address
     assert "<td>RT<br>LT<br>50</td>" in (draft.body_html or "")
 
 
-def test_modifier_sets_label_with_named_modifier() -> None:
+def test_modifier_sets_leave_out_named_modifiers() -> None:
     from consultant.drafting.text import modifier_sets
 
     code = {"code": "27447", "modifiers": ["RT", "LT", "80"], "modifier_sets": [["RT"], ["LT"]]}
-    assert modifier_sets(code) == [["RT"], ["LT"], ["80"]]
+    assert modifier_sets(code) == [["RT"], ["LT"]]
     one = {"code": "99213", "modifiers": ["25", "59"], "modifier_sets": [["25"]]}
-    assert modifier_sets(one) == [["25", "59"]]
+    assert modifier_sets(one) == [["25"]]
+    named = {"code": "76946", "modifiers": ["59"], "modifier_sets": []}
+    assert modifier_sets(named) == []
     # Drafts stored before the sets were kept have only the modifiers.
     assert modifier_sets({"code": "99213", "modifiers": ["25"]}) == [["25"]]
 
