@@ -300,7 +300,10 @@ def _print_check(result: CheckResult) -> None:
         click.echo(f"MUE {limit.code}: {limit.limit} units{reported}{verdict} ({limit.meaning})")
     for addon in result.lone_add_ons:
         click.echo(f"AOC {addon.message}")
-    if not (result.pair_edits or result.unit_limits or result.lone_add_ons):
+    if not result.sources:
+        # Nothing was checked, so "no edits apply" would claim what nobody looked up.
+        click.echo("not checked: no NCCI edit file is loaded")
+    elif not (result.pair_edits or result.unit_limits or result.lone_add_ons):
         click.echo("no NCCI edits apply")
     for message in result.messages:
         click.echo(f"  ! {message}")

@@ -83,6 +83,10 @@ def parse_items(items: list[str]) -> list[tuple[str, int | None]]:
     return parsed
 
 
+# The ``codes import`` command for each kind of edit file.
+_IMPORT_COMMANDS = {"ptp": "ncci-ptp", "mue": "mue", "aoc": "aoc"}
+
+
 def _in_force(column_from: Any, column_to: Any, on: date) -> ColumnElement[bool]:
     starts = or_(column_from.is_(None), column_from <= on)
     return and_(starts, or_(column_to.is_(None), column_to >= on))
@@ -93,7 +97,11 @@ def _release(
 ) -> CodeRelease | None:
     release, warning = release_in_force(session, system, on)
     if release is None:
-        result.messages.append(f"no {SYSTEM_NAMES.get(system, system)} edition is loaded")
+        command = _IMPORT_COMMANDS[system.split("_")[0]]
+        result.messages.append(
+            f"no {SYSTEM_NAMES.get(system, system)} edition is loaded; import the CMS file "
+            f"with: caseconsultant codes import {command}"
+        )
         return None
     result.sources.append(source_name(release))
     if warning:

@@ -232,3 +232,12 @@ def test_check_command_json(db_url: str, tmp_path: Path) -> None:
     assert answer["pair_edits"][0]["column2"] == "97597"
     bad = runner.invoke(main, ["codes", "check", "97110:x"])
     assert bad.exit_code == 2
+
+
+def test_check_command_without_edit_files(db_url: str) -> None:
+    result = CliRunner().invoke(main, ["codes", "check", "59001", "76946"])
+
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("not checked: no NCCI edit file is loaded")
+    assert "no NCCI edits apply" not in result.output
+    assert "caseconsultant codes import ncci-ptp" in result.output
