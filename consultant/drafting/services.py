@@ -15,7 +15,7 @@ from consultant.config import Settings
 from consultant.drafting.checker import KnowledgeBaseChecker
 from consultant.drafting.templates import load_overrides, render
 from consultant.drafting.text import TEMPLATE_HELPERS
-from consultant.drafting.verdicts import ncci_verdicts
+from consultant.drafting.verdicts import PROCEDURE_SYSTEMS, ncci_verdicts
 from consultant.extraction import extract_message
 from consultant.extraction.dates import dates_of_service, impossible_dates_of_service
 from consultant.intake.processing import Intake, StepFailed, prepare, step
@@ -91,11 +91,16 @@ def look_up_codes(
     """
     checker = KnowledgeBaseChecker(session, date_of_service)
     references = extract_message(subject, body, checker).references
-    verdicts = ncci_verdicts(session, references, date_of_service)
+    verdicts, unchecked_note = ncci_verdicts(session, references, date_of_service)
     entries = []
     for reference in references:
         info = checker.describe(reference.system, reference.code)
         expired = checker.expired_note(reference.system)
+        review_notes = [expired] if expired else []
+        if unchecked_note and reference.system in PROCEDURE_SYSTEMS:
+            # Said once, on the first procedure code.
+            review_notes.append(unchecked_note)
+            unchecked_note = None
         entry = reference.to_dict()
         entry.update(
             system_label=SYSTEM_LABELS.get(reference.system, reference.system),
@@ -106,7 +111,7 @@ def look_up_codes(
             notes=info.notes,
             messages=info.messages,
             verdicts=verdicts.get(reference.code.upper(), []),
-            review_notes=[expired] if expired else [],
+            review_notes=review_notes,
         )
         entries.append(entry)
     return entries

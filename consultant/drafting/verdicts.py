@@ -36,16 +36,24 @@ def sentences_by_code(result: CheckResult) -> dict[str, list[str]]:
     return by_code
 
 
+# The reviewer's note on a question with two or more procedure codes and no edit file.
+UNCHECKED_NOTE = ("NCCI edits were not checked: no NCCI edit file is loaded for this date of "
+                  "service; import the CMS files with caseconsultant codes import ncci-ptp")
+
+
 def ncci_verdicts(
     session: Session, references: Iterable[CodeReference], date_of_service: date | None
-) -> dict[str, list[str]]:
+) -> tuple[dict[str, list[str]], str | None]:
     """Check the question's procedure codes together; return the sentences per code.
 
     Nothing is returned while no NCCI edition is loaded, so a draft never claims that
-    codes passed edits that were not checked.
+    codes passed edits that were not checked. The second value is then a note for the
+    reviewer, when the question names two or more procedure codes.
     """
     procedures = [(reference.code.upper(), reference.units) for reference in references
                   if reference.system in PROCEDURE_SYSTEMS]
     if not procedures:
-        return {}
-    return sentences_by_code(check_codes(session, procedures, date_of_service))
+        return {}, None
+    result = check_codes(session, procedures, date_of_service)
+    note = UNCHECKED_NOTE if not result.sources and len(procedures) >= 2 else None
+    return sentences_by_code(result), note

@@ -208,3 +208,18 @@ def test_expired_hcpcs_edition_noted_for_modifiers(session: Session) -> None:
 
     for system in ("hcpcs", "modifier"):
         assert "ended on 2025-12-31" in (checker.expired_note(system) or "")
+
+
+def test_unchecked_edits_noted_for_reviewer(session: Session, service_address: None) -> None:
+    from consultant.drafting.text import reviewer_notes
+
+    stored = store_message(session, QUESTION.replace(b"<q1@", b"<q10@"))
+
+    draft = draft_for_message(session, stored.message_row_id, get_settings())
+
+    assert draft is not None
+    first, second = draft.codes[0], draft.codes[1]
+    # No NCCI file is loaded here, so the reviewer learns the pair was not checked.
+    assert any("NCCI edits were not checked" in note for note in reviewer_notes(first))
+    assert not any("NCCI" in note for note in reviewer_notes(second))
+    assert "not checked" not in draft.body_text
