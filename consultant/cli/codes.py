@@ -301,7 +301,7 @@ def _print_check(result: CheckResult) -> None:
     for addon in result.lone_add_ons:
         click.echo(f"AOC {addon.message}")
     if not result.sources:
-        # Nothing was checked, so "no edits apply" would claim what nobody looked up.
+        # Nothing was checked, so "no edits apply" would claim a check that did not run.
         click.echo("not checked: no NCCI edit file is loaded")
     elif not (result.pair_edits or result.unit_limits or result.lone_add_ons):
         click.echo("no NCCI edits apply")
