@@ -45,13 +45,16 @@ def poll_mailbox() -> dict[str, int | bool]:
 
 
 @app.task(name="workers.tasks.process_message", bind=True, max_retries=DATABASE_RETRIES)
-def process_message(self, message_row_id: int) -> int | None:  # type: ignore[no-untyped-def]
-    """Parse one stored message, extract and look up its codes, and store the draft."""
+def process_message(self, message_row_id: int, release: bool = False) -> int | None:  # type: ignore[no-untyped-def]
+    """Parse one stored message, extract and look up its codes, and store the draft.
+
+    With *release* the intake holds are lifted, because an operator released it.
+    """
     settings = get_settings()
     with service_logging.bound(message_row=message_row_id):
         try:
             with session_scope() as session:
-                draft = draft_for_message(session, message_row_id, settings)
+                draft = draft_for_message(session, message_row_id, settings, release=release)
                 return draft.id if draft else None
         except IntegrityError:
             # Two deliveries of this task drafted at once; the unique draft per message kept one.

@@ -1,7 +1,9 @@
 """Messages that produced no draft: quarantined after an error, or held (ignored) by intake.
 
 Retrying puts a message back to ``received`` and enqueues ``process_message`` after
-the commit, so the pipeline drafts it as if it had just arrived.
+the commit. A quarantined message goes through every check again, as if it had just
+arrived. A held message is released: intake would hold it again for the same reason
+(bulk mail, a sender list), so it is drafted with the holds lifted.
 """
 
 from __future__ import annotations
@@ -43,10 +45,16 @@ def retry_message(session: Session, message_row_id: int, user: User) -> InboundM
     if result.rowcount != 1:
         raise InvalidTransition(f"message {message_row_id} is {message.state.value}; only "
                                 "quarantined or held messages can be retried")
+    action = "released" if previous is MessageState.IGNORED else "retried"
     session.add(CaseEvent(case_id=message.case_id, inbound_message_id=message.id,
-                          action="retried", actor=user.username, note=f"was {previous.value}"))
+                          action=action, actor=user.username, note=f"was {previous.value}"))
     session.flush()
     session.refresh(message)
-    enqueue(session, "process_message", message.id)
-    log.info("retry of message_row=%d enqueued by user_id=%d", message.id, user.id)
+    release = previous is MessageState.IGNORED
+    if release:
+        enqueue(session, "process_message", message.id, kwargs={"release": True})
+    else:
+        enqueue(session, "process_message", message.id)
+    log.info("%s of message_row=%d enqueued by user_id=%d", "release" if release else "retry",
+             message.id, user.id)
     return message

@@ -254,6 +254,37 @@ def test_retry_quarantined_message(session: Session, users, sent_tasks) -> None:
         held.retry_message(session, message.id, users["rita"])
 
 
+def test_release_drafts_held_bulk_question(session: Session, users, web_env,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from consultant import queue
+    from consultant.config import get_settings
+    from consultant.drafting.services import draft_for_message
+    from consultant.intake.services import store_message
+
+    sent: list[tuple[str, tuple[object, ...], dict[str, object]]] = []
+    monkeypatch.setattr(queue, "send_task",
+                        lambda name, *args, **options: sent.append((name, args, options)))
+    raw = (b"From: Help Desk <desk@clinic.example.com>\r\nTo: coding-help@example.org\r\n"
+           b"Subject: Can we bill 99213-25 with 20610?\r\nMessage-ID: <bulk1@example.com>\r\n"
+           b"Auto-Submitted: auto-generated\r\nPrecedence: bulk\r\n\r\n"
+           b"Forwarded from the ticket system: can we bill 99213-25 with 20610?\r\n")
+    stored = store_message(session, raw)
+    assert draft_for_message(session, stored.message_row_id, get_settings()) is None
+    message = session.get_one(InboundMessage, stored.message_row_id)
+    assert message.state is MessageState.IGNORED
+    session.commit()
+
+    held.retry_message(session, message.id, users["rita"])
+    session.commit()
+
+    # The worker drafts it with the holds lifted, instead of holding it again as bulk.
+    assert sent == [("process_message", (message.id,), {"kwargs": {"release": True}})]
+    draft = draft_for_message(session, message.id, get_settings(), release=True)
+    assert draft is not None
+    event = session.scalars(select(CaseEvent).where(CaseEvent.action == "released")).one()
+    assert (event.actor, event.note) == ("rita", "was ignored")
+
+
 def test_failed_draft_approved_again(session: Session, make_draft, users, sent_tasks) -> None:
     draft = make_draft()
     workflow.approve(session, draft.id, users["rita"], answered(draft.body_text), 1)
