@@ -47,10 +47,13 @@ class InvalidPassword(ConsultantError):
 
 
 def check_password(password: str) -> None:
-    """Raise InvalidPassword unless *password* is long enough to be set."""
-    if len(password) < MIN_PASSWORD_LENGTH:
+    """Raise InvalidPassword unless *password* is long enough to be set.
+
+    Spaces at either end do not count toward the length, so twelve spaces are too short.
+    """
+    if len(password.strip()) < MIN_PASSWORD_LENGTH:
         raise InvalidPassword(f"the password is too short; use at least "
-                              f"{MIN_PASSWORD_LENGTH} characters")
+                              f"{MIN_PASSWORD_LENGTH} characters other than spaces at the ends")
 
 
 def normalise_username(username: str) -> str:

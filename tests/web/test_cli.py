@@ -100,6 +100,15 @@ def test_users_add_rejects_short_password(session: Session) -> None:
     assert "too short" in result.output
 
 
+def test_users_add_rejects_password_of_spaces(session: Session) -> None:
+    result = run("users", "add", "rita", "--password-stdin", stdin=" " * 16 + "\n")
+
+    assert result.exit_code == 1
+    assert "too short" in result.output
+    with pytest.raises(NotFound):
+        get_user(session, "rita")
+
+
 def test_users_add_rejects_duplicate(session: Session) -> None:
     run("users", "add", "rita", "--password-stdin", stdin=PASSWORD + "\n")
 
