@@ -35,7 +35,7 @@ _HINT_AFTER = re.compile(
     r"(?!\s*+(?:codes?|is|was|of)?\s*+[:=]?\s*+[a-z]?\d)"
 )
 # "Is R69 billable?": the question asked of diagnosis codes.
-_ASKED_IF_BILLABLE = re.compile(r"[ \t]+(?:is[ \t]+|a[ \t]+)?(?:billable|valid|payable|reportable)\b")
+_BILLABLE_QUESTION = re.compile(r"[ \t]+(?:is[ \t]+|a[ \t]+)?(?:billable|valid|payable|reportable)\b")
 _HINT_WINDOW = 80
 # Shapes that only a keyword confirms need it close: "dx D6959", "PCS 0210093".
 _KEYWORD_WINDOW = 16
@@ -81,7 +81,7 @@ def _decide(scan: Scan, mention: Mention, strong: list[tuple[int, str, bool]]) -
     if system == "icd10cm" and not shape.needs_keyword and _has_neighbour(strong, mention.start):
         # A bare category among other codes ("90471 ... Z23") is taken as a diagnosis.
         return system
-    if system == "icd10cm" and not shape.needs_keyword and _ASKED_IF_BILLABLE.match(
+    if system == "icd10cm" and not shape.needs_keyword and _BILLABLE_QUESTION.match(
         scan.lower, mention.end
     ):
         return system

@@ -1021,16 +1021,11 @@ def _named_candidates(
         if before is None:
             continue
         items = mods.list_items(text, *before.span("list"))
-        if all(code in mods.KNOWN for code, _, _ in items) and (
-            not all(code in mods.AMBIGUOUS for code, _, _ in items)
-            or mods.LINES_AFTER.match(lower, phrase.end())
-        ):
+        if _known_list(items, lines_after=mods.LINES_AFTER.match(lower, phrase.end()) is not None):
             candidates.extend((start, end, code, True) for code, start, end in items)
     for phrase in mods.BOTH_THEN.finditer(text) if "both" in lower else ():
         items = mods.list_items(text, *phrase.span("list"))
-        if all(code in mods.KNOWN for code, _, _ in items) and not all(
-            code in mods.AMBIGUOUS for code, _, _ in items
-        ):
+        if _known_list(items):
             candidates.extend((start, end, code, True) for code, start, end in items)
     for phrase in mods.ALL_LINES.finditer(lower):
         listed = mods.LIST_AT.match(text, phrase.end())
@@ -1045,6 +1040,17 @@ def _named_candidates(
         (start, end, code, every or (start, end) in for_all)
         for start, end, code, every in candidates
     })
+
+
+def _known_list(items: list[tuple[str, int, int]], lines_after: bool = False) -> bool:
+    """Return whether a list of modifiers for every code reads as modifiers.
+
+    Each item must be a known modifier, and one must be more than a word or a state,
+    unless claim lines follow ("GA on both lines").
+    """
+    return all(code in mods.KNOWN for code, _, _ in items) and (
+        lines_after or not all(code in mods.AMBIGUOUS for code, _, _ in items)
+    )
 
 
 def _has_on_all(lower: str) -> bool:
@@ -1067,9 +1073,9 @@ def _named_by_word_or_verb(
             candidates.extend(listed_modifiers)
             parallel = mods.PARALLEL_AFTER.match(text, listed.end()) if listed_modifiers else None
             if parallel is not None:
-                item = (parallel["list"], *parallel.span("list"))
-                if item[0] not in mods.AMBIGUOUS and _offered_as_modifiers([item], text):
-                    candidates.append((item[1], item[2], item[0]))
+                code, (start, end) = parallel["list"], parallel.span("list")
+                if code not in mods.AMBIGUOUS and _offered_as_modifiers([(code, start, end)], text):
+                    candidates.append((start, end, code))
         elif (lowered := mods.VERB_LOWER.match(lower, verb_end)) is not None:
             candidates.append((*lowered.span("list"), lowered["list"].upper()))
     for match in mods.DISTINCTIVE_ALONE.finditer(text):
@@ -1276,8 +1282,8 @@ def _verb_list(
     """Modifiers listed after a verb such as "with" or "append", when they read as such.
 
     A modifier that also reads as a word or a state ("GA", "PA") counts after a verb
-    only when a code is the verb's subject ("G0103 gets GA") and no lower-case word
-    follows it.
+    only when a code or a claim line is the verb's subject ("G0103 gets GA", "the claim
+    with CA") and no lower-case word other than a preposition follows it.
     """
     items = [
         (start, end, code)

@@ -785,7 +785,7 @@ def test_choice_within_one_modifier_family() -> None:
 def test_modifier_in_brackets_after_its_meaning() -> None:
     assert by_code("For 64483 bilateral (50) do we bill 1 unit?")["64483"].modifiers == ["50"]
     assert by_code("Bill 71046 professional component (26) only")["71046"].modifiers == ["26"]
-    # 59 does not mean bilateral, so the bracket holds something else.
+    # 59 does not mean bilateral, so the bracket is no modifier.
     assert ("modifier", "59") not in codes("64483 bilateral (59 minutes)")
 
 

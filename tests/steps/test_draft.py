@@ -165,8 +165,8 @@ def test_modifier_sets_leave_out_named_modifiers() -> None:
 
     code = {"code": "27447", "modifiers": ["RT", "LT", "80"], "modifier_sets": [["RT"], ["LT"]]}
     assert modifier_sets(code) == [["RT"], ["LT"]]
-    one = {"code": "99213", "modifiers": ["25", "59"], "modifier_sets": [["25"]]}
-    assert modifier_sets(one) == [["25"]]
+    glued_and_named = {"code": "99213", "modifiers": ["25", "59"], "modifier_sets": [["25"]]}
+    assert modifier_sets(glued_and_named) == [["25"]]
     named = {"code": "76946", "modifiers": ["59"], "modifier_sets": []}
     assert modifier_sets(named) == []
     # Drafts stored before the sets were kept have only the modifiers.

@@ -277,7 +277,7 @@ def test_release_drafts_held_bulk_question(session: Session, users, web_env,
     held.retry_message(session, message.id, users["rita"])
     session.commit()
 
-    # The worker drafts it with the holds lifted, instead of holding it again as bulk.
+    # The worker drafts it with intake's checks lifted, instead of classifying it as bulk again.
     assert sent == [("process_message", (message.id,), {"kwargs": {"release": True}})]
     draft = draft_for_message(session, message.id, get_settings(), release=True)
     assert draft is not None
