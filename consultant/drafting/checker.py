@@ -47,6 +47,10 @@ class KnowledgeBaseChecker:
             return UNCHECKED
         return _STATUS.get(info.status, UNKNOWN)
 
+    def description(self, system: str, code: str) -> str | None:
+        info = self.describe(system, code)
+        return info.description if info.status in _STATUS else None
+
     def expired_note(self, system: str) -> str | None:
         """Return a note when the edition used for *system* ended before today, else None.
 

@@ -8,6 +8,7 @@ contains is kept and marked "unrecognised" so the reviewer sees it apart from th
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,14 @@ from consultant.extraction.scanner import Mention, Scan, scan
 
 _DASH_NOTE = "written with a trailing dash: more characters are required"
 _NO_BREAK_SPACES = str.maketrans({"\xa0": " ", "\u202f": " "})
+# Words of five letters or more: those a writer's wording and a description can share.
+_WORD = re.compile(r"[a-z]{5,}")
+# Words of descriptions too common to tell one reading of a code from the other.
+_COMMON_WORDS = frozenset({
+    "other", "unspecified", "specified", "without", "initial", "subsequent", "encounter",
+    "classified", "elsewhere", "right", "left", "bilateral", "mellitus", "disease",
+    "disorder", "chronic", "acute", "patient", "injection", "supply", "each",
+})
 
 
 @dataclass
@@ -76,7 +85,7 @@ def _extract(
     mentions = context.resolve(scanned)
     if checker is not None:
         checker = _OncePerCode(checker)
-        _recheck_systems(mentions, checker)
+        _recheck_systems(scanned, mentions, checker)
 
     locate = _Locator(subject_length)
     found: dict[tuple[str, str, str | None], CodeReference] = {}
@@ -128,19 +137,48 @@ class _OncePerCode:
             self._statuses[key] = self._checker.status(system, code)
         return self._statuses[key]
 
+    def description(self, system: str, code: str) -> str | None:
+        """Return the wrapped checker's description of the code."""
+        return self._checker.description(system, code)
 
-def _recheck_systems(mentions: list[Mention], checker: CodeChecker) -> None:
+
+def _recheck_systems(scanned: Scan, mentions: list[Mention], checker: CodeChecker) -> None:
     """Move an ambiguous token to the other system when only that one contains it."""
     for mention in mentions:
         if len(mention.shape.options) < 2 or mention.system is None:
             continue
         statuses = {system: checker.status(system, code) for system, code in mention.shape.options}
         if UNCHECKED in statuses.values():
-            # One reading cannot be checked, so its absence proves nothing: keep the context's choice.
+            # One reading cannot be checked, so its absence proves nothing: keep the context's
+            # choice, unless the sentence speaks of what the checked reading describes.
+            mention.system = _described_reading(scanned, mention, statuses, checker)
             continue
         known = [system for system, status in statuses.items() if status != UNKNOWN]
         if len(known) == 1:
             mention.system = known[0]
+
+
+def _described_reading(
+    scanned: Scan, mention: Mention, statuses: dict[str, str], checker: CodeChecker
+) -> str | None:
+    """Return the system of the one checked reading whose description the sentence shares.
+
+    With no HCPCS Level II file loaded, "(e1165)" after "type 2 diabetes with
+    hyperglycemia" is E11.65, whose description shares "hyperglycemia". "J1100
+    dexamethasone" stays HCPCS: J11.00 is an influenza code, and no word is shared.
+    """
+    checked = [system for system, status in statuses.items() if status not in (UNCHECKED, UNKNOWN)]
+    if len(checked) != 1 or mention.system == checked[0]:
+        return mention.system
+    system = checked[0]
+    description = checker.description(system, mention.shape.code_for(system))
+    if not description:
+        return mention.system
+    start, end = scanned.sentences.around(mention.start)
+    written = set(_WORD.findall(scanned.lower, start, end)) - _COMMON_WORDS
+    if written & set(_WORD.findall(description.lower())):
+        return system
+    return mention.system
 
 
 def _reference(found: dict, system: str, code: str, range_end: str | None) -> CodeReference:

@@ -32,6 +32,10 @@ class CodeChecker(Protocol):
         """
         ...
 
+    def description(self, system: str, code: str) -> str | None:
+        """Return the official description of a code the loaded code sets contain, else None."""
+        ...
+
 
 @dataclass
 class CodeReference:

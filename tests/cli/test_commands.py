@@ -308,6 +308,22 @@ def test_extract_keeps_unloaded_system_unchecked(runner: CliRunner, session: Ses
     assert reference["validity"] is None
 
 
+def test_extract_reads_undotted_diagnosis_by_its_description(
+    runner: CliRunner, session: Session
+) -> None:
+    from consultant.codes import importers
+
+    importers.import_icd10cm(session)
+    session.commit()
+    text = "Type 2 diabetes with hyperglycemia (e1165), seen for 99214.\n"
+
+    result = runner.invoke(main, ["extract", "--json"], input=text)
+
+    assert result.exit_code == 0, result.output
+    codes = [(item["system"], item["code"], item["validity"]) for item in json.loads(result.output)]
+    assert ("icd10cm", "E11.65", "valid") in codes
+
+
 def test_lookup_unknown_code_exits_1(runner: CliRunner, session: Session) -> None:
     from consultant.codes import importers
 

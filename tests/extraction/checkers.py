@@ -9,16 +9,22 @@ ICD10CM_INCOMPLETE = {"S72.001", "S72.002"}
 HCPCS_VALID = {"J1100", "G2211", "J3301", "A4253"}
 CPT_CODES = {"99202", "99203", "99204", "99205", "99213", "99214", "97110", "97140", "59025"}
 MODIFIERS = {"25", "59", "XU", "XS", "RT", "LT", "GP"}
+DESCRIPTIONS = {
+    "J11.00": "Influenza due to unidentified influenza virus with unspecified type of pneumonia",
+}
 
 
 class MemoryChecker:
     """Return statuses from the sets above, recording every call."""
 
-    def __init__(self) -> None:
+    def __init__(self, unloaded: tuple[str, ...] = ()) -> None:
         self.calls: list[tuple[str, str]] = []
+        self.unloaded = unloaded
 
     def status(self, system: str, code: str) -> str:
         self.calls.append((system, code))
+        if system in self.unloaded:
+            return "unchecked"
         if system == "icd10cm":
             if code in ICD10CM_VALID:
                 return "valid"
@@ -29,3 +35,6 @@ class MemoryChecker:
             return "unknown"
         known = {"hcpcs": HCPCS_VALID, "cpt": CPT_CODES, "modifier": MODIFIERS}.get(system, set())
         return "valid" if code in known else "unknown"
+
+    def description(self, system: str, code: str) -> str | None:
+        return DESCRIPTIONS.get(code) if system == "icd10cm" else None

@@ -75,6 +75,14 @@ def test_checker_moves_ambiguous_token():
     assert found["M54.50"].system == "icd10cm"
 
 
+def test_unchecked_reading_yields_to_a_described_diagnosis():
+    checker = MemoryChecker(unloaded=("hcpcs",))
+    found = by_code("Admitted with influenza and pneumonia (j1100)", checker)
+    assert found["J11.00"].system == "icd10cm"
+    # Nothing in this sentence speaks of influenza.
+    assert by_code("TFESI with J1100 dexamethasone", checker)["J1100"].system == "hcpcs"
+
+
 def test_range_kept_with_both_ends():
     found = by_code("Can we bill 99202–99205 or 99202 through 99205?")
     assert set(found) == {"99202-99205"}
