@@ -263,6 +263,17 @@ HAVE_MODIFIER = re.compile(
     r"(?:have|has|had)[ \t]+(?:an?[ \t]+|the[ \t]+)?-?(?P<list>[0-9a-z]{2})"
     r"(?=[ \t]*(?:too|also|as[ \t]+well)?[ \t]*\?)"
 )
+# A modifier as the name of a kind of case: "is this a 91 situation?", "the 59 scenario".
+# Searched in lower-cased text.
+SITUATION = re.compile(
+    r"(?:an?|the|this)[ \t]+-?(?P<list>[0-9a-z]{2})[ \t]+(?:modifier[ \t]+)?"
+    r"(?:situation|scenario)s?\b"
+)
+# A modifier seen in use: "I have seen 82 used on 33533", "never saw GY billed there".
+SEEN_IN_USE = re.compile(
+    r"(?:seen|saw|see)[ \t]+(?:an?[ \t]+)?-?(?P<list>[0-9a-z]{2})[ \t]+"
+    r"(?:used|billed|appended|applied|reported)\b"
+)
 # A two-digit modifier ruled out: "so no 50, right?", "global; no 26." Searched in
 # lower-cased text, like ``BE_MODIFIER``.
 NO_MODIFIER = re.compile(

@@ -179,6 +179,13 @@ _CAPITAL_WORD_BEFORE = re.compile(r"\b[A-Z]{2,}[ \t]+\Z")
 _TOKEN_WITH_TIMES = re.compile(r"(?P<code>[A-Za-z0-9]{3,6}?)[xX](?P<units>\d{1,3})")
 # "20610RT": a CPT code with a letter modifier glued on, which is also shaped like a PCS code.
 _CPT_WITH_MODIFIER = re.compile(r"(?P<code>\d{5})(?P<modifier>[A-Za-z]{2})")
+# "99213.25": a CPT code and a two-digit modifier typed with a dot between them.
+_CPT_DOT_MODIFIER = re.compile(r"(?P<code>\d{5})\.(?P<modifier>\d{2})")
+# Words before an amount of money or a measure, which "12500.50" may be.
+_AMOUNT_BEFORE = re.compile(
+    r"(?:paid|allowed|amount|balance|total|charges?|charged|owed?|payment|cost|fee|price|usd"
+    r"|value|level|result|count|weight|lab)\W{0,3}\Z"
+)
 
 
 @dataclass(slots=True)
@@ -241,6 +248,10 @@ def scan(text: str) -> Scan:
             continue
         mention = _mention(match["token"], start, end)
         if mention is None:
+            continue
+        if mention.end < end and text[mention.end] == "." and _AMOUNT_BEFORE.search(
+            lower, max(0, start - 12), start
+        ):
             continue
         mentions.append(mention)
         consumed = _read_suffix(text, mention, masks, mentions, lower_only)
@@ -308,6 +319,10 @@ def _mention(token: str, start: int, end: int) -> Mention | None:
         shape = classify(times["code"])
         if shape is not None and {"cpt", "hcpcs"} & set(shape.systems):
             return Mention(shape, start, start + len(times["code"]), units=int(times["units"]))
+    dotted = _CPT_DOT_MODIFIER.fullmatch(token) if len(token) == 8 else None
+    if dotted is not None and dotted["modifier"] in mods.KNOWN:
+        modifier = (dotted["modifier"], start + 6, end)
+        return Mention(classify(dotted["code"]), start, start + 5, modifiers=[modifier])
     glued = _CPT_WITH_MODIFIER.fullmatch(token) if len(token) == 7 else None
     if glued is not None and glued["modifier"].upper() in mods.KNOWN:
         shape = classify(glued["code"])
@@ -1102,6 +1117,10 @@ def _named_by_word_or_verb(
         candidates += _accepted_in_lower_case(explained, text, lower, lower_only)
     if "no " in lower:
         candidates += _lower_case_found(mods.NO_MODIFIER, text, lower, lower_only)
+    if "situation" in lower or "scenario" in lower:
+        candidates += _lower_case_found(mods.SITUATION, text, lower, lower_only)
+    if "seen " in lower or "saw " in lower or "see " in lower:
+        candidates += _lower_case_found(mods.SEEN_IN_USE, text, lower, lower_only)
     if "?" in text:
         candidates += _lower_case_found(mods.HAVE_MODIFIER, text, lower, lower_only)
     candidates += [

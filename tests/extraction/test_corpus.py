@@ -32,12 +32,6 @@ KNOWN_MISSES = {
     "h13-global-policy-summary: missed modifier 55",
     # "the multiple procedure reduction from the 51, not a modifier 59 problem".
     "h13-co59-not-mod59: missed modifier 51",
-    # "This isn't a 91 situation since it was one draw": a bare number named as a kind
-    # of situation, with no word for modifiers.
-    "h16-lab-duplicate-chemistries: missed modifier 91",
-    # "I've also seen 82 used at teaching hospitals": a number before a participle, in
-    # mail that names 80 and AS, with no word for modifiers.
-    "h17-assistant-ortho-pa: missed modifier 82",
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from consultant.extraction import extract, extract_message
 from tests.extraction.checkers import MemoryChecker
 
@@ -81,6 +83,33 @@ def test_unchecked_reading_yields_to_a_described_diagnosis():
     assert found["J11.00"].system == "icd10cm"
     # Nothing in this sentence speaks of influenza.
     assert by_code("TFESI with J1100 dexamethasone", checker)["J1100"].system == "hcpcs"
+
+
+def test_modifier_typed_with_a_dot():
+    found = by_code("Billed 99213.25 with 20610 today.")
+    assert found["99213"].modifiers == ["25"]
+    assert "20610" in found
+
+
+@pytest.mark.parametrize("text", ["Total charges 12500.50 for the day.", "Lab value 12345.50 high"])
+def test_amount_with_cents_is_no_code(text: str):
+    assert extract(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "modifier"),
+    [
+        ("Is this a 91 situation? We repeated 80053 twice.", "91"),
+        ("I have seen 82 used on 33533 for the assistant.", "82"),
+        ("We saw 59 billed on 97140.", "59"),
+    ],
+)
+def test_modifier_named_as_a_case_or_seen_in_use(text: str, modifier: str):
+    assert modifier in by_code(text)
+
+
+def test_count_before_a_participle_is_no_modifier():
+    assert set(by_code("Patient seen 25 times this year for 99213.")) == {"99213"}
 
 
 def test_range_kept_with_both_ends():
