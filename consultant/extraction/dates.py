@@ -1,8 +1,11 @@
 """Dates of service written in a question: "DOS 11/25/2026", "date of service: Nov 3, 2026".
 
-Only a date after a marker counts ("DOS", "D.O.S.", "date of service", "service date"),
-because a question carries other dates too: when a claim was denied, when a policy
-changed, when the patient comes back. The numeric forms are U.S. month/day/year, with
+Only a date after a marker counts, because a question carries other dates too: when a
+claim was denied, when a policy changed. The markers name the service ("DOS", "D.O.S.",
+"date of service", "service date") or the encounter itself ("seen on", "visit",
+"date of visit", "DOV", "encounter", "procedure", "surgery", "performed", "admitted",
+"discharged"). Inpatient codes go by the discharge date, the latest of those dates, and
+the latest date is the one a reply is looked up by. The numeric forms are U.S. month/day/year, with
 a two-digit year read as 20YY and the parts split by slashes, dashes or dots, and ISO
 year-month-day, split by dashes or slashes. A list after the marker ("DOS
 11/12/2026 and 12/10/2026") and a span ("DOS 11/01/2026-11/05/2026") give each date.
@@ -30,8 +33,10 @@ _MONTHS = {
 _MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
 
 _MARKER = re.compile(
-    r"(?<![\w.])(?:d\.o\.s\.?|dos|dates?[ \t]+of[ \t]+service|service[ \t]+dates?)(?!\w)"
-    r"[ \t]*(?:(?:was|is|were|are|of|on|from)[ \t]+)?[:=#-]?[ \t]*",
+    r"(?<![\w.])(?:d\.o\.s\.?|dos|dates?[ \t]+of[ \t]+service|service[ \t]+dates?"
+    r"|dov|dates?[ \t]+of[ \t]+visit|seen|(?:visit|encounter|procedure|surgery)(?:[ \t]+dates?)?"
+    r"|performed|admitted|discharged)(?!\w)"
+    r"[ \t]*(?:(?:was|is|were|are|of|on|from|done)[ \t]+){0,3}[:=#-]?[ \t]*",
     re.IGNORECASE,
 )
 _DATE = re.compile(

@@ -23,6 +23,11 @@ from consultant.extraction.dates import dates_of_service, impossible_dates_of_se
         ("DOS 11.25.2026", [date(2026, 11, 25)]),
         ("Dates of service: 10/1/2026, 10/2/2026 and 10/1/2026",
          [date(2026, 10, 1), date(2026, 10, 2)]),
+        ("Pt seen on 11/25/2026 for 99213", [date(2026, 11, 25)]),
+        ("Office visit 11/25/2026, billed 99214", [date(2026, 11, 25)]),
+        ("DOV: 11/25/2026", [date(2026, 11, 25)]),
+        ("Procedure was done on Nov 3, 2026.", [date(2026, 11, 3)]),
+        ("Admitted 09/28/2026, discharged 10/02/2026.", [date(2026, 9, 28), date(2026, 10, 2)]),
     ],
 )
 def test_dates_after_marker(text: str, expected: list[date]) -> None:
@@ -37,6 +42,7 @@ def test_dates_after_marker(text: str, expected: list[date]) -> None:
         "DOS 02/30/2026",
         "DOS 13/01/2026",
         "Use the DOS on the claim.",
+        "Seen by Dr. Lee; claim denied 11/25/2026.",
         "",
     ],
 )
