@@ -25,12 +25,13 @@ _HINT = re.compile(
     r"supplies|dme|bills?|billed|billing|charged?|charges|e/m|append|appended|units?))\b"
 )
 # "Z23 as the dx", "I10 (primary)", "0DTJ4ZZ for PCS": a keyword right after the code.
-# The keyword must not start the next list item: in "J7300, dx Z30.430" it is Z30.430's.
+# The keyword must not start the next list item: in "J7300, dx Z30.430" it is Z30.430's,
+# and a keyword on the next line ("G0008" above "Dx on the vaccine lines") is the line's.
 # The runs of spaces are possessive, because the items between them are optional and
 # contain no space: splitting one long run of spaces among them took time growing with
 # the fourth power of its length, and finds no other match.
 _HINT_AFTER = re.compile(
-    r"\s*+[(,]?\s*+(?:as|for|is|was)?\s*+(?:the|a|an|my|our)?\s*+"
+    r"[ \t]*+[(,]?[ \t]*+(?:as|for|is|was)?[ \t]*+(?:the|a|an|my|our)?[ \t]*+"
     r"(?:(?P<pcs>pcs|icd-?10-?pcs)\b|(?P<dx>dx|diagnosis|diag|icd|primary|secondary)\b)"
     r"(?!\s*+(?:codes?|is|was|of)?\s*+[:=]?\s*+[a-z]?\d)"
 )

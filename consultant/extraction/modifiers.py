@@ -240,7 +240,7 @@ ON_CODES = re.compile(
 # ("HD on the 14th") the pair is no modifier.
 ON_TARGET_WORD = re.compile(
     r"\d{4}[0-9FTU]|[A-Z]\d{4}|(?i:lines?|claims?|codes?|visits?|procedures?|e/m|e&m|"
-    r"vaccines?|injections?|services?|drugs?|diagnostic)$"
+    r"vaccines?|injections?|services?|drugs?|diagnostic|first|second|third|last|other)$"
 )
 # A modifier asked about in a question: "Is 51 needed on 14060?" Searched in lower-cased
 # text, like ``BE_MODIFIER``.
@@ -257,11 +257,11 @@ IS_IT_MODIFIER = re.compile(
     r"(?:is|was|would) (?:that|it|this)[ \t]+(?:be[ \t]+)?(?:an?[ \t]+|the[ \t]+)?-?"
     r"(?P<list>[0-9a-z]{2})(?=[ \t]*(?:too|instead|then)?[ \t]*\?|[ \t]+(?:or|and)\b)"
 )
-# A modifier asked about last in a question: "Should the second one have 91?". Searched
-# in lower-cased text, like ``BE_MODIFIER``.
+# A modifier asked about last in a question: "Should the second one have 91?", "the
+# block should have LT, right?" Searched in lower-cased text, like ``BE_MODIFIER``.
 HAVE_MODIFIER = re.compile(
     r"(?:have|has|had)[ \t]+(?:an?[ \t]+|the[ \t]+)?-?(?P<list>[0-9a-z]{2})"
-    r"(?=[ \t]*(?:too|also|as[ \t]+well)?[ \t]*\?)"
+    r"(?=[ \t]*(?:too|also|as[ \t]+well|,[ \t]*right)?[ \t]*\?)"
 )
 # A modifier as the name of a kind of case: "is this a 91 situation?", "the 59 scenario".
 # Searched in lower-cased text.
@@ -274,10 +274,11 @@ SEEN_IN_USE = re.compile(
     r"(?:seen|saw|see)[ \t]+(?:an?[ \t]+)?-?(?P<list>[0-9a-z]{2})[ \t]+"
     r"(?:used|billed|appended|applied|reported)\b"
 )
-# A two-digit modifier ruled out: "so no 50, right?", "global; no 26." Searched in
-# lower-cased text, like ``BE_MODIFIER``.
+# A two-digit modifier ruled out: "so no 50, right?", "global; no 26.", "bills nothing,
+# not 53." Searched in lower-cased text, like ``BE_MODIFIER``.
 NO_MODIFIER = re.compile(
-    r"no[ \t]+-?(?P<list>\d{2})(?=[ \t]*(?:[,.?!;]|$|(?:modifiers?|needed|required)\b))", re.M
+    r"(?:no|not)[ \t]+-?(?P<list>\d{2})(?=[ \t]*(?:[,.?!;]|$|(?:modifiers?|needed|required)\b))",
+    re.M,
 )
 # A modifier explained: "the 58 is for planned procedures", "93 is the general audio-only
 # modifier". ``EXPLAINED`` finds the words after the modifier in lower-cased text, and
@@ -306,6 +307,9 @@ FAMILIES = (
     frozenset({"CQ", "CO"}),
     # A screening turned diagnostic: 33 for commercial plans, PT for Medicare.
     frozenset({"33", "PT"}),
+    # Home oxygen flow rates: QE under 1 liter a minute, QF or QG over 4, QH with a
+    # conserving device.
+    frozenset({"QE", "QF", "QG", "QH"}),
 )
 # Modifiers that a word elsewhere in the text explains, in lower-cased text. Written
 # alone in capital letters, they are taken where that word is written: "GA with an ABN",
@@ -360,7 +364,7 @@ PARALLEL_AFTER = re.compile(
 # A modifier for each of the codes before it, at the end of a clause: "E1390 and E0431,
 # both RR." In "both HF and CKD" the pair is a word.
 BOTH_THEN = re.compile(
-    rf",[ \t]*(?i:both)[ \t]+(?:(?i:with|get|need|take|have)[ \t]+)?-?{_LIST}"
+    rf",[ \t]*(?i:both)[ \t]+(?:(?P<verb>(?i:with|get|need|take|have))[ \t]+)?-?{_LIST}"
     r"(?=[ \t]*(?:[.?!;(]|$))",
     re.MULTILINE,
 )
@@ -374,6 +378,8 @@ ORIGIN_LABEL = re.compile(
 ALL_LINES = re.compile(
     r"(?:all|every|each)(?:[ \t]+[a-z]+)?[ \t]+(?:lines?|codes?|services?)"
     r"[ \t]+(?:carry|carries|get|gets|need|needs|take|takes|have|has|go out with)[ \t]+-?"
+    # "All with GP": the codes just listed.
+    r"|(?<![\w,][ \t])(?:all|each)(?:[ \t]+of[ \t]+them)?[ \t]+with[ \t]+-?"
 )
 # The list after ``ALL_LINES``, matched in the text as written.
 LIST_AT = re.compile(_LIST)

@@ -49,8 +49,10 @@ _UNITS_BEFORE = re.compile(
     rf"(?P<count>{_COUNT})[ \t]*(?i:units?|uos)[ \t]*(?i:of[ \t]+)?(?i:cpt[ \t]+)?\Z"
 )
 # "25 on the E/M": the modifier goes to the evaluation and management code.
+# "25 on the E/M", "is a 25 needed on the E/M?": the modifier of the visit code.
 _ON_EVALUATION = re.compile(
-    r"\s+(?i:on|to|for)\s+(?i:the\s+|an?\s+)?(?i:E/?M|E&M|E & M|office visit)\b"
+    r"\s+(?i:(?:needed|required|added|appended)\s+)?(?i:on|to|for)\s+(?i:the\s+|an?\s+)?"
+    r"(?i:E/?M|E&M|E & M|office visit)\b"
 )
 # Characters after a code that end it: nothing glued, no range, no units after it.
 _NOTHING_FOLLOWS = frozenset(",;?!)]\"'\n")
@@ -82,7 +84,9 @@ _INSTEAD = re.compile(r"[ \t]+instead\b", re.IGNORECASE)
 _OR_CHOICE_AFTER = re.compile(
     r"[ \t]*,?[ \t]*(?i:or|vs\.?|versus)[ \t]+-?(?:\d{2}|[A-Z][A-Z0-9]|\d[A-Z])(?![\w])"
 )
-_ON_DRUG_LINE = re.compile(r"[ \t]+(?i:on)[ \t]+(?i:the|each|both|all)[ \t]+(?i:drugs?)\b")
+_ON_DRUG_LINE = re.compile(
+    r"[ \t]+(?i:on)[ \t]+(?i:the|each|both|all)(?:[ \t]+(?i:the|of[ \t]+the))?[ \t]+(?i:drugs?)\b"
+)
 _PREPOSITION_AFTER = re.compile(r"[ \t]+(?:for|on|to|in|per|because|since|if|when|so)\b")
 # An ICD-10-PCS code split after its first three characters, which name its table.
 _PCS_SPLIT = re.compile(
@@ -92,8 +96,12 @@ _DESCRIPTION_AFTER = re.compile(r"[ \t]+(?:\d|[a-z])")
 # "on the outpatient claim with CA": a modifier put on a claim line, even one that is a state.
 _LINE_BEFORE = re.compile(r"(?i:claim|claims|line|lines|charge)[ \t]+\Z")
 _RULE_AFTER = re.compile(r"[ \t]+(?:threshold|limit|cap|rules?|requirements?|policy)\b", re.I)
-# A code right before a verb: "G0103 gets GA".
-_CODE_BEFORE = re.compile(r"(?<![\w.-])(?:[A-Z]\d{4}|\d{4}[\dFTU])(?:-[0-9A-Z]{2})*[ \t]+\Z")
+# A code right before a verb, perhaps with its units: "G0103 gets GA", "A4259 x2, both
+# with KS".
+_CODE_BEFORE = re.compile(
+    r"(?<![\w.-])(?:[A-Z]\d{4}|\d{4}[\dFTU])(?:-[0-9A-Z]{2})*(?:[ \t]*[xX][ \t]?\d{1,3})?"
+    r"(?:,?[ \t]+(?:both|each|all))?[ \t]+\Z"
+)
 # Words without which ``mods.PREDICATE`` and ``mods.QUESTION_PREDICATE`` cannot match,
 # found in one search of the lower-cased text before running either.
 _PREDICATE_HINT = re.compile(
@@ -505,6 +513,17 @@ def _read_units_before(text: str, mention: Mention) -> None:
         mention.units = _count(before["count"])
 
 
+def _unmodified_drugs(text: str, mentions: list[Mention], end: int) -> list[Mention]:
+    """Return the drug codes without modifiers when the drug lines are named after *end*.
+
+    "JZ on the drug line" or "JZ on all the drug lines" in a paragraph that names no
+    code puts the modifier on the drug codes written without one.
+    """
+    if _ON_DRUG_LINE.match(text, end) is None:
+        return []
+    return [mention for mention in mentions if _is_drug(mention) and not mention.modifiers]
+
+
 def _is_drug(mention: Mention) -> bool:
     """Return whether *mention* may be a HCPCS drug code, a J code."""
     return mention.shape.systems[0] == "hcpcs" and mention.shape.options[0][1].startswith("J")
@@ -581,19 +600,17 @@ def _named_modifiers(
             continue
         if for_all:
             # "All four lines carry GP" follows the lines it speaks of.
-            targets = (_codes_in_sentence(sentences, mentions, starts, start)
+            # "JZ on all the drug lines" goes on the drug codes wherever they are.
+            targets = (_unmodified_drugs(text, mentions, end)
+                       or _codes_in_sentence(sentences, mentions, starts, start)
                        or _codes_in_paragraph(text, mentions, starts, start))
         elif previous is not None and _LIST_GLUE.fullmatch(text, previous[0], start):
             # "with KX and CG": the modifiers of one list go on the same code.
             targets = previous[1]
         else:
             targets = [_nearest_code(sentences, mentions, starts, start, end)]
-            if targets[0] is None and _ON_DRUG_LINE.match(text, end):
-                # "JZ on the drug line" in a sentence that names no code: the drug codes
-                # written without modifiers get it.
-                targets = [
-                    mention for mention in mentions if _is_drug(mention) and not mention.modifiers
-                ] or targets
+            if targets[0] is None:
+                targets = _unmodified_drugs(text, mentions, end) or targets
             if _ON_EVALUATION.match(text, end):
                 targets = [_nearest_evaluation(mentions, starts, start) or targets[0]]
             if targets[0] is not None and _offered_apart(text, targets[0], start, end):
@@ -1040,7 +1057,9 @@ def _named_candidates(
             candidates.extend((start, end, code, True) for code, start, end in items)
     for phrase in mods.BOTH_THEN.finditer(text) if "both" in lower else ():
         items = mods.list_items(text, *phrase.span("list"))
-        if _known_list(items):
+        # "A4253 x3, A4259 x2, both with KS": after a verb, a pair that is also a state
+        # is a modifier.
+        if _known_list(items, lines_after=phrase["verb"] is not None):
             candidates.extend((start, end, code, True) for code, start, end in items)
     for phrase in mods.ALL_LINES.finditer(lower):
         listed = mods.LIST_AT.match(text, phrase.end())
@@ -1115,7 +1134,7 @@ def _named_by_word_or_verb(
     if "modifier" in lower or any(f"{verb} for" in lower for verb in _EXPLAINED_VERBS):
         explained = _before_each(mods.EXPLAINED, mods.EXPLAINED_BEFORE, lower, lower, 8)
         candidates += _accepted_in_lower_case(explained, text, lower, lower_only)
-    if "no " in lower:
+    if "no " in lower or "not " in lower:
         candidates += _lower_case_found(mods.NO_MODIFIER, text, lower, lower_only)
     if "situation" in lower or "scenario" in lower:
         candidates += _lower_case_found(mods.SITUATION, text, lower, lower_only)

@@ -66,9 +66,9 @@ _PCS = re.compile(r"[0-9BCDFGHX][0-9A-HJ-NP-Z]{6}")
 _COVERAGE_ID = re.compile(r"L3\d{4}|A5\d{4}")
 
 # Three-character ICD-10-CM codes that are complete and billable, and so common in coder
-# mail that they are taken without a diagnosis keyword: hypertension and the
-# immunization encounter.
-_BILLABLE_CATEGORIES = frozenset({"I10", "Z23"})
+# mail that they are taken without a diagnosis keyword: hypertension, the immunization
+# encounter and the uncomplicated delivery.
+_BILLABLE_CATEGORIES = frozenset({"I10", "Z23", "O80"})
 
 STRONG = "strong"
 WEAK = "weak"

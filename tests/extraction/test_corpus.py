@@ -32,6 +32,8 @@ KNOWN_MISSES = {
     "h13-global-policy-summary: missed modifier 55",
     # "the multiple procedure reduction from the 51, not a modifier 59 problem".
     "h13-co59-not-mod59: missed modifier 51",
+    # "our system has F2 loaded as the default": a modifier in prose with no cue.
+    "h19-trigger-finger-injection-digit-modifier: missed modifier F2",
 }
 
 
@@ -109,6 +111,10 @@ KNOWN_DETAIL_ERRORS = {
     # "JG going out on some of our Prolia lines (J0897)": the code comes in brackets
     # after the lines the modifier goes out on, so JG is put on no code.
     "h17-340b-tb-modifier: J0897 modifiers [] != ['JG']",
+    # "97110 x2, 97140 x1, 97530 x1. All with GP, and CQ on 97530": the sentence that
+    # says "all" names one code, so GP goes on that code alone.
+    "h19-pt-daily-note-eight-minute-rule: 97110 modifiers [] != ['GP']",
+    "h19-pt-daily-note-eight-minute-rule: 97140 modifiers [] != ['GP']",
 }
 
 

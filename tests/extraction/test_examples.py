@@ -952,3 +952,56 @@ def test_origin_destination_pair_after_its_label() -> None:
 def test_both_with_modifier_before_a_bracket() -> None:
     found = by_code("I have 01967 and 01968, both with QZ (CRNA alone).")
     assert (found["01967"].modifiers, found["01968"].modifiers) == (["QZ"], ["QZ"])
+
+
+def test_keyword_on_the_next_line_is_not_the_codes() -> None:
+    listed = "On the claim:\n99214\n90662\nG0008\nDx on the vaccine lines is Z23."
+    assert ("hcpcs", "G0008") in codes(listed)
+    assert ("icd10cm", "G00.08") not in codes(listed)
+
+
+def test_uncomplicated_delivery_without_a_keyword() -> None:
+    assert ("icd10cm", "O80") in codes("It was a cesarean, so should I use O80 anywhere?")
+
+
+def test_modifier_ruled_out_with_not() -> None:
+    found = codes("The ASC bills 29881-73-RT. The surgeon bills nothing, not 53.")
+    assert ("modifier", "53") in found
+    assert ("modifier", "30") not in codes("Time was 25 minutes, not 30.")
+
+
+def test_modifier_asked_with_right() -> None:
+    text = "I was going to bill 64447. Also the block should have LT, right?"
+    assert ("modifier", "LT") in codes(text)
+
+
+def test_modifier_on_the_second_line() -> None:
+    found = by_code("The payer wants 87804 x2 with QW on both lines and 59 on the second.")
+    assert "59" in found
+
+
+def test_oxygen_flow_modifiers_offered_together() -> None:
+    text = "E1390 RR. Is the QE/QF/QG stuff only when the flow is under 1 LPM? We keep adding QG."
+    assert {("modifier", "QE"), ("modifier", "QF"), ("modifier", "QG")} <= codes(text)
+
+
+def test_both_with_state_shaped_modifier_after_units() -> None:
+    found = by_code("Claim: A4253 x3 (150 strips), A4259 x2, both with KS. Meter E0607.")
+    assert (found["A4253"].modifiers, found["A4259"].modifiers) == (["KS"], ["KS"])
+    assert found["E0607"].modifiers == []
+
+
+def test_modifier_for_all_the_drug_lines_of_an_earlier_list() -> None:
+    text = (
+        "Infusion charges: J1100 x12, J1200, 96413.\n\n"
+        "Should the push be 96375? Also JZ on all the drug lines since no waste?"
+    )
+    found = by_code(text)
+    assert (found["J1100"].modifiers, found["J1200"].modifiers) == (["JZ"], ["JZ"])
+    assert found["96375"].modifiers == []
+
+
+def test_modifier_needed_on_the_visit() -> None:
+    found = by_code("Bill 99214 + 90833. Also, is a 25 needed on the E/M for the add-on?")
+    assert found["99214"].modifiers == ["25"]
+    assert found["90833"].modifiers == []
