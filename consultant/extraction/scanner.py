@@ -84,6 +84,10 @@ _INSTEAD = re.compile(r"[ \t]+instead\b", re.IGNORECASE)
 _OR_CHOICE_AFTER = re.compile(
     r"[ \t]*,?[ \t]*(?i:or|vs\.?|versus)[ \t]+-?(?:\d{2}|[A-Z][A-Z0-9]|\d[A-Z])(?![\w])"
 )
+# "All with GP" at the start of a sentence, right before the modifier, in lower case.
+_ALL_WITH_BEFORE = re.compile(
+    r"(?:^|[.;!?][ \t]+)(?:all|each)(?:[ \t]+of[ \t]+them)?[ \t]+with[ \t]+-?\Z", re.M
+)
 _ON_DRUG_LINE = re.compile(
     r"[ \t]+(?i:on)[ \t]+(?i:the|each|both|all)(?:[ \t]+(?i:the|of[ \t]+the))?[ \t]+(?i:drugs?)\b"
 )
@@ -599,9 +603,13 @@ def _named_modifiers(
         if (start, end) in seen or masks.covers(start, end):
             continue
         if for_all:
-            # "All four lines carry GP" follows the lines it speaks of.
+            # "All four lines carry GP" follows the lines it speaks of, and so does
+            # "All with GP" opening a sentence: the codes listed before it.
             # "JZ on all the drug lines" goes on the drug codes wherever they are.
-            targets = (_unmodified_drugs(text, mentions, end)
+            targets = _unmodified_drugs(text, mentions, end)
+            if not targets and _ALL_WITH_BEFORE.search(lower, max(0, start - 20), start):
+                targets = _codes_in_paragraph(text, mentions, starts, start)
+            targets = (targets
                        or _codes_in_sentence(sentences, mentions, starts, start)
                        or _codes_in_paragraph(text, mentions, starts, start))
         elif previous is not None and _LIST_GLUE.fullmatch(text, previous[0], start):

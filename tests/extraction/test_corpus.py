@@ -111,10 +111,6 @@ KNOWN_DETAIL_ERRORS = {
     # "JG going out on some of our Prolia lines (J0897)": the code comes in brackets
     # after the lines the modifier goes out on, so JG is put on no code.
     "h17-340b-tb-modifier: J0897 modifiers [] != ['JG']",
-    # "97110 x2, 97140 x1, 97530 x1. All with GP, and CQ on 97530": the sentence that
-    # says "all" names one code, so GP goes on that code alone.
-    "h19-pt-daily-note-eight-minute-rule: 97110 modifiers [] != ['GP']",
-    "h19-pt-daily-note-eight-minute-rule: 97140 modifiers [] != ['GP']",
 }
 
 

@@ -1005,3 +1005,9 @@ def test_modifier_needed_on_the_visit() -> None:
     found = by_code("Bill 99214 + 90833. Also, is a 25 needed on the E/M for the add-on?")
     assert found["99214"].modifiers == ["25"]
     assert found["90833"].modifiers == []
+
+
+def test_all_with_modifier_after_a_list() -> None:
+    found = by_code("I billed 97110 x2, 97140 x1, 97530 x1. All with GP, and CQ on 97530.")
+    assert [found[code].modifiers for code in ("97110", "97140")] == [["GP"], ["GP"]]
+    assert found["97530"].modifiers == ["GP", "CQ"]
