@@ -23,7 +23,7 @@ from consultant.errors import ConsultantError, InvalidTransition, NotFound
 from consultant.intake.threading import case_history
 from consultant.parsing import parse_message
 from consultant.queue import enqueue
-from consultant.review.errors import StaleVersion
+from consultant.review.errors import StaleVersion, Superseded
 from consultant.review.states import transition
 from consultant.storage.base import utcnow
 from consultant.storage.models import Draft, DraftEvent, DraftState, DraftVersion
@@ -46,6 +46,41 @@ def get_draft(session: Session, draft_id: int, *, for_update: bool = False) -> D
     if draft is None:
         raise NotFound(f"no draft with id {draft_id}")
     return draft
+
+
+def superseding_drafts(session: Session, draft: Draft) -> list[Draft]:
+    """Return the drafts that answer a newer question in *draft*'s case, oldest first.
+
+    A question is newer when its inbound message row was stored after the draft's, the
+    order in which drafting builds a follow-up's history. Rejected drafts do not count,
+    because rejecting a follow-up leaves the earlier question to be answered.
+    """
+    query = (select(Draft)
+             .where(Draft.case_id == draft.case_id,
+                    Draft.inbound_message_id > draft.inbound_message_id,
+                    Draft.state != DraftState.REJECTED)
+             .order_by(Draft.inbound_message_id))
+    return list(session.scalars(query))
+
+
+def describe_drafts(drafts: list[Draft]) -> str:
+    """Return "draft 5 (pending review)" for each draft, joined by commas and "and"."""
+    names = [f"draft {draft.id} ({draft.state.value.replace('_', ' ')})" for draft in drafts]
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _superseded_error(draft: Draft, newer: list[Draft]) -> Superseded:
+    if len(newer) == 1:
+        follow_up = "a newer question of that case already has a draft"
+    else:
+        follow_up = f"{len(newer)} newer questions of that case already have drafts"
+    return Superseded(
+        f"draft {draft.id} answers an earlier question of case {draft.case.token}, and "
+        f"{follow_up}: {describe_drafts(newer)}",
+        [other.id for other in newer],
+    )
 
 
 def text_to_html(text: str) -> str:
@@ -135,23 +170,30 @@ def approve(
     body_text: str | None = None,
     *,
     expected_version: int | None = None,
+    even_if_superseded: bool = False,
 ) -> Draft:
     """Approve a draft, optionally with an edited body, and enqueue its send after commit.
 
     With *expected_version*, the approval raises StaleVersion unless the stored draft is
     still at that version, so a reviewer never approves text they have not seen.  The
-    approved version is stored in ``approved_version``.
+    approved version is stored in ``approved_version``.  A draft that a newer question
+    of its case supersedes raises Superseded unless *even_if_superseded* is true.
     """
     if not reviewer.strip():
         raise ConsultantError("a reviewer name is required")
     draft = get_draft(session, draft_id, for_update=expected_version is not None)
     check_version(draft, expected_version)
+    newer = superseding_drafts(session, draft)
+    if newer and not even_if_superseded:
+        raise _superseded_error(draft, newer)
     note = f"approved version {draft.version}"
     if body_text is not None and body_text != draft.body_text:
         if not body_text.strip():
             raise ConsultantError("the edited body is empty")
         record_version(session, draft, body_text, reviewer)
         note = f"edited to version {draft.version} and approved it"
+    if newer:
+        note += f", confirmed although the case has newer {describe_drafts(newer)}"
     if PLACEHOLDER in draft.body_text:
         raise ConsultantError(
             f"draft {draft_id} still contains {PLACEHOLDER!r}; write the answer first "

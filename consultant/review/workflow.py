@@ -1,7 +1,9 @@
-"""Reviewer actions of signed-in users: claims, saved versions, approval and rejection.
+"""Reviewer actions of user accounts: claims, saved versions, approval and rejection.
 
-A draft claimed by one reviewer cannot be saved, approved or rejected by another,
-but an admin may reassign it first.  Acting on an unclaimed draft claims it.  Every
+The web queue and ``caseconsultant review`` both act through these functions, as the
+signed-in user or the account that ``--reviewer`` names.  A draft claimed by one
+reviewer cannot be saved, approved, rejected or redrafted by another, but an admin may
+reassign it first.  Saving, approving or rejecting an unclaimed draft claims it.  Every
 action that is not a state change is written to ``case_events`` for the audit trail.
 """
 
@@ -54,7 +56,7 @@ def claim(session: Session, draft_id: int, user: User) -> Draft:
     )
     if result.rowcount != 1:
         session.refresh(draft)
-        raise ClaimedByOther(f"draft {draft_id} is claimed by {draft.assignee}")
+        raise ClaimedByOther(f"draft {draft_id} is claimed by {draft.assignee}", draft.assignee)
     record_event(session, draft, "claimed", user.username)
     session.flush()
     session.refresh(draft)
@@ -69,7 +71,7 @@ def release(session: Session, draft_id: int, user: User) -> Draft:
         return draft
     if draft.assignee != user.username and user.role is not Role.ADMIN:
         raise ClaimedByOther(f"draft {draft_id} is claimed by {draft.assignee}; "
-                             "only they or an admin can release it")
+                             "only they or an admin can release it", draft.assignee)
     record_event(session, draft, "released", user.username, f"was {draft.assignee}")
     draft.assignee = None
     draft.claimed_at = None
@@ -78,7 +80,11 @@ def release(session: Session, draft_id: int, user: User) -> Draft:
 
 
 def assign(session: Session, draft_id: int, user: User, assignee: str) -> Draft:
-    """Give a draft to *assignee*; admins may assign anyone, reviewers only themselves."""
+    """Give a draft to *assignee*.
+
+    Admins may assign any draft to anyone. Reviewers may assign only themselves, and only
+    a draft that nobody else has claimed, so assigning is no way around a claim.
+    """
     if assignee != user.username and user.role is not Role.ADMIN:
         raise PermissionDenied("only an admin can assign a draft to another reviewer")
     target = session.scalar(select(User).where(User.username == assignee))
@@ -86,6 +92,9 @@ def assign(session: Session, draft_id: int, user: User, assignee: str) -> Draft:
         raise NotFound(f"no active user named {assignee!r}")
     draft = services.get_draft(session, draft_id)
     _require_workable(draft)
+    if draft.assignee not in (None, user.username) and user.role is not Role.ADMIN:
+        raise PermissionDenied(f"draft {draft_id} is claimed by {draft.assignee}, and only "
+                               "an admin can take it from them")
     record_event(session, draft, "assigned", user.username,
                  f"to {assignee}" + (f", was {draft.assignee}" if draft.assignee else ""))
     draft.assignee = assignee
@@ -102,8 +111,30 @@ def _take(session: Session, draft_id: int, user: User) -> Draft:
         return claim(session, draft_id, user)
     if draft.assignee != user.username:
         raise ClaimedByOther(f"draft {draft_id} is claimed by {draft.assignee}; "
-                             "ask them or an admin to release it")
+                             "ask them or an admin to release it", draft.assignee)
     return draft
+
+
+def take_over(session: Session, draft_id: int, user: User) -> Draft:
+    """Assign a draft claimed by another reviewer to the admin *user*, as Assign does.
+
+    A draft that is unclaimed or already the user's is returned unchanged. Reviewers
+    get PermissionDenied, because only an admin may reassign a claimed draft.
+    """
+    draft = services.get_draft(session, draft_id, for_update=True)
+    if draft.assignee in (None, user.username):
+        return draft
+    return assign(session, draft_id, user, user.username)
+
+
+def check_not_claimed_by_other(draft: Draft, user: User) -> None:
+    """Raise ClaimedByOther when someone other than *user* has claimed *draft*.
+
+    Actions that change a draft without claiming it, such as a redraft, call this.
+    """
+    if draft.assignee is not None and draft.assignee != user.username:
+        raise ClaimedByOther(f"draft {draft.id} is claimed by {draft.assignee}; "
+                             "ask them or an admin to release it", draft.assignee)
 
 
 def save(session: Session, draft_id: int, user: User, body_text: str,
@@ -124,13 +155,19 @@ def save(session: Session, draft_id: int, user: User, body_text: str,
 
 
 def approve(session: Session, draft_id: int, user: User, body_text: str | None,
-            expected_version: int) -> Draft:
-    """Approve the version the user saw, with their edit if any, and enqueue the send."""
+            expected_version: int | None, *, even_if_superseded: bool = False) -> Draft:
+    """Approve the version the user saw, with their edit if any, and enqueue the send.
+
+    A draft that a newer question of its case supersedes raises Superseded unless
+    *even_if_superseded* is true. The command line passes no *expected_version*, because
+    it approves the version stored now.
+    """
     _take(session, draft_id, user)
     if body_text is not None:
         body_text = body_text.replace("\r\n", "\n")
     return services.approve(session, draft_id, user.username, body_text,
-                            expected_version=expected_version)
+                            expected_version=expected_version,
+                            even_if_superseded=even_if_superseded)
 
 
 def reject(session: Session, draft_id: int, user: User, reason: str,
@@ -142,3 +179,15 @@ def reject(session: Session, draft_id: int, user: User, reason: str,
                                 "pending review can be rejected")
     services.check_version(draft, expected_version)
     return services.reject(session, draft_id, user.username, reason)
+
+
+def redraft(session: Session, draft_id: int, user: User, *,
+            force: bool = False) -> services.RedraftResult:
+    """Render a pending draft again as *user*, without claiming it.
+
+    A draft claimed by another reviewer raises ClaimedByOther, as a save would, because
+    the new text would replace the version its assignee is reviewing.
+    """
+    draft = services.get_draft(session, draft_id, for_update=True)
+    check_not_claimed_by_other(draft, user)
+    return services.redraft(session, draft_id, user.username, force=force)

@@ -79,6 +79,21 @@ def make_draft(session: Session, web_env: None, sent_tasks: list) -> Callable[..
 
 
 @pytest.fixture
+def make_follow_up(make_draft: Callable[..., Draft]) -> Callable[..., Draft]:
+    """Draft the reply to a follow-up that answers the reply of *first*, in *first*'s case."""
+
+    def make(first: Draft, body: str = "And may we add 99213-25 on the same day?") -> Draft:
+        follow_up = make_draft(raw=question_bytes(
+            subject=f"Re: {first.subject}", body=body,
+            extra_headers=f"In-Reply-To: {first.reply_message_id}\r\n"
+                          f"References: {first.reply_message_id}\r\n"))
+        assert follow_up.case_id == first.case_id
+        return follow_up
+
+    return make
+
+
+@pytest.fixture
 def users(session: Session) -> dict[str, User]:
     """Two reviewers and an admin, all with PASSWORD."""
     accounts = {

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from consultant.errors import ConsultantError, InvalidTransition, NotFound
 from consultant.review import held, queries, services, workflow
-from consultant.review.errors import ClaimedByOther, PermissionDenied, StaleVersion
+from consultant.review.errors import ClaimedByOther, PermissionDenied, StaleVersion, Superseded
 from consultant.storage.models import (
     CaseEvent,
     DraftState,
@@ -302,3 +302,89 @@ def test_failed_draft_approved_again(session: Session, make_draft, users, sent_t
     assert draft.state is DraftState.APPROVED
     assert draft.approved_version == 3
     assert sent_tasks == [("send_reply", (draft.id,)), ("send_reply", (draft.id,))]
+
+
+def test_reviewer_cannot_assign_claimed_draft(session: Session, make_draft, users) -> None:
+    draft = make_draft()
+    workflow.claim(session, draft.id, users["rita"])
+
+    with pytest.raises(PermissionDenied, match="claimed by rita, and only an admin can take it"):
+        workflow.assign(session, draft.id, users["remy"], "remy")
+
+    assert draft.assignee == "rita"
+
+
+def test_take_over_by_admin_only(session: Session, make_draft, users) -> None:
+    draft = make_draft()
+    workflow.claim(session, draft.id, users["rita"])
+
+    with pytest.raises(PermissionDenied):
+        workflow.take_over(session, draft.id, users["remy"])
+    assignee_after_reviewer = draft.assignee
+    workflow.take_over(session, draft.id, users["ada"])
+    session.commit()
+
+    assert assignee_after_reviewer == "rita"
+    assert draft.assignee == "ada"
+    events = session.scalars(select(CaseEvent).where(CaseEvent.draft_id == draft.id)
+                             .order_by(CaseEvent.id)).all()
+    assert [(event.action, event.actor, event.note) for event in events] == [
+        ("claimed", "rita", None), ("assigned", "ada", "to ada, was rita")]
+
+
+def test_redraft_of_claimed_draft_refused(session: Session, make_draft, users) -> None:
+    draft = make_draft()
+    workflow.claim(session, draft.id, users["rita"])
+
+    with pytest.raises(ClaimedByOther) as refused:
+        workflow.redraft(session, draft.id, users["remy"])
+    own = workflow.redraft(session, draft.id, users["rita"])
+
+    assert refused.value.assignee == "rita"
+    assert own.new_version is False
+    assert draft.assignee == "rita"
+
+
+def test_superseding_drafts_of_a_case(session: Session, make_draft, make_follow_up) -> None:
+    first = make_draft()
+    second = make_follow_up(first)
+    third = make_follow_up(second, "And with the right knee instead?")
+    unrelated = make_draft()
+
+    assert services.superseding_drafts(session, first) == [second, third]
+    assert services.superseding_drafts(session, second) == [third]
+    assert services.superseding_drafts(session, third) == []
+    assert services.superseding_drafts(session, unrelated) == []
+    third.state = DraftState.REJECTED
+    session.flush()
+    assert services.superseding_drafts(session, first) == [second]
+
+
+def test_approve_superseded_needs_confirmation(session: Session, make_draft, make_follow_up,
+                                               users, sent_tasks) -> None:
+    first = make_draft()
+    follow_up = make_follow_up(first)
+    body = answered(first.body_text)
+
+    with pytest.raises(Superseded) as unconfirmed:
+        workflow.approve(session, first.id, users["rita"], body, 1)
+    session.rollback()
+    workflow.approve(session, first.id, users["rita"], body, 1, even_if_superseded=True)
+    session.commit()
+
+    assert unconfirmed.value.newer_ids == [follow_up.id]
+    assert f"draft {follow_up.id} (pending review)" in str(unconfirmed.value)
+    assert first.state is DraftState.APPROVED
+    assert first.events[-1].note == ("edited to version 2 and approved it, confirmed although "
+                                     f"the case has newer draft {follow_up.id} (pending review)")
+    assert sent_tasks == [("send_reply", (first.id,))]
+
+
+def test_reject_superseded_needs_no_confirmation(session: Session, make_draft, make_follow_up,
+                                                 users) -> None:
+    first = make_draft()
+    make_follow_up(first)
+
+    workflow.reject(session, first.id, users["rita"], "The follow-up reply answers both")
+
+    assert first.state is DraftState.REJECTED
