@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from consultant.drafting.text import reviewer_notes
-from consultant.review import services
+from consultant.errors import ConsultantError, NotFound
+from consultant.review import services, workflow
+from consultant.review.errors import ClaimedByOther, Superseded
 from consultant.storage import session_scope
-from consultant.storage.models import Draft, DraftState
+from consultant.storage.models import Draft, DraftState, User
+from consultant.users.services import normalise_username
+
+REVIEWER_HELP = ("Username of your account, as 'caseconsultant users list' shows it. The "
+                 "action is recorded under this name, and a draft that someone else has "
+                 "claimed in the web queue is refused.")
 
 
-def _summary(draft: Draft) -> dict[str, object]:
+def _summary(session: Session, draft: Draft) -> dict[str, object]:
     message = draft.inbound_message
     return {
         "id": draft.id,
@@ -24,12 +35,65 @@ def _summary(draft: Draft) -> dict[str, object]:
         "codes": [code["code"] for code in draft.codes],
         "created_at": draft.created_at.isoformat(),
         "version": draft.version,
+        "assignee": draft.assignee,
+        "superseded_by": [other.id for other in services.superseding_drafts(session, draft)],
     }
+
+
+def _reviewer_account(session: Session, name: str) -> User:
+    """Return the active account that ``--reviewer`` names.
+
+    An invalid, unknown or disabled name raises an error that says how to add or enable
+    the account.
+    """
+    try:
+        username = normalise_username(name)
+    except ConsultantError:
+        raise ConsultantError(
+            f"invalid reviewer {name!r}: --reviewer takes the username of an account, as "
+            "'caseconsultant users list' shows it. Add an account with 'caseconsultant "
+            "users add USERNAME'"
+        ) from None
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(
+            f"no user account named {username!r}. Add it with 'caseconsultant users add "
+            f"{username}', or name an account that 'caseconsultant users list' shows"
+        )
+    if user.disabled:
+        raise ConsultantError(
+            f"the user account {username!r} is disabled. Enable it with 'caseconsultant "
+            f"users disable {username} --enable', or name another account"
+        )
+    return user
+
+
+@contextmanager
+def _add_cli_advice(draft_id: int) -> Iterator[None]:
+    """Raise ClaimedByOther and Superseded again as errors that name this command's options.
+
+    The block must contain the whole transaction, so that nothing of it is committed.
+    """
+    try:
+        yield
+    except ClaimedByOther as error:
+        holder = error.assignee or "another reviewer"
+        raise ConsultantError(
+            f"draft {draft_id} is claimed by {holder} in the web queue. Ask {holder} to "
+            "release it, or ask an admin to release it or assign it to you. An admin can "
+            "take it over with --take-over"
+        ) from None
+    except Superseded as error:
+        newest = error.newer_ids[-1]
+        raise ConsultantError(
+            f"{error}. Read the newer question with 'caseconsultant review show {newest}'. "
+            "To send this older answer anyway, add --even-if-superseded"
+        ) from None
 
 
 @click.group()
 def review() -> None:
-    """List, read, approve and reject draft replies."""
+    """List, read, approve and reject draft replies as a user account of the web queue."""
 
 
 @review.command("list")
@@ -41,7 +105,7 @@ def list_command(states: tuple[str, ...], as_json: bool) -> None:
     """List drafts, oldest first."""
     with session_scope() as session:
         drafts = services.list_drafts(session, [DraftState(state) for state in states])
-        rows = [_summary(draft) for draft in drafts]
+        rows = [_summary(session, draft) for draft in drafts]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -51,8 +115,14 @@ def list_command(states: tuple[str, ...], as_json: bool) -> None:
     click.echo(f"{'ID':>6}  {'State':<14} {'Created (UTC)':<16}  Subject  [codes]")
     for row in rows:
         codes = ", ".join(row["codes"]) or "-"  # type: ignore[arg-type]
-        click.echo(f"{row['id']:>6}  {row['state']:<14} {row['created_at'][:16]}  "
-                   f"{row['subject']!s:.50}  [{codes}]")
+        line = (f"{row['id']:>6}  {row['state']:<14} {row['created_at'][:16]}  "
+                f"{row['subject']!s:.50}  [{codes}]")
+        if row["assignee"]:
+            line += f"  claimed by {row['assignee']}"
+        superseded_by: list[int] = row["superseded_by"]  # type: ignore[assignment]
+        if superseded_by:
+            line += "  superseded by draft " + ", ".join(map(str, superseded_by))
+        click.echo(line)
 
 
 @review.command()
@@ -63,6 +133,11 @@ def show(draft_id: int) -> None:
         draft = services.get_draft(session, draft_id)
         click.echo(f"Draft {draft.id} (version {draft.version}), {draft.state.value}, "
                    f"case {draft.case.token}")
+        if draft.assignee:
+            click.echo(f"Claimed by: {draft.assignee}")
+        newer = services.superseding_drafts(session, draft)
+        if newer and draft.state in workflow.WORKABLE_STATES:
+            click.echo(_superseded_warning(newer))
         click.echo(f"To: {draft.to_address}")
         click.echo(f"Subject: {draft.subject}")
         click.echo(f"In-Reply-To: {draft.in_reply_to or '-'}")
@@ -85,37 +160,76 @@ def show(draft_id: int) -> None:
                        + (f": {event.note}" if event.note else ""))
 
 
+def _superseded_warning(newer: list[Draft]) -> str:
+    newest = newer[-1].id
+    return (f"WARNING: this draft answers an earlier question. A newer question of this "
+            f"case already has {services.describe_drafts(newer)}.\n"
+            f"  Read it with 'caseconsultant review show {newest}' before sending this "
+            "reply. Approving this draft needs --even-if-superseded.")
+
+
+TAKE_OVER_HELP = ("Admins only: take over a draft that another reviewer has claimed, as "
+                  "Assign does in the web queue, and record it in the audit trail.")
+
+
+def _take_over(session: Session, draft_id: int, user: User) -> str | None:
+    """Take the draft over for the admin *user*; return the previous assignee, if any."""
+    previous = services.get_draft(session, draft_id).assignee
+    workflow.take_over(session, draft_id, user)
+    return previous if previous not in (None, user.username) else None
+
+
 @review.command()
 @click.argument("draft_id", type=int)
-@click.option("--reviewer", required=True, help="Name of the approving reviewer.")
+@click.option("--reviewer", required=True, help=REVIEWER_HELP)
 @click.option("--body-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="File with the whole edited plain-text body to send instead of the draft's.")
 @click.option("--answer-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="File with the answer text that replaces the draft's answer placeholder.")
-def approve(draft_id: int, reviewer: str, body_file: Path | None, answer_file: Path | None) -> None:
-    """Approve a draft; a worker then sends it."""
+@click.option("--take-over", is_flag=True, help=TAKE_OVER_HELP)
+@click.option("--even-if-superseded", is_flag=True,
+              help="Approve even though a newer question of the same case has its own draft.")
+def approve(draft_id: int, reviewer: str, body_file: Path | None, answer_file: Path | None,
+            take_over: bool, even_if_superseded: bool) -> None:
+    """Approve a draft; a worker then sends it.
+
+    Approving an unclaimed draft claims it for the reviewer, as in the web queue.
+    """
     if body_file and answer_file:
         raise click.UsageError("give --body-file or --answer-file, not both")
     body = body_file.read_text(encoding="utf-8") if body_file else None
     answer = answer_file.read_text(encoding="utf-8") if answer_file else None
     if answer_file is not None and not (answer or "").strip():
         raise click.UsageError(f"the answer file {answer_file} is empty; write the answer in it")
-    with session_scope() as session:
+    with _add_cli_advice(draft_id), session_scope() as session:
+        user = _reviewer_account(session, reviewer)
+        previous = _take_over(session, draft_id, user) if take_over else None
         if answer is not None:
             body = services.fill_answer(services.get_draft(session, draft_id), answer)
-        draft = services.approve(session, draft_id, reviewer, body)
+        draft = workflow.approve(session, draft_id, user, body, None,
+                                 even_if_superseded=even_if_superseded)
         version = draft.version
+    if previous:
+        click.echo(f"draft {draft_id} taken over from {previous}")
     click.echo(f"draft {draft_id} approved (version {version}); a worker will send it")
 
 
 @review.command()
 @click.argument("draft_id", type=int)
-@click.option("--reviewer", required=True, help="Name of the rejecting reviewer.")
+@click.option("--reviewer", required=True, help=REVIEWER_HELP)
 @click.option("--reason", required=True, help="Why the draft must not be sent.")
-def reject(draft_id: int, reviewer: str, reason: str) -> None:
-    """Reject a draft; nothing is sent."""
-    with session_scope() as session:
-        services.reject(session, draft_id, reviewer, reason)
+@click.option("--take-over", is_flag=True, help=TAKE_OVER_HELP)
+def reject(draft_id: int, reviewer: str, reason: str, take_over: bool) -> None:
+    """Reject a draft; nothing is sent.
+
+    Rejecting an unclaimed draft claims it for the reviewer, as in the web queue.
+    """
+    with _add_cli_advice(draft_id), session_scope() as session:
+        user = _reviewer_account(session, reviewer)
+        previous = _take_over(session, draft_id, user) if take_over else None
+        workflow.reject(session, draft_id, user, reason)
+    if previous:
+        click.echo(f"draft {draft_id} taken over from {previous}")
     click.echo(f"draft {draft_id} rejected")
 
 
@@ -123,7 +237,8 @@ def reject(draft_id: int, reviewer: str, reason: str) -> None:
 @click.argument("draft_ids", type=int, nargs=-1)
 @click.option("--all-pending", is_flag=True,
               help="Redraft every draft pending review that no reviewer has edited.")
-@click.option("--reviewer", required=True, help="Name recorded as the author of the new version.")
+@click.option("--reviewer", required=True,
+              help="Username of your account, recorded as the author of the new version.")
 @click.option("--force", is_flag=True,
               help="Also redraft a draft a reviewer has edited; the edit stays in its history.")
 def redraft(draft_ids: tuple[int, ...], all_pending: bool, reviewer: str, force: bool) -> None:
@@ -142,17 +257,30 @@ def redraft(draft_ids: tuple[int, ...], all_pending: bool, reviewer: str, force:
     lines: list[str] = []
     counts = {"redrafted": 0, "unchanged": 0, "skipped": 0}
     with session_scope() as session:
+        user = _reviewer_account(session, reviewer)
         to_redraft = list(draft_ids)
         if all_pending:
             for draft in services.list_drafts(session):
-                if services.edited_by_reviewer(draft) and not force:
+                if draft.assignee not in (None, user.username):
+                    lines.append(f"draft {draft.id} skipped: it is claimed by {draft.assignee}, "
+                                 f"so only {draft.assignee} can redraft it until the claim is "
+                                 "released")
+                    counts["skipped"] += 1
+                elif services.edited_by_reviewer(draft) and not force:
                     lines.append(f"draft {draft.id} skipped: a reviewer edited it; redraft it "
                                  "with --force to replace the edit")
                     counts["skipped"] += 1
                 else:
                     to_redraft.append(draft.id)
         for draft_id in to_redraft:
-            result = services.redraft(session, draft_id, reviewer, force=force)
+            try:
+                result = workflow.redraft(session, draft_id, user, force=force)
+            except ClaimedByOther as error:
+                raise ConsultantError(
+                    f"draft {draft_id} is claimed by {error.assignee}, so nothing was "
+                    f"redrafted. Ask {error.assignee} or an admin to release it, or leave "
+                    "it out"
+                ) from None
             lines.append(_redraft_line(result))
             counts["redrafted" if result.new_version else "unchanged"] += 1
 

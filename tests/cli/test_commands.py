@@ -117,7 +117,7 @@ def _versions(runner: CliRunner) -> list[int]:
 
 
 def test_review_redraft_all_pending(
-    runner: CliRunner, session: Session, service_address: None
+    runner: CliRunner, session: Session, service_address: None, accounts
 ) -> None:
     from consultant.codes import importers
 
@@ -143,7 +143,7 @@ def test_review_redraft_all_pending(
 
 
 def test_review_redraft_counts_each_outcome(
-    runner: CliRunner, session: Session, service_address: None
+    runner: CliRunner, session: Session, service_address: None, accounts
 ) -> None:
     from consultant.codes import importers
     from consultant.review import services
@@ -168,7 +168,7 @@ def test_review_redraft_counts_each_outcome(
 
 
 def test_review_redraft_one_unchanged_draft(
-    runner: CliRunner, session: Session, service_address: None
+    runner: CliRunner, session: Session, service_address: None, accounts
 ) -> None:
     draft_id = _pending_draft(session, 1)
 
@@ -180,7 +180,7 @@ def test_review_redraft_one_unchanged_draft(
 
 
 def test_review_redraft_error_redrafts_none(
-    runner: CliRunner, session: Session, service_address: None
+    runner: CliRunner, session: Session, service_address: None, accounts
 ) -> None:
     from consultant.codes import importers
     from consultant.review import services

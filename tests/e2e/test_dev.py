@@ -21,9 +21,10 @@ from tests.e2e.conftest import wait_until
 pytestmark = pytest.mark.e2e
 
 
-def cli(env: dict[str, str], cwd: Path, *args: str) -> str:
+def cli(env: dict[str, str], cwd: Path, *args: str, stdin: str | None = None) -> str:
     completed = subprocess.run([sys.executable, "-m", "consultant", *args], env=env, cwd=cwd,
-                               capture_output=True, text=True, timeout=120, check=False)
+                               input=stdin, capture_output=True, text=True, timeout=120,
+                               check=False)
     assert completed.returncode == 0, completed.stderr
     return completed.stdout
 
@@ -82,9 +83,12 @@ def test_dev_answers_sample_questions(tmp_path: Path) -> None:
         polled = cli({**env, "CASECONSULTANT_CONFIG_FILE": str(settings_file)}, tmp_path, "poll")
         assert "fetched" in polled or "another poll is running" in polled, polled
 
-        first = pending()[0]
+        # Some samples are follow-ups, which supersede the draft of the question they answer.
+        first = next(draft for draft in pending() if not draft["superseded_by"])
         answer = tmp_path / "answer.txt"
         answer.write_text("Report both codes; modifier 59 is not needed here.\n")
+        cli(env, tmp_path, "users", "add", "rita", "--password-stdin",
+            stdin="a long enough password\n")
         cli(env, tmp_path, "review", "approve", str(first["id"]), "--reviewer", "rita",
             "--answer-file", str(answer))
 

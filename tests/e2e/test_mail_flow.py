@@ -19,6 +19,7 @@ pytestmark = pytest.mark.e2e
 
 # The first five samples include 59001 with 76946 and O40.3XX0, whose description is checked.
 SAMPLE_COUNT = 5
+PASSWORD = "a long enough password"  # noqa: S105 - the reviewer account's password
 
 
 def stored_descriptions(url: str, draft_id: int) -> list[str]:
@@ -46,6 +47,7 @@ def test_questions_come_back_as_threaded_replies(
 
     answer = tmp_path / "answer.txt"
     answer.write_text("Reviewed answer from the coding team.\n")
+    service.cli("users", "add", "rita", "--password-stdin", input_text=PASSWORD + "\n")
     for draft in pending:
         service.cli("review", "approve", str(draft["id"]), "--reviewer", "rita",
                     "--answer-file", str(answer))
@@ -87,6 +89,7 @@ def test_rejected_draft_is_never_sent(service: Service, imap_server, smtp_server
     wait_until(lambda: count_drafts(url) == 1, 90, "the draft", service)
     draft = service.drafts("pending_review")[0]
 
+    service.cli("users", "add", "rita", "--password-stdin", input_text=PASSWORD + "\n")
     service.cli("review", "reject", str(draft["id"]), "--reviewer", "rita",
                 "--reason", "Needs the operative note first")
 

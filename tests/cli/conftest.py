@@ -1,0 +1,35 @@
+"""Fixtures of the command-line tests: user accounts and recorded task sends."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.orm import Session
+
+from consultant import queue
+from consultant.storage.models import Role, User
+from consultant.users.services import add_user, set_disabled
+
+PASSWORD = "a long enough password"  # noqa: S105 - the test accounts' password
+
+
+@pytest.fixture
+def accounts(session: Session) -> dict[str, User]:
+    """Reviewers rita and remy, admin ada, and dora, a reviewer whose account is disabled."""
+    created = {
+        "rita": add_user(session, "rita", PASSWORD, Role.REVIEWER),
+        "remy": add_user(session, "remy", PASSWORD, Role.REVIEWER),
+        "ada": add_user(session, "ada", PASSWORD, Role.ADMIN),
+        "dora": add_user(session, "dora", PASSWORD, Role.REVIEWER),
+    }
+    set_disabled(session, "dora")
+    session.commit()
+    return created
+
+
+@pytest.fixture
+def sent_tasks(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple[object, ...]]]:
+    """Celery tasks the command sent, recorded instead of reaching a broker."""
+    sent: list[tuple[str, tuple[object, ...]]] = []
+    monkeypatch.setattr(queue, "send_task",
+                        lambda name, *args, **_options: sent.append((name, args)))
+    return sent
