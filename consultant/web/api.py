@@ -13,8 +13,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import object_session
 
 from consultant.review import held, queries, services, workflow
+from consultant.review.errors import Superseded
 from consultant.storage import session_scope
 from consultant.storage.models import Draft
 from consultant.users.services import InvalidCredentials, authenticate
@@ -74,6 +76,9 @@ class DraftOut(BaseModel):
     reject_reason: str | None
     failure_reason: str | None
     sent_at: datetime | None
+    superseded_by: list[int] = Field(
+        description="Ids of drafts that answer newer questions of the same case; approving "
+                    "this draft then needs even_if_superseded.")
 
 
 class SearchIn(BaseModel):
@@ -94,6 +99,9 @@ class EditIn(BaseModel):
 class ApproveIn(BaseModel):
     body_text: str | None = None
     expected_version: int
+    even_if_superseded: bool = Field(
+        False, description="Confirm the approval of a draft that newer drafts of its case "
+                           "supersede (superseded_by is not empty).")
 
 
 class RejectIn(BaseModel):
@@ -133,12 +141,15 @@ class AskOut(BaseModel):
 
 
 def _draft_out(draft: Draft) -> DraftOut:
+    db = object_session(draft)
+    assert db is not None, "the draft must belong to the request's session"
     return DraftOut(
         id=draft.id, case_id=draft.case_id, state=draft.state.value, version=draft.version,
         approved_version=draft.approved_version, assignee=draft.assignee,
         reviewer=draft.reviewer, to_address=draft.to_address, subject=draft.subject,
         body_text=draft.body_text, codes=draft.codes or [], reject_reason=draft.reject_reason,
         failure_reason=draft.failure_reason, sent_at=draft.sent_at,
+        superseded_by=[other.id for other in services.superseding_drafts(db, draft)],
     )
 
 
@@ -225,10 +236,20 @@ def save(request: Request, draft_id: int, body: EditIn) -> DraftOut:
 
 @router.post("/drafts/{draft_id}/approve", response_model=DraftOut)
 def approve(request: Request, draft_id: int, body: ApproveIn) -> DraftOut:
-    """Approve expected_version (with an edit if given); a worker sends it after the commit."""
-    with signed_in(request, check_csrf=True) as context:
-        return _draft_out(workflow.approve(context.db, draft_id, context.user, body.body_text,
-                                           body.expected_version))
+    """Approve expected_version (with an edit if given); a worker sends it after the commit.
+
+    A draft with a non-empty superseded_by is approved only with even_if_superseded, and
+    otherwise the response is 409.
+    """
+    try:
+        with signed_in(request, check_csrf=True) as context:
+            draft = workflow.approve(context.db, draft_id, context.user, body.body_text,
+                                     body.expected_version,
+                                     even_if_superseded=body.even_if_superseded)
+            return _draft_out(draft)
+    except Superseded as error:
+        raise Superseded(f"{error}. Send even_if_superseded: true to approve it anyway",
+                         error.newer_ids) from None
 
 
 @router.post("/drafts/{draft_id}/reject", response_model=DraftOut)

@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from consultant.admin.reply_templates import TemplateCheckFailed, TemplateConflict
 from consultant.errors import ConsultantError, InvalidTransition, NotFound
 from consultant.metrics import metrics_response
-from consultant.review.errors import ClaimedByOther, PermissionDenied, StaleVersion
+from consultant.review.errors import ClaimedByOther, PermissionDenied, StaleVersion, Superseded
 from consultant.users.services import InvalidCredentials, TooManyAttempts
 from consultant.web import api, api_admin, routes_admin, routes_auth, routes_review, routes_tools
 from consultant.web.rendering import STATIC_DIR, redirect, render
@@ -30,6 +30,7 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
     (StaleVersion, 409),
     (TemplateConflict, 409),
     (ClaimedByOther, 409),
+    (Superseded, 409),
     (InvalidTransition, 409),
     (ConsultantError, 400),
 ]

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from consultant.errors import ConsultantError, NotFound
 from consultant.review import queries, services, workflow
-from consultant.review.errors import StaleVersion
+from consultant.review.errors import StaleVersion, Superseded
 from consultant.storage.models import Case, DraftState, User
 from consultant.web.config import get_web_settings
 from consultant.web.mailview import message_view
@@ -66,7 +66,12 @@ def search(request: Request, q: str = Form(""), csrf_token: str = Form("")) -> R
     return redirect("/queue")
 
 
-def _draft_page(request: Request, context: Context, draft_id: int, **extra: object) -> Response:
+SEND_ANYWAY_LABEL = "Send this older answer anyway"
+
+
+def _draft_page(request: Request, context: Context, draft_id: int, status_code: int = 200,
+                **extra: object) -> Response:
+    """Render the draft page; *extra* may set ``body``, unsaved text to put in the editor."""
     draft = services.get_draft(context.db, draft_id)
     others = [message for message in queries.case_messages(context.db, draft.case)
               if message.id != draft.inbound_message_id]
@@ -77,9 +82,11 @@ def _draft_page(request: Request, context: Context, draft_id: int, **extra: obje
         "earlier": [(message, message_view(message.raw)) for message in others],
         "users": users, "placeholder": services.PLACEHOLDER,
         "organisation": queries.sender_organisation(draft.inbound_message.sender),
+        "newer": services.superseding_drafts(context.db, draft),
+        "send_anyway_label": SEND_ANYWAY_LABEL, "body": None, "approve_error": None,
     }
     values.update(extra)
-    return render(request, "draft.html", context, **values)
+    return render(request, "draft.html", context, status_code, **values)
 
 
 @router.get("/drafts/{draft_id}", response_class=HTMLResponse)
@@ -112,19 +119,32 @@ def assign(request: Request, draft_id: int, assignee: str = Form(""),
 
 @router.post("/drafts/{draft_id}/edit")
 def edit(request: Request, draft_id: int, body: str = Form(""), version: int = Form(...),
-         action: str = Form("save"), csrf_token: str = Form("")) -> Response:
-    """Save the edited body as a new version, or approve it ("Approve and send")."""
+         action: str = Form("save"), even_if_superseded: str = Form(""),
+         csrf_token: str = Form("")) -> Response:
+    """Save the edited body as a new version, or approve it ("Approve and send").
+
+    Approving a draft that a newer question of its case supersedes needs the "send
+    anyway" box ticked. Without it, the page comes back with the reviewer's text in the
+    editor and nothing saved.
+    """
     if action not in ("save", "approve"):
         raise ConsultantError(f"invalid action {action!r}; use save or approve")
     try:
         with signed_in(request, csrf_token, check_csrf=True) as context:
             if action == "approve":
-                workflow.approve(context.db, draft_id, context.user, body, version)
+                workflow.approve(context.db, draft_id, context.user, body, version,
+                                 even_if_superseded=bool(even_if_superseded))
             else:
                 workflow.save(context.db, draft_id, context.user, body, version)
     except StaleVersion as error:
         return render(request, "stale.html", None, 409, message=str(error),
                       draft_id=draft_id, body=body)
+    except Superseded as error:
+        message = (f"Not approved: {error}. Nothing was saved. Read the newer question, "
+                   f"then tick \"{SEND_ANYWAY_LABEL}\" to approve this draft.")
+        with signed_in(request) as context:
+            return _draft_page(request, context, draft_id, 409, body=body,
+                               approve_error=message)
     return redirect(f"/drafts/{draft_id}")
 
 

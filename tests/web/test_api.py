@@ -147,3 +147,27 @@ def test_api_admin_assigns_and_releases(client: TestClient, users, make_draft) -
 
     assert assigned["assignee"] == "remy"
     assert released["assignee"] is None
+
+
+def test_api_superseded_approval(client: TestClient, users, make_draft, make_follow_up,
+                                 sent_tasks) -> None:
+    first = make_draft()
+    follow_up = make_follow_up(first)
+    headers = api_sign_in(client, "rita")
+    body = first.body_text.replace(services.PLACEHOLDER, "Yes, with modifier 25.")
+
+    shown = client.get(f"/api/v1/drafts/{first.id}").json()
+    newest = client.get(f"/api/v1/drafts/{follow_up.id}").json()
+    unconfirmed = client.post(f"/api/v1/drafts/{first.id}/approve", headers=headers,
+                          json={"body_text": body, "expected_version": 1})
+    confirmed = client.post(f"/api/v1/drafts/{first.id}/approve", headers=headers,
+                            json={"body_text": body, "expected_version": 1,
+                                  "even_if_superseded": True})
+
+    assert shown["superseded_by"] == [follow_up.id]
+    assert newest["superseded_by"] == []
+    assert unconfirmed.status_code == 409
+    assert "Send even_if_superseded: true" in unconfirmed.json()["detail"]
+    assert confirmed.status_code == 200, confirmed.text
+    assert confirmed.json()["state"] == DraftState.APPROVED.value
+    assert sent_tasks == [("send_reply", (first.id,))]

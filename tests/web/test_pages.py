@@ -338,6 +338,56 @@ def test_draft_page_shows_earlier_exchange(client: TestClient, users, make_draft
     assert f'href="/drafts/{first.id}"' in page
 
 
+def test_draft_page_warns_when_superseded(client: TestClient, users, make_draft,
+                                          make_follow_up) -> None:
+    first = make_draft()
+    follow_up = make_follow_up(first)
+    sign_in(client, "rita")
+
+    older = client.get(f"/drafts/{first.id}").text
+    newer = client.get(f"/drafts/{follow_up.id}").text
+
+    assert '<div class="notice superseded" id="superseded" role="alert">' in older
+    assert "this draft answers an earlier question of the case" in older
+    assert f'<a href="/drafts/{follow_up.id}">draft {follow_up.id}</a> (pending review)' in older
+    assert 'name="even_if_superseded"' in older
+    assert 'id="superseded"' not in newer
+    assert 'name="even_if_superseded"' not in newer
+
+
+def test_superseded_approval_needs_the_box(client: TestClient, users, make_draft,
+                                           make_follow_up, session: Session,
+                                           sent_tasks) -> None:
+    first = make_draft()
+    follow_up = make_follow_up(first)
+    token = sign_in(client, "rita")
+    body = first.body_text.replace(services.PLACEHOLDER, ANSWER)
+    form = {"csrf_token": token, "version": "1", "body": body, "action": "approve"}
+
+    unconfirmed = client.post(f"/drafts/{first.id}/edit", data=form)
+    session.refresh(first)
+    unconfirmed_state, unconfirmed_version = first.state, first.version
+    unconfirmed_assignee = first.assignee
+    confirmed = client.post(f"/drafts/{first.id}/edit",
+                            data={**form, "even_if_superseded": "yes"})
+    session.refresh(first)
+
+    assert unconfirmed.status_code == 409
+    assert 'id="approve-error"' in unconfirmed.text
+    assert f"draft {follow_up.id} (pending review)" in unconfirmed.text
+    assert "Nothing was saved" in unconfirmed.text
+    assert "Send this older answer anyway" in unconfirmed.text
+    # The reviewer's unsaved answer comes back in the editor.
+    assert ANSWER in unconfirmed.text
+    assert unconfirmed_state is DraftState.PENDING_REVIEW
+    assert unconfirmed_version == 1
+    assert unconfirmed_assignee is None
+    assert confirmed.status_code == 303
+    assert first.state is DraftState.APPROVED
+    assert first.reviewer == "rita"
+    assert sent_tasks == [("send_reply", (first.id,))]
+
+
 def test_session_ends_at_max_lifetime(client: TestClient, users, session: Session) -> None:
     sign_in(client, "rita")
     session.execute(update(WebSession).values(expires_at=utcnow() - timedelta(seconds=1)))

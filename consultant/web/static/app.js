@@ -7,7 +7,9 @@ document.addEventListener("DOMContentLoaded", () => {
   if (!editor || !form) {
     return;
   }
-  const original = editor.value;
+  // Compare with the stored text, because a page sent back after a failed approval
+  // already contains unsaved text.
+  const original = editor.dataset.stored ?? editor.value;
   let submitting = false;
 
   // Warn before leaving the page with unsaved edits.
