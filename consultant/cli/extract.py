@@ -23,13 +23,15 @@ from consultant.parsing import not_a_message_reason, parse_message
 from consultant.storage import session_scope
 
 
-def _message_parts(raw: bytes) -> tuple[str, str]:
+def _message_parts(raw: bytes, subject: str) -> tuple[str, str]:
     """Return the subject and body text of an email message as the pipeline reads them.
 
-    Raises ConsultantError when *raw* is empty or has no header fields. A message with
-    defects is read as intake reads it. The body is the text/plain parts, or the HTML
-    part as text when there is none, with forwarded messages appended, and body
-    positions are offsets into it.
+    Raises ConsultantError when *raw* is empty. Input that is not an email message
+    (see ``not_a_message_reason``) is read as plain text with *subject*, so a first
+    line such as "Dx: M54.50" stays in the body. A message with defects is read as
+    intake reads it. The body is the text/plain parts, or the HTML part as text when
+    there is none, with forwarded messages appended, and body positions are offsets
+    into it.
     """
     if not raw.strip():
         raise ConsultantError(
@@ -38,11 +40,10 @@ def _message_parts(raw: bytes) -> tuple[str, str]:
         )
     reason = not_a_message_reason(raw)
     if reason:
-        raise ConsultantError(
-            f"standard input is not an email message ({len(raw)} bytes): {reason}. Pipe a "
-            "whole message (header fields, a blank line, then the body), or leave out "
-            "--message to search plain text."
-        )
+        body = check_text(raw).decode("utf-8", errors="replace")
+        click.echo(f"note: standard input is not an email message ({reason}), so all of it "
+                   "is read as the body", err=True)
+        return subject, body
     parsed = parse_message(raw)
     return parsed.subject, parsed.body
 
@@ -88,7 +89,8 @@ def _checker() -> Iterator[KnowledgeBaseChecker | None]:
     "--message",
     "as_message",
     is_flag=True,
-    help="Read stdin as an email message and search its Subject and text body.",
+    help="Read stdin as an email message and search its Subject and text body; input "
+    "that is not an email message is searched whole as plain text.",
 )
 def extract_command(as_json: bool, subject: str, as_message: bool) -> None:
     """Read text on stdin and print the code references found in it.
@@ -97,7 +99,7 @@ def extract_command(as_json: bool, subject: str, as_message: bool) -> None:
     """
     raw = sys.stdin.buffer.read()
     if as_message:
-        subject, body = _message_parts(raw)
+        subject, body = _message_parts(raw, subject)
     else:
         # Bytes that are not UTF-8 become U+FFFD, so offsets stay one per character.
         body = check_text(raw).decode("utf-8", errors="replace")

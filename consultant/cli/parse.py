@@ -1,8 +1,8 @@
 """``caseconsultant parse``: show what the pipeline understands of one .eml file.
 
 Reads the file only; nothing is stored and no database is needed.  The loop,
-rate-limit and threading checks need the database and are not run here.  A file in
-which the parser finds no header field is rejected as not an email message.
+rate-limit and threading checks need the database and are not run here.  A file that
+``not_a_message_reason`` does not take for an email message is rejected.
 """
 
 from __future__ import annotations
@@ -60,13 +60,17 @@ def parse_command(path: Path, as_json: bool) -> None:
     of the message in PATH (an .eml file)."""
     raw = path.read_bytes()
     reason = not_a_message_reason(raw)
-    if reason:
-        raise ConsultantError(
-            f"{path} is not an email message ({len(raw)} bytes): {reason}. The pipeline would "
-            "keep such input but never draft a reply to it, because it names no From or Reply-To "
-            "address. Give the path of a message saved as an .eml file."
-        )
     parsed = parse_message(raw)
+    if reason:
+        outcome = ""
+        if parsed.sender is None and parsed.reply_to is None:
+            outcome = ("The pipeline would keep such input but never draft a reply to it, "
+                       "because it names no From or Reply-To address. ")
+        raise ConsultantError(
+            f"{path} is not an email message ({len(raw)} bytes): {reason}. {outcome}Give the "
+            "path of a message saved as an .eml file: header fields, an empty line, then the "
+            "body."
+        )
     summary = understood(parsed, classify_offline(parsed))
     if as_json:
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))

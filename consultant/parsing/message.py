@@ -16,6 +16,7 @@ from datetime import datetime
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 
+from consultant.parsing.detection import not_a_message_reason
 from consultant.parsing.headers import decode_header_value
 from consultant.parsing.htmltext import html_to_text
 from consultant.parsing.mime import Forwarded, WalkResult, body_from, parse_bytes, walk
@@ -65,28 +66,6 @@ class ParsedMessage:
 def stand_in_message_id(raw: bytes) -> str:
     """Return a stable Message-ID for a message that has none: the SHA-256 of its bytes."""
     return f"<{hashlib.sha256(raw).hexdigest()}@no-message-id.invalid>"
-
-
-def not_a_message_reason(raw: bytes) -> str | None:
-    """Return why *raw* is not an email message, or None when it is one.
-
-    A message starts with header fields (RFC 5322 section 2.1), so bytes in which the
-    parser of ``parse_message`` finds none are not one. One header field is enough, so
-    mail with defects, such as a NUL byte in a header, is still a message.
-    """
-    if not raw:
-        return "it is empty"
-    if parse_bytes(raw, headers_only=True).keys():
-        return None
-    first_line = raw.split(b"\n", 1)[0]
-    if not first_line.strip():
-        reason = "it starts with a blank line, so it has no header fields"
-    else:
-        reason = 'its first line is not a header field ("Name: value"), so it has no header fields'
-    nul_bytes = raw.count(b"\x00")
-    if nul_bytes:
-        reason += f"; it contains {nul_bytes} NUL bytes, so it looks like a binary file"
-    return reason
 
 
 def first_address(value: str | None) -> str | None:

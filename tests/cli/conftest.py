@@ -1,15 +1,29 @@
-"""Fixtures of the command-line tests: user accounts and recorded task sends."""
+"""Fixtures of the command-line tests: a runner, user accounts and recorded task sends."""
 
 from __future__ import annotations
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy.orm import Session
 
 from consultant import queue
+from consultant.config import reset_settings
 from consultant.storage.models import Role, User
 from consultant.users.services import add_user, set_disabled
 
 PASSWORD = "a long enough password"  # noqa: S105 - the test accounts' password
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def service_address(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Set the service address that drafting needs to address replies."""
+    monkeypatch.setenv("CASECONSULTANT_FROM_ADDRESS", "coding-help@example.org")
+    reset_settings()
 
 
 @pytest.fixture

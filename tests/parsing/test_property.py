@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from consultant.config import get_settings
 from consultant.drafting.services import draft_for_message
 from consultant.intake.services import header_message_id, store_message
-from consultant.parsing import parse_message
+from consultant.parsing import not_a_message_reason, parse_message
 from consultant.parsing.htmltext import html_to_text
 from consultant.storage.models import (
     Case,
@@ -80,6 +80,14 @@ def test_parse_never_raises(message: bytes) -> None:
     assert parsed.message_id.startswith("<")
     assert isinstance(parsed.question, str)
     assert isinstance(parsed.defects, list)
+
+
+@settings(max_examples=300, deadline=None)
+@given(ANY_MESSAGE)
+def test_message_test_never_raises(message: bytes) -> None:
+    reason = not_a_message_reason(message)
+
+    assert reason is None or isinstance(reason, str)
 
 
 @settings(max_examples=200, deadline=None)
