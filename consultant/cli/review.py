@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from consultant.drafting.text import reviewer_notes
 from consultant.errors import ConsultantError, NotFound
+from consultant.parsing.attachments import Attachment, format_size, message_attachments
 from consultant.review import services, workflow
 from consultant.review.errors import ClaimedByOther, Superseded
 from consultant.storage import session_scope
@@ -128,7 +129,7 @@ def list_command(states: tuple[str, ...], as_json: bool) -> None:
 @review.command()
 @click.argument("draft_id", type=int)
 def show(draft_id: int) -> None:
-    """Print a draft with its headers, codes and history."""
+    """Print a draft with its headers, the question's attachments, codes and history."""
     with session_scope() as session:
         draft = services.get_draft(session, draft_id)
         click.echo(f"Draft {draft.id} (version {draft.version}), {draft.state.value}, "
@@ -145,6 +146,7 @@ def show(draft_id: int) -> None:
             click.echo(f"Last delivery error: {draft.failure_reason}")
         if draft.reject_reason:
             click.echo(f"Rejected: {draft.reject_reason}")
+        _echo_attachments(message_attachments(draft.inbound_message.raw))
         click.echo("")
         click.echo(draft.body_text)
         notes = [(code["code"], note) for code in draft.codes for note in reviewer_notes(code)]
@@ -177,6 +179,16 @@ def _take_over(session: Session, draft_id: int, user: User) -> str | None:
     previous = services.get_draft(session, draft_id).assignee
     workflow.take_over(session, draft_id, user)
     return previous if previous not in (None, user.username) else None
+
+
+def _echo_attachments(attachments: list[Attachment]) -> None:
+    if not attachments:
+        click.echo("Attachments of the question: none")
+        return
+    click.echo("Attachments of the question (download them on the draft's web page):")
+    for attachment in attachments:
+        click.echo(f"  {attachment.number}. {attachment.label} ({attachment.content_type}, "
+                   f"{format_size(attachment.size)})")
 
 
 @review.command()

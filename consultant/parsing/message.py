@@ -140,13 +140,8 @@ def _main_text(reading: WalkResult, defects: list[str]) -> str:
     return main
 
 
-def parse_message(raw: bytes) -> ParsedMessage:
-    """Parse *raw* into a ParsedMessage; never raises for malformed mail."""
-    defects: list[str] = []
-    message = parse_bytes(raw)
-    defects += [type(defect).__name__ for defect in message.defects]
-    headers, raw_headers = _headers(message, defects)
-
+def walk_message(message: Message, defects: list[str]) -> WalkResult:
+    """Walk the MIME tree of *message*, recording what cannot be read in *defects*."""
     reading = WalkResult()
     try:
         walk(message, reading, defects)
@@ -155,6 +150,17 @@ def parse_message(raw: bytes) -> ParsedMessage:
     for part in message.walk():
         if part is not message:
             defects += [type(defect).__name__ for defect in part.defects]
+    return reading
+
+
+def parse_message(raw: bytes) -> ParsedMessage:
+    """Parse *raw* into a ParsedMessage; never raises for malformed mail."""
+    defects: list[str] = []
+    message = parse_bytes(raw)
+    defects += [type(defect).__name__ for defect in message.defects]
+    headers, raw_headers = _headers(message, defects)
+
+    reading = walk_message(message, defects)
 
     main = _main_text(reading, defects)
     subject = " ".join((headers.get("subject") or [""])[0].split())

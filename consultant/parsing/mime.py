@@ -8,6 +8,7 @@ written, so decoding stays under this module's control.
 
 from __future__ import annotations
 
+import mimetypes
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -36,17 +37,48 @@ class Forwarded:
 
 
 @dataclass
+class AttachmentSource:
+    """The origin of one attachment's bytes: a MIME part, or a file unpacked from TNEF.
+
+    ``filename`` is None when the part names no file. ``data`` is used only when
+    ``part`` is None.
+    """
+
+    filename: str | None
+    content_type: str
+    part: Message | None = None
+    data: bytes = b""
+
+    @property
+    def label(self) -> str:
+        """Return the file name, or the content type of a part without one."""
+        return self.filename or self.content_type
+
+
+@dataclass
 class WalkResult:
     """What the walk found: body texts by kind, attachment names and forwards."""
 
     plain: list[str] = field(default_factory=list)
     html: list[str] = field(default_factory=list)
     attachments: list[str] = field(default_factory=list)
+    # The source of each entry of ``attachments``, in the same order.
+    attachment_sources: list[AttachmentSource] = field(default_factory=list)
     inline_parts: list[str] = field(default_factory=list)
     text_attachments: list[tuple[str, str]] = field(default_factory=list)
     forwarded: list[Forwarded] = field(default_factory=list)
     content_types: list[str] = field(default_factory=list)
     tnef_text: list[str] = field(default_factory=list)
+
+    def add_attachment(self, source: AttachmentSource) -> None:
+        """Record an attachment's label and its source together, so the lists stay aligned."""
+        self.attachments.append(source.label)
+        self.attachment_sources.append(source)
+
+    def add_attachments_of(self, other: WalkResult) -> None:
+        """Append the attachments that the walk of a nested part found."""
+        self.attachments += other.attachments
+        self.attachment_sources += other.attachment_sources
 
 
 def parse_bytes(raw: bytes, headers_only: bool = False) -> Message:
@@ -163,7 +195,7 @@ def _walk_multipart(part: Message, result: WalkResult, defects: list[str], depth
         target = reading if reading is chosen else WalkResult()
         result.plain += target.plain
         result.html += target.html
-        result.attachments += reading.attachments
+        result.add_attachments_of(reading)
         result.inline_parts += reading.inline_parts
         result.text_attachments += reading.text_attachments
         result.forwarded += reading.forwarded
@@ -184,7 +216,7 @@ def _walk_forward(part: Message, result: WalkResult, defects: list[str], depth: 
         sender=decode_header_value(inner.get("From"), defects),
         text=text,
     ))
-    result.attachments += reading.attachments
+    result.add_attachments_of(reading)
     result.content_types += reading.content_types
 
 
@@ -195,14 +227,17 @@ def _walk_leaf(part: Message, content_type: str, result: WalkResult, defects: li
         tnef = read_tnef(data, defects)
         if tnef is not None:
             result.tnef_text += [tnef.text] if tnef.text.strip() else []
-            result.attachments += tnef.attachments
+            for unpacked in tnef.attachments:
+                result.add_attachment(AttachmentSource(
+                    filename=unpacked.name, content_type=guessed_content_type(unpacked.name),
+                    data=unpacked.data))
             return
     content_id = part.get("Content-ID")
     if part.get_content_maintype() == "image" and content_id and not _is_attachment(part, None):
         result.inline_parts.append(name or content_id.strip().strip("<>"))
         return
     if _is_attachment(part, name):
-        result.attachments.append(name or content_type)
+        result.add_attachment(AttachmentSource(name, content_type, part))
         if content_type == "text/plain":
             result.text_attachments.append((name or content_type, part_text(part, defects)))
         return
@@ -214,7 +249,25 @@ def _walk_leaf(part: Message, content_type: str, result: WalkResult, defects: li
         # message/delivery-status and message/disposition-notification: readable text.
         result.plain.append(part_text(part, defects))
     else:
-        result.attachments.append(name or content_type)
+        result.add_attachment(AttachmentSource(name, content_type, part))
+
+
+def guessed_content_type(name: str) -> str:
+    """Return the content type that the extension of file *name* suggests.
+
+    The files of a TNEF part are read without their MAPI properties, so for them the
+    name is all there is.
+    """
+    guessed, _encoding = mimetypes.guess_type(name, strict=False)
+    return guessed or "application/octet-stream"
+
+
+def attachment_bytes(source: AttachmentSource, defects: list[str]) -> bytes:
+    """Return the bytes of an attachment, with its transfer encoding decoded."""
+    if source.part is None:
+        return source.data
+    return decode_transfer(payload_bytes(source.part),
+                           source.part.get("Content-Transfer-Encoding"), defects)
 
 
 def body_from(reading: WalkResult) -> str:

@@ -18,11 +18,19 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
+class TnefFile:
+    """One file attached inside a TNEF part: its name and its bytes."""
+
+    name: str
+    data: bytes
+
+
+@dataclass
 class TnefContent:
-    """The body text and attachment names recovered from a TNEF part."""
+    """The body text and attached files recovered from a TNEF part."""
 
     text: str
-    attachments: list[str] = field(default_factory=list)
+    attachments: list[TnefFile] = field(default_factory=list)
 
 
 def _as_text(value: bytes | str | None, defects: list[str]) -> str:
@@ -48,11 +56,13 @@ def read_tnef(data: bytes, defects: list[str]) -> TnefContent | None:
     text = _as_text(tnef.body, defects).replace("\r\n", "\n").strip("\x00")
     if not text.strip() and tnef.htmlbody:
         text = html_to_text(_as_text(tnef.htmlbody, defects))
-    names = []
+    files = []
     for attachment in tnef.attachments:
         try:
-            names.append(attachment.long_filename() or "attachment")
+            name = _as_text(attachment.long_filename(), defects) or "attachment"
         except (UnicodeDecodeError, AttributeError):
             defects.append("winmail.dat attachment with an unreadable name")
-            names.append("attachment")
-    return TnefContent(text=text, attachments=names)
+            name = "attachment"
+        data = attachment.data if isinstance(attachment.data, bytes) else b""
+        files.append(TnefFile(name=name, data=data))
+    return TnefContent(text=text, attachments=files)

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from consultant.drafting.text import is_unchecked, modifier_sets
+from consultant.parsing.attachments import format_size
 from consultant.web.security import Context
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -40,6 +41,7 @@ def format_utc(value: datetime | None) -> str:
 
 templates.env.filters["age"] = format_age
 templates.env.filters["utc"] = format_utc
+templates.env.filters["size"] = format_size
 templates.env.tests["unchecked"] = is_unchecked
 templates.env.globals["modifier_sets"] = modifier_sets
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
@@ -9,13 +10,17 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from consultant.errors import ConsultantError, NotFound
+from consultant.parsing.attachments import message_attachment, message_attachments
 from consultant.review import queries, services, workflow
 from consultant.review.errors import StaleVersion, Superseded
 from consultant.storage.models import Case, DraftState, User
 from consultant.web.config import get_web_settings
+from consultant.web.downloads import attachment_response
 from consultant.web.mailview import message_view
 from consultant.web.rendering import redirect, render
 from consultant.web.security import Context, signed_in
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(include_in_schema=False)
 
@@ -79,6 +84,7 @@ def _draft_page(request: Request, context: Context, draft_id: int, status_code: 
         select(User.username).where(User.disabled.is_(False)).order_by(User.username)).all()
     values = {
         "draft": draft, "view": message_view(draft.inbound_message.raw),
+        "attachments": message_attachments(draft.inbound_message.raw),
         "earlier": [(message, message_view(message.raw)) for message in others],
         "users": users, "placeholder": services.PLACEHOLDER,
         "organisation": queries.sender_organisation(draft.inbound_message.sender),
@@ -93,6 +99,18 @@ def _draft_page(request: Request, context: Context, draft_id: int, status_code: 
 def show_draft(request: Request, draft_id: int) -> Response:
     with signed_in(request) as context:
         return _draft_page(request, context, draft_id)
+
+
+@router.get("/drafts/{draft_id}/attachments/{number}")
+def download_attachment(request: Request, draft_id: int, number: int) -> Response:
+    """Send attachment *number* of the draft's question as a download, read from the raw mail."""
+    with signed_in(request) as context:
+        message = services.get_draft(context.db, draft_id).inbound_message
+        attachment = message_attachment(message.raw, number)
+        # The file name may name a patient, so only ids and the size are logged.
+        log.info("attachment %d of message_row=%d downloaded by user=%d (draft=%d, size=%d)",
+                 number, message.id, context.user.id, draft_id, attachment.size)
+    return attachment_response(attachment)
 
 
 @router.post("/drafts/{draft_id}/claim")

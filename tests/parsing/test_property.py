@@ -12,6 +12,7 @@ from consultant.config import get_settings
 from consultant.drafting.services import draft_for_message
 from consultant.intake.services import header_message_id, store_message
 from consultant.parsing import not_a_message_reason, parse_message
+from consultant.parsing.attachments import message_attachments
 from consultant.parsing.htmltext import html_to_text
 from consultant.storage.models import (
     Case,
@@ -80,6 +81,16 @@ def test_parse_never_raises(message: bytes) -> None:
     assert parsed.message_id.startswith("<")
     assert isinstance(parsed.question, str)
     assert isinstance(parsed.defects, list)
+
+
+@settings(max_examples=300, deadline=None)
+@given(ANY_MESSAGE)
+def test_attachments_match_parsed_names(message: bytes) -> None:
+    attachments = message_attachments(message)
+
+    assert [attachment.label for attachment in attachments] == parse_message(message).attachments
+    assert [attachment.number for attachment in attachments] == list(
+        range(1, len(attachments) + 1))
 
 
 @settings(max_examples=300, deadline=None)

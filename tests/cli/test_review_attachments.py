@@ -1,0 +1,51 @@
+"""caseconsultant review show lists the attachments of the draft's question."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+from sqlalchemy.orm import Session
+
+from consultant.cli import main
+from consultant.config import get_settings
+from consultant.drafting.services import draft_for_message
+from consultant.intake.services import store_message
+
+
+def test_review_show_lists_attachments(runner: CliRunner, session: Session,
+                                       service_address: None) -> None:
+    raw = (b"From: dana@clinic.example.com\r\nSubject: Op note 29881\r\n"
+           b"Message-ID: <show-attach@clinic.example.com>\r\nMIME-Version: 1.0\r\n"
+           b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
+           b"--b\r\nContent-Type: text/plain\r\n\r\nIs 29881 right?\r\n"
+           b"--b\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n"
+           b'Content-Disposition: attachment; filename="op-note.pdf"\r\n\r\n'
+           b"JVBERi0xLjQKc3ludGhldGlj\r\n"
+           b"--b\r\nContent-Type: image/png\r\nContent-Disposition: attachment\r\n\r\n"
+           b"PNGDATA\r\n--b--\r\n")
+    stored = store_message(session, raw)
+    session.commit()
+    draft = draft_for_message(session, stored.message_row_id, get_settings())
+    session.commit()
+    assert draft is not None
+
+    result = runner.invoke(main, ["review", "show", str(draft.id)])
+
+    assert result.exit_code == 0, result.output
+    assert ("Attachments of the question (download them on the draft's web page):\n"
+            "  1. op-note.pdf (application/pdf, 18 bytes)\n"
+            "  2. image/png (image/png, 7 bytes)\n") in result.output
+
+
+def test_review_show_without_attachments(runner: CliRunner, session: Session,
+                                         service_address: None) -> None:
+    stored = store_message(session, b"From: dana@clinic.example.com\r\nSubject: E11.4?\r\n"
+                                    b"Message-ID: <show-none@clinic.example.com>\r\n\r\n"
+                                    b"Is E11.4 billable?\r\n")
+    session.commit()
+    draft = draft_for_message(session, stored.message_row_id, get_settings())
+    session.commit()
+    assert draft is not None
+
+    result = runner.invoke(main, ["review", "show", str(draft.id)])
+
+    assert "Attachments of the question: none" in result.output
