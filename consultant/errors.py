@@ -25,6 +25,14 @@ class NotFound(ConsultantError):
     """A case, draft or message with the given id does not exist."""
 
 
+class EmptyQuestion(ConsultantError):
+    """A question typed for Ask (web page, JSON API or command line) is empty or white space."""
+
+    def __init__(self) -> None:
+        super().__init__("the question is empty; type the question to answer, with the codes "
+                         "it is about, for example: Is E11.4 billable?")
+
+
 class ImportFileError(ConsultantError):
     """A code-set file is malformed; the message names the line and the expectation."""
 

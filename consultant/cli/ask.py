@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import click
 
-from consultant.cli.stdin import read_stdin_text
-from consultant.drafting.services import compose_reply
+from consultant.cli.stdin import check_text
+from consultant.drafting.services import answer_question
 from consultant.drafting.text import reviewer_notes
-from consultant.parsing import ParsedMessage
+from consultant.errors import EmptyQuestion
 from consultant.storage import session_scope
 
 
@@ -21,13 +22,16 @@ def ask(subject: str, as_json: bool) -> None:
 
     Nothing is stored and nothing is sent.
     """
-    text = read_stdin_text()
-    question = ParsedMessage(
-        message_id="<ask@localhost>", subject=subject, sender=None, reply_to=None,
-        in_reply_to=None, references=[], date=None, body=text, question=text.strip(),
-    )
+    raw = sys.stdin.buffer.read()
+    # Bytes that are not UTF-8 become U+FFFD, so offsets stay one per character.
+    text = raw.decode("utf-8", errors="replace")
+    # Checked before the database is opened, so an empty question gets the same error
+    # as on the web page and in the API, with or without a database.
+    if not text.strip():
+        raise EmptyQuestion()
+    check_text(raw)
     with session_scope() as session:
-        reply = compose_reply(session, question, case_token=None)
+        reply = answer_question(session, subject, text)
     if as_json:
         click.echo(json.dumps({"subject": reply.subject, "body": reply.body_text,
                                "codes": reply.codes}, indent=2))

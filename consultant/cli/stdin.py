@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 from consultant.errors import ConsultantError
 
 # Control characters other than tab, line feed, form feed and carriage return.
@@ -12,22 +10,16 @@ _CONTROL = frozenset(range(32)) - {9, 10, 12, 13}
 _MAX_CONTROL_SHARE = 0.01
 
 
-def read_stdin_text() -> str:
-    """Return standard input decoded as UTF-8; raise ConsultantError when it is no text.
+def check_text(raw: bytes) -> bytes:
+    """Return *raw* unchanged when it is text; raise ConsultantError when it is not.
 
     Empty input, input with a NUL byte and input with more than one control character
-    in a hundred bytes are rejected. Bytes that are not UTF-8 become U+FFFD, so offsets
-    stay one per character.
+    in a hundred bytes are rejected.
     """
-    return check_text(sys.stdin.buffer.read()).decode("utf-8", errors="replace")
-
-
-def check_text(raw: bytes) -> bytes:
-    """Return *raw* unchanged when it is text; raise ConsultantError when it is not."""
     if not raw.strip():
         raise ConsultantError(
             "standard input is empty; pipe the text in, for example: "
-            "echo 'Is E11.4 billable?' | caseconsultant ask"
+            "echo 'Is E11.4 billable?' | caseconsultant extract"
         )
     controls = sum(1 for byte in raw if byte in _CONTROL)
     if b"\x00" in raw or controls > len(raw) * _MAX_CONTROL_SHARE:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from consultant.config import Settings
 from consultant.drafting.checker import KnowledgeBaseChecker
+from consultant.errors import EmptyQuestion
 from consultant.drafting.templates import load_overrides, render
 from consultant.drafting.text import TEMPLATE_HELPERS
 from consultant.drafting.verdicts import PROCEDURE_SYSTEMS, ncci_verdicts
@@ -160,6 +161,21 @@ def compose_reply(
         codes=codes,
         date_of_service=date_of_service,
     )
+
+
+def answer_question(session: Session, subject: str, question: str) -> Reply:
+    """Render the reply the email path would write for a typed *question*.
+
+    Nothing is stored or sent. Raises EmptyQuestion when *question* is empty or only
+    white space, whatever the subject contains, so Ask rejects it the same way everywhere.
+    """
+    if not question.strip():
+        raise EmptyQuestion()
+    parsed = ParsedMessage(
+        message_id="<ask@localhost>", subject=subject.strip(), sender=None, reply_to=None,
+        in_reply_to=None, references=[], date=None, body=question, question=question.strip(),
+    )
+    return compose_reply(session, parsed, case_token=None)
 
 
 def draft_for_message(

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from consultant.admin.reply_templates import TemplateCheckFailed, TemplateConflict
-from consultant.errors import ConsultantError, InvalidTransition, NotFound
+from consultant.errors import ConsultantError, EmptyQuestion, InvalidTransition, NotFound
 from consultant.metrics import metrics_response
 from consultant.review.errors import ClaimedByOther, PermissionDenied, StaleVersion, Superseded
 from consultant.users.services import InvalidCredentials, TooManyAttempts
@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
     (NotFound, 404),
     (TemplateCheckFailed, 422),
+    (EmptyQuestion, 422),
     (PermissionDenied, 403),
     (InvalidCredentials, 401),
     (TooManyAttempts, 429),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from consultant.errors import ConsultantError
+from consultant.errors import ConsultantError, EmptyQuestion
 from consultant.review import held
 from consultant.storage.models import Role
 from consultant.users import services as users
@@ -34,7 +34,11 @@ def ask_form(request: Request) -> Response:
 def ask(request: Request, subject: str = Form(""), question: str = Form(""),
         csrf_token: str = Form("")) -> Response:
     with signed_in(request, csrf_token, check_csrf=True) as context:
-        reply = tools.ask(context.db, subject, question) if question.strip() else None
+        try:
+            reply = tools.ask(context.db, subject, question)
+        except EmptyQuestion as error:
+            return render(request, "ask.html", context, 422, subject=subject,
+                          question=question, reply=None, error=str(error))
         return render(request, "ask.html", context, subject=subject, question=question,
                       reply=reply)
 

@@ -7,9 +7,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from consultant.codes.lookup import describe
-from consultant.drafting.services import SYSTEM_LABELS, Reply, compose_reply, look_up_codes
+from consultant.drafting.services import SYSTEM_LABELS, Reply, answer_question, look_up_codes
 from consultant.extraction.dates import dates_of_service
-from consultant.parsing import ParsedMessage
 
 MAX_LOOKUP_LENGTH = 500
 MAX_QUESTION_LENGTH = 20_000
@@ -39,10 +38,8 @@ def lookup(session: Session, text: str) -> list[dict[str, Any]]:
 
 
 def ask(session: Session, subject: str, question: str) -> Reply:
-    """Return the draft the email path would write for *question*; nothing is stored or sent."""
-    question = question[:MAX_QUESTION_LENGTH]
-    parsed = ParsedMessage(
-        message_id="<ask@localhost>", subject=subject.strip(), sender=None, reply_to=None,
-        in_reply_to=None, references=[], date=None, body=question, question=question.strip(),
-    )
-    return compose_reply(session, parsed, case_token=None)
+    """Return the draft the email path would write for *question*; nothing is stored or sent.
+
+    Raises EmptyQuestion when the question is empty or only white space.
+    """
+    return answer_question(session, subject, question[:MAX_QUESTION_LENGTH])

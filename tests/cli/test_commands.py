@@ -51,7 +51,7 @@ def test_ask_prints_draft_and_stores_nothing(runner: CliRunner, session: Session
         (["extract"], b"", "standard input is empty"),
         (["extract", "--json"], b"  \n", "standard input is empty"),
         (["extract"], bytes(range(256)) * 4, "standard input is not text"),
-        (["ask"], b"", "standard input is empty"),
+        (["ask"], b"", "the question is empty"),
         (["ask"], b"99213\x00\x01\x02", "standard input is not text"),
     ],
 )
