@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from consultant.codes import cpt_import, edits_import, importers, ncci
+from consultant.codes import cpt_import, edits_import, hcpcs, importers, ncci
 from consultant.codes.check import CheckResult, check_codes, parse_items
 from consultant.codes.info import CodeInfo
 from consultant.codes.lookup import SYSTEMS, describe, describe_any
@@ -18,7 +18,40 @@ from consultant.codes.releases import list_releases
 from consultant.codes.search import DEFAULT_LIMIT, search
 from consultant.storage import session_scope
 
-_DATE = click.DateTime(formats=["%Y-%m-%d"])
+class _IsoDate(click.DateTime):
+    """A date written YYYY-MM-DD, rejected with the format and an example when it is not."""
+
+    name = "date"
+
+    def __init__(self) -> None:
+        super().__init__(formats=["%Y-%m-%d"])
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "YYYY-MM-DD"
+
+    def convert(self, value: object, param: click.Parameter | None,
+                ctx: click.Context | None) -> datetime:
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter:
+            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(value)):
+                problem = f"{value!r} is not a calendar date"
+            else:
+                problem = f"{value!r} is not written YYYY-MM-DD"
+            self.fail(f"{problem}; give year, month and day, for example 2026-11-25",
+                      param, ctx)
+
+
+class _HcpcsFile(click.Path):
+    """The path of a HCPCS Level II file, with a message naming the file when it is missing."""
+
+    def get_missing_message(self, param: click.Parameter, ctx: click.Context | None) -> str:
+        return ("Give the CMS HCPCS Level II file (the ANWEB .xlsx, its .csv, or the "
+                "fixed-width .txt), for example: caseconsultant codes import hcpcs "
+                "HCPC2025_OCT_ANWEB.xlsx")
+
+
+_DATE = _IsoDate()
 
 
 def _as_date(value: datetime | None) -> date | None:
@@ -68,11 +101,27 @@ def import_icd10pcs(path: Path, definitions: Path | None) -> None:
 
 
 @import_group.command("hcpcs")
-@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("path", type=_HcpcsFile(path_type=Path, dir_okay=False))
 @click.option("--edition", help="Edition name, such as '2025 Oct'; default from the file name.")
-@click.option("--effective-from", type=_DATE, help="First date of service, YYYY-MM-DD.")
+@click.option("--effective-from", type=_DATE,
+              help="First date of service, YYYY-MM-DD; default from the file name.")
 def import_hcpcs(path: Path, edition: str | None, effective_from: datetime | None) -> None:
-    """Import a CMS HCPCS Level II file (ANWEB .xlsx, its .csv, or fixed-width .txt)."""
+    """Import a CMS HCPCS Level II file (ANWEB .xlsx, its .csv, or fixed-width .txt).
+
+    It contains the HCPCS Level II codes and modifiers. The edition and its first date
+    of service come from a file name such as HCPC2025_OCT_ANWEB.xlsx; give them with
+    --edition and --effective-from when the file was renamed.
+    """
+    needed = [name for name, value in (("--edition", edition),
+                                       ("--effective-from", effective_from)) if value is None]
+    if needed and path.is_file() and hcpcs.edition_from_name(path) is None:
+        examples = {"--edition": "--edition '2025 Oct'", "--effective-from":
+                    "--effective-from 2025-10-01"}
+        raise click.UsageError(
+            f"the file name {path.name!r} does not show the quarter the way CMS names its "
+            f"files (HCPC2025_OCT_ANWEB.xlsx), so give {' and '.join(needed)}, for example: "
+            + " ".join(examples[name] for name in needed)
+        )
     with session_scope() as session:
         result = importers.import_hcpcs(
             session, path, edition=edition, effective_from=_as_date(effective_from)

@@ -216,7 +216,11 @@ def _describe_modifier(session: Session, code: str, on: date | None) -> CodeInfo
         info.messages.append(CPT_LICENCE_NOTE)
         return info
     if release is None:
-        info.messages.append("no HCPCS Level II edition is loaded, so its modifiers are unknown")
+        info.messages.append(
+            "no HCPCS Level II edition is loaded, so its modifiers are unknown; the CMS "
+            "HCPCS Level II file contains them, so import it with: caseconsultant codes "
+            "import hcpcs PATH (for example HCPC2025_OCT_ANWEB.xlsx)"
+        )
     else:
         info.messages.append(f"{code} is not a modifier in {info.source}")
     return info
