@@ -8,6 +8,7 @@ import sys
 import click
 
 from consultant.config import get_settings
+from consultant.errors import ConsultantError
 from consultant.intake import quarantine as services
 from consultant.storage import session_scope
 from consultant.storage.models import QuarantineEntry
@@ -70,18 +71,39 @@ def show(entry_id: int, raw: bool) -> None:
 
 
 def _rerun(entry_id: int, release: bool) -> None:
+    """Re-run entry *entry_id*; raise ConsultantError when its message stays held or quarantined.
+
+    The new attempt is committed before the error is raised, so the entry keeps the
+    new step, error and attempt count.
+    """
     settings = get_settings()
     with session_scope() as session:
         entry = services.rerun(session, entry_id, settings, release=release)
         row = _summary(entry)
-    outcome = row["resolution"] or f"still {row['state']} at step {row['step']}"
-    click.echo(f"entry {entry_id}: {outcome} (message row {row['message_row']})")
+    if row["resolution"]:
+        click.echo(f"entry {entry_id}: {row['resolution']} (message row {row['message_row']})")
+        return
+    state, step, error = row["state"], row["step"], row["error"]
+    command = "release" if release else "retry"
+    if state == "held" and not release:
+        next_step = ("to draft it with the holds lifted, run "
+                     f"'caseconsultant quarantine release {entry_id}'")
+    else:
+        next_step = (f"fix the cause, then run 'caseconsultant quarantine {command} {entry_id}' "
+                     f"again, or see the entry with 'caseconsultant quarantine show {entry_id}'")
+    raise ConsultantError(
+        f"entry {entry_id}: the message (row {row['message_row']}) is still {state} at step "
+        f"{step} after {row['attempts']} attempts: {error}; {next_step}"
+    )
 
 
 @quarantine.command()
 @click.argument("entry_id", type=int)
 def retry(entry_id: int) -> None:
-    """Run the message of ENTRY_ID through every intake check and drafting again."""
+    """Run the message of ENTRY_ID through every intake check and drafting again.
+
+    Exits with status 1, naming the reason, when the message stays held or quarantined.
+    """
     _rerun(entry_id, release=False)
 
 
@@ -89,5 +111,8 @@ def retry(entry_id: int) -> None:
 @click.argument("entry_id", type=int)
 def release(entry_id: int) -> None:
     """Draft the message of ENTRY_ID with the holds lifted (size, rate limit, sender
-    lists, classification)."""
+    lists, classification).
+
+    Exits with status 1, naming the reason, when the message stays quarantined.
+    """
     _rerun(entry_id, release=True)

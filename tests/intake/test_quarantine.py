@@ -176,7 +176,10 @@ def test_retry_keeps_held_message_held(
 
     output = CliRunner().invoke(main, ["quarantine", "retry", str(entry_id)])
 
-    assert f"entry {entry_id}: still held at step hold" in output.output
+    assert output.exit_code == 1
+    assert "is still held at step hold after 2 attempts" in output.output
+    assert "over CASECONSULTANT_MAX_MESSAGE_BYTES (2048)" in output.output
+    assert f"run 'caseconsultant quarantine release {entry_id}'" in output.output
     entry = _entries(session)[0]
     assert entry.resolved_at is None
     assert entry.attempts == 2
