@@ -41,9 +41,13 @@ def decode_base64(data: bytes, defects: list[str]) -> bytes:
     return bytes(decoded)
 
 
-def decode_transfer(data: bytes, encoding: str | None, defects: list[str]) -> bytes:
-    """Return *data* with the Content-Transfer-Encoding *encoding* undone."""
-    name = (encoding or "").strip().lower()
+def decode_transfer(data: bytes, encoding: object, defects: list[str]) -> bytes:
+    """Return *data* with the Content-Transfer-Encoding *encoding* undone.
+
+    *encoding* is the header as the message object gives it: None, a string, or a
+    ``Header`` when the field holds bytes that are not ASCII.
+    """
+    name = str(encoding or "").strip().lower()
     if name == "base64":
         return decode_base64(data, defects)
     if name == "quoted-printable":

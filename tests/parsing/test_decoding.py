@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from email import message_from_bytes
 
 import pytest
 from click.testing import CliRunner
@@ -81,6 +82,17 @@ def test_unknown_transfer_encoding_kept_as_bytes() -> None:
 
     assert decode_transfer(b"a\\nb", "x-odd", defects) == b"a\\nb"
     assert defects == ["unknown Content-Transfer-Encoding 'x-odd'; read as 8bit"]
+
+
+def test_transfer_encoding_with_non_ascii_bytes_read_as_8bit() -> None:
+    raw = (b"Content-Type: multipart/mixed; boundary=b\n\n--b\n"
+           b"Content-Type: application/pdf\nContent-Disposition: attachment; filename=a.pdf\n"
+           b"Content-Transfer-Encoding: \x80\n\n%PDF\n--b--\n")
+    encoding = message_from_bytes(raw).get_payload()[0].get("Content-Transfer-Encoding")
+    defects: list[str] = []
+
+    assert decode_transfer(b"%PDF", encoding, defects) == b"%PDF"
+    assert len(defects) == 1
 
 
 def test_html_blockquote_becomes_quote_lines() -> None:
