@@ -67,7 +67,7 @@ ORIGIN_DESTINATION = frozenset(
 AMBIGUOUS = frozenset(
     {"AK", "AR", "AZ", "CA", "CO", "CT", "GA", "KS", "MA", "MD", "ME", "MS", "PA", "PD", "PI", "RA"}
     | {"PO", "PT", "SC", "SD", "TN", "TX", "AS", "AT", "AM", "PM", "ST", "TA", "TC", "HA", "HE"}
-    | {"HI", "ED", "ER", "ET", "EX", "US", "GT", "BP", "UA"}
+    | {"HI", "ED", "ER", "ET", "EX", "US", "GT", "BP", "UA", "HR"}
     # Heart failure and normal saline in clinical text.
     | {"HF", "NS"}
 )
@@ -350,6 +350,15 @@ ANATOMY_WORDS = {
 ANATOMY_REACH = 30
 # A modifier written with its dash but apart from any code: "and -59 to 20552", "-GY".
 DASHED = re.compile(rf"-(?<=[\s(\"']-)(?P<list>{_MODIFIER})(?![\w]|[.:]\d)")
+# A modifier asked about as a question of its own, after another question: "do we need
+# the KX? CG?", "Any modifier needed? U1?"
+BARE_QUESTION = re.compile(r"(?<=\?)[ \t]+(?P<list>[A-Z][A-Z0-9])[ \t]*\?")
+# What the question before it must end with: a modifier, or a word for modifiers.
+BARE_QUESTION_BEFORE = re.compile(r"(?:(?<![\w-])[A-Z][A-Z0-9]|modifiers?(?:[ \t]+[a-z]+)?)\?\Z")
+# A modifier asked about alone: "Modifiers on the L code RT only?"
+ONLY_QUESTION = re.compile(r"(?<![\w-])(?P<list>[A-Z][A-Z0-9])[ \t]+only[ \t]*\?")
+# Modifiers joined by dashes with no code before them: "then RR-KI-KX for months 2 and 3".
+DASHED_CHAIN = re.compile(r"(?<![\w-])[0-9A-Z]{2}(?:-[0-9A-Z]{2})+(?![\w-])")
 # "GP on all", "59 on each": a modifier for every code of the sentence (lower-cased text).
 ON_ALL = re.compile(r"on (?:all|each|both|every)\b")
 # Claim lines after ``ON_ALL``: "GA on both lines" names a modifier even where the pair
@@ -377,9 +386,9 @@ ORIGIN_LABEL = re.compile(
 # Searched in lower-cased text, like ``BE_MODIFIER``.
 ALL_LINES = re.compile(
     r"(?:all|every|each)(?:[ \t]+[a-z]+)?[ \t]+(?:lines?|codes?|services?)"
-    r"[ \t]+(?:carry|carries|get|gets|need|needs|take|takes|have|has|go out with)[ \t]+-?"
-    # "All with GP": the codes just listed.
-    r"|(?<![\w,][ \t])(?:all|each)(?:[ \t]+of[ \t]+them)?[ \t]+with[ \t]+-?"
+    r"[ \t]+(?:carry|carries|get|gets|need|needs|take|takes|have|has|go out with|with)[ \t]+-?"
+    # "All with GP", "..., all with GP and KX", "Both with GN?": the codes just listed.
+    r"|(?<!\w[ \t])(?:all|each|both)(?:[ \t]+of[ \t]+them)?[ \t]+with[ \t]+-?"
 )
 # The list after ``ALL_LINES``, matched in the text as written.
 LIST_AT = re.compile(_LIST)

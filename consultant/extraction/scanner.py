@@ -86,7 +86,7 @@ _OR_CHOICE_AFTER = re.compile(
 )
 # "All with GP" at the start of a sentence, right before the modifier, in lower case.
 _ALL_WITH_BEFORE = re.compile(
-    r"(?:^|[.;!?][ \t]+)(?:all|each)(?:[ \t]+of[ \t]+them)?[ \t]+with[ \t]+-?\Z", re.M
+    r"(?:^|[.;!?][ \t]+)(?:all|each|both)(?:[ \t]+of[ \t]+them)?[ \t]+with[ \t]+-?\Z", re.M
 )
 _ON_DRUG_LINE = re.compile(
     r"[ \t]+(?i:on)[ \t]+(?i:the|each|both|all)(?:[ \t]+(?i:the|of[ \t]+the))?[ \t]+(?i:drugs?)\b"
@@ -137,7 +137,8 @@ _UNITS_IN_CELL = re.compile(r"\d{1,3}")
 # "x 3" standing apart from its code, not a size such as "x 2 cm".
 _TIMES_APART = re.compile(
     r"[xX×](?<![\w.][xX×])[ \t]*(?P<count>\d{1,3})"
-    r"(?![\w]|[.,]\d|[ \t]*(?i:cm|mm|in|inch|inches|mg|mcg|ml)\b)"
+    # Nor sums: "15 units a day x 30 = 450".
+    r"(?![\w]|[.,]\d|[ \t]*(?i:cm|mm|in|inch|inches|mg|mcg|ml)\b|[ \t]*=)"
 )
 # "1 unit" after a code's line entries, but not "3 units of 97110", which names its code.
 # ``_COUNT_APART_WORDS`` also reads "two units".
@@ -320,6 +321,9 @@ def _split_procedure_codes(text: str, masks: Masks, mentions: list[Mention]) -> 
 
 
 def _mention(token: str, start: int, end: int) -> Mention | None:
+    if token[0] == "x" and len(token) == 3 and token[1:].isdigit():
+        # "dressing sets x15 per month": a count in lower case, not the category X15.
+        return None
     if token[-1] == "s" and len(token) == 6:
         # "our 99285s", "the J1100s": a plural of a CPT or HCPCS code.
         shape = classify(token[:5])
@@ -1073,6 +1077,9 @@ def _named_candidates(
         listed = mods.LIST_AT.match(text, phrase.end())
         if _word_before(lower, phrase.start()) or listed is None:
             continue
+        if text.startswith(":", listed.end()):
+            # "VFC vaccines, all with SL:" introduces the lines below, which carry it.
+            continue
         items = mods.list_items(text, *listed.span("list"))
         if all(code in mods.KNOWN for code, _, _ in items):
             candidates.extend((start, end, code, True) for code, start, end in items)
@@ -1122,6 +1129,26 @@ def _named_by_word_or_verb(
             candidates.append((*lowered.span("list"), lowered["list"].upper()))
     for match in mods.DISTINCTIVE_ALONE.finditer(text):
         candidates.append((match.start(), match.end(), match.group()))
+    if "? " in text:
+        for match in mods.BARE_QUESTION.finditer(text):
+            code = match["list"]
+            before = mods.BARE_QUESTION_BEFORE.search(
+                text, max(0, match.start() - 20), match.start()
+            )
+            if before is not None and code in mods.KNOWN and code not in mods.AMBIGUOUS:
+                candidates.append((*match.span("list"), code))
+    if " only" in lower:
+        candidates += [(*match.span("list"), match["list"])
+                       for match in mods.ONLY_QUESTION.finditer(text)
+                       if match["list"] in mods.KNOWN and match["list"] not in mods.AMBIGUOUS]
+    for match in mods.DASHED_CHAIN.finditer(text):
+        items = mods.list_items(text, *match.span())
+        # One of them must be a modifier that means nothing else, so "T4-T5" stays a
+        # spine level and "TX-CA" a pair of states.
+        if all(code in mods.KNOWN for code, _, _ in items) and any(
+            code in mods.DISTINCTIVE for code, _, _ in items
+        ):
+            candidates += [(start, end, code) for code, start, end in items]
     for match in mods.DASHED.finditer(text):
         code = match["list"]
         if code in mods.KNOWN and not (

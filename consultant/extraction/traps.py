@@ -49,11 +49,14 @@ _EXTENSION = r"(?:\s*(?:ext\.?|x|extension|#)\s*\d{1,6})?"
 
 # Keyword traps, as (keywords, tail), matched on lower-cased text.
 _ID_VALUE = r"#?[ \t]?(?=[a-z0-9-]*\d)[a-z0-9][a-z0-9-]{2,}"
-_ID_MARK = r"(?:\s*(?:no|num|number|id|#)\.?)?\s*[:#]?\s*"
+# "our client ID there is 40072": "is" may come before the id.
+_ID_MARK = (
+    r"(?:\s*(?:no|num|number|id|#)\.?)?(?:\s+(?:there|here))?(?:\s+(?:is|was))?\s*[:#]?\s*"
+)
 # Identifier keywords that are followed by an id even without "#" or "number".
 _ID_WORDS = (
     "npi|tin|ein|ssn|mrn|icn|dcn|pcn|tcn|fin|csn|har|acct|account|invoice|inv|ref|reference|"
-    "ticket|auth|authorization|eft|trace|batch|tracking|confirmation|conf|medicare id|mbi|"
+    "ticket|auth|authorization|eft|trace|batch|tracking|medicare id|mbi|client id|"
     "hicn|dea|clia|ptan|upin|license|lic|tax id|taxid|prior auth|payer id|submitter id|"
     "receiver id|etin|provider id|medicaid id|medicare number|change request|cr|transmittal|"
     "mln matters|po|purchase order|specimen|accession|vfc pin|provider pin|serial|"
@@ -62,7 +65,7 @@ _ID_WORDS = (
 # Words that are followed by an id only when "#", "no", "number" or "id" comes between.
 _ID_WORDS_MARKED = (
     "claim|case|order|member|subscriber|policy|group|grp|check|chk|control|encounter|visit|"
-    "patient|pt|record|document|doc|fax|req|requisition|accession|specimen|lot"
+    "patient|pt|record|document|doc|fax|req|requisition|accession|specimen|lot|confirmation|conf"
 )
 # Words followed by an id when a colon follows them ("Claim: 4471203").
 _ID_WORDS_LABELLED = (
@@ -79,7 +82,7 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
     ("zip|zip code|postal code", r"\s*(?:[:#]|is|was)?\s*\d{5}(?:-\d{4})?"),
     # A remark code after a rejection: "BCBS-TX rejected with N517", "denied with N428".
     (
-        "rejected|denied|denial|rejection|came back|kicked back|got",
+        "rejected|denied|deny|denies|denying|denial|rejection|came back|kicked back|got",
         r"\s+(?:(?:it|them|again|with|for|as|code)\s+)*(?:ma|m|n)\d{1,3}(?!\w|\.\d)",
     ),
     # Only an abbreviation takes a dot: in "in the room. 24640 plus 99213" the dot ends
@@ -106,6 +109,11 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
     (
         _ID_WORDS_LABELLED,
         rf"s?[ \t]*:[ \t]*+(?:\r?\n[ \t]*+)?(?!\d{{5}}-[a-z0-9]{{2}}(?![a-z0-9-])|\d{{4}}[ftum]\b){_ID_VALUE}",
+    ),
+    # "Confirmation: 88123456" is an id, but "Lab confirmation: G0480" a drug test code.
+    (
+        "confirmation|conf",
+        rf"[ \t]*:[ \t]*+(?!\d{{5}}(?![\w-])|[a-z]\d{{4}}(?![\w-])|\d{{4}}[ftum]\b){_ID_VALUE}",
     ),
     # After "claim:" a code can follow as well: "Claim: 99213 with G2211", "go on the claim:
     # Z79.01, Z79.4", "PCP claim: G0296, dx Z87.891".
@@ -391,9 +399,14 @@ def find_traps(text: str, lower: str | None = None) -> list[Span]:
         spans += _claim_level_codes(text, lower)
     if "status indicator" in lower:
         spans += [match.span() for match in _STATUS_INDICATOR.finditer(text)]
+    if "oasis" in lower:
+        spans += [match.span() for match in _OASIS_ITEM.finditer(text)]
     return spans + _masked_again(text, spans)
 
 
+# An OASIS item of a home health assessment ("Primary in M1021"), in mail naming OASIS.
+# Its letter and four digits read as HCPCS Level II or as an undotted ICD-10-CM code.
+_OASIS_ITEM = re.compile(r"(?<![\w.])M[0-2]\d{3}(?![\w.])")
 # A LOINC code, five digits or fewer with a check digit ("59673-3"), in mail naming LOINC.
 _LOINC = re.compile(r"(?<![\w.-])\d{1,5}-\d(?![\w-])")
 # UB-04 condition, occurrence and value codes: "condition code G0", "cond codes 44, 30".

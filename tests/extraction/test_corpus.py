@@ -34,6 +34,12 @@ KNOWN_MISSES = {
     "h13-co59-not-mod59: missed modifier 51",
     # "our system has F2 loaded as the default": a modifier in prose with no cue.
     "h19-trigger-finger-injection-digit-modifier: missed modifier F2",
+    # "modifier KS on both? and KL since we mail them?": the second modifier follows the
+    # question mark, in lower-case mail.
+    "h20-test-strips-non-insulin-ks: missed modifier KL",
+    # "Class findings documented: absent DP and PT pulses bilat, so Q8.": Q8 has no cue,
+    # and Q with a digit is also a quarter or a dosing interval.
+    "h20-nail-debridement-class-findings: missed modifier Q8",
 }
 
 

@@ -1011,3 +1011,64 @@ def test_all_with_modifier_after_a_list() -> None:
     found = by_code("I billed 97110 x2, 97140 x1, 97530 x1. All with GP, and CQ on 97530.")
     assert [found[code].modifiers for code in ("97110", "97140")] == [["GP"], ["GP"]]
     assert found["97530"].modifiers == ["GP", "CQ"]
+
+
+def test_oasis_items_are_no_codes() -> None:
+    text = "Primary in M1021 on the OASIS was R26.81. Other diagnoses in M1023: S72.141D, I10."
+    assert codes(text) == {("icd10cm", "R26.81"), ("icd10cm", "S72.141D"), ("icd10cm", "I10")}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Lab confirmation: G0480 (lab bills this?)", {("hcpcs", "G0480")}),
+        ("Confirmation: 88123456 for 99213", {("cpt", "99213")}),
+        ("Our client ID there is 40072. Bill 80053-90", {("cpt", "80053"), ("modifier", "90")}),
+        ("One claim deny with N657 on an 80307", {("cpt", "80307")}),
+    ],
+)
+def test_ids_and_remark_codes_after_their_words(text: str, expected: set) -> None:
+    assert codes(text) == expected
+
+
+def test_count_in_lower_case_is_no_category() -> None:
+    found = by_code("A6550 dressing sets x15 per month for a stage 4 ulcer (L89.154).")
+    assert set(found) == {"A6550", "L89.154"}
+    assert found["A6550"].units == 15
+
+
+def test_sum_after_times_is_no_units() -> None:
+    found = by_code("B4150 is per 100 calories so 15 units a day x 30 = 450")
+    assert found["B4150"].units != 30
+
+
+def test_dashed_modifiers_without_a_code() -> None:
+    text = "It puts E0260-RR-KH-KX for month 1, then RR-KI-KX for months 2 and 3."
+    assert {("modifier", "KI"), ("modifier", "KX")} <= codes(text)
+    assert codes("MRI showed a bulge at T4-T5, 72148") == {("cpt", "72148")}
+
+
+def test_heart_rate_is_no_modifier() -> None:
+    assert codes("Device records airflow, O2 sat, HR = type III. G0399?") == {("hcpcs", "G0399")}
+
+
+def test_modifier_asked_alone() -> None:
+    assert ("modifier", "RT") in codes("Fit L3908. Modifiers on the L code RT only?")
+    assert ("modifier", "CG") in codes("L1833-RT for M1711. do we need the KX? CG? and more")
+    assert ("modifier", "U1") in codes("T1019 x16 per day. Any modifier needed? U1? Thanks")
+    assert codes("Is this right? OK? Thanks") == set()
+
+
+def test_all_or_both_with_modifier_after_codes() -> None:
+    found = by_code("We billed 97110 x2 and 97530 x1, all with GP and KX because she is over.")
+    assert found["97110"].modifiers == ["GP", "KX"]
+    found = by_code("SLP did 92610 and then 92526. Pt had a stroke. Both with GN? Or bundled?")
+    assert (found["92610"].modifiers, found["92526"].modifiers) == (["GN"], ["GN"])
+    found = by_code("A7030, A7035 shipped. All lines with KX.")
+    assert found["A7030"].modifiers == ["KX"]
+
+
+def test_all_with_modifier_before_its_lines() -> None:
+    found = by_code("Well child 99392, plus 99213-25. VFC vaccines, all with SL:\n90696-SL\n90710")
+    assert found["99213"].modifiers == ["25"]
+    assert found["90696"].modifiers == ["SL"]
