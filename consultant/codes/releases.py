@@ -8,7 +8,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -217,6 +217,63 @@ def release_in_force(
         f"no {name} edition loaded is in force on {on.isoformat()}; "
         f"answered from {fallback.edition} (effective {fallback.effective_from.isoformat()})"
     )
+
+
+# Code systems that CMS replaces every quarter (January, April, July and October). A file
+# of such a system is in force until the next quarter begins, though it is stored with no
+# end date because the import cannot know when the next file comes out.
+# NOTE: a licensed CPT file is stored with no end date too, so an earlier year's CPT
+# edition still counts as in force on a later date of service.
+QUARTERLY_SYSTEMS = frozenset({"hcpcs"})
+
+
+def quarter_end(day: date) -> date:
+    """Return the last day of the calendar quarter that contains *day*."""
+    first_month_of_next = (day.month - 1) // 3 * 3 + 4
+    if first_month_of_next > 12:
+        return date(day.year, 12, 31)
+    return date(day.year, first_month_of_next, 1) - timedelta(days=1)
+
+
+def last_day_in_force(release: CodeRelease) -> date | None:
+    """Return the last date of service *release* applies to, or None when it has no end.
+
+    A quarterly edition ends with the quarter it starts in, or on its stored end date
+    when that is earlier.
+    """
+    if release.system not in QUARTERLY_SYSTEMS:
+        return release.effective_to
+    end = quarter_end(release.effective_from)
+    if release.effective_to is not None and release.effective_to < end:
+        return release.effective_to
+    return end
+
+
+def ended_before(release: CodeRelease, day: date) -> bool:
+    """Return whether *release* no longer applies on *day*."""
+    end = last_day_in_force(release)
+    return end is not None and end < day
+
+
+def outdated_note(release: CodeRelease, on: date | None) -> str | None:
+    """Return a note for the reviewer when *release* ended before *on*, else None.
+
+    Without a date of service, *release* is the newest loaded edition and is compared
+    with today.
+    """
+    end = last_day_in_force(release)
+    if end is None or end >= (on if on is not None else date.today()):
+        return None
+    if on is None:
+        used = "the newest loaded edition of this code set"
+        action = "import the current edition"
+    else:
+        used = f"the edition of this code set used for the date of service {on.isoformat()}"
+        action = "import the edition in force on that date"
+    cadence = ""
+    if release.system in QUARTERLY_SYSTEMS:
+        cadence = " (a new edition comes out every quarter)"
+    return f"{used}, {release.edition}, ended on {end.isoformat()}{cadence}; {action}"
 
 
 def list_releases(session: Session) -> Sequence[CodeRelease]:

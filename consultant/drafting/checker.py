@@ -8,6 +8,8 @@ from sqlalchemy.orm import Session
 
 from consultant.codes.info import CodeInfo, cached_release
 from consultant.codes.lookup import describe
+from consultant.codes.models import CodeRelease
+from consultant.codes.releases import outdated_note
 from consultant.extraction.reference import HEADER, INCOMPLETE, UNCHECKED, UNKNOWN, VALID
 
 # Knowledge-base statuses as the extractor reads them. A terminated code still exists in
@@ -52,22 +54,22 @@ class KnowledgeBaseChecker:
         return info.description if info.status in _STATUS else None
 
     def expired_note(self, system: str) -> str | None:
-        """Return a note when the edition used for *system* ended before today, else None.
+        """Return a note for the reviewer when the edition used for *system* has ended, else None.
 
-        Without a date of service the lookup uses the newest loaded edition. A team that
-        has not imported the current edition should know its descriptions may be out of date.
+        An edition has ended when the date of service, or today without one, is after its
+        last day in force. A lookup that fell back to an edition not in force on the date
+        of service already carries the warning of ``release_in_force``, so it gets no
+        second note.
         """
-        if self.date_of_service is not None:
+        release, warning = self._release(system)
+        if release is None or warning is not None:
             return None
-        # Modifiers come with the HCPCS Level II edition.
-        release_system = _RELEASE_SYSTEMS.get(system, system)
-        release, _warning = cached_release(self.session, release_system, None)
-        if release is None or release.effective_to is None or release.effective_to >= date.today():
-            return None
-        return (f"the newest loaded edition of this code set, {release.edition}, ended on "
-                f"{release.effective_to:%Y-%m-%d}; import the current edition")
+        return outdated_note(release, self.date_of_service)
+
+    def _release(self, system: str) -> tuple[CodeRelease | None, str | None]:
+        return cached_release(self.session, _RELEASE_SYSTEMS.get(system, system),
+                              self.date_of_service)
 
     def _loaded(self, system: str) -> bool:
-        release_system = _RELEASE_SYSTEMS.get(system, system)
-        release, _warning = cached_release(self.session, release_system, self.date_of_service)
+        release, _warning = self._release(system)
         return release is not None

@@ -13,7 +13,14 @@ from consultant.cli import main
 from consultant.codes import hcpcs, importers
 from consultant.codes.info import next_key
 from consultant.codes.lookup import describe
-from consultant.codes.releases import release_in_force
+from consultant.codes.models import CodeRelease
+from consultant.codes.releases import (
+    last_day_in_force,
+    outdated_note,
+    quarter_end,
+    release_in_force,
+)
+from consultant.drafting.checker import KnowledgeBaseChecker
 from consultant.drafting.services import compose_reply
 from consultant.drafting.text import reply_notes, reviewer_notes
 from consultant.parsing import ParsedMessage
@@ -181,3 +188,102 @@ def test_reply_notes_skip_other_edition_facts() -> None:
     assert reviewer_notes(code) == code["messages"]
     code["messages"] = code["messages"][:1]
     assert reply_notes(code) == code["messages"]
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        (date(2026, 1, 1), date(2026, 3, 31)),
+        (date(2026, 3, 31), date(2026, 3, 31)),
+        (date(2026, 4, 1), date(2026, 6, 30)),
+        (date(2026, 8, 15), date(2026, 9, 30)),
+        (date(2026, 10, 1), date(2026, 12, 31)),
+        (date(2026, 12, 31), date(2026, 12, 31)),
+        (date(2024, 2, 29), date(2024, 3, 31)),
+    ],
+)
+def test_quarter_end(day: date, expected: date) -> None:
+    assert quarter_end(day) == expected
+
+
+def _release(system: str, edition: str, start: date, end: date | None = None) -> CodeRelease:
+    return CodeRelease(system=system, edition=edition, effective_from=start, effective_to=end,
+                       source_name="invented.csv", source_sha256="0" * 64)
+
+
+def test_last_day_in_force_by_system() -> None:
+    october = _release("hcpcs", "2025 Oct", date(2025, 10, 1))
+    cut_short = _release("hcpcs", "2025 Oct", date(2025, 10, 1), date(2025, 11, 15))
+    stored_late = _release("hcpcs", "2025 Oct", date(2025, 10, 1), date(2026, 6, 30))
+    fiscal_year = _release("icd10cm", "FY2026", date(2025, 10, 1), date(2026, 9, 30))
+    cpt = _release("cpt", "2026", date(2026, 1, 1))
+
+    assert last_day_in_force(october) == date(2025, 12, 31)
+    assert last_day_in_force(cut_short) == date(2025, 11, 15)
+    # The next quarter's file replaces a quarterly edition whatever end date it was stored with.
+    assert last_day_in_force(stored_late) == date(2025, 12, 31)
+    assert last_day_in_force(fiscal_year) == date(2026, 9, 30)
+    assert last_day_in_force(cpt) is None
+
+
+def test_outdated_note_after_quarter_of_service() -> None:
+    october = _release("hcpcs", "2025 Oct", date(2025, 10, 1))
+
+    assert outdated_note(october, date(2025, 10, 1)) is None
+    assert outdated_note(october, date(2025, 12, 31)) is None
+    assert outdated_note(october, date(2026, 1, 1)) == (
+        "the edition of this code set used for the date of service 2026-01-01, 2025 Oct, "
+        "ended on 2025-12-31 (a new edition comes out every quarter); import the edition in "
+        "force on that date"
+    )
+
+
+def test_outdated_note_without_date_of_service() -> None:
+    old_quarter = _release("hcpcs", "2020 Jan", date(2020, 1, 1))
+    future_quarter = _release("hcpcs", "2999 Jan", date(2999, 1, 1))
+    old_fiscal_year = _release("icd10cm", "FY2020", date(2019, 10, 1), date(2020, 9, 30))
+    open_ended = _release("cpt", "2020", date(2020, 1, 1))
+
+    # Without a date of service, the edition is compared with today.
+    assert outdated_note(old_quarter, None) == (
+        "the newest loaded edition of this code set, 2020 Jan, ended on 2020-03-31 (a new "
+        "edition comes out every quarter); import the current edition"
+    )
+    assert outdated_note(future_quarter, None) is None
+    assert outdated_note(old_fiscal_year, None) == (
+        "the newest loaded edition of this code set, FY2020, ended on 2020-09-30; "
+        "import the current edition"
+    )
+    assert outdated_note(open_ended, None) is None
+
+
+def test_checker_notes_hcpcs_after_its_quarter(two_quarters: Session) -> None:
+    january_quarter = KnowledgeBaseChecker(two_quarters, date(2026, 2, 1))
+    april_quarter = KnowledgeBaseChecker(two_quarters, date(2026, 6, 30))
+    july_quarter = KnowledgeBaseChecker(two_quarters, date(2026, 7, 1))
+
+    assert january_quarter.expired_note("hcpcs") is None
+    assert april_quarter.expired_note("hcpcs") is None
+    # Modifiers are imported with HCPCS Level II, so they get the same note.
+    for system in ("hcpcs", "modifier"):
+        note = july_quarter.expired_note(system) or ""
+        assert "date of service 2026-07-01, 2026 Apr, ended on 2026-06-30" in note
+
+
+def test_checker_leaves_fallback_warning_alone(two_quarters: Session) -> None:
+    before_editions = KnowledgeBaseChecker(two_quarters, date(2025, 12, 1))
+
+    # The lookup already warns that no loaded edition is in force on that date.
+    assert before_editions.expired_note("hcpcs") is None
+
+
+def test_checker_notes_hcpcs_file_by_quarter(loaded: Session, hcpcs_xlsx: Path) -> None:
+    # The CMS file HCPC2025_OCT_ANWEB is the October 2025 quarterly update.
+    october = KnowledgeBaseChecker(loaded, date(2025, 12, 31))
+    january = KnowledgeBaseChecker(loaded, date(2026, 1, 2))
+
+    assert october.expired_note("hcpcs") is None
+    assert october.describe("hcpcs", "J1885").status == "valid"
+    assert october.describe("hcpcs", "J0000").status == "not_found"
+    assert "2025 Oct, ended on 2025-12-31" in (january.expired_note("hcpcs") or "")
+    assert "2025 Oct, ended on 2025-12-31" in (january.expired_note("modifier") or "")
