@@ -9,7 +9,7 @@ import click
 
 from consultant.cli.stdin import check_text
 from consultant.drafting.services import answer_question
-from consultant.drafting.text import reviewer_notes
+from consultant.drafting.text import reviewer_notes_by_code
 from consultant.errors import EmptyQuestion
 from consultant.storage import session_scope
 
@@ -40,8 +40,8 @@ def ask(subject: str, as_json: bool) -> None:
         click.echo(reply.body_text)
         # The notes a reviewer gets beside the draft: an edition that does not cover the date
         # of service, a code set that is not loaded.
-        notes = [f"{code['code']}: {note}" for code in reply.codes for note in reviewer_notes(code)]
+        notes = reviewer_notes_by_code(reply.codes)
         if notes:
             click.echo("Notes for the reviewer (not in the reply):")
-            for note in notes:
-                click.echo(f"  {note}")
+            for code, note in notes:
+                click.echo(f"  {code}: {note}")

@@ -253,7 +253,9 @@ def _describe_cpt(session: Session, code: str, on: date | None) -> CodeInfo:
         return info
 
     if not placement.recognised:
+        # The public ranges cannot prove a code absent, because new codes can fall outside them.
         info.messages.append(f"{code} falls outside every CPT section range")
+        info.messages.append(CPT_LICENCE_NOTE)
         return info
     info.status = "section_only"
     info.source = "CPT section ranges (public)"

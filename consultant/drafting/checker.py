@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from consultant.codes.info import CodeInfo, cached_release
 from consultant.codes.lookup import describe
 from consultant.codes.models import CodeRelease
-from consultant.codes.releases import outdated_note
+from consultant.codes.releases import ended_before, outdated_note
 from consultant.extraction.reference import HEADER, INCOMPLETE, UNCHECKED, UNKNOWN, VALID
 
 # Knowledge-base statuses as the extractor reads them. A terminated code still exists in
@@ -27,6 +27,9 @@ _STATUS = {
 _IMPORTED_SYSTEMS = ("hcpcs", "icd10cm", "icd10pcs", "modifier")
 # Modifiers have no release of their own, because they are imported with HCPCS Level II.
 _RELEASE_SYSTEMS = {"modifier": "hcpcs"}
+# Lookup statuses of a code that the edition used does not contain. A code found only in
+# earlier editions is "terminated".
+_MISSING_STATUSES = ("not_found", "terminated")
 
 
 class KnowledgeBaseChecker:
@@ -65,6 +68,27 @@ class KnowledgeBaseChecker:
         if release is None or warning is not None:
             return None
         return outdated_note(release, self.date_of_service)
+
+    def in_force(self, system: str) -> bool:
+        """Return whether a loaded edition of *system* is in force on the date of service.
+
+        Without a date of service, the newest loaded edition must still be in force today.
+        """
+        release, warning = self._release(system)
+        if release is None or warning is not None:
+            return False
+        return not ended_before(release, self.date_of_service or date.today())
+
+    def unchecked(self, system: str, code: str) -> bool:
+        """Return whether the lookup of *code* could neither confirm nor reject it.
+
+        That is the case when the code is missing from the edition used and that edition
+        is not in force on the date of service, or no edition of the code's set is loaded.
+        A code missing from an edition in force is "not found" instead.
+        """
+        info = self.describe(system, code)
+        missing = info.description is None and info.status in _MISSING_STATUSES
+        return missing and not self.in_force(system)
 
     def _release(self, system: str) -> tuple[CodeRelease | None, str | None]:
         return cached_release(self.session, _RELEASE_SYSTEMS.get(system, system),

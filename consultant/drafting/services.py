@@ -88,6 +88,8 @@ def look_up_codes(
 
     Each candidate is checked against the editions in force on *date_of_service*, so
     a shape that no loaded code set contains comes back with validity "unrecognised".
+    A code missing from an edition that is not in force, or from a code set that is not
+    loaded, comes back with "unchecked" true, because its absence proves nothing.
     Procedure codes also carry the NCCI verdicts that involve them, under "verdicts".
     """
     checker = KnowledgeBaseChecker(session, date_of_service)
@@ -111,6 +113,7 @@ def look_up_codes(
             source=info.source,
             notes=info.notes,
             messages=info.messages,
+            unchecked=checker.unchecked(reference.system, reference.code),
             verdicts=verdicts.get(reference.code.upper(), []),
             review_notes=review_notes,
         )

@@ -7,6 +7,8 @@ from typing import Any
 
 DESCRIPTION_WIDTH = 56
 NOT_FOUND = "Not found in the official code set; please check the code."
+# The description of a code that was not checked, worded so that it puts no doubt on the code.
+NOT_LOOKED_UP = "Not looked up, so no description is included."
 # Statuses whose lookup messages help the asker (which code to bill instead, for example).
 # Other messages, such as a code set not being loaded here, are for the reviewer only.
 ASKER_STATUSES = frozenset({"header", "incomplete", "terminated"})
@@ -23,8 +25,12 @@ def reply_notes(code: dict[str, Any]) -> list[str]:
     """Return the lookup messages of *code* that belong in the reply to the asker.
 
     None do when no loaded edition was in force on the date of service: "M54.5 is a
-    header" may be false on that date. Every message stays in the reviewer notes.
+    header" may be false on that date. None do either for a code that was not checked,
+    because a suggestion such as "did you mean J1885?" would put doubt on it. Every
+    message stays in the reviewer notes.
     """
+    if is_unchecked(code):
+        return []
     if any(_OUT_OF_FORCE in message for message in code.get("messages") or []):
         return []
     messages = [message for message in code.get("messages") or []
@@ -41,12 +47,21 @@ def reviewer_notes(code: dict[str, Any]) -> list[str]:
     return notes + list(code.get("review_notes") or [])
 
 
+def reviewer_notes_by_code(codes: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """Return each reviewer note on *codes* as a (code, note) pair, in the order of *codes*."""
+    return [(str(code["code"]), note) for code in codes for note in reviewer_notes(code)]
+
+
 def is_unchecked(code: dict[str, Any]) -> bool:
     """Return whether the lookup of *code* neither confirmed nor rejected it.
 
-    That is the case when no edition of the code's set is loaded here. The extractor
-    then leaves ``validity`` empty, while the lookup status reads "not_found".
+    Drafts store that as ``unchecked`` (see ``KnowledgeBaseChecker.unchecked``). A draft
+    stored before that key existed counts a code as unchecked when its lookup status is
+    "not_found" and its ``validity`` is empty, which the extractor wrote when no edition
+    of the code's set was loaded.
     """
+    if code.get("unchecked"):
+        return True
     return code.get("validity") is None and code.get("status") == "not_found"
 
 
@@ -54,10 +69,10 @@ def describe_code(code: dict[str, Any]) -> str:
     """Return the description column of *code* as the asker reads it."""
     if code.get("description"):
         return str(code["description"])
+    if is_unchecked(code):
+        return NOT_LOOKED_UP
     if code.get("section"):
         return f"Section: {code['section']}"
-    if is_unchecked(code):
-        return ""
     return NOT_FOUND
 
 

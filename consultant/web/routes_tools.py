@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
+from consultant.drafting.text import reviewer_notes_by_code
 from consultant.errors import ConsultantError, EmptyQuestion
 from consultant.review import held
 from consultant.storage.models import Role
@@ -40,7 +41,7 @@ def ask(request: Request, subject: str = Form(""), question: str = Form(""),
             return render(request, "ask.html", context, 422, subject=subject,
                           question=question, reply=None, error=str(error))
         return render(request, "ask.html", context, subject=subject, question=question,
-                      reply=reply)
+                      reply=reply, notes=reviewer_notes_by_code(reply.codes))
 
 
 @router.get("/held", response_class=HTMLResponse)

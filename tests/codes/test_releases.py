@@ -264,6 +264,8 @@ def test_checker_notes_hcpcs_after_its_quarter(two_quarters: Session) -> None:
 
     assert january_quarter.expired_note("hcpcs") is None
     assert april_quarter.expired_note("hcpcs") is None
+    assert april_quarter.in_force("hcpcs")
+    assert not july_quarter.in_force("hcpcs")
     # Modifiers are imported with HCPCS Level II, so they get the same note.
     for system in ("hcpcs", "modifier"):
         note = july_quarter.expired_note(system) or ""
@@ -275,6 +277,50 @@ def test_checker_leaves_fallback_warning_alone(two_quarters: Session) -> None:
 
     # The lookup already warns that no loaded edition is in force on that date.
     assert before_editions.expired_note("hcpcs") is None
+    assert not before_editions.in_force("hcpcs")
+
+
+def test_checker_unchecked_by_edition_in_force(two_quarters: Session) -> None:
+    april_quarter = KnowledgeBaseChecker(two_quarters, date(2026, 5, 1))
+    july_quarter = KnowledgeBaseChecker(two_quarters, date(2026, 7, 1))
+    before_editions = KnowledgeBaseChecker(two_quarters, date(2025, 12, 1))
+
+    # Missing from the edition in force: not found, not unchecked.
+    assert april_quarter.describe("hcpcs", "A4444").status == "not_found"
+    assert not april_quarter.unchecked("hcpcs", "A4444")
+    assert july_quarter.unchecked("hcpcs", "A4444")
+    assert before_editions.unchecked("hcpcs", "A4444")
+    # A2222 is missing from April on, so it reads as deleted.
+    assert april_quarter.describe("hcpcs", "A2222").status == "terminated"
+    assert not april_quarter.unchecked("hcpcs", "A2222")
+    assert july_quarter.unchecked("hcpcs", "A2222")
+    # A code the edition contains is described, whatever the edition's age.
+    assert not july_quarter.unchecked("hcpcs", "A1234")
+    assert not before_editions.unchecked("hcpcs", "A1234")
+
+
+def test_checker_unchecked_without_edition(session: Session) -> None:
+    checker = KnowledgeBaseChecker(session, date(2026, 5, 1))
+
+    for system, code in [("hcpcs", "J1885"), ("icd10cm", "M17.11"), ("modifier", "DD"),
+                         ("cpt", "99201")]:
+        assert checker.unchecked(system, code), code
+    # The public CPT ranges place 99213 in a section, which the reply shows instead.
+    assert checker.describe("cpt", "99213").status == "section_only"
+    assert not checker.unchecked("cpt", "99213")
+
+
+def test_checker_unchecked_icd10cm_edition_ended(loaded: Session) -> None:
+    # The bundled ICD-10-CM edition, the FY2026 April 1 update, ends on 2026-09-30.
+    in_force = KnowledgeBaseChecker(loaded, date(2026, 5, 1))
+    ended = KnowledgeBaseChecker(loaded, date(2026, 11, 25))
+
+    assert in_force.describe("icd10cm", "Z99.999").status == "not_found"
+    assert not in_force.unchecked("icd10cm", "Z99.999")
+    assert ended.unchecked("icd10cm", "Z99.999")
+    assert not ended.unchecked("icd10cm", "M17.11")
+    # The lookup's own warning gives the reason, so no second note is added.
+    assert ended.expired_note("icd10cm") is None
 
 
 def test_checker_notes_hcpcs_file_by_quarter(loaded: Session, hcpcs_xlsx: Path) -> None:
@@ -285,5 +331,8 @@ def test_checker_notes_hcpcs_file_by_quarter(loaded: Session, hcpcs_xlsx: Path) 
     assert october.expired_note("hcpcs") is None
     assert october.describe("hcpcs", "J1885").status == "valid"
     assert october.describe("hcpcs", "J0000").status == "not_found"
+    assert not october.unchecked("hcpcs", "J0000")
     assert "2025 Oct, ended on 2025-12-31" in (january.expired_note("hcpcs") or "")
     assert "2025 Oct, ended on 2025-12-31" in (january.expired_note("modifier") or "")
+    assert january.unchecked("hcpcs", "J0000")
+    assert not january.unchecked("hcpcs", "J1885")

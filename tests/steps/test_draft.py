@@ -60,7 +60,8 @@ def test_unknown_code_is_marked_in_draft(session: Session, service_address: None
     from consultant.codes import importers
 
     importers.import_icd10cm(session)
-    raw = QUESTION.replace(b"O40.3XX0", b"Z99.999").replace(b"<q1@", b"<q2@")
+    # The bundled ICD-10-CM edition is in force on this date of service.
+    raw = QUESTION.replace(b"O40.3XX0", b"Z99.999, DOS 05/01/2026").replace(b"<q1@", b"<q2@")
     stored = store_message(session, raw)
 
     draft = draft_for_message(session, stored.message_row_id, get_settings())
@@ -69,6 +70,7 @@ def test_unknown_code_is_marked_in_draft(session: Session, service_address: None
     unknown = [code for code in draft.codes if code["code"] == "Z99.999"]
     assert unknown[0]["status"] == "not_found"
     assert unknown[0]["validity"] == "unrecognised"
+    assert unknown[0]["unchecked"] is False
     assert re.search(r"^Z99\.999 +ICD-10-CM +Not found in the official code set", draft.body_text,
                      re.MULTILINE)
     # Which code sets are loaded here is for the reviewer, not the asker.
@@ -223,3 +225,87 @@ def test_unchecked_edits_noted_for_reviewer(session: Session, service_address: N
     assert any("NCCI edits were not checked" in note for note in reviewer_notes(first))
     assert not any("NCCI" in note for note in reviewer_notes(second))
     assert "not checked" not in draft.body_text
+
+
+def test_unchecked_code_description_and_notes() -> None:
+    from consultant.drafting.text import (
+        NOT_FOUND,
+        NOT_LOOKED_UP,
+        describe_code,
+        reply_notes,
+        reviewer_notes,
+    )
+
+    code = {
+        "code": "J0000", "system": "hcpcs", "status": "not_found", "validity": "unrecognised",
+        "section": "Drugs administered other than oral method, chemotherapy drugs",
+        "unchecked": True,
+        "messages": ["J0000 is not in HCPCS Level II 2025 Oct",
+                     "suggestion: did you mean J0001 (Invented drug)?"],
+        "review_notes": ["the newest loaded edition of this code set, 2025 Oct, ended on "
+                         "2025-12-31; import the current edition"],
+    }
+
+    assert describe_code(code) == NOT_LOOKED_UP
+    # A suggestion would put doubt on a code that was never checked.
+    assert reply_notes(code) == []
+    assert reviewer_notes(code) == code["messages"] + code["review_notes"]
+    checked = {**code, "unchecked": False, "section": None}
+    assert describe_code(checked) == NOT_FOUND
+    assert reply_notes(checked) == ["suggestion: did you mean J0001 (Invented drug)?"]
+
+
+def test_stored_draft_without_unchecked_key() -> None:
+    from consultant.drafting.text import NOT_FOUND, NOT_LOOKED_UP, describe_code, is_unchecked
+
+    # Drafts stored before the key existed: an empty validity meant an unloaded code set.
+    not_loaded = {"code": "M17.11", "status": "not_found", "validity": None}
+    missing = {"code": "Z99.999", "status": "not_found", "validity": "unrecognised"}
+
+    assert is_unchecked(not_loaded)
+    assert describe_code(not_loaded) == NOT_LOOKED_UP
+    assert not is_unchecked(missing)
+    assert describe_code(missing) == NOT_FOUND
+
+
+def test_draft_reply_for_unchecked_codes(
+    session: Session, service_address: None, tmp_path: Path
+) -> None:
+    from consultant.codes import importers
+    from consultant.drafting.text import NOT_LOOKED_UP, reviewer_notes
+
+    # ICD-10-CM FY2026 April 1 update (ends 2026-09-30) and HCPCS 2026 January (ends with
+    # March): neither is in force on 11/25/2026, and no CPT file is loaded.
+    importers.import_icd10cm(session)
+    importers.import_hcpcs(session, write_small_hcpcs_file(tmp_path))
+    raw = (
+        b"From: Dana Coder <dana@clinic.example.com>\r\n"
+        b"To: coding-help@example.org\r\n"
+        b"Subject: Ambulance claim\r\n"
+        b"Message-ID: <q-unchecked@clinic.example.com>\r\n\r\n"
+        b"DOS 11/25/2026: can we bill 99201 with A0428 and A0429? Dx Z99.999, M17.11\r\n"
+    )
+    stored = store_message(session, raw)
+
+    draft = draft_for_message(session, stored.message_row_id, get_settings())
+
+    assert draft is not None
+    codes = {code["code"]: code for code in draft.codes}
+    assert set(codes) == {"99201", "A0428", "A0429", "Z99.999", "M17.11"}
+    for name in ("99201", "A0429", "Z99.999"):
+        assert codes[name]["unchecked"] is True, name
+        assert re.search(rf"^{re.escape(name)} .* {NOT_LOOKED_UP}$", draft.body_text,
+                         re.MULTILINE), name
+        assert f"<td>{NOT_LOOKED_UP}</td>" in (draft.body_html or "")
+    for name in ("A0428", "M17.11"):
+        assert codes[name]["unchecked"] is False, name
+    assert "Not found" not in draft.body_text
+    assert "Not found" not in (draft.body_html or "")
+    # The reviewer still learns why each code was not looked up.
+    assert any("licensed CPT file" in note for note in reviewer_notes(codes["99201"]))
+    assert any("2026 Jan, ended on 2026-03-31" in note for note in reviewer_notes(codes["A0429"]))
+    assert any("2026 Jan, ended on 2026-03-31" in note for note in reviewer_notes(codes["A0428"]))
+    assert any("no ICD-10-CM edition loaded is in force on 2026-11-25" in note
+               for note in reviewer_notes(codes["Z99.999"]))
+    assert "ended on" not in draft.body_text
+    assert "in force" not in draft.body_text

@@ -138,7 +138,8 @@ def test_code_status_with_hcpcs(page, users, make_draft, session: Session,
 
     importers.import_hcpcs(session, write_small_hcpcs_file(tmp_path))
     session.commit()
-    draft = make_draft(body="Can we bill 20610-RT with A0428-DD? Dx M17.11")
+    # The HCPCS file is the 2026 January edition, in force for this date of service.
+    draft = make_draft(body="DOS 02/10/2026: can we bill 20610-RT with A0428-DD? Dx M17.11")
     sign_in_browser(page, "rita", PASSWORD)
 
     page.goto(f"/drafts/{draft.id}")

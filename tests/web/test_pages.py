@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from consultant.drafting.text import NOT_LOOKED_UP
 from consultant.review import services
 from consultant.storage.base import utcnow
 from consultant.storage.models import DraftState, LoginFailure, WebSession
 from consultant.users.services import MAX_FAILURES_PER_USERNAME
 from consultant.web.security import CONTENT_SECURITY_POLICY
+from tests.conftest import write_small_hcpcs_file
 from tests.web.conftest import PASSWORD, form_token, question_bytes, sign_in
 
 ANSWER = "Yes: append modifier 25 to the E/M code."
@@ -306,6 +310,53 @@ def test_code_lookup_and_ask(client: TestClient, users, session: Session) -> Non
     assert ask.status_code == 200
     assert "Re: Modifier question" in ask.text
     assert services.PLACEHOLDER in ask.text
+
+
+def test_ask_page_shows_unchecked_code(client: TestClient, users) -> None:
+    token = sign_in(client, "rita")
+
+    # No code set is loaded, so neither code can be checked.
+    ask = client.post("/ask", data={"csrf_token": token, "subject": "",
+                                    "question": "Can we bill 99201? Dx M17.11"})
+
+    assert ask.status_code == 200
+    reply = ask.text.partition('id="ask-reply"')[2].partition("</pre>")[0]
+    notes = ask.text.partition('id="ask-reviewer-notes"')[2].partition("</ul>")[0]
+    assert "Not found" not in reply
+    assert reply.count(NOT_LOOKED_UP) == 2
+    assert "<code>99201</code>: CPT descriptors are licensed by the AMA" in notes
+    assert "<code>M17.11</code>: no ICD-10-CM edition is loaded" in notes
+
+
+def _status_badges(html: str) -> dict[str, str]:
+    """Return the status badge of each row of the draft page's code table, by its code."""
+    rows = re.findall(r'<td class="code">(.*?)</td>.*?<span class="status status-\w+">(.*?)</span>',
+                      html, re.DOTALL)
+    return dict(rows)
+
+
+@pytest.mark.parametrize(
+    ("date_of_service", "expected"),
+    [("02/10/2026", "not found"), ("11/25/2026", "not checked")],
+)
+def test_draft_page_badge_by_hcpcs_quarter(
+    client: TestClient, users, make_draft, session: Session, tmp_path: Path,
+    date_of_service: str, expected: str,
+) -> None:
+    from consultant.codes import importers
+
+    # The HCPCS file is the 2026 January edition, which ends with March 2026.
+    importers.import_hcpcs(session, write_small_hcpcs_file(tmp_path))
+    session.commit()
+    draft = make_draft(body=f"DOS {date_of_service}: can we bill A0428-DD and A0429?")
+    sign_in(client, "rita")
+
+    page = client.get(f"/drafts/{draft.id}")
+
+    badges = _status_badges(page.text)
+    assert badges["A0428-DD"] == "valid"
+    assert badges["DD"] == expected
+    assert badges["A0429"] == expected
 
 
 def test_logs_carry_no_phi(client: TestClient, users, make_draft,
