@@ -71,7 +71,10 @@ def describe_code(code: dict[str, Any]) -> str:
         return str(code["description"])
     if is_unchecked(code):
         return NOT_LOOKED_UP
-    if code.get("section"):
+    # A code missing from a loaded edition in force is not found, even where its first
+    # characters name a section (J0000 among the drug codes). Only a code that no file
+    # can confirm, such as CPT without a licensed file, is described by its section.
+    if code.get("section") and code.get("status") != "not_found":
         return f"Section: {code['section']}"
     return NOT_FOUND
 

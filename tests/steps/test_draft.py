@@ -77,6 +77,34 @@ def test_unknown_code_is_marked_in_draft(session: Session, service_address: None
     assert "loaded" not in draft.body_text
 
 
+def test_hcpcs_code_missing_from_edition_in_force_is_not_found(
+    session: Session, service_address: None, tmp_path: Path
+) -> None:
+    from consultant.codes import importers
+
+    importers.import_hcpcs(session, write_small_hcpcs_file(tmp_path))
+    # The January 2026 edition is in force on this date; J0000 is not in it.
+    asked = b"Bill J0000 with A0428, DOS 02/03/2026?"
+    raw = QUESTION.replace(b"Can we bill 59001 with 76946?", asked)
+    stored = store_message(session, raw.replace(b"<q1@", b"<q8@"))
+
+    draft = draft_for_message(session, stored.message_row_id, get_settings())
+
+    assert draft is not None
+    assert re.search(r"^J0000 +HCPCS.* +Not found in the official code set", draft.body_text,
+                     re.MULTILINE)
+
+
+def test_section_describes_only_codes_no_file_confirms() -> None:
+    from consultant.drafting.text import NOT_FOUND, describe_code
+
+    cpt = {"code": "99213", "status": "section_only", "validity": None, "section": "E/M"}
+    missing = {"code": "J0000", "status": "not_found", "validity": "unrecognised",
+               "section": "Drugs"}
+    assert describe_code(cpt) == "Section: E/M"
+    assert describe_code(missing) == NOT_FOUND
+
+
 def _modifier_rows(codes: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {code["code"]: code for code in codes if code["system"] == "modifier"}
 
