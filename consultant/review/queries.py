@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import String, cast, func, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import String, and_, cast, func, or_, select
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from consultant.storage.base import utcnow
 from consultant.storage.models import (
@@ -53,6 +54,8 @@ class QueueRow:
     code_count: int
     assignee: str | None
     version: int
+    # Drafts that answer newer questions of the same case, which this one predates.
+    superseded_by: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -109,7 +112,8 @@ def queue_page(session: Session, query_filter: QueueFilter) -> QueuePage:
         query.options(joinedload(Draft.inbound_message), joinedload(Draft.case))
         .order_by(InboundMessage.received_at, Draft.id)
         .limit(per_page).offset((page - 1) * per_page)
-    ).unique()
+    ).unique().all()
+    newer = superseding_ids(session, drafts)
     now = utcnow()
     rows = [
         QueueRow(
@@ -119,10 +123,39 @@ def queue_page(session: Session, query_filter: QueueFilter) -> QueuePage:
             organisation=sender_organisation(draft.inbound_message.sender or draft.to_address),
             subject=draft.inbound_message.subject or draft.subject,
             code_count=len(draft.codes or []), assignee=draft.assignee, version=draft.version,
+            superseded_by=newer.get(draft.id, []),
         )
         for draft in drafts
     ]
     return QueuePage(rows=rows, total=total, page=page, per_page=per_page)
+
+
+def newer_in_case(newer: type[Draft], older: type[Draft]):  # type: ignore[no-untyped-def]
+    """Return the condition that draft *newer* supersedes draft *older*.
+
+    It answers a question of the same case whose inbound message row was stored later,
+    the order in which drafting builds a follow-up's history. Rejected drafts do not
+    count, because rejecting a follow-up leaves the earlier question to be answered.
+    """
+    return and_(newer.case_id == older.case_id,
+                newer.inbound_message_id > older.inbound_message_id,
+                newer.state != DraftState.REJECTED)
+
+
+def superseding_ids(session: Session, drafts: Sequence[Draft]) -> dict[int, list[int]]:
+    """Return, for each of *drafts* that is superseded, the ids of the newer drafts."""
+    if not drafts:
+        return {}
+    older, newer = aliased(Draft), aliased(Draft)
+    pairs = session.execute(
+        select(older.id, newer.id).join(newer, newer_in_case(newer, older))
+        .where(older.id.in_([draft.id for draft in drafts]))
+        .order_by(older.id, newer.inbound_message_id)
+    )
+    found: dict[int, list[int]] = {}
+    for older_id, newer_id in pairs:
+        found.setdefault(older_id, []).append(newer_id)
+    return found
 
 
 def mailboxes(session: Session) -> list[Mailbox]:

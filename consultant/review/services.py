@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from consultant.drafting.services import Reply, compose_reply
 from consultant.errors import ConsultantError, InvalidTransition, NotFound
 from consultant.intake.threading import case_history
 from consultant.parsing import parse_message
 from consultant.queue import enqueue
+from consultant.review import queries
 from consultant.review.errors import StaleVersion, Superseded
 from consultant.review.states import transition
 from consultant.storage.base import utcnow
@@ -51,14 +52,11 @@ def get_draft(session: Session, draft_id: int, *, for_update: bool = False) -> D
 def superseding_drafts(session: Session, draft: Draft) -> list[Draft]:
     """Return the drafts that answer a newer question in *draft*'s case, oldest first.
 
-    A question is newer when its inbound message row was stored after the draft's, the
-    order in which drafting builds a follow-up's history. Rejected drafts do not count,
-    because rejecting a follow-up leaves the earlier question to be answered.
+    ``queries.newer_in_case`` says which drafts those are.
     """
-    query = (select(Draft)
-             .where(Draft.case_id == draft.case_id,
-                    Draft.inbound_message_id > draft.inbound_message_id,
-                    Draft.state != DraftState.REJECTED)
+    older = aliased(Draft)
+    query = (select(Draft).join(older, queries.newer_in_case(Draft, older))
+             .where(older.id == draft.id)
              .order_by(Draft.inbound_message_id))
     return list(session.scalars(query))
 

@@ -52,6 +52,7 @@ class QueueRowOut(BaseModel):
     code_count: int
     assignee: str | None
     version: int
+    superseded_by: list[int] = []
 
 
 class QueuePageOut(BaseModel):

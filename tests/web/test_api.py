@@ -158,6 +158,7 @@ def test_api_superseded_approval(client: TestClient, users, make_draft, make_fol
 
     shown = client.get(f"/api/v1/drafts/{first.id}").json()
     newest = client.get(f"/api/v1/drafts/{follow_up.id}").json()
+    queue_rows = {row["draft_id"]: row for row in client.get("/api/v1/drafts").json()["rows"]}
     unconfirmed = client.post(f"/api/v1/drafts/{first.id}/approve", headers=headers,
                           json={"body_text": body, "expected_version": 1})
     confirmed = client.post(f"/api/v1/drafts/{first.id}/approve", headers=headers,
@@ -166,6 +167,8 @@ def test_api_superseded_approval(client: TestClient, users, make_draft, make_fol
 
     assert shown["superseded_by"] == [follow_up.id]
     assert newest["superseded_by"] == []
+    assert queue_rows[first.id]["superseded_by"] == [follow_up.id]
+    assert queue_rows[follow_up.id]["superseded_by"] == []
     assert unconfirmed.status_code == 409
     assert "Send even_if_superseded: true" in unconfirmed.json()["detail"]
     assert confirmed.status_code == 200, confirmed.text

@@ -406,6 +406,18 @@ def test_draft_page_warns_when_superseded(client: TestClient, users, make_draft,
     assert 'name="even_if_superseded"' not in newer
 
 
+def test_queue_marks_superseded_drafts(client: TestClient, users, make_draft,
+                                      make_follow_up) -> None:
+    first = make_draft()
+    follow_up = make_follow_up(first)
+    sign_in(client, "rita")
+
+    page = client.get("/queue").text
+
+    assert f'superseded by <a href="/drafts/{follow_up.id}">draft {follow_up.id}</a>' in page
+    assert page.count('class="superseded"') == 1
+
+
 def test_superseded_approval_needs_the_box(client: TestClient, users, make_draft,
                                            make_follow_up, session: Session,
                                            sent_tasks) -> None:
