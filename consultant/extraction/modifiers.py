@@ -358,7 +358,9 @@ BARE_QUESTION_BEFORE = re.compile(r"(?:(?<![\w-])[A-Z][A-Z0-9]|modifiers?(?:[ \t
 # A modifier asked about alone: "Modifiers on the L code RT only?"
 ONLY_QUESTION = re.compile(r"(?<![\w-])(?P<list>[A-Z][A-Z0-9])[ \t]+only[ \t]*\?")
 # Modifiers joined by dashes with no code before them: "then RR-KI-KX for months 2 and 3".
-DASHED_CHAIN = re.compile(r"(?<![\w-])[0-9A-Z]{2}(?:-[0-9A-Z]{2})+(?![\w-])")
+# The match starts at the first dash, which the search finds fast; the first modifier is
+# the two characters before it.
+DASHED_CHAIN = re.compile(r"-(?<=(?<![\w-])[0-9A-Z]{2}-)[0-9A-Z]{2}(?:-[0-9A-Z]{2})*(?![\w-])")
 # "GP on all", "59 on each": a modifier for every code of the sentence (lower-cased text).
 ON_ALL = re.compile(r"on (?:all|each|both|every)\b")
 # Claim lines after ``ON_ALL``: "GA on both lines" names a modifier even where the pair
@@ -384,11 +386,14 @@ ORIGIN_LABEL = re.compile(
 )
 # "All four lines carry GP": a modifier for every code listed before the sentence.
 # Searched in lower-cased text, like ``BE_MODIFIER``.
+# The pattern starts with the words themselves, so the search skips to their first letters.
 ALL_LINES = re.compile(
-    r"(?:all|every|each)(?:[ \t]+[a-z]+)?[ \t]+(?:lines?|codes?|services?)"
+    r"(?:all|every|each|both)(?:"
+    r"(?:[ \t]+[a-z]+)?[ \t]+(?:lines?|codes?|services?)"
     r"[ \t]+(?:carry|carries|get|gets|need|needs|take|takes|have|has|go out with|with)[ \t]+-?"
     # "All with GP", "..., all with GP and KX", "Both with GN?": the codes just listed.
-    r"|(?<!\w[ \t])(?:all|each|both)(?:[ \t]+of[ \t]+them)?[ \t]+with[ \t]+-?"
+    r"|(?<!\w[ \t]all)(?<!\w[ \t]each)(?<!\w[ \t]both)(?<=all|ach|oth)"
+    r"(?:[ \t]+of[ \t]+them)?[ \t]+with[ \t]+-?)"
 )
 # The list after ``ALL_LINES``, matched in the text as written.
 LIST_AT = re.compile(_LIST)

@@ -1142,7 +1142,7 @@ def _named_by_word_or_verb(
                        for match in mods.ONLY_QUESTION.finditer(text)
                        if match["list"] in mods.KNOWN and match["list"] not in mods.AMBIGUOUS]
     for match in mods.DASHED_CHAIN.finditer(text):
-        items = mods.list_items(text, *match.span())
+        items = mods.list_items(text, match.start() - 2, match.end())
         # One of them must be a modifier that means nothing else, so "T4-T5" stays a
         # spine level and "TX-CA" a pair of states.
         if all(code in mods.KNOWN for code, _, _ in items) and any(
