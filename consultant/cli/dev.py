@@ -18,7 +18,7 @@ import click
 
 from consultant.cli import configure_service_logging
 from consultant.config import get_settings
-from consultant.devserver.imap import LOOPBACK, start_imap_server
+from consultant.devserver.imap import LOOPBACK, port_is_free, start_imap_server
 from consultant.devserver.smtp import DevMailHandler, start_smtp_server
 from consultant.errors import ConsultantError
 from consultant.storage import migrate, session_scope
@@ -181,8 +181,24 @@ def _lock_data_dir(data_dir: Path) -> IO[str]:
     return lock
 
 
+def _check_ports(imap_port: int, smtp_port: int, web_port: int) -> None:
+    """Raise, before anything starts, when a port is given twice or is in use."""
+    ports = {"--imap-port": imap_port, "--smtp-port": smtp_port, "--web-port": web_port}
+    if len(set(ports.values())) < len(ports):
+        raise ConsultantError("--imap-port, --smtp-port and --web-port must be three different "
+                              f"ports; they are {imap_port}, {smtp_port} and {web_port}")
+    taken = [f"{port} ({option})" for option, port in ports.items() if not port_is_free(port)]
+    if taken:
+        raise ConsultantError(
+            f"in use on {LOOPBACK}: port {', '.join(taken)}; another program, or another "
+            "caseconsultant dev, listens there. Stop it, or choose other ports with the "
+            "options named"
+        )
+
+
 def _run(data_dir: Path, imap_port: int, smtp_port: int, web_port: int,
          service_address: str, load_samples: bool) -> None:
+    _check_ports(imap_port, smtp_port, web_port)
     migrate.upgrade()
     _load_code_sets_once()
 

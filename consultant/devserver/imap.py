@@ -50,6 +50,16 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def port_is_free(port: int) -> bool:
+    """Return whether a server could listen on loopback *port* right now."""
+    with socket.socket() as probe:
+        try:
+            probe.bind((LOOPBACK, port))
+        except OSError:
+            return False
+    return True
+
+
 def wait_for_port(port: int, timeout: float = 20.0, process: subprocess.Popen[bytes] | None = None) -> None:
     """Block until something accepts connections on loopback *port*."""
     deadline = time.monotonic() + timeout
@@ -88,6 +98,10 @@ def start_imap_server(
     without them it speaks plain IMAP, which is only ever used on loopback.
     """
     write_users(base_dir, username, password)
+    # Another program on the port would accept the connections that show the server is
+    # up, while pymap itself fails to listen.
+    if port and not port_is_free(port):
+        raise ConsultantError(f"port {port} on {LOOPBACK} is in use")
     port = port or free_port()
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
@@ -109,4 +123,6 @@ def start_imap_server(
     except ConsultantError:
         process.kill()
         raise
+    if process.poll() is not None:
+        raise ConsultantError(f"the IMAP server exited with code {process.returncode}")
     return LocalImapServer(process, port, username, password, base_dir)
