@@ -24,12 +24,15 @@ from consultant.devserver.imap import LocalImapServer, start_imap_server
 from consultant.devserver.smtp import DevMailHandler, start_smtp_server
 from consultant.storage import migrate
 from consultant.storage.db import get_engine, reset_engine
+from consultant.storage.models import Role, User
+from consultant.users.services import add_user
 
 POSTGRES_URL = os.environ.get(
     "CASECONSULTANT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 REDIS_URL = os.environ.get("CASECONSULTANT_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 SERVICE_ADDRESS = "coding-help@example.org"
+ACCOUNT_PASSWORD = "correct horse battery staple"  # noqa: S105 - the test accounts' password
 DATABASES = os.environ.get("CASECONSULTANT_TEST_DATABASES", "sqlite,postgresql").split(",")
 
 
@@ -170,3 +173,14 @@ def write_small_hcpcs_file(folder: Path) -> Path:
         writer.writerow(["   LT", "0010", "7", "Left side", "Left side", "C", "",
                          "19920101", "20260101", "", "N"])
     return path
+
+
+def add_test_accounts(session: Session) -> dict[str, User]:
+    """Add reviewers rita and remy and admin ada, all with ACCOUNT_PASSWORD, and commit."""
+    accounts = {
+        "rita": add_user(session, "rita", ACCOUNT_PASSWORD, Role.REVIEWER),
+        "remy": add_user(session, "remy", ACCOUNT_PASSWORD, Role.REVIEWER),
+        "ada": add_user(session, "ada", ACCOUNT_PASSWORD, Role.ADMIN),
+    }
+    session.commit()
+    return accounts

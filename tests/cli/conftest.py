@@ -10,8 +10,7 @@ from consultant import queue
 from consultant.config import reset_settings
 from consultant.storage.models import Role, User
 from consultant.users.services import add_user, set_disabled
-
-PASSWORD = "a long enough password"  # noqa: S105 - the test accounts' password
+from tests.conftest import ACCOUNT_PASSWORD, add_test_accounts
 
 
 @pytest.fixture
@@ -29,12 +28,8 @@ def service_address(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def accounts(session: Session) -> dict[str, User]:
     """Reviewers rita and remy, admin ada, and dora, a reviewer whose account is disabled."""
-    created = {
-        "rita": add_user(session, "rita", PASSWORD, Role.REVIEWER),
-        "remy": add_user(session, "remy", PASSWORD, Role.REVIEWER),
-        "ada": add_user(session, "ada", PASSWORD, Role.ADMIN),
-        "dora": add_user(session, "dora", PASSWORD, Role.REVIEWER),
-    }
+    created = add_test_accounts(session)
+    created["dora"] = add_user(session, "dora", ACCOUNT_PASSWORD, Role.REVIEWER)
     set_disabled(session, "dora")
     session.commit()
     return created

@@ -14,15 +14,15 @@ from consultant import queue
 from consultant.config import get_settings, reset_settings
 from consultant.drafting.services import draft_for_message
 from consultant.storage.base import utcnow
-from consultant.storage.models import Draft, InboundMessage, Mailbox, MessageState, Role, User
-from consultant.users.services import add_user
+from consultant.storage.models import Draft, InboundMessage, Mailbox, MessageState, User
 from consultant.web.app import create_app
 from consultant.web.config import get_web_settings
+from tests.conftest import ACCOUNT_PASSWORD, add_test_accounts
 
 # One definition of the browser fixtures for every module, so one Chromium serves the run.
 from tests.web.browser import browser, page  # noqa: F401
 
-PASSWORD = "correct horse battery staple"  # noqa: S105 - the test accounts' password
+PASSWORD = ACCOUNT_PASSWORD
 _numbers = count(1)
 
 
@@ -96,13 +96,7 @@ def make_follow_up(make_draft: Callable[..., Draft]) -> Callable[..., Draft]:
 @pytest.fixture
 def users(session: Session) -> dict[str, User]:
     """Two reviewers and an admin, all with PASSWORD."""
-    accounts = {
-        "rita": add_user(session, "rita", PASSWORD, Role.REVIEWER),
-        "remy": add_user(session, "remy", PASSWORD, Role.REVIEWER),
-        "ada": add_user(session, "ada", PASSWORD, Role.ADMIN),
-    }
-    session.commit()
-    return accounts
+    return add_test_accounts(session)
 
 
 @pytest.fixture
