@@ -20,7 +20,8 @@ _HINT = re.compile(
     # "primary M54.5", but not "Medicare is secondary for this patient".
     r"z-?codes?|(?:primary|secondary)(?!\s+(?:for|payer|insurance|ins|coverage|plan|to)\b)|"
     r"principal|pointers?|related\s+to|due\s+to|for\s+dx|"
-    r"(?:pt|patient)\s+has|hx\s+of|history\s+of)"
+    # "pt has E11.9", but not "pt has been on the E0601" (a device).
+    r"(?:pt|patient)\s+has(?!\s+been\s+(?:on|using)\b)|hx\s+of|history\s+of)"
     r"|(?P<proc>cpt|hcpcs|procedures?|proc\d?|j-?codes?|g-?codes?|drugs?|injections?|supply|"
     r"supplies|dme|bills?|billed|billing|charged?|charges|e/m|append|appended|units?))\b"
 )

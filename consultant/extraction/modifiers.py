@@ -33,7 +33,7 @@ _PHYSICAL_STATUS = "P1 P2 P3 P4 P5 P6"
 # A two-digit modifier missing here is still taken after "modifier"; a missing one with
 # a letter is not taken anywhere.
 _ALPHA = (
-    "AA AD AE AF AG AH AI AJ AK AM AO AP AQ AR AS AT AU AV AW AX AY AZ BA BL BO BP BR BU "
+    "AA AB AD AE AF AG AH AI AJ AK AM AO AP AQ AR AS AT AU AV AW AX AY AZ BA BL BO BP BR BU "
     "CA CB CC CD CE CF CG CH CI CJ CK CL CM CN CO CQ CR CS CT DA E1 E2 E3 E4 EA EB EC ED EE "
     "EJ EM EP ER ET EX EY F1 F2 F3 F4 F5 F6 F7 F8 F9 FA FB FC FP FQ FR FS FT FX FY G0 G1 G2 "
     "G3 G4 G5 G6 G7 G8 G9 GA GB GC GE GF GG GH GJ GK GL GM GN GO GP GQ GR GS GT GU GV GW GX "
@@ -67,7 +67,7 @@ ORIGIN_DESTINATION = frozenset(
 AMBIGUOUS = frozenset(
     {"AK", "AR", "AZ", "CA", "CO", "CT", "GA", "KS", "MA", "MD", "ME", "MS", "PA", "PD", "PI", "RA"}
     | {"PO", "PT", "SC", "SD", "TN", "TX", "AS", "AT", "AM", "PM", "ST", "TA", "TC", "HA", "HE"}
-    | {"HI", "ED", "ER", "ET", "EX", "US", "GT", "BP", "UA", "HR"}
+    | {"HI", "ED", "ER", "ET", "EX", "US", "GT", "BP", "UA", "HR", "AB"}
     # Heart failure and normal saline in clinical text.
     | {"HF", "NS"}
 )

@@ -88,6 +88,9 @@ _OR_CHOICE_AFTER = re.compile(
 _ALL_WITH_BEFORE = re.compile(
     r"(?:^|[.;!?][ \t]+)(?:all|each|both)(?:[ \t]+of[ \t]+them)?[ \t]+with[ \t]+-?\Z", re.M
 )
+# Modifiers that are also diagnosis pointers of a claim line, read only when set off by a
+# dash or named.
+_POINTER_PAIRS = frozenset({"AB"})
 _ON_DRUG_LINE = re.compile(
     r"[ \t]+(?i:on)[ \t]+(?i:the|each|both|all)(?:[ \t]+(?i:the|of[ \t]+the))?[ \t]+(?i:drugs?)\b"
 )
@@ -472,6 +475,9 @@ def _glued_modifier_ok(
     if masks.covers(*span):
         return False
     dashed = any(dash in separator for dash in "-–—/")
+    if code.upper() in _POINTER_PAIRS and not dashed:
+        # "99213  25    AB  $140.00" on a claim line: diagnosis pointers A and B.
+        return False
     if dashed and separator != separator.strip() and _OR_CHOICE_AFTER.match(text, span[1]):
         # "97140 — XU or 59?": a dash set off by spaces, then a choice of modifiers.
         return False

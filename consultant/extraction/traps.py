@@ -48,7 +48,8 @@ _MONTH_WORDS = (
 _EXTENSION = r"(?:\s*(?:ext\.?|x|extension|#)\s*\d{1,6})?"
 
 # Keyword traps, as (keywords, tail), matched on lower-cased text.
-_ID_VALUE = r"#?[ \t]?(?=[a-z0-9-]*\d)[a-z0-9][a-z0-9-]{2,}"
+# A dotted ICD-10-CM code after the word is no id: "Dx for the batch: R51.9".
+_ID_VALUE = r"#?[ \t]?(?![a-z]\d[0-9a-z]\.[0-9a-z])(?=[a-z0-9-]*\d)[a-z0-9][a-z0-9-]{2,}"
 # "our client ID there is 40072": "is" may come before the id.
 _ID_MARK = (
     r"(?:\s*(?:no|num|number|id|#)\.?)?(?:\s+(?:there|here))?(?:\s+(?:is|was))?\s*[:#]?\s*"
@@ -60,7 +61,7 @@ _ID_WORDS = (
     "hicn|dea|clia|ptan|upin|license|lic|tax id|taxid|prior auth|payer id|submitter id|"
     "receiver id|etin|provider id|medicaid id|medicare number|change request|cr|transmittal|"
     "mln matters|po|purchase order|specimen|accession|vfc pin|provider pin|serial|"
-    "serial number|s/n|lot|cbsa|carrier|locality|policy"
+    "serial number|s/n|lot|cbsa|carrier|locality|policy|style|model|sku"
 )
 # Words that are followed by an id only when "#", "no", "number" or "id" comes between.
 _ID_WORDS_MARKED = (
@@ -116,10 +117,12 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
         rf"[ \t]*:[ \t]*+(?!\d{{5}}(?![\w-])|[a-z]\d{{4}}(?![\w-])|\d{{4}}[ftum]\b){_ID_VALUE}",
     ),
     # After "claim:" a code can follow as well: "Claim: 99213 with G2211", "go on the claim:
-    # Z79.01, Z79.4", "PCP claim: G0296, dx Z87.891".
+    # Z79.01, Z79.4", "PCP claim: G0296, dx Z87.891", "ED facility claim: 99291, 96374".
     (
         "claim",
-        r"s?[ \t]*:[ \t]*+(?:\r?\n[ \t]*+)?(?!\d{5}[ \t]+(?:with|w/|and|plus|\+)[ \t]|\d{5}-[a-z0-9]{2}(?![a-z0-9-])"
+        r"s?[ \t]*:[ \t]*+(?:\r?\n[ \t]*+)?"
+        r"(?!\d{5}(?:[ \t]+(?:with|w/|and|plus|\+)[ \t]|,[ \t]*\d{5}\b)"
+        r"|\d{5}-[a-z0-9]{2}(?![a-z0-9-])"
         r"|[a-z]\d{4}(?![\w-])"
         rf"|\d{{4}}[ftum]\b|[a-z]\d[0-9a-z]\.){_ID_VALUE}",
     ),
@@ -249,6 +252,9 @@ _AFTER_CAPITAL = [
     r"(?<=V)\d{2}\.\d{1,2}(?![\w.])",
     # A specimen or accession number of a year: "H24-08305", "S24-01140".
     r"(?:[A-Z]{0,2})\d{2}-\d{4,7}(?![\w-])",
+    # A lab or order number shaped like a code with a suffix of digits: "L2710-0084". No
+    # modifier has three or more digits.
+    r"\d{4}-\d{3,}(?![\w-])",
 ]
 _STATE_SET = frozenset(_STATES.split("|"))
 _STATE_NAME_SET = frozenset(_STATE_NAMES.split("|"))
@@ -399,11 +405,18 @@ def find_traps(text: str, lower: str | None = None) -> list[Span]:
         spans += _claim_level_codes(text, lower)
     if "status indicator" in lower:
         spans += [match.span() for match in _STATUS_INDICATOR.finditer(text)]
+    if "board" in lower:
+        spans += [match.span() for match in _CREW_ON_BOARD.finditer(text)]
     if "oasis" in lower:
         spans += [match.span() for match in _OASIS_ITEM.finditer(text)]
     return spans + _masked_again(text, spans)
 
 
+# Crew on an ambulance, not modifiers: "no RN or RT on board".
+_CREW_ON_BOARD = re.compile(
+    r"(?<![\w-])(?:RN|RT|EMT|LPN)s?(?:\s+(?:or|and|/)\s+(?:RN|RT|EMT|LPN)s?)*"
+    r"(?=\s+(?:on\s+board|onboard|aboard)\b)"
+)
 # An OASIS item of a home health assessment ("Primary in M1021"), in mail naming OASIS.
 # Its letter and four digits read as HCPCS Level II or as an undotted ICD-10-CM code.
 _OASIS_ITEM = re.compile(r"(?<![\w.])M[0-2]\d{3}(?![\w.])")

@@ -1072,3 +1072,29 @@ def test_all_with_modifier_before_its_lines() -> None:
     found = by_code("Well child 99392, plus 99213-25. VFC vaccines, all with SL:\n90696-SL\n90710")
     assert found["99213"].modifiers == ["25"]
     assert found["90696"].modifiers == ["SL"]
+
+
+def test_crew_on_board_is_no_modifier() -> None:
+    text = "Crew was 2 paramedics, no RN or RT on board. Coded A0434-HH + A0425 x46."
+    assert {code for system, code in codes(text) if system == "modifier"} == {"HH"}
+
+
+def test_audiology_modifier_and_claim_line_pointers() -> None:
+    assert ("modifier", "AB") in codes("AB modifier questions (Medicare, no order) for 92557")
+    claim_line = "24.  03/02/26  POS 11  99213  25    AB  $140.00  1 unit"
+    assert by_code(claim_line)["99213"].modifiers == ["25"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("So A5512 I think. Shoe is style M4590, width 4E.", {("hcpcs", "A5512")}),
+        ("Fitted for scleral lenses, lab order L2710-0084.", set()),
+        ("Sample batch: R51.9 headache, R10.9", {("icd10cm", "R51.9"), ("icd10cm", "R10.9")}),
+        ("Our ED facility claim: 99291, 96374 + 96365?", {("cpt", "99291"), ("cpt", "96374"),
+                                                          ("cpt", "96365")}),
+        ("Pt has been on the E0601 since 2025, compliant.", {("hcpcs", "E0601")}),
+    ],
+)
+def test_ids_styles_and_devices(text: str, expected: set) -> None:
+    assert codes(text) == expected
