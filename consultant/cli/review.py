@@ -191,6 +191,19 @@ def _echo_attachments(attachments: list[Attachment]) -> None:
                    f"{format_size(attachment.size)})")
 
 
+def _read_utf8(path: Path, option: str) -> str:
+    """Read the text file given to *option*; raise an error naming it if it is not UTF-8."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        byte = error.object[error.start]
+        raise ConsultantError(
+            f"{option} {path} is not UTF-8 text, because byte 0x{byte:02x} at offset "
+            f"{error.start} is invalid. Save the file with the UTF-8 encoding and run the "
+            "command again. The draft was not changed"
+        ) from None
+
+
 @review.command()
 @click.argument("draft_id", type=int)
 @click.option("--reviewer", required=True, help=REVIEWER_HELP)
@@ -209,8 +222,8 @@ def approve(draft_id: int, reviewer: str, body_file: Path | None, answer_file: P
     """
     if body_file and answer_file:
         raise click.UsageError("give --body-file or --answer-file, not both")
-    body = body_file.read_text(encoding="utf-8") if body_file else None
-    answer = answer_file.read_text(encoding="utf-8") if answer_file else None
+    body = _read_utf8(body_file, "--body-file") if body_file else None
+    answer = _read_utf8(answer_file, "--answer-file") if answer_file else None
     if answer_file is not None and not (answer or "").strip():
         raise click.UsageError(f"the answer file {answer_file} is empty; write the answer in it")
     with _add_cli_advice(draft_id), session_scope() as session:

@@ -380,3 +380,29 @@ def test_list_marks_claims_and_newer_drafts(session: Session, accounts: dict[str
     assert lines[2].endswith("  claimed by remy")
     assert [(row["id"], row["assignee"], row["superseded_by"]) for row in rows] == [
         (first.id, None, [follow_up.id]), (follow_up.id, "remy", [])]
+
+
+@pytest.mark.parametrize("option", ["--answer-file", "--body-file"])
+def test_approve_non_utf8_file_rejected(
+    session: Session, accounts: dict[str, User], sent_tasks: list, tmp_path: Path, option: str
+) -> None:
+    draft = _draft(session, 1)
+    body_before, version_before = draft.body_text, draft.version
+    latin1 = tmp_path / "answer-latin1.txt"
+    latin1.write_bytes(b"caf\xe9\n")
+
+    result = CliRunner().invoke(main, ["review", "approve", str(draft.id), "--reviewer", "rita",
+                                       option, str(latin1)])
+
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert f"{option} {latin1} is not UTF-8 text" in result.output
+    assert "byte 0xe9 at offset 3 is invalid" in result.output
+    assert "Save the file with the UTF-8 encoding" in result.output
+    assert "The draft was not changed" in result.output
+    unchanged = _reload(session, draft.id)
+    assert unchanged.state is DraftState.PENDING_REVIEW
+    assert unchanged.body_text == body_before
+    assert unchanged.version == version_before
+    assert unchanged.assignee is None
+    assert sent_tasks == []
