@@ -26,6 +26,9 @@ from consultant.web.server import start_in_thread
 
 DEV_USERNAME = "coding-help"
 DEV_POLL_INTERVAL = "10"
+# A TCP port number. 0 (any free port) is rejected because the SMTP port goes to the
+# services and into the banner as given.
+PORT = click.IntRange(1, 65535)
 
 
 def _child_environment(service_address: str, imap_port: int, imap_password: str,
@@ -131,12 +134,14 @@ def _banner(service_address: str, imap_port: int, smtp_port: int, data_dir: Path
 
 
 @click.command()
-@click.option("--imap-port", type=int, default=8143, show_default=True, help="Local IMAP port.")
-@click.option("--smtp-port", type=int, default=8025, show_default=True, help="Local SMTP port.")
+@click.option("--imap-port", type=PORT, default=8143, show_default=True,
+              help="TCP port of the local IMAP server on 127.0.0.1.")
+@click.option("--smtp-port", type=PORT, default=8025, show_default=True,
+              help="TCP port of the local SMTP server on 127.0.0.1.")
 @click.option("--service-address", default="coding-help@example.org", show_default=True,
               help="Address questions are sent to; replies come from it.")
-@click.option("--web-port", type=int, default=8000, show_default=True,
-              help="Port of the web review queue on 127.0.0.1.")
+@click.option("--web-port", type=PORT, default=8000, show_default=True,
+              help="TCP port of the web review queue on 127.0.0.1.")
 @click.option("--load-samples", is_flag=True, help="Also deliver the bundled sample questions.")
 def dev(imap_port: int, smtp_port: int, web_port: int, service_address: str,
         load_samples: bool) -> None:
