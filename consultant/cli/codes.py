@@ -236,8 +236,19 @@ def import_cpt(
     click.echo(result.summary())
 
 
+# Exit statuses of ``codes lookup``, which its help lists.
+EXIT_NOT_FOUND = 1
+EXIT_NOT_CHECKED = 3
+
+
+def _not_checked(info: CodeInfo) -> bool:
+    """Return whether *info*'s code was not looked up because its code set is not loaded."""
+    return info.status == "not_found" and info.unchecked
+
+
 def _print_info(info: CodeInfo) -> None:
-    click.echo(f"{info.code} [{info.system}] {info.status}")
+    status = "not checked" if _not_checked(info) else info.status
+    click.echo(f"{info.code} [{info.system}] {status}")
     billable = None
     if info.billable is not None:
         billable = "yes" if info.billable else "no"
@@ -269,8 +280,15 @@ _GLUED_MODIFIERS = re.compile(r"(?P<code>[0-9A-Za-z]\d{3}[0-9A-Za-z])(?:-[0-9A-Z
 def lookup(code: str, system: str | None, on: datetime | None, as_json: bool) -> None:
     """Describe CODE as the edition in force on the date of service describes it.
 
-    Modifiers glued to a procedure code ("99213-25") are left out of the lookup. Exits
-    with status 1 when no loaded code set has the code.
+    Modifiers glued to a procedure code ("99213-25") are left out of the lookup.
+
+    \b
+    Exit status:
+      0  the code was found, or placed in a public CPT section
+      1  not found: the loaded code sets do not have the code
+      3  not checked: the code set of the code is not loaded, so the
+         code was not looked up; the output names the command that
+         imports the set, and --json prints the status "not_checked"
     """
     if not code.strip():
         raise click.BadParameter("the code is empty", param_hint="CODE")
@@ -283,11 +301,16 @@ def lookup(code: str, system: str | None, on: datetime | None, as_json: bool) ->
         else:
             info = describe_any(session, code, _as_date(on))
     if as_json:
-        click.echo(json.dumps(info.to_dict(), indent=2))
+        answer = info.to_dict()
+        if _not_checked(info):
+            answer["status"] = "not_checked"
+        click.echo(json.dumps(answer, indent=2))
     else:
         _print_info(info)
+    if _not_checked(info):
+        sys.exit(EXIT_NOT_CHECKED)
     if info.status == "not_found":
-        sys.exit(1)
+        sys.exit(EXIT_NOT_FOUND)
 
 
 @codes.command("search")

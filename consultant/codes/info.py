@@ -51,7 +51,9 @@ class CodeInfo:
     """Knowledge about one code as of one date of service.
 
     ``status`` is one of ``STATUSES``.  ``suggestions`` are codes the writer may have
-    meant; they are guesses for a human to confirm, never corrections.
+    meant; they are guesses for a human to confirm, never corrections. ``unchecked`` is
+    true when no edition of the code's set is loaded, so a ``not_found`` status means
+    the code was not looked up at all.
     """
 
     system: str
@@ -68,6 +70,7 @@ class CodeInfo:
     seventh_characters: dict[str, str] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
     release_id: int | None = None
+    unchecked: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -184,5 +187,10 @@ def explain_absent(session: Session, release: CodeRelease, system: str, info: Co
 
 
 def not_loaded(system: str, code: str, hint: str) -> CodeInfo:
+    """Describe *code* of a *system* that has no loaded edition.
+
+    *hint* names the command that loads an edition.
+    """
     name = SYSTEM_NAMES.get(system, system)
-    return CodeInfo(system, code, "not_found", messages=[f"no {name} edition is loaded; {hint}"])
+    return CodeInfo(system, code, "not_found", messages=[f"no {name} edition is loaded; {hint}"],
+                    unchecked=True)

@@ -119,13 +119,26 @@ def guess_systems(code: str) -> list[str]:
 
 
 def describe_any(session: Session, code: str, date_of_service: date | None = None) -> CodeInfo:
-    """Describe *code* in the first system that has it, trying likely systems in turn."""
+    """Describe *code* in the first system that has it, trying likely systems in turn.
+
+    When no system has it, the first system without a loaded edition is described, so
+    that the code is reported as unchecked rather than as missing from every code set.
+    """
     answers = [describe(session, system, code, date_of_service) for system in guess_systems(code)]
     for answer in answers:
         if answer.status != "not_found":
             _mention_unchecked(answer, answers)
             return answer
-    return answers[0]
+    unchecked = [answer for answer in answers if answer.unchecked]
+    if not unchecked:
+        return answers[0]
+    for other in answers:
+        if not other.unchecked:
+            message = f"{other.code} was not found as a code of {SYSTEM_LABELS[other.system]}"
+            if other.source:
+                message += f" in {other.source}"
+            unchecked[0].messages.append(message)
+    return unchecked[0]
 
 
 def _mention_unchecked(answer: CodeInfo, answers: list[CodeInfo]) -> None:
@@ -216,6 +229,7 @@ def _describe_modifier(session: Session, code: str, on: date | None) -> CodeInfo
         info.messages.append(CPT_LICENCE_NOTE)
         return info
     if release is None:
+        info.unchecked = True
         info.messages.append(
             "no HCPCS Level II edition is loaded, so its modifiers are unknown; the CMS "
             "HCPCS Level II file contains them, so import it with: caseconsultant codes "

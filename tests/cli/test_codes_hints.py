@@ -18,7 +18,8 @@ from tests.conftest import write_small_hcpcs_file
 def test_lookup_modifier_without_hcpcs_names_import(runner: CliRunner, session: Session) -> None:
     result = runner.invoke(main, ["codes", "lookup", "RT"])
 
-    assert result.exit_code == 1
+    assert result.exit_code == 3
+    assert result.output.startswith("RT [modifier] not checked\n")
     assert "no HCPCS Level II edition is loaded, so its modifiers are unknown" in result.output
     assert "caseconsultant codes import hcpcs PATH" in result.output
     assert "HCPC2025_OCT_ANWEB.xlsx" in result.output

@@ -1,0 +1,86 @@
+"""``caseconsultant codes lookup``: found, not found and not checked, by output and exit status."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy.orm import Session
+
+from consultant.cli import main
+from consultant.codes import importers, pcs_fallback
+from tests.codes.conftest import HCPCS_CSV, require
+
+
+def _lookup(runner: CliRunner, *arguments: str) -> tuple[int, str]:
+    result = runner.invoke(main, ["codes", "lookup", *arguments])
+    return result.exit_code, result.output
+
+
+def test_lookup_modifier_without_hcpcs_not_checked(runner: CliRunner, session: Session) -> None:
+    exit_code, output = _lookup(runner, "LT")
+
+    assert exit_code == 3, output
+    assert output.startswith("LT [modifier] not checked\n")
+    assert "not_found" not in output
+    assert "caseconsultant codes import hcpcs PATH" in output
+
+
+def test_lookup_pcs_without_any_source_not_checked(
+    runner: CliRunner, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pcs_fallback, "database_path", lambda: None)
+
+    exit_code, output = _lookup(runner, "0SRC0J9")
+
+    assert exit_code == 3, output
+    assert output.startswith("0SRC0J9 [icd10pcs] not checked\n")
+    assert "caseconsultant codes import icd10pcs PATH" in output
+
+
+def test_lookup_not_checked_json(runner: CliRunner, session: Session) -> None:
+    exit_code, output = _lookup(runner, "J1100", "--system", "hcpcs", "--json")
+
+    assert exit_code == 3, output
+    answer = json.loads(output)
+    assert answer["status"] == "not_checked"
+    assert answer["unchecked"] is True
+    assert any("codes import hcpcs" in message for message in answer["messages"])
+
+
+def test_lookup_prefers_unchecked_reading(runner: CliRunner, session: Session) -> None:
+    importers.import_icd10cm(session)
+    session.commit()
+
+    # Z9999 reads as HCPCS Level II, which is not loaded, or as ICD-10-CM, which lacks it.
+    exit_code, output = _lookup(runner, "Z9999")
+
+    assert exit_code == 3, output
+    assert output.startswith("Z9999 [hcpcs] not checked\n")
+    assert "Z99.99 was not found as a code of ICD-10-CM in ICD-10-CM" in output
+
+
+def test_lookup_with_hcpcs_loaded(runner: CliRunner, session: Session) -> None:
+    importers.import_hcpcs(session, require(HCPCS_CSV))
+    session.commit()
+
+    found_code, found = _lookup(runner, "LT")
+    missing_code, missing = _lookup(runner, "--system", "modifier", "9Z")
+    json_code, json_output = _lookup(runner, "--system", "modifier", "9Z", "--json")
+
+    assert found_code == 0, found
+    assert found.startswith("LT [modifier] valid\n")
+    assert missing_code == 1, missing
+    assert missing.startswith("9Z [modifier] not_found\n")
+    assert json_code == 1, json_output
+    assert json.loads(json_output)["status"] == "not_found"
+    assert json.loads(json_output)["unchecked"] is False
+
+
+def test_lookup_help_lists_exit_statuses(runner: CliRunner) -> None:
+    _exit_code, output = _lookup(runner, "--help")
+
+    assert "1  not found" in output
+    assert "3  not checked" in output
