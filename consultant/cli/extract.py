@@ -109,6 +109,11 @@ def extract_command(as_json: bool, subject: str, as_message: bool) -> None:
         # One object per code; "validity" is "unrecognised" for a shape no loaded set has.
         click.echo(json.dumps([reference.to_dict() for reference in result.references], indent=2))
         return
+    if not result.references:
+        # On stderr, so that a script reading the table gets no lines at all.
+        searched = "the subject or the text" if subject else "the text"
+        click.echo(f"no codes found in {searched} on standard input", err=True)
+        return
     for reference in result.recognised:
         click.echo(_describe(reference))
     if result.unrecognised:

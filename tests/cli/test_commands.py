@@ -353,3 +353,27 @@ def test_lookup_unknown_code_exits_1(runner: CliRunner, session: Session) -> Non
     assert "J1100 was not checked as a code of HCPCS Level II" in ambiguous.output
     assert empty.exit_code == 2
     assert "the code is empty" in empty.output
+
+
+@pytest.mark.parametrize(
+    ("arguments", "data", "searched"),
+    [
+        ([], "no codes here\n", "the text"),
+        (["--subject", "A question"], "no codes here\n", "the subject or the text"),
+        (["--message"], "Subject: A question\r\n\r\nno codes here\r\n", "the subject or the text"),
+    ],
+)
+def test_extract_without_codes_reports_none(arguments: list[str], data: str, searched: str) -> None:
+    result = CliRunner().invoke(main, ["extract", *arguments], input=data)
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert result.stderr == f"no codes found in {searched} on standard input\n"
+
+
+def test_extract_json_without_codes_prints_empty_list() -> None:
+    result = CliRunner().invoke(main, ["extract", "--json"], input="no codes here\n")
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == []
+    assert result.stderr == ""
