@@ -14,13 +14,18 @@ from consultant.errors import EmptyQuestion
 from consultant.storage import session_scope
 
 
+PREVIEW_NOTICE = ("preview of the draft reply: it was not reviewed, stored or sent, although "
+                  "its text states that a certified coder reviewed it")
+
+
 @click.command()
 @click.option("--subject", default="", help="Subject line to answer, as in an email.")
 @click.option("--json", "as_json", is_flag=True, help="Print the draft and its codes as JSON.")
 def ask(subject: str, as_json: bool) -> None:
     """Read a question on stdin and print the draft the email path would produce.
 
-    Nothing is stored and nothing is sent.
+    Nothing is reviewed, stored or sent. A first line on stderr marks the output as
+    a preview, because the draft's text describes a reply that a coder reviewed.
     """
     raw = sys.stdin.buffer.read()
     # Bytes that are not UTF-8 become U+FFFD, so offsets stay one per character.
@@ -32,6 +37,9 @@ def ask(subject: str, as_json: bool) -> None:
     check_text(raw)
     with session_scope() as session:
         reply = answer_question(session, subject, text)
+    # The reply template states that a certified coder reviewed the answer, which is true
+    # only of a reply sent from the review queue.
+    click.echo(PREVIEW_NOTICE, err=True)
     if as_json:
         click.echo(json.dumps({"subject": reply.subject, "body": reply.body_text,
                                "codes": reply.codes}, indent=2))

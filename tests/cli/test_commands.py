@@ -377,3 +377,26 @@ def test_extract_json_without_codes_prints_empty_list() -> None:
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == []
     assert result.stderr == ""
+
+
+def test_ask_marks_output_as_preview(runner: CliRunner, session: Session) -> None:
+    from consultant.cli.ask import PREVIEW_NOTICE
+
+    result = runner.invoke(main, ["ask"], input="Is E11.4 billable?\n")
+
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == PREVIEW_NOTICE
+    assert result.stderr == PREVIEW_NOTICE + "\n"
+    assert "not reviewed, stored or sent" in PREVIEW_NOTICE
+    assert result.stdout.startswith("Subject: Re: ")
+    assert "A certified coder reviewed this answer" in result.stdout
+
+
+def test_ask_json_keeps_stdout_parseable(runner: CliRunner, session: Session) -> None:
+    from consultant.cli.ask import PREVIEW_NOTICE
+
+    result = runner.invoke(main, ["ask", "--json"], input="Is E11.4 billable?\n")
+
+    assert result.exit_code == 0, result.output
+    assert result.stderr == PREVIEW_NOTICE + "\n"
+    assert "E11.4" in json.loads(result.stdout)["body"]
