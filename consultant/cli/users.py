@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 
+from consultant.errors import NotFound
 from consultant.storage import session_scope
 from consultant.storage.models import Role
 from consultant.users import services
@@ -30,6 +33,15 @@ def _read_password(from_stdin: bool) -> str:
         if click.prompt("Repeat the password", hide_input=True) == password:
             return password
         click.echo("error: the two passwords differ; type the password again", err=True)
+
+
+@contextmanager
+def _existing_user_advice() -> Iterator[None]:
+    """Raise NotFound for an unknown username again with how to list the usernames."""
+    try:
+        yield
+    except NotFound as error:
+        raise NotFound(f"{error}; list the users with 'caseconsultant users list'") from None
 
 
 @click.group()
@@ -61,7 +73,7 @@ def add(username: str, role: str, password_stdin: bool) -> None:
               help="Read the password from the first line of stdin instead of prompting.")
 def set_password(username: str, password_stdin: bool) -> None:
     """Replace a user's password; their open sessions end."""
-    with session_scope() as session:
+    with _existing_user_advice(), session_scope() as session:
         services.get_user(session, username)
     password = _read_password(password_stdin)
     with session_scope() as session:
@@ -74,7 +86,7 @@ def set_password(username: str, password_stdin: bool) -> None:
 @click.option("--enable", is_flag=True, help="Enable the account again instead.")
 def disable(username: str, enable: bool) -> None:
     """Disable a user so they can no longer sign in; their open sessions end."""
-    with session_scope() as session:
+    with _existing_user_advice(), session_scope() as session:
         services.set_disabled(session, username, disabled=not enable)
     click.echo(f"{username} {'enabled' if enable else 'disabled'}")
 

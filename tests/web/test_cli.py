@@ -90,6 +90,7 @@ def test_users_set_password_unknown_user_not_asked(session: Session) -> None:
 
     assert result.exit_code == 1
     assert "no user named 'nobody'" in result.output
+    assert "list the users with 'caseconsultant users list'" in result.output
     assert "Password" not in result.output
 
 
@@ -147,11 +148,13 @@ def test_users_disable_and_enable(session: Session) -> None:
     assert get_user(session, "rita").disabled is False
 
 
-def test_users_disable_unknown(session: Session) -> None:
-    result = run("users", "disable", "nobody")
+@pytest.mark.parametrize("enable", [[], ["--enable"]])
+def test_users_disable_unknown(session: Session, enable: list[str]) -> None:
+    result = run("users", "disable", "nobody", *enable)
 
     assert result.exit_code == 1
-    assert "no user named 'nobody'" in result.output
+    assert result.output == ("error: no user named 'nobody'; list the users with "
+                             "'caseconsultant users list'\n")
 
 
 def test_web_help_names_defaults() -> None:
