@@ -92,6 +92,39 @@ def _add_cli_advice(draft_id: int) -> Iterator[None]:
         ) from None
 
 
+# For each draft state: the reason a command cannot act on the draft, and the next step
+# that a reviewer still has.
+_STATE_ADVICE = {
+    DraftState.PENDING_REVIEW: ("it is pending review",
+                                "Approve it with 'caseconsultant review approve {id}'"),
+    DraftState.APPROVED: ("it is approved", "A worker sends it, so nothing is left to do"),
+    DraftState.SENDING: ("a worker is sending it", "Nothing is left to do"),
+    DraftState.SENT: ("its reply was sent", "Nothing is left to do"),
+    DraftState.FAILED: ("its send failed", "It can be approved again with 'caseconsultant "
+                        "review approve {id}', but no longer rejected"),
+    DraftState.REJECTED: ("it was rejected by {reviewer}{reason}",
+                          "A rejected draft is final: it cannot be approved, edited or "
+                          "redrafted, and no reply to its question is sent. A new email from "
+                          "the asker is drafted as usual"),
+}
+
+
+def _require_state(draft: Draft, action: str, allowed: frozenset[DraftState]) -> None:
+    """Raise an error that names the draft's state and what is left to do, unless it is allowed.
+
+    *action* is the past participle that completes "cannot be", such as "approved".
+    """
+    if draft.state in allowed:
+        return
+    reason, advice = _STATE_ADVICE[draft.state]
+    values = {"id": draft.id, "reviewer": draft.reviewer or "a reviewer",
+              "reason": f" ({draft.reject_reason})" if draft.reject_reason else ""}
+    raise ConsultantError(
+        f"draft {draft.id} cannot be {action} because {reason.format(**values)}. "
+        f"{advice.format(**values)}. Read it with 'caseconsultant review show {draft.id}'"
+    )
+
+
 @click.group()
 def review() -> None:
     """List, read, approve and reject draft replies as a user account of the web queue."""
@@ -228,6 +261,8 @@ def approve(draft_id: int, reviewer: str, body_file: Path | None, answer_file: P
         raise click.UsageError(f"the answer file {answer_file} is empty; write the answer in it")
     with _add_cli_advice(draft_id), session_scope() as session:
         user = _reviewer_account(session, reviewer)
+        _require_state(services.get_draft(session, draft_id), "approved",
+                       workflow.WORKABLE_STATES)
         previous = _take_over(session, draft_id, user) if take_over else None
         if answer is not None:
             body = services.fill_answer(services.get_draft(session, draft_id), answer)
@@ -251,6 +286,8 @@ def reject(draft_id: int, reviewer: str, reason: str, take_over: bool) -> None:
     """
     with _add_cli_advice(draft_id), session_scope() as session:
         user = _reviewer_account(session, reviewer)
+        _require_state(services.get_draft(session, draft_id), "rejected",
+                       frozenset({DraftState.PENDING_REVIEW}))
         previous = _take_over(session, draft_id, user) if take_over else None
         workflow.reject(session, draft_id, user, reason)
     if previous:

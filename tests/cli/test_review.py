@@ -406,3 +406,62 @@ def test_approve_non_utf8_file_rejected(
     assert unchanged.version == version_before
     assert unchanged.assignee is None
     assert sent_tasks == []
+
+
+@pytest.mark.parametrize("with_answer", [True, False])
+def test_approve_rejected_draft_explains(
+    session: Session, accounts: dict[str, User], sent_tasks: list, answer_file: Path,
+    with_answer: bool,
+) -> None:
+    draft = _draft(session, 1)
+    runner = CliRunner()
+    rejected = runner.invoke(main, ["review", "reject", str(draft.id), "--reviewer", "remy",
+                                    "--reason", "Needs the operative note"])
+    options = ["--answer-file", str(answer_file)] if with_answer else []
+
+    result = runner.invoke(main, ["review", "approve", str(draft.id), "--reviewer", "rita",
+                                  *options])
+
+    assert rejected.exit_code == 0, rejected.output
+    assert result.exit_code == 1
+    assert (f"draft {draft.id} cannot be approved because it was rejected by remy "
+            "(Needs the operative note)") in result.output
+    assert "A rejected draft is final" in result.output
+    assert "A new email from the asker is drafted as usual" in result.output
+    assert f"caseconsultant review show {draft.id}" in result.output
+    unchanged = _reload(session, draft.id)
+    assert unchanged.state is DraftState.REJECTED
+    assert unchanged.reviewer == "remy"
+    assert sent_tasks == []
+
+
+def test_approve_approved_draft_explains(
+    session: Session, accounts: dict[str, User], sent_tasks: list, answer_file: Path
+) -> None:
+    draft = _draft(session, 1)
+    runner = CliRunner()
+    first = _approve(runner, draft.id, "rita", answer_file)
+
+    second = _approve(runner, draft.id, "rita", answer_file)
+
+    assert first.exit_code == 0, first.output
+    assert second.exit_code == 1
+    assert f"draft {draft.id} cannot be approved because it is approved" in second.output
+    assert "A worker sends it, so nothing is left to do" in second.output
+    assert sent_tasks == [("send_reply", (draft.id,))]
+
+
+def test_reject_failed_draft_explains(session: Session, accounts: dict[str, User]) -> None:
+    draft = _draft(session, 1)
+    draft.state = DraftState.FAILED
+    session.commit()
+
+    result = CliRunner().invoke(main, ["review", "reject", str(draft.id), "--reviewer", "rita",
+                                       "--reason", "Needs the operative note"])
+
+    assert result.exit_code == 1
+    assert f"draft {draft.id} cannot be rejected because its send failed" in result.output
+    assert f"approved again with 'caseconsultant review approve {draft.id}'" in result.output
+    unchanged = _reload(session, draft.id)
+    assert unchanged.state is DraftState.FAILED
+    assert unchanged.assignee is None
