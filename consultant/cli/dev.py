@@ -26,6 +26,8 @@ from consultant.web.server import start_in_thread
 
 DEV_USERNAME = "coding-help"
 DEV_POLL_INTERVAL = "10"
+# The example username of the banner's first account, an admin, as in the README.
+FIRST_ACCOUNT = "rcoder"
 # A TCP port number. 0 (any free port) is rejected because the SMTP port goes to the
 # services and into the banner as given.
 PORT = click.IntRange(1, 65535)
@@ -116,17 +118,18 @@ def _banner(service_address: str, imap_port: int, smtp_port: int, data_dir: Path
         f"  SMTP server      {LOOPBACK}:{smtp_port}: mail to the service address goes to the"
         " mailbox; every other message is written to the outbox",
         f"  outbox (replies) {data_dir / 'outbox'}",
-        f"  review queue     {web_url}/login (first admin: {program} users add NAME --role admin)",
+        f"  review queue     {web_url}/login (sign in with the account made below)",
         f"  database         {get_settings().resolved_database_url}",
         f"  logs             {data_dir / 'logs'}",
         "",
         "Send a question:",
         f"  {send}",
         "Review it (from this folder, in another terminal):",
+        f"  {program} users add {FIRST_ACCOUNT} --role admin   (once, the first account; asks "
+        "for a password twice)",
         f"  {program} review list",
         f"  {program} review show ID",
-        f"  {program} users add YOUR-USERNAME   (once; asks for a password)",
-        f"  {program} review approve ID --reviewer YOUR-USERNAME --answer-file ANSWER.txt",
+        f"  {program} review approve ID --reviewer {FIRST_ACCOUNT} --answer-file ANSWER.txt",
         "Run a command that needs the local mail servers, such as poll:",
         f"  CASECONSULTANT_CONFIG_FILE={settings_file} {program} poll",
         "Press Ctrl-C to stop.",

@@ -1,4 +1,4 @@
-"""``caseconsultant dev``: options that are checked before any service starts."""
+"""``caseconsultant dev``: options checked before any service starts, and the banner."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from click.testing import CliRunner
 
 from consultant.cli import dev as dev_module
 from consultant.cli import main
+
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def _fail_if_started(*_args: object) -> None:
@@ -44,3 +46,16 @@ def test_dev_help_shows_port_range(runner: CliRunner) -> None:
 
     assert result.exit_code == 0, result.output
     assert result.output.count("1<=x<=65535") == 3
+
+
+def test_banner_adds_readme_first_account(tmp_path: Path) -> None:
+    banner = dev_module._banner("coding-help@example.org", 8143, 8025, tmp_path,
+                                "http://127.0.0.1:8000", tmp_path / "dev.toml")
+    program = dev_module._program()
+    readme = README.read_text(encoding="utf-8")
+
+    assert f"  {program} users add rcoder --role admin   (once, the first account;" in banner
+    assert f"{program} review approve ID --reviewer rcoder --answer-file" in banner
+    assert "YOUR-USERNAME" not in banner
+    assert "caseconsultant users add rcoder --role admin\n" in readme
+    assert "caseconsultant review approve 1 --reviewer rcoder " in readme
