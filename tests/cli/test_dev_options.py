@@ -58,4 +58,4 @@ def test_banner_adds_readme_first_account(tmp_path: Path) -> None:
     assert f"{program} review approve ID --reviewer rcoder --answer-file" in banner
     assert "YOUR-USERNAME" not in banner
     assert "caseconsultant users add rcoder --role admin\n" in readme
-    assert "caseconsultant review approve 1 --reviewer rcoder " in readme
+    assert "caseconsultant review approve 3 --reviewer rcoder " in readme
