@@ -249,6 +249,10 @@ def _not_checked(info: CodeInfo) -> bool:
 def _print_info(info: CodeInfo) -> None:
     status = "not checked" if _not_checked(info) else info.status
     click.echo(f"{info.code} [{info.system}] {status}")
+    # The messages come first: "J1100 was not checked as a code of HCPCS Level II" changes
+    # how the reading below it is to be taken.
+    for message in info.messages:
+        click.echo(f"  ! {message}")
     billable = None
     if info.billable is not None:
         billable = "yes" if info.billable else "no"
@@ -264,8 +268,6 @@ def _print_info(info: CodeInfo) -> None:
         click.echo(f"  {kind}:")
         for text in texts:
             click.echo(f"    - {text}")
-    for message in info.messages:
-        click.echo(f"  ! {message}")
 
 
 # A CPT or HCPCS code with modifiers glued on by dashes: "99213-25", "27447-RT-80".

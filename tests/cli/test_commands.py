@@ -338,6 +338,19 @@ def test_extract_reads_undotted_diagnosis_by_its_description(
     assert ("icd10cm", "E11.65", "valid") in codes
 
 
+def test_lookup_puts_unchecked_reading_first(runner: CliRunner, session: Session) -> None:
+    from consultant.codes import importers
+
+    importers.import_icd10cm(session)
+    session.commit()
+
+    result = runner.invoke(main, ["codes", "lookup", "J1100"])
+
+    lines = result.output.splitlines()
+    assert lines[0] == "J11.00 [icd10cm] valid"
+    assert lines[1].startswith("  ! J1100 was not checked as a code of HCPCS Level II")
+
+
 def test_lookup_unknown_code_exits_1(runner: CliRunner, session: Session) -> None:
     from consultant.codes import importers
 
