@@ -195,10 +195,10 @@ def _check_ports(imap_port: int, smtp_port: int, web_port: int) -> None:
     if len(set(ports.values())) < len(ports):
         raise ConsultantError("--imap-port, --smtp-port and --web-port must be three different "
                               f"ports; they are {imap_port}, {smtp_port} and {web_port}")
-    taken = [f"{port} ({option})" for option, port in ports.items() if not port_is_free(port)]
-    if taken:
+    in_use = [f"{port} ({option})" for option, port in ports.items() if not port_is_free(port)]
+    if in_use:
         raise ConsultantError(
-            f"in use on {LOOPBACK}: port {', '.join(taken)}; another program, or another "
+            f"in use on {LOOPBACK}: port {', '.join(in_use)}; another program, or another "
             "caseconsultant dev, listens there. Stop it, or choose other ports with the "
             "options named"
         )

@@ -353,7 +353,7 @@ DASHED = re.compile(rf"-(?<=[\s(\"']-)(?P<list>{_MODIFIER})(?![\w]|[.:]\d)")
 # A modifier asked about as a question of its own, after another question: "do we need
 # the KX? CG?", "Any modifier needed? U1?"
 BARE_QUESTION = re.compile(r"(?<=\?)[ \t]+(?P<list>[A-Z][A-Z0-9])[ \t]*\?")
-# What the question before it must end with: a modifier, or a word for modifiers.
+# The end of the question before it: a modifier, or a word for modifiers.
 BARE_QUESTION_BEFORE = re.compile(r"(?:(?<![\w-])[A-Z][A-Z0-9]|modifiers?(?:[ \t]+[a-z]+)?)\?\Z")
 # A modifier asked about alone: "Modifiers on the L code RT only?"
 ONLY_QUESTION = re.compile(r"(?<![\w-])(?P<list>[A-Z][A-Z0-9])[ \t]+only[ \t]*\?")
