@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from consultant import queue
 from consultant.config import reset_settings
 from consultant.devserver.imap import LocalImapServer, start_imap_server
 from consultant.devserver.smtp import DevMailHandler, start_smtp_server
@@ -184,3 +185,12 @@ def add_test_accounts(session: Session) -> dict[str, User]:
     }
     session.commit()
     return accounts
+
+
+@pytest.fixture
+def sent_tasks(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple[object, ...]]]:
+    """Celery tasks the code under test sent, recorded instead of reaching a broker."""
+    sent: list[tuple[str, tuple[object, ...]]] = []
+    monkeypatch.setattr(queue, "send_task",
+                        lambda name, *args, **_options: sent.append((name, args)))
+    return sent

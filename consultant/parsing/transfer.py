@@ -45,7 +45,7 @@ def decode_transfer(data: bytes, encoding: object, defects: list[str]) -> bytes:
     """Return *data* with the Content-Transfer-Encoding *encoding* undone.
 
     *encoding* is the header as the message object gives it: None, a string, or a
-    ``Header`` when the field holds bytes that are not ASCII.
+    ``Header`` when the field contains bytes that are not ASCII.
     """
     name = str(encoding or "").strip().lower()
     if name == "base64":

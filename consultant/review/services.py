@@ -52,7 +52,7 @@ def get_draft(session: Session, draft_id: int, *, for_update: bool = False) -> D
 def superseding_drafts(session: Session, draft: Draft) -> list[Draft]:
     """Return the drafts that answer a newer question in *draft*'s case, oldest first.
 
-    ``queries.newer_in_case`` says which drafts those are.
+    ``queries.newer_in_case`` defines which drafts those are.
     """
     older = aliased(Draft)
     query = (select(Draft).join(older, queries.newer_in_case(Draft, older))

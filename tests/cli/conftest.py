@@ -6,7 +6,6 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy.orm import Session
 
-from consultant import queue
 from consultant.config import reset_settings
 from consultant.storage.models import Role, User
 from consultant.users.services import add_user, set_disabled
@@ -33,12 +32,3 @@ def accounts(session: Session) -> dict[str, User]:
     set_disabled(session, "dora")
     session.commit()
     return created
-
-
-@pytest.fixture
-def sent_tasks(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple[object, ...]]]:
-    """Celery tasks the command sent, recorded instead of reaching a broker."""
-    sent: list[tuple[str, tuple[object, ...]]] = []
-    monkeypatch.setattr(queue, "send_task",
-                        lambda name, *args, **_options: sent.append((name, args)))
-    return sent

@@ -104,7 +104,7 @@ def test_amount_with_cents_is_no_code(text: str):
         ("We saw 59 billed on 97140.", "59"),
     ],
 )
-def test_modifier_named_as_a_case_or_seen_in_use(text: str, modifier: str):
+def test_modifier_in_situation_phrase(text: str, modifier: str):
     assert modifier in by_code(text)
 
 
@@ -954,7 +954,7 @@ def test_both_with_modifier_before_a_bracket() -> None:
     assert (found["01967"].modifiers, found["01968"].modifiers) == (["QZ"], ["QZ"])
 
 
-def test_keyword_on_the_next_line_is_not_the_codes() -> None:
+def test_next_line_keyword_ignored() -> None:
     listed = "On the claim:\n99214\n90662\nG0008\nDx on the vaccine lines is Z23."
     assert ("hcpcs", "G0008") in codes(listed)
     assert ("icd10cm", "G00.08") not in codes(listed)
@@ -991,7 +991,7 @@ def test_both_with_state_shaped_modifier_after_units() -> None:
     assert found["E0607"].modifiers == []
 
 
-def test_modifier_for_all_the_drug_lines_of_an_earlier_list() -> None:
+def test_modifier_on_all_drug_lines() -> None:
     text = (
         "Infusion charges: J1100 x12, J1200, 96413.\n\n"
         "Should the push be 96375? Also JZ on all the drug lines since no waste?"

@@ -84,7 +84,7 @@ def test_unknown_transfer_encoding_kept_as_bytes() -> None:
     assert defects == ["unknown Content-Transfer-Encoding 'x-odd'; read as 8bit"]
 
 
-def test_transfer_encoding_with_non_ascii_bytes_read_as_8bit() -> None:
+def test_non_ascii_transfer_encoding_read() -> None:
     raw = (b"Content-Type: multipart/mixed; boundary=b\n\n--b\n"
            b"Content-Type: application/pdf\nContent-Disposition: attachment; filename=a.pdf\n"
            b"Content-Transfer-Encoding: \x80\n\n%PDF\n--b--\n")

@@ -77,7 +77,7 @@ def test_unknown_code_is_marked_in_draft(session: Session, service_address: None
     assert "loaded" not in draft.body_text
 
 
-def test_hcpcs_code_missing_from_edition_in_force_is_not_found(
+def test_missing_hcpcs_code_not_found(
     session: Session, service_address: None, tmp_path: Path
 ) -> None:
     from consultant.codes import importers

@@ -10,7 +10,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from consultant import queue
 from consultant.config import get_settings, reset_settings
 from consultant.drafting.services import draft_for_message
 from consultant.storage.base import utcnow
@@ -40,15 +39,6 @@ def question_bytes(subject: str = "Can we bill 99213-25 with 20610?",
             "\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + body +
             "\r\n--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + html + "\r\n--b--\r\n"
             ).encode()
-
-
-@pytest.fixture
-def sent_tasks(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple[object, ...]]]:
-    """Celery tasks the code under test sent, recorded instead of reaching a broker."""
-    sent: list[tuple[str, tuple[object, ...]]] = []
-    monkeypatch.setattr(queue, "send_task",
-                        lambda name, *args, **_options: sent.append((name, args)))
-    return sent
 
 
 @pytest.fixture
