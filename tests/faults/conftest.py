@@ -172,9 +172,17 @@ class FaultService:
                 process.kill()
                 process.wait()
 
-    def log_tail(self, characters: int = 4000) -> str:
-        text = "\n".join(path.read_text(errors="replace") for path in self.logs.glob("*.log"))
-        return text[-characters:]
+    def log_tail(self, characters: int = 2000) -> str:
+        """Return what a timed-out test needs: row states, live processes and each log's end."""
+        lines = [f"drafts: {states_of(self.database_url, Draft)}",
+                 f"messages: {states_of(self.database_url, InboundMessage)}"]
+        for name, process in (("worker", self.worker), ("beat", self.beat)):
+            if process is not None:
+                lines.append(f"{name}: exit status {process.poll()} (None while it runs)")
+        for path in sorted(self.logs.glob("*.log")):
+            lines.append(f"--- end of {path.name}")
+            lines.append(path.read_text(errors="replace")[-characters:])
+        return "\n".join(lines)
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str,
@@ -191,6 +199,13 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str,
 def count_rows(url: str, model: type) -> int:
     with session_scope(url) as session:
         return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def states_of(url: str, model: type[Draft] | type[InboundMessage]) -> dict[str, int]:
+    """Count the rows of *model* per state."""
+    with session_scope(url) as session:
+        rows = session.execute(select(model.state, func.count()).group_by(model.state))
+        return {state.value: count for state, count in rows}
 
 
 def drafts_in(url: str, *states: DraftState) -> int:
