@@ -184,7 +184,8 @@ CHOICE_BEFORE = re.compile(
 # it can match.
 LAST_CHOICE = re.compile(
     r"[oOvVnN](?<![\w][oOvVnN])(?:(?<=[oO])[rR]|(?<=[vV])(?:[sS]\.?|ersus|ERSUS)|(?<=[nN])[oO][tT])"
-    rf"[ \t]+(?:(?:just|only|maybe)[ \t]+)?-?(?P<list>{_MODIFIER})(?![\w/]|[.:]\d)"
+    # A line may be wrapped after the word: "Is 78 right, or\n76?".
+    rf"(?:[ \t]+\n?|\n)[ \t]*(?:(?:just|only|maybe)[ \t]+)?-?(?P<list>{_MODIFIER})(?![\w/]|[.:]\d)"
 )
 # The first of two modifiers offered as a choice, searched up to the "or" before the
 # second: "QM or QN?".
@@ -214,7 +215,8 @@ PREDICATE = re.compile(
     # The caller then checks the pair against ``KNOWN``.
     r"(?P<list>[0-9A-Z][0-9A-Z])(?<![\w.$/-][0-9A-Z]{2})"
     rf"[ \t]+(?:{_ADVERB})?(?:{_AUXILIARY})?"
-    r"(?:fix(?:es)?|help(?:s)?|override(?:s)?|bypass(?:es)?|unbundle(?:s)?|apply|applies|"
+    r"(?:fix(?:es)?|help(?:s)?|override(?:s)?|replace(?:s)?|bypass(?:es)?|unbundle(?:s)?|"
+    r"apply|applies|"
     r"applied|appended|go(?:es)?[ \t]+(?:on|with|to|under)|belongs?[ \t]+(?:on|to|with)|fits?"
     r"|(?:is|are|was|isn't|wasn't)[ \t]+(?:not[ \t]+)?(?:needed|required|necessary|allowed))\b"
 )
@@ -256,6 +258,12 @@ QUESTION_PREDICATE = re.compile(
 IS_IT_MODIFIER = re.compile(
     r"(?:is|was|would) (?:that|it|this)[ \t]+(?:be[ \t]+)?(?:an?[ \t]+|the[ \t]+)?-?"
     r"(?P<list>[0-9a-z]{2})(?=[ \t]*(?:too|instead|then)?[ \t]*\?|[ \t]+(?:or|and)\b)"
+)
+# A modifier asked about as the answer: "Is 24 the fix here?", "is XU the right one".
+# Searched in lower-cased text, like ``BE_MODIFIER``.
+IS_THE_ANSWER = re.compile(
+    r"is[ \t]+-?(?P<list>[0-9a-z]{2})[ \t]+the[ \t]+"
+    r"(?:(?:right|correct|proper|better|best)[ \t]+)?(?:fix|answer|solution|one|modifier|choice)\b"
 )
 # A modifier asked about last in a question: "Should the second one have 91?", "the
 # block should have LT, right?" Searched in lower-cased text, like ``BE_MODIFIER``.

@@ -19,7 +19,12 @@ from consultant.extraction.traps import Masks, find_keywords, find_traps, lower_
 Span = tuple[int, int]
 
 # Ranges, glued modifiers and units stay on the line of their code: "[ \t]", not "\s".
-_RANGE = re.compile(r"[ \t]*(?P<sep>-|–|—|\.\.|\bto\b|\bthrough\b|\bthru\b)[ \t]*")
+# The exceptions are lines wrapped after "through" or "thru", which start no new item, and
+# a count "x15" that starts the next line.
+_RANGE = re.compile(
+    r"[ \t]*(?P<sep>-|–|—|\.\.|\bto\b|\bthrough\b|\bthru\b)(?:(?<=[hu])[ \t]*\n)?[ \t]*"
+)
+_UNITS_WRAPPED = re.compile(r"\n[ \t]*[xX×](?P<times>\d{1,3})(?![\d.,]?\d|\w)")
 # The first run of spaces is possessive: each alternative starts with a character that
 # is no space, or with its own run of spaces, so backtracking into it finds nothing new
 # and took time quadratic in the length of the run.
@@ -80,7 +85,17 @@ _LOWER_CASE_WORDS = frozenset(
 _LIST_GLUE = re.compile(r"[ \t]*(?:,|/|&|\+|and|plus)?[ \t]*-?")
 # A word that offers another way between a code and a modifier: "50, or ... RT".
 _CHOICE_WORD = re.compile(r"(?<![\w])(?:or|vs\.?|versus)(?![\w])", re.IGNORECASE)
-_INSTEAD = re.compile(r"[ \t]+instead\b", re.IGNORECASE)
+# A list of two-character items in brackets: "(GC, 59)".
+_BRACKETED_LIST = re.compile(
+    r"\((?P<list>[0-9A-Z]{2}(?:[ \t]*(?:,|/|&|and|or)[ \t]*[0-9A-Z]{2})+)\)"
+)
+# " with modifier " between a code and its modifier, searched up to the modifier.
+_WITH_BEFORE = re.compile(
+    r"[ \t]+with[ \t]+(?:(?:a|an|the)[ \t]+)?(?:mod(?:ifier)?s?\.?[ \t]+)?-?\Z", re.IGNORECASE
+)
+# "instead", but not "instead of 00812": a code put in place of another keeps its modifier.
+_INSTEAD = re.compile(r"[ \t]+instead\b(?![ \t]+of[ \t]+(?:the[ \t]+)?\d{4}[0-9A-Z]\b)",
+                      re.IGNORECASE)
 _OR_CHOICE_AFTER = re.compile(
     r"[ \t]*,?[ \t]*(?i:or|vs\.?|versus)[ \t]+-?(?:\d{2}|[A-Z][A-Z0-9]|\d[A-Z])(?![\w])"
 )
@@ -112,7 +127,8 @@ _CODE_BEFORE = re.compile(
 # Words without which ``mods.PREDICATE`` and ``mods.QUESTION_PREDICATE`` cannot match,
 # found in one search of the lower-cased text before running either.
 _PREDICATE_HINT = re.compile(
-    r"fix|help|overrid|bypass|unbundl|appl|go|belong|fit|need|requir|necess|allow|appropriate"
+    r"fix|help|overrid|replac|bypass|unbundl|appl|go|belong|fit|need|requir|necess|allow"
+    r"|appropriate"
     r"|correct|right|valid|payable|fine|ok[ \t?.,!]|okay"
 )
 # The words after a modifier that ``_before_each`` searches for.
@@ -364,6 +380,10 @@ def _read_suffix(
     ):
         # Punctuation right after the code: only "3 units of 97110" can still apply.
         if mention.takes_modifiers and mention.units is None:
+            wrapped = _UNITS_WRAPPED.match(text, mention.end)
+            if wrapped is not None:
+                mention.units = int(wrapped["times"])
+                return wrapped.end()
             _read_units_before(text, mention)
         return mention.end
     position = _read_range(text, mention, masks, mentions)
@@ -626,7 +646,8 @@ def _named_modifiers(
             # "with KX and CG": the modifiers of one list go on the same code.
             targets = previous[1]
         else:
-            targets = [_nearest_code(sentences, mentions, starts, start, end)]
+            targets = [_code_with(text, mentions, starts, start)
+                       or _nearest_code(sentences, mentions, starts, start, end)]
             if targets[0] is None:
                 targets = _unmodified_drugs(text, mentions, end) or targets
             if _ON_EVALUATION.match(text, end):
@@ -673,10 +694,28 @@ def _alternatives(
     last_choices = list(mods.LAST_CHOICE.finditer(text))
     if found:
         added += _offered_choices(text, found, codes, last_choices)
+        if "(" in text:
+            added += _bracketed_with_taken(text, codes)
     if last_choices:
         ambulance = any(mention.shape.options[0][1].startswith("A0") for mention in mentions)
         added += _letter_pairs(text, ambulance, last_choices)
     _add_unattached(text, masks, found, added)
+
+
+def _bracketed_with_taken(text: str, codes: set[str]) -> list[tuple[int, int, str]]:
+    """Return the modifiers of a bracketed list that contains a modifier in letters of *codes*.
+
+    In "informational ones (GC, 59)" GC is taken, so 59 is a modifier too.
+    """
+    found = []
+    for bracketed in _BRACKETED_LIST.finditer(text):
+        items = mods.list_items(text, *bracketed.span("list"))
+        if len(items) < 2 or not _offered_as_modifiers(items, text):
+            continue
+        if any(code in codes and not code.isdigit() and code not in mods.AMBIGUOUS
+               for code, _, _ in items):
+            found += [(start, end, code) for code, start, end in items]
+    return found
 
 
 def _digit_choices(text: str, mentions: list[Mention]) -> list[tuple[int, int, str]]:
@@ -1172,6 +1211,8 @@ def _named_by_word_or_verb(
     candidates += _lower_case_found(mods.BE_MODIFIER, text, lower, lower_only)
     if any(pair in lower for pair in _IS_IT_PAIRS):
         candidates += _lower_case_found(mods.IS_IT_MODIFIER, text, lower, lower_only)
+    if "is " in lower and " the " in lower:
+        candidates += _lower_case_found(mods.IS_THE_ANSWER, text, lower, lower_only)
     if "modifier" in lower or any(f"{verb} for" in lower for verb in _EXPLAINED_VERBS):
         explained = _before_each(mods.EXPLAINED, mods.EXPLAINED_BEFORE, lower, lower, 8)
         candidates += _accepted_in_lower_case(explained, text, lower, lower_only)
@@ -1384,6 +1425,24 @@ def _verb_list(
     ):
         items = [item for item in items if item[2].isdigit()]
     return items
+
+
+def _code_with(
+    text: str, mentions: list[Mention], starts: list[int], start: int
+) -> Mention | None:
+    """Return the code written right before " with modifier " and the modifier at *start*.
+
+    In "00811 with modifier PT instead of 00812" the modifier goes on 00811 although
+    00812 is nearer.
+    """
+    with_before = _WITH_BEFORE.search(text, max(0, start - 24), start)
+    if with_before is None:
+        return None
+    index = bisect_left(starts, with_before.start()) - 1
+    if index < 0 or mentions[index].end != with_before.start():
+        return None
+    mention = mentions[index]
+    return mention if mention.takes_modifiers else None
 
 
 def _nearest_code(

@@ -1098,3 +1098,32 @@ def test_audiology_modifier_and_claim_line_pointers() -> None:
 )
 def test_ids_styles_and_devices(text: str, expected: set) -> None:
     assert codes(text) == expected
+
+
+def test_range_and_units_across_wrapped_lines() -> None:
+    found = by_code("Does the rule apply for 99202 through\n99205 across practices?")
+    assert set(found) == {"99202-99205"}
+    assert by_code("we have 17000 + 17003\nx15. payer edit says")["17003"].units == 15
+    assert set(by_code("is it 99213 -\n99214 or more?")) == {"99213", "99214"}
+
+
+def test_modifier_choice_after_wrapped_or() -> None:
+    text = "I have 27310-78-RT. Is 78 right, or\n76? It's a different procedure."
+    assert ("modifier", "76") in codes(text)
+
+
+def test_code_with_modifier_instead_of_other_code() -> None:
+    found = by_code("On anesthesia, would it be 00811 with modifier PT instead of 00812?")
+    assert (found["00811"].modifiers, found["00812"].modifiers) == (["PT"], [])
+    found = by_code("45385-PT; for the commercial plan we'd use 33 instead.")
+    assert found["45385"].modifiers == ["PT"]
+    assert found["33"].system == "modifier"
+
+
+def test_modifiers_named_as_answers() -> None:
+    text = "Do pricing modifiers go before informational ones (GC, 59)? Example: 93306-26-GC"
+    assert ("modifier", "59") in codes(text)
+    assert ("modifier", "G9") in codes("MAC for 66984 with 00142-QZ-QS. Would G9 replace QS?")
+    assert ("modifier", "24") in codes("Post-op visit denied CO-97 after 47562. Is 24 the fix?")
+    assert codes("Is 50 the right number of units for J1100?") == {("hcpcs", "J1100")}
+    assert codes("Patients (CA, 59) and (GA, 30) at 99213") == {("cpt", "99213")}
