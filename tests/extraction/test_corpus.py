@@ -127,6 +127,12 @@ KNOWN_DETAIL_ERRORS = {
     # Units in a column of a pasted remittance or invoice with no "units" heading.
     "h21-ambulance-als1-downgraded-to-bls: A0425 units None != 12",
     "h21-audiology-hearing-aid-unbundling: V5266 units None != 4",
+    "h22-pt-kx-threshold: 97110 units None != 2",
+    "h22-pt-kx-threshold: 97140 units None != 1",
+    "h22-pt-kx-threshold: 97530 units None != 1",
+    # "the CRNA line with QX and P3" after "01402-QK-P3": the modifiers of a second line
+    # of the same code, named with no code, are put on the code written before.
+    "h22-anes-qk-crna-block: 01402 modifiers ['QK', 'P3', 'QX'] != ['QK', 'P3']",
 }
 
 
