@@ -21,6 +21,7 @@ from consultant.extraction.reference import (
     CodeReference,
 )
 from consultant.extraction.scanner import Mention, Scan, scan
+from consultant.extraction.wrapping import join_wrapped_lines
 
 _DASH_NOTE = "written with a trailing dash: more characters are required"
 _NO_BREAK_SPACES = str.maketrans({"\xa0": " ", "\u202f": " "})
@@ -81,7 +82,7 @@ def _extract(
     # modifier ("G0378\xa0x\xa019"). Each becomes a space, so every offset stays the same.
     if "\xa0" in text or "\u202f" in text:
         text = text.translate(_NO_BREAK_SPACES)
-    scanned = scan(text)
+    scanned = scan(join_wrapped_lines(text))
     mentions = context.resolve(scanned)
     if checker is not None:
         checker = _OncePerCode(checker)

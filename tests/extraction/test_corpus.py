@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import textwrap
 import warnings
 from pathlib import Path
 
@@ -139,6 +141,34 @@ KNOWN_DETAIL_ERRORS = {
 def test_modifiers_and_units_match(result: Score):
     assert result.details_checked > 0
     assert set(result.detail_errors) == KNOWN_DETAIL_ERRORS
+
+
+def wrap_quoted_lines(body: str, width: int) -> str:
+    """Wrap each line of prose longer than *width* as a mail client does, quote marks too."""
+    lines = []
+    for line in body.split("\n"):
+        if len(line) <= width or "\t" in line or "|" in line or "   " in line:
+            lines.append(line)
+            continue
+        prefix = line[: len(line) - len(line.lstrip("> "))]
+        lines += textwrap.wrap(line[len(prefix) :], width, initial_indent=prefix,
+                               subsequent_indent=prefix, break_long_words=False,
+                               break_on_hyphens=False)
+    return "\n".join(lines)
+
+
+def test_corpus_wrapped_at_72_scores_the_same(result: Score):
+    originals = load_corpus(CORPUS)
+    emails = [dataclasses.replace(email, body=wrap_quoted_lines(email.body, 72))
+              for email in originals]
+    wrapped = score(emails)
+    changed = [new for old, new in zip(originals, emails, strict=True) if old.body != new.body]
+    assert len(changed) > 1000
+    for system in MIN_RECALL:
+        assert wrapped.recall(system) >= result.recall(system), (system, wrapped.errors)
+        assert wrapped.precision(system) >= result.precision(system), (system, wrapped.errors)
+    assert wrapped.traps_taken == []
+    assert set(wrapped.detail_errors) == set(result.detail_errors)
 
 
 def test_corpus_labels_parsed():
