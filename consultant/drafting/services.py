@@ -174,6 +174,8 @@ def answer_question(session: Session, subject: str, question: str) -> Reply:
     """
     if not question.strip():
         raise EmptyQuestion()
+    # A browser sends the lines of a form field ended by "\r\n", and mail is read with "\n".
+    question = question.replace("\r\n", "\n").replace("\r", "\n")
     parsed = ParsedMessage(
         message_id="<ask@localhost>", subject=subject.strip(), sender=None, reply_to=None,
         in_reply_to=None, references=[], date=None, body=question, question=question.strip(),

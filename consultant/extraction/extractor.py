@@ -24,7 +24,12 @@ from consultant.extraction.scanner import Mention, Scan, scan
 from consultant.extraction.wrapping import join_wrapped_lines
 
 _DASH_NOTE = "written with a trailing dash: more characters are required"
-_NO_BREAK_SPACES = str.maketrans({"\xa0": " ", "\u202f": " "})
+# Characters that mail clients and word processors put in place of plain ones: no-break
+# spaces, and curly quotes ("59’d", “GY”). Each maps to one character.
+_PLAIN_CHARACTERS = str.maketrans({
+    "\xa0": " ", "\u202f": " ", "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
+})
+_PLAIN_CHARACTERS_FOUND = re.compile("[\xa0\u202f\u2018\u2019\u201c\u201d]")
 # Words of five letters or more: those a writer's wording and a description can share.
 _WORD = re.compile(r"[a-z]{5,}")
 # Words of descriptions too common to tell one reading of a code from the other.
@@ -79,9 +84,10 @@ def _extract(
 ) -> list[CodeReference]:
     """Extract from *text*, whose first *subject_length* characters are the subject."""
     # Mail converted from HTML carries no-break spaces between a code and its units or
-    # modifier ("G0378\xa0x\xa019"). Each becomes a space, so every offset stays the same.
-    if "\xa0" in text or "\u202f" in text:
-        text = text.translate(_NO_BREAK_SPACES)
+    # modifier ("G0378\xa0x\xa019"), and phones type curly apostrophes. Each becomes its
+    # plain character, so every offset stays the same.
+    if _PLAIN_CHARACTERS_FOUND.search(text) is not None:
+        text = text.translate(_PLAIN_CHARACTERS)
     scanned = scan(join_wrapped_lines(text))
     mentions = context.resolve(scanned)
     if checker is not None:

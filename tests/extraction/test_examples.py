@@ -1127,3 +1127,10 @@ def test_modifiers_named_as_answers() -> None:
     assert ("modifier", "24") in codes("Post-op visit denied CO-97 after 47562. Is 24 the fix?")
     assert codes("Is 50 the right number of units for J1100?") == {("hcpcs", "J1100")}
     assert codes("Patients (CA, 59) and (GA, 30) at 99213") == {("cpt", "99213")}
+
+
+def test_curly_quotes_read_as_plain() -> None:
+    found = by_code("i 59\u2019d the 97140 and it still came back CO-236 with 98941.")
+    assert found["97140"].modifiers == ["59"]
+    found = by_code("The payer wants \u201c-GY\u201d on 92015 for the refraction.")
+    assert found["92015"].modifiers == ["GY"]

@@ -87,3 +87,19 @@ def test_empty_question_same_everywhere(client: TestClient, users) -> None:
     assert html.escape(EMPTY_QUESTION) in page.text
     assert command.exit_code == 1
     assert command.output == f"error: {EMPTY_QUESTION}\n"
+
+
+def test_api_ask_reads_form_line_ends(client: TestClient, users) -> None:
+    headers = api_sign_in(client, "rita")
+    lines = ['"Acct","DOS","HCPCS","Mod","Units","CARC"',
+             '"40031177","03/02/2026","J2270","","3","CO-151"',
+             '"40032450","03/04/2026","G0378","","49","N362"',
+             "Are these keying errors?"]
+    replies = [
+        client.post("/api/v1/ask", headers=headers,
+                    json={"subject": "MUE denials", "question": end.join(lines)}).json()
+        for end in ("\n", "\r\n")
+    ]
+
+    assert replies[0]["codes"] == replies[1]["codes"]
+    assert sorted(code["code"] for code in replies[1]["codes"]) == ["G0378", "J2270"]
