@@ -44,6 +44,8 @@ _CODES_UNDER = (
     .limit(bindparam("limit"))
 )
 STATUSES = ("valid", "header", "incomplete", "terminated", "not_found", "section_only")
+# The status that ``codes lookup --json`` and the web lookup report for an unchecked code.
+NOT_CHECKED = "not_checked"
 
 
 @dataclass
@@ -74,6 +76,15 @@ class CodeInfo:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def reported_status(status: str, unchecked: bool) -> str:
+    """Return the status a lookup reports: ``NOT_CHECKED`` for an unchecked code, else *status*.
+
+    A code that was not checked is never reported as ``not_found``, because its absence
+    from the editions at hand proves nothing.
+    """
+    return NOT_CHECKED if unchecked else status
 
 
 def source_name(release: CodeRelease) -> str:
