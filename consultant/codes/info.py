@@ -54,8 +54,8 @@ class CodeInfo:
 
     ``status`` is one of ``STATUSES``.  ``suggestions`` are codes the writer may have
     meant; they are guesses for a human to confirm, never corrections. ``unchecked`` is
-    true when no edition of the code's set is loaded, so a ``not_found`` status means
-    the code was not looked up at all.
+    true when the lookup could neither confirm nor reject the code (see ``describe``),
+    so its ``not_found`` or ``terminated`` status proves nothing.
     """
 
     system: str

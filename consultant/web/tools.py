@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from consultant.codes.info import reported_status
-from consultant.codes.lookup import describe, describe_any
+from consultant.codes.lookup import describe, describe_any, ended_edition_note
 from consultant.drafting.services import SYSTEM_LABELS, Reply, answer_question, look_up_codes
 from consultant.extraction.dates import dates_of_service
 
@@ -38,10 +38,12 @@ def lookup(session: Session, text: str) -> list[dict[str, Any]]:
     if found:
         return found
     # As ``codes lookup`` does, a token that no loaded code set has is reported as
-    # unchecked when one of the systems it may belong to has no edition to check it in.
+    # unchecked when a system it may belong to has no edition in force to check it in.
     reading = describe_any(session, token)
     if reading.unchecked:
-        return [_reported({**reading.to_dict(), "system_label": SYSTEM_LABELS[reading.system]})]
+        ended = ended_edition_note(session, reading.system, None)
+        return [_reported({**reading.to_dict(), "system_label": SYSTEM_LABELS[reading.system],
+                           "review_notes": [ended] if ended else []})]
     return [{"system": "", "system_label": "", "code": token, "status": "not_found",
              "description": None, "notes": {}, "messages": [], "unchecked": False}]
 

@@ -82,3 +82,19 @@ def test_lookup_page_by_hcpcs_quarter(client: TestClient, users, session: Sessio
     assert rows["A0429"][0] == expected
 
 
+
+
+def test_lookup_page_token_ended_edition(client: TestClient, users, session: Session,
+                                         tmp_path: Path) -> None:
+    importers.import_hcpcs(session, write_small_hcpcs_file(tmp_path))
+    session.commit()
+    token = sign_in(client, "rita")
+
+    # 9Z is missing from the 2026 January edition, which ended before today.
+    page = client.post("/codes", data={"csrf_token": token, "q": "9Z"})
+
+    rows = _rows(page.text)
+    assert rows["9Z"][0] == "not checked"
+    assert "9Z is not a modifier in HCPCS Level II 2026 Jan" in rows["9Z"][1]
+    assert "2026 Jan, ended on 2026-03-31" in rows["9Z"][1]
+    assert "Not in the loaded code sets" not in page.text
