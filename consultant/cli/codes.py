@@ -12,8 +12,8 @@ import click
 
 from consultant.codes import cpt_import, edits_import, hcpcs, importers, ncci
 from consultant.codes.check import CheckResult, check_codes, parse_items
-from consultant.codes.info import CodeInfo
-from consultant.codes.lookup import SYSTEMS, describe, describe_any
+from consultant.codes.info import CodeInfo, reported_status
+from consultant.codes.lookup import SYSTEMS, describe, describe_any, ended_edition_note
 from consultant.codes.releases import list_releases
 from consultant.codes.search import DEFAULT_LIMIT, search
 from consultant.storage import session_scope
@@ -241,13 +241,8 @@ EXIT_NOT_FOUND = 1
 EXIT_NOT_CHECKED = 3
 
 
-def _not_checked(info: CodeInfo) -> bool:
-    """Return whether *info*'s code was not looked up because its code set is not loaded."""
-    return info.status == "not_found" and info.unchecked
-
-
 def _print_info(info: CodeInfo) -> None:
-    status = "not checked" if _not_checked(info) else info.status
+    status = "not checked" if info.unchecked else info.status
     click.echo(f"{info.code} [{info.system}] {status}")
     # The messages come first: "J1100 was not checked as a code of HCPCS Level II" changes
     # how the reading below it is to be taken.
@@ -288,9 +283,11 @@ def lookup(code: str, system: str | None, on: datetime | None, as_json: bool) ->
     Exit status:
       0  the code was found, or placed in a public CPT section
       1  not found: the loaded code sets do not have the code
-      3  not checked: the code set of the code is not loaded, so the
-         code was not looked up; the output names the command that
-         imports the set, and --json prints the status "not_checked"
+      3  not checked: the code is missing from an edition that is not
+         in force on the date of service (today without --date), or
+         its code set is not loaded, so its absence proves nothing;
+         the output says what to import, and --json prints
+         the status "not_checked"
     """
     if not code.strip():
         raise click.BadParameter("the code is empty", param_hint="CODE")
@@ -302,14 +299,16 @@ def lookup(code: str, system: str | None, on: datetime | None, as_json: bool) ->
             info = describe(session, system, code, _as_date(on))
         else:
             info = describe_any(session, code, _as_date(on))
+        ended = ended_edition_note(session, info.system, _as_date(on)) if info.unchecked else None
+    if ended:
+        info.messages.append(ended)
     if as_json:
         answer = info.to_dict()
-        if _not_checked(info):
-            answer["status"] = "not_checked"
+        answer["status"] = reported_status(info.status, info.unchecked)
         click.echo(json.dumps(answer, indent=2))
     else:
         _print_info(info)
-    if _not_checked(info):
+    if info.unchecked:
         sys.exit(EXIT_NOT_CHECKED)
     if info.status == "not_found":
         sys.exit(EXIT_NOT_FOUND)

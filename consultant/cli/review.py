@@ -220,8 +220,9 @@ def _echo_attachments(attachments: list[Attachment]) -> None:
         return
     click.echo("Attachments of the question (download them on the draft's web page):")
     for attachment in attachments:
+        inline = ", inline image" if attachment.inline else ""
         click.echo(f"  {attachment.number}. {attachment.label} ({attachment.content_type}, "
-                   f"{format_size(attachment.size)})")
+                   f"{format_size(attachment.size)}{inline})")
 
 
 def _read_utf8(path: Path, option: str) -> str:

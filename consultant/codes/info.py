@@ -44,6 +44,8 @@ _CODES_UNDER = (
     .limit(bindparam("limit"))
 )
 STATUSES = ("valid", "header", "incomplete", "terminated", "not_found", "section_only")
+# The status that ``codes lookup --json`` and the web lookup report for an unchecked code.
+NOT_CHECKED = "not_checked"
 
 
 @dataclass
@@ -52,8 +54,8 @@ class CodeInfo:
 
     ``status`` is one of ``STATUSES``.  ``suggestions`` are codes the writer may have
     meant; they are guesses for a human to confirm, never corrections. ``unchecked`` is
-    true when no edition of the code's set is loaded, so a ``not_found`` status means
-    the code was not looked up at all.
+    true when the lookup could neither confirm nor reject the code (see ``describe``),
+    so its ``not_found`` or ``terminated`` status proves nothing.
     """
 
     system: str
@@ -74,6 +76,15 @@ class CodeInfo:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def reported_status(status: str, unchecked: bool) -> str:
+    """Return the status a lookup reports: ``NOT_CHECKED`` for an unchecked code, else *status*.
+
+    A code that was not checked is never reported as ``not_found``, because its absence
+    from the editions at hand proves nothing.
+    """
+    return NOT_CHECKED if unchecked else status
 
 
 def source_name(release: CodeRelease) -> str:

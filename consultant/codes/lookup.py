@@ -25,8 +25,10 @@ from consultant.codes.info import (
     source_name,
 )
 from consultant.codes.models import RvuValue
+from consultant.codes.releases import ended_before, outdated_note
 
-__all__ = ["SYSTEMS", "CodeInfo", "describe", "describe_any", "guess_systems"]
+__all__ = ["SYSTEMS", "CodeInfo", "describe", "describe_any", "edition_in_force",
+           "ended_edition_note", "guess_systems"]
 
 SYSTEMS = ("cpt", "hcpcs", "icd10cm", "icd10pcs", "modifier")
 SYSTEM_LABELS = {"cpt": "CPT", "hcpcs": "HCPCS Level II", "icd10cm": "ICD-10-CM",
@@ -72,6 +74,11 @@ COVERAGE = {
     "M": "non-covered by Medicare",
     "S": "non-covered by Medicare statute",
 }
+# Modifiers have no edition of their own, because they are imported with HCPCS Level II.
+RELEASE_SYSTEMS = {"modifier": "hcpcs"}
+# Lookup statuses of a code that the edition used does not contain. A code found only in
+# earlier editions is "terminated".
+_MISSING_STATUSES = ("not_found", "terminated")
 CPT_LICENCE_NOTE = (
     "CPT descriptors are licensed by the AMA and are not stored here; "
     "import a licensed CPT file to show them"
@@ -93,12 +100,42 @@ def describe(
 
     Without a date, the newest edition is used.  Unknown codes and systems come back with
     status ``not_found`` and a message; this function raises only for database errors.
+    ``unchecked`` is set when the code is missing from the edition used and that edition
+    is not in force on the date of service (today without one), or no edition of the
+    code's set is loaded. Drafts, ``codes lookup`` and the web lookup all read it.
     """
     system = system.lower().strip()
     describer = _DESCRIBERS.get(system)
     if describer is None:
         return CodeInfo(system, code, "not_found", messages=[f"unknown code system {system!r}"])
-    return describer(session, code.strip(), date_of_service)
+    info = describer(session, code.strip(), date_of_service)
+    missing = info.description is None and info.status in _MISSING_STATUSES
+    info.unchecked = missing and not edition_in_force(session, system, date_of_service)
+    return info
+
+
+def edition_in_force(session: Session, system: str, on: date | None) -> bool:
+    """Return whether a loaded edition of *system* is in force on the date of service *on*.
+
+    Without a date of service, the newest loaded edition must still be in force today.
+    """
+    release, warning = cached_release(session, RELEASE_SYSTEMS.get(system, system), on)
+    if release is None or warning is not None:
+        return False
+    return not ended_before(release, on or date.today())
+
+
+def ended_edition_note(session: Session, system: str, on: date | None) -> str | None:
+    """Return a note for the reviewer when the edition used for *system* has ended, else None.
+
+    An edition has ended when the date of service, or today without one, is after its
+    last day in force. A lookup that fell back to an edition not in force on the date
+    of service already carries the warning of ``release_in_force``, so it gets no note.
+    """
+    release, warning = cached_release(session, RELEASE_SYSTEMS.get(system, system), on)
+    if release is None or warning is not None:
+        return None
+    return outdated_note(release, on)
 
 
 def guess_systems(code: str) -> list[str]:
@@ -121,8 +158,9 @@ def guess_systems(code: str) -> list[str]:
 def describe_any(session: Session, code: str, date_of_service: date | None = None) -> CodeInfo:
     """Describe *code* in the first system that has it, trying likely systems in turn.
 
-    When no system has it, the first system without a loaded edition is described, so
-    that the code is reported as unchecked rather than as missing from every code set.
+    When no system has it, the first reading that could not be checked is described (a
+    system without a loaded edition, or one whose edition is not in force), so that the
+    code is reported as unchecked rather than as missing from every code set.
     """
     answers = [describe(session, system, code, date_of_service) for system in guess_systems(code)]
     for answer in answers:
@@ -133,11 +171,18 @@ def describe_any(session: Session, code: str, date_of_service: date | None = Non
     if not unchecked:
         return answers[0]
     for other in answers:
+        label = SYSTEM_LABELS[other.system]
         if not other.unchecked:
-            message = f"{other.code} was not found as a code of {SYSTEM_LABELS[other.system]}"
+            message = f"{other.code} was not found as a code of {label}"
             if other.source:
                 message += f" in {other.source}"
             unchecked[0].messages.append(message)
+        elif other is not unchecked[0] and other.release_id is not None:
+            when = f"on {date_of_service.isoformat()}" if date_of_service else "today"
+            unchecked[0].messages.append(
+                f"{other.code} was not checked as a code of {label}: it is not in "
+                f"{other.source}, which is not in force {when}"
+            )
     return unchecked[0]
 
 

@@ -7,9 +7,12 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from consultant.codes.info import CodeInfo, cached_release
-from consultant.codes.lookup import describe
-from consultant.codes.models import CodeRelease
-from consultant.codes.releases import ended_before, outdated_note
+from consultant.codes.lookup import (
+    RELEASE_SYSTEMS,
+    describe,
+    edition_in_force,
+    ended_edition_note,
+)
 from consultant.extraction.reference import HEADER, INCOMPLETE, UNCHECKED, UNKNOWN, VALID
 
 # Knowledge-base statuses as the extractor reads them. A terminated code still exists in
@@ -25,11 +28,6 @@ _STATUS = {
 
 # Systems known only from an imported file; CPT is always checked against its section table.
 _IMPORTED_SYSTEMS = ("hcpcs", "icd10cm", "icd10pcs", "modifier")
-# Modifiers have no release of their own, because they are imported with HCPCS Level II.
-_RELEASE_SYSTEMS = {"modifier": "hcpcs"}
-# Lookup statuses of a code that the edition used does not contain. A code found only in
-# earlier editions is "terminated".
-_MISSING_STATUSES = ("not_found", "terminated")
 
 
 class KnowledgeBaseChecker:
@@ -57,43 +55,21 @@ class KnowledgeBaseChecker:
         return info.description if info.status in _STATUS else None
 
     def expired_note(self, system: str) -> str | None:
-        """Return a note for the reviewer when the edition used for *system* has ended, else None.
-
-        An edition has ended when the date of service, or today without one, is after its
-        last day in force. A lookup that fell back to an edition not in force on the date
-        of service already carries the warning of ``release_in_force``, so it gets no
-        second note.
-        """
-        release, warning = self._release(system)
-        if release is None or warning is not None:
-            return None
-        return outdated_note(release, self.date_of_service)
+        """Return ``ended_edition_note`` for *system* on the date of service."""
+        return ended_edition_note(self.session, system, self.date_of_service)
 
     def in_force(self, system: str) -> bool:
-        """Return whether a loaded edition of *system* is in force on the date of service.
-
-        Without a date of service, the newest loaded edition must still be in force today.
-        """
-        release, warning = self._release(system)
-        if release is None or warning is not None:
-            return False
-        return not ended_before(release, self.date_of_service or date.today())
+        """Return ``edition_in_force`` for *system* on the date of service."""
+        return edition_in_force(self.session, system, self.date_of_service)
 
     def unchecked(self, system: str, code: str) -> bool:
         """Return whether the lookup of *code* could neither confirm nor reject it.
 
-        That is the case when the code is missing from the edition used and that edition
-        is not in force on the date of service, or no edition of the code's set is loaded.
-        A code missing from an edition in force is "not found" instead.
+        ``describe`` decides it, so drafts and every lookup front end apply one rule.
         """
-        info = self.describe(system, code)
-        missing = info.description is None and info.status in _MISSING_STATUSES
-        return missing and not self.in_force(system)
-
-    def _release(self, system: str) -> tuple[CodeRelease | None, str | None]:
-        return cached_release(self.session, _RELEASE_SYSTEMS.get(system, system),
-                              self.date_of_service)
+        return self.describe(system, code).unchecked
 
     def _loaded(self, system: str) -> bool:
-        release, _warning = self._release(system)
+        release, _warning = cached_release(self.session, RELEASE_SYSTEMS.get(system, system),
+                                           self.date_of_service)
         return release is not None

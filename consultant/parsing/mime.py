@@ -65,6 +65,8 @@ class WalkResult:
     # The source of each entry of ``attachments``, in the same order.
     attachment_sources: list[AttachmentSource] = field(default_factory=list)
     inline_parts: list[str] = field(default_factory=list)
+    # The source of each entry of ``inline_parts``, in the same order.
+    inline_sources: list[AttachmentSource] = field(default_factory=list)
     text_attachments: list[tuple[str, str]] = field(default_factory=list)
     forwarded: list[Forwarded] = field(default_factory=list)
     content_types: list[str] = field(default_factory=list)
@@ -79,6 +81,16 @@ class WalkResult:
         """Append the attachments that the walk of a nested part found."""
         self.attachments += other.attachments
         self.attachment_sources += other.attachment_sources
+
+    def add_inline(self, label: str, source: AttachmentSource) -> None:
+        """Record an inline image's label and its source together, so the lists stay aligned."""
+        self.inline_parts.append(label)
+        self.inline_sources.append(source)
+
+    def add_inline_images_of(self, other: WalkResult) -> None:
+        """Append the inline images that the walk of a nested part found."""
+        self.inline_parts += other.inline_parts
+        self.inline_sources += other.inline_sources
 
 
 def parse_bytes(raw: bytes, headers_only: bool = False) -> Message:
@@ -196,7 +208,7 @@ def _walk_multipart(part: Message, result: WalkResult, defects: list[str], depth
         result.plain += target.plain
         result.html += target.html
         result.add_attachments_of(reading)
-        result.inline_parts += reading.inline_parts
+        result.add_inline_images_of(reading)
         result.text_attachments += reading.text_attachments
         result.forwarded += reading.forwarded
         result.content_types += reading.content_types
@@ -217,6 +229,7 @@ def _walk_forward(part: Message, result: WalkResult, defects: list[str], depth: 
         text=text,
     ))
     result.add_attachments_of(reading)
+    result.add_inline_images_of(reading)
     result.content_types += reading.content_types
 
 
@@ -234,7 +247,8 @@ def _walk_leaf(part: Message, content_type: str, result: WalkResult, defects: li
             return
     content_id = part.get("Content-ID")
     if part.get_content_maintype() == "image" and content_id and not _is_attachment(part, None):
-        result.inline_parts.append(name or content_id.strip().strip("<>"))
+        result.add_inline(name or content_id.strip().strip("<>"),
+                          AttachmentSource(name, content_type, part))
         return
     if _is_attachment(part, name):
         result.add_attachment(AttachmentSource(name, content_type, part))

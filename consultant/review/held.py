@@ -30,6 +30,25 @@ def held_messages(session: Session, limit: int = 200) -> list[InboundMessage]:
     ))
 
 
+def get_message(session: Session, message_row_id: int) -> InboundMessage:
+    """Return the inbound message *message_row_id*; raise NotFound without it."""
+    message = session.get(InboundMessage, message_row_id)
+    if message is None:
+        raise NotFound(f"no inbound message with id {message_row_id}; see the list of held "
+                       "mail for the messages that can be retried")
+    return message
+
+
+def last_retry(session: Session, message_row_id: int) -> CaseEvent | None:
+    """Return the latest retry or release of the message, or None when it had neither."""
+    return session.scalars(
+        select(CaseEvent)
+        .where(CaseEvent.inbound_message_id == message_row_id,
+               CaseEvent.action.in_(("retried", "released")))
+        .order_by(CaseEvent.id.desc()).limit(1)
+    ).first()
+
+
 def retry_message(session: Session, message_row_id: int, user: User) -> InboundMessage:
     """Send a quarantined or held message through drafting again."""
     message = session.get(InboundMessage, message_row_id)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from consultant.errors import ConsultantError, InvalidTransition, NotFound
 from consultant.review import services
 from consultant.review.errors import ClaimedByOther, PermissionDenied
+from consultant.storage import after_commit
 from consultant.storage.base import utcnow
 from consultant.storage.models import CaseEvent, Draft, DraftState, Role, User
 
@@ -60,7 +61,10 @@ def claim(session: Session, draft_id: int, user: User) -> Draft:
     record_event(session, draft, "claimed", user.username)
     session.flush()
     session.refresh(draft)
-    log.info("claimed draft=%d user_id=%d", draft_id, user.id)
+    # Logged at commit, because an action that claims first and then fails, such as an
+    # unconfirmed approval of a superseded draft, rolls the claim back.
+    user_id = user.id
+    after_commit(session, lambda: log.info("claimed draft=%d user_id=%d", draft_id, user_id))
     return draft
 
 

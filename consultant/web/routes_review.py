@@ -161,6 +161,8 @@ def edit(request: Request, draft_id: int, body: str = Form(""), version: int = F
         message = (f"Not approved: {error}. Nothing was saved. Read the newer question, "
                    f"then tick \"{SEND_ANYWAY_LABEL}\" to approve this draft.")
         with signed_in(request) as context:
+            log.info("approval of draft=%d rejected: superseded by drafts %s and not "
+                     "confirmed, user_id=%d", draft_id, error.newer_ids, context.user.id)
             return _draft_page(request, context, draft_id, 409, body=body,
                                approve_error=message)
     return redirect(f"/drafts/{draft_id}")

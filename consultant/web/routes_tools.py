@@ -51,11 +51,27 @@ def held_list(request: Request) -> Response:
                       messages=held.held_messages(context.db))
 
 
+# Seconds between reloads of a retried message's page while a worker has not run it yet.
+OUTCOME_REFRESH_SECONDS = 3
+
+
+@router.get("/held/{message_id}", response_class=HTMLResponse)
+def held_outcome(request: Request, message_id: int) -> Response:
+    """Show the state of a retried or released message: queued, drafted or held again."""
+    with signed_in(request) as context:
+        return render(request, "held_message.html", context,
+                      message=held.get_message(context.db, message_id),
+                      retry=held.last_retry(context.db, message_id),
+                      refresh_seconds=OUTCOME_REFRESH_SECONDS)
+
+
 @router.post("/held/{message_id}/retry")
 def retry(request: Request, message_id: int, csrf_token: str = Form("")) -> Response:
+    # The worker drafts the message after this request commits, so the reviewer is sent
+    # to a page that shows the outcome once there is one.
     with signed_in(request, csrf_token, check_csrf=True) as context:
         held.retry_message(context.db, message_id, context.user)
-    return redirect("/held")
+    return redirect(f"/held/{message_id}")
 
 
 @router.get("/users", response_class=HTMLResponse)

@@ -6,7 +6,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from consultant.codes.lookup import describe
+from consultant.codes.info import reported_status
+from consultant.codes.lookup import describe, describe_any, ended_edition_note
 from consultant.drafting.services import SYSTEM_LABELS, Reply, answer_question, look_up_codes
 from consultant.extraction.dates import dates_of_service
 
@@ -19,22 +20,36 @@ def lookup(session: Session, text: str) -> list[dict[str, Any]]:
 
     Codes are found, and looked up by a date of service in the text, the way the email
     path does it. A single token the extractor does not recognise is looked up in every
-    code system as it is.
+    code system as it is. A code that could not be checked gets the status
+    "not_checked", as in ``caseconsultant codes lookup --json``, never "not_found".
     """
     text = text.strip()[:MAX_LOOKUP_LENGTH]
     if not text:
         return []
     entries = look_up_codes(session, "", text, max(dates_of_service(text), default=None))
     if entries or len(text.split()) != 1:
-        return entries
+        return [_reported(entry) for entry in entries]
     token = text.upper()
     found = []
     for system, label in SYSTEM_LABELS.items():
         info = describe(session, system, token)
         if info.status != "not_found":
-            found.append({**info.to_dict(), "system_label": label})
-    return found or [{"system": "", "system_label": "", "code": token, "status": "not_found",
-                      "description": None, "notes": {}, "messages": []}]
+            found.append(_reported({**info.to_dict(), "system_label": label}))
+    if found:
+        return found
+    # As ``codes lookup`` does, a token that no loaded code set has is reported as
+    # unchecked when a system it may belong to has no edition in force to check it in.
+    reading = describe_any(session, token)
+    if reading.unchecked:
+        ended = ended_edition_note(session, reading.system, None)
+        return [_reported({**reading.to_dict(), "system_label": SYSTEM_LABELS[reading.system],
+                           "review_notes": [ended] if ended else []})]
+    return [{"system": "", "system_label": "", "code": token, "status": "not_found",
+             "description": None, "notes": {}, "messages": [], "unchecked": False}]
+
+
+def _reported(entry: dict[str, Any]) -> dict[str, Any]:
+    return {**entry, "status": reported_status(entry["status"], bool(entry.get("unchecked")))}
 
 
 def ask(session: Session, subject: str, question: str) -> Reply:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from consultant.cli import main
 from consultant.codes import importers, pcs_fallback
 from tests.codes.conftest import HCPCS_CSV, require
+from tests.conftest import write_small_hcpcs_file
 
 
 def _lookup(runner: CliRunner, *arguments: str) -> tuple[int, str]:
@@ -55,20 +56,28 @@ def test_lookup_prefers_unchecked_reading(runner: CliRunner, session: Session) -
     session.commit()
 
     # Z9999 reads as HCPCS Level II, which is not loaded, or as ICD-10-CM, which lacks it.
-    exit_code, output = _lookup(runner, "Z9999")
+    # The ICD-10-CM edition that codes load imports is in force until 2026-09-30.
+    exit_code, output = _lookup(runner, "Z9999", "--date", "2026-06-01")
+    _ended_code, ended = _lookup(runner, "Z9999", "--date", "2026-11-25")
 
     assert exit_code == 3, output
     assert output.startswith("Z9999 [hcpcs] not checked\n")
     assert "Z99.99 was not found as a code of ICD-10-CM in ICD-10-CM" in output
+    assert ended.startswith("Z9999 [hcpcs] not checked\n")
+    assert "not found" not in ended
+    assert ("Z99.99 was not checked as a code of ICD-10-CM: it is not in ICD-10-CM FY2026 "
+            "April 1 update, which is not in force on 2026-11-25") in ended
 
 
 def test_lookup_with_hcpcs_loaded(runner: CliRunner, session: Session) -> None:
     importers.import_hcpcs(session, require(HCPCS_CSV))
     session.commit()
 
-    found_code, found = _lookup(runner, "LT")
-    missing_code, missing = _lookup(runner, "--system", "modifier", "9Z")
-    json_code, json_output = _lookup(runner, "--system", "modifier", "9Z", "--json")
+    # The HCPCS Level II edition of the test data is in force from October to December 2025.
+    found_code, found = _lookup(runner, "LT", "--date", "2025-11-01")
+    missing_code, missing = _lookup(runner, "--system", "modifier", "9Z", "--date", "2025-11-01")
+    json_code, json_output = _lookup(runner, "--system", "modifier", "9Z", "--date",
+                                     "2025-11-01", "--json")
 
     assert found_code == 0, found
     assert found.startswith("LT [modifier] valid\n")
@@ -84,3 +93,54 @@ def test_lookup_help_lists_exit_statuses(runner: CliRunner) -> None:
 
     assert "1  not found" in output
     assert "3  not checked" in output
+
+
+@pytest.mark.parametrize(
+    ("arguments", "exit_status", "first_line"),
+    [
+        # The HCPCS file is the 2026 January edition, which ends with March 2026.
+        (("--date", "2026-02-10"), 1, "A0429 [hcpcs] not_found"),
+        (("--date", "2026-11-25"), 3, "A0429 [hcpcs] not checked"),
+        # Without a date of service the newest edition must be in force today.
+        ((), 3, "A0429 [hcpcs] not checked"),
+    ],
+)
+def test_lookup_by_hcpcs_quarter(runner: CliRunner, session: Session, tmp_path: Path,
+                                 arguments: tuple[str, ...], exit_status: int,
+                                 first_line: str) -> None:
+    importers.import_hcpcs(session, write_small_hcpcs_file(tmp_path))
+    session.commit()
+
+    exit_code, output = _lookup(runner, "A0429", "--system", "hcpcs", *arguments)
+    found_code, found = _lookup(runner, "A0428", "--system", "hcpcs", *arguments)
+
+    assert exit_code == exit_status, output
+    assert output.splitlines()[0] == first_line
+    assert found_code == 0, found
+    assert found.startswith("A0428 [hcpcs] valid\n")
+
+
+def test_lookup_ended_edition_json(runner: CliRunner, session: Session, tmp_path: Path) -> None:
+    importers.import_hcpcs(session, write_small_hcpcs_file(tmp_path))
+    session.commit()
+
+    exit_code, output = _lookup(runner, "A0429", "--system", "hcpcs", "--date", "2026-11-25",
+                                "--json")
+
+    assert exit_code == 3, output
+    answer = json.loads(output)
+    assert answer["status"] == "not_checked"
+    assert answer["unchecked"] is True
+    assert any("2026 Jan" in message and "ended on 2026-03-31" in message
+               for message in answer["messages"]), answer["messages"]
+
+
+def test_lookup_ended_edition_names_the_end(runner: CliRunner, session: Session,
+                                            tmp_path: Path) -> None:
+    importers.import_hcpcs(session, write_small_hcpcs_file(tmp_path))
+    session.commit()
+
+    _exit_code, output = _lookup(runner, "A0429", "--system", "hcpcs", "--date", "2026-11-25")
+
+    assert "ended on 2026-03-31" in output
+    assert "import the edition in force on that date" in output

@@ -87,8 +87,13 @@ def test_parse_never_raises(message: bytes) -> None:
 @given(ANY_MESSAGE)
 def test_attachments_match_parsed_names(message: bytes) -> None:
     attachments = message_attachments(message)
+    parsed = parse_message(message)
 
-    assert [attachment.label for attachment in attachments] == parse_message(message).attachments
+    # The attachments come first, then the inline images.
+    assert [attachment.inline for attachment in attachments] == (
+        [False] * len(parsed.attachments) + [True] * len(parsed.inline_parts))
+    assert [attachment.label for attachment in attachments
+            if not attachment.inline] == parsed.attachments
     assert [attachment.number for attachment in attachments] == list(
         range(1, len(attachments) + 1))
 

@@ -65,6 +65,109 @@ def test_draft_page_lists_attachments(client: TestClient, users, make_draft) -> 
         assert f'href="/drafts/{draft.id}/attachments/{number}" download' in listing
 
 
+PNG = b"\x89PNG\r\n\x1a\n synthetic inline image"
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+
+
+def question_with_inline_images() -> bytes:
+    """Return an HTML question with a PDF attachment and two images shown by Content-ID."""
+    return (
+        "From: coder@clinic.example.com\r\nTo: coding-help@example.org\r\n"
+        "Subject: Screenshot of the claim 97110\r\nMessage-ID: <inline1@clinic.example.com>\r\n"
+        'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="m"\r\n\r\n'
+        '--m\r\nContent-Type: multipart/related; boundary="r"\r\n\r\n'
+        "--r\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+        '<p>Is 97110 x4 right? See the claim screen:</p><img src="cid:claim@example.com">'
+        '<img src="cid:chart@example.com">\r\n'
+        "--r\r\nContent-Type: image/png\r\nContent-ID: <claim@example.com>\r\n"
+        'Content-Disposition: inline; filename="claim screen.png"\r\n'
+        f"Content-Transfer-Encoding: base64\r\n\r\n{_encoded(PNG)}"
+        "--r\r\nContent-Type: image/svg+xml\r\nContent-ID: <chart@example.com>\r\n"
+        f"Content-Transfer-Encoding: base64\r\n\r\n{_encoded(SVG)}"
+        "--r--\r\n"
+        "--m\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n"
+        'Content-Disposition: attachment; filename="op-note.pdf"\r\n\r\n'
+        f"{_encoded(PDF)}"
+        "--m--\r\n"
+    ).encode()
+
+
+def test_draft_page_lists_inline_images(client: TestClient, users, make_draft) -> None:
+    draft = make_draft(raw=question_with_inline_images())
+    sign_in(client, "rita")
+
+    page = client.get(f"/drafts/{draft.id}").text
+
+    listing = page[page.index('id="attachments"'):]
+    listing = listing[:listing.index("</ul>")]
+    items = listing.split("<li>")[1:]
+    assert len(items) == 3
+    assert "op-note.pdf" in items[0]
+    assert "inline image" not in items[0]
+    assert "claim screen.png" in items[1]
+    assert f"image/png, {len(PNG)} bytes, inline image" in items[1]
+    assert f"image/svg+xml, {len(SVG)} bytes, inline image" in items[2]
+    for number in (1, 2, 3):
+        assert f'href="/drafts/{draft.id}/attachments/{number}" download' in listing
+    assert "<script>" not in page
+
+
+def test_inline_image_downloads_as_attachment(client: TestClient, users, make_draft) -> None:
+    draft = make_draft(raw=question_with_inline_images())
+    sign_in(client, "rita")
+
+    named = client.get(f"/drafts/{draft.id}/attachments/2")
+    unnamed = client.get(f"/drafts/{draft.id}/attachments/3")
+
+    assert named.status_code == 200
+    assert named.content == PNG
+    assert named.headers["content-type"] == "application/octet-stream"
+    assert named.headers["content-disposition"].startswith(
+        'attachment; filename="claim screen.png"; ')
+    assert unnamed.status_code == 200
+    assert unnamed.content == SVG
+    assert unnamed.headers["content-type"] == "application/octet-stream"
+    assert unnamed.headers["x-content-type-options"] == "nosniff"
+    assert unnamed.headers["content-security-policy"] == "default-src 'none'; sandbox"
+    assert unnamed.headers["content-disposition"].startswith(
+        'attachment; filename="attachment-3.svg"; ')
+
+
+def test_inline_disposition_without_cid_listed(client: TestClient, users, make_draft) -> None:
+    raw = (b"From: coder@clinic.example.com\r\nTo: coding-help@example.org\r\n"
+           b"Subject: Scan 97110\r\nMessage-ID: <inline2@clinic.example.com>\r\n"
+           b'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="m"\r\n\r\n'
+           b"--m\r\nContent-Type: text/plain\r\n\r\nIs 97110 x4 right?\r\n"
+           b"--m\r\nContent-Type: image/jpeg\r\n"
+           b'Content-Disposition: inline; filename="scan.jpg"\r\n\r\nJPEGDATA\r\n--m--\r\n')
+    draft = make_draft(raw=raw)
+    sign_in(client, "rita")
+
+    page = client.get(f"/drafts/{draft.id}").text
+    response = client.get(f"/drafts/{draft.id}/attachments/1")
+
+    # Without a Content-ID nothing refers to the part, so it is listed as an attachment.
+    assert f'href="/drafts/{draft.id}/attachments/1" download>scan.jpg</a>' in page
+    assert "image/jpeg, 8 bytes</span>" in page
+    assert response.content == b"JPEGDATA"
+    assert response.headers["content-disposition"].startswith('attachment; filename="scan.jpg"')
+
+
+def test_corpus_inline_image_listed(client: TestClient, users, make_draft) -> None:
+    draft = make_draft(raw=corpus_raw("27-inline-cid-image.eml"))
+    sign_in(client, "rita")
+
+    page = client.get(f"/drafts/{draft.id}").text
+    response = client.get(f"/drafts/{draft.id}/attachments/1")
+
+    assert f'href="/drafts/{draft.id}/attachments/1" download>logo.png</a>' in page
+    assert "inline image" in page
+    assert response.status_code == 200
+    assert response.content.startswith(b"\x89PNG")
+    assert response.headers["content-type"] == "application/octet-stream"
+    assert 'filename="logo.png"' in response.headers["content-disposition"]
+
+
 def test_draft_page_without_attachments(client: TestClient, users, make_draft) -> None:
     draft = make_draft()
     sign_in(client, "rita")

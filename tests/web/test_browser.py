@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from consultant.review import services, workflow
 from consultant.storage.base import utcnow
-from consultant.storage.models import DraftState
+from consultant.storage.models import DraftState, InboundMessage, MessageState
 from tests.conftest import write_small_hcpcs_file
 from tests.web.browser import sign_in_browser
 from tests.web.conftest import PASSWORD, question_bytes
@@ -150,6 +150,33 @@ def test_code_status_with_hcpcs(page, users, make_draft, session: Session,
     assert badges["A0428-DD"] == "valid"
     # No ICD-10-CM edition is loaded, so the diagnosis code is still unchecked.
     assert badges["M17.11"] == "not checked"
+
+
+def test_held_retry_shows_outcome(page, users, session: Session, sent_tasks) -> None:
+    from consultant.config import get_settings
+    from consultant.drafting.services import draft_for_message
+
+    message = InboundMessage(message_id="<held-browser@example.com>", raw=question_bytes(),
+                             size=100, sha256="0" * 64, state=MessageState.QUARANTINED,
+                             error="draft: OperationalError: database unavailable")
+    session.add(message)
+    session.commit()
+    sign_in_browser(page, "rita", PASSWORD)
+
+    page.goto("/held")
+    page.click("button:has-text('Retry')")
+    page.wait_for_url(f"**/held/{message.id}")
+    queued = page.locator("#outcome").inner_text()
+    # What the worker's process_message task does once the retry has committed.
+    session.expire_all()
+    draft_for_message(session, message.id, get_settings())
+    session.commit()
+    # The queued page reloads itself, so the outcome appears without a click.
+    page.locator("#outcome a", has_text="draft").wait_for(timeout=10_000)
+
+    assert queued.startswith("Queued: a worker has not processed the message yet.")
+    assert page.locator("#outcome").inner_text().startswith(
+        f"Drafted: draft {message.draft.id} (pending review)")
 
 
 def test_sign_out_and_session_cookie(page, users) -> None:

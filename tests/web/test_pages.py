@@ -451,6 +451,31 @@ def test_superseded_approval_needs_the_box(client: TestClient, users, make_draft
     assert sent_tasks == [("send_reply", (first.id,))]
 
 
+def test_refused_approval_logs_no_claim(client: TestClient, users, make_draft,
+                                        make_follow_up, session: Session,
+                                        caplog: pytest.LogCaptureFixture) -> None:
+    first = make_draft()
+    follow_up = make_follow_up(first)
+    token = sign_in(client, "rita")
+    body = first.body_text.replace(services.PLACEHOLDER, ANSWER)
+    form = {"csrf_token": token, "version": "1", "body": body, "action": "approve"}
+    caplog.set_level(logging.INFO)
+
+    refused = client.post(f"/drafts/{first.id}/edit", data=form)
+    refused_log = caplog.text
+    caplog.clear()
+    claimed = client.post(f"/drafts/{first.id}/claim", data={"csrf_token": token})
+    session.refresh(first)
+
+    assert refused.status_code == 409
+    assert "claimed draft=" not in refused_log
+    assert (f"approval of draft={first.id} rejected: superseded by drafts [{follow_up.id}] "
+            f"and not confirmed, user_id={users['rita'].id}") in refused_log
+    assert claimed.status_code == 303
+    assert first.assignee == "rita"
+    assert f"claimed draft={first.id} user_id={users['rita'].id}" in caplog.text
+
+
 def test_session_ends_at_max_lifetime(client: TestClient, users, session: Session) -> None:
     sign_in(client, "rita")
     session.execute(update(WebSession).values(expires_at=utcnow() - timedelta(seconds=1)))

@@ -1,0 +1,121 @@
+"""The Held mail page: Retry and Release, and the page that shows their outcome."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from consultant.config import get_settings
+from consultant.drafting.services import draft_for_message
+from consultant.storage.models import InboundMessage, MessageState
+from tests.web.conftest import question_bytes, sign_in
+
+REFRESH = '<meta http-equiv="refresh" content="3">'
+
+
+def _quarantined(session: Session, raw: bytes) -> InboundMessage:
+    """Store *raw* as a message that an earlier drafting attempt quarantined."""
+    message = InboundMessage(message_id=f"<held-{len(raw)}@example.com>", raw=raw,
+                             size=len(raw), sha256="0" * 64, state=MessageState.QUARANTINED,
+                             error="draft: OperationalError: database unavailable")
+    session.add(message)
+    session.commit()
+    return message
+
+
+def _outcome(html: str) -> str:
+    return html.partition('id="outcome"')[2].partition("</div>")[0]
+
+
+def _run_worker_task(session: Session, message: InboundMessage) -> None:
+    """Do what the worker's process_message task does with the retried message."""
+    session.expire_all()
+    draft_for_message(session, message.id, get_settings())
+    session.commit()
+
+
+def test_retry_opens_queued_outcome(client: TestClient, users, session: Session,
+                                    sent_tasks) -> None:
+    message = _quarantined(session, question_bytes())
+    token = sign_in(client, "rita")
+
+    retried = client.post(f"/held/{message.id}/retry", data={"csrf_token": token})
+    page = client.get(f"/held/{message.id}")
+
+    assert retried.status_code == 303
+    assert retried.headers["location"] == f"/held/{message.id}"
+    assert sent_tasks == [("process_message", (message.id,))]
+    assert page.status_code == 200
+    assert "Queued: a worker has not processed the message yet" in _outcome(page.text)
+    assert f'<a href="/held/{message.id}">Reload now</a>' in page.text
+    assert REFRESH in page.text
+    assert "Retried by rita at " in page.text
+
+
+def test_retry_outcome_drafted(client: TestClient, users, session: Session, web_env,
+                               sent_tasks) -> None:
+    message = _quarantined(session, question_bytes())
+    token = sign_in(client, "rita")
+
+    client.post(f"/held/{message.id}/retry", data={"csrf_token": token})
+    _run_worker_task(session, message)
+    page = client.get(f"/held/{message.id}")
+
+    session.refresh(message)
+    assert message.draft is not None
+    outcome = _outcome(page.text)
+    assert (f'Drafted: <a href="/drafts/{message.draft.id}">draft {message.draft.id}</a> '
+            "(pending review)") in outcome
+    assert REFRESH not in page.text
+
+
+def test_retry_outcome_quarantined_again(client: TestClient, users, session: Session,
+                                         web_env, sent_tasks) -> None:
+    # No From and no Reply-To, so drafting fails again.
+    raw = (b"To: coding-help@example.org\r\nSubject: Is 20610 right?\r\n"
+           b"Message-ID: <nofrom@clinic.example.com>\r\n\r\nIs 20610 right for the knee?\r\n")
+    message = _quarantined(session, raw)
+    token = sign_in(client, "rita")
+
+    client.post(f"/held/{message.id}/retry", data={"csrf_token": token})
+    _run_worker_task(session, message)
+    page = client.get(f"/held/{message.id}")
+
+    outcome = _outcome(page.text)
+    assert ("Still quarantined: draft: ValueError: the message has neither a From nor a "
+            "Reply-To address") in outcome
+    assert f'action="/held/{message.id}/retry"' in outcome
+    assert REFRESH not in page.text
+
+
+def test_release_outcome_page(client: TestClient, users, session: Session,
+                              sent_tasks) -> None:
+    message = InboundMessage(message_id="<bulk@example.com>", raw=question_bytes(), size=10,
+                             sha256="0" * 64, state=MessageState.IGNORED,
+                             classification_reasons=["Precedence: bulk"])
+    session.add(message)
+    session.commit()
+    token = sign_in(client, "rita")
+
+    released = client.post(f"/held/{message.id}/retry", data={"csrf_token": token})
+    page = client.get(f"/held/{message.id}")
+
+    assert released.headers["location"] == f"/held/{message.id}"
+    assert "Released by rita at " in page.text
+    assert "Queued" in _outcome(page.text)
+
+
+def test_outcome_of_unknown_message(client: TestClient, users) -> None:
+    sign_in(client, "rita")
+
+    page = client.get("/held/999")
+
+    assert page.status_code == 404
+    assert "no inbound message with id 999" in page.text
+
+
+def test_outcome_needs_sign_in(client: TestClient, session: Session) -> None:
+    response = client.get("/held/1")
+
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login"
