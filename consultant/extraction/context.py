@@ -23,7 +23,8 @@ _HINT = re.compile(
     # "pt has E11.9", but not "pt has been on the E0601" (a device).
     r"(?:pt|patient)\s+has(?!\s+been\s+(?:on|using)\b)|hx\s+of|history\s+of)"
     r"|(?P<proc>cpt|hcpcs|procedures?|proc\d?|j-?codes?|g-?codes?|drugs?|injections?|supply|"
-    r"supplies|dme|bills?|billed|billing|charged?|charges|e/m|append|appended|units?))\b"
+    r"supplies|dme|bills?|billed|billing|charged?|charges|e/m|append|appended|units?|"
+    r"admin|administration))\b"
 )
 # "Z23 as the dx", "I10 (primary)", "0DTJ4ZZ for PCS": a keyword right after the code.
 # The keyword must not start the next list item: in "J7300, dx Z30.430" it is Z30.430's,
@@ -97,13 +98,15 @@ def _letter_four_system(scan: Scan, mention: Mention, strong: list[tuple[int, st
         return "icd10cm"
     if hint == "proc" or mention.modifiers or mention.units is not None:
         return "hcpcs"
-    # Undotted diagnoses nearby ("E119, I10, Z794") show the writer drops the dots.
-    # Dotted ones do not, because HCPCS codes are never written with a dot.
+    # An undotted diagnosis next to it ("E1140, Z794 and M5450 on 99214") shows the writer
+    # drops the dots. A dotted one does not, because HCPCS codes are never written with a
+    # dot. The nearest undotted code of the sentence decides.
     sentence_start, sentence_end = scan.sentences.around(mention.start)
     low = bisect_left(strong, (sentence_start, ""))
     high = bisect_left(strong, (sentence_end, ""))
-    nearby = {system for _, system, dotted in strong[low:high] if not dotted}
-    if "icd10cm" in nearby and not nearby & {"cpt", "hcpcs"}:
+    nearby = [(abs(start - mention.start), system)
+              for start, system, dotted in strong[low:high] if not dotted]
+    if nearby and min(nearby)[1] == "icd10cm":
         return "icd10cm"
     return "hcpcs"
 

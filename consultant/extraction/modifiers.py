@@ -191,7 +191,9 @@ LAST_CHOICE = re.compile(
 # second: "QM or QN?".
 FIRST_CHOICE = re.compile(rf"(?<![\w./])-?(?P<list>{_MODIFIER})[ \t]*,?[ \t]*\Z")
 # The end of a clause, which a two-digit modifier offered last must come before.
-CLAUSE_END = re.compile(r"[ \t]*(?i:only|alone|instead)?[ \t]*(?:[?.!,;]|\s*\Z)")
+CLAUSE_END = re.compile(
+    r"[ \t]*(?i:only|alone|instead)?[ \t]*(?:[?.!,;]|\s*\Z)|[ \t]+(?i:because|since)\b"
+)
 # A modifier after "be" at the end of a clause: "should it be 3P?", "SHOULD BE 80 OR 82".
 # Searched in lower-cased text, so that the pattern starts with the letters of its first
 # word and the engine skips quickly to them. The caller reads the modifier from the text
@@ -200,6 +202,13 @@ CLAUSE_END = re.compile(r"[ \t]*(?i:only|alone|instead)?[ \t]*(?:[?.!,;]|\s*\Z)"
 BE_MODIFIER = re.compile(
     r"be(?:en)?[ \t]+-?(?P<list>[0-9a-z]{2})"
     r"(?=[ \t]*(?:only|alone|instead|too)?[ \t]*[?.!,;]"
+    r"|[ \t]+(?:or|vs|if|when|since|because|instead|and)\b)"
+)
+# A modifier a line goes out with, at the end of a clause: "does laterality go as LT?",
+# "billed as 59." Searched in lower-cased text, like ``BE_MODIFIER``.
+AS_MODIFIER = re.compile(
+    r"(?:go(?:es)?|went|bill(?:ed)?|code[ds]?|report(?:ed)?|submit(?:ted)?)[ \t]+as[ \t]+-?"
+    r"(?P<list>[0-9a-z]{2})(?=[ \t]*(?:only|alone|instead|too)?[ \t]*[?.!,;]"
     r"|[ \t]+(?:or|vs|if|when|since|because|instead|and)\b)"
 )
 # A modifier that is the subject of a verb only a modifier takes: "59 won't fix it",

@@ -85,6 +85,8 @@ _LOWER_CASE_WORDS = frozenset(
 _LIST_GLUE = re.compile(r"[ \t]*(?:,|/|&|\+|and|plus)?[ \t]*-?")
 # A word that offers another way between a code and a modifier: "50, or ... RT".
 _CHOICE_WORD = re.compile(r"(?<![\w])(?:or|vs\.?|versus)(?![\w])", re.IGNORECASE)
+# Modifiers of drug amounts, given or discarded, which no CPT procedure code carries.
+_DRUG_MODIFIERS = frozenset({"JW", "JZ", "JG", "TB"})
 # A list of two-character items in brackets: "(GC, 59)".
 _BRACKETED_LIST = re.compile(
     r"\((?P<list>[0-9A-Z]{2}(?:[ \t]*(?:,|/|&|and|or)[ \t]*[0-9A-Z]{2})+)\)"
@@ -654,6 +656,12 @@ def _named_modifiers(
                 targets = [_nearest_evaluation(mentions, starts, start) or targets[0]]
             if targets[0] is not None and _offered_apart(text, targets[0], start, end):
                 targets = [None]
+            elif code in _DRUG_MODIFIERS and targets[0] is not None and (
+                targets[0].shape.systems[0] == "cpt"
+            ):
+                # "J3304 x 32, injected as 20610-LT, and JZ since nothing is left": a drug
+                # modifier named near a procedure code is not put on it.
+                targets = [None]
             elif (on_codes := mods.ON_CODES.match(text, end)) is not None:
                 # "GA on 82607 and 84443": the modifier goes on each code named.
                 named = [mention for mention in mentions
@@ -1209,6 +1217,8 @@ def _named_by_word_or_verb(
         candidates += _lower_case_found(mods.QUESTION_PREDICATE, text, lower, lower_only)
     candidates += _anatomy_modifiers(text, lower)
     candidates += _lower_case_found(mods.BE_MODIFIER, text, lower, lower_only)
+    if " as " in lower:
+        candidates += _lower_case_found(mods.AS_MODIFIER, text, lower, lower_only)
     if any(pair in lower for pair in _IS_IT_PAIRS):
         candidates += _lower_case_found(mods.IS_IT_MODIFIER, text, lower, lower_only)
     if "is " in lower and " the " in lower:

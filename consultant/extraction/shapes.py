@@ -42,6 +42,54 @@ ICD_LETTER_CATEGORIES = frozenset(
     {"C4A", "C7A", "C7B", "D3A", "I1A", "I5A", "J4A", "M1A", "O9A", "Z3A"}
 )
 
+# ICD-10-CM categories whose second and third characters are digits, per first letter,
+# as ranges: "A": "00-09 15" stands for A00 to A09 and A15. Read off the ICD-10-CM FY2026
+# release in the simple-icd-10-cm 1.5.0 package. A code written without its dot is read
+# as ICD-10-CM only in one of these categories, so "Z0759" (no category Z07) is not.
+# NOTE: a category added by a later release is read only when written with its dot.
+_ICD_DIGIT_CATEGORY_RANGES = {
+    "A": "00-09 15 17-28 30-44 46 48-60 63-71 74-75 77-96 98-99",
+    "B": "00-10 15-20 25-27 30 33-60 64-83 85-92 94-97 99",
+    "C": "00-26 30-34 37-41 43-58 60-86 88 90-96",
+    "D": "00-07 09-53 55-78 80-84 86 89",
+    "E": "00-11 13 15-16 20-32 34-36 40-46 50-56 58-61 63-68 70-80 83-89",
+    "F": "01-07 09-25 28-34 39-45 48 50-55 59-60 63-66 68-73 78-82 84 88-91 93-95 98-99",
+    "G": "00-14 20-21 23-26 30-32 35-37 40 43-47 50-65 70-73 80-83 89-99",
+    "H": "00-02 04-05 10-11 15-18 20-22 25-28 30-36 40 42-44 46-47 "
+         "49-55 57 59-62 65-75 80-83 90-95",
+    "I": "00-02 05-13 15-16 20-28 30-52 60-63 65-83 85-89 95-97 99",
+    "J": "00-06 09-18 20-22 30-45 47 60-70 80-82 84-86 90-96 98-99",
+    "K": "00-06 08-09 11-14 20-23 25-31 35-38 40-46 50-52 55-68 70-77 80-83 85-87 90-92 94-95",
+    "L": "00-05 08 10-14 20-30 40-45 49-60 62-68 70-76 80-95 97-99",
+    "M": "00-02 04-08 10-27 30-36 40-43 45-51 53-54 60-63 65-67 70-72 75-77 79-81 83-97 99",
+    "N": "00-08 10-23 25-37 39-53 60-65 70-77 80-99",
+    "O": "00-04 07-16 20-26 28-36 40-48 60-77 80 82 85-92 94 98-99",
+    "P": "00-05 07-15 19 22-29 35-39 50-61 70-72 74 76-78 80-81 83-84 90-96",
+    "Q": "00-07 10-18 20-28 30-45 50-56 60-87 89-93 95-99",
+    "R": "00-01 03-07 09-23 25-27 29-37 39-65 68-71 73-94 97 99",
+    "S": "00-17 19-99",
+    "T": "07 14-28 30-34 36-71 73-76 78-88",
+    "U": "07 09",
+    "V": "00-06 09-99",
+    "W": "00-01 03-40 42 44-46 49-62 64-65 67 69 73-74 85-86 88-90 92-94 99",
+    "X": "00-06 08 10-19 30-32 34-39 50 52 58 71-83 92-99",
+    "Y": "00-04 07-09 21-33 35-38 62-66 69-84 90 92-93 95 99",
+    "Z": "00-05 08-09 11-23 28-34 36-49 51-53 55-60 62-99",
+}
+
+
+def _expand_categories(ranges: dict[str, str]) -> frozenset[str]:
+    categories = set()
+    for letter, spans in ranges.items():
+        for span in spans.split():
+            first, _, last = span.partition("-")
+            for number in range(int(first), int(last or first) + 1):
+                categories.add(f"{letter}{number:02d}")
+    return frozenset(categories)
+
+
+ICD_DIGIT_CATEGORIES = _expand_categories(_ICD_DIGIT_CATEGORY_RANGES)
+
 # A candidate token: 3 to 7 letters and digits with a digit among the first four. A dot
 # with up to four more characters may follow, and so may a trailing dash, which marks an
 # ICD-10-CM category written as "needs more characters" (M54.-, S72.00-). A token that
@@ -141,8 +189,11 @@ def _letter_four_shape(upper: str) -> Shape | None:
     """Shape of a letter and four digits: HCPCS Level II, or an undotted ICD-10-CM code."""
     icd = ("icd10cm", dotted(upper[:3], upper[3:]))
     low, high = HCPCS_NUMBERS.get(upper[0], (0, 9999))
+    in_category = upper[:3] in ICD_DIGIT_CATEGORIES
     if upper[0] in HCPCS_LETTERS and low <= int(upper[1:]) <= high:
-        return Shape((("hcpcs", upper), icd), STRONG)
+        return Shape((("hcpcs", upper), icd) if in_category else (("hcpcs", upper),), STRONG)
+    if not in_category:
+        return None
     if upper[0] == "D":
         # A dental (CDT) code, unless a diagnosis keyword comes before it.
         return Shape((icd,), WEAK, needs_keyword=True)
@@ -162,6 +213,10 @@ def _icd_shape(upper: str, category_dash: bool = False) -> Shape | None:
         # ends in it stands for a family of codes ("any M99.0 code"), not one code.
         return None
     if "." not in upper and _COVERAGE_ID.fullmatch(upper):
+        return None
+    if "." not in upper and not category_dash and category[2].isdigit() and (
+        category not in ICD_DIGIT_CATEGORIES
+    ):
         return None
 
     code = dotted(category, rest)

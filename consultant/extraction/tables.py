@@ -23,6 +23,9 @@ CODE = "code"
 MASKED = "masked"
 
 _ROLES = [
+    # The size of one billing unit ("Billing unit: 10 mg") or its price, not a count.
+    (re.compile(r"billing unit|unit (?:of measure|price|cost|dose|rate|charge|size)|per unit"),
+     MASKED),
     (re.compile(r"mod(?:ifier)?s?\b|mod\s*\d|modifier\s*\d"), MODIFIER),
     (re.compile(r"units?\b|qty|quantity|uos|days/units|count\b|# ?units"), UNITS),
     (re.compile(r"dx(?!\s*(?:pointer|ptr))|icd|diag"), DIAGNOSIS),

@@ -102,7 +102,13 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
     ("phone|tel|telephone|fax|cell|mobile|pager|call", r"\s*[:#]?\s*\+?[\d() .-]{7,24}\d"),
     # "Oct 12", but not "OCT 92134", an optical coherence tomography code.
     (_MONTH_WORDS, r"\.?\s+\d{1,2}(?!\d)(?:st|nd|rd|th)?(?:,?\s+\d{4})?"),
-    (_ID_WORDS, rf"\b\.?{_ID_MARK}{_ID_VALUE}"),
+    # "Billing the PIP carrier: 99204, 72040" lists codes after the word, not an id, but
+    # "Ref # 40031, 40032" lists ids.
+    (
+        _ID_WORDS,
+        r"\b(?![ \t]*:?[ \t]*\d{5}(?:,[ \t]*\d{5}\b|[ \t]+(?:and|plus|\+)[ \t]+\d{5}\b))"
+        rf"\.?{_ID_MARK}{_ID_VALUE}",
+    ),
     (_ID_WORDS_MARKED, rf"s?\b\.?\s*(?:no|num|number|id|#|nbr)\.?\s*[:#]?\s*{_ID_VALUE}"),
     # "Medicare claim: 45385-PT" names a code and its modifier, and "on the claim: 3051F"
     # a Category II code, not a claim number. The id is on the label's line or the next:
@@ -177,7 +183,7 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
         r"\b(?:[\s:=]|level|of|was|is|at)*+[<>~]?\s*\d{1,4}(?:\.\d+)?(?![\d,])",
     ),
     ("age|aged|ages|dob", r"\s*:?\s*\d{1,3}"),
-    ("ga|ega", r"\s*:?\s*\d{1,2}(?!\d)"),
+    ("ga|ega", r"[ \t]*:?[ \t]*\d{1,2}(?!\d)"),  # gestational age, on its line
     ("bp|blood pressure", r"\s*:?\s*\d{2,3}/\d{2,3}"),
     ("level|levels|at|vertebra|vertebrae|vertebral|vertebral body", rf"\s+{_LEVEL_LOWER}"),
     ("vitamin|vit", r"\.?\s+[a-z]\d{1,2}"),
@@ -195,9 +201,12 @@ _AGE_AHEAD = r"(?=\d{0,2}\s*+-?\s*+(?i:[ymd]))"
 # consumes it, then checks that it starts a word.
 _AFTER_FIRST_DIGIT = [
     r"\d{4}-\d{4}(?!\d)",  # ZIP+4
-    r"\d{0,5}\s+(?:[NSEW]\.?\s+)?(?:[A-Z][a-z]+\.?\s+){1,3}"
+    # A street address ("15100 W 119th St"), with the ZIP code written right after it
+    # and no state ("2701 Vine St, 67601", "4475 Barnes Rd, Suite 110, 80917").
+    r"\d{0,5}\s+(?:[NSEW]\.?\s+)?(?:(?:[A-Z][a-z]+|\d{1,3}(?:st|nd|rd|th))\.?\s+){1,3}"
     r"(?:St|Street|Ave|Avenue|Rd|Road|Blvd|Boulevard|Dr|Drive|Ln|Lane|Way|Ct|Court|Pkwy|"
-    r"Parkway|Hwy|Highway|Pl|Place|Cir|Circle|Ter|Terrace|Loop|Trl|Trail|Sq|Square)\b\.?",
+    r"Parkway|Hwy|Highway|Pl|Place|Cir|Circle|Ter|Terrace|Loop|Trl|Trail|Sq|Square)\b\.?"
+    r"(?:,?[ \t]+(?:(?:Suite|Ste|Unit|Bldg|#)\.?[ \t]*#?\w{1,6},?[ \t]+)?\d{5}(?:-\d{4})?(?!\d))?",
     rf"\d{{2}}[-.\s]\s?\d{{3}}[-.\s]\d{{4}}(?!\d){_EXTENSION}",  # 509-555-0142
     rf"(?<=1)[-.\s]?\d{{3}}[-.\s]\s?\d{{3}}[-.\s]\d{{4}}(?!\d){_EXTENSION}",  # 1-800-555-0199
     r"\d?[/.-]\d{1,2}[/.-]\d{2,4}(?!\d)",  # 11/25/2025, 03-25-2025

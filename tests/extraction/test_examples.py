@@ -1134,3 +1134,47 @@ def test_curly_quotes_read_as_plain() -> None:
     assert found["97140"].modifiers == ["59"]
     found = by_code("The payer wants \u201c-GY\u201d on 92015 for the refraction.")
     assert found["92015"].modifiers == ["GY"]
+
+
+def test_addresses_and_category_less_ids() -> None:
+    assert codes("Olathe clinic, 15100 W 119th St, Olathe, KS 66062") == set()
+    assert codes("The Hays office does most of these, 2701 Vine St, 67601.") == set()
+    assert codes("The clinic (4475 Barnes Rd, Suite 110, 80917) closes") == set()
+    assert codes('The letter mentions "Z0759", not a CPT I know of.') == set()
+    assert codes("dx m5450 and E1140") >= {("icd10cm", "M54.50")}
+
+
+def test_code_list_after_id_word() -> None:
+    found = codes("Billing the PIP carrier: 99204, 72040, 72100. Dx S13.4XXA")
+    assert {("cpt", "99204"), ("cpt", "72040"), ("cpt", "72100")} <= found
+    assert ("cpt", "40031") not in codes("Ref # 40031, 40032")
+
+
+def test_drug_modifier_not_on_procedure_code() -> None:
+    found = by_code("J3304 x 32, injected as 20610-LT, and JZ since nothing is left in the kit.")
+    assert found["20610"].modifiers == ["LT"]
+    assert found["JZ"].system == "modifier"
+
+
+def test_modifier_cues_with_as_and_because() -> None:
+    assert ("modifier", "LT") in codes("Does it need F5, or does laterality go as LT?")
+    text = "Is it 64721-RT-79 since it's the other side, or 58 because it was planned?"
+    assert ("modifier", "58") in codes(text)
+    assert ("cpt", "99213") in codes("it was billed as 99213.")
+
+
+def test_units_column_not_billing_unit() -> None:
+    table = ("| Drug | HCPCS | Billing unit | Typical dose | Units |\n|---|---|---|---|---|\n"
+             "| Triamcinolone | J3301 | 10 mg | 40 mg | 4 |")
+    assert by_code(table)["J3301"].units == 4
+
+
+def test_state_abbreviation_line_end_before_list_item() -> None:
+    text = "1. Signs the ABN: L1812 GA\n2. Refuses to sign: L1812 GZ"
+    assert by_code(text)["L1812"].modifiers == ["GA", "GZ"]
+
+
+def test_undotted_diagnosis_list_before_procedure() -> None:
+    text = "the claim shows E1140, Z794 and M5450 on 99214. The payer rejected M5450."
+    assert {("icd10cm", "E11.40"), ("cpt", "99214")} <= codes(text)
+    assert ("hcpcs", "G0008") in codes("high-dose flu vaccine 90662, admin G0008, dx Z23.")
