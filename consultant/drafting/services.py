@@ -20,7 +20,7 @@ from consultant.drafting.verdicts import PROCEDURE_SYSTEMS, ncci_verdicts
 from consultant.extraction import extract_message
 from consultant.extraction.dates import dates_of_service, impossible_dates_of_service
 from consultant.intake.processing import Intake, StepFailed, prepare, step
-from consultant.intake.quarantine import quarantine_message
+from consultant.intake.quarantine import quarantine_message, resolve_entries
 from consultant.intake.threading import CASE_TOKEN
 from consultant.parsing import ParsedMessage
 from consultant.storage.models import Draft, DraftEvent, DraftState, InboundMessage, MessageState
@@ -204,7 +204,10 @@ def draft_for_message(
             if intake is None:
                 return None
             with step("draft"):
-                return _create_draft(session, message, intake, settings)
+                draft = _create_draft(session, message, intake, settings)
+            # A message retried from the web or released is no longer waiting in quarantine.
+            resolve_entries(session, message.id, "released" if release else "retried")
+            return draft
     except StepFailed as failure:
         quarantine_message(session, message, failure.step, failure.error)
         return None

@@ -69,6 +69,20 @@ def quarantine_message(
     return entry
 
 
+def resolve_entries(session: Session, message_id: int, resolution: str) -> int:
+    """Mark the open entries of a message that is now drafted resolved; return how many."""
+    entries = list(session.scalars(
+        select(QuarantineEntry).where(QuarantineEntry.inbound_message_id == message_id,
+                                      QuarantineEntry.resolved_at.is_(None))
+    ))
+    for entry in entries:
+        entry.resolved_at, entry.resolution = utcnow(), resolution
+    if entries:
+        log.info("message_row=%d drafted: %d quarantine entries %s", message_id, len(entries),
+                 resolution)
+    return len(entries)
+
+
 def hold_message(session: Session, message: InboundMessage, reason: str) -> QuarantineEntry:
     """Mark *message* held with *reason*; it gets no draft until an operator releases it."""
     message.state = MessageState.HELD

@@ -1,9 +1,10 @@
-"""Messages that produced no draft: quarantined after an error, or held (ignored) by intake.
+"""Messages that produced no draft: quarantined after an error, or held by intake.
 
-Retrying puts a message back to ``received`` and enqueues ``process_message`` after
-the commit. A quarantined message goes through every check again, as if it had just
-arrived. A held message is released: intake would hold it again for the same reason
-(bulk mail, a sender list), so it is drafted with the holds lifted.
+Intake ignores auto-replies, bulk mail and listed senders, and holds oversized and
+rate-limited messages for an operator. Retrying puts a message back to ``received`` and
+enqueues ``process_message`` after the commit. A quarantined message goes through every
+check again, as if it had just arrived. An ignored or held message is released: intake
+would stop it again for the same reason, so it is drafted with the holds lifted.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from consultant.storage.models import CaseEvent, InboundMessage, MessageState, U
 
 log = logging.getLogger(__name__)
 
-HELD_STATES = (MessageState.QUARANTINED, MessageState.IGNORED)
+HELD_STATES = (MessageState.QUARANTINED, MessageState.IGNORED, MessageState.HELD)
+# States whose messages are released, with the holds of intake lifted, instead of retried.
+RELEASED_STATES = (MessageState.IGNORED, MessageState.HELD)
 
 
 def held_messages(session: Session, limit: int = 200) -> list[InboundMessage]:
-    """Return quarantined and held messages, newest first."""
+    """Return quarantined, ignored and held messages, newest first."""
     return list(session.scalars(
         select(InboundMessage).where(InboundMessage.state.in_(HELD_STATES))
         .order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc()).limit(limit)
@@ -64,12 +67,12 @@ def retry_message(session: Session, message_row_id: int, user: User) -> InboundM
     if result.rowcount != 1:
         raise InvalidTransition(f"message {message_row_id} is {message.state.value}; only "
                                 "quarantined or held messages can be retried")
-    action = "released" if previous is MessageState.IGNORED else "retried"
+    release = previous in RELEASED_STATES
+    action = "released" if release else "retried"
     session.add(CaseEvent(case_id=message.case_id, inbound_message_id=message.id,
                           action=action, actor=user.username, note=f"was {previous.value}"))
     session.flush()
     session.refresh(message)
-    release = previous is MessageState.IGNORED
     if release:
         enqueue(session, "process_message", message.id, kwargs={"release": True})
     else:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import object_session
 from consultant.review import held, queries, services, workflow
 from consultant.review.errors import Superseded
 from consultant.storage import session_scope
-from consultant.storage.models import Draft
+from consultant.storage.models import Draft, InboundMessage
 from consultant.users.services import InvalidCredentials, authenticate
 from consultant.users.sessions import start_session
 from consultant.web import tools
@@ -124,6 +124,17 @@ class HeldOut(BaseModel):
     received_at: datetime
     size: int
     error: str | None
+    # Why intake ignored or held it: "auto-reply", "40123456 bytes, over ...".
+    reasons: list[str]
+    # The draft made once a retry or release went through.
+    draft_id: int | None
+
+
+def _held_out(message: InboundMessage) -> HeldOut:
+    return HeldOut(id=message.id, state=message.state.value, received_at=message.received_at,
+                   size=message.size, error=message.error,
+                   reasons=list(message.classification_reasons or []),
+                   draft_id=message.draft.id if message.draft is not None else None)
 
 
 class LookupIn(BaseModel):
@@ -269,17 +280,20 @@ def audit(request: Request, case_id: int) -> list[AuditOut]:
 @router.get("/held", response_model=list[HeldOut])
 def held_messages(request: Request) -> list[HeldOut]:
     with signed_in(request) as context:
-        return [HeldOut(id=message.id, state=message.state.value,
-                        received_at=message.received_at, size=message.size, error=message.error)
-                for message in held.held_messages(context.db)]
+        return [_held_out(message) for message in held.held_messages(context.db)]
+
+
+@router.get("/held/{message_id}", response_model=HeldOut)
+def held_message(request: Request, message_id: int) -> HeldOut:
+    """Return one message by id: after a retry, ``received`` until a worker has run it."""
+    with signed_in(request) as context:
+        return _held_out(held.get_message(context.db, message_id))
 
 
 @router.post("/held/{message_id}/retry", response_model=HeldOut)
 def retry(request: Request, message_id: int) -> HeldOut:
     with signed_in(request, check_csrf=True) as context:
-        message = held.retry_message(context.db, message_id, context.user)
-        return HeldOut(id=message.id, state=message.state.value,
-                       received_at=message.received_at, size=message.size, error=message.error)
+        return _held_out(held.retry_message(context.db, message_id, context.user))
 
 
 @router.post("/codes/lookup")

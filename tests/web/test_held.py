@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consultant.config import get_settings
 from consultant.drafting.services import draft_for_message
-from consultant.storage.models import InboundMessage, MessageState
+from consultant.intake.quarantine import hold_message
+from consultant.storage.models import InboundMessage, MessageState, QuarantineEntry
 from tests.web.conftest import question_bytes, sign_in
+from tests.web.test_api import api_sign_in
 
 REFRESH = '<meta http-equiv="refresh" content="3">'
 
@@ -119,3 +122,65 @@ def test_outcome_needs_sign_in(client: TestClient, session: Session) -> None:
 
     assert response.status_code == 303
     assert response.headers["location"] == "/login"
+
+
+def _held_for_size(session: Session, raw: bytes) -> InboundMessage:
+    """Store *raw* as a message that intake held as oversized, with its quarantine entry."""
+    reason = f"{len(raw)} bytes, over CASECONSULTANT_MAX_MESSAGE_BYTES (100)"
+    message = InboundMessage(message_id="<held-size@example.com>", raw=raw, size=len(raw),
+                             sha256="1" * 64, classification="oversized",
+                             classification_reasons=[reason])
+    session.add(message)
+    session.flush()
+    hold_message(session, message, reason)
+    session.commit()
+    return message
+
+
+def test_held_message_listed_and_released(client: TestClient, users, session: Session,
+                                          web_env, sent_tasks) -> None:
+    message = _held_for_size(session, question_bytes())
+    token = sign_in(client, "rita")
+
+    listing = client.get("/held").text
+    client.post(f"/held/{message.id}/retry", data={"csrf_token": token})
+    session.expire_all()
+    draft_for_message(session, message.id, get_settings(), release=True)
+    session.commit()
+    page = client.get(f"/held/{message.id}")
+
+    row = listing.partition(f'action="/held/{message.id}/retry"')
+    assert row[1]
+    assert "over CASECONSULTANT_MAX_MESSAGE_BYTES" in row[0].rpartition("<tr>")[2]
+    assert row[2].partition("</tr>")[0].count(">Release</button>") == 1
+    assert sent_tasks == [("process_message", (message.id,))]
+    session.refresh(message)
+    assert message.state is MessageState.DRAFTED
+    assert "Released by rita at " in page.text
+    assert "Drafted: " in _outcome(page.text)
+    entry = session.scalars(select(QuarantineEntry)
+                            .where(QuarantineEntry.inbound_message_id == message.id)).one()
+    assert entry.resolved_at is not None
+    assert entry.resolution == "released"
+
+
+def test_api_held_message_outcome(client: TestClient, users, session: Session, web_env,
+                                  sent_tasks) -> None:
+    message = _held_for_size(session, question_bytes())
+    headers = api_sign_in(client, "rita")
+
+    before = client.get(f"/api/v1/held/{message.id}").json()
+    client.post(f"/api/v1/held/{message.id}/retry", headers=headers)
+    queued = client.get(f"/api/v1/held/{message.id}").json()
+    session.expire_all()
+    draft_for_message(session, message.id, get_settings(), release=True)
+    session.commit()
+    after = client.get(f"/api/v1/held/{message.id}").json()
+    missing = client.get("/api/v1/held/999999")
+
+    assert before["state"] == "held"
+    assert before["reasons"][0].endswith("over CASECONSULTANT_MAX_MESSAGE_BYTES (100)")
+    assert (queued["state"], queued["draft_id"]) == ("received", None)
+    session.refresh(message)
+    assert (after["state"], after["draft_id"]) == ("drafted", message.draft.id)
+    assert missing.status_code == 404
