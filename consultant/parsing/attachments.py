@@ -84,6 +84,6 @@ def message_attachment(raw: bytes, number: int) -> Attachment:
     if not 1 <= number <= len(sources):
         count = len(sources)
         raise NotFound(f"attachment {number} not found: the message has {count} "
-                       f"attachment{'' if count == 1 else 's'}. Go back to the draft and "
-                       "choose one from its list")
+                       f"file{'' if count == 1 else 's'} (attachments and inline images). "
+                       "Go back to the draft and choose one from its list")
     return _attachment(number, *sources[number - 1])

@@ -244,7 +244,8 @@ def test_unknown_attachment_is_404(client: TestClient, users, make_draft, number
     response = client.get(f"/drafts/{draft.id}/attachments/{number}")
 
     assert response.status_code == 404
-    assert f"attachment {number} not found: the message has 3 attachments" in response.text
+    assert (f"attachment {number} not found: the message has 3 files (attachments and inline "
+            "images)") in response.text
 
 
 def test_attachment_of_unknown_draft_is_404(client: TestClient, users, make_draft) -> None:
