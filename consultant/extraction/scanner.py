@@ -22,7 +22,7 @@ Span = tuple[int, int]
 # The exceptions are lines wrapped after "through" or "thru", which start no new item, and
 # a count "x15" that starts the next line.
 _RANGE = re.compile(
-    r"[ \t]*(?P<sep>-|–|—|\.\.|\bto\b|\bthrough\b|\bthru\b)(?:(?<=[hu])[ \t]*\n)?[ \t]*"
+    r"[ \t]*(?P<sep>-|–|—|\.\.|\b(?i:to|through|thru)\b)(?:(?<=[hHuU])[ \t]*\n)?[ \t]*"
 )
 _UNITS_WRAPPED = re.compile(r"\n[ \t]*[xX×](?P<times>\d{1,3})(?![\d.,]?\d|\w)")
 # The first run of spaces is possessive: each alternative starts with a character that
@@ -72,7 +72,7 @@ _SENTENCE_STOP = re.compile(r"[.?!]\s|\n[ \t]*\n")
 # "switched from 0202U to 0241U": one code replaced by another, not a range.
 _CHANGED_FROM = re.compile(
     r"(?i:switch|chang|mov|convert|went|updat|replac|upgrad|downgrad)\w*"
-    r"(?:[ \t]+[\w#]+){0,3}[ \t]+from[ \t]+\Z"
+    r"(?:[ \t]+[\w#]+){0,3}[ \t]+(?i:from)[ \t]+\Z"
 )
 # A capital letter that starts a line or a sentence.
 _SENTENCE_CAPITAL = re.compile(r"(?:^|[.?!][ \t]+)[A-Z]", re.MULTILINE)
@@ -440,7 +440,7 @@ def _read_range(text: str, mention: Mention, masks: Masks, mentions: list[Mentio
     if far_shape is None:
         return mention.end
     if _is_range(mention.shape, far_shape) and not (
-        separator["sep"] == "to" and _CHANGED_FROM.search(text, max(0, mention.start - 40),
+        separator["sep"].lower() == "to" and _CHANGED_FROM.search(text, max(0, mention.start - 40),
                                                           mention.start)
     ):
         mention.range_shape = far_shape

@@ -1178,3 +1178,9 @@ def test_undotted_diagnosis_list_before_procedure() -> None:
     text = "the claim shows E1140, Z794 and M5450 on 99214. The payer rejected M5450."
     assert {("icd10cm", "E11.40"), ("cpt", "99214")} <= codes(text)
     assert ("hcpcs", "G0008") in codes("high-dose flu vaccine 90662, admin G0008, dx Z23.")
+
+
+def test_ranges_written_in_capitals() -> None:
+    assert ("cpt", "99202-99205") in codes("NEW PT LEVELS 99202 THROUGH 99205 FOR THE TIN?")
+    assert ("cpt", "99221-99223") in codes("Initial care 99221 Thru 99223")
+    assert codes("WE CHANGED FROM 99213 TO 99214") == {("cpt", "99213"), ("cpt", "99214")}
