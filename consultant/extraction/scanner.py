@@ -500,11 +500,12 @@ def _glued_modifier_ok(
     if code.upper() in _POINTER_PAIRS and not dashed:
         # "99213  25    AB  $140.00" on a claim line: diagnosis pointers A and B.
         return False
-    if dashed and separator != separator.strip() and _OR_CHOICE_AFTER.match(text, span[1]):
+    # A dash set off by spaces on both sides; "QS- PT" is a chain wrapped after its dash.
+    spaced_dash = dashed and separator[:1] in " \t" and separator[-1:] in " \t"
+    if spaced_dash and _OR_CHOICE_AFTER.match(text, span[1]):
         # "97140 — XU or 59?": a dash set off by spaces, then a choice of modifiers.
         return False
-    if (dashed and separator != separator.strip() and code in mods.AMBIGUOUS
-            and _DESCRIPTION_AFTER.match(text, span[1])):
+    if spaced_dash and code in mods.AMBIGUOUS and _DESCRIPTION_AFTER.match(text, span[1]):
         # "96361 - NS 1 L over 70 min": a dash set off by spaces, then a description.
         return False
     if ("|" in separator or "\t" in separator) and not mods.CELL_END.match(text, span[1]):

@@ -92,11 +92,13 @@ ICD_DIGIT_CATEGORIES = _expand_categories(_ICD_DIGIT_CATEGORY_RANGES)
 
 # A candidate token: 3 to 7 letters and digits with a digit among the first four. A dot
 # with up to four more characters may follow, and so may a trailing dash, which marks an
-# ICD-10-CM category written as "needs more characters" (M54.-, S72.00-). A token that
+# ICD-10-CM category written as "needs more characters" (M54.-, S72.00-), but not after
+# five digits, where it is a modifier's hyphen wrapped to the next line. A token that
 # ends in a digit may run into "and" or "or", as typed in a hurry ("99213and 20610").
 TOKEN = re.compile(
     r"(?<![\w$%@&.\\])(?<!\w-)"
-    r"(?=[A-Za-z]{0,3}\d)(?P<token>[A-Za-z0-9]{3,7}(?:\.[A-Za-z0-9]{1,4})?(?:\.?-(?![\w]))?)"
+    r"(?=[A-Za-z]{0,3}\d)(?P<token>[A-Za-z0-9]{3,7}(?:\.[A-Za-z0-9]{1,4})?"
+    r"(?:(?<!\d{5})\.?-(?![\w]))?)"
     r"(?!(?!(?<=\d)(?:and|or)\b)[\w@%]|\.\w)"
 )
 # The same token without the look-behind, for the far end of a range.

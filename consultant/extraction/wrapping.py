@@ -28,11 +28,12 @@ _BREAK_START = re.compile(r"[-*•+#=_]|[A-Z][\w-]*:[ \t]|On .* wrote:")
 # The start of a numbered item or a definition ("76 - repeat", "Dx: I10"), which only a
 # line that stops mid-phrase wraps into.
 _ITEM_START = re.compile(r"\d{1,3}[.)][ \t]|[a-zA-Z][.)][ \t]|[\w./]{1,12}[ \t]*(?:[-–—=]|:)[ \t]")
-# A line that stops mid-phrase, after "x", "with", "modifier" or a comma, goes on in the
-# next line whatever that line starts with, and may be shorter than a wrapped line.
+# A line that stops mid-phrase, after "x", "with", "modifier", a comma or the hyphen of
+# "20610-" (clients wrap at hyphens), goes on in the next line whatever that line starts
+# with, and may be shorter than a wrapped line.
 _OPEN_END = re.compile(
     r"(?:(?<![\w.])(?i:x|with|and|or|of|the|an?|to|on|for|from|than|mods?|modifiers?|through"
-    r"|thru|vs\.?|versus|is|be|use|add|need|bill|billed|append)|[,&+/(])[ \t]*\Z"
+    r"|thru|vs\.?|versus|is|be|use|add|need|bill|billed|append)|[,&+/(]|(?<=[0-9A-Z]{2})-)[ \t]*\Z"
 )
 MIN_OPEN_LENGTH = 20
 

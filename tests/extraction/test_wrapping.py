@@ -77,3 +77,12 @@ def test_positions_are_in_the_text_as_written() -> None:
     for reference in extract(text):
         for start, end in reference.positions:
             assert text[start:end].replace("\n", " ").startswith(reference.code[:3])
+
+
+def test_code_and_modifier_wrapped_at_hyphen() -> None:
+    found = {r.label: r for r in extract("The claim went out as 20610-\n50 with J3301 x 8.")}
+    assert found["20610"].modifiers == ["50"]
+    assert found["J3301"].units == 8
+    text = "history of polyps (surveillance). Billed 00812-QZ-QS-\nPT with Z12.11 and Z86.010."
+    assert {r.label: r for r in extract(text)}["00812"].modifiers == ["QZ", "QS", "PT"]
+    assert ("M54", "icd10cm") in {(r.label, r.system) for r in extract("dx M54.- for now")}
