@@ -22,7 +22,8 @@ from consultant.codes.models import CodeRelease
 SYSTEM = "icd10cm"
 # Billable codes listed under a header; more are summarised by their count.
 MAX_LISTED = 12
-_SHAPE = re.compile(r"[A-Z][0-9A-Z]{2}(\.[0-9A-Z]{1,4})?")
+# A letter, a digit and a digit or letter, then maybe a dot and up to four characters.
+_SHAPE = re.compile(r"[A-Z]\d[0-9A-Z](\.[0-9A-Z]{1,4})?")
 # Characters a writer often types in place of another: letter O for zero, and so on.
 _LOOKALIKES = {"O": "0", "0": "O", "I": "1", "1": "I", "L": "1", "S": "5", "5": "S", "Z": "2"}
 
@@ -39,14 +40,22 @@ def ancestors(code: str) -> list[str]:
     return [normalise(bare[:length]) for length in range(3, len(bare))]
 
 
+def is_shaped(code: str) -> bool:
+    """Return whether *code*, dotted or not, has the shape of an ICD-10-CM code."""
+    return _SHAPE.fullmatch(normalise(code)) is not None
+
+
 def describe_icd10cm(session: Session, code: str, on: date | None) -> CodeInfo:
     code = normalise(code)
     info = CodeInfo(SYSTEM, code, "not_found")
+    shaped = _SHAPE.fullmatch(code) is not None
+    if not shaped:
+        # Said whether an edition is loaded or not, because no edition contains such a code.
+        info.messages.append(f"{code} is not shaped like an ICD-10-CM code (such as E11.9)")
     release = release_for(session, SYSTEM, on, info)
     if release is None:
-        return not_loaded(SYSTEM, code, "run: caseconsultant codes load")
-    if not _SHAPE.fullmatch(code):
-        info.messages.append(f"{code} is not shaped like an ICD-10-CM code (such as E11.9)")
+        return info if not shaped else not_loaded(SYSTEM, code, "run: caseconsultant codes load")
+    if not shaped:
         _suggest(session, release, info)
         return info
     rows = find_codes(session, release, SYSTEM, [*ancestors(code), code])

@@ -43,6 +43,11 @@ def normalise(code: str) -> str:
     return re.sub(r"[\s.\-]", "", code.upper())
 
 
+def is_shaped(code: str) -> bool:
+    """Return whether *code* has the shape of an ICD-10-PCS code or table."""
+    return _SHAPE.fullmatch(normalise(code)) is not None
+
+
 def describe_icd10pcs(session: Session, code: str, on: date | None) -> CodeInfo:
     code = normalise(code)
     info = CodeInfo(SYSTEM, code, "not_found")

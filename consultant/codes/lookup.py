@@ -12,7 +12,7 @@ from datetime import date
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from consultant.codes import cpt
+from consultant.codes import cpt, icd10cm_lookup, icd10pcs_lookup
 from consultant.codes.icd10cm_lookup import describe_icd10cm
 from consultant.codes.icd10pcs_lookup import describe_icd10pcs
 from consultant.codes.info import (
@@ -110,8 +110,18 @@ def describe(
         return CodeInfo(system, code, "not_found", messages=[f"unknown code system {system!r}"])
     info = describer(session, code.strip(), date_of_service)
     missing = info.description is None and info.status in _MISSING_STATUSES
-    info.unchecked = missing and not edition_in_force(session, system, date_of_service)
+    # A code of the wrong shape is not found whatever the editions: "HELLO" is no code.
+    shaped = _SHAPE_CHECKS.get(system, lambda _code: True)(code.strip())
+    info.unchecked = missing and shaped and not edition_in_force(session, system,
+                                                                 date_of_service)
     return info
+
+
+_SHAPE_CHECKS = {
+    "cpt": lambda code: cpt.place(code.upper()) is not None,
+    "icd10cm": icd10cm_lookup.is_shaped,
+    "icd10pcs": icd10pcs_lookup.is_shaped,
+}
 
 
 def edition_in_force(session: Session, system: str, on: date | None) -> bool:
@@ -148,7 +158,7 @@ def guess_systems(code: str) -> list[str]:
         systems.append("modifier")
     if _HCPCS.fullmatch(text):
         systems.append("hcpcs")
-    if "." in text or "," in text or re.fullmatch(r"[A-Z][0-9A-Z]{2,6}", text):
+    if "." in text or "," in text or re.fullmatch(r"[A-Z]\d[0-9A-Z]{1,5}", text):
         systems.append("icd10cm")
     if _PCS.fullmatch(text):
         systems.append("icd10pcs")

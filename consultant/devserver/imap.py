@@ -53,6 +53,9 @@ def free_port() -> int:
 def port_is_free(port: int) -> bool:
     """Return whether a server could listen on loopback *port* right now."""
     with socket.socket() as probe:
+        # As the servers do: connections of a stopped server left in TIME_WAIT do not
+        # block the port, while a program listening on it does.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((LOOPBACK, port))
         except OSError:

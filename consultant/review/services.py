@@ -45,7 +45,8 @@ def get_draft(session: Session, draft_id: int, *, for_update: bool = False) -> D
     """Return the draft *draft_id*; *for_update* locks its row until the transaction ends."""
     draft = session.get(Draft, draft_id, with_for_update=for_update, populate_existing=for_update)
     if draft is None:
-        raise NotFound(f"no draft with id {draft_id}")
+        raise NotFound(f"no draft with id {draft_id}; see the review queue for the drafts "
+                       "there are (caseconsultant review list, or the web queue)")
     return draft
 
 

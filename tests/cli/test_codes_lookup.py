@@ -144,3 +144,17 @@ def test_lookup_ended_edition_names_the_end(runner: CliRunner, session: Session,
 
     assert "ended on 2026-03-31" in output
     assert "import the edition in force on that date" in output
+
+
+@pytest.mark.parametrize(("arguments", "shown"), [
+    (("hello",), "is not shaped like an ICD-10-CM code"),
+    (("99213", "--system", "icd10cm"), "is not shaped like an ICD-10-CM code"),
+    (("E1140", "--system", "cpt"), "is not shaped like a CPT code"),
+])
+def test_lookup_of_no_code_shape_not_found(runner: CliRunner, session: Session,
+                                          arguments: tuple[str, ...], shown: str) -> None:
+    exit_code, output = _lookup(runner, *arguments)
+
+    assert exit_code == 1, output
+    assert shown in output
+    assert "not checked" not in output
