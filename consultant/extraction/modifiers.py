@@ -165,11 +165,11 @@ VERB_LOWER = re.compile(
 _CHOICE = rf"{_MODIFIER}(?:[ \t]*/[ \t]*{_MODIFIER})*"
 _CONNECTOR = (
     r"[ \t]*,?[ \t]*(?i:or|and|&|vs\.?|versus|instead[ \t]+of|rather[ \t]+than|not)[ \t]+"
-    r"(?i:the[ \t]+)?-?"
+    r"(?i:the[ \t]+)?[\"']?-?"
 )
 # The choice after a taken modifier, matched where the modifier ends.
 CHOICE_AFTER = re.compile(
-    rf"(?:[ \t]*/[ \t]*{_MODIFIER})*{_CONNECTOR}(?P<list>{_CHOICE})(?![\w/]|[.:]\d)"
+    rf"[\"']?(?:[ \t]*/[ \t]*{_MODIFIER})*{_CONNECTOR}(?P<list>{_CHOICE})(?![\w/]|[.:]\d)"
 )
 # The choice before a taken modifier, searched up to where the modifier starts. It starts
 # with a character class, so the engine skips to digits and capital letters. The caller
@@ -185,7 +185,8 @@ CHOICE_BEFORE = re.compile(
 LAST_CHOICE = re.compile(
     r"[oOvVnN](?<![\w][oOvVnN])(?:(?<=[oO])[rR]|(?<=[vV])(?:[sS]\.?|ersus|ERSUS)|(?<=[nN])[oO][tT])"
     # A line may be wrapped after the word: "Is 78 right, or\n76?".
-    rf"(?:[ \t]+\n?|\n)[ \t]*(?:(?:just|only|maybe)[ \t]+)?-?(?P<list>{_MODIFIER})(?![\w/]|[.:]\d)"
+    rf"(?:[ \t]+\n?|\n)[ \t]*(?:(?:just|only|maybe)[ \t]+)?[\"']?-?(?P<list>{_MODIFIER})"
+    r"(?![\w/]|[.:]\d)"
 )
 # The first of two modifiers offered as a choice, searched up to the "or" before the
 # second: "QM or QN?".

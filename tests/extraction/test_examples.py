@@ -1184,3 +1184,8 @@ def test_ranges_written_in_capitals() -> None:
     assert ("cpt", "99202-99205") in codes("NEW PT LEVELS 99202 THROUGH 99205 FOR THE TIN?")
     assert ("cpt", "99221-99223") in codes("Initial care 99221 Thru 99223")
     assert codes("WE CHANGED FROM 99213 TO 99214") == {("cpt", "99213"), ("cpt", "99214")}
+
+
+def test_modifier_choice_in_quotes() -> None:
+    assert {("modifier", "XU"), ("modifier", "59")} <= codes('Is "XU" or "59" right on 97140?')
+    assert ("modifier", "59") in codes("Is \u201cXU\u201d or \u201c59\u201d right on 97140?")
