@@ -180,6 +180,10 @@ def show(draft_id: int) -> None:
         if draft.reject_reason:
             click.echo(f"Rejected: {draft.reject_reason}")
         _echo_attachments(message_attachments(draft.inbound_message.raw))
+        if draft.inbound_message.defects:
+            click.echo("Read with errors, so the question and its codes may be incomplete; "
+                       "check the original message before you answer: "
+                       + "; ".join(draft.inbound_message.defects))
         click.echo("")
         click.echo(draft.body_text)
         notes = [(code["code"], note) for code in draft.codes for note in reviewer_notes(code)]

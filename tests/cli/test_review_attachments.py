@@ -65,3 +65,27 @@ def test_review_show_lists_inline_images(runner: CliRunner, session: Session,
     assert result.exit_code == 0, result.output
     assert ("Attachments of the question (download them on the draft's web page):\n"
             "  1. claim.png (image/png, 7 bytes, inline image)\n") in result.output
+
+
+BROKEN = (b"From: dana@clinic.example.com\r\nSubject: =?x-unknown?Q?99213_question?=\r\n"
+          b"Message-ID: <show-broken@clinic.example.com>\r\nMIME-Version: 1.0\r\n"
+          b"Content-Type: text/plain; charset=x-unknown-charset\r\n\r\n"
+          b"Can we bill 99213 today?\r\n")
+
+
+def test_review_show_warns_of_read_errors(runner: CliRunner, session: Session,
+                                          service_address: None) -> None:
+    result = _show_draft_of(runner, session, BROKEN)
+
+    assert result.exit_code == 0, result.output
+    assert "Read with errors, so the question and its codes may be incomplete" in result.output
+
+
+def test_review_show_clean_message_has_no_warning(runner: CliRunner, session: Session,
+                                                  service_address: None) -> None:
+    result = _show_draft_of(runner, session,
+                            b"From: dana@clinic.example.com\r\nSubject: E11.4?\r\n"
+                            b"Message-ID: <show-clean@clinic.example.com>\r\n\r\n"
+                            b"Is E11.4 billable?\r\n")
+
+    assert "Read with errors" not in result.output

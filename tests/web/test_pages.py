@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 from datetime import timedelta
@@ -503,3 +504,21 @@ def test_approval_never_opens_smtp(client: TestClient, users, make_draft, sessio
     session.refresh(draft)
     assert response.status_code == 303
     assert draft.state is DraftState.APPROVED
+
+
+def test_draft_page_warns_of_read_errors(client: TestClient, users, make_draft) -> None:
+    raw = (b"From: dana@clinic.example.com\r\nTo: coding-help@example.org\r\n"
+           b"Subject: =?x-unknown?Q?99213_question?=\r\nMIME-Version: 1.0\r\n"
+           b"Content-Type: text/plain; charset=x-unknown-charset\r\n\r\n"
+           b"Can we bill 99213 today?\r\n")
+    broken = make_draft(raw=raw)
+    clean = make_draft()
+    sign_in(client, "rita")
+
+    warned = client.get(f"/drafts/{broken.id}").text
+    plain = client.get(f"/drafts/{clean.id}").text
+
+    assert broken.inbound_message.defects
+    assert 'id="defects"' in warned
+    assert broken.inbound_message.defects[0] in html.unescape(warned)
+    assert 'id="defects"' not in plain
