@@ -272,7 +272,9 @@ _GLUED_MODIFIERS = re.compile(r"(?P<code>[0-9A-Za-z]\d{3}[0-9A-Za-z])(?:-[0-9A-Z
 @codes.command()
 @click.argument("code")
 @click.option("--system", type=click.Choice(SYSTEMS), help="Code system; default: guessed.")
-@click.option("--date", "on", type=_DATE, help="Date of service, YYYY-MM-DD; default newest.")
+@click.option("--date", "on", type=_DATE,
+              help="Date of service, YYYY-MM-DD; without it, the newest edition loaded is "
+                   "used, and today decides whether that edition has ended.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def lookup(code: str, system: str | None, on: datetime | None, as_json: bool) -> None:
     """Describe CODE as the edition in force on the date of service describes it.
@@ -299,7 +301,8 @@ def lookup(code: str, system: str | None, on: datetime | None, as_json: bool) ->
             info = describe(session, system, code, _as_date(on))
         else:
             info = describe_any(session, code, _as_date(on))
-        ended = ended_edition_note(session, info.system, _as_date(on)) if info.unchecked else None
+        # Said of found codes too, as drafts say it: a newer edition may describe them anew.
+        ended = ended_edition_note(session, info.system, _as_date(on))
     if ended:
         info.messages.append(ended)
     if as_json:

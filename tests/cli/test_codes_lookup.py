@@ -158,3 +158,15 @@ def test_lookup_of_no_code_shape_not_found(runner: CliRunner, session: Session,
     assert exit_code == 1, output
     assert shown in output
     assert "not checked" not in output
+
+
+def test_lookup_found_code_of_ended_edition_says_so(runner: CliRunner, session: Session,
+                                                    tmp_path: Path) -> None:
+    importers.import_hcpcs(session, write_small_hcpcs_file(tmp_path))
+    session.commit()
+
+    exit_code, output = _lookup(runner, "A0428", "--system", "hcpcs", "--date", "2026-11-25")
+
+    assert exit_code == 0, output
+    assert output.startswith("A0428 [hcpcs] valid\n")
+    assert "ended on 2026-03-31" in output
