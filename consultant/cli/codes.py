@@ -301,7 +301,8 @@ def lookup(code: str, system: str | None, on: datetime | None, as_json: bool) ->
             info = describe(session, system, code, _as_date(on))
         else:
             info = describe_any(session, code, _as_date(on))
-        # Said of found codes too, as drafts say it: a newer edition may describe them anew.
+        # Found codes get the note too, as in drafts, because a newer edition may describe
+        # them differently.
         ended = ended_edition_note(session, info.system, _as_date(on))
     if ended:
         info.messages.append(ended)

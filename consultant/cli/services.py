@@ -12,8 +12,8 @@ WORKER_SETTINGS = ("imap_host", "imap_username", "imap_password", "smtp_host", "
 
 # Mingle, gossip and event heartbeats are messages between workers for monitoring, and
 # the service needs none of them.  With them on, a Celery 5.7 worker on Redis stopped
-# consuming after a second broker outage hit its reconnect, in 4 of 4 runs of
-# tests/faults/test_redis_restart.py; with them off it recovered in every run.  Remote
+# consuming when a second broker outage hit its reconnect, in 4 of 4 runs of
+# tests/faults/test_redis_restart.py.  With them off it recovered in every run.  Remote
 # control (``celery inspect``) stays on.
 WITHOUT_PEER_MESSAGES = ("--without-mingle", "--without-gossip", "--without-heartbeat")
 

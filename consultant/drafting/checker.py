@@ -46,7 +46,7 @@ class KnowledgeBaseChecker:
 
     def status(self, system: str, code: str) -> str:
         # Validity is judged against the editions loaded, ended ones too, so a code missing
-        # from last quarter's file is unrecognised, and that file still tells HCPCS E1140
+        # from last quarter's file is unrecognised, and that file still distinguishes HCPCS E1140
         # from ICD-10-CM E11.40. Only a set with no edition loaded leaves codes unchecked.
         # The reviewer's "not checked" badge reads ``unchecked`` below, which also counts
         # ended editions.

@@ -1,6 +1,6 @@
 """Messages that produced no draft: quarantined after an error, or held by intake.
 
-Intake ignores auto-replies, bulk mail and listed senders, and holds oversized and
+Intake ignores auto-replies, bulk mail and listed senders, and keeps oversized and
 rate-limited messages for an operator. Retrying puts a message back to ``received`` and
 enqueues ``process_message`` after the commit. A quarantined message goes through every
 check again, as if it had just arrived. An ignored or held message is released: intake
