@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from consultant.extraction import context
+from consultant.extraction.capitals import restore_case
 from consultant.extraction.reference import (
     UNCHECKED,
     UNKNOWN,
@@ -88,7 +89,8 @@ def _extract(
     # plain character, so every offset stays the same.
     if _PLAIN_CHARACTERS_FOUND.search(text) is not None:
         text = text.translate(_PLAIN_CHARACTERS)
-    scanned = scan(join_wrapped_lines(text))
+    # Lines in capitals are read in mixed case, and wrapped paragraphs as one line.
+    scanned = scan(join_wrapped_lines(restore_case(text)))
     mentions = context.resolve(scanned)
     if checker is not None:
         checker = _OncePerCode(checker)

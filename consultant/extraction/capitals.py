@@ -1,0 +1,166 @@
+"""Give lines written all in capital letters the case of ordinary prose, keeping offsets.
+
+Some coders write every word in capitals, and notes pasted from practice-management
+systems often are. In mixed-case mail a pair of capitals after a code is read as a
+modifier ("81001 with GA or GZ"). In "SHOULD 81001 GO OUT WITH GA OR GZ?" the same pair
+looks like every word around it. Before scanning, each line with no small
+letter and enough words to be prose is rewritten as its writer would have typed it in
+mixed case: words in small letters, a sentence's first word and the words of a place
+name capitalised, and tokens that may be codes, modifiers, states or abbreviations kept as
+they are. Only ASCII letters change case, so the text keeps its length and every position
+found in it is a position in the message as written.
+"""
+
+from __future__ import annotations
+
+import re
+
+from consultant.extraction.traps import _STATE_NAME_SET, _STATE_SET
+
+# A line with no small letter, and the words in it that may be rewritten.
+_CAPITAL_LINE = re.compile(r"^[^a-z\n]*[A-Z][^a-z\n]*$", re.MULTILINE)
+_TOKEN = re.compile(r"[A-Za-z0-9]+")
+# A line in capitals is prose when it has this many words of three or more letters, so a
+# table header ("CPT   MOD   UNITS") or a label ("URGENT:") keeps its capitals. A message
+# written in capitals throughout is rewritten line by line, signature included.
+MIN_PROSE_WORDS = 4
+_SMALL_LETTER = re.compile(r"[a-z]")
+# The share of small letters at or under which a message is written in capitals.
+MAX_SMALL_SHARE = 0.1
+_LETTER = re.compile(r"[A-Za-z]")
+
+# Two-letter words that are also modifiers or states, or that the scanner reads next to
+# a code ("AT THE", "DX M54.50"). Written in small letters, they read as words.
+_SMALL_WORDS = frozenset({
+    "AM", "AN", "AS", "AT", "BE", "BY", "DO", "DX", "FX", "GO", "HE", "HI", "IF", "IN", "IS",
+    "IT", "ME", "MY", "NO", "OF", "OH", "ON", "OR", "PT", "SO", "TO", "UP", "US", "WE",
+})
+# Of those, the modifiers that coders also name alone: "USE AS OR 80?", "OT USES GO.",
+# "97530 GO CO X3". They stay modifiers before an end mark, before another modifier, or
+# before a word that names or weighs modifiers. "PT" is a patient unless a question or
+# such a word follows it.
+_ALSO_MODIFIERS = frozenset({"AS", "AT", "GO", "PT"})
+_MODIFIER_WORDS = r"[ \t]+(?:OR|AND|VS|MODS?|MODIFIERS?|INSTEAD|ONLY|TOO)\b"
+_MODIFIER_FOLLOWS = re.compile(rf"[ \t]*(?:[.,;:?!)/]|$)|{_MODIFIER_WORDS}", re.MULTILINE)
+_PATIENT_MODIFIER_FOLLOWS = re.compile(rf"[ \t]*\?|{_MODIFIER_WORDS}")
+_NEXT_PAIR = re.compile(r"[ \t]+([A-Z][A-Z0-9]|[0-9][A-Z])\b")
+# Abbreviations that mixed-case mail writes in capitals too.
+_ABBREVIATIONS = frozenset({
+    "ABN", "ASC", "CARC", "CLIA", "CMS", "CPT", "DME", "DOB", "DOS", "DRG", "EIN", "EOB", "ERA",
+    "FQHC", "HCPCS", "ICD", "LCD", "MAC", "MUE", "NCCI", "NCD", "NDC", "NPI", "PCS", "POS",
+    "PTAN", "RARC", "RHC", "SNF", "TIN", "TOB", "UPIN",
+})
+# A sentence starts at a line start or after its end mark.
+_SENTENCE_START = re.compile(r"(?:^|(?<=[.!?:] ))[ \t>]*([A-Z]{3,})", re.MULTILINE)
+# A place before a ZIP code, after a state ("SPOKANE WA 99204") or named as one ("NEW YORK
+# 14608"), and a street between a house number and its suffix ("14580 RIDGE RD"): each
+# word is capitalised, as it is written in mixed case.
+_PLACE = re.compile(
+    r"\b(?:[A-Z]{3,} ){0,2}[A-Z]{3,}(?=,? (?:(?P<state>[A-Z]{2}),? )?\d{5}(?:-\d{4})?\b)"
+)
+_STREET = re.compile(
+    r"(?<=\d )(?:[NSEW] )?(?:[A-Z0-9]{2,} ){0,2}[A-Z0-9]*[A-Z]{2,} "
+    r"(?:ST|STREET|RD|ROAD|AVE?|AVENUE|DR|DRIVE|LN|LANE|BLVD|BOULEVARD|CT|COURT|PL|PLACE|WAY"
+    r"|PKWY|PARKWAY|HWY|HIGHWAY)\b"
+)
+_COUNT_AFTER = re.compile(r" ?\d")
+# Ordinals and "x" before a count or an extension: "119TH", "X2", "X310".
+_SMALL_SUFFIX = re.compile(r"\d+(?:ST|ND|RD|TH)|X\d{1,4}")
+
+
+def restore_case(text: str) -> str:
+    """Return *text* with each line in capitals rewritten in mixed case, offsets kept."""
+    if _CAPITAL_LINE.search(text) is None:
+        return text
+    letters = len(_LETTER.findall(text))
+    small = len(_SMALL_LETTER.findall(text))
+    min_words = 0 if small <= MAX_SMALL_SHARE * letters else MIN_PROSE_WORDS
+    characters: list[str] | None = None
+    for line in _CAPITAL_LINE.finditer(text):
+        start, end = line.span()
+        rewritten = _rewrite(text[start:end], min_words)
+        if rewritten is None:
+            continue
+        if characters is None:
+            characters = list(text)
+        characters[start:end] = rewritten
+    return text if characters is None else "".join(characters)
+
+
+def _rewrite(line: str, min_words: int) -> str | None:
+    """Return *line* in mixed case, or None when it has fewer than *min_words* words."""
+    words = [token for token in _TOKEN.findall(line) if len(token) >= 3 and token.isalpha()]
+    if len(words) < min_words:
+        return None
+    capitalised = {match.start(1) for match in _SENTENCE_START.finditer(line)}
+    states = set()
+    for match in _PLACE.finditer(line):
+        if match["state"] in _STATE_SET:
+            # "DAYTON OH 45402": the state stays in capitals.
+            states.add(match.start("state"))
+        elif match["state"] is not None or not _names_state(match.group()):
+            continue
+        capitalised.update(match.start() + token.start() for token in _TOKEN.finditer(match[0]))
+    for match in _STREET.finditer(line):
+        capitalised.update(match.start() + token.start() for token in _TOKEN.finditer(match[0]))
+    parts = []
+    position = 0
+    for token in _TOKEN.finditer(line):
+        parts.append(line[position : token.start()])
+        if token.start() in states:
+            parts.append(token.group())
+        else:
+            parts.append(_token_case(line, token, token.start() in capitalised))
+        position = token.end()
+    parts.append(line[position:])
+    return "".join(parts)
+
+
+def _names_modifier(line: str, end: int, word: str) -> bool:
+    """Return whether what follows *word*, ending at *end*, makes it a modifier."""
+    if word == "PT":
+        return _PATIENT_MODIFIER_FOLLOWS.match(line, end) is not None
+    if _MODIFIER_FOLLOWS.match(line, end) is not None:
+        return True
+    pair = _NEXT_PAIR.match(line, end)
+    return pair is not None and pair[1] not in _SMALL_WORDS
+
+
+def _names_state(words: str) -> bool:
+    """Return whether the last one or two of *words* name a state ("NEW YORK")."""
+    names = words.title().split()
+    return names[-1] in _STATE_NAME_SET or " ".join(names[-2:]) in _STATE_NAME_SET
+
+
+def _token_case(line: str, token: re.Match[str], capitalised: bool) -> str:
+    word = token.group()
+    if not word.isalpha():
+        if _SMALL_SUFFIX.fullmatch(word):
+            return word.lower()
+        return word
+    if word in _ABBREVIATIONS:
+        return word
+    if capitalised:
+        return word.capitalize()
+    if line[token.start() - 1 : token.start()] in ("-", "{", "*") or line.startswith(
+        "*", token.end()
+    ):
+        # A modifier glued to its code ("97110-GO"), the letters of "X{EPSU}", or an
+        # element of an X12 segment pasted from a remittance ("LQ*HE*N115").
+        return word
+    if len(word) == 2:
+        if word not in _SMALL_WORDS or (
+            word in _ALSO_MODIFIERS and _names_modifier(line, token.end(), word)
+        ):
+            return word
+        return word.lower()
+    if len(word) == 1:
+        # "A" is a word, and "X" before a number counts units ("97110 X 3"). Any other
+        # letter may label a list item or be part of a code.
+        if word == "A" or (word == "X" and _COUNT_AFTER.match(line, token.end())):
+            return word.lower()
+        return word
+    # Seven letters may be an ICD-10-PCS code.
+    if len(word) == 7:
+        return word
+    return word.lower()

@@ -1,0 +1,74 @@
+"""Mail written in capitals, read as the same mail in mixed case."""
+
+from __future__ import annotations
+
+import pytest
+
+from consultant.extraction import extract
+from consultant.extraction.capitals import restore_case
+
+
+def found(text: str) -> dict[str, list[str]]:
+    """Return each code found in *text* with its modifiers; modifiers alone under "modifier"."""
+    return {
+        reference.label: reference.modifiers
+        for reference in extract(text)
+        if reference.system != "modifier"
+    } | {"modifier": sorted(r.label for r in extract(text) if r.system == "modifier")}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SHOULD 81001 GO OUT WITH GA OR GZ? WE HAVE AN ABN ON FILE.",
+        "OUR OFFICE IS AT 410 PINE ST, SPOKANE WA 99204 - CAN WE BILL 99214?",
+        "Thanks,\nGRETA\n14580 RIDGE RD, SUITE 300\nSARASOTA, FL 34238",
+        "P: 757-555-0142 X310",
+    ],
+)
+def test_length_and_codes_kept(text: str) -> None:
+    restored = restore_case(text)
+    assert len(restored) == len(text)
+    assert restored.upper() == text.upper()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We billed 99213-25 and 20610-RT today.",
+        "Lines billed today:\nCPT     MOD     UNITS\n97110   GP      2",
+        "URGENT: 99214 DENIED\nPlease see the remit below.",
+    ],
+)
+def test_mixed_case_and_short_capital_lines_unchanged(text: str) -> None:
+    assert restore_case(text) == text
+
+
+def test_whole_message_in_capitals_restored() -> None:
+    restored = restore_case("SHOULD 81001 GO OUT WITH GA OR GZ?\nTHANKS, DANA")
+    assert restored == "Should 81001 go out with GA or GZ?\nThanks, dana"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("SHOULD 81001 GO OUT WITH GA OR GZ? WE HAVE AN ABN ON FILE.",
+         {"81001": [], "modifier": ["GA", "GZ"]}),
+        ("PT THERAPY BILLS GP ON EVERY LINE, OT USES GO.", {"modifier": ["GO", "GP"]}),
+        ("OUR OFFICE IS AT 410 PINE ST, SPOKANE WA 99204 - CAN WE BILL 99214?",
+         {"99214": [], "modifier": []}),
+        ("ULTRASOUND 76815 AT 32 WEEKS, IS IT BILLABLE OUTSIDE THE GLOBAL?",
+         {"76815": [], "modifier": []}),
+        ("THE OT LINE 97530 GO CO X3 CAME BACK WITH A REDUCTION.",
+         {"97530": ["GO", "CO"], "modifier": ["CO", "GO"]}),
+        ("PAYER POLICY SAYS TO USE X{EPSU} INSTEAD OF THE 59 MODIFIER FOR 64483.",
+         {"64483": ["59"], "modifier": ["59", "XE", "XP", "XS", "XU"]}),
+        ("MEDICARE: G0121 BECOMES 45385 WITH THE PT MODIFIER, DX Z12.11 THEN K63.5.",
+         {"G0121": [], "45385": ["PT"], "Z12.11": [], "K63.5": [], "modifier": ["PT"]}),
+        ("PT HAS TYPE 2 DIABETES, DX E1165, SEEN FOR 99214 AS A NEW PROBLEM.",
+         {"E11.65": [], "99214": [], "modifier": []}),
+        ("SEE THE REMIT BELOW.\nPHONE 757-555-0142 X310\nTHANKS", {"modifier": []}),
+    ],
+)
+def test_codes_in_capitals(text: str, expected: dict[str, list[str]]) -> None:
+    assert found(text) == expected
