@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 
 import uvicorn
 
+from consultant.errors import ConsultantError
 from consultant.storage import migrate
 from consultant.web.app import create_app
 from consultant.web.config import get_web_settings
@@ -48,10 +50,29 @@ def run(
     """
     if upgrade_database:
         migrate.upgrade(create=False)
+    # Bound here, so that a taken port is reported before anything says the queue runs.
+    listener = bind(host, port)
     if on_start is not None:
         on_start()
     log.info("web queue listening on http://%s:%d/login", host, port)
-    build_server(host, port).run()
+    build_server(host, port).run(sockets=[listener])
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """Return a TCP socket bound to *host* and *port*, or raise ConsultantError if taken."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    # As uvicorn does: connections of a stopped server left in TIME_WAIT do not block it.
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as error:
+        listener.close()
+        raise ConsultantError(
+            f"cannot listen on {host}:{port}: {error.strerror or error}; stop the program "
+            "that uses the port or choose another with --port"
+        ) from error
+    return listener
 
 
 @dataclass

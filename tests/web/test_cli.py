@@ -182,3 +182,17 @@ def test_web_from_wrong_folder_creates_nothing(tmp_path) -> None:
     assert "database file not found" in result.output
     assert "web queue:" not in result.output
     assert not (tmp_path / "var").exists()
+
+
+def test_web_reports_taken_port_before_starting(session: Session) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        result = run("web", "--port", str(port))
+
+    assert result.exit_code == 1
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in result.output
+    assert "choose another with --port" in result.output
+    assert "web queue:" not in result.output
