@@ -159,8 +159,14 @@ def superseding_ids(session: Session, drafts: Sequence[Draft]) -> dict[int, list
 
 
 def mailboxes(session: Session) -> list[Mailbox]:
-    """Return the polled mailboxes, for the queue's mailbox filter."""
-    return list(session.scalars(select(Mailbox).order_by(Mailbox.key)))
+    """Return the mailboxes whose folder was read at least once, for the queue's filter.
+
+    A poll that never reached its server (a mistyped host, a refused login) leaves a
+    mailbox row with no UIDVALIDITY, and no draft can come from it.
+    """
+    return list(session.scalars(
+        select(Mailbox).where(Mailbox.uidvalidity.is_not(None)).order_by(Mailbox.key)
+    ))
 
 
 @dataclass

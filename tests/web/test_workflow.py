@@ -234,6 +234,17 @@ def test_queue_mailbox_filter(session: Session, make_draft) -> None:
     assert second.id not in [row.draft_id for row in page.rows]
 
 
+def test_unreached_mailbox_not_offered(session: Session) -> None:
+    from consultant.storage.models import Mailbox
+
+    reached = Mailbox(key="coding-help@imap.example.org:993/INBOX", uidvalidity=7)
+    unreached = Mailbox(key="coding-help@imap.example.net:993/INBOX")
+    session.add_all([reached, unreached])
+    session.commit()
+
+    assert [mailbox.key for mailbox in queries.mailboxes(session)] == [reached.key]
+
+
 def test_retry_quarantined_message(session: Session, users, sent_tasks) -> None:
     message = InboundMessage(message_id="<broken@example.com>", raw=b"Subject: x\r\n\r\nbody",
                              size=17, sha256="0" * 64, state=MessageState.QUARANTINED,
