@@ -116,6 +116,12 @@ _PREPOSITION_AFTER = re.compile(r"[ \t]+(?:for|on|to|in|per|because|since|if|whe
 _PCS_SPLIT = re.compile(
     r"(?<![\w-])(?P<table>[0-9BCDFGHX][0-9A-HJ-NP-Z]{2}) (?P<row>[0-9A-HJ-NP-Z]{4})(?![\w-])"
 )
+# The ICD-10-PCS codes of letters only, which the token pattern skips because most words
+# in capitals are no code. FY2026 has ten: four of plaque radiation (DHYBFZZ), four of
+# mental health (GZHZZZZ, group psychotherapy) and two of new technology (XXEZXAB).
+_LETTERED_PROCEDURE_CODE = re.compile(
+    r"(?<![\w-])(?:D[HP]Y[BC]FZZ|GZ[FGHJ]ZZZZ|XXEZX[AC]B)(?![\w-])"
+)
 _DESCRIPTION_AFTER = re.compile(r"[ \t]+(?:\d|[a-z])")
 # "on the outpatient claim with CA": a modifier put on a claim line, even one that is a state.
 _LINE_BEFORE = re.compile(r"(?i:claim|claims|line|lines|charge)[ \t]+\Z")
@@ -295,6 +301,7 @@ def scan(text: str) -> Scan:
         # Split codes come from encoder pastes in mail about ICD-10-PCS, so other mail
         # skips the search.
         _split_procedure_codes(text, masks, mentions)
+        _lettered_procedure_codes(text, masks, mentions)
     modifier_mentions = [
         ModifierMention(code, start, end, mention)
         for mention in mentions
@@ -339,6 +346,19 @@ def _split_procedure_codes(text: str, masks: Masks, mentions: list[Mention]) -> 
         if index and mentions[index - 1].end > start:
             continue
         mentions.insert(index, Mention(shape, start, end))
+
+
+def _lettered_procedure_codes(text: str, masks: Masks, mentions: list[Mention]) -> None:
+    """Add the ICD-10-PCS codes written in letters only: "GZHZZZZ  group"."""
+    for match in _LETTERED_PROCEDURE_CODE.finditer(text):
+        start, end = match.span()
+        if masks.covers(start, end):
+            continue
+        shape = classify(match.group())
+        if shape is None:
+            continue
+        starts = [mention.start for mention in mentions]
+        mentions.insert(bisect_left(starts, start), Mention(shape, start, end))
 
 
 def _mention(token: str, start: int, end: int) -> Mention | None:
