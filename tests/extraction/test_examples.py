@@ -931,6 +931,17 @@ def test_procedure_code_split_after_its_table() -> None:
     assert codes("B12 1000 mcg daily") == set()
 
 
+def test_pcs_code_of_letters_only() -> None:
+    pasted = "ICD-10-PCS:\nGZ58ZZZ  individual CBT\nGZHZZZZ  group"
+    assert codes(pasted) == {("icd10pcs", "GZ58ZZZ"), ("icd10pcs", "GZHZZZZ")}
+    assert codes("Is XXEZXAB reported with 0DTJ4ZZ?") == {
+        ("icd10pcs", "XXEZXAB"), ("icd10pcs", "0DTJ4ZZ")
+    }
+    # Outside mail about PCS, and as part of a longer word, the letters are no code.
+    assert codes("GZHZZZZ was in the subject line") == set()
+    assert codes("ICD-10-PCS GZHZZZZZ and 0DTJ4ZZ") == {("icd10pcs", "0DTJ4ZZ")}
+
+
 def test_ids_after_labels_and_claim_suffixes() -> None:
     notice = "prior authorization for these services for members:\n\n70551, 70553"
     assert codes(notice) == {("cpt", "70551"), ("cpt", "70553")}
