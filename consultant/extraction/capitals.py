@@ -5,29 +5,32 @@ systems often are. In mixed-case mail a pair of capitals after a code is read as
 modifier ("81001 with GA or GZ"). In "SHOULD 81001 GO OUT WITH GA OR GZ?" the same pair
 looks like every word around it. Before scanning, each line with no small
 letter and enough words to be prose is rewritten as its writer would have typed it in
-mixed case: words in small letters, a sentence's first word and the words of a place
-name capitalised, and tokens that may be codes, modifiers, states or abbreviations kept as
-they are. Only ASCII letters change case, so the text keeps its length and every position
+mixed case. Words go to small letters, and a sentence's first word and the words of a
+place name are capitalised. Tokens that may be codes, modifiers, states or abbreviations
+are kept as they are. Only ASCII letters change case, so the text keeps its length and every position
 found in it is a position in the message as written.
 """
 
 from __future__ import annotations
 
 import re
+import string
 
+from consultant.extraction.modifiers import KNOWN
+from consultant.extraction.shapes import LETTERED_PROCEDURE_CODES
 from consultant.extraction.traps import _STATE_NAME_SET, _STATE_SET
 
-# A line with no small letter, and the words in it that may be rewritten.
+# A line with no small letter, and the tokens of a line.
 _CAPITAL_LINE = re.compile(r"^[^a-z\n]*[A-Z][^a-z\n]*$", re.MULTILINE)
 _TOKEN = re.compile(r"[A-Za-z0-9]+")
 # A line in capitals is prose when it has this many words of three or more letters, so a
 # table header ("CPT   MOD   UNITS") or a label ("URGENT:") keeps its capitals. A message
 # written in capitals throughout is rewritten line by line, signature included.
 MIN_PROSE_WORDS = 4
-_SMALL_LETTER = re.compile(r"[a-z]")
 # The share of small letters at or under which a message is written in capitals.
 MAX_SMALL_SHARE = 0.1
-_LETTER = re.compile(r"[A-Za-z]")
+_WITHOUT_SMALL = str.maketrans("", "", string.ascii_lowercase)
+_WITHOUT_CAPITALS = str.maketrans("", "", string.ascii_uppercase)
 
 # Two-letter words that are also modifiers or states, or that the scanner reads next to
 # a code ("AT THE", "DX M54.50"). Written in small letters, they read as words.
@@ -44,6 +47,16 @@ _MODIFIER_WORDS = r"[ \t]+(?:OR|AND|VS|MODS?|MODIFIERS?|INSTEAD|ONLY|TOO)\b"
 _MODIFIER_FOLLOWS = re.compile(rf"[ \t]*(?:[.,;:?!)/]|$)|{_MODIFIER_WORDS}", re.MULTILINE)
 _PATIENT_MODIFIER_FOLLOWS = re.compile(rf"[ \t]*\?|{_MODIFIER_WORDS}")
 _NEXT_PAIR = re.compile(r"[ \t]+([A-Z][A-Z0-9]|[0-9][A-Z])\b")
+# Any of them that is a modifier is one before "MODIFIER" ("THE HI MODIFIER", but "NO
+# MODIFIER"). So are "HE" and "HI", mental health program modifiers, after a code,
+_MODIFIER_WORD_AFTER = re.compile(r"[ \t]+MOD(?:IFIER)?\b")
+_AFTER_CODE_MODIFIERS = frozenset({"HE", "HI"})
+# and any modifier after "MODIFIERS:", "MODIFIER IS" or "MODIFIERS WOULD BE".
+_MODIFIER_WORD_BEFORE = re.compile(
+    r"\bMOD(?:IFIER)?S?(?:[ \t]+(?:IS|ARE|WAS|WERE|(?:WOULD|SHOULD|WILL|COULD|MUST)[ \t]+BE)"
+    r"|[ \t]*[:=])[ \t]*(?:[A-Z0-9]{2}[ \t]*(?:,|AND|OR|/)[ \t]*)*\Z"
+)
+_CODE_BEFORE = re.compile(r"(?<![\w-])(?:\d{4}[0-9FTU]|[A-Z]\d{4})[ \t]+\Z")
 # Abbreviations that mixed-case mail writes in capitals too.
 _ABBREVIATIONS = frozenset({
     "ABN", "ASC", "CARC", "CLIA", "CMS", "CPT", "DME", "DOB", "DOS", "DRG", "EIN", "EOB", "ERA",
@@ -56,7 +69,8 @@ _SENTENCE_START = re.compile(r"(?:^|(?<=[.!?:] ))[ \t>]*([A-Z]{3,})", re.MULTILI
 # 14608"), and a street between a house number and its suffix ("14580 RIDGE RD"): each
 # word is capitalised, as it is written in mixed case.
 _PLACE = re.compile(
-    r"\b(?:[A-Z]{3,} ){0,2}[A-Z]{3,}(?=,? (?:(?P<state>[A-Z]{2}),? )?\d{5}(?:-\d{4})?\b)"
+    r"\b(?:[A-Z]{3,} ){0,2}[A-Z]{3,}"
+    r"(?=,? (?:(?P<state>[A-Z]{2}),? )?\d{5}(?:-\d{4})?\b(?P<after>[ \t]*[A-Z]{3,})?)"
 )
 _STREET = re.compile(
     r"(?<=\d )(?:[NSEW] )?(?:[A-Z0-9]{2,} ){0,2}[A-Z0-9]*[A-Z]{2,} "
@@ -64,17 +78,18 @@ _STREET = re.compile(
     r"|PKWY|PARKWAY|HWY|HIGHWAY)\b"
 )
 _COUNT_AFTER = re.compile(r" ?\d")
-# Ordinals and "x" before a count or an extension: "119TH", "X2", "X310".
-_SMALL_SUFFIX = re.compile(r"\d+(?:ST|ND|RD|TH)|X\d{1,4}")
+# Ordinals, "x" before a count or an extension, and codes in the plural: "119TH", "X2",
+# "X310", "90834S".
+_SMALL_SUFFIX = re.compile(r"\d+(?:ST|ND|RD|TH)|X\d{1,4}|(?:\d{5}|[A-Z]\d{4})S")
 
 
 def restore_case(text: str) -> str:
     """Return *text* with each line in capitals rewritten in mixed case, offsets kept."""
     if _CAPITAL_LINE.search(text) is None:
         return text
-    letters = len(_LETTER.findall(text))
-    small = len(_SMALL_LETTER.findall(text))
-    min_words = 0 if small <= MAX_SMALL_SHARE * letters else MIN_PROSE_WORDS
+    small = len(text) - len(text.translate(_WITHOUT_SMALL))
+    capitals = len(text) - len(text.translate(_WITHOUT_CAPITALS))
+    min_words = 0 if small <= MAX_SMALL_SHARE * (small + capitals) else MIN_PROSE_WORDS
     characters: list[str] | None = None
     for line in _CAPITAL_LINE.finditer(text):
         start, end = line.span()
@@ -92,9 +107,14 @@ def _rewrite(line: str, min_words: int) -> str | None:
     words = [token for token in _TOKEN.findall(line) if len(token) >= 3 and token.isalpha()]
     if len(words) < min_words:
         return None
+
     capitalised = {match.start(1) for match in _SENTENCE_START.finditer(line)}
     states = set()
     for match in _PLACE.finditer(line):
+        if match["state"] == "OR" and match["after"]:
+            # "LIKE THE FIRST TIME, OR 99204 SINCE": "OR" before five digits is Oregon only
+            # where they end the address ("PORTLAND, OR 97201" at the end of a line).
+            continue
         if match["state"] in _STATE_SET:
             # "DAYTON OH 45402": the state stays in capitals.
             states.add(match.start("state"))
@@ -103,6 +123,7 @@ def _rewrite(line: str, min_words: int) -> str | None:
         capitalised.update(match.start() + token.start() for token in _TOKEN.finditer(match[0]))
     for match in _STREET.finditer(line):
         capitalised.update(match.start() + token.start() for token in _TOKEN.finditer(match[0]))
+
     parts = []
     position = 0
     for token in _TOKEN.finditer(line):
@@ -134,33 +155,41 @@ def _names_state(words: str) -> bool:
 
 def _token_case(line: str, token: re.Match[str], capitalised: bool) -> str:
     word = token.group()
+    if line[token.start() - 1 : token.start()] == "'":
+        # The end of a contraction or a possessive: "DON'T", "SURGEON'S".
+        return word.lower()
     if not word.isalpha():
         if _SMALL_SUFFIX.fullmatch(word):
             return word.lower()
         return word
-    if word in _ABBREVIATIONS:
+    if word in _ABBREVIATIONS or word in LETTERED_PROCEDURE_CODES:
         return word
     if capitalised:
         return word.capitalize()
-    if line[token.start() - 1 : token.start()] in ("-", "{", "*") or line.startswith(
-        "*", token.end()
+    if (len(word) == 2 and line[token.start() - 1 : token.start()] == "-") or (
+        line[token.start() - 1 : token.start()] in ("{", "*") or line.startswith("*", token.end())
     ):
         # A modifier glued to its code ("97110-GO"), the letters of "X{EPSU}", or an
         # element of an X12 segment pasted from a remittance ("LQ*HE*N115").
         return word
     if len(word) == 2:
-        if word not in _SMALL_WORDS or (
-            word in _ALSO_MODIFIERS and _names_modifier(line, token.end(), word)
+        if (
+            word not in _SMALL_WORDS
+            or (word in KNOWN and _MODIFIER_WORD_BEFORE.search(line, 0, token.start()))
+            or (word in _ALSO_MODIFIERS and _names_modifier(line, token.end(), word))
+            or (word in KNOWN and _MODIFIER_WORD_AFTER.match(line, token.end()))
+            or (word in _AFTER_CODE_MODIFIERS
+                and _CODE_BEFORE.search(line, max(0, token.start() - 8), token.start()))
         ):
             return word
         return word.lower()
+    if len(word) == 7:
+        # Seven letters may be an ICD-10-PCS code.
+        return word
     if len(word) == 1:
         # "A" is a word, and "X" before a number counts units ("97110 X 3"). Any other
         # letter may label a list item or be part of a code.
         if word == "A" or (word == "X" and _COUNT_AFTER.match(line, token.end())):
             return word.lower()
-        return word
-    # Seven letters may be an ICD-10-PCS code.
-    if len(word) == 7:
         return word
     return word.lower()

@@ -12,7 +12,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from consultant.extraction import modifiers as mods
-from consultant.extraction.shapes import RANGE_END, STRONG, TOKEN, Shape, classify
+from consultant.extraction.shapes import (
+    LETTERED_PROCEDURE_CODES,
+    RANGE_END,
+    STRONG,
+    TOKEN,
+    Shape,
+    classify,
+)
 from consultant.extraction.tables import Tables, aligned_units, find_tables
 from consultant.extraction.traps import Masks, find_keywords, find_traps, lower_case
 
@@ -116,11 +123,8 @@ _PREPOSITION_AFTER = re.compile(r"[ \t]+(?:for|on|to|in|per|because|since|if|whe
 _PCS_SPLIT = re.compile(
     r"(?<![\w-])(?P<table>[0-9BCDFGHX][0-9A-HJ-NP-Z]{2}) (?P<row>[0-9A-HJ-NP-Z]{4})(?![\w-])"
 )
-# The ICD-10-PCS codes of letters only, which the token pattern skips because most words
-# in capitals are no code. FY2026 has ten: four of plaque radiation (DHYBFZZ), four of
-# mental health (GZHZZZZ, group psychotherapy) and two of new technology (XXEZXAB).
 _LETTERED_PROCEDURE_CODE = re.compile(
-    r"(?<![\w-])(?:D[HP]Y[BC]FZZ|GZ[FGHJ]ZZZZ|XXEZX[AC]B)(?![\w-])"
+    rf"(?<![\w-])(?:{'|'.join(sorted(LETTERED_PROCEDURE_CODES))})(?![\w-])"
 )
 _DESCRIPTION_AFTER = re.compile(r"[ \t]+(?:\d|[a-z])")
 # "on the outpatient claim with CA": a modifier put on a claim line, even one that is a state.
@@ -190,6 +194,7 @@ _PREDICATE_LOWER = re.compile(mods.PREDICATE.pattern.replace("[0-9A-Z]", "[0-9a-
 _DISTINCTIVE_LOWER = re.compile(
     rf"(?P<list>{'|'.join(sorted(mods.DISTINCTIVE)).lower()})(?<![\w-]..)(?![\w{{])"
 )
+_NEGATED_BEFORE = re.compile(r"(?<![\w])(?i:no|not|without|never)[ \t]+(?i:the[ \t]+)?\Z")
 _WORD_BEFORE_PAIR = re.compile(r"(?<![\w])(?i:or|and|vs\.?|the|a|an|by|to|with)[ \t]+\Z")
 # Distinctive modifiers that are also names or words in lower case ("ki", "nu"): taken in
 # lower case only in mail written in lower case.
@@ -675,7 +680,11 @@ def _named_modifiers(
                 targets = _unmodified_drugs(text, mentions, end) or targets
             if _ON_EVALUATION.match(text, end):
                 targets = [_nearest_evaluation(mentions, starts, start) or targets[0]]
-            if targets[0] is not None and _offered_apart(text, targets[0], start, end):
+            if targets[0] is not None and (
+                _offered_apart(text, targets[0], start, end)
+                or _NEGATED_BEFORE.search(text, max(0, start - 12), start)
+            ):
+                # "and no EP on the 99213": the modifier is named, but kept off the code.
                 targets = [None]
             elif code in _DRUG_MODIFIERS and targets[0] is not None and (
                 targets[0].shape.systems[0] == "cpt"

@@ -90,6 +90,14 @@ def _expand_categories(ranges: dict[str, str]) -> frozenset[str]:
 
 ICD_DIGIT_CATEGORIES = _expand_categories(_ICD_DIGIT_CATEGORY_RANGES)
 
+# The ICD-10-PCS codes of letters only, which ``TOKEN`` skips because it needs a digit.
+# FY2026 has ten: four of plaque radiation (DHYBFZZ), four of mental health (GZHZZZZ,
+# group psychotherapy) and two of new technology (XXEZXAB).
+LETTERED_PROCEDURE_CODES = frozenset({
+    "DHYBFZZ", "DHYCFZZ", "DPYBFZZ", "DPYCFZZ", "GZFZZZZ", "GZGZZZZ", "GZHZZZZ", "GZJZZZZ",
+    "XXEZXAB", "XXEZXCB",
+})
+
 # A candidate token: 3 to 7 letters and digits with a digit among the first four. A dot
 # with up to four more characters may follow, and so may a trailing dash, which marks an
 # ICD-10-CM category written as "needs more characters" (M54.-, S72.00-), but not after

@@ -110,12 +110,12 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
         rf"\.?{_ID_MARK}{_ID_VALUE}",
     ),
     (_ID_WORDS_MARKED, rf"s?\b\.?\s*(?:no|num|number|id|#|nbr)\.?\s*[:#]?\s*{_ID_VALUE}"),
-    # "Medicare claim: 45385-PT" names a code and its modifier, and "on the claim: 3051F"
+    # "Medicare claim: 45385-PT" names a code and its modifiers, and "on the claim: 3051F"
     # a Category II code, not a claim number. The id is on the label's line or the next:
     # after "listed below for members:" and a blank line, a list of codes follows.
     (
         _ID_WORDS_LABELLED,
-        rf"s?[ \t]*:[ \t]*+(?:\r?\n[ \t]*+)?(?!\d{{5}}-[a-z0-9]{{2}}(?![a-z0-9-])|\d{{4}}[ftum]\b){_ID_VALUE}",
+        rf"s?[ \t]*:[ \t]*+(?:\r?\n[ \t]*+)?(?!\d{{5}}(?:-(?![01]\d)[a-z0-9]{{2}})+(?![a-z0-9-])|\d{{4}}[ftum]\b){_ID_VALUE}",
     ),
     # "Confirmation: 88123456" is an id, but "Lab confirmation: G0480" a drug test code.
     (
@@ -123,12 +123,13 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
         rf"[ \t]*:[ \t]*+(?!\d{{5}}(?![\w-])|[a-z]\d{{4}}(?![\w-])|\d{{4}}[ftum]\b){_ID_VALUE}",
     ),
     # After "claim:" a code can follow as well: "Claim: 99213 with G2211", "go on the claim:
-    # Z79.01, Z79.4", "PCP claim: G0296, dx Z87.891", "ED facility claim: 99291, 96374".
+    # Z79.01, Z79.4", "PCP claim: G0296, dx Z87.891", "ED facility claim: 99291, 96374",
+    # "pro claim: 99460 day 1, 99462 day 2".
     (
         "claim",
         r"s?[ \t]*:[ \t]*+(?:\r?\n[ \t]*+)?"
-        r"(?!\d{5}(?:[ \t]+(?:with|w/|and|plus|\+)[ \t]|,[ \t]*\d{5}\b)"
-        r"|\d{5}-[a-z0-9]{2}(?![a-z0-9-])"
+        r"(?!\d{5}(?:[ \t]+(?:with|w/|and|plus|\+)[ \t]|[^\n,;]{0,12},[ \t]*\d{5}\b)"
+        r"|\d{5}(?:-(?![01]\d)[a-z0-9]{2})+(?![a-z0-9-])"
         r"|[a-z]\d{4}(?![\w-])"
         rf"|\d{{4}}[ftum]\b|[a-z]\d[0-9a-z]\.){_ID_VALUE}",
     ),
@@ -418,7 +419,19 @@ def find_traps(text: str, lower: str | None = None) -> list[Span]:
         spans += [match.span() for match in _CREW_ON_BOARD.finditer(text)]
     if "oasis" in lower:
         spans += [match.span() for match in _OASIS_ITEM.finditer(text)]
+    if any(word in lower for word in _DENIAL_WORDS):
+        spans += [match.span("code") for match in _REMARK_AFTER_DENIAL.finditer(lower)]
     return spans + _masked_again(text, spans)
+
+
+# A remark code later in the sentence of a denial, in brackets or after "with": "94760
+# keeps getting bundled (N20)", "denied 36416 last month with N20". The words between
+# may name codes, so only the remark code is masked.
+_DENIAL_WORDS = ("denied", "denial", "bundled", "pended", "rejected")
+_REMARK_AFTER_DENIAL = re.compile(
+    r"(?<![\w])(?:denied|denial|bundled|pended|rejected)\b[^.?!\n]{0,60}?"
+    r"(?:\([ \t]*|\bwith[ \t]+)(?P<code>(?:ma|m|n)\d{1,3})(?![\w]|\.\d)"
+)
 
 
 # Crew on an ambulance, not modifiers: "no RN or RT on board".

@@ -68,6 +68,10 @@ def test_whole_message_in_capitals_restored() -> None:
         ("PT HAS TYPE 2 DIABETES, DX E1165, SEEN FOR 99214 AS A NEW PROBLEM.",
          {"E11.65": [], "99214": [], "modifier": []}),
         ("SEE THE REMIT BELOW.\nPHONE 757-555-0142 X310\nTHANKS", {"modifier": []}),
+        ("DO THEY NEED THE HI MODIFIER ON 90834? WE BILLED 90834 HI ON 02/26.",
+         {"90834": ["HI"], "modifier": ["HI"]}),
+        ("ER, NO MODIFIER ON CAMPUS I THINK. THE CLINIC BILLS G0463-PO.",
+         {"G0463": ["PO"], "modifier": ["PO"]}),
     ],
 )
 def test_codes_in_capitals(text: str, expected: dict[str, list[str]]) -> None:

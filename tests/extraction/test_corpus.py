@@ -223,7 +223,7 @@ def test_scoring_counts_misses_and_traps():
 # are lost for good in capitals ("76815 AT 32 WEEKS" and "WITH AS OR 80?" both end in a
 # modifier or a word), so these stay under the corpus's own.
 CAPITALS_MIN_F1 = {
-    "cpt": 0.997, "hcpcs": 1.0, "icd10cm": 0.999, "icd10pcs": 1.0, "modifier": 0.99
+    "cpt": 0.998, "hcpcs": 1.0, "icd10cm": 0.9998, "icd10pcs": 1.0, "modifier": 0.992
 }
 CAPITALS_MAX_TRAPS_TAKEN = 10
 

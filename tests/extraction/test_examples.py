@@ -1200,3 +1200,40 @@ def test_ranges_written_in_capitals() -> None:
 def test_modifier_choice_in_quotes() -> None:
     assert {("modifier", "XU"), ("modifier", "59")} <= codes('Is "XU" or "59" right on 97140?')
     assert ("modifier", "59") in codes("Is \u201cXU\u201d or \u201c59\u201d right on 97140?")
+
+
+def test_negated_modifier_kept_off_the_code() -> None:
+    found = by_code("So 99392-EP and 99213-25, and no EP on the 99213.")
+    assert found["99392"].modifiers == ["EP"]
+    assert found["99213"].modifiers == ["25"]
+
+
+def test_number_before_counted_days_is_no_modifier() -> None:
+    assert codes("She has missed 23 school days this semester.") == set()
+
+
+def test_code_with_two_modifiers_after_claim_label() -> None:
+    found = by_code("Surgeon's claim: 66984-LT-79 today")
+    assert found["66984"].modifiers == ["LT", "79"]
+    assert codes("Claim: 88213-07-22") == set()
+
+
+def test_code_list_with_days_after_claim_label() -> None:
+    text = "My side for the pro claim: 99460 day 1, 99462 day 2, 99238 at discharge"
+    assert codes(text) == {("cpt", "99460"), ("cpt", "99462"), ("cpt", "99238")}
+
+
+def test_modifiers_after_would_be() -> None:
+    text = "The Medicaid modifiers would be HE and HB? Dx F33.1."
+    assert codes(text) == {("modifier", "HE"), ("modifier", "HB"), ("icd10cm", "F33.1")}
+    assert codes("The modifier is 50% of the fee") == set()
+
+
+def test_remark_code_in_a_denial_sentence() -> None:
+    assert codes("Also 94760 keeps getting bundled (N20) - should we stop?") == {
+        ("cpt", "94760")
+    }
+    assert codes("Medi-Cal denied 36416 last month with N20 on a similar claim.") == {
+        ("cpt", "36416")
+    }
+    assert ("icd10cm", "N20.0") in codes("Claim denied; the stone is N20.0, billed 74176.")
