@@ -47,15 +47,15 @@ _MODIFIER_WORDS = r"[ \t]+(?:OR|AND|VS|MODS?|MODIFIERS?|INSTEAD|ONLY|TOO)\b"
 _MODIFIER_FOLLOWS = re.compile(rf"[ \t]*(?:[.,;:?!)/]|$)|{_MODIFIER_WORDS}", re.MULTILINE)
 _PATIENT_MODIFIER_FOLLOWS = re.compile(rf"[ \t]*\?|{_MODIFIER_WORDS}")
 _NEXT_PAIR = re.compile(r"[ \t]+([A-Z][A-Z0-9]|[0-9][A-Z])\b")
-# Any of them that is a modifier is one before "MODIFIER" ("THE HI MODIFIER", but "NO
-# MODIFIER"). So are "HE" and "HI", mental health program modifiers, after a code,
+# A small word that is a modifier stays one before "MODIFIER" ("THE HI MODIFIER", but "NO
+# MODIFIER"), and after "MODIFIERS:", "MODIFIER IS" or "MODIFIERS WOULD BE".
 _MODIFIER_WORD_AFTER = re.compile(r"[ \t]+MOD(?:IFIER)?\b")
-_AFTER_CODE_MODIFIERS = frozenset({"HE", "HI"})
-# and any modifier after "MODIFIERS:", "MODIFIER IS" or "MODIFIERS WOULD BE".
 _MODIFIER_WORD_BEFORE = re.compile(
     r"\bMOD(?:IFIER)?S?(?:[ \t]+(?:IS|ARE|WAS|WERE|(?:WOULD|SHOULD|WILL|COULD|MUST)[ \t]+BE)"
     r"|[ \t]*[:=])[ \t]*(?:[A-Z0-9]{2}[ \t]*(?:,|AND|OR|/)[ \t]*)*\Z"
 )
+# "HE" and "HI", modifiers of mental health programs, stay modifiers after a code.
+_AFTER_CODE_MODIFIERS = frozenset({"HE", "HI"})
 _CODE_BEFORE = re.compile(r"(?<![\w-])(?:\d{4}[0-9FTU]|[A-Z]\d{4})[ \t]+\Z")
 # Abbreviations that mixed-case mail writes in capitals too.
 _ABBREVIATIONS = frozenset({
@@ -78,9 +78,10 @@ _STREET = re.compile(
     r"|PKWY|PARKWAY|HWY|HIGHWAY)\b"
 )
 _COUNT_AFTER = re.compile(r" ?\d")
-# Ordinals, "x" before a count or an extension, and codes in the plural: "119TH", "X2",
-# "X310", "90834S".
-_SMALL_SUFFIX = re.compile(r"\d+(?:ST|ND|RD|TH)|X\d{1,4}|(?:\d{5}|[A-Z]\d{4})S")
+# Ordinals, and "x" before a count or an extension: "119TH", "X2", "X310".
+_SMALL_SUFFIX = re.compile(r"\d+(?:ST|ND|RD|TH)|X\d{1,4}")
+# A code in the plural: "90834S", "J1100S".
+_PLURAL_CODE = re.compile(r"(?:\d{5}|[A-Z]\d{4})S")
 
 
 def restore_case(text: str) -> str:
@@ -161,6 +162,8 @@ def _token_case(line: str, token: re.Match[str], capitalised: bool) -> str:
     if not word.isalpha():
         if _SMALL_SUFFIX.fullmatch(word):
             return word.lower()
+        if _PLURAL_CODE.fullmatch(word):
+            return word[:-1] + "s"
         return word
     if word in _ABBREVIATIONS or word in LETTERED_PROCEDURE_CODES:
         return word

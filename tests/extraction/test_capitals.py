@@ -72,6 +72,8 @@ def test_whole_message_in_capitals_restored() -> None:
          {"90834": ["HI"], "modifier": ["HI"]}),
         ("ER, NO MODIFIER ON CAMPUS I THINK. THE CLINIC BILLS G0463-PO.",
          {"G0463": ["PO"], "modifier": ["PO"]}),
+        ("SO HER 90834S AND J1100S FROM MARCH ARE GOING TO DENY, CAN WE REBILL THEM?",
+         {"90834": [], "J1100": [], "modifier": []}),
     ],
 )
 def test_codes_in_capitals(text: str, expected: dict[str, list[str]]) -> None:
