@@ -68,6 +68,8 @@ AMBIGUOUS = frozenset(
     {"AK", "AR", "AZ", "CA", "CO", "CT", "GA", "KS", "MA", "MD", "ME", "MS", "PA", "PD", "PI", "RA"}
     | {"PO", "PT", "SC", "SD", "TN", "TX", "AS", "AT", "AM", "PM", "ST", "TA", "TC", "HA", "HE"}
     | {"HI", "ED", "ER", "ET", "EX", "US", "GT", "BP", "UA", "HR", "AB"}
+    # Computed radiography ("the CR units"), also a remittance group code.
+    | {"CR"}
     # Heart failure and normal saline in clinical text.
     | {"HF", "NS"}
 )
@@ -235,6 +237,10 @@ PREDICATE = re.compile(
 
 # A physical status modifier after "ASA": "ASA P2", "ASA class P3".
 ASA_STATUS = re.compile(r"ASA[ \t]+(?:[Cc]lass[ \t]+)?(?P<list>P[1-6])(?![\w])")
+# Physical status modifiers named together, with no "ASA": "extra for P3/P4 or is that".
+STATUS_PAIR = re.compile(
+    r"(?<![\w/-])P[1-6](?:[ \t]*(?:/|,|or|and|vs\.?)[ \t]*P[1-6])+(?![\w/-])"
+)
 # A modifier put on something: "25 on the 99395?", "SL on the vaccine lines", "had KS on
 # them". The pair comes first, so the engine skips to digits and capital letters.
 ON_TARGET = re.compile(
@@ -355,8 +361,9 @@ CONTEXT_CUES = {
     "AA": re.compile(r"anesthesiologist|anesthesia"),
     "QS": re.compile(r"anesthesia|sedation|\bmac\b|crna"),
 }
-# Characters that may not follow a family member taken alone ("FY 2026" is a fiscal year).
-NOT_ALONE_AFTER = re.compile(r"[\w/]|[.:]\d|[ \t]*\d")
+# Characters that may not follow a family member taken alone ("FY 2026" is a fiscal year,
+# and "severe AS (I35.0)" names aortic stenosis with its diagnosis code).
+NOT_ALONE_AFTER = re.compile(r"[\w/]|[.:]\d|[ \t]*\d|[ \t]*\([ \t]*[A-Za-z]\d\d")
 # Finger (FA, F1-F9), toe (TA, T1-T9) and eyelid (E1-E4) modifiers, taken when a word
 # for that part of the body is written near them: "right ring F8".
 ANATOMY_MODIFIER = re.compile(

@@ -78,7 +78,8 @@ _SENTENCE_END = re.compile(r"\n|[?!](?=\s)|(?<![Mm]od)(?<![Mm]ods)(?<![Dd]x)\.(?
 _SENTENCE_STOP = re.compile(r"[.?!]\s|\n[ \t]*\n")
 # "switched from 0202U to 0241U": one code replaced by another, not a range.
 _CHANGED_FROM = re.compile(
-    r"(?i:switch|chang|mov|convert|went|updat|replac|upgrad|downgrad)\w*"
+    r"(?i:switch|chang|mov|convert|went|goes|updat|replac|upgrad|downgrad|drop|bump|upcod"
+    r"|downcod|down-cod|recod|correct|reduc|fell|fall)\w*"
     r"(?:[ \t]+[\w#]+){0,3}[ \t]+(?i:from)[ \t]+\Z"
 )
 # A capital letter that starts a line or a sentence.
@@ -118,6 +119,7 @@ _POINTER_PAIRS = frozenset({"AB"})
 _ON_DRUG_LINE = re.compile(
     r"[ \t]+(?i:on)[ \t]+(?i:the|each|both|all)(?:[ \t]+(?i:the|of[ \t]+the))?[ \t]+(?i:drugs?)\b"
 )
+_CODE_NEXT = re.compile(r"[ \t]+(?:\d{4}[0-9FTU]|[A-Z]\d{4})(?![\w.])")
 _PREPOSITION_AFTER = re.compile(r"[ \t]+(?:for|on|to|in|per|because|since|if|when|so)\b")
 # An ICD-10-PCS code split after its first three characters, which name its table.
 _PCS_SPLIT = re.compile(
@@ -1278,6 +1280,8 @@ def _named_by_word_or_verb(
     candidates += _defined_modifiers(text, lower_only)
     if "ASA" in text:
         candidates += [(*match.span("list"), match["list"]) for match in mods.ASA_STATUS.finditer(text)]
+    for match in mods.STATUS_PAIR.finditer(text):
+        candidates += [(start, end, code) for code, start, end in mods.list_items(text, *match.span())]
     for match in mods.ON_TARGET.finditer(text) if " on " in lower else ():
         code = match["list"]
         if match["pronoun"] is not None:
@@ -1461,7 +1465,10 @@ def _verb_list(
         # "H0005 with HF for group counseling": the pair ends the phrase about the code.
         lower_word_next = None
     if only_ambiguous and (
-        lower_word_next or (len(items) == len(letters) and not after_code and not put_on)
+        lower_word_next
+        or (len(items) == len(letters) and not after_code and not put_on)
+        # "36556 with US 76937": a pair written before a code names what the code is for.
+        or _CODE_NEXT.match(text, match.end())
     ):
         items = [item for item in items if item[2].isdigit()]
     return items

@@ -133,6 +133,8 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
         r"|[a-z]\d{4}(?![\w-])"
         rf"|\d{{4}}[ftum]\b|[a-z]\d[0-9a-z]\.){_ID_VALUE}",
     ),
+    # Stroke and bleeding risk scores, whose names have digits: "CHA2DS2-VASc 5".
+    ("cha2ds2-vasc|cha2ds2vasc|cha2ds2|chads2|has-bled", r"(?:\s*(?:score|of|=|:|is|was))*\s*\d?"),
     # "Length of need: 99" on a DME order is a number of months (99 for lifetime).
     ("length of need|lon", r"\s*[:#=]?\s*\d{1,3}\b"),
     (
@@ -149,7 +151,8 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
     ("tob|type of bill|bill type", r"\b\s*[:#]?\s*\d{3,4}"),
     (
         "pos|place of service|pos code|place of service code",
-        r"s?\b\s*[:#]?\s*\d{1,2}(?:\s*(?:,|/|or|and|vs\.?|&)\s*\d{1,2}(?!\d))*",
+        # "POS 11, not 24": each place named.
+        r"s?\b\s*[:#]?\s*\d{1,2}(?:\s*(?:,|/|or|and|vs\.?|&|,?\s*not)\s*\d{1,2}(?!\d))*",
     ),
     ("ms-drg|apr-drg|ap-drg|drg", r"s?\b\s*[:#]?\s*\d{1,4}(?:\s*(?:,|/|and|or|-|–)\s*\d{1,4})*"),
     (

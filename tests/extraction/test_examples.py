@@ -1237,3 +1237,46 @@ def test_remark_code_in_a_denial_sentence() -> None:
         ("cpt", "36416")
     }
     assert ("icd10cm", "N20.0") in codes("Claim denied; the stone is N20.0, billed 74176.")
+
+
+def test_risk_score_names_are_no_codes() -> None:
+    text = "Persistent AF, I48.11. CHA2DS2-VASc 5, HAS-BLED 3. Implant 33340."
+    assert codes(text) == {("icd10cm", "I48.11"), ("cpt", "33340")}
+    assert codes("chads2 score of 3") == set()
+
+
+def test_computed_radiography_units_are_no_modifier() -> None:
+    text = "Our clinic still has the CR units (not DR). We send 73030-FY."
+    assert codes(text) == {("cpt", "73030"), ("modifier", "FY")}
+
+
+def test_physical_status_pair_without_asa() -> None:
+    text = "Does Medicare pay extra for P3/P4 or is that just some plans?"
+    assert codes(text) == {("modifier", "P3"), ("modifier", "P4")}
+    assert codes("G2P3 at 39 weeks") == set()
+
+
+def test_code_changed_from_one_to_another_is_no_range() -> None:
+    assert codes("I think this drops from 93306 to 93308, right?") == {
+        ("cpt", "93306"), ("cpt", "93308")
+    }
+    assert codes("Auditor downcoded it from 99215 to 99214.") == {
+        ("cpt", "99215"), ("cpt", "99214")
+    }
+    assert codes("We bill 99202 to 99205 for new patients") == {("cpt", "99202-99205")}
+
+
+def test_abbreviation_before_its_diagnosis_code() -> None:
+    text = "TEE for severe AS (i35.0). She is not on the team, so no 62 or 80 modifiers."
+    assert codes(text) == {("icd10cm", "I35.0"), ("modifier", "62"), ("modifier", "80")}
+
+
+def test_pair_before_a_code_names_its_purpose() -> None:
+    found = by_code("IJ central line 36556 with US 76937")
+    assert found["36556"].modifiers == []
+    assert "US" not in found
+    assert by_code("Bill 20610 with RT")["20610"].modifiers == ["RT"]
+
+
+def test_places_of_service_listed_with_not() -> None:
+    assert codes("And is the OBL POS 11, not 24?") == set()
