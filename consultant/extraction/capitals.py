@@ -7,8 +7,8 @@ looks like every word around it. Before scanning, each line with no small
 letter and enough words to be prose is rewritten as its writer would have typed it in
 mixed case. Words go to small letters, and a sentence's first word and the words of a
 place name are capitalised. Tokens that may be codes, modifiers, states or abbreviations
-are kept as they are. Only ASCII letters change case, so the text keeps its length and every position
-found in it is a position in the message as written.
+are kept as they are. Only ASCII letters change case, so the text keeps its length and
+every position found in it is a position in the message as written.
 """
 
 from __future__ import annotations

@@ -81,7 +81,10 @@ _LIST = rf"(?P<list>{_MODIFIER}(?:{_SEPARATOR}{_MODIFIER})*)(?![\w]|[.:]\d)"
 # "mod", "modifier", "modifiers", found in lower-cased text.
 MODIFIER_WORD = re.compile(r"mod(?:ifier)?s?\b")
 # "The modifiers would be HE and HB?", "the modifier is 59".
-_COPULA = r"(?:is|are|was|were|(?:would|should|will|could|must|might)[ \t]+be)(?:[ \t]+(?:just|only|both))?"
+_COPULA = (
+    r"(?:is|are|was|were|(?:would|should|will|could|must|might)[ \t]+be)"
+    r"(?:[ \t]+(?:just|only|both))?"
+)
 # The list after the word: "modifier 25", "mods 25/59", "modifier -59 and XU", "mod: GA",
 # "branch modifier (LD, LC, RC)". It crosses one line break at most, so a subject's
 # "modifier" takes nothing from the body.
@@ -441,7 +444,8 @@ CELL_END = re.compile(r"[ ]*(?:[|\t]|\r?\n|\Z)")
 # Words after a two-digit number that make it a quantity, not a modifier.
 QUANTITY_WORD = re.compile(
     # "missed 23 school days": a word may say which days are counted.
-    r"\s*(?:(?:(?:school|work|business|calendar|clinic|office|therapy|sick)[ \t]+)?(?i:min|mins|minutes|units?|mg|mcg|ml|y/?o|yo|years?|yrs?|wks?|weeks?|days?|hours?|"
+    r"\s*(?:(?:(?:school|work|business|calendar|clinic|office|therapy|sick)[ \t]+)?"
+    r"(?i:min|mins|minutes|units?|mg|mcg|ml|y/?o|yo|years?|yrs?|wks?|weeks?|days?|hours?|"
     r"hrs?|times|visits|sessions|patients|pts|sq|cm|mm|inch|inches|cc|%|percent|other|more|"
     r"additional)\b|of[ \t]+\d)"
     # "needs 53+": a number and more, but not "99214-25 + 17110".

@@ -1281,7 +1281,8 @@ def _named_by_word_or_verb(
     if "ASA" in text:
         candidates += [(*match.span("list"), match["list"]) for match in mods.ASA_STATUS.finditer(text)]
     for match in mods.STATUS_PAIR.finditer(text):
-        candidates += [(start, end, code) for code, start, end in mods.list_items(text, *match.span())]
+        items = mods.list_items(text, *match.span())
+        candidates += [(start, end, code) for code, start, end in items]
     for match in mods.ON_TARGET.finditer(text) if " on " in lower else ():
         code = match["list"]
         if match["pronoun"] is not None:
