@@ -249,4 +249,10 @@ EXPECTED: dict[str, Expected] = {
         state="ignored", reasons=("multipart/report of a read receipt (RFC 8098)",)),
     "55-nested-alternative-in-mixed.eml": Expected(
         "Nested", "Is 43239 with biopsy one code?", _codes("43239"), attachments=("photo.jpg",)),
+    # A reply goes to Reply-To or From, never to Sender, which names who sent the message
+    # on the author's behalf.
+    "56-no-reply-address.eml": Expected(
+        "Knee injection", "Is 20610 right for the knee injection?", _codes("20610"),
+        kind="no_reply_address", state="ignored",
+        reasons=("no From or Reply-To address, so a reply has nowhere to go",)),
 }

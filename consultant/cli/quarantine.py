@@ -74,12 +74,21 @@ def _rerun(entry_id: int, release: bool) -> None:
     """Re-run entry *entry_id*; raise ConsultantError when its message stays held or quarantined.
 
     The new attempt is committed before the error is raised, so the entry keeps the
-    new step, error and attempt count.
+    new step, error and attempt count. A message that intake now ignores resolves
+    the entry, and the output names the reasons.
     """
     settings = get_settings()
     with session_scope() as session:
         entry = services.rerun(session, entry_id, settings, release=release)
         row = _summary(entry)
+        message = entry.inbound_message
+        reasons = "; ".join(message.classification_reasons or []) if message else ""
+    if row["resolution"] == services.IGNORED_RESOLUTION:
+        reasons = reasons or "no reason was recorded"
+        click.echo(f"entry {entry_id}: resolved without a draft, because intake now ignores the "
+                   f"message (row {row['message_row']}): {reasons}. The message is kept until "
+                   "'caseconsultant purge' deletes it")
+        return
     if row["resolution"]:
         click.echo(f"entry {entry_id}: {row['resolution']} (message row {row['message_row']})")
         return

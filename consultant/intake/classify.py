@@ -24,9 +24,13 @@ LOOP = "loop"
 DENIED = "denied"
 RATE_LIMITED = "rate_limited"
 OVERSIZED = "oversized"
+# Neither From nor Reply-To names an address, so a reply cannot be sent anywhere.
+NO_REPLY_ADDRESS = "no_reply_address"
 
 # Kinds that are kept for an operator instead of being ignored for good.
 HELD_KINDS = frozenset({RATE_LIMITED, OVERSIZED})
+
+NO_REPLY_ADDRESS_REASON = "no From or Reply-To address, so a reply has nowhere to go"
 
 _AUTO_SUBJECT = re.compile(
     r"^\s*(?:automatic reply|auto[- ]?reply|autoreply|auto[- ]?response|out of (?:the )?office"
@@ -115,6 +119,11 @@ def _list_signs(parsed: ParsedMessage, signs: _Signs) -> None:
         signs.weak.append((BULK, "bulk-mailer campaign header present"))
 
 
+def reply_address_missing(parsed: ParsedMessage) -> bool:
+    """Return whether *parsed* names no From or Reply-To address that a reply could go to."""
+    return parsed.reply_to is None and parsed.sender is None
+
+
 def human_question_signs(parsed: ParsedMessage) -> list[str]:
     """Return the signs that a person wrote *parsed* and expects an answer."""
     signs = []
@@ -130,7 +139,11 @@ def human_question_signs(parsed: ParsedMessage) -> list[str]:
 
 
 def classify(parsed: ParsedMessage) -> Classification:
-    """Classify *parsed* on its headers and body; DSN wins over auto-reply over bulk."""
+    """Classify *parsed* on its headers and body; DSN wins over auto-reply over bulk.
+
+    Mail without a reply address and without a strong sign of those kinds is
+    NO_REPLY_ADDRESS, because no release by an operator could make it answerable.
+    """
     signs = _Signs()
     _dsn_signs(parsed, signs)
     _auto_signs(parsed, signs)
@@ -140,6 +153,9 @@ def classify(parsed: ParsedMessage) -> Classification:
     for kind in (DSN, AUTO_REPLY, BULK):
         if any(found == kind for found, _reason in signs.strong):
             return Classification(kind, reasons)
+
+    if reply_address_missing(parsed):
+        return Classification(NO_REPLY_ADDRESS, [*reasons, NO_REPLY_ADDRESS_REASON])
 
     if signs.weak:
         human = human_question_signs(parsed)

@@ -1,10 +1,10 @@
 """Intake decisions for one stored message before a draft is made.
 
 In order: the size limit, parsing, classification (loops, sender lists, automatic
-and bulk mail, the per-sender rate limit) and threading.  A message that must not
-get a reply gets its state here (ignored or held) and no draft.  A step that
-raises is reported as ``StepFailed`` naming the step, so the caller can
-quarantine the message with it.
+and bulk mail, mail without a reply address, the per-sender rate limit) and
+threading.  A message that must not get a reply gets its state here (ignored or
+held) and no draft.  A step that raises is reported as ``StepFailed`` naming the
+step, so the caller can quarantine the message with it.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from consultant.admin.sender_rules import SenderLists, effective_lists
 from consultant.config import Settings
 from consultant.intake import classify as kinds
 from consultant.intake.classify import Classification, classify
-from consultant.intake.quarantine import hold_message
+from consultant.intake.quarantine import IGNORED_RESOLUTION, hold_message, resolve_entries
 from consultant.intake.services import header_block
 from consultant.intake.threading import find_thread
 from consultant.parsing import ParsedMessage, parse_message
@@ -142,6 +142,20 @@ def decide(
     return found
 
 
+def _released(found: Classification, parsed: ParsedMessage) -> Classification:
+    """Return the classification of a message that an operator released.
+
+    The holds are lifted, so it becomes a question. A message without a reply address
+    stays unanswerable, because a release cannot supply one, and its last reason says so.
+    """
+    if not kinds.reply_address_missing(parsed):
+        return Classification(kinds.QUESTION, [*found.reasons, "released by an operator"])
+    reasons = [reason for reason in found.reasons if reason != kinds.NO_REPLY_ADDRESS_REASON]
+    return Classification(kinds.NO_REPLY_ADDRESS, [
+        *reasons, "released by an operator, but not drafted, because it has no From or "
+        "Reply-To address to send a reply to"])
+
+
 def _set_headers(message: InboundMessage, parsed: ParsedMessage) -> None:
     # PostgreSQL text columns reject NUL, which broken mail may carry.
     message.sender = parsed.sender.replace("\x00", "") if parsed.sender else None
@@ -158,6 +172,8 @@ def _settle_unanswerable(session: Session, message: InboundMessage, found: Class
         hold_message(session, message, "; ".join(found.reasons))
     else:
         message.state = MessageState.IGNORED
+        # A quarantined or held message that a re-run ignores has nothing left to re-run.
+        resolve_entries(session, message.id, IGNORED_RESOLUTION)
     log.info("message_row=%d classified %s; no draft", message.id, found.kind)
 
 
@@ -188,7 +204,7 @@ def prepare(
     with step("classify"):
         found = decide(session, message, parsed, settings)
         if release:
-            found = Classification(kinds.QUESTION, [*found.reasons, "released by an operator"])
+            found = _released(found, parsed)
         _record(message, found)
         if not found.answerable:
             _settle_unanswerable(session, message, found)

@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 HOLD_STEP = "hold"
 # Bytes that arrived under a Message-ID already stored with other content.
 DUPLICATE_STEP = "duplicate"
+# The resolution of an entry whose message intake then ignored, so it gets no draft.
+IGNORED_RESOLUTION = "ignored"
 
 
 def _describe(error: BaseException) -> str:
@@ -70,7 +72,10 @@ def quarantine_message(
 
 
 def resolve_entries(session: Session, message_id: int, resolution: str) -> int:
-    """Mark the open entries of a message that is now drafted resolved; return how many."""
+    """Mark the open entries of a message resolved; return how many.
+
+    Called when the message is drafted, and when intake ignores it on a re-run.
+    """
     entries = list(session.scalars(
         select(QuarantineEntry).where(QuarantineEntry.inbound_message_id == message_id,
                                       QuarantineEntry.resolved_at.is_(None))
@@ -78,8 +83,8 @@ def resolve_entries(session: Session, message_id: int, resolution: str) -> int:
     for entry in entries:
         entry.resolved_at, entry.resolution = utcnow(), resolution
     if entries:
-        log.info("message_row=%d drafted: %d quarantine entries %s", message_id, len(entries),
-                 resolution)
+        log.info("message_row=%d: %d quarantine entries resolved as %s", message_id,
+                 len(entries), resolution)
     return len(entries)
 
 
@@ -153,8 +158,9 @@ def raw_bytes(entry: QuarantineEntry) -> bytes:
 def rerun(session: Session, entry_id: int, settings: Settings, *, release: bool) -> QuarantineEntry:
     """Run the message of entry *entry_id* through intake and drafting again.
 
-    The entry is resolved when the message leaves quarantine and hold; otherwise
-    it stays open with the new step, error and attempt count.
+    The entry is resolved when the message leaves quarantine and hold: as "retried"
+    or "released" when it is drafted, and as "ignored" when intake ignores it.
+    Otherwise it stays open with the new step, error and attempt count.
     """
     from consultant.drafting.services import draft_for_message
     from consultant.intake.services import store_message
@@ -177,7 +183,8 @@ def rerun(session: Session, entry_id: int, settings: Settings, *, release: bool)
     message.error = None
     draft_for_message(session, message.id, settings, release=release)
     session.refresh(entry)
-    if message.state not in (MessageState.QUARANTINED, MessageState.HELD):
+    if entry.resolved_at is None and message.state not in (MessageState.QUARANTINED,
+                                                           MessageState.HELD):
         entry.resolved_at = utcnow()
         entry.resolution = "released" if release else "retried"
     log.info("quarantine entry=%d re-run: message_row=%d state=%s",

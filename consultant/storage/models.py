@@ -243,7 +243,8 @@ class QuarantineEntry(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
-    # "retried" or "released" once an operator re-ran it successfully.
+    # "retried" or "released" once a re-run drafted the message, "ignored" once intake
+    # ignored it on a re-run.
     resolution: Mapped[str | None] = mapped_column(String(32))
 
     inbound_message: Mapped[InboundMessage | None] = relationship()

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from consultant.cli.purge import purge
 from consultant.config import Settings, get_settings
 from consultant.drafting.services import draft_for_message, reply_subject
+from consultant.intake.classify import NO_REPLY_ADDRESS, NO_REPLY_ADDRESS_REASON
 from consultant.intake.services import store_message
 from consultant.parsing import not_a_message_reason
-from consultant.storage.models import Case, Draft, InboundMessage, MessageState
+from consultant.storage.base import utcnow
+from consultant.storage.models import Case, Draft, InboundMessage, MessageState, QuarantineEntry
 
 SERVICE = "coding-help@example.org"
 
@@ -196,5 +202,103 @@ def test_non_message_kept_and_never_drafted(session: Session, raw: bytes) -> Non
 
     assert message.raw == raw
     assert message.draft is None
-    assert message.state is MessageState.QUARANTINED
-    assert "neither a From nor a Reply-To address" in (message.error or "")
+    assert message.state is MessageState.IGNORED
+    assert message.classification == NO_REPLY_ADDRESS
+
+
+NO_REPLY_RELEASED = ("released by an operator, but not drafted, because it has no From or "
+                     "Reply-To address to send a reply to")
+
+
+def _without_from(number: int, header: str = "", extra: str = "") -> bytes:
+    """Return a question whose From header is *header* (none when empty), without Reply-To."""
+    from_line = f"From: {header}\r\n" if header else ""
+    return (f"{from_line}To: {SERVICE}\r\nSubject: Knee injection\r\n"
+            f"Message-ID: <nofrom{number}@clinic.example.com>\r\n{extra}\r\n"
+            "Can we bill 20610 with 99213-25?\r\n").encode()
+
+
+@pytest.mark.parametrize("header", ["", "undisclosed-recipients:;", "Dana Coder", "dana@"])
+def test_no_reply_address_is_ignored(
+    session: Session, caplog: pytest.LogCaptureFixture, header: str
+) -> None:
+    caplog.set_level("DEBUG")
+    raw = _without_from(1, header)
+
+    message = _process(session, raw)
+
+    assert message.state is MessageState.IGNORED
+    assert message.classification == NO_REPLY_ADDRESS
+    assert message.classification_reasons == [NO_REPLY_ADDRESS_REASON]
+    assert message.error is None
+    assert message.draft is None
+    assert message.raw == raw
+    assert session.scalar(select(func.count()).select_from(QuarantineEntry)) == 0
+    assert [record.message for record in caplog.records if record.levelno >= logging.WARNING] == []
+    assert f"message_row={message.id} classified no_reply_address; no draft" in caplog.text
+    assert "Knee injection" not in caplog.text
+    assert "20610" not in caplog.text
+
+
+def test_reply_to_alone_is_answered(session: Session) -> None:
+    raw = _without_from(1, extra="Reply-To: Dana Coder <dana@clinic.example.com>\r\n")
+
+    message = _process(session, raw)
+
+    assert message.state is MessageState.DRAFTED
+    assert message.draft.to_address == "dana@clinic.example.com"
+
+
+@pytest.mark.parametrize(
+    ("header", "kind"),
+    [("Return-Path: <>", "dsn"), ("Auto-Submitted: auto-replied", "auto_reply"),
+     ("Precedence: bulk", "bulk")],
+)
+def test_automatic_signs_win_over_no_reply_address(
+    session: Session, header: str, kind: str
+) -> None:
+    message = _process(session, _without_from(1, extra=f"{header}\r\n"))
+
+    assert message.state is MessageState.IGNORED
+    assert message.classification == kind
+
+
+def test_release_without_reply_address_explains(session: Session) -> None:
+    message = _process(session, _without_from(1))
+
+    draft = draft_for_message(session, message.id, _settings(), release=True)
+    session.commit()
+
+    assert draft is None
+    assert message.state is MessageState.IGNORED
+    assert message.classification == NO_REPLY_ADDRESS
+    assert message.classification_reasons == [NO_REPLY_RELEASED]
+    assert message.error is None
+    assert session.scalar(select(func.count()).select_from(QuarantineEntry)) == 0
+
+
+def test_release_of_denied_sender_without_address(session: Session) -> None:
+    settings = _settings(sender_allowlist=["clinic.example.com"])
+    message = _process(session, _without_from(1), settings)
+    denied = message.classification
+
+    draft_for_message(session, message.id, settings, release=True)
+    session.commit()
+
+    assert denied == "denied"
+    assert message.state is MessageState.IGNORED
+    assert message.classification == NO_REPLY_ADDRESS
+    assert message.classification_reasons == ["sender is not on the allowlist",
+                                              NO_REPLY_RELEASED]
+
+
+def test_no_reply_address_purged_like_ignored_mail(session: Session) -> None:
+    message = _process(session, _without_from(1))
+    message.received_at = utcnow() - timedelta(days=40)
+    session.commit()
+
+    result = purge(session, utcnow() - timedelta(days=30))
+    session.commit()
+
+    assert result.messages == 1
+    assert session.scalar(select(func.count()).select_from(InboundMessage)) == 0

@@ -1,4 +1,7 @@
-"""The process_message task: a message that cannot be drafted is quarantined, never lost."""
+"""The process_message task: a message that cannot be drafted is ignored or quarantined.
+
+Either way its raw bytes are kept, never lost.
+"""
 
 import logging
 
@@ -19,21 +22,23 @@ def _service_address(monkeypatch: pytest.MonkeyPatch) -> None:
     reset_settings()
 
 
-def test_message_without_sender_is_quarantined(
+def test_message_without_sender_is_ignored(
     session: Session, caplog: pytest.LogCaptureFixture
 ) -> None:
     stored = store_message(session, NO_SENDER)
     session.commit()
 
-    with caplog.at_level(logging.ERROR):
+    with caplog.at_level(logging.INFO):
         assert process_message(stored.message_row_id) is None
 
     message = session.get_one(InboundMessage, stored.message_row_id)
     session.refresh(message)
-    assert message.state is MessageState.QUARANTINED
-    assert message.error == "draft: ValueError: the message has neither a From nor a Reply-To address"
+    assert message.state is MessageState.IGNORED
+    assert message.classification == "no_reply_address"
+    assert message.error is None
     assert message.raw == NO_SENDER
-    assert f"message_row={stored.message_row_id} quarantined" in caplog.text
+    assert f"message_row={stored.message_row_id} classified no_reply_address" in caplog.text
+    assert "quarantined" not in caplog.text
     assert "99213" not in caplog.text
 
 
@@ -47,10 +52,13 @@ def test_binary_garbage_is_stored_unchanged(session: Session) -> None:
     message = session.get_one(InboundMessage, stored.message_row_id)
     session.refresh(message)
     assert message.raw == garbage
-    assert message.state is MessageState.QUARANTINED
+    # No From header can be read from it, so no reply can be sent.
+    assert message.state is MessageState.IGNORED
+    assert message.classification == "no_reply_address"
 
 
-@pytest.mark.parametrize("sender", ["<<broken@@example..com>", "dana@", "dana@localhost"])
+# "dana@" names no address at all, so such mail is ignored as having no reply address.
+@pytest.mark.parametrize("sender", ["<<broken@@example..com>", "dana@localhost"])
 def test_malformed_sender_is_quarantined(session: Session, sender: str) -> None:
     raw = (f"From: {sender}\r\nSubject: 99213?\r\nMessage-ID: <bad-from@example.com>\r\n\r\n"
            "Can we bill 99213?\r\n").encode()
@@ -62,4 +70,4 @@ def test_malformed_sender_is_quarantined(session: Session, sender: str) -> None:
     message = session.get_one(InboundMessage, stored.message_row_id)
     session.refresh(message)
     assert message.state is MessageState.QUARANTINED
-    assert "malformed" in (message.error or "") or "neither a From" in (message.error or "")
+    assert "the reply address of the message is malformed" in (message.error or "")

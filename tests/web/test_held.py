@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -73,11 +74,13 @@ def test_retry_outcome_drafted(client: TestClient, users, session: Session, web_
 
 
 def test_retry_outcome_quarantined_again(client: TestClient, users, session: Session,
-                                         web_env, sent_tasks) -> None:
-    # No From and no Reply-To, so drafting fails again.
-    raw = (b"To: coding-help@example.org\r\nSubject: Is 20610 right?\r\n"
-           b"Message-ID: <nofrom@clinic.example.com>\r\n\r\nIs 20610 right for the knee?\r\n")
-    message = _quarantined(session, raw)
+                                         web_env, sent_tasks,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    def compose(*_args: object, **_kwargs: object) -> None:
+        raise LookupError("simulated code lookup failure")
+
+    monkeypatch.setattr("consultant.drafting.services.compose_reply", compose)
+    message = _quarantined(session, question_bytes())
     token = sign_in(client, "rita")
 
     client.post(f"/held/{message.id}/retry", data={"csrf_token": token})
@@ -85,10 +88,60 @@ def test_retry_outcome_quarantined_again(client: TestClient, users, session: Ses
     page = client.get(f"/held/{message.id}")
 
     outcome = _outcome(page.text)
-    assert ("Still quarantined: draft: ValueError: the message has neither a From nor a "
-            "Reply-To address") in outcome
+    assert "Still quarantined: draft: LookupError: simulated code lookup failure" in outcome
     assert f'action="/held/{message.id}/retry"' in outcome
     assert REFRESH not in page.text
+
+
+NO_FROM = (b"To: coding-help@example.org\r\nSubject: Is 20610 right?\r\n"
+           b"Message-ID: <nofrom@clinic.example.com>\r\n\r\nIs 20610 right for the knee?\r\n")
+
+
+def test_no_reply_address_listed_as_held(client: TestClient, users, session: Session,
+                                         web_env, sent_tasks) -> None:
+    message = InboundMessage(message_id="<nofrom@clinic.example.com>", raw=NO_FROM,
+                             size=len(NO_FROM), sha256="2" * 64)
+    session.add(message)
+    session.commit()
+    _run_worker_task(session, message)
+    sign_in(client, "rita")
+
+    listing = client.get("/held").text
+
+    row = listing.partition(f'action="/held/{message.id}/retry"')
+    cells = row[0].rpartition("<tr>")[2]
+    assert '<span class="state state-ignored">held</span>' in cells
+    assert "no From or Reply-To address, so a reply has nowhere to go" in cells
+    assert row[2].partition("</tr>")[0].count(">Release</button>") == 1
+
+
+def test_release_without_reply_address_says_why(client: TestClient, users, session: Session,
+                                                web_env, sent_tasks) -> None:
+    message = InboundMessage(message_id="<nofrom@clinic.example.com>", raw=NO_FROM,
+                             size=len(NO_FROM), sha256="2" * 64)
+    session.add(message)
+    session.commit()
+    _run_worker_task(session, message)
+    token = sign_in(client, "rita")
+
+    released = client.post(f"/held/{message.id}/retry", data={"csrf_token": token})
+    session.expire_all()
+    draft_for_message(session, message.id, get_settings(), release=True)
+    session.commit()
+    page = client.get(f"/held/{message.id}")
+    api = client.get(f"/api/v1/held/{message.id}").json()
+
+    assert released.status_code == 303
+    assert sent_tasks == [("process_message", (message.id,))]
+    outcome = _outcome(page.text)
+    assert ("Held by intake: released by an operator, but not drafted, because it has no "
+            "From or Reply-To address to send a reply to") in outcome
+    assert "Still quarantined" not in outcome
+    assert REFRESH not in page.text
+    assert (api["state"], api["draft_id"]) == ("ignored", None)
+    session.refresh(message)
+    assert message.raw == NO_FROM
+    assert session.scalars(select(QuarantineEntry)).all() == []
 
 
 def test_release_outcome_page(client: TestClient, users, session: Session,
