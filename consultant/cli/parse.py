@@ -2,7 +2,8 @@
 
 Reads the file only; nothing is stored and no database is needed.  The loop,
 rate-limit and threading checks need the database and are not run here.  A file that
-``not_a_message_reason`` does not take for an email message is rejected.
+``not_a_message_reason`` does not take for an email message is rejected.  A message
+that the pipeline would draft no reply to gets a warning on standard error.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import click
 from consultant.config import get_settings
 from consultant.errors import ConsultantError
 from consultant.extraction import extract
-from consultant.intake.classify import DENIED, Classification, classify
+from consultant.intake.classify import DENIED, NO_REPLY_ADDRESS, Classification, classify
 from consultant.intake.processing import sender_list_reason
 from consultant.parsing import ParsedMessage, not_a_message_reason, parse_message
 
@@ -52,6 +53,18 @@ def classify_offline(parsed: ParsedMessage) -> Classification:
     return classify(parsed)
 
 
+def no_draft_warning(classification: Classification) -> str | None:
+    """Return the warning that intake would draft no reply to a message so classified."""
+    if classification.answerable:
+        return None
+    warning = ("warning: the pipeline would keep this message but draft no reply to it "
+               f"(classification {classification.kind})")
+    if classification.kind == NO_REPLY_ADDRESS:
+        return (f"{warning}. Releasing it cannot draft one either, because the message names "
+                "no address to send a reply to")
+    return f"{warning}. An operator can release it on the web Held mail page to draft a reply"
+
+
 @click.command("parse")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
@@ -71,7 +84,16 @@ def parse_command(path: Path, as_json: bool) -> None:
             "path of a message saved as an .eml file: header fields, an empty line, then the "
             "body."
         )
-    summary = understood(parsed, classify_offline(parsed))
+    classification = classify_offline(parsed)
+    summary = understood(parsed, classification)
+    _print_summary(summary, as_json)
+    # On standard error, so the JSON output stays one object.
+    warning = no_draft_warning(classification)
+    if warning:
+        click.echo(warning, err=True)
+
+
+def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
         return

@@ -172,6 +172,46 @@ def test_parse_command_applies_denylist(monkeypatch: pytest.MonkeyPatch) -> None
     assert "Classification: denied (sender matches the denylist entry" in output.output
 
 
+def test_parse_command_warns_without_reply_address() -> None:
+    path = MAIL_DIR / "56-no-reply-address.eml"
+
+    text = CliRunner().invoke(main, ["parse", str(path)])
+    as_json = CliRunner().invoke(main, ["parse", str(path), "--json"])
+
+    assert text.exit_code == 0, text.output
+    assert "Sender:         -\n" in text.stdout
+    assert ("Classification: no_reply_address (no From or Reply-To address, so a reply has "
+            "nowhere to go)") in text.stdout
+    assert text.stderr == (
+        "warning: the pipeline would keep this message but draft no reply to it "
+        "(classification no_reply_address). Releasing it cannot draft one either, because "
+        "the message names no address to send a reply to\n")
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.stdout)["classification"]["kind"] == "no_reply_address"
+    assert as_json.stderr == text.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "warning"),
+    [
+        ("35-auto-reply-auto-submitted.eml", "(classification auto_reply). An operator can "
+                                             "release it on the web Held mail page"),
+        ("41-mailing-list.eml", "(classification bulk). An operator can release it"),
+        ("01-plain-question.eml", None),
+    ],
+)
+def test_parse_command_warns_when_not_drafted(name: str, warning: str | None) -> None:
+    output = CliRunner().invoke(main, ["parse", str(MAIL_DIR / name)])
+
+    assert output.exit_code == 0, output.output
+    if warning is None:
+        assert output.stderr == ""
+    else:
+        assert output.stderr.startswith("warning: the pipeline would keep this message but "
+                                        "draft no reply to it ")
+        assert warning in output.stderr
+
+
 def test_parse_command_missing_file() -> None:
     output = CliRunner().invoke(main, ["parse", "missing.eml"])
 
