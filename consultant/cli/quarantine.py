@@ -13,6 +13,9 @@ from consultant.intake import quarantine as services
 from consultant.storage import session_scope
 from consultant.storage.models import QuarantineEntry
 
+# Characters of the error or reason that ``quarantine list`` shows on an entry's line.
+LIST_ERROR_WIDTH = 60
+
 
 def _summary(entry: QuarantineEntry) -> dict[str, object]:
     message = entry.inbound_message
@@ -34,6 +37,22 @@ def _summary(entry: QuarantineEntry) -> dict[str, object]:
     }
 
 
+def shorten_at_word(text: str, width: int) -> str:
+    """Return *text* on one line, cut at the last space that fits in *width* characters.
+
+    A cut text ends with an ellipsis. When that space would keep less than half of
+    *width*, as before a long token, the text is cut inside the word instead.
+    """
+    line = " ".join(text.split())
+    if len(line) <= width:
+        return line
+    prefix = line[:width - 1]
+    at_word = prefix.rpartition(" ")[0]
+    if line[width - 1] != " " and len(at_word) >= width // 2:
+        prefix = at_word
+    return f"{prefix.rstrip(' ;:,')}…"
+
+
 @click.group()
 def quarantine() -> None:
     """List, inspect, retry and release quarantined and held messages."""
@@ -43,7 +62,11 @@ def quarantine() -> None:
 @click.option("--all", "include_resolved", is_flag=True, help="Include resolved entries.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
 def list_command(include_resolved: bool, as_json: bool) -> None:
-    """List open entries, oldest first."""
+    """List open entries, oldest first.
+
+    An error or reason longer than 60 characters is cut at a word and ends with "…".
+    'caseconsultant quarantine show ID' prints it whole.
+    """
     with session_scope() as session:
         rows = [_summary(entry) for entry in services.list_entries(session, include_resolved)]
     if as_json:
@@ -52,8 +75,9 @@ def list_command(include_resolved: bool, as_json: bool) -> None:
     if not rows:
         click.echo("no quarantined or held messages")
     for row in rows:
+        error = shorten_at_word(str(row["error"]), LIST_ERROR_WIDTH)
         click.echo(f"{row['id']:>6}  {row['step']:<9} {row['state']:<12} {row['size']:>9} bytes  "
-                   f"{row['created_at'][:16]}  {row['error']!s:.60}")
+                   f"{row['created_at'][:16]}  {error}")
 
 
 @quarantine.command()

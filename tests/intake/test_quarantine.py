@@ -9,7 +9,10 @@ from sqlalchemy.orm import Session
 
 import consultant.intake.poller as poller
 from consultant.cli import main
+from consultant.cli.quarantine import shorten_at_word
 from consultant.config import reset_settings
+from consultant.intake.quarantine import quarantine_message
+from consultant.intake.services import store_message
 from consultant.storage.models import (
     InboundMessage,
     Mailbox,
@@ -210,3 +213,42 @@ def test_reused_message_id_keeps_both_messages(
 
     assert f"entry {entry.id}: retried" in output.output, output.output
     assert session.scalar(select(func.count()).select_from(InboundMessage)) == 2
+
+
+def test_list_cuts_long_error_at_word(session: Session) -> None:
+    raw = (b"To: coding-help@example.org\r\nSubject: No sender\r\n"
+           b"Message-ID: <long-error@clinic.example.com>\r\n\r\nCan we bill 99213?\r\n")
+    message = session.get_one(InboundMessage, store_message(session, raw).message_row_id)
+    error = ValueError("the message has neither a From nor a Reply-To address")
+    entry = quarantine_message(session, message, "draft", error)
+    session.commit()
+
+    listed = CliRunner().invoke(main, ["quarantine", "list"])
+    shown = CliRunner().invoke(main, ["quarantine", "show", str(entry.id)])
+
+    assert listed.exit_code == 0, listed.output
+    line = listed.output.splitlines()[0]
+    assert line.startswith(f"{entry.id:>6}  draft     quarantined")
+    assert line.endswith("  ValueError: the message has neither a From nor a Reply-To…")
+    assert '"error": "ValueError: the message has neither a From nor a Reply-To address"' in (
+        shown.output)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("short reason", "short reason"),
+        ("a" * 20, "a" * 20),
+        ("a" * 21, "a" * 19 + "…"),
+        ("one two three four five six", "one two three four…"),
+        ("one two three, fourteen", "one two three…"),
+        ("one\ntwo  three four five six", "one two three four…"),
+        ("ab " + "x" * 30, "ab " + "x" * 16 + "…"),
+        ("a" * 19 + " b", "a" * 19 + "…"),
+    ],
+)
+def test_shorten_at_word_table(text: str, expected: str) -> None:
+    shortened = shorten_at_word(text, 20)
+
+    assert shortened == expected
+    assert len(shortened) <= 20
