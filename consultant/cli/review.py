@@ -15,7 +15,7 @@ from consultant.drafting.text import reviewer_notes
 from consultant.errors import ConsultantError, NotFound
 from consultant.parsing.attachments import Attachment, format_size, message_attachments
 from consultant.review import services, workflow
-from consultant.review.errors import ClaimedByOther, Superseded
+from consultant.review.errors import AnswerMissing, ClaimedByOther, Superseded
 from consultant.storage import session_scope
 from consultant.storage.models import Draft, DraftState, User
 from consultant.users.services import normalise_username
@@ -71,7 +71,8 @@ def _reviewer_account(session: Session, name: str) -> User:
 
 @contextmanager
 def _add_cli_advice(draft_id: int) -> Iterator[None]:
-    """Raise ClaimedByOther and Superseded again as errors that name this command's options.
+    """Raise ClaimedByOther, Superseded and AnswerMissing again as errors that name this
+    command's options.
 
     The block must contain the whole transaction, so that nothing of it is committed.
     """
@@ -89,6 +90,10 @@ def _add_cli_advice(draft_id: int) -> Iterator[None]:
         raise ConsultantError(
             f"{error}. Read the newer question with 'caseconsultant review show {newest}'. "
             "To send this older answer anyway, add --even-if-superseded"
+        ) from None
+    except AnswerMissing as error:
+        raise ConsultantError(
+            f"{error} with --answer-file FILE, or give the whole body with --body-file FILE"
         ) from None
 
 

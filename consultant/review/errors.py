@@ -29,3 +29,10 @@ class Superseded(ConsultantError):
     def __init__(self, message: str, newer_ids: list[int]) -> None:
         super().__init__(message)
         self.newer_ids = newer_ids
+
+
+class AnswerMissing(ConsultantError):
+    """The text to approve still contains the answer placeholder.
+
+    Each front end adds to the message how to write the answer there.
+    """

@@ -24,7 +24,7 @@ from consultant.intake.threading import case_history
 from consultant.parsing import parse_message
 from consultant.queue import enqueue
 from consultant.review import queries
-from consultant.review.errors import StaleVersion, Superseded
+from consultant.review.errors import AnswerMissing, StaleVersion, Superseded
 from consultant.review.states import transition
 from consultant.storage.base import utcnow
 from consultant.storage.models import Draft, DraftEvent, DraftState, DraftVersion
@@ -176,7 +176,8 @@ def approve(
     With *expected_version*, the approval raises StaleVersion unless the stored draft is
     still at that version, so a reviewer never approves text they have not seen.  The
     approved version is stored in ``approved_version``.  A draft that a newer question
-    of its case supersedes raises Superseded unless *even_if_superseded* is true.
+    of its case supersedes raises Superseded unless *even_if_superseded* is true.  Text
+    that still contains the answer placeholder raises AnswerMissing.
     """
     if not reviewer.strip():
         raise ConsultantError("a reviewer name is required")
@@ -186,18 +187,18 @@ def approve(
     if newer and not even_if_superseded:
         raise _superseded_error(draft, newer)
     note = f"approved version {draft.version}"
-    if body_text is not None and body_text != draft.body_text:
-        if not body_text.strip():
-            raise ConsultantError("the edited body is empty")
+    edited = body_text is not None and body_text != draft.body_text
+    if edited and not body_text.strip():
+        raise ConsultantError("the edited body is empty")
+    # Checked before the edit is stored, so a rejected approval writes nothing.
+    if PLACEHOLDER in (body_text if edited else draft.body_text):
+        raise AnswerMissing(f"draft {draft_id} still contains {PLACEHOLDER!r}; write the "
+                            "answer first")
+    if edited:
         record_version(session, draft, body_text, reviewer)
         note = f"edited to version {draft.version} and approved it"
     if newer:
         note += f", confirmed although the case has newer {describe_drafts(newer)}"
-    if PLACEHOLDER in draft.body_text:
-        raise ConsultantError(
-            f"draft {draft_id} still contains {PLACEHOLDER!r}; write the answer first "
-            "(review approve ID --answer-file FILE, or --body-file FILE for the whole body)"
-        )
     transition(session, draft, DraftState.APPROVED, reviewer, note, reviewer=reviewer,
                approved_version=draft.version)
     enqueue(session, "send_reply", draft.id)

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import object_session
 
 from consultant.review import held, queries, services, workflow
-from consultant.review.errors import Superseded
+from consultant.review.errors import AnswerMissing, Superseded
 from consultant.storage import session_scope
 from consultant.storage.models import Draft, InboundMessage
 from consultant.users.services import InvalidCredentials, authenticate
@@ -251,7 +251,8 @@ def approve(request: Request, draft_id: int, body: ApproveIn) -> DraftOut:
     """Approve expected_version (with an edit if given); a worker sends it after the commit.
 
     A draft with a non-empty superseded_by is approved only with even_if_superseded, and
-    otherwise the response is 409.
+    otherwise the response is 409. Text that still contains the answer placeholder is
+    rejected with 400.
     """
     try:
         with signed_in(request, check_csrf=True) as context:
@@ -262,6 +263,9 @@ def approve(request: Request, draft_id: int, body: ApproveIn) -> DraftOut:
     except Superseded as error:
         raise Superseded(f"{error}. Send even_if_superseded: true to approve it anyway",
                          error.newer_ids) from None
+    except AnswerMissing as error:
+        raise AnswerMissing(f"{error}. Send body_text with the answer in place of the "
+                            "placeholder") from None
 
 
 @router.post("/drafts/{draft_id}/reject", response_model=DraftOut)

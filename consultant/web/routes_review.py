@@ -12,7 +12,7 @@ from sqlalchemy import select
 from consultant.errors import ConsultantError, NotFound
 from consultant.parsing.attachments import message_attachment, message_attachments
 from consultant.review import queries, services, workflow
-from consultant.review.errors import StaleVersion, Superseded
+from consultant.review.errors import AnswerMissing, StaleVersion, Superseded
 from consultant.storage.models import Case, DraftState, User
 from consultant.web.config import get_web_settings
 from consultant.web.downloads import attachment_response
@@ -76,7 +76,8 @@ SEND_ANYWAY_LABEL = "Send this older answer anyway"
 
 def _draft_page(request: Request, context: Context, draft_id: int, status_code: int = 200,
                 **extra: object) -> Response:
-    """Render the draft page; *extra* may set ``body``, unsaved text to put in the editor."""
+    """Render the draft page; *extra* may set ``body``, unsaved text to put in the editor,
+    and ``edit_error``, why the editor's last Save or Approve failed."""
     draft = services.get_draft(context.db, draft_id)
     others = [message for message in queries.case_messages(context.db, draft.case)
               if message.id != draft.inbound_message_id]
@@ -89,7 +90,7 @@ def _draft_page(request: Request, context: Context, draft_id: int, status_code: 
         "users": users, "placeholder": services.PLACEHOLDER,
         "organisation": queries.sender_organisation(draft.inbound_message.sender),
         "newer": services.superseding_drafts(context.db, draft),
-        "send_anyway_label": SEND_ANYWAY_LABEL, "body": None, "approve_error": None,
+        "send_anyway_label": SEND_ANYWAY_LABEL, "body": None, "edit_error": None,
     }
     values.update(extra)
     return render(request, "draft.html", context, status_code, **values)
@@ -135,17 +136,40 @@ def assign(request: Request, draft_id: int, assignee: str = Form(""),
     return redirect(f"/drafts/{draft_id}")
 
 
+# The edit form's actions, as the log names them.
+EDIT_ACTIONS = {"save": "save", "approve": "approval"}
+
+ANSWER_MISSING_MESSAGE = (
+    f"Not approved, and nothing was saved. The reply still contains \"{services.PLACEHOLDER}\". "
+    "Replace it with your answer, then choose Approve and send again."
+)
+
+
+def _show_rejected_edit(request: Request, draft_id: int, action: str, status_code: int,
+                        body: str, message: str, reason: str) -> Response:
+    """Render the draft page again with the reviewer's unsaved *body* and *message*.
+
+    *reason* is logged, so it names ids and never mail content.
+    """
+    with signed_in(request) as context:
+        log.info("%s of draft=%d rejected: %s, user_id=%d", EDIT_ACTIONS[action], draft_id,
+                 reason, context.user.id)
+        return _draft_page(request, context, draft_id, status_code, body=body,
+                           edit_error=message)
+
+
 @router.post("/drafts/{draft_id}/edit")
 def edit(request: Request, draft_id: int, body: str = Form(""), version: int = Form(...),
          action: str = Form("save"), even_if_superseded: str = Form(""),
          csrf_token: str = Form("")) -> Response:
     """Save the edited body as a new version, or approve it ("Approve and send").
 
-    Approving a draft that a newer question of its case supersedes needs the "send
-    anyway" box ticked. Without it, the page comes back with the reviewer's text in the
-    editor and nothing saved.
+    A draft that changed since the page was shown gets the "draft changed" page with the
+    reviewer's text to copy. When the answer placeholder is still there, or the draft is
+    superseded and the "send anyway" box was not ticked, the draft page comes back with
+    the text in the editor and the reason. Nothing is saved in either case.
     """
-    if action not in ("save", "approve"):
+    if action not in EDIT_ACTIONS:
         raise ConsultantError(f"invalid action {action!r}; use save or approve")
     try:
         with signed_in(request, csrf_token, check_csrf=True) as context:
@@ -160,11 +184,11 @@ def edit(request: Request, draft_id: int, body: str = Form(""), version: int = F
     except Superseded as error:
         message = (f"Not approved: {error}. Nothing was saved. Read the newer question, "
                    f"then tick \"{SEND_ANYWAY_LABEL}\" to approve this draft.")
-        with signed_in(request) as context:
-            log.info("approval of draft=%d rejected: superseded by drafts %s and not "
-                     "confirmed, user_id=%d", draft_id, error.newer_ids, context.user.id)
-            return _draft_page(request, context, draft_id, 409, body=body,
-                               approve_error=message)
+        return _show_rejected_edit(request, draft_id, action, 409, body, message,
+                                   f"superseded by drafts {error.newer_ids} and not confirmed")
+    except AnswerMissing:
+        return _show_rejected_edit(request, draft_id, action, 400, body,
+                                   ANSWER_MISSING_MESSAGE, "answer placeholder left in")
     return redirect(f"/drafts/{draft_id}")
 
 

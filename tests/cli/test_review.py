@@ -465,3 +465,27 @@ def test_reject_failed_draft_explains(session: Session, accounts: dict[str, User
     unchanged = _reload(session, draft.id)
     assert unchanged.state is DraftState.FAILED
     assert unchanged.assignee is None
+
+
+@pytest.mark.parametrize("option", [None, "--body-file"])
+def test_approve_with_placeholder_names_options(
+    session: Session, accounts: dict[str, User], sent_tasks: list, tmp_path: Path,
+    option: str | None,
+) -> None:
+    draft = _draft(session, 1)
+    body_file = tmp_path / "body.txt"
+    body_file.write_text(draft.body_text + "\nEdited.\n")
+    options = [option, str(body_file)] if option else []
+
+    result = CliRunner().invoke(main, ["review", "approve", str(draft.id), "--reviewer", "rita",
+                                       *options])
+
+    assert result.exit_code == 1
+    assert (f"draft {draft.id} still contains {services.PLACEHOLDER!r}; write the answer first "
+            "with --answer-file FILE, or give the whole body with --body-file FILE") in (
+        result.output)
+    unchanged = _reload(session, draft.id)
+    assert unchanged.state is DraftState.PENDING_REVIEW
+    assert unchanged.version == 1
+    assert unchanged.assignee is None
+    assert sent_tasks == []

@@ -174,3 +174,23 @@ def test_api_superseded_approval(client: TestClient, users, make_draft, make_fol
     assert confirmed.status_code == 200, confirmed.text
     assert confirmed.json()["state"] == DraftState.APPROVED.value
     assert sent_tasks == [("send_reply", (first.id,))]
+
+
+def test_api_approval_with_placeholder(client: TestClient, users, make_draft, session: Session,
+                                       sent_tasks) -> None:
+    draft = make_draft()
+    headers = api_sign_in(client, "rita")
+
+    response = client.post(f"/api/v1/drafts/{draft.id}/approve", headers=headers,
+                           json={"body_text": draft.body_text + "\nEdited.",
+                                 "expected_version": 1})
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == (
+        f"draft {draft.id} still contains {services.PLACEHOLDER!r}; write the answer first. "
+        "Send body_text with the answer in place of the placeholder")
+    session.refresh(draft)
+    assert draft.state is DraftState.PENDING_REVIEW
+    assert draft.version == 1
+    assert draft.assignee is None
+    assert sent_tasks == []

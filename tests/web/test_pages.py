@@ -219,6 +219,99 @@ def test_stale_approval_is_refused(client: TestClient, users, make_draft, sessio
     assert sent_tasks == []
 
 
+def _editor_text(page: str) -> str:
+    """Return the text in the draft page's editor, as a browser would submit it."""
+    editor = page.partition('<textarea id="body"')[2].partition(">")[2]
+    return html.unescape(editor.partition("</textarea>")[0])
+
+
+def _form_version(page: str) -> str:
+    match = re.search(r'name="version" value="(\d+)"', page)
+    assert match, "the page has no version field"
+    return match.group(1)
+
+
+def test_approve_with_placeholder_keeps_text(client: TestClient, users, make_draft,
+                                             session: Session, sent_tasks,
+                                             caplog: pytest.LogCaptureFixture) -> None:
+    draft = make_draft()
+    token = sign_in(client, "rita")
+    # A browser without JavaScript sends the lines ended by CRLF.
+    edited = (draft.body_text + "\nI checked the operative note.").replace("\n", "\r\n")
+    caplog.set_level(logging.INFO)
+
+    without_answer = client.post(f"/drafts/{draft.id}/edit", data={
+        "csrf_token": token, "version": "1", "body": edited, "action": "approve"})
+    session.refresh(draft)
+
+    assert without_answer.status_code == 400
+    assert 'id="edit-form"' in without_answer.text
+    assert _editor_text(without_answer.text) == edited
+    message = without_answer.text.partition('id="edit-error">')[2].partition("</p>")[0]
+    assert html.unescape(message) == (
+        f'Not approved, and nothing was saved. The reply still contains "{services.PLACEHOLDER}". '
+        "Replace it with your answer, then choose Approve and send again.")
+    assert "--answer-file" not in without_answer.text
+    assert "That did not work" not in without_answer.text
+    assert draft.state is DraftState.PENDING_REVIEW
+    assert draft.version == 1
+    assert draft.assignee is None
+    assert sent_tasks == []
+    assert (f"approval of draft={draft.id} rejected: answer placeholder left in, "
+            f"user_id={users['rita'].id}") in caplog.text
+    assert "operative note" not in caplog.text
+
+    # The reviewer writes the answer into the text that came back and approves again.
+    answered = _editor_text(without_answer.text).replace(services.PLACEHOLDER, ANSWER)
+    approved = client.post(f"/drafts/{draft.id}/edit", data={
+        "csrf_token": token, "version": _form_version(without_answer.text), "body": answered,
+        "action": "approve"})
+    session.refresh(draft)
+
+    assert approved.status_code == 303
+    assert draft.state is DraftState.APPROVED
+    assert ANSWER in draft.body_text
+    assert "I checked the operative note." in draft.body_text
+    assert sent_tasks == [("send_reply", (draft.id,))]
+
+
+def test_save_with_placeholder_is_stored(client: TestClient, users, make_draft,
+                                         session: Session) -> None:
+    draft = make_draft()
+    token = sign_in(client, "rita")
+    edited = draft.body_text + "\nDraft note, answer to follow."
+
+    saved = client.post(f"/drafts/{draft.id}/edit", data={
+        "csrf_token": token, "version": "1", "body": edited, "action": "save"})
+    session.refresh(draft)
+
+    assert saved.status_code == 303
+    assert draft.version == 2
+    assert draft.body_text == edited
+
+
+@pytest.mark.parametrize("action", ["save", "approve"])
+def test_stale_edit_keeps_text(client: TestClient, users, make_draft, session: Session,
+                               sent_tasks, action: str) -> None:
+    draft = make_draft()
+    token = sign_in(client, "rita")
+    body = draft.body_text.replace(services.PLACEHOLDER, ANSWER)
+    client.post(f"/drafts/{draft.id}/edit", data={
+        "csrf_token": token, "version": "1", "body": body, "action": "save"})
+
+    response = client.post(f"/drafts/{draft.id}/edit", data={
+        "csrf_token": token, "version": "1", "body": body + "\nMore <b>text</b>.",
+        "action": action})
+    session.refresh(draft)
+
+    assert response.status_code == 409
+    assert "The draft changed while you were editing" in response.text
+    assert "More &lt;b&gt;text&lt;/b&gt;." in response.text
+    assert draft.version == 2
+    assert draft.state is DraftState.PENDING_REVIEW
+    assert sent_tasks == []
+
+
 def test_other_reviewer_cannot_approve(client: TestClient, users, make_draft,
                                        session: Session) -> None:
     draft = make_draft()
@@ -437,7 +530,7 @@ def test_superseded_approval_needs_the_box(client: TestClient, users, make_draft
     session.refresh(first)
 
     assert unconfirmed.status_code == 409
-    assert 'id="approve-error"' in unconfirmed.text
+    assert 'id="edit-error"' in unconfirmed.text
     assert f"draft {follow_up.id} (pending review)" in unconfirmed.text
     assert "Nothing was saved" in unconfirmed.text
     assert "Send this older answer anyway" in unconfirmed.text

@@ -8,7 +8,13 @@ from sqlalchemy.orm import Session
 
 from consultant.errors import ConsultantError, InvalidTransition, NotFound
 from consultant.review import held, queries, services, workflow
-from consultant.review.errors import ClaimedByOther, PermissionDenied, StaleVersion, Superseded
+from consultant.review.errors import (
+    AnswerMissing,
+    ClaimedByOther,
+    PermissionDenied,
+    StaleVersion,
+    Superseded,
+)
 from consultant.storage.models import (
     CaseEvent,
     DraftState,
@@ -144,8 +150,23 @@ def test_approve_stale_version_sends_nothing(session: Session, make_draft, users
 def test_approve_with_placeholder_fails(session: Session, make_draft, users) -> None:
     draft = make_draft()
 
-    with pytest.raises(ConsultantError, match="write the answer first"):
+    with pytest.raises(AnswerMissing, match="write the answer first"):
         workflow.approve(session, draft.id, users["rita"], None, 1)
+
+
+def test_placeholder_approval_stores_no_edit(session: Session, make_draft, users) -> None:
+    draft = make_draft()
+    edited = draft.body_text + "\nEdited."
+
+    with pytest.raises(AnswerMissing):
+        workflow.approve(session, draft.id, users["rita"], edited, 1)
+    session.flush()
+
+    session.refresh(draft)
+    assert draft.version == 1
+    assert draft.body_text != edited
+    assert session.scalars(select(DraftVersion.version)
+                           .where(DraftVersion.draft_id == draft.id)).all() == [1]
 
 
 def test_approve_twice_is_invalid(session: Session, make_draft, users) -> None:
