@@ -9,10 +9,10 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
-from consultant.errors import ConsultantError, NotFound
+from consultant.errors import ConsultantError, InvalidTransition, NotFound
 from consultant.parsing.attachments import message_attachment, message_attachments
 from consultant.review import queries, services, workflow
-from consultant.review.errors import AnswerMissing, StaleVersion, Superseded
+from consultant.review.errors import AnswerMissing, ClaimedByOther, StaleVersion, Superseded
 from consultant.storage.models import Case, DraftState, User
 from consultant.web.config import get_web_settings
 from consultant.web.downloads import attachment_response
@@ -164,10 +164,11 @@ def edit(request: Request, draft_id: int, body: str = Form(""), version: int = F
          csrf_token: str = Form("")) -> Response:
     """Save the edited body as a new version, or approve it ("Approve and send").
 
-    A draft that changed since the page was shown gets the "draft changed" page with the
-    reviewer's text to copy. When the answer placeholder is still there, or the draft is
-    superseded and the "send anyway" box was not ticked, the draft page comes back with
-    the text in the editor and the reason. Nothing is saved in either case.
+    When either fails, nothing is saved and the reviewer's text comes back. A draft that
+    changed or left review since the page was shown gets the "draft changed" page with
+    the text to copy. Otherwise the draft page comes back with the text in the editor
+    and the reason: the answer placeholder is still there, another reviewer has claimed
+    the draft, or the draft is superseded and the "send anyway" box was not ticked.
     """
     if action not in EDIT_ACTIONS:
         raise ConsultantError(f"invalid action {action!r}; use save or approve")
@@ -178,7 +179,9 @@ def edit(request: Request, draft_id: int, body: str = Form(""), version: int = F
                                  even_if_superseded=bool(even_if_superseded))
             else:
                 workflow.save(context.db, draft_id, context.user, body, version)
-    except StaleVersion as error:
+    except (StaleVersion, InvalidTransition) as error:
+        log.info("%s of draft=%d rejected: %s", EDIT_ACTIONS[action], draft_id,
+                 type(error).__name__)
         return render(request, "stale.html", None, 409, message=str(error),
                       draft_id=draft_id, body=body)
     except Superseded as error:
@@ -189,6 +192,12 @@ def edit(request: Request, draft_id: int, body: str = Form(""), version: int = F
     except AnswerMissing:
         return _show_rejected_edit(request, draft_id, action, 400, body,
                                    ANSWER_MISSING_MESSAGE, "answer placeholder left in")
+    except ClaimedByOther as error:
+        verb = "approved" if action == "approve" else "saved"
+        message = (f"Not {verb}: {error}. Your text is still in the editor. Copy it, or keep "
+                   "this page open until the draft is released to you.")
+        return _show_rejected_edit(request, draft_id, action, 409, body, message,
+                                   "claimed by another reviewer")
     return redirect(f"/drafts/{draft_id}")
 
 

@@ -312,6 +312,53 @@ def test_stale_edit_keeps_text(client: TestClient, users, make_draft, session: S
     assert sent_tasks == []
 
 
+@pytest.mark.parametrize("action", ["save", "approve"])
+def test_edit_of_claimed_draft_keeps_text(client: TestClient, users, make_draft,
+                                          session: Session, sent_tasks, action: str) -> None:
+    draft = make_draft()
+    token = sign_in(client, "rita")
+    client.post(f"/drafts/{draft.id}/claim", data={"csrf_token": token})
+    client.post("/logout", data={"csrf_token": token})
+    token = sign_in(client, "remy")
+    body = draft.body_text.replace(services.PLACEHOLDER, ANSWER)
+
+    response = client.post(f"/drafts/{draft.id}/edit", data={
+        "csrf_token": token, "version": "1", "body": body, "action": action})
+    session.refresh(draft)
+
+    assert response.status_code == 409
+    assert _editor_text(response.text) == body
+    message = html.unescape(response.text.partition('id="edit-error">')[2].partition("</p>")[0])
+    verb = "approved" if action == "approve" else "saved"
+    assert message.startswith(f"Not {verb}: draft {draft.id} is claimed by rita")
+    assert "Your text is still in the editor" in message
+    assert draft.version == 1
+    assert draft.assignee == "rita"
+    assert sent_tasks == []
+
+
+def test_edit_of_rejected_draft_keeps_text(client: TestClient, users, make_draft,
+                                           session: Session, sent_tasks) -> None:
+    draft = make_draft()
+    token = sign_in(client, "remy")
+    client.post(f"/drafts/{draft.id}/reject", data={
+        "csrf_token": token, "version": "1", "reason": "Needs the operative note"})
+    client.post("/logout", data={"csrf_token": token})
+    token = sign_in(client, "rita")
+    body = draft.body_text.replace(services.PLACEHOLDER, ANSWER)
+
+    response = client.post(f"/drafts/{draft.id}/edit", data={
+        "csrf_token": token, "version": "1", "body": body, "action": "approve"})
+    session.refresh(draft)
+
+    assert response.status_code == 409
+    assert "The draft changed while you were editing" in response.text
+    assert f"draft {draft.id} is rejected" in response.text
+    assert html.escape(ANSWER, quote=False) in response.text
+    assert draft.state is DraftState.REJECTED
+    assert sent_tasks == []
+
+
 def test_other_reviewer_cannot_approve(client: TestClient, users, make_draft,
                                        session: Session) -> None:
     draft = make_draft()
