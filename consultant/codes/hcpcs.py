@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from consultant.codes.hcpcs_fixed import read_fixed_width
+from consultant.codes.tabular import xlsx_rows
 from consultant.errors import ImportFileError
 
 REQUIRED_COLUMNS = (
@@ -85,7 +86,7 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     """Yield (line number, row) from an ANWEB .xlsx or .csv, checking the header first."""
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
-        rows = _xlsx_rows(path)
+        rows = xlsx_rows(path)
     elif suffix == ".csv":
         rows = _csv_rows(path)
     else:
@@ -103,24 +104,16 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
             continue
         if not any(_cell(value).strip() for value in values):
             continue
+        if len(values) < len(header):
+            # Every row of the CMS workbook and its CSV export has as many cells as the
+            # header, so a shorter row is most likely the last row of a file cut short.
+            raise ImportFileError(
+                f"{path.name} line {number}: expected {len(header)} columns as in the header, "
+                f"found {len(values)}. The file may be cut short, so download it again"
+            )
         yield number, dict(zip(header, (_cell(value) for value in values), strict=False))
     if header is None:
         raise ImportFileError(f"{path.name}: the file is empty; expected the ANWEB header row")
-
-
-def _xlsx_rows(path: Path) -> Iterator[tuple[int, Sequence[object]]]:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as error:
-        raise ImportFileError(f"{path.name}: expected an Excel .xlsx workbook ({error})") from error
-    try:
-        sheet = workbook.worksheets[0]
-        yield from enumerate(sheet.iter_rows(values_only=True), start=1)
-    finally:
-        workbook.close()
 
 
 def _csv_rows(path: Path) -> Iterator[tuple[int, Sequence[object]]]:

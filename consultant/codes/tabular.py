@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import csv
 import re
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from zipfile import BadZipFile
 
 from consultant.errors import ImportFileError
 
@@ -64,19 +66,45 @@ def raw_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
 
 
 def _xlsx(path: Path) -> Iterator[tuple[int, list[str]]]:
+    for number, values in xlsx_rows(path):
+        yield number, [cell_text(value) for value in values]
+
+
+# Errors of a workbook that is cut short, damaged, or not a workbook. ElementTree's
+# ParseError and lxml's XMLSyntaxError both derive from SyntaxError.
+_DAMAGED_WORKBOOK = (BadZipFile, zlib.error, EOFError, SyntaxError)
+
+
+def xlsx_rows(path: Path) -> Iterator[tuple[int, tuple[object, ...]]]:
+    """Yield (row number, cell values) of the first sheet of an .xlsx workbook.
+
+    openpyxl finds some damage on opening the file and some only on reaching the damaged
+    rows, so an error from either step raises ImportFileError.
+    """
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as error:
-        raise ImportFileError(f"{path.name}: expected an Excel .xlsx workbook ({error})") from error
+    except (InvalidFileException, KeyError, ValueError, *_DAMAGED_WORKBOOK) as error:
+        raise _unreadable_workbook(path, error) from error
+    except OSError as error:
+        raise ImportFileError(f"{path.name}: the file cannot be read ({error})") from error
     try:
         sheet = workbook.worksheets[0]
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, [cell_text(value) for value in values]
+        yield from enumerate(sheet.iter_rows(values_only=True), start=1)
+    except _DAMAGED_WORKBOOK as error:
+        raise _unreadable_workbook(path, error) from error
     finally:
         workbook.close()
+
+
+def _unreadable_workbook(path: Path, error: Exception) -> ImportFileError:
+    return ImportFileError(
+        f"{path.name}: expected an Excel .xlsx workbook, but the file cannot be read as one "
+        f"({error}). It may be cut short or damaged, or be another kind of file named .xlsx, "
+        "so download it again"
+    )
 
 
 def read_table(

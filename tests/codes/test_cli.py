@@ -97,3 +97,31 @@ def test_every_import_command(db_url: str, tmp_path: Path) -> None:
     checked = _run("codes", "check", "97110:6", "11045")
     assert "MUE 97110: 4 units, 6 reported EXCEEDED" in checked
     assert "AOC add-on code 11045 needs one of its primary codes: 11042, 11043" in checked
+
+
+def test_import_damaged_file_prints_one_error(db_url: str, tmp_path: Path) -> None:
+    from tests.codes.test_hcpcs import HEADER
+    from tests.codes.test_ncci import MUE_HEADING, MUE_ROWS, NOTICE, write_table
+
+    cut_csv = tmp_path / "HCPC2026_JAN_ANWEB.csv"
+    cut_csv.write_text(HEADER + '\nA1234,0010,3,"Invented supply item, cut')
+    rows = [[NOTICE], *MUE_HEADING, *MUE_ROWS]
+    workbook = write_table(tmp_path / "mue_Eff_2025-10-01.xlsx", rows)
+    cut_xlsx = tmp_path / "HCPC2026_JAN_ANWEB.xlsx"
+    cut_xlsx.write_bytes(workbook.read_bytes()[:2000])
+    text_xlsx = tmp_path / "mue_Eff_2026-01-01.xlsx"
+    text_xlsx.write_text("HCPCS/CPT Code,Practitioner Services MUE Values\n")
+    expected = {
+        ("hcpcs", cut_csv): "HCPC2026_JAN_ANWEB.csv line 2: expected 11 columns",
+        ("hcpcs", cut_xlsx): "HCPC2026_JAN_ANWEB.xlsx: expected an Excel .xlsx workbook",
+        ("mue", text_xlsx): "mue_Eff_2026-01-01.xlsx: expected an Excel .xlsx workbook",
+    }
+    for (command, path), message in expected.items():
+        result = CliRunner().invoke(main, ["codes", "import", command, str(path)])
+        assert result.exit_code == 1, result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        lines = result.output.splitlines()
+        assert len(lines) == 1, result.output
+        assert lines[0].startswith(f"error: {message}")
+        assert lines[0].endswith("download it again")
+    assert "no code sets imported" in _run("codes", "releases")

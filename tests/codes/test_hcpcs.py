@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import re
+import zipfile
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import pytest
+from openpyxl import Workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -207,3 +212,92 @@ def test_file_name_without_quarter_needs_edition(session: Session, tmp_path: Pat
         session, path, edition="2026 custom", effective_from=date(2026, 2, 1)
     )
     assert result.edition == "2026 custom"
+
+
+def test_csv_cut_inside_quoted_field(tmp_path: Path) -> None:
+    whole = _csv(
+        tmp_path,
+        "A1234,0010,3,Invented supply item,Invented item,C,D1A,20260101,20260101,,A",
+        'A1235,0010,3,"Invented item, with a comma",Invented,C,D1A,20260101,20260101,,A',
+    )
+    text = whole.read_text()
+    whole.write_text(text[: text.index("with a comma")])
+    with pytest.raises(
+        ImportFileError, match="line 3: expected 11 columns as in the header, found 4"
+    ) as raised:
+        hcpcs.parse_anweb(whole)
+    assert "download it again" in str(raised.value)
+
+
+def _xlsx(tmp_path: Path, name: str = "HCPC2026_JAN_ANWEB.xlsx") -> Path:
+    workbook = Workbook()
+    workbook.active.append(HEADER.split(","))
+    workbook.active.append(
+        ["A1234", "0010", "3", "Invented supply item", "Invented item", "C", "D1A",
+         "20260101", "20260101", "", "A"]
+    )
+    path = tmp_path / name
+    workbook.save(path)
+    return path
+
+
+def _cut_workbook(tmp_path: Path) -> Path:
+    path = _xlsx(tmp_path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+def _text_named_workbook(tmp_path: Path) -> Path:
+    path = tmp_path / "HCPC2026_JAN_ANWEB.xlsx"
+    path.write_text(HEADER + "\n")
+    return path
+
+
+def _zip_without_workbook(tmp_path: Path) -> Path:
+    path = tmp_path / "HCPC2026_JAN_ANWEB.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("HCPC2026_JAN_ANWEB.csv", HEADER + "\n")
+    return path
+
+
+def _workbook_with_cut_sheet(tmp_path: Path) -> Path:
+    """Cut the sheet's XML in half inside an otherwise sound archive, so that openpyxl
+    opens the workbook and fails only while it reads the rows."""
+    path = _xlsx(tmp_path)
+    rebuilt = io.BytesIO()
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(rebuilt, "w") as target:
+        for name in source.namelist():
+            data = source.read(name)
+            if name == "xl/worksheets/sheet1.xml":
+                data = data[: len(data) // 2]
+            target.writestr(name, data)
+    path.write_bytes(rebuilt.getvalue())
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "detail"),
+    [
+        (_cut_workbook, "File is not a zip file"),
+        (_text_named_workbook, "File is not a zip file"),
+        (_zip_without_workbook, "no item named '\\[Content_Types\\].xml'"),
+        (_workbook_with_cut_sheet, "unclosed token"),
+    ],
+)
+def test_damaged_workbook_rejected(
+    tmp_path: Path, make: Callable[[Path], Path], detail: str
+) -> None:
+    path = make(tmp_path)
+    with pytest.raises(ImportFileError, match="expected an Excel .xlsx workbook") as raised:
+        hcpcs.parse_anweb(path)
+    message = str(raised.value)
+    assert message.startswith("HCPC2026_JAN_ANWEB.xlsx: ")
+    assert re.search(detail, message)
+    assert message.endswith("so download it again")
+
+
+def test_sound_workbook_read(tmp_path: Path) -> None:
+    (record,) = hcpcs.parse_anweb(_xlsx(tmp_path))
+    assert record.code == "A1234"
+    assert record.description == "Invented supply item"

@@ -205,6 +205,19 @@ def test_truncated_ptp_keeps_previous(session: Session, tmp_path: Path) -> None:
     assert len(result.pair_edits) == 1
 
 
+def test_damaged_workbook_keeps_previous(session: Session, tmp_path: Path) -> None:
+    rows = [[NOTICE], *MUE_HEADING, *MUE_ROWS]
+    edits_import.import_mue(session, write_table(tmp_path / "mue_Eff_2025-10-01.xlsx", rows))
+    session.commit()
+    later = write_table(tmp_path / "mue_Eff_2026-01-01.xlsx", rows)
+    later.write_bytes(later.read_bytes()[:-100])
+    with pytest.raises(ImportFileError, match="mue_Eff_2026-01-01.xlsx: expected an Excel"):
+        edits_import.import_mue(session, later)
+    session.rollback()
+    result = check_codes(session, parse_items(["97110:6"]), date(2026, 2, 2))
+    assert [limit.limit for limit in result.unit_limits] == [4]
+
+
 def test_missing_heading_rejected(tmp_path: Path) -> None:
     path = write_table(tmp_path / "ccipra.csv", [[NOTICE], *PTP_ROWS])
     with pytest.raises(ImportFileError, match="expected a heading row starting 'Column 1'"):
