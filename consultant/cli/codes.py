@@ -9,14 +9,22 @@ from datetime import date, datetime
 from pathlib import Path
 
 import click
+from sqlalchemy.orm import Session
 
 from consultant.codes import cpt_import, edits_import, hcpcs, importers, ncci
 from consultant.codes.check import CheckResult, check_codes, parse_items
 from consultant.codes.info import CodeInfo, reported_status
-from consultant.codes.lookup import SYSTEMS, describe, describe_any, ended_edition_note
+from consultant.codes.lookup import (
+    SYSTEMS,
+    describe,
+    describe_any,
+    ended_edition_note,
+    split_codes,
+)
 from consultant.codes.releases import list_releases
 from consultant.codes.search import DEFAULT_LIMIT, search
 from consultant.storage import session_scope
+
 
 class _IsoDate(click.DateTime):
     """A date written YYYY-MM-DD, rejected with the format and an example when it is not."""
@@ -270,16 +278,22 @@ _GLUED_MODIFIERS = re.compile(r"(?P<code>[0-9A-Za-z]\d{3}[0-9A-Za-z])(?:-[0-9A-Z
 
 
 @codes.command()
-@click.argument("code")
+@click.argument("codes", nargs=-1, required=True)
 @click.option("--system", type=click.Choice(SYSTEMS), help="Code system; default: guessed.")
 @click.option("--date", "on", type=_DATE,
               help="Date of service, YYYY-MM-DD; without it, the newest edition loaded is "
                    "used, and today decides whether that edition has ended.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
-def lookup(code: str, system: str | None, on: datetime | None, as_json: bool) -> None:
-    """Describe CODE as the edition in force on the date of service describes it.
+@click.option("--json", "as_json", is_flag=True,
+              help="Print JSON instead of text: one object, or a list of them for several codes.")
+def lookup(codes: tuple[str, ...], system: str | None, on: datetime | None,
+           as_json: bool) -> None:
+    """Describe each of CODES as the edition in force on the date of service describes it.
 
-    Modifiers glued to a procedure code ("99213-25") are left out of the lookup.
+    Codes are separated by spaces or commas, within one argument or across several:
+    "E11.4 E11.40" and E11.4,E11.40 both look up two codes. A comma right after an
+    ICD-10-CM category is read as the dot unless a code follows it, so E11,40 is
+    E11.40 but E11,I10 is two codes. Modifiers glued to a procedure code ("99213-25")
+    are left out of the lookup.
 
     \b
     Exit status:
@@ -290,32 +304,46 @@ def lookup(code: str, system: str | None, on: datetime | None, as_json: bool) ->
          its code set is not loaded, so its absence proves nothing;
          the output says what to import, and --json prints
          the status "not_checked"
+
+    With several codes, the exit status is 1 when any code is not found, else 3 when
+    any code was not checked, else 0.
     """
-    if not code.strip():
-        raise click.BadParameter("the code is empty", param_hint="CODE")
-    glued = _GLUED_MODIFIERS.fullmatch(code.strip())
+    written = split_codes(" ".join(codes))
+    if not written:
+        raise click.BadParameter("the code is empty", param_hint="CODES")
+    with session_scope() as session:
+        infos = [_look_up(session, code, system, _as_date(on)) for code in written]
+    if as_json:
+        answers = [_json_answer(info) for info in infos]
+        click.echo(json.dumps(answers[0] if len(answers) == 1 else answers, indent=2))
+    else:
+        for number, info in enumerate(infos):
+            if number:
+                click.echo("")
+            _print_info(info)
+    if any(info.status == "not_found" and not info.unchecked for info in infos):
+        sys.exit(EXIT_NOT_FOUND)
+    if any(info.unchecked for info in infos):
+        sys.exit(EXIT_NOT_CHECKED)
+
+
+def _look_up(session: Session, code: str, system: str | None, on: date | None) -> CodeInfo:
+    glued = _GLUED_MODIFIERS.fullmatch(code)
     if glued is not None:
         code = glued["code"]
-    with session_scope() as session:
-        if system:
-            info = describe(session, system, code, _as_date(on))
-        else:
-            info = describe_any(session, code, _as_date(on))
-        # Found codes get the note too, as in drafts, because a newer edition may describe
-        # them differently.
-        ended = ended_edition_note(session, info.system, _as_date(on))
+    info = describe(session, system, code, on) if system else describe_any(session, code, on)
+    # Found codes get the note too, as in drafts, because a newer edition may describe
+    # them differently.
+    ended = ended_edition_note(session, info.system, on)
     if ended:
         info.messages.append(ended)
-    if as_json:
-        answer = info.to_dict()
-        answer["status"] = reported_status(info.status, info.unchecked)
-        click.echo(json.dumps(answer, indent=2))
-    else:
-        _print_info(info)
-    if info.unchecked:
-        sys.exit(EXIT_NOT_CHECKED)
-    if info.status == "not_found":
-        sys.exit(EXIT_NOT_FOUND)
+    return info
+
+
+def _json_answer(info: CodeInfo) -> dict[str, object]:
+    answer = info.to_dict()
+    answer["status"] = reported_status(info.status, info.unchecked)
+    return answer
 
 
 @codes.command("search")

@@ -26,9 +26,10 @@ from consultant.codes.info import (
 )
 from consultant.codes.models import RvuValue
 from consultant.codes.releases import ended_before, outdated_note
+from consultant.extraction.shapes import classify
 
 __all__ = ["SYSTEMS", "CodeInfo", "describe", "describe_any", "edition_in_force",
-           "ended_edition_note", "guess_systems"]
+           "ended_edition_note", "guess_systems", "split_codes"]
 
 SYSTEMS = ("cpt", "hcpcs", "icd10cm", "icd10pcs", "modifier")
 SYSTEM_LABELS = {"cpt": "CPT", "hcpcs": "HCPCS Level II", "icd10cm": "ICD-10-CM",
@@ -89,6 +90,8 @@ _FEE_SCHEDULE = select(
 _HCPCS = re.compile(r"[A-Z]\d{4}")
 _PCS = re.compile(r"[0-9A-HJ-NP-Z]{7}")
 _MODIFIER = re.compile(r"[0-9A-Z]{2}")
+# An ICD-10-CM category, a comma for the dot, and the rest of the code: "E11,40".
+_DECIMAL_COMMA = re.compile(r"[A-Za-z]\d[0-9A-Za-z],(?P<rest>[0-9A-Za-z]{1,4})")
 # CPT modifiers: two digits, and 1P to 8P for Category II performance measures.
 _CPT_MODIFIER = re.compile(r"\d{2}|[1-8]P")
 
@@ -163,6 +166,22 @@ def guess_systems(code: str) -> list[str]:
     if _PCS.fullmatch(text):
         systems.append("icd10pcs")
     return systems or ["icd10cm"]
+
+
+def split_codes(text: str) -> list[str]:
+    """Split *text* into the codes written in it, separated by white space or commas.
+
+    A comma inside a word after an ICD-10-CM category is read as the dot ("E11,9" is
+    E11.9), unless the text after it is shaped like a code itself ("E11,I10").
+    """
+    codes: list[str] = []
+    for word in text.split():
+        decimal = _DECIMAL_COMMA.fullmatch(word)
+        if decimal is not None and classify(decimal["rest"]) is None:
+            codes.append(word)
+        else:
+            codes.extend(part for part in word.split(",") if part)
+    return codes
 
 
 def describe_any(session: Session, code: str, date_of_service: date | None = None) -> CodeInfo:

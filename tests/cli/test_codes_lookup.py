@@ -170,3 +170,61 @@ def test_lookup_found_code_of_ended_edition_says_so(runner: CliRunner, session: 
     assert exit_code == 0, output
     assert output.startswith("A0428 [hcpcs] valid\n")
     assert "ended on 2026-03-31" in output
+
+
+def _first_lines(output: str) -> list[str]:
+    """Return the first line of each code's block; a blank line separates the blocks."""
+    return [block.splitlines()[0] for block in output.split("\n\n")]
+
+
+# Arguments of ``codes lookup`` and the first line of each code's block in its output.
+SPLIT_CASES = [
+    (("E11.4 E11.40",), ["E11.4 [icd10cm] header", "E11.40 [icd10cm] valid"]),
+    (("E11.4", "E11.40"), ["E11.4 [icd10cm] header", "E11.40 [icd10cm] valid"]),
+    (("E11.9,I10",), ["E11.9 [icd10cm] valid", "I10 [icd10cm] valid"]),
+    (("E11.9, I10 ,",), ["E11.9 [icd10cm] valid", "I10 [icd10cm] valid"]),
+    (("E11,I10",), ["E11 [icd10cm] header", "I10 [icd10cm] valid"]),
+    # A comma before the rest of an ICD-10-CM code is read as its dot.
+    (("E11,40",), ["E11.40 [icd10cm] valid"]),
+    (("99213-25 20610",), ["99213 [cpt] section_only", "20610 [cpt] section_only"]),
+]
+# Codes looked up together and the exit status. No HCPCS Level II edition is loaded, so
+# the modifier LT is not checked. A code that is not found outranks one not checked.
+WORST_CASES = [
+    (("E11.9", "I10"), 0),
+    (("E11.9", "E11.99"), 1),
+    (("E11.9", "LT"), 3),
+    (("LT", "E11.99"), 1),
+    (("E11.99", "LT"), 1),
+]
+
+
+def test_lookup_splits_codes(runner: CliRunner, session: Session) -> None:
+    importers.import_icd10cm(session)
+    session.commit()
+
+    for arguments, first_lines in SPLIT_CASES:
+        exit_code, output = _lookup(runner, *arguments, "--date", "2026-06-01")
+
+        assert exit_code == 0, (arguments, output)
+        assert _first_lines(output) == first_lines, arguments
+
+
+def test_lookup_exit_status_of_worst_code(runner: CliRunner, session: Session) -> None:
+    importers.import_icd10cm(session)
+    session.commit()
+
+    for codes, exit_status in WORST_CASES:
+        exit_code, output = _lookup(runner, *codes, "--date", "2026-06-01")
+        json_code, json_output = _lookup(runner, *codes, "--date", "2026-06-01", "--json")
+
+        assert exit_code == exit_status, (codes, output)
+        assert json_code == exit_status, (codes, json_output)
+        assert [answer["code"] for answer in json.loads(json_output)] == list(codes)
+
+
+def test_lookup_empty_codes_rejected(runner: CliRunner, session: Session) -> None:
+    exit_code, output = _lookup(runner, " , ")
+
+    assert exit_code == 2, output
+    assert "the code is empty" in output

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from consultant.codes.info import STATUSES
-from consultant.codes.lookup import SYSTEMS, describe, describe_any, guess_systems
+from consultant.codes.lookup import SYSTEMS, describe, describe_any, guess_systems, split_codes
 
 CODE_CHARACTERS = st.text(alphabet="0123456789ABCDEFIOXZ.,- abc%_'\"", max_size=10)
 
@@ -32,6 +33,24 @@ def test_guess_systems_orders_candidates() -> None:
     assert guess_systems("E1140") == ["hcpcs", "icd10cm"]
     assert guess_systems("LT") == ["modifier"]
     assert guess_systems("0DTJ4ZZ") == ["icd10pcs"]
+
+
+@pytest.mark.parametrize(
+    ("text", "codes"),
+    [
+        ("E11.4 E11.40", ["E11.4", "E11.40"]),
+        ("E11.4,E11.40", ["E11.4", "E11.40"]),
+        (" E11.4 ,\tE11.40, ", ["E11.4", "E11.40"]),
+        ("E11,40", ["E11,40"]),
+        ("S02,0XXA", ["S02,0XXA"]),
+        ("E11,I10", ["E11", "I10"]),
+        ("99213,20610", ["99213", "20610"]),
+        ("99213-25", ["99213-25"]),
+        (" , ", []),
+    ],
+)
+def test_split_codes(text: str, codes: list[str]) -> None:
+    assert split_codes(text) == codes
 
 
 def test_describe_any_picks_found_system(loaded: Session) -> None:
