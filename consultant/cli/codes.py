@@ -19,6 +19,7 @@ from consultant.codes.lookup import (
     describe,
     describe_any,
     ended_edition_note,
+    is_shaped,
     split_codes,
 )
 from consultant.codes.releases import list_releases
@@ -251,7 +252,9 @@ EXIT_NOT_CHECKED = 3
 
 def _print_info(info: CodeInfo) -> None:
     status = "not checked" if info.unchecked else info.status
-    click.echo(f"{info.code} [{info.system}] {status}")
+    # A code shaped like no code has no system, as in the web lookup.
+    system = f" [{info.system}]" if info.system else ""
+    click.echo(f"{info.code}{system} {status}")
     # The messages come first: "J1100 was not checked as a code of HCPCS Level II" changes
     # how the reading below it is to be taken.
     for message in info.messages:
@@ -298,7 +301,8 @@ def lookup(codes: tuple[str, ...], system: str | None, on: datetime | None,
     \b
     Exit status:
       0  the code was found, or placed in a public CPT section
-      1  not found: the loaded code sets do not have the code
+      1  not found: the loaded code sets do not have the code, or it
+         is shaped like no code
       3  not checked: the code is missing from an edition that is not
          in force on the date of service (today without --date), or
          its code set is not loaded, so its absence proves nothing;
@@ -333,10 +337,11 @@ def _look_up(session: Session, code: str, system: str | None, on: date | None) -
         code = glued["code"]
     info = describe(session, system, code, on) if system else describe_any(session, code, on)
     # Found codes get the note too, as in drafts, because a newer edition may describe
-    # them differently.
-    ended = ended_edition_note(session, info.system, on)
-    if ended:
-        info.messages.append(ended)
+    # them differently. A code of no valid shape gets none, because no edition has it.
+    if is_shaped(info.system, info.code):
+        ended = ended_edition_note(session, info.system, on)
+        if ended:
+            info.messages.append(ended)
     return info
 
 

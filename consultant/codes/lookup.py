@@ -26,10 +26,10 @@ from consultant.codes.info import (
 )
 from consultant.codes.models import RvuValue
 from consultant.codes.releases import ended_before, outdated_note
-from consultant.extraction.shapes import classify
+from consultant.extraction.shapes import ICD_DIGIT_CATEGORIES, ICD_LETTER_CATEGORIES, classify
 
 __all__ = ["SYSTEMS", "CodeInfo", "describe", "describe_any", "edition_in_force",
-           "ended_edition_note", "guess_systems", "split_codes"]
+           "ended_edition_note", "guess_systems", "is_shaped", "split_codes"]
 
 SYSTEMS = ("cpt", "hcpcs", "icd10cm", "icd10pcs", "modifier")
 SYSTEM_LABELS = {"cpt": "CPT", "hcpcs": "HCPCS Level II", "icd10cm": "ICD-10-CM",
@@ -90,6 +90,7 @@ _FEE_SCHEDULE = select(
 _HCPCS = re.compile(r"[A-Z]\d{4}")
 _PCS = re.compile(r"[0-9A-HJ-NP-Z]{7}")
 _MODIFIER = re.compile(r"[0-9A-Z]{2}")
+_UNDOTTED_ICD10CM = re.compile(r"[A-Z]\d[0-9A-Z]{1,5}")
 # An ICD-10-CM category, a comma for the dot, and the rest of the code: "E11,40".
 _DECIMAL_COMMA = re.compile(r"[A-Za-z]\d[0-9A-Za-z],(?P<rest>[0-9A-Za-z]{1,4})")
 # CPT modifiers: two digits, and 1P to 8P for Category II performance measures.
@@ -114,9 +115,9 @@ def describe(
     info = describer(session, code.strip(), date_of_service)
     missing = info.description is None and info.status in _MISSING_STATUSES
     # A code of the wrong shape is not found whatever the editions: "HELLO" is no code.
-    shaped = _SHAPE_CHECKS.get(system, lambda _code: True)(code.strip())
-    info.unchecked = missing and shaped and not edition_in_force(session, system,
-                                                                 date_of_service)
+    info.unchecked = missing and is_shaped(system, code.strip()) and not edition_in_force(
+        session, system, date_of_service
+    )
     return info
 
 
@@ -125,6 +126,17 @@ _SHAPE_CHECKS = {
     "icd10cm": icd10cm_lookup.is_shaped,
     "icd10pcs": icd10pcs_lookup.is_shaped,
 }
+
+
+def is_shaped(system: str, code: str) -> bool:
+    """Return whether *code* is written the way codes of *system* are.
+
+    Only CPT, ICD-10-CM and ICD-10-PCS have shape checks, so any HCPCS Level II code or
+    modifier passes. An unknown or empty system has no codes, so nothing passes for it.
+    """
+    if system not in _DESCRIBERS:
+        return False
+    return _SHAPE_CHECKS.get(system, lambda _code: True)(code)
 
 
 def edition_in_force(session: Session, system: str, on: date | None) -> bool:
@@ -152,7 +164,10 @@ def ended_edition_note(session: Session, system: str, on: date | None) -> str | 
 
 
 def guess_systems(code: str) -> list[str]:
-    """Return the systems a code written like *code* may belong to, likeliest first."""
+    """Return the systems a code written like *code* may belong to, likeliest first.
+
+    The list is empty when *code* is shaped like no code of any system.
+    """
     text = re.sub(r"\s", "", code.upper())
     systems: list[str] = []
     if cpt.is_cpt_shape(text):
@@ -161,11 +176,24 @@ def guess_systems(code: str) -> list[str]:
         systems.append("modifier")
     if _HCPCS.fullmatch(text):
         systems.append("hcpcs")
-    if "." in text or "," in text or re.fullmatch(r"[A-Z]\d[0-9A-Z]{1,5}", text):
+    if "." in text or "," in text or _is_undotted_icd10cm(text):
         systems.append("icd10cm")
     if _PCS.fullmatch(text):
         systems.append("icd10pcs")
-    return systems or ["icd10cm"]
+    return systems
+
+
+def _is_undotted_icd10cm(text: str) -> bool:
+    """Return whether *text* is an undotted ICD-10-CM code of a known category.
+
+    The extractor reads undotted codes the same way, so J1100 may be J11.00, but Z0759
+    is not read as Z07.59 because Z07 is no category.
+    """
+    # NOTE: the category lists are those of the ICD-10-CM FY2026 release, so a category
+    # added later is offered only when the code is written with its dot.
+    if not _UNDOTTED_ICD10CM.fullmatch(text):
+        return False
+    return text[:3] in ICD_DIGIT_CATEGORIES or text[:3] in ICD_LETTER_CATEGORIES
 
 
 def split_codes(text: str) -> list[str]:
@@ -189,9 +217,17 @@ def describe_any(session: Session, code: str, date_of_service: date | None = Non
 
     When no system has it, the first reading that could not be checked is described (a
     system without a loaded edition, or one whose edition is not in force), so that the
-    code is reported as unchecked rather than as missing from every code set.
+    code is reported as unchecked rather than as missing from every code set. A code
+    shaped like no code of any system is returned as written, with the system "".
     """
-    answers = [describe(session, system, code, date_of_service) for system in guess_systems(code)]
+    systems = guess_systems(code)
+    if not systems:
+        written = code.strip()
+        return CodeInfo("", written, "not_found", messages=[
+            f"{written} is not shaped like a CPT, HCPCS Level II, ICD-10-CM or ICD-10-PCS "
+            "code, or a modifier"
+        ])
+    answers = [describe(session, system, code, date_of_service) for system in systems]
     for answer in answers:
         if answer.status != "not_found":
             _mention_unchecked(answer, answers)

@@ -38,14 +38,12 @@ def lookup(session: Session, text: str) -> list[dict[str, Any]]:
     if found:
         return found
     # As ``codes lookup`` does, a token that no loaded code set has is reported as
-    # unchecked when a system it may belong to has no edition in force to check it in.
-    reading = describe_any(session, token)
-    if reading.unchecked:
-        ended = ended_edition_note(session, reading.system, None)
-        return [_reported({**reading.to_dict(), "system_label": SYSTEM_LABELS[reading.system],
-                           "review_notes": [ended] if ended else []})]
-    return [{"system": "", "system_label": "", "code": token, "status": "not_found",
-             "description": None, "notes": {}, "messages": [], "unchecked": False}]
+    # unchecked when a system it may belong to has no edition in force to check it in,
+    # and a token shaped like no code is reported as written, with the system "".
+    reading = describe_any(session, text)
+    ended = ended_edition_note(session, reading.system, None) if reading.unchecked else None
+    return [_reported({**reading.to_dict(), "system_label": SYSTEM_LABELS.get(reading.system, ""),
+                       "review_notes": [ended] if ended else []})]
 
 
 def _reported(entry: dict[str, Any]) -> dict[str, Any]:

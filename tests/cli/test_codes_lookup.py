@@ -147,7 +147,8 @@ def test_lookup_ended_edition_names_the_end(runner: CliRunner, session: Session,
 
 
 @pytest.mark.parametrize(("arguments", "shown"), [
-    (("hello",), "is not shaped like an ICD-10-CM code"),
+    (("hello",), "hello is not shaped like a CPT, HCPCS Level II, ICD-10-CM or ICD-10-PCS code"),
+    (("hello", "--system", "icd10cm"), "is not shaped like an ICD-10-CM code"),
     (("99213", "--system", "icd10cm"), "is not shaped like an ICD-10-CM code"),
     (("E1140", "--system", "cpt"), "is not shaped like a CPT code"),
 ])
@@ -228,3 +229,48 @@ def test_lookup_empty_codes_rejected(runner: CliRunner, session: Session) -> Non
 
     assert exit_code == 2, output
     assert "the code is empty" in output
+
+
+def test_lookup_no_code_shape_as_written(runner: CliRunner, session: Session,
+                                         tmp_path: Path) -> None:
+    from tests.codes.test_icd10cm import SMALL_CHAPTER
+
+    # An ICD-10-CM edition that ended on 2020-09-30, so every code it describes gets a note.
+    tabular = tmp_path / "icd10cm_tabular_2020.xml"
+    tabular.write_text('<?xml version="1.0"?><ICD10CM.tabular><version>2020</version>'
+                       f"{SMALL_CHAPTER}</ICD10CM.tabular>")
+    importers.import_icd10cm(session, tabular)
+    session.commit()
+
+    exit_code, output = _lookup(runner, "ZZZ99")
+    json_code, json_output = _lookup(runner, "ZZZ99", "--json")
+    _found_code, found = _lookup(runner, "A00.1")
+
+    assert exit_code == 1, output
+    assert output.splitlines()[0] == "ZZZ99 not_found"
+    assert "ZZZ.99" not in output
+    assert "ended on" not in output
+    assert json_code == 1, json_output
+    answer = json.loads(json_output)
+    assert answer["system"] == ""
+    assert answer["code"] == "ZZZ99"
+    assert answer["status"] == "not_found"
+    assert answer["messages"] == [
+        "ZZZ99 is not shaped like a CPT, HCPCS Level II, ICD-10-CM or ICD-10-PCS code, "
+        "or a modifier"
+    ]
+    assert "FY2020, ended on 2020-09-30" in found
+
+
+def test_lookup_undotted_code_needs_category(runner: CliRunner, session: Session) -> None:
+    importers.import_icd10cm(session)
+    session.commit()
+
+    # Z07 is no ICD-10-CM category, so Z0759 is read only as HCPCS Level II; Z99 is one.
+    exit_code, output = _lookup(runner, "Z0759", "--date", "2026-06-01")
+    _other_code, other = _lookup(runner, "Z9999", "--date", "2026-06-01")
+
+    assert exit_code == 3, output
+    assert output.startswith("Z0759 [hcpcs] not checked\n")
+    assert "Z07.59" not in output
+    assert "Z99.99 was not found as a code of ICD-10-CM" in other

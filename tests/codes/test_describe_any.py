@@ -35,6 +35,20 @@ def test_guess_systems_orders_candidates() -> None:
     assert guess_systems("0DTJ4ZZ") == ["icd10pcs"]
 
 
+def test_guess_systems_undotted_needs_category() -> None:
+    # J33 (nasal polyp) is an ICD-10-CM category, but Z07 is not.
+    assert guess_systems("J3301") == ["hcpcs", "icd10cm"]
+    assert guess_systems("Z0759") == ["hcpcs"]
+    assert guess_systems("Z07.59") == ["icd10cm"]
+    assert guess_systems("C4A0") == ["icd10cm"]
+
+
+def test_guess_systems_no_code_shape() -> None:
+    assert guess_systems("ZZZ99") == []
+    assert guess_systems("HELLO") == []
+    assert guess_systems("") == []
+
+
 @pytest.mark.parametrize(
     ("text", "codes"),
     [
@@ -59,3 +73,5 @@ def test_describe_any_picks_found_system(loaded: Session) -> None:
     assert describe_any(loaded, "59001").system == "cpt"
     unknown = describe_any(loaded, "Q9Q9Q")
     assert unknown.status == "not_found"
+    assert unknown.system == ""
+    assert unknown.code == "Q9Q9Q"

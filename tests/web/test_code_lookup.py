@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -98,3 +99,26 @@ def test_lookup_page_token_ended_edition(client: TestClient, users, session: Ses
     assert "9Z is not a modifier in HCPCS Level II 2026 Jan" in rows["9Z"][1]
     assert "2026 Jan, ended on 2026-03-31" in rows["9Z"][1]
     assert "Not in the loaded code sets" not in page.text
+
+
+def test_lookup_api_agrees_with_command(client: TestClient, users, session: Session) -> None:
+    from click.testing import CliRunner
+
+    from consultant.cli import main
+
+    importers.import_icd10cm(session)
+    session.commit()
+    headers = api_sign_in(client, "rita")
+
+    codes = client.post("/api/v1/codes/lookup", headers=headers,
+                        json={"text": "ZZZ99"}).json()
+    command = CliRunner().invoke(main, ["codes", "lookup", "ZZZ99", "--json"])
+
+    assert command.exit_code == 1, command.output
+    answer = json.loads(command.output)
+    assert len(codes) == 1
+    for key in ("system", "code", "status", "messages", "unchecked"):
+        assert codes[0][key] == answer[key], key
+    assert codes[0]["system"] == ""
+    assert codes[0]["code"] == "ZZZ99"
+    assert codes[0]["system_label"] == ""
