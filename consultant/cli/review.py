@@ -234,10 +234,14 @@ def _echo_attachments(attachments: list[Attachment]) -> None:
                    f"{format_size(attachment.size)}{inline})")
 
 
-def _read_utf8(path: Path, option: str) -> str:
-    """Read the text file given to *option*; raise an error naming it if it is not UTF-8."""
+def _read_text_file(path: Path, option: str, expected: str) -> str:
+    """Read the UTF-8 text file given to *option*; *expected* names its text, such as "answer".
+
+    A file that is not UTF-8, or is empty or white space only, raises ConsultantError
+    naming the option and the file.
+    """
     try:
-        return path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
         byte = error.object[error.start]
         raise ConsultantError(
@@ -245,6 +249,12 @@ def _read_utf8(path: Path, option: str) -> str:
             f"{error.start} is invalid. Save the file with the UTF-8 encoding and run the "
             "command again. The draft was not changed"
         ) from None
+    if not text.strip():
+        raise ConsultantError(
+            f"{option} {path} is empty. Write the {expected} in the file and run the command "
+            "again. The draft was not changed"
+        )
+    return text
 
 
 @review.command()
@@ -265,10 +275,8 @@ def approve(draft_id: int, reviewer: str, body_file: Path | None, answer_file: P
     """
     if body_file and answer_file:
         raise click.UsageError("give --body-file or --answer-file, not both")
-    body = _read_utf8(body_file, "--body-file") if body_file else None
-    answer = _read_utf8(answer_file, "--answer-file") if answer_file else None
-    if answer_file is not None and not (answer or "").strip():
-        raise click.UsageError(f"the answer file {answer_file} is empty; write the answer in it")
+    body = _read_text_file(body_file, "--body-file", "reply body") if body_file else None
+    answer = _read_text_file(answer_file, "--answer-file", "answer") if answer_file else None
     with _add_cli_advice(draft_id), session_scope() as session:
         user = _reviewer_account(session, reviewer)
         _require_state(services.get_draft(session, draft_id), "approved",

@@ -408,6 +408,33 @@ def test_approve_non_utf8_file_rejected(
     assert sent_tasks == []
 
 
+@pytest.mark.parametrize("option", ["--answer-file", "--body-file"])
+@pytest.mark.parametrize("content", [b"", b" \n\t\n"])
+def test_approve_empty_file_rejected(
+    session: Session, accounts: dict[str, User], sent_tasks: list, tmp_path: Path, option: str,
+    content: bytes,
+) -> None:
+    draft = _draft(session, 1)
+    body_before, version_before = draft.body_text, draft.version
+    empty = tmp_path / "answer.txt"
+    empty.write_bytes(content)
+
+    result = CliRunner().invoke(main, ["review", "approve", str(draft.id), "--reviewer", "rita",
+                                       option, str(empty)])
+
+    # The same exit status as a file that is not UTF-8, because both are bad input.
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.output.startswith(f"error: {option} {empty} is empty. Write the ")
+    assert "The draft was not changed" in result.output
+    unchanged = _reload(session, draft.id)
+    assert unchanged.state is DraftState.PENDING_REVIEW
+    assert unchanged.body_text == body_before
+    assert unchanged.version == version_before
+    assert unchanged.assignee is None
+    assert sent_tasks == []
+
+
 @pytest.mark.parametrize("with_answer", [True, False])
 def test_approve_rejected_draft_explains(
     session: Session, accounts: dict[str, User], sent_tasks: list, answer_file: Path,
