@@ -22,7 +22,7 @@ from consultant.codes.lookup import (
     is_shaped,
     split_codes,
 )
-from consultant.codes.releases import list_releases
+from consultant.codes.releases import SYSTEM_NAMES, list_releases
 from consultant.codes.search import DEFAULT_LIMIT, search
 from consultant.storage import session_scope
 
@@ -245,7 +245,7 @@ def import_cpt(
     click.echo(result.summary())
 
 
-# Exit statuses of ``codes lookup``, which its help lists.
+# Exit statuses of ``codes lookup`` and ``codes check``, which their help lists.
 EXIT_NOT_FOUND = 1
 EXIT_NOT_CHECKED = 3
 
@@ -383,6 +383,16 @@ def check(items: tuple[str, ...], on: datetime | None, setting: str, as_json: bo
     """Check the codes of one question against NCCI edits.
 
     ITEMS are codes, each optionally with units as CODE:UNITS (97110:4).
+
+    \b
+    Exit status:
+      0  every kind of edit was checked: PTP pairs, MUE units and
+         add-on codes; the output lists the edits that apply
+      3  not checked: an edit file (PTP with two codes or more, MUE
+         or add-on codes) is not loaded, or no loaded edition of it
+         is in force on --date, so edits it would hold may apply;
+         the output names the file to import, and --json lists
+         the files in "unchecked"
     """
     try:
         parsed = parse_items(list(items))
@@ -392,8 +402,10 @@ def check(items: tuple[str, ...], on: datetime | None, setting: str, as_json: bo
         result = check_codes(session, parsed, _as_date(on), setting=setting)
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
-        return
-    _print_check(result)
+    else:
+        _print_check(result)
+    if result.unchecked:
+        sys.exit(EXIT_NOT_CHECKED)
 
 
 def _print_check(result: CheckResult) -> None:
@@ -414,7 +426,11 @@ def _print_check(result: CheckResult) -> None:
         # Nothing was checked, so "no edits apply" would claim a check that did not run.
         click.echo("not checked: no NCCI edit file is loaded")
     elif not (result.pair_edits or result.unit_limits or result.lone_add_ons):
-        click.echo("no NCCI edits apply")
+        click.echo("no NCCI edits apply" if not result.unchecked
+                   else "no NCCI edits apply in the edit files checked")
+    if result.sources and result.unchecked:
+        names = ", ".join(SYSTEM_NAMES.get(system, system) for system in result.unchecked)
+        click.echo(f"not checked: {names}")
     for message in result.messages:
         click.echo(f"  ! {message}")
 

@@ -66,6 +66,9 @@ class CheckResult:
     lone_add_ons: list[LoneAddOn] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
+    # Edit files (such as "aoc") with no edition loaded, or none in force on the date of
+    # service, so the edits they would hold were not checked.
+    unchecked: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -93,8 +96,13 @@ def _in_force(column_from: Any, column_to: Any, on: date) -> ColumnElement[bool]
 
 
 def _release(
-    session: Session, system: str, on: date | None, result: CheckResult
+    session: Session, system: str, on: date | None, result: CheckResult, *, applies: bool = True
 ) -> CodeRelease | None:
+    """Find the edition of *system* for *on*, noting in *result* when its edits go unchecked.
+
+    *applies* is false when the codes cannot meet any edit of *system*, such as a pair
+    edit with one code, so a missing edition leaves nothing unchecked.
+    """
     release, warning = release_in_force(session, system, on)
     if release is None:
         command = _IMPORT_COMMANDS[system.split("_")[0]]
@@ -102,10 +110,14 @@ def _release(
             f"no {SYSTEM_NAMES.get(system, system)} edition is loaded; import the CMS file "
             f"with: caseconsultant codes import {command}"
         )
+        if applies:
+            result.unchecked.append(system)
         return None
     result.sources.append(source_name(release))
     if warning:
         result.messages.append(warning)
+        if applies:
+            result.unchecked.append(system)
     return release
 
 
@@ -131,7 +143,7 @@ def check_codes(
 
 
 def _pair_edits(session: Session, codes: list[str], on: date | None, result: CheckResult) -> None:
-    release = _release(session, f"ptp_{result.setting}", on, result)
+    release = _release(session, f"ptp_{result.setting}", on, result, applies=len(codes) >= 2)
     if release is None or len(codes) < 2:
         return
     query = select(PtpEdit).where(

@@ -94,9 +94,12 @@ def test_every_import_command(db_url: str, tmp_path: Path) -> None:
         assert summary in _run("codes", "import", *arguments)
     listing = _run("codes", "releases")
     assert len(listing.splitlines()) == 5
-    checked = _run("codes", "check", "97110:6", "11045")
-    assert "MUE 97110: 4 units, 6 reported EXCEEDED" in checked
-    assert "AOC add-on code 11045 needs one of its primary codes: 11042, 11043" in checked
+    # No PTP file was imported, so the pair of codes is not checked against one.
+    checked = CliRunner().invoke(main, ["codes", "check", "97110:6", "11045"])
+    assert checked.exit_code == 3, checked.output
+    assert "MUE 97110: 4 units, 6 reported EXCEEDED" in checked.output
+    assert "AOC add-on code 11045 needs one of its primary codes: 11042, 11043" in checked.output
+    assert "not checked: NCCI PTP practitioner" in checked.output
 
 
 def test_import_damaged_file_prints_one_error(db_url: str, tmp_path: Path) -> None:

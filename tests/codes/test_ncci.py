@@ -250,7 +250,54 @@ def test_check_command_json(db_url: str, tmp_path: Path) -> None:
 def test_check_command_without_edit_files(db_url: str) -> None:
     result = CliRunner().invoke(main, ["codes", "check", "59001", "76946"])
 
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 3, result.output
     assert result.output.startswith("not checked: no NCCI edit file is loaded")
     assert "no NCCI edits apply" not in result.output
     assert "caseconsultant codes import ncci-ptp" in result.output
+
+
+def test_check_command_exit_status(edits: Session) -> None:
+    edits.commit()
+    runner = CliRunner()
+
+    found = runner.invoke(main, ["codes", "check", "11042", "97597", "--date", "2025-11-03"])
+    clean = runner.invoke(main, ["codes", "check", "99213", "--date", "2025-11-03"])
+    answer = json.loads(runner.invoke(main, ["codes", "check", "99213", "--json"]).output)
+    # No edition of these edit files is in force before 2025-01-01.
+    early = runner.invoke(main, ["codes", "check", "11042", "97597", "--date", "2024-06-03"])
+
+    assert found.exit_code == 0, found.output
+    assert clean.exit_code == 0, clean.output
+    assert clean.output.startswith("no NCCI edits apply\n")
+    assert "not checked" not in clean.output
+    assert answer["unchecked"] == []
+    assert early.exit_code == 3, early.output
+    assert "not checked: NCCI PTP practitioner, NCCI MUE practitioner, NCCI add-on codes" in (
+        early.output
+    )
+
+
+def test_check_command_some_files_missing(db_url: str, tmp_path: Path) -> None:
+    path = write_table(tmp_path / "mue_Eff_2025-10-01.csv", [[NOTICE], *MUE_HEADING, *MUE_ROWS])
+    runner = CliRunner()
+    imported = runner.invoke(main, ["codes", "import", "mue", str(path)])
+
+    pair = runner.invoke(main, ["codes", "check", "99213", "36415"])
+    answer = json.loads(runner.invoke(main, ["codes", "check", "99213", "36415", "--json"]).output)
+    # One code meets no pair edit, so only the missing add-on code file is unchecked.
+    single = runner.invoke(main, ["codes", "check", "99213", "--json"])
+
+    assert imported.exit_code == 0, imported.output
+    assert pair.exit_code == 3, pair.output
+    assert pair.output.startswith("no NCCI edits apply in the edit files checked\n")
+    assert "not checked: NCCI PTP practitioner, NCCI add-on codes\n" in pair.output
+    assert answer["unchecked"] == ["ptp_practitioner", "aoc"]
+    assert single.exit_code == 3, single.output
+    assert json.loads(single.output)["unchecked"] == ["aoc"]
+
+
+def test_check_help_lists_exit_statuses() -> None:
+    result = CliRunner().invoke(main, ["codes", "check", "--help"])
+
+    assert result.exit_code == 0, result.output
+    assert "3  not checked" in result.output
