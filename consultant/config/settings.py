@@ -205,8 +205,12 @@ class Settings(BaseSettings):
         missing = [ENV_PREFIX + name.upper() for name in names if not getattr(self, name)]
         if not missing:
             return
-        message = ("missing setting: " + ", ".join(missing) + " (set it in the environment "
-                   "or in caseconsultant.toml)")
+        if len(missing) == 1:
+            message = f"missing setting: {missing[0]} (set it"
+        else:
+            listed = ", ".join(missing[:-1]) + " and " + missing[-1]
+            message = f"missing settings: {listed} (set them"
+        message += " in the environment or in caseconsultant.toml)"
         dev_settings = self.data_dir / "dev.toml"
         if not os.environ.get(ENV_PREFIX + "CONFIG_FILE") and dev_settings.is_file():
             # Written by a running `caseconsultant dev` for commands run beside it.

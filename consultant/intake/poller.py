@@ -137,6 +137,9 @@ def _sync_uidvalidity(mailbox_id: int, uidvalidity: int, result: PollResult) -> 
 
 def poll_mailbox(settings: Settings) -> PollResult:
     """Fetch every message that is new since the last poll, one poll per mailbox at a time."""
+    # Checked before the mailbox key, which needs only the host and user name, so that
+    # one error names every missing IMAP setting.
+    settings.require("imap_host", "imap_username", "imap_password")
     result = PollResult()
     mailbox_id = _mailbox_id(settings.mailbox_key())
     if _is_paused(mailbox_id):

@@ -270,6 +270,26 @@ def test_worker_without_settings_names_them(runner: CliRunner) -> None:
     assert "CASECONSULTANT_FROM_ADDRESS" in result.output
 
 
+def test_poll_without_settings_names_them(
+    runner: CliRunner, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing_all = runner.invoke(main, ["poll"])
+    monkeypatch.setenv("CASECONSULTANT_IMAP_HOST", "127.0.0.1")
+    monkeypatch.setenv("CASECONSULTANT_IMAP_USERNAME", "coding-help")
+    reset_settings()
+    missing_password = runner.invoke(main, ["poll"])
+
+    assert missing_all.exit_code == 1, missing_all.output
+    assert missing_all.output.startswith(
+        "error: missing settings: CASECONSULTANT_IMAP_HOST, CASECONSULTANT_IMAP_USERNAME and "
+        "CASECONSULTANT_IMAP_PASSWORD (set them "
+    )
+    assert missing_password.exit_code == 1, missing_password.output
+    assert missing_password.output.startswith(
+        "error: missing setting: CASECONSULTANT_IMAP_PASSWORD (set it "
+    )
+
+
 def test_poll_unreachable_imap_is_clear(
     runner: CliRunner, session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -16,6 +16,32 @@ def test_missing_setting_is_named() -> None:
     assert "CASECONSULTANT_FROM_ADDRESS" in str(caught.value)
 
 
+def test_missing_settings_message_grammar(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CASECONSULTANT_IMAP_HOST", "127.0.0.1")
+    reset_settings()
+    settings = get_settings()
+
+    with pytest.raises(ConfigError) as one:
+        settings.require("imap_host", "imap_username")
+    with pytest.raises(ConfigError) as two:
+        settings.require("imap_username", "from_address")
+    with pytest.raises(ConfigError) as three:
+        settings.require("imap_username", "imap_password", "from_address")
+
+    assert str(one.value).startswith(
+        "missing setting: CASECONSULTANT_IMAP_USERNAME (set it in the environment or in "
+        "caseconsultant.toml)"
+    )
+    assert str(two.value).startswith(
+        "missing settings: CASECONSULTANT_IMAP_USERNAME and CASECONSULTANT_FROM_ADDRESS "
+        "(set them in the environment or in caseconsultant.toml)"
+    )
+    assert str(three.value).startswith(
+        "missing settings: CASECONSULTANT_IMAP_USERNAME, CASECONSULTANT_IMAP_PASSWORD and "
+        "CASECONSULTANT_FROM_ADDRESS (set them "
+    )
+
+
 
 def test_missing_setting_points_to_running_dev(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
