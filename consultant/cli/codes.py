@@ -443,10 +443,14 @@ def releases() -> None:
         if not rows:
             click.echo("no code sets imported; run: caseconsultant codes load")
             return
+        # Columns widen to the longest value, such as "pcs_definitions", to stay aligned.
+        system_width = max(9, *(len(release.system) for release in rows))
+        edition_width = max(28, *(len(release.edition) for release in rows))
         for release in rows:
             until = release.effective_to.isoformat() if release.effective_to else "open"
             click.echo(
-                f"{release.id:4} {release.system:9} {release.edition:28} "
+                f"{release.id:4} {release.system:{system_width}} "
+                f"{release.edition:{edition_width}} "
                 f"{release.effective_from.isoformat()}..{until:10} {release.row_count:7} rows  "
                 f"{release.source_name} sha256:{release.source_sha256[:12]}"
             )

@@ -94,6 +94,9 @@ def test_every_import_command(db_url: str, tmp_path: Path) -> None:
         assert summary in _run("codes", "import", *arguments)
     listing = _run("codes", "releases")
     assert len(listing.splitlines()) == 5
+    # "mue_practitioner" is longer than the other systems, and every column stays aligned.
+    assert len({line.index("..") for line in listing.splitlines()}) == 1
+    assert len({line.index(" rows ") for line in listing.splitlines()}) == 1
     # No PTP file was imported, so the pair of codes is not checked against one.
     checked = CliRunner().invoke(main, ["codes", "check", "97110:6", "11045"])
     assert checked.exit_code == 3, checked.output
