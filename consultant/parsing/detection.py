@@ -88,5 +88,6 @@ def not_a_message_reason(raw: bytes) -> str | None:
         return None
     nul_bytes = raw.count(b"\x00")
     if nul_bytes:
-        reason += f"; it contains {nul_bytes} NUL bytes, so it looks like a binary file"
+        counted = "1 NUL byte" if nul_bytes == 1 else f"{nul_bytes} NUL bytes"
+        reason += f"; it contains {counted}, so it looks like a binary file"
     return reason

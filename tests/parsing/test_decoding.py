@@ -230,6 +230,8 @@ ELF_START = b"\x7fELF\x02\x01\x01\x00" + bytes(8) + b"\x03\x00>\x00\x01\x00\x00\
         (b"", "it is empty"),
         (ELF_START, "its first line is not a header field"),
         (PNG_START, "NUL bytes, so it looks like a binary file"),
+        (b"abc\x00def\n", "it contains 1 NUL byte, so it looks like a binary file"),
+        (b"a\x00b\x00\n", "it contains 2 NUL bytes, so it looks like a binary file"),
         (b"Can we bill 99213 with 25?\n", "its first line is not a header field"),
         (b"\r\nFrom: dana@clinic.example.com\r\n\r\n99213?\r\n", "starts with a blank line"),
     ],
