@@ -443,7 +443,7 @@ GLUED = re.compile(
 CELL_END = re.compile(r"[ ]*(?:[|\t]|\r?\n|\Z)")
 # Words after a two-digit number that make it a quantity, not a modifier.
 QUANTITY_WORD = re.compile(
-    # "missed 23 school days": a word may say which days are counted.
+    # "missed 23 school days": a word may name the kind of days counted.
     r"\s*(?:(?:(?:school|work|business|calendar|clinic|office|therapy|sick)[ \t]+)?"
     r"(?i:min|mins|minutes|units?|mg|mcg|ml|y/?o|yo|years?|yrs?|wks?|weeks?|days?|hours?|"
     r"hrs?|times|visits|sessions|patients|pts|sq|cm|mm|inch|inches|cc|%|percent|other|more|"

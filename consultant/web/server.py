@@ -50,7 +50,7 @@ def run(
     """
     if upgrade_database:
         migrate.upgrade(create=False)
-    # Bound here, so that a taken port is reported before anything says the queue runs.
+    # Bound first, so that a taken port is reported before the queue is logged as listening.
     listener = bind(host, port)
     if on_start is not None:
         on_start()
