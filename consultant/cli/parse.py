@@ -60,8 +60,8 @@ def no_draft_warning(classification: Classification) -> str | None:
     warning = ("warning: the pipeline would keep this message but draft no reply to it "
                f"(classification {classification.kind})")
     if classification.kind == NO_REPLY_ADDRESS:
-        return (f"{warning}. Releasing it cannot draft one either, because the message names "
-                "no address to send a reply to")
+        return (f"{warning}. Releasing it cannot draft one either, because the message has "
+                "no reply address that a reply can be delivered to")
     return f"{warning}. An operator can release it on the web Held mail page to draft a reply"
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from email.utils import make_msgid
@@ -23,6 +22,7 @@ from consultant.intake.processing import Intake, StepFailed, prepare, step
 from consultant.intake.quarantine import quarantine_message, resolve_entries
 from consultant.intake.threading import CASE_TOKEN
 from consultant.parsing import ParsedMessage
+from consultant.parsing.addresses import is_mail_address
 from consultant.storage.models import Draft, DraftEvent, DraftState, InboundMessage, MessageState
 
 log = logging.getLogger(__name__)
@@ -46,21 +46,6 @@ class Reply:
     codes: list[dict[str, Any]] = field(default_factory=list)
     # The date of service the codes were looked up for, when the question gives one.
     date_of_service: date | None = None
-
-
-_ADDRESS = re.compile(
-    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}"
-)
-
-
-def is_mail_address(address: str) -> bool:
-    """Return whether *address* is a plain addr-spec that a relay can deliver to.
-
-    Quoted local parts and address literals, which coders' mail never uses, count
-    as malformed.
-    """
-    return _ADDRESS.fullmatch(address) is not None
 
 
 def reply_subject(subject: str, case_token: str | None) -> str:

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from consultant.parsing import ParsedMessage
+from consultant.parsing.addresses import is_mail_address
 
 QUESTION = "question"
 AUTO_REPLY = "auto_reply"
@@ -31,6 +32,7 @@ NO_REPLY_ADDRESS = "no_reply_address"
 HELD_KINDS = frozenset({RATE_LIMITED, OVERSIZED})
 
 NO_REPLY_ADDRESS_REASON = "no From or Reply-To address, so a reply has nowhere to go"
+MALFORMED_REPLY_ADDRESS_REASON = "the reply address is malformed, so no reply can be delivered"
 
 _AUTO_SUBJECT = re.compile(
     r"^\s*(?:automatic reply|auto[- ]?reply|autoreply|auto[- ]?response|out of (?:the )?office"
@@ -119,9 +121,22 @@ def _list_signs(parsed: ParsedMessage, signs: _Signs) -> None:
         signs.weak.append((BULK, "bulk-mailer campaign header present"))
 
 
+def reply_address_problem(parsed: ParsedMessage) -> str | None:
+    """Return why no reply can be sent to *parsed*, or None when its reply address is usable.
+
+    The reply goes to Reply-To, or to From without one, as the draft step addresses it.
+    """
+    recipient = parsed.reply_to or parsed.sender
+    if recipient is None:
+        return NO_REPLY_ADDRESS_REASON
+    if not is_mail_address(recipient):
+        return MALFORMED_REPLY_ADDRESS_REASON
+    return None
+
+
 def reply_address_missing(parsed: ParsedMessage) -> bool:
-    """Return whether *parsed* names no From or Reply-To address that a reply could go to."""
-    return parsed.reply_to is None and parsed.sender is None
+    """Return whether *parsed* has no reply address that a reply could be delivered to."""
+    return reply_address_problem(parsed) is not None
 
 
 def human_question_signs(parsed: ParsedMessage) -> list[str]:
@@ -154,8 +169,8 @@ def classify(parsed: ParsedMessage) -> Classification:
         if any(found == kind for found, _reason in signs.strong):
             return Classification(kind, reasons)
 
-    if reply_address_missing(parsed):
-        return Classification(NO_REPLY_ADDRESS, [*reasons, NO_REPLY_ADDRESS_REASON])
+    if (problem := reply_address_problem(parsed)) is not None:
+        return Classification(NO_REPLY_ADDRESS, [*reasons, problem])
 
     if signs.weak:
         human = human_question_signs(parsed)

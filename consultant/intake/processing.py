@@ -150,10 +150,11 @@ def _released(found: Classification, parsed: ParsedMessage) -> Classification:
     """
     if not kinds.reply_address_missing(parsed):
         return Classification(kinds.QUESTION, [*found.reasons, "released by an operator"])
-    reasons = [reason for reason in found.reasons if reason != kinds.NO_REPLY_ADDRESS_REASON]
+    unanswerable = {kinds.NO_REPLY_ADDRESS_REASON, kinds.MALFORMED_REPLY_ADDRESS_REASON}
+    reasons = [reason for reason in found.reasons if reason not in unanswerable]
     return Classification(kinds.NO_REPLY_ADDRESS, [
         *reasons, "released by an operator, but not drafted, because it has no From or "
-        "Reply-To address to send a reply to"])
+        "Reply-To address that a reply can be delivered to"])
 
 
 def _set_headers(message: InboundMessage, parsed: ParsedMessage) -> None:

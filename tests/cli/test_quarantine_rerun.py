@@ -93,7 +93,7 @@ def _entry_without_reply_address(session: Session) -> QuarantineEntry:
     ("command", "reason"),
     [("retry", "no From or Reply-To address, so a reply has nowhere to go"),
      ("release", "released by an operator, but not drafted, because it has no From or "
-                 "Reply-To address to send a reply to")],
+                 "Reply-To address that a reply can be delivered to")],
 )
 def test_rerun_without_reply_address_resolves(runner: CliRunner, session: Session,
                                               service_address: None, command: str,

@@ -207,7 +207,7 @@ def test_non_message_kept_and_never_drafted(session: Session, raw: bytes) -> Non
 
 
 NO_REPLY_RELEASED = ("released by an operator, but not drafted, because it has no From or "
-                     "Reply-To address to send a reply to")
+                     "Reply-To address that a reply can be delivered to")
 
 
 def _without_from(number: int, header: str = "", extra: str = "") -> bytes:

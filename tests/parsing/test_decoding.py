@@ -185,7 +185,7 @@ def test_parse_command_warns_without_reply_address() -> None:
     assert text.stderr == (
         "warning: the pipeline would keep this message but draft no reply to it "
         "(classification no_reply_address). Releasing it cannot draft one either, because "
-        "the message names no address to send a reply to\n")
+        "the message has no reply address that a reply can be delivered to\n")
     assert as_json.exit_code == 0, as_json.output
     assert json.loads(as_json.stdout)["classification"]["kind"] == "no_reply_address"
     assert as_json.stderr == text.stderr

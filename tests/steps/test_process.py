@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from consultant.config import reset_settings
+from consultant.intake.classify import MALFORMED_REPLY_ADDRESS_REASON, NO_REPLY_ADDRESS_REASON
 from consultant.intake.services import store_message
 from consultant.storage.models import InboundMessage, MessageState
 from workers.tasks import process_message
@@ -57,9 +58,14 @@ def test_binary_garbage_is_stored_unchanged(session: Session) -> None:
     assert message.classification == "no_reply_address"
 
 
-# "dana@" names no address at all, so such mail is ignored as having no reply address.
-@pytest.mark.parametrize("sender", ["<<broken@@example..com>", "dana@localhost"])
-def test_malformed_sender_is_quarantined(session: Session, sender: str) -> None:
+# "dana@" names no address at all, and "dana@localhost" one that no relay delivers to, so
+# both are ignored as having no reply address, with their reasons.
+@pytest.mark.parametrize(("sender", "reason"), [
+    ("dana@", NO_REPLY_ADDRESS_REASON),
+    ("<<broken@@example..com>", MALFORMED_REPLY_ADDRESS_REASON),
+    ("dana@localhost", MALFORMED_REPLY_ADDRESS_REASON),
+])
+def test_malformed_sender_is_ignored(session: Session, sender: str, reason: str) -> None:
     raw = (f"From: {sender}\r\nSubject: 99213?\r\nMessage-ID: <bad-from@example.com>\r\n\r\n"
            "Can we bill 99213?\r\n").encode()
     stored = store_message(session, raw)
@@ -69,5 +75,7 @@ def test_malformed_sender_is_quarantined(session: Session, sender: str) -> None:
 
     message = session.get_one(InboundMessage, stored.message_row_id)
     session.refresh(message)
-    assert message.state is MessageState.QUARANTINED
-    assert "the reply address of the message is malformed" in (message.error or "")
+    assert message.raw == raw
+    assert message.state is MessageState.IGNORED
+    assert message.classification == "no_reply_address"
+    assert message.classification_reasons == [reason]

@@ -135,7 +135,7 @@ def test_release_without_reply_address_says_why(client: TestClient, users, sessi
     assert sent_tasks == [("process_message", (message.id,))]
     outcome = _outcome(page.text)
     assert ("Held by intake: released by an operator, but not drafted, because it has no "
-            "From or Reply-To address to send a reply to") in outcome
+            "From or Reply-To address that a reply can be delivered to") in outcome
     assert "Still quarantined" not in outcome
     assert REFRESH not in page.text
     assert (api["state"], api["draft_id"]) == ("ignored", None)
