@@ -25,7 +25,7 @@ LOOP = "loop"
 DENIED = "denied"
 RATE_LIMITED = "rate_limited"
 OVERSIZED = "oversized"
-# Neither From nor Reply-To names an address, so a reply cannot be sent anywhere.
+# Neither From nor Reply-To names an address that a reply can be delivered to.
 NO_REPLY_ADDRESS = "no_reply_address"
 
 # Kinds that are kept for an operator instead of being ignored for good.
