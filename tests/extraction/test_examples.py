@@ -1208,17 +1208,17 @@ def test_negated_modifier_kept_off_the_code() -> None:
     assert found["99213"].modifiers == ["25"]
 
 
-def test_number_before_counted_days_is_no_modifier() -> None:
+def test_counted_days_are_no_modifier() -> None:
     assert codes("She has missed 23 school days this semester.") == set()
 
 
-def test_code_with_two_modifiers_after_claim_label() -> None:
+def test_two_modifiers_after_claim_label() -> None:
     found = by_code("Surgeon's claim: 66984-LT-79 today")
     assert found["66984"].modifiers == ["LT", "79"]
     assert codes("Claim: 88213-07-22") == set()
 
 
-def test_code_list_with_days_after_claim_label() -> None:
+def test_code_list_after_claim_label() -> None:
     text = "My side for the pro claim: 99460 day 1, 99462 day 2, 99238 at discharge"
     assert codes(text) == {("cpt", "99460"), ("cpt", "99462"), ("cpt", "99238")}
 
@@ -1256,7 +1256,7 @@ def test_physical_status_pair_without_asa() -> None:
     assert codes("G2P3 at 39 weeks") == set()
 
 
-def test_code_changed_from_one_to_another_is_no_range() -> None:
+def test_changed_code_is_no_range() -> None:
     assert codes("I think this drops from 93306 to 93308, right?") == {
         ("cpt", "93306"), ("cpt", "93308")
     }
@@ -1271,7 +1271,7 @@ def test_abbreviation_before_its_diagnosis_code() -> None:
     assert codes(text) == {("icd10cm", "I35.0"), ("modifier", "62"), ("modifier", "80")}
 
 
-def test_pair_before_a_code_names_its_purpose() -> None:
+def test_pair_before_code_is_no_modifier() -> None:
     found = by_code("IJ central line 36556 with US 76937")
     assert found["36556"].modifiers == []
     assert "US" not in found

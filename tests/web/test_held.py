@@ -97,13 +97,19 @@ NO_FROM = (b"To: coding-help@example.org\r\nSubject: Is 20610 right?\r\n"
            b"Message-ID: <nofrom@clinic.example.com>\r\n\r\nIs 20610 right for the knee?\r\n")
 
 
-def test_no_reply_address_listed_as_held(client: TestClient, users, session: Session,
-                                         web_env, sent_tasks) -> None:
+def _ignored_without_sender(session: Session) -> InboundMessage:
+    """Store a question with no From or Reply-To and let the worker ignore it."""
     message = InboundMessage(message_id="<nofrom@clinic.example.com>", raw=NO_FROM,
                              size=len(NO_FROM), sha256="2" * 64)
     session.add(message)
     session.commit()
     _run_worker_task(session, message)
+    return message
+
+
+def test_no_reply_address_listed_as_held(client: TestClient, users, session: Session,
+                                         web_env, sent_tasks) -> None:
+    message = _ignored_without_sender(session)
     sign_in(client, "rita")
 
     listing = client.get("/held").text
@@ -117,11 +123,7 @@ def test_no_reply_address_listed_as_held(client: TestClient, users, session: Ses
 
 def test_release_without_reply_address_says_why(client: TestClient, users, session: Session,
                                                 web_env, sent_tasks) -> None:
-    message = InboundMessage(message_id="<nofrom@clinic.example.com>", raw=NO_FROM,
-                             size=len(NO_FROM), sha256="2" * 64)
-    session.add(message)
-    session.commit()
-    _run_worker_task(session, message)
+    message = _ignored_without_sender(session)
     token = sign_in(client, "rita")
 
     released = client.post(f"/held/{message.id}/retry", data={"csrf_token": token})
