@@ -3,9 +3,11 @@
 Run from the repository root::
 
     python bench/extraction.py [--corpus tests/extraction/corpus] [--seconds 3] [--errors]
-                               [--floor]
+                               [--floor] [--capitals]
 
 ``--corpus`` also takes one corpus file, to measure one style of email alone.
+``--capitals`` measures the corpus with every subject, body and trap string upper-cased,
+as mail written in capitals reads.
 
 Quality is precision, recall and F1 per system over (email, system, code) triples, the
 trap strings from which something was extracted, and modifier/unit errors on expected
@@ -31,7 +33,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from consultant.extraction import extract_message
-from consultant.extraction.evaluation import Email, Score, load_corpus, parse_corpus, score
+from consultant.extraction.evaluation import (
+    Email,
+    Score,
+    in_capitals,
+    load_corpus,
+    parse_corpus,
+    score,
+)
 from consultant.extraction.reference import SYSTEMS
 from consultant.extraction.shapes import TOKEN
 from consultant.extraction.traps import (
@@ -133,12 +142,17 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also time the regular expression searches alone, for the same --seconds each",
     )
+    parser.add_argument(
+        "--capitals", action="store_true", help="upper-case every subject, body and trap first"
+    )
     args = parser.parse_args(argv)
 
     if args.corpus.is_file():
         emails = parse_corpus(args.corpus.read_text(encoding="utf-8"), args.corpus.name)
     else:
         emails = load_corpus(args.corpus)
+    if args.capitals:
+        emails = in_capitals(emails)
     result = score(emails)
     for line in report(result, emails):
         print(line)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from consultant.extraction.extractor import extract_message
@@ -92,6 +92,15 @@ def load_corpus(folder: Path) -> list[Email]:
     if duplicates:
         raise CorpusError(f"duplicate email names: {', '.join(sorted(duplicates))}")
     return emails
+
+
+def in_capitals(emails: list[Email]) -> list[Email]:
+    """Return *emails* with every subject, body and trap string upper-cased, labels kept."""
+    return [
+        replace(email, subject=email.subject.upper(), body=email.body.upper(),
+                traps=[trap.upper() for trap in email.traps])
+        for email in emails
+    ]
 
 
 def parse_corpus(text: str, source: str = "<corpus>") -> list[Email]:

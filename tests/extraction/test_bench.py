@@ -26,3 +26,19 @@ def test_bench_prints_quality_and_floor(
     assert "traps taken: 0 of" in output
     assert "throughput:" in output
     assert "tokens and traps, two searches" in output
+
+
+def test_bench_measures_corpus_in_capitals(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus = ROOT / "tests" / "extraction" / "corpus" / "01_plain.txt"
+    arguments = ["extraction.py", "--corpus", str(corpus), "--seconds", "0.01", "--capitals"]
+    monkeypatch.setattr(sys, "argv", arguments)
+
+    with pytest.raises(SystemExit) as exit_info:
+        runpy.run_path(str(ROOT / "bench" / "extraction.py"), run_name="__main__")
+
+    output = capsys.readouterr().out
+    assert exit_info.value.code == 0
+    assert "traps taken:" in output
+    assert "throughput:" in output
