@@ -82,6 +82,28 @@ def _checker() -> Iterator[KnowledgeBaseChecker | None]:
         yield None
 
 
+def _unchecked(
+    references: list[CodeReference], checker: KnowledgeBaseChecker | None
+) -> set[int]:
+    """Return the ids of the references that the lookup can neither confirm nor reject.
+
+    Without a checker that is every reference. An unrecognised code of a code set whose
+    newest edition has ended gets the checker's note on that edition: it is missing from
+    every loaded edition, but it may be new in the current one.
+    """
+    if checker is None:
+        return {id(reference) for reference in references}
+    unchecked = set()
+    for reference in references:
+        if not checker.unchecked(reference.system, reference.code):
+            continue
+        unchecked.add(id(reference))
+        note = checker.expired_note(reference.system)
+        if reference.unrecognised and note:
+            reference.notes.append(note)
+    return unchecked
+
+
 @click.command("extract")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option("--subject", default="", help="Subject line to search along with stdin.")
@@ -105,9 +127,15 @@ def extract_command(as_json: bool, subject: str, as_message: bool) -> None:
         body = check_text(raw).decode("utf-8", errors="replace")
     with _checker() as checker:
         result = extract_message(subject, body, checker)
+        unchecked = _unchecked(result.references, checker)
     if as_json:
-        # One object per code; "validity" is "unrecognised" for a shape no loaded set has.
-        click.echo(json.dumps([reference.to_dict() for reference in result.references], indent=2))
+        # One object per code; "validity" is "unrecognised" for a shape no loaded set has,
+        # and "unchecked" is true when the lookup can neither confirm nor reject the code.
+        click.echo(json.dumps(
+            [dict(reference.to_dict(), unchecked=id(reference) in unchecked)
+             for reference in result.references],
+            indent=2,
+        ))
         return
     if not result.references:
         # On stderr, so that a script reading the table gets no lines at all.

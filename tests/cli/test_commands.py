@@ -328,6 +328,28 @@ def test_extract_json_validates_with_loaded_codes(runner: CliRunner, session: Se
     assert validity == {"O40.3XX0": "valid", "Z99.999": "unrecognised", "E11.4": "header"}
 
 
+def test_extract_notes_the_ended_edition_of_an_unrecognised_code(
+    runner: CliRunner, session: Session
+) -> None:
+    from consultant.codes import importers
+
+    # The packaged FY2026 edition ended on 2026-09-30: a code missing from it may be new.
+    importers.import_icd10cm(session)
+    session.commit()
+
+    result = runner.invoke(main, ["extract", "--json"], input="Dx Z99.999 and E11.9\n")
+
+    assert result.exit_code == 0, result.output
+    found = {item["code"]: item for item in json.loads(result.output)}
+    assert found["Z99.999"]["validity"] == "unrecognised"
+    assert found["Z99.999"]["unchecked"] is True
+    assert "ended on 2026-09-30" in found["Z99.999"]["notes"][0]
+    assert found["E11.9"]["validity"] == "valid"
+    assert found["E11.9"]["notes"] == []
+    table = runner.invoke(main, ["extract"], input="Dx Z99.999\n")
+    assert "unrecognised; at 3-10; the newest loaded edition" in table.output
+
+
 def test_extract_keeps_unloaded_system_unchecked(runner: CliRunner, session: Session) -> None:
     from consultant.codes import importers
 
@@ -340,6 +362,7 @@ def test_extract_keeps_unloaded_system_unchecked(runner: CliRunner, session: Ses
     [reference] = json.loads(result.output)
     assert (reference["system"], reference["code"]) == ("hcpcs", "J1100")
     assert reference["validity"] is None
+    assert reference["unchecked"] is True
 
 
 def test_extract_reads_undotted_diagnosis_by_its_description(
