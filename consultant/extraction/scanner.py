@@ -197,6 +197,8 @@ _DISTINCTIVE_LOWER = re.compile(
     rf"(?P<list>{'|'.join(sorted(mods.DISTINCTIVE)).lower()})(?<![\w-]..)(?![\w{{])"
 )
 _NEGATED_BEFORE = re.compile(r"(?<![\w])(?i:no|not|without|never)[ \t]+(?i:the[ \t]+)?\Z")
+# Another modifier offered after the codes one is put on: "59 on 96372 or XU?".
+_OR_MODIFIER_AFTER = re.compile(r"[ \t]+or[ \t]+(?:(?i:modifier)[ \t]+)?(?P<code>[0-9A-Z]{2})(?![\w-])")
 _WORD_BEFORE_PAIR = re.compile(r"(?<![\w])(?i:or|and|vs\.?|the|a|an|by|to|with)[ \t]+\Z")
 # Distinctive modifiers that are also names or words in lower case ("ki", "nu"): taken in
 # lower case only in mail written in lower case.
@@ -700,6 +702,10 @@ def _named_modifiers(
                          if on_codes.start() <= mention.start < on_codes.end()
                          and mention.takes_modifiers]
                 targets = named or targets
+                offered = _OR_MODIFIER_AFTER.match(text, on_codes.end())
+                if offered is not None and offered["code"] in mods.KNOWN:
+                    # "59 on 96372 or XU?" asks which of the two; neither is on the code.
+                    targets = [None]
         previous = (end, targets)
         for expanded in mods.expand(code):
             for target in targets:

@@ -1208,6 +1208,13 @@ def test_negated_modifier_kept_off_the_code() -> None:
     assert found["99213"].modifiers == ["25"]
 
 
+def test_modifier_offered_with_another_kept_off_the_code() -> None:
+    found = by_code("Do we need 59 on 96372 or XU?")
+    assert found["96372"].modifiers == []
+    assert {"59", "XU"} <= set(found)
+    assert by_code("Do we need 59 on 96372 or not?")["96372"].modifiers == ["59"]
+
+
 def test_counted_days_are_no_modifier() -> None:
     assert codes("She has missed 23 school days this semester.") == set()
 
