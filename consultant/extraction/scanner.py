@@ -198,7 +198,9 @@ _DISTINCTIVE_LOWER = re.compile(
 )
 _NEGATED_BEFORE = re.compile(r"(?<![\w])(?i:no|not|without|never)[ \t]+(?i:the[ \t]+)?\Z")
 # Another modifier offered after the codes one is put on: "59 on 96372 or XU?".
-_OR_MODIFIER_AFTER = re.compile(r"[ \t]+or[ \t]+(?:(?i:modifier)[ \t]+)?(?P<code>[0-9A-Z]{2})(?![\w-])")
+_OR_MODIFIER_AFTER = re.compile(
+    r"[ \t]+or[ \t]+(?:(?i:modifier)[ \t]+)?(?P<code>[0-9A-Z]{2})(?![\w-])"
+)
 _WORD_BEFORE_PAIR = re.compile(r"(?<![\w])(?i:or|and|vs\.?|the|a|an|by|to|with)[ \t]+\Z")
 # Distinctive modifiers that are also names or words in lower case ("ki", "nu"): taken in
 # lower case only in mail written in lower case.
