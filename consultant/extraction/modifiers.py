@@ -439,8 +439,8 @@ GLUED = re.compile(
     r"|,(?=[0-9A-Z]{2}(?![\w])))"
     r"(?P<modifier>[0-9A-Za-z]{2})(?![\w]|[.:]\d)"
 )
-# The end of a table cell.
-CELL_END = re.compile(r"[ ]*(?:[|\t]|\r?\n|\Z)")
+# The end of a table cell, after any more modifiers in it: "| GP |", "\tGP,59\t".
+CELL_END = re.compile(r"(?:(?:,|[ ])[0-9A-Z]{2})*[ ]*(?:[|\t]|\r?\n|\Z)")
 # Words after a two-digit number that make it a quantity, not a modifier.
 QUANTITY_WORD = re.compile(
     # "missed 23 school days": a word may name the kind of days counted.

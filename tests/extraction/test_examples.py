@@ -795,6 +795,12 @@ def test_table_modifiers_skip_the_diagnosis_column() -> None:
     assert found["E11.65"].units is None
 
 
+def test_modifier_list_in_one_cell_of_a_row_without_heading() -> None:
+    assert by_code("97140\tGP,59\t1\n")["97140"].modifiers == ["GP", "59"]
+    assert by_code("97140 | GP 59 | 1\n")["97140"].modifiers == ["GP", "59"]
+    assert by_code("billed 97140\tGP,59 today")["97140"].modifiers == []
+
+
 def test_modifier_lists_and_units_typed_tersely() -> None:
     assert by_code("99214-25,59 today")["99214"].modifiers == ["25", "59"]
     assert by_code("99213 with mod. 25")["99213"].modifiers == ["25"]
