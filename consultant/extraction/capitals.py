@@ -82,6 +82,10 @@ _COUNT_AFTER = re.compile(r" ?\d")
 _SMALL_SUFFIX = re.compile(r"\d+(?:ST|ND|RD|TH)|X\d{1,4}")
 # A code in the plural: "90834S", "J1100S".
 _PLURAL_CODE = re.compile(r"(?:\d{5}|[A-Z]\d{4})S")
+# A unit after a number that is also a modifier: "70 GY" and "1.8 GY" are radiation
+# doses in grays, but "77014 GY" is a code and its modifier.
+_UNITS = {"GY": "Gy"}
+_NUMBER_BEFORE = re.compile(r"(?<![\w.])\d{1,4}(?:\.\d+)?[ \t]?\Z")
 
 
 def restore_case(text: str) -> str:
@@ -175,6 +179,8 @@ def _token_case(line: str, token: re.Match[str], capitalised: bool) -> str:
         # A modifier glued to its code ("97110-GO"), the letters of "X{EPSU}", or an
         # element of an X12 segment pasted from a remittance ("LQ*HE*N115").
         return word
+    if word in _UNITS and _NUMBER_BEFORE.search(line, max(0, token.start() - 12), token.start()):
+        return _UNITS[word]
     if len(word) == 2:
         if (
             word not in _SMALL_WORDS

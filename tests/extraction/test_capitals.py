@@ -74,6 +74,10 @@ def test_whole_message_in_capitals_restored() -> None:
          {"G0463": ["PO"], "modifier": ["PO"]}),
         ("SO HER 90834S AND J1100S FROM MARCH ARE GOING TO DENY, CAN WE REBILL THEM?",
          {"90834": [], "J1100": [], "modifier": []}),
+        ("PLAN IS 70 GY IN 35 FRACTIONS, 1.8 GY A DAY, BILLED WITH 77427 X 7",
+         {"77427": [], "modifier": []}),
+        ("WE BILLED 77014 GY FOR THE SCAN THAT WAS NOT COVERED",
+         {"77014": ["GY"], "modifier": ["GY"]}),
     ],
 )
 def test_codes_in_capitals(text: str, expected: dict[str, list[str]]) -> None:
