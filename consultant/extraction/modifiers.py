@@ -72,6 +72,8 @@ AMBIGUOUS = frozenset(
     | {"CR"}
     # Heart failure and normal saline in clinical text.
     | {"HF", "NS"}
+    # A complication or comorbidity of a DRG in inpatient mail: "do not drop the CC".
+    | {"CC"}
 )
 
 _MODIFIER = r"(?:\d{2}|[A-Z][A-Z0-9]|\d[A-Z])"
@@ -370,14 +372,19 @@ NOT_ALONE_AFTER = re.compile(r"[\w/]|[.:]\d|[ \t]*\d|[ \t]*\([ \t]*[A-Za-z]\d\d"
 # Finger (FA, F1-F9), toe (TA, T1-T9) and eyelid (E1-E4) modifiers, taken when a word
 # for that part of the body is written near them: "right ring F8".
 ANATOMY_MODIFIER = re.compile(
-    r"(?P<list>[FTE](?<![\w-][FTE])(?:(?<=[FT])[0-9A]|(?<=E)[1-4]))(?![\w]|[.:]\d)"
+    r"(?P<list>[FTEQ](?<![\w-][FTEQ])(?:(?<=[FT])[0-9A]|(?<=E)[1-4]|(?<=Q)[7-9]))"
+    r"(?![\w]|[.:]\d)"
 )
+# Q7 to Q9 are the class findings of routine foot care: "Q9 documented (2 class C)".
 ANATOMY_WORDS = {
     "F": re.compile(r"\b(?:thumb|index|middle|ring|little|fingers?|digits?)\b"),
     "T": re.compile(r"\b(?:toes?|hallux)\b"),
     "E": re.compile(r"\b(?:lids?|eyelids?)\b"),
+    "Q": re.compile(r"\bclass\b"),
 }
-ANATOMY_REACH = 30
+# How far from the modifier the word is looked for. Class findings are often listed
+# before the modifier they add up to: "Class findings: absent DP and PT pulses, so Q8."
+ANATOMY_REACH = {"F": 30, "T": 30, "E": 30, "Q": 80}
 # A modifier written with its dash but apart from any code: "and -59 to 20552", "-GY".
 DASHED = re.compile(rf"-(?<=[\s(\"']-)(?P<list>{_MODIFIER})(?![\w]|[.:]\d)")
 # A modifier asked about as a question of its own, after another question: "do we need
@@ -391,6 +398,12 @@ ONLY_QUESTION = re.compile(r"(?<![\w-])(?P<list>[A-Z][A-Z0-9])[ \t]+only[ \t]*\?
 # The match starts at the first dash, which the search finds fast; the first modifier is
 # the two characters before it.
 DASHED_CHAIN = re.compile(r"-(?<=(?<![\w-])[0-9A-Z]{2}-)[0-9A-Z]{2}(?:-[0-9A-Z]{2})*(?![\w-])")
+# Both sides named together: "(one RT, one LT)", "LT + RT on separate lines". The
+# caller keeps the pairs whose two sides differ.
+SIDE_PAIR = re.compile(
+    r"(?<![\w-])(?:(?i:one)[ \t]+)?(?P<first>RT|LT)[ \t]*(?:\+|&|,|and)[ \t]*"
+    r"(?:(?i:one)[ \t]+)?(?P<second>RT|LT)(?![\w-])"
+)
 # "GP on all", "59 on each": a modifier for every code of the sentence (lower-cased text).
 ON_ALL = re.compile(r"on (?:all|each|both|every)\b")
 # Claim lines after ``ON_ALL``: "GA on both lines" names a modifier even where the pair

@@ -197,7 +197,7 @@ _DISTINCTIVE_LOWER = re.compile(
     rf"(?P<list>{'|'.join(sorted(mods.DISTINCTIVE)).lower()})(?<![\w-]..)(?![\w{{])"
 )
 _NEGATED_BEFORE = re.compile(r"(?<![\w])(?i:no|not|without|never)[ \t]+(?i:the[ \t]+)?\Z")
-# Another modifier offered after the codes one is put on: "59 on 96372 or XU?".
+# A second modifier offered after the codes a first one is put on: "59 on 96372 or XU?".
 _OR_MODIFIER_AFTER = re.compile(
     r"[ \t]+or[ \t]+(?:(?i:modifier)[ \t]+)?(?P<code>[0-9A-Z]{2})(?![\w-])"
 )
@@ -425,7 +425,11 @@ def _read_suffix(
     if mention.range_shape is None:
         position = _read_glued(text, mention, masks, position, lower_only)
     if mention.units is None:
-        position = _read_units(text, mention, position)
+        counted = _read_units(text, mention, position)
+        if counted != position and mention.range_shape is None:
+            # "Q5107 x40 JZ", "J0881 x200 -EA": modifiers may follow the units.
+            counted = _read_glued(text, mention, masks, counted, lower_only)
+        position = counted
     elif (glued_units := _GLUED_TIMES.match(text, position)) is not None:
         # The units of "97140x2" are part of the token, so a bracketed list follows them.
         position = glued_units.end()
@@ -732,6 +736,10 @@ def _alternatives(
     added = _family_members(text, codes) + _cued_modifiers(text, lower)
     added += _modifier_runs(text, lower) + _physical_status(text, lower, mentions)
     added += _digit_choices(text, mentions)
+    if "RT" in text and "LT" in text:
+        added += [(*match.span(side), match[side])
+                  for match in mods.SIDE_PAIR.finditer(text) if match["first"] != match["second"]
+                  for side in ("first", "second")]
     if (" or " in text or " vs" in text or "/" in text) and _FAMILY_LETTER.search(text):
         # A choice within a family has a member in letters, which most mail lacks.
         added += _family_choices(text)
@@ -1439,12 +1447,13 @@ def _word_before(lower: str, position: int) -> bool:
 
 
 def _anatomy_modifiers(text: str, lower: str) -> list[tuple[int, int, str]]:
-    """Return finger, toe and eyelid modifiers written near a word for that part."""
+    """Return finger, toe, eyelid and foot care class modifiers written near their words."""
     found = []
     for match in mods.ANATOMY_MODIFIER.finditer(text):
         start, end = match.span()
-        words = mods.ANATOMY_WORDS[match["list"][0]]
-        if words.search(lower, max(0, start - mods.ANATOMY_REACH), end + mods.ANATOMY_REACH):
+        letter = match["list"][0]
+        reach = mods.ANATOMY_REACH[letter]
+        if mods.ANATOMY_WORDS[letter].search(lower, max(0, start - reach), end + reach):
             found.append((start, end, match["list"]))
     return found
 

@@ -1221,6 +1221,33 @@ def test_modifier_offered_with_another_kept_off_the_code() -> None:
     assert by_code("Do we need 59 on 96372 or not?")["96372"].modifiers == ["59"]
 
 
+def test_modifier_after_the_units_of_a_code() -> None:
+    found = by_code("Mvasi = Q5107 x40 JZ instead of J9035.")
+    assert (found["Q5107"].modifiers, found["Q5107"].units) == (["JZ"], 40)
+    found = by_code("Billing J0881 x200 -EA and 96372.")
+    assert found["J0881"].modifiers == ["EA"]
+    assert found["96372"].modifiers == []
+    assert by_code("97110 x2 PT eval today")["97110"].modifiers == []
+    assert by_code("97110 x2 59 minutes")["97110"].modifiers == []
+
+
+def test_both_sides_named_together() -> None:
+    found = by_code("A5513 x2 (one RT, one LT), all with KX")
+    assert {"RT", "LT", "KX"} <= set(found)
+    assert found["A5513"].modifiers == ["KX"]
+    assert {"LT", "RT"} <= set(by_code("L3000 x2 (LT + RT on separate lines)."))
+
+
+def test_foot_care_class_findings_near_class() -> None:
+    assert "Q9" in by_code("G0127 or 11719? Q9 documented (1 class B + 2 class C).")
+    assert codes("Keflex Q8 hours, recheck 99213") == {("cpt", "99213")}
+
+
+def test_cc_of_a_drg_is_no_modifier() -> None:
+    assert codes("The query is out. Do not drop the CC until then.") == set()
+    assert by_code("Add the CC modifier to 27447.")["27447"].modifiers == ["CC"]
+
+
 def test_counted_days_are_no_modifier() -> None:
     assert codes("She has missed 23 school days this semester.") == set()
 
