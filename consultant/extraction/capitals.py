@@ -70,8 +70,14 @@ _SENTENCE_START = re.compile(r"(?:^|(?<=[.!?:] ))[ \t>]*([A-Z]{3,})", re.MULTILI
 # word is capitalised, as it is written in mixed case.
 _PLACE = re.compile(
     r"\b(?:[A-Z]{3,} ){0,2}[A-Z]{3,}"
-    r"(?=,? (?:(?P<state>[A-Z]{2}),? )?\d{5}(?:-\d{4})?\b(?P<after>[ \t]*[A-Z]{3,})?)"
+    r"(?=,? (?:(?P<state>[A-Z]{2}),? )?(?P<zip>\d{3})\d{2}(?:-\d{4})?\b(?P<after>[ \t]*[A-Z]{3,})?)"
 )
+# The first three digits of the ZIP codes of the states whose abbreviations are also
+# words: "THAT LANDS IN 11604" names no place in Indiana, whose ZIP codes start 460 to 479.
+_WORD_STATE_ZIPS = {
+    "HI": range(967, 969), "IN": range(460, 480), "ME": range(39, 50),
+    "OH": range(430, 460), "OK": range(730, 750), "OR": range(970, 980),
+}
 _STREET = re.compile(
     r"(?<=\d )(?:[NSEW] )?(?:[A-Z0-9]{2,} ){0,2}[A-Z0-9]*[A-Z]{2,} "
     r"(?:ST|STREET|RD|ROAD|AVE?|AVENUE|DR|DRIVE|LN|LANE|BLVD|BOULEVARD|CT|COURT|PL|PLACE|WAY"
@@ -82,6 +88,9 @@ _COUNT_AFTER = re.compile(r" ?\d")
 _SMALL_SUFFIX = re.compile(r"\d+(?:ST|ND|RD|TH)|X\d{1,4}")
 # A code in the plural: "90834S", "J1100S".
 _PLURAL_CODE = re.compile(r"(?:\d{5}|[A-Z]\d{4})S")
+# Names written with a number that start with a modifier: the proliferation marker
+# Ki-67 and the tracer technetium-99m, "KI-67 20%" and "TC-99M" in capitals.
+_NAMES_BEFORE_NUMBER = {"KI": ("-67", "Ki"), "TC": ("-99M", "Tc")}
 # A unit after a number that is also a modifier: "70 GY" and "1.8 GY" are radiation
 # doses in grays, but "77014 GY" is a code and its modifier.
 _UNITS = {"GY": "Gy"}
@@ -119,6 +128,9 @@ def _rewrite(line: str, min_words: int) -> str | None:
         if match["state"] == "OR" and match["after"]:
             # "LIKE THE FIRST TIME, OR 99204 SINCE": "OR" before five digits is Oregon only
             # where they end the address ("PORTLAND, OR 97201" at the end of a line).
+            continue
+        prefixes = _WORD_STATE_ZIPS.get(match["state"])
+        if prefixes is not None and int(match["zip"]) not in prefixes:
             continue
         if match["state"] in _STATE_SET:
             # "DAYTON OH 45402": the state stays in capitals.
@@ -179,6 +191,9 @@ def _token_case(line: str, token: re.Match[str], capitalised: bool) -> str:
         # A modifier glued to its code ("97110-GO"), the letters of "X{EPSU}", or an
         # element of an X12 segment pasted from a remittance ("LQ*HE*N115").
         return word
+    named = _NAMES_BEFORE_NUMBER.get(word)
+    if named is not None and line.startswith(named[0], token.end()):
+        return named[1]
     if word in _UNITS and _NUMBER_BEFORE.search(line, max(0, token.start() - 12), token.start()):
         return _UNITS[word]
     if len(word) == 2:

@@ -78,6 +78,13 @@ def test_whole_message_in_capitals_restored() -> None:
          {"77427": [], "modifier": []}),
         ("WE BILLED 77014 GY FOR THE SCAN THAT WAS NOT COVERED",
          {"77014": ["GY"], "modifier": ["GY"]}),
+        ("THAT LANDS IN 11604 (3.1 TO 4.0 CM), NOT 11606, CORRECT?",
+         {"11604": [], "11606": [], "modifier": []}),
+        ("OUR NEW OFFICE IS 120 MAIN ST, CARMEL IN 46032. BILL 99213 THERE?",
+         {"99213": [], "modifier": []}),
+        ("KI-67 20% ON THE CORE, SO WE BILLED 88360 ONCE", {"88360": [], "modifier": []}),
+        ("STRESS TEST WITH TC-99M SESTAMIBI, 78452 AND A9500",
+         {"78452": [], "A9500": [], "modifier": []}),
     ],
 )
 def test_codes_in_capitals(text: str, expected: dict[str, list[str]]) -> None:
