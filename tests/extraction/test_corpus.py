@@ -46,9 +46,6 @@ KNOWN_MISSES = {
     # "modifier KS on both? and KL since we mail them?": the second modifier follows the
     # question mark, in lower-case mail.
     "h20-test-strips-non-insulin-ks: missed modifier KL",
-    # "Class findings documented: absent DP and PT pulses bilat, so Q8.": Q8 has no cue,
-    # and Q with a digit is also a quarter or a dosing interval.
-    "h20-nail-debridement-class-findings: missed modifier Q8",
     # "does it need GA/ABN?": GA is also a state, and the slash joins it to a word.
     "h21-optometry-diabetic-exam-refraction-gy: missed modifier GA",
     # "GP + 95, POS 10?": two modifiers joined by a plus, with no code or cue beside them.
@@ -59,6 +56,9 @@ KNOWN_MISSES = {
     # "Do we bill it anyway with GA? No wait, GA is Medicare only": GA is also a state,
     # and "with" a question mark after it is no cue that rules the state out.
     "h23-subchondroplasty: missed modifier GA",
+    # "Does 79 go on the 58605 ...? Someone here says 78.": a two-digit modifier offered
+    # in the next sentence, as someone's answer, with no word for modifiers.
+    "h26-ob-pp-tubal-modifier: missed modifier 78",
 }
 
 
@@ -230,9 +230,9 @@ def test_scoring_counts_misses_and_traps():
 # are lost for good in capitals ("76815 AT 32 WEEKS" and "WITH AS OR 80?" both end in a
 # modifier or a word), so these stay under the corpus's own.
 CAPITALS_MIN_F1 = {
-    "cpt": 0.998, "hcpcs": 1.0, "icd10cm": 0.9998, "icd10pcs": 1.0, "modifier": 0.992
+    "cpt": 0.999, "hcpcs": 1.0, "icd10cm": 0.9998, "icd10pcs": 1.0, "modifier": 0.993
 }
-CAPITALS_MAX_TRAPS_TAKEN = 7
+CAPITALS_MAX_TRAPS_TAKEN = 5
 
 
 def test_corpus_in_capitals_scores_near_the_same() -> None:
