@@ -55,7 +55,13 @@ def _describe(reference: CodeReference) -> str:
         details.append("modifiers " + " / ".join(",".join(s) for s in reference.modifier_sets))
     elif reference.modifiers:
         details.append("modifiers " + ",".join(reference.modifiers))
-    if reference.units is not None:
+    if len(reference.unit_lines) > 1:
+        # Written on lines with different units: "J9305 x 95" and "J9305-JW x 5".
+        details.append("lines " + " / ".join(
+            f"{'-'.join([reference.code, *written])} x{units}"
+            for written, units in reference.unit_lines
+        ))
+    elif reference.units is not None:
         details.append(f"units {reference.units}")
     if reference.validity is not None:
         details.append(reference.validity)
@@ -129,7 +135,7 @@ def extract_command(as_json: bool, subject: str, as_message: bool) -> None:
         result = extract_message(subject, body, checker)
         unchecked = _unchecked(result.references, checker)
     if as_json:
-        # One object per code; "validity" is "unrecognised" for a shape no loaded set has,
+        # One object per code. "validity" is "unrecognised" for a shape no loaded set has,
         # and "unchecked" is true when the lookup can neither confirm nor reject the code.
         click.echo(json.dumps(
             [dict(reference.to_dict(), unchecked=id(reference) in unchecked)

@@ -93,10 +93,27 @@ def modifier_sets(code: dict[str, Any]) -> list[list[str]]:
     return [list(code["modifiers"])] if code.get("modifiers") else []
 
 
+def unit_lines(code: dict[str, Any]) -> list[tuple[list[str], int]]:
+    """Return the lines of *code* with their units when it is written with units twice or more.
+
+    "J9305 x 95 on line 1 and J9305-JW x 5 on line 2" gives two lines, the second with
+    JW. Otherwise, and for drafts stored before the lines were kept, the list is empty,
+    and the code's units and modifier sets are shown instead.
+    """
+    lines = [(list(line["modifiers"]), line["units"]) for line in code.get("unit_lines") or []]
+    return lines if len(lines) > 1 else []
+
+
 def _code_label(code: dict[str, Any]) -> str:
     label = str(code["code"])
     if code.get("range_end"):
         label += f"-{code['range_end']}"
+    lines = unit_lines(code)
+    if lines:
+        return " / ".join(
+            f"{label}{''.join(f'-{modifier}' for modifier in written)} x{units}"
+            for written, units in lines
+        )
     sets = modifier_sets(code)
     if sets:
         label = " / ".join(f"{label}-{'-'.join(written)}" for written in sets)
@@ -140,4 +157,5 @@ TEMPLATE_HELPERS = {
     "reply_notes": reply_notes,
     "describe_code": describe_code,
     "modifier_sets": modifier_sets,
+    "unit_lines": unit_lines,
 }

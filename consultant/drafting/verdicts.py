@@ -50,6 +50,8 @@ def ncci_verdicts(
     codes passed edits that were not checked. The second value is then a note for the
     reviewer, when the question names two or more procedure codes.
     """
+    # NOTE: a code written on lines with different units ("J9305 x 95", "J9305-JW x 5")
+    # is checked against its MUE with the units of the first line, not their sum.
     procedures = [(reference.code.upper(), reference.units) for reference in references
                   if reference.system in PROCEDURE_SYSTEMS]
     if not procedures:

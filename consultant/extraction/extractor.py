@@ -217,8 +217,8 @@ def _add_mention(found: dict, locate: _Locator, mention: Mention) -> None:
             reference.modifiers.append(modifier)
     if mention.written:
         reference.add_modifier_set(mention.written)
-    if mention.units is not None and reference.units is None:
-        reference.units = mention.units
+    if mention.units is not None:
+        reference.add_unit_line(mention.written or [], mention.units)
     if mention.shape.category_dash and _DASH_NOTE not in reference.notes:
         reference.notes.append(_DASH_NOTE)
 

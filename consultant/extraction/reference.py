@@ -52,6 +52,10 @@ class CodeReference:
     take RT, LT and 50 for one line. Each set is kept once, and the code written alone
     adds none. A set inside another one is kept, because "97110-GP" and "97110-GP-59"
     are two lines.
+
+    ``unit_lines`` keeps each place the code is written with units, as the modifiers
+    written there and the units: "J9305 x 95 on line 1 and J9305-JW x 5 on line 2" gives
+    ``[([], 95), (["JW"], 5)]``. ``units`` is the first of them.
     """
 
     system: str
@@ -64,6 +68,7 @@ class CodeReference:
     validity: str | None = None
     notes: list[str] = field(default_factory=list)
     modifier_sets: list[list[str]] = field(default_factory=list)
+    unit_lines: list[tuple[list[str], int]] = field(default_factory=list)
 
     @property
     def key(self) -> tuple[str, str, str | None]:
@@ -87,6 +92,13 @@ class CodeReference:
         if written and all(set(written) != set(kept) for kept in self.modifier_sets):
             self.modifier_sets.append(list(written))
 
+    def add_unit_line(self, written: list[str], units: int) -> None:
+        """Record the units written with the code at one place, with the modifiers there."""
+        if (written, units) not in self.unit_lines:
+            self.unit_lines.append((list(written), units))
+        if self.units is None:
+            self.units = units
+
     def first_position(self) -> tuple[int, int]:
         """Return a sort key that puts subject mentions before body mentions."""
         if self.subject_positions:
@@ -104,6 +116,9 @@ class CodeReference:
             "modifiers": list(self.modifiers),
             "modifier_sets": [list(written) for written in self.modifier_sets],
             "units": self.units,
+            "unit_lines": [
+                {"modifiers": list(written), "units": units} for written, units in self.unit_lines
+            ],
             "positions": [list(span) for span in self.positions],
             "subject_positions": [list(span) for span in self.subject_positions],
             "validity": self.validity,

@@ -10,7 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from consultant.drafting.text import is_unchecked, modifier_sets
+from consultant.drafting.text import is_unchecked, modifier_sets, unit_lines
 from consultant.parsing.attachments import format_size
 from consultant.web.security import Context
 
@@ -44,6 +44,7 @@ templates.env.filters["utc"] = format_utc
 templates.env.filters["size"] = format_size
 templates.env.tests["unchecked"] = is_unchecked
 templates.env.globals["modifier_sets"] = modifier_sets
+templates.env.globals["unit_lines"] = unit_lines
 
 
 def render(request: Request, name: str, context: Context | None = None, status_code: int = 200,

@@ -19,6 +19,13 @@ def test_extract_prints_table():
     assert any(line.split()[:2] == ["icd10cm", "E11.9"] for line in lines)
 
 
+def test_extract_prints_units_per_line():
+    result = CliRunner().invoke(main, ["extract"], input="J9305 x 95 and J9305-JW x 5\n")
+    assert result.exit_code == 0
+    assert "lines J9305 x95 / J9305-JW x5" in result.output
+    assert "units" not in result.output
+
+
 def test_extract_json_message():
     message = "Subject: 97110 x3?\nFrom: coder@example.com\n\nNDC 0409-4888-02 with J1100\n"
     result = CliRunner().invoke(main, ["extract", "--message", "--json"], input=message)

@@ -860,6 +860,15 @@ def test_modifiers_kept_in_the_sets_written() -> None:
     assert by_code("99213 today")["99213"].modifier_sets == []
 
 
+def test_units_kept_per_line_written() -> None:
+    found = by_code("Bill J9305 x 95 on line 1 and J9305-JW x 5 on line 2.")
+
+    assert found["J9305"].unit_lines == [([], 95), (["JW"], 5)]
+    assert found["J9305"].units == 95
+    assert by_code("97110 x2 today, 97110 x2 again")["97110"].unit_lines == [([], 2)]
+    assert by_code("97110 today")["97110"].unit_lines == []
+
+
 def test_sentence_dot_after_room_is_no_room_number() -> None:
     assert ("cpt", "24640") in codes("Reduced in the room. 24640 plus 99213-25?")
     assert codes("Rm. 24640, 99213 today") == {("cpt", "99213")}

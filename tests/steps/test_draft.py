@@ -190,6 +190,22 @@ def test_code_written_with_different_modifiers(session: Session, service_address
     assert "<td>RT<br>LT<br>50</td>" in (draft.body_html or "")
 
 
+def test_drug_and_waste_lines_with_their_units(session: Session, service_address: None) -> None:
+    raw = QUESTION.replace(
+        b"Can we bill 59001 with 76946? Dx O40.3XX0",
+        b"Bill J9305 x 95 on line 1 and J9305-JW x 5 on line 2?",
+    ).replace(b"<q1@", b"<q4@")
+    stored = store_message(session, raw)
+
+    draft = draft_for_message(session, stored.message_row_id, get_settings())
+
+    assert draft is not None
+    # JW goes with the 5 units wasted, not with the 95 given.
+    assert re.search(r"^J9305 x95 / J9305-JW x5 +HCPCS", draft.body_text, re.MULTILINE)
+    assert "<td>J9305 &times;95<br>J9305 &times;5</td>" in (draft.body_html or "")
+    assert "<td><br>JW</td>" in (draft.body_html or "")
+
+
 def test_modifier_sets_leave_out_named_modifiers() -> None:
     from consultant.drafting.text import modifier_sets
 

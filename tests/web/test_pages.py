@@ -183,6 +183,15 @@ def test_draft_page_shows_each_modifier_set(client: TestClient, users, make_draf
     assert '<td class="code">99213-25</td>' in page
 
 
+def test_draft_page_shows_units_per_line(client: TestClient, users, make_draft) -> None:
+    draft = make_draft(body="Bill J9305 x 95 on line 1 and J9305-JW x 5 on line 2?")
+    sign_in(client, "rita")
+
+    page = client.get(f"/drafts/{draft.id}").text
+
+    assert '<td class="code">J9305 ×95<br>J9305-JW ×5</td>' in page
+
+
 def test_approve_through_form(client: TestClient, users, make_draft, session: Session,
                               sent_tasks) -> None:
     draft = make_draft()
