@@ -37,6 +37,8 @@ _HINT_AFTER = re.compile(
     r"(?:(?P<pcs>pcs|icd-?10-?pcs)\b|(?P<dx>dx|diagnosis|diag|icd|primary|secondary)\b)"
     r"(?!\s*+(?:codes?|is|was|of)?\s*+[:=]?\s*+[a-z]?\d)"
 )
+# "Pt with C61 (Gleason 7)": a condition the patient has, right before a bare category.
+_PATIENT_WITH = re.compile(r"\b(?:pt|patient)\s+with\s+\Z")
 # "Is R69 billable?": the question asked of diagnosis codes.
 _BILLABLE_QUESTION = re.compile(r"[ \t]+(?:is[ \t]+|a[ \t]+)?(?:billable|valid|payable|reportable)\b")
 _HINT_WINDOW = 80
@@ -86,6 +88,10 @@ def _decide(scan: Scan, mention: Mention, strong: list[tuple[int, str, bool]]) -
         return system
     if system == "icd10cm" and not shape.needs_keyword and _BILLABLE_QUESTION.match(
         scan.lower, mention.end
+    ):
+        return system
+    if system == "icd10cm" and not shape.needs_keyword and _PATIENT_WITH.search(
+        scan.lower, max(0, mention.start - 12), mention.start
     ):
         return system
     return None

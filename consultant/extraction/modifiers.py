@@ -236,7 +236,9 @@ PREDICATE = re.compile(
     rf"[ \t]+(?:{_ADVERB})?(?:{_AUXILIARY})?"
     r"(?:fix(?:es)?|help(?:s)?|override(?:s)?|replace(?:s)?|bypass(?:es)?|unbundle(?:s)?|"
     r"apply|applies|"
-    r"applied|appended|go(?:es)?[ \t]+(?:on|with|to|under)|belongs?[ \t]+(?:on|to|with)|fits?"
+    # "ED applied a splint": a pair that applies something is the one who did it.
+    r"applied(?![ \t]+(?:a|an|the|his|her|their)\b)|appended"
+    r"|go(?:es)?[ \t]+(?:on|with|to|under)|belongs?[ \t]+(?:on|to|with)|fits?"
     r"|(?:is|are|was|isn't|wasn't)[ \t]+(?:not[ \t]+)?(?:needed|required|necessary|allowed))\b"
 )
 
@@ -475,6 +477,9 @@ ON_SOMETHING = re.compile(
 # Physical status modifiers, taken alone only in anesthesia mail: "Plus QS on both, and P2".
 PHYSICAL_STATUS_ALONE = re.compile(r"P(?<![\w-]P)[1-6](?![\w]|[.:]\d)")
 ANESTHESIA_WORDS = re.compile(r"anesth|\bcrna\b|\basa\b")
+# Therapy plan of care modifiers, taken alone only in therapy mail: "All lines GP.", "GN."
+THERAPY_ALONE = re.compile(r"G(?<![\w-]G)[PON](?![\w]|[.:]\d)")
+THERAPY_WORDS = re.compile(r"therap|\bslp\b|\bpta\b|\bcota\b|\bspeech\b")
 # A run of eyelid or physical status modifiers: "E1-E4", "P1-P6".
 MODIFIER_RUN = re.compile(
     r"(?P<letter>[EP])(?<![\w-][EP])(?P<first>[1-6])[ \t]*(?:-|–|to|through)[ \t]*"

@@ -620,6 +620,15 @@ def _apply_tables(
             # "E1165" under "Dx1" is a diagnosis; the row's modifiers are its procedure's.
             continue
         _, modifier_cells, unit_cells = row
+        counts = [modifier for modifier in mention.modifiers
+                  if any(start <= modifier[1] < end for start, end in unit_cells)]
+        if counts:
+            # "| J9030 | 50 |" under "Units": the cell after the code is a count, not
+            # modifier 50.
+            mention.modifiers = [m for m in mention.modifiers if m not in counts]
+            spans = {(start, end) for _, start, end in counts}
+            found[:] = [m for m in found
+                        if not (m.target is mention and (m.start, m.end) in spans)]
         for start, end in modifier_cells:
             for code, item_start, item_end in mods.list_items(text, start, end):
                 if code in mods.KNOWN and code not in {m[0] for m in mention.modifiers}:
@@ -735,6 +744,8 @@ def _alternatives(
     codes = {modifier.code for modifier in found}
     added = _family_members(text, codes) + _cued_modifiers(text, lower)
     added += _modifier_runs(text, lower) + _physical_status(text, lower, mentions)
+    if "G" in text:
+        added += _therapy_modifiers(text, lower, mentions)
     added += _digit_choices(text, mentions)
     if "RT" in text and "LT" in text:
         added += [(*match.span(side), match[side])
@@ -840,6 +851,26 @@ def _physical_status(
         for mention in mentions
     )
     return found if anesthesia else []
+
+
+def _therapy_modifiers(
+    text: str, lower: str, mentions: list[Mention]
+) -> list[tuple[int, int, str]]:
+    """Return GP, GO and GN written alone in mail about therapy.
+
+    The mail is about therapy when it names a therapy or a therapist, or has a code of
+    physical medicine (97010-97799) or of speech and swallowing (92507-92526).
+    """
+    found = [(*match.span(), match.group()) for match in mods.THERAPY_ALONE.finditer(text)]
+    if not found:
+        return []
+    therapy = mods.THERAPY_WORDS.search(lower) is not None or any(
+        mention.shape.systems[0] == "cpt"
+        and ("97010" <= mention.shape.options[0][1] <= "97799"
+             or "92507" <= mention.shape.options[0][1] <= "92526")
+        for mention in mentions
+    )
+    return found if therapy else []
 
 
 def _offered_choices(

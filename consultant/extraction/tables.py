@@ -34,7 +34,7 @@ _ROLES = [
         re.compile(
             r"zip|npi|claim|invoice|inv\b|acct|account|pos\b|place|rev|tob|type of bill|dos\b|"
             r"date|charge|amount|billed|paid|allowed|ndc|drg|carc|rarc|reason|phone|tax|"
-            r"pointer|ptr|line|#|no\.?$|mrn|id\b|ref|\$|balance|payer|member|age"
+            r"pointer|ptr|^line\b|#|no\.?$|mrn|id\b|ref|\$|balance|payer|member|age"
         ),
         MASKED,
     ),

@@ -205,9 +205,9 @@ _AGE_AHEAD = r"(?=\d{0,2}\s*+-?\s*+(?i:[ymd]))"
 # consumes it, then checks that it starts a word.
 _AFTER_FIRST_DIGIT = [
     r"\d{4}-\d{4}(?!\d)",  # ZIP+4
-    # A street address ("15100 W 119th St"), with the ZIP code written right after it
-    # and no state ("2701 Vine St, 67601", "4475 Barnes Rd, Suite 110, 80917").
-    r"\d{0,5}\s+(?:[NSEW]\.?\s+)?(?:(?:[A-Z][a-z]+|\d{1,3}(?:st|nd|rd|th))\.?\s+){1,3}"
+    # A street address ("15100 W 119th St", "16050 SW Langer Dr"), with the ZIP code written
+    # right after it and no state ("2701 Vine St, 67601", "4475 Barnes Rd, Suite 110, 80917").
+    r"\d{0,5}\s+(?:(?:[NS][EW]|[NSEW])\.?\s+)?(?:(?:[A-Z][a-z]+|\d{1,3}(?:st|nd|rd|th))\.?\s+){1,3}"
     r"(?:St|Street|Ave|Avenue|Rd|Road|Blvd|Boulevard|Dr|Drive|Ln|Lane|Way|Ct|Court|Pkwy|"
     r"Parkway|Hwy|Highway|Pl|Place|Cir|Circle|Ter|Terrace|Loop|Trl|Trail|Sq|Square)\b\.?"
     r"(?:,?[ \t]+(?:(?:Suite|Ste|Unit|Bldg|#)\.?[ \t]*#?\w{1,6},?[ \t]+)?\d{5}(?:-\d{4})?(?!\d))?",
@@ -424,7 +424,27 @@ def find_traps(text: str, lower: str | None = None) -> list[Span]:
         spans += [match.span() for match in _OASIS_ITEM.finditer(text)]
     if any(word in lower for word in _DENIAL_WORDS):
         spans += [match.span("code") for match in _REMARK_AFTER_DENIAL.finditer(lower)]
+    if "reason" in lower:
+        spans += _reason_codes(lower)
     return spans + _masked_again(text, spans)
+
+
+# A reason code of a Medicare claim returned to the provider, five digits like a CPT
+# code: "RTP REASON 34538", "reason code 32402".
+_REASON_CODE = re.compile(
+    r"(?<![\w])(?:rtp\s+reason|reason\s+code)\s*[:#]?\s*(?P<code>\d{5})(?!\w)"
+)
+
+
+def _reason_codes(lower: str) -> list[Span]:
+    """Return the reason codes named in *lower*, wherever the text has them.
+
+    "I've never seen 34538" above a forwarded "RTP REASON 34538" names the reason code.
+    """
+    spans = []
+    for code in {match["code"] for match in _REASON_CODE.finditer(lower)}:
+        spans += [match.span() for match in re.finditer(rf"(?<![\w.-]){code}(?![\w-])", lower)]
+    return spans
 
 
 # A remark code later in the sentence of a denial, in brackets or after "with": "94760

@@ -49,8 +49,8 @@ KNOWN_MISSES = {
     # "does it need GA/ABN?": GA is also a state, and the slash joins it to a word.
     "h21-optometry-diabetic-exam-refraction-gy: missed modifier GA",
     # "GP + 95, POS 10?": two modifiers joined by a plus, with no code or cue beside them.
+    # GP is taken alone in therapy mail, and 95 after it is not.
     "h21-pt-telehealth-medicare-2027: missed modifier 95",
-    "h21-pt-telehealth-medicare-2027: missed modifier GP",
     # "syncope pt (R55)": a bare category with no diagnosis keyword or code near it.
     "h21-ambulance-treat-no-transport: missed icd10cm R55",
     # "Do we bill it anyway with GA? No wait, GA is Medicare only": GA is also a state,
@@ -59,6 +59,12 @@ KNOWN_MISSES = {
     # "Does 79 go on the 58605 ...? Someone here says 78.": a two-digit modifier offered
     # in the next sentence, as someone's answer, with no word for modifiers.
     "h26-ob-pp-tubal-modifier: missed modifier 78",
+    # "we're using AB per the Medicare direct access rule": AB is also a word and an
+    # abbreviation, and "using" is no cue that rules them out.
+    "h27-audiogram-reflex-bundle: missed modifier AB",
+    # "Do we bill with GY (and GP?)" for dry needling (20560): GP alone is taken only in
+    # mail that names a therapy or has a therapy code.
+    "h27-dry-needling-medicare-gy: missed modifier GP",
 }
 
 
@@ -149,6 +155,16 @@ KNOWN_DETAIL_ERRORS = {
     # orthoses includes RT, LT, KX, GA, GZ)": a modifier of a list that defines a rule is
     # put on the code of the sentence.
     "h23-knee-orthosis-ots: L1845 modifiers ['KX', 'GZ', 'RT'] != ['KX', 'RT']",
+    # "Should J0177 be split into two lines of 8 with RT and LT": sides proposed for lines
+    # not yet written are put on the code.
+    "h27-injection-day-log: J0177 modifiers ['JZ', 'RT', 'LT'] != ['JZ']",
+    # "K0001-RR-KH for month one, then KI for months 2 and 3": KI goes on the code of the
+    # sentence, which a later month does carry.
+    "h27-k0001-first-month: K0001 modifiers ['RR', 'KH', 'KI'] != ['RR', 'KH']",
+    # Units apart from their code: "97535 ..., 25 min - x2 units" and, in a remittance,
+    # "HCPCS Q5001  REV 0651  UNITS 28".
+    "h27-ot-eval-complexity-stroke: 97535 units None != 2",
+    "h27-hospice-noe-rtp-fwd: Q5001 units None != 28",
 }
 
 

@@ -1257,6 +1257,43 @@ def test_cc_of_a_drg_is_no_modifier() -> None:
     assert by_code("Add the CC modifier to 27447.")["27447"].modifiers == ["CC"]
 
 
+def test_street_after_a_two_letter_direction() -> None:
+    assert codes("16050 SW Langer Dr, Sherwood OR 97140") == set()
+
+
+def test_facility_line_column_holds_codes() -> None:
+    text = "Acct\tPro level\tFacility line\tRev\nA-448120\t99284\tG0382\t0450\n"
+    assert codes(text) == {("cpt", "99284"), ("hcpcs", "G0382")}
+    assert codes("Line\tCPT\n1\t99284\n") == {("cpt", "99284")}
+
+
+def test_units_cell_is_no_modifier() -> None:
+    found = by_code("| CPT | Units |\n|---|---|\n| J9030 | 50 |\n")
+    assert (found["J9030"].modifiers, found["J9030"].units) == ([], 50)
+    assert "50" not in found
+
+
+def test_therapy_modifiers_alone_in_therapy_mail() -> None:
+    assert "GP" in by_code("97113 and 97110 same day ok if separate time? both GP. thx")
+    assert "GN" in by_code("SLP did 45 min of cognitive tx, 97129 x1 + 97130 x2? GN.")
+    assert codes("Her GP referred her for 99213") == {("cpt", "99213")}
+
+
+def test_bare_category_after_patient_with() -> None:
+    assert ("icd10cm", "C61") in codes("Pt with C61 (Gleason 3+4=7) going to radiation.")
+    assert codes("pt with E0601 rental") == {("hcpcs", "E0601")}
+
+
+def test_pair_that_applies_something_is_no_modifier() -> None:
+    assert codes("ED applied a short arm volar splint, 29125.") == {("cpt", "29125")}
+    assert by_code("Was 59 applied to 97140?")["97140"].modifiers == ["59"]
+
+
+def test_reason_code_of_a_returned_claim_wherever_written() -> None:
+    text = "I've never seen 34538. Bill 99213?\n\nRTP REASON 34538\nHCPCS Q5001\n"
+    assert codes(text) == {("cpt", "99213"), ("hcpcs", "Q5001")}
+
+
 def test_counted_days_are_no_modifier() -> None:
     assert codes("She has missed 23 school days this semester.") == set()
 
