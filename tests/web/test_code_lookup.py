@@ -122,3 +122,15 @@ def test_lookup_api_agrees_with_command(client: TestClient, users, session: Sess
     assert codes[0]["system"] == ""
     assert codes[0]["code"] == "ZZZ99"
     assert codes[0]["system_label"] == ""
+
+
+def test_lookup_page_shows_cpt_section(client: TestClient, users) -> None:
+    token = sign_in(client, "rita")
+
+    page = client.post("/codes", data={"csrf_token": token, "q": "99213-25"})
+
+    rows = _rows(page.text)
+    assert rows["99213"][0] == "section only"
+    assert "Section: Evaluation and Management &gt; Office or Other Outpatient Services" \
+        in rows["99213"][1]
+    assert "Section: CPT modifier" in rows["25"][1]
