@@ -3,8 +3,9 @@
 Stored mail is PHI, so finished work is deleted once it is older than the retention
 period: sent and rejected drafts with their history, outbox rows and questions,
 questions that were ignored or quarantined, and cases left without messages.  Work
-still in progress (pending review, approved, sending, failed) is never deleted.  The
-command reports how much of it is older than the period, so an operator can act.
+still in progress (drafts pending review, approved, sending or failed, and messages
+held for an operator) is never deleted.  The command reports how much of it is older
+than the period, so an operator can act.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class PurgeResult:
     messages: int = 0
     cases: int = 0
     kept_open: int = 0
+    kept_held: int = 0
 
 
 def _chunks(ids: list[int]) -> list[list[int]]:
@@ -62,6 +64,8 @@ def purge(session: Session, cutoff: datetime, dry_run: bool = False) -> PurgeRes
     result = PurgeResult(drafts=len(draft_ids), messages=len(message_ids))
     result.kept_open = session.scalar(select(func.count()).select_from(Draft).where(
         Draft.state.not_in(FINISHED_DRAFTS), Draft.created_at < cutoff)) or 0
+    result.kept_held = session.scalar(select(func.count()).select_from(InboundMessage).where(
+        InboundMessage.state == MessageState.HELD, InboundMessage.received_at < cutoff)) or 0
     if dry_run:
         return result
 
@@ -109,3 +113,7 @@ def purge_command(days: int, dry_run: bool) -> None:
     if result.kept_open:
         click.echo(f"kept {result.kept_open} older drafts that are still open "
                    "(pending review, approved, sending or failed)")
+    if result.kept_held:
+        click.echo(f"kept {result.kept_held} older messages held for an operator (oversized or "
+                   "over the rate limit); list them with 'caseconsultant quarantine list' and "
+                   "release each with 'caseconsultant quarantine release ID'")

@@ -122,3 +122,26 @@ def test_purge_deletes_old_quarantine_entries(session: Session) -> None:
     assert _count(session, InboundMessage) == 0
     assert _count(session, QuarantineEntry) == 0
     assert _count(session, DraftVersion) == 0
+
+
+def test_purge_reports_old_held_message(session: Session) -> None:
+    from consultant.intake.quarantine import hold_message
+    from consultant.intake.services import store_message
+
+    stored = store_message(session, b"From: big@clinic.example.com\r\n"
+                                    b"Message-ID: <held@clinic.example.com>\r\n\r\n27447?")
+    message = session.get_one(InboundMessage, stored.message_row_id)
+    hold_message(session, message, "over CASECONSULTANT_MAX_MESSAGE_BYTES")
+    session.commit()
+    _age_everything(session, days=40)
+
+    dry_run = CliRunner().invoke(main, ["purge", "--older-than", "30", "--dry-run"])
+    result = CliRunner().invoke(main, ["purge", "--older-than", "30"])
+
+    assert dry_run.exit_code == 0, dry_run.output
+    assert "kept 1 older messages held for an operator" in dry_run.output
+    assert result.exit_code == 0, result.output
+    assert "deleted 0 drafts, 0 messages" in result.output
+    assert "kept 1 older messages held for an operator" in result.output
+    assert "caseconsultant quarantine release ID" in result.output
+    assert _count(session, InboundMessage) == 1
