@@ -6,12 +6,13 @@ import json
 import sys
 
 import click
+from sqlalchemy import func, select
 
 from consultant.config import get_settings
 from consultant.errors import ConsultantError
 from consultant.intake import quarantine as services
 from consultant.storage import session_scope
-from consultant.storage.models import QuarantineEntry
+from consultant.storage.models import InboundMessage, MessageState, QuarantineEntry
 
 # Characters of the error or reason that ``quarantine list`` shows on an entry's line.
 LIST_ERROR_WIDTH = 60
@@ -69,11 +70,19 @@ def list_command(include_resolved: bool, as_json: bool) -> None:
     """
     with session_scope() as session:
         rows = [_summary(entry) for entry in services.list_entries(session, include_resolved)]
+        ignored = session.scalar(select(func.count()).select_from(InboundMessage).where(
+            InboundMessage.state == MessageState.IGNORED)) or 0
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
     if not rows:
-        click.echo("no quarantined or held messages")
+        click.echo("no quarantine entries" if include_resolved else "no open quarantine entries")
+        # Intake ignores auto-replies, bulk mail and the like without an entry, while the
+        # web queue lists them as held, so point there instead of reporting nothing held.
+        if ignored:
+            click.echo(f"{ignored} ignored messages (auto-replies, bounces, bulk mail, denied "
+                       "senders, mail without a reply address) have no entry; the Held mail "
+                       "page of the web queue lists and releases them")
     for row in rows:
         error = shorten_at_word(str(row["error"]), LIST_ERROR_WIDTH)
         click.echo(f"{row['id']:>6}  {row['step']:<9} {row['state']:<12} {row['size']:>9} bytes  "

@@ -108,7 +108,12 @@ def test_rerun_without_reply_address_resolves(runner: CliRunner, session: Sessio
             f"message (row {entry.inbound_message_id}): {reason}.") in result.output
     assert "'caseconsultant purge' deletes it" in result.output
     assert "fix the cause" not in result.output
-    assert listed.output == "no quarantined or held messages\n"
+    assert listed.output.splitlines() == [
+        "no open quarantine entries",
+        "1 ignored messages (auto-replies, bounces, bulk mail, denied senders, mail without a "
+        "reply address) have no entry; the Held mail page of the web queue lists and releases "
+        "them",
+    ]
     session.expire_all()
     reloaded = session.get_one(QuarantineEntry, entry.id)
     assert reloaded.resolution == "ignored"
@@ -117,3 +122,12 @@ def test_rerun_without_reply_address_resolves(runner: CliRunner, session: Sessio
     assert message.state is MessageState.IGNORED
     assert message.draft is None
     assert message.raw == NO_FROM
+
+
+def test_list_empty_without_ignored_mail(runner: CliRunner, session: Session) -> None:
+    listed = runner.invoke(main, ["quarantine", "list"])
+    listed_all = runner.invoke(main, ["quarantine", "list", "--all"])
+
+    assert listed.exit_code == 0, listed.output
+    assert listed.output == "no open quarantine entries\n"
+    assert listed_all.output == "no quarantine entries\n"
