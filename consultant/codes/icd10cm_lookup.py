@@ -149,7 +149,23 @@ def _explain_missing(
     _suggest(session, release, info)
     closest = [name for name in ancestors(info.code) if name in rows]
     if closest and not info.suggestions:
-        info.messages.append(f"the closest code that exists is {closest[-1]}")
+        info.messages.append(_closest_message(session, release, rows[closest[-1]]))
+
+
+def _closest_message(session: Session, release: CodeRelease, row: CodeRow) -> str:
+    """Return a message naming the closest existing code, and its billable codes if a header.
+
+    A deleted E11.44 is closest to E11.4, which cannot be billed itself.
+    """
+    if row.billable:
+        return f"the closest code that exists is {row.code}"
+    children = codes_under(session, release, SYSTEM, row.code, limit=MAX_LISTED + 1)
+    if not children:
+        return f"the closest code that exists is {row.code}, a header that is not billable"
+    listed = ", ".join(child.code for child in children[:MAX_LISTED])
+    more = " and more" if len(children) > MAX_LISTED else ""
+    return (f"the closest code that exists is {row.code}, a header that is not billable; "
+            f"its billable codes include {listed}{more}")
 
 
 def near_misses(code: str) -> list[str]:
