@@ -248,6 +248,9 @@ def import_cpt(
 # Exit statuses of ``codes lookup`` and ``codes check``, which their help lists.
 EXIT_NOT_FOUND = 1
 EXIT_NOT_CHECKED = 3
+EXIT_NOT_BILLABLE = 4
+# Statuses of a code that exists but cannot be billed as written on the date of service.
+_NOT_BILLABLE = ("header", "incomplete", "terminated")
 
 
 def _print_info(info: CodeInfo) -> None:
@@ -300,7 +303,8 @@ def lookup(codes: tuple[str, ...], system: str | None, on: datetime | None,
 
     \b
     Exit status:
-      0  the code was found, or placed in a public CPT section
+      0  the code was found and can be billed, or placed in a public
+         CPT section
       1  not found: the loaded code sets do not have the code, or it
          is shaped like no code
       3  not checked: the code is missing from an edition that is not
@@ -308,9 +312,12 @@ def lookup(codes: tuple[str, ...], system: str | None, on: datetime | None,
          its code set is not loaded, so its absence proves nothing;
          the output says what to import, and --json prints
          the status "not_checked"
+      4  found, but not billable as written on the date of service: a
+         header, a code that needs a 7th character, or a terminated
+         code
 
     With several codes, the exit status is 1 when any code is not found, else 3 when
-    any code was not checked, else 0.
+    any code was not checked, else 4 when any code is not billable, else 0.
     """
     written = split_codes(" ".join(codes))
     if not written:
@@ -329,6 +336,8 @@ def lookup(codes: tuple[str, ...], system: str | None, on: datetime | None,
         sys.exit(EXIT_NOT_FOUND)
     if any(info.unchecked for info in infos):
         sys.exit(EXIT_NOT_CHECKED)
+    if any(info.status in _NOT_BILLABLE for info in infos):
+        sys.exit(EXIT_NOT_BILLABLE)
 
 
 def _look_up(session: Session, code: str, system: str | None, on: date | None) -> CodeInfo:

@@ -93,6 +93,7 @@ def test_lookup_help_lists_exit_statuses(runner: CliRunner) -> None:
 
     assert "1  not found" in output
     assert "3  not checked" in output
+    assert "4  found, but not billable" in output
 
 
 @pytest.mark.parametrize(
@@ -191,12 +192,17 @@ SPLIT_CASES = [
 ]
 # Codes looked up together and the exit status. No HCPCS Level II edition is loaded, so
 # the modifier LT is not checked. A code that is not found outranks one not checked.
+# A header (E11.4) or a code without its 7th character (S72.001) ranks below both.
 WORST_CASES = [
     (("E11.9", "I10"), 0),
     (("E11.9", "E11.99"), 1),
     (("E11.9", "LT"), 3),
     (("LT", "E11.99"), 1),
     (("E11.99", "LT"), 1),
+    (("E11.9", "E11.4"), 4),
+    (("S72.001", "E11.9"), 4),
+    (("E11.4", "LT"), 3),
+    (("E11.4", "E11.99"), 1),
 ]
 
 
@@ -207,7 +213,8 @@ def test_lookup_splits_codes(runner: CliRunner, session: Session) -> None:
     for arguments, first_lines in SPLIT_CASES:
         exit_code, output = _lookup(runner, *arguments, "--date", "2026-06-01")
 
-        assert exit_code == 0, (arguments, output)
+        header = any(line.endswith(" header") for line in first_lines)
+        assert exit_code == (4 if header else 0), (arguments, output)
         assert _first_lines(output) == first_lines, arguments
 
 
@@ -222,6 +229,19 @@ def test_lookup_exit_status_of_worst_code(runner: CliRunner, session: Session) -
         assert exit_code == exit_status, (codes, output)
         assert json_code == exit_status, (codes, json_output)
         assert [answer["code"] for answer in json.loads(json_output)] == list(codes)
+
+
+def test_lookup_names_billable_codes_under_closest_header(
+    runner: CliRunner, session: Session
+) -> None:
+    importers.import_icd10cm(session)
+    session.commit()
+
+    exit_code, output = _lookup(runner, "E11.48", "--date", "2026-06-01")
+
+    assert exit_code == 1, output
+    assert "the closest code that exists is E11.4, a header that is not billable" in output
+    assert "its billable codes include E11.40, E11.41" in output
 
 
 def test_lookup_empty_codes_rejected(runner: CliRunner, session: Session) -> None:

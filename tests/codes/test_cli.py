@@ -10,9 +10,9 @@ from click.testing import CliRunner
 from consultant.cli import main
 
 
-def _run(*args: str) -> str:
+def _run(*args: str, exit_code: int = 0) -> str:
     result = CliRunner().invoke(main, list(args), catch_exceptions=False)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == exit_code, result.output
     return result.output
 
 
@@ -22,7 +22,10 @@ def test_load_lookup_and_releases(db_url: str) -> None:
     text = _run("codes", "lookup", "E11.9")
     assert text.startswith("E11.9 [icd10cm] valid")
     assert "description: Type 2 diabetes mellitus without complications" in text
-    answer = json.loads(_run("codes", "lookup", "S02.0", "--json", "--date", "2026-05-01"))
+    # S02.0 needs a 7th character, so it cannot be billed as written: exit status 4.
+    answer = json.loads(
+        _run("codes", "lookup", "S02.0", "--json", "--date", "2026-05-01", exit_code=4)
+    )
     assert answer["status"] == "incomplete"
     assert answer["seventh_characters"]["S"] == "sequela"
     listing = _run("codes", "releases")
