@@ -22,7 +22,7 @@ from consultant.codes.lookup import (
     is_shaped,
     split_codes,
 )
-from consultant.codes.releases import SYSTEM_NAMES, list_releases
+from consultant.codes.releases import SYSTEM_NAMES, last_day_in_force, list_releases
 from consultant.codes.search import DEFAULT_LIMIT, search
 from consultant.storage import session_scope
 
@@ -456,7 +456,9 @@ def releases() -> None:
         system_width = max(9, *(len(release.system) for release in rows))
         edition_width = max(28, *(len(release.edition) for release in rows))
         for release in rows:
-            until = release.effective_to.isoformat() if release.effective_to else "open"
+            # A quarterly HCPCS file ends with its quarter, though it is stored open-ended.
+            last_day = last_day_in_force(release)
+            until = last_day.isoformat() if last_day else "open"
             click.echo(
                 f"{release.id:4} {release.system:{system_width}} "
                 f"{release.edition:{edition_width}} "

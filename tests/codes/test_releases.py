@@ -97,8 +97,10 @@ def test_releases_command_lists_editions(two_quarters: Session, db_url: str) -> 
     lines = result.output.splitlines()
     assert len(lines) == 2
     assert "2026 Jan" in lines[0]
-    assert "2026-01-01..open" in lines[0]
+    # A quarterly file is in force until its quarter ends, though stored with no end.
+    assert "2026-01-01..2026-03-31" in lines[0]
     assert "HCPC2026_APR_ANWEB.csv" in lines[1]
+    assert "2026-04-01..2026-06-30" in lines[1]
 
 
 @pytest.mark.parametrize(
