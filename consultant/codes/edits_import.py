@@ -23,6 +23,7 @@ from consultant.codes import ncci, rvu
 from consultant.codes.models import AddOnCode, MueLimit, PtpEdit, RvuValue
 from consultant.codes.releases import (
     ImportResult,
+    check_same_edition,
     find_same_file,
     insert_rows,
     replace_release,
@@ -93,6 +94,7 @@ def import_rows(
     sha256 = _combined_sha256(paths)
     existing = find_same_file(session, system, sha256)
     if existing is not None:
+        check_same_edition(existing, paths[0].name, edition, effective_from)
         return ImportResult(existing.id, system, existing.edition, existing.row_count, True)
 
     started = time.perf_counter()

@@ -22,6 +22,7 @@ from consultant.codes.models import CodeDefinition
 from consultant.codes.releases import (
     PCS_DEFINITIONS,
     ImportResult,
+    check_same_edition,
     find_same_file,
     insert_codes,
     replace_release,
@@ -136,6 +137,11 @@ def import_hcpcs(
 ) -> ImportResult:
     """Import a CMS HCPCS Level II file (ANWEB .xlsx, .csv or fixed-width .txt) with modifiers."""
     _check_file(path)
+    sha256 = sha256_of(path)
+    existing = find_same_file(session, "hcpcs", sha256)
+    if existing is not None:
+        check_same_edition(existing, path.name, edition, effective_from)
+        return ImportResult(existing.id, "hcpcs", existing.edition, existing.row_count, True)
     named = hcpcs.edition_from_name(path)
     if edition is None or effective_from is None:
         if named is None:
@@ -145,10 +151,6 @@ def import_hcpcs(
             )
         edition = edition or named[0]
         effective_from = effective_from or named[1]
-    sha256 = sha256_of(path)
-    skipped = _already_imported(session, "hcpcs", sha256)
-    if skipped:
-        return skipped
 
     started = time.perf_counter()
     records = hcpcs.parse_anweb(path)

@@ -25,6 +25,7 @@ from consultant.codes.models import (
     RvuValue,
     SearchTerm,
 )
+from consultant.errors import ImportFileError
 from consultant.storage.base import Base
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,28 @@ def find_same_file(session: Session, system: str, sha256: str) -> CodeRelease | 
         CodeRelease.system == system, CodeRelease.source_sha256 == sha256
     )
     return session.scalars(query).first()
+
+
+def check_same_edition(
+    existing: CodeRelease, source: str, edition: str | None, effective_from: date | None
+) -> None:
+    """Raise ImportFileError when a file already imported is requested as another edition.
+
+    A file is imported once, so "--edition '2026 Apr'" on the file already imported as
+    2025 Oct would change nothing, and reporting the earlier import as done would mislead.
+    """
+    requested = []
+    if edition is not None and edition != existing.edition:
+        requested.append(f"edition {edition!r}")
+    if effective_from is not None and effective_from != existing.effective_from:
+        requested.append(f"effective {effective_from.isoformat()}")
+    if requested:
+        name = SYSTEM_NAMES.get(existing.system, existing.system)
+        raise ImportFileError(
+            f"{source}: already imported as {name} {existing.edition}, effective "
+            f"{existing.effective_from.isoformat()} (release {existing.id}), so it is not "
+            f"imported again as {' and '.join(requested)}; import the file of that edition"
+        )
 
 
 def replace_release(

@@ -145,6 +145,24 @@ def test_import_csv_into_database(session: Session, tmp_path: Path) -> None:
     assert describe(session, "modifier", "ZX").description == "Invented modifier"
 
 
+def test_same_file_as_another_edition_rejected(session: Session, tmp_path: Path) -> None:
+    path = _csv(
+        tmp_path, "A1234,0010,3,Invented supply item,Invented item,C,D1A,20260101,20260101,,A"
+    )
+    first = importers.import_hcpcs(session, path)
+
+    again = importers.import_hcpcs(session, path)
+    same = importers.import_hcpcs(session, path, edition="2026 Jan")
+    with pytest.raises(ImportFileError) as raised:
+        importers.import_hcpcs(session, path, edition="2026 Apr", effective_from=date(2026, 4, 1))
+
+    assert again.skipped
+    assert same.skipped
+    assert (again.release_id, same.release_id) == (first.release_id, first.release_id)
+    assert "already imported as HCPCS Level II 2026 Jan, effective 2026-01-01" in str(raised.value)
+    assert "not imported again as edition '2026 Apr' and effective 2026-04-01" in str(raised.value)
+
+
 def test_continuation_row_extends_long_text(tmp_path: Path) -> None:
     path = _csv(
         tmp_path,

@@ -188,6 +188,17 @@ def test_multi_part_ptp_is_one_release(session: Session, tmp_path: Path) -> None
     assert result.system == "ptp_practitioner"
 
 
+def test_same_ptp_file_as_another_edition_rejected(edits: Session, tmp_path: Path) -> None:
+    path = tmp_path / "ccipra-v321r0-f1.txt"
+
+    again = edits_import.import_ptp(edits, [path])
+    with pytest.raises(ImportFileError) as raised:
+        edits_import.import_ptp(edits, [path], edition="ccipra-v322r0")
+
+    assert again.skipped
+    assert "already imported as NCCI PTP practitioner ccipra-v321r0" in str(raised.value)
+
+
 def test_bad_modifier_indicator_names_line(tmp_path: Path) -> None:
     rows = [*PTP_ROWS, ["11042", "11043", "", "20250101", "*", "5", "Invented"]]
     with pytest.raises(ImportFileError, match=r"line 9: expected a modifier indicator 0, 1 or 9"):
