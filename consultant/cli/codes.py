@@ -366,6 +366,9 @@ def _json_answer(info: CodeInfo) -> dict[str, object]:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def search_command(phrase: str, limit: int, as_json: bool) -> None:
     """Find codes whose descriptors match the words of PHRASE, best first."""
+    if not phrase.strip():
+        raise click.BadParameter("the phrase is empty; give words of a descriptor, such as "
+                                 "'diabetic amyotrophy'", param_hint="PHRASE")
     with session_scope() as session:
         hits = search(session, phrase, limit=limit)
     if as_json:

@@ -109,7 +109,7 @@ def purge_command(days: int, dry_run: bool) -> None:
     verb = "would delete" if dry_run else "deleted"
     click.echo(f"{verb} {result.drafts} drafts, {result.messages} messages"
                + ("" if dry_run else f", {result.cases} cases")
-               + f" older than {days} days")
+               + f" older than {days} {'day' if days == 1 else 'days'}")
     if result.kept_open:
         click.echo(f"kept {result.kept_open} older drafts that are still open "
                    "(pending review, approved, sending or failed)")

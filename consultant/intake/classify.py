@@ -32,7 +32,9 @@ NO_REPLY_ADDRESS = "no_reply_address"
 HELD_KINDS = frozenset({RATE_LIMITED, OVERSIZED})
 
 NO_REPLY_ADDRESS_REASON = "no From or Reply-To address, so a reply has nowhere to go"
-MALFORMED_REPLY_ADDRESS_REASON = "the reply address is malformed, so no reply can be delivered"
+MALFORMED_REPLY_ADDRESS_REASON = (
+    "the reply address is malformed or undeliverable, so no reply can be sent"
+)
 
 _AUTO_SUBJECT = re.compile(
     r"^\s*(?:automatic reply|auto[- ]?reply|autoreply|auto[- ]?response|out of (?:the )?office"

@@ -32,7 +32,9 @@ def parse_states(values: list[str]) -> list[DraftState]:
     try:
         return [DraftState(value) for value in values if value] or [DraftState.PENDING_REVIEW]
     except ValueError:
-        raise ConsultantError(f"invalid state in {values!r}; use one of "
+        invalid = ", ".join(repr(value) for value in values
+                            if value and value not in {state.value for state in DraftState})
+        raise ConsultantError(f"invalid state {invalid}; use one of "
                               + ", ".join(state.value for state in DraftState)) from None
 
 

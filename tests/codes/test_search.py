@@ -76,6 +76,9 @@ def test_search_command(db_url: str, tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["codes", "search", "anything"])
     assert result.exit_code == 0
     assert result.output == "no matches\n"
+    empty = CliRunner().invoke(main, ["codes", "search", " "])
+    assert empty.exit_code == 2
+    assert "the phrase is empty" in empty.output
 
 
 def test_common_words_not_ranked(loaded: Session, pcs_tables: Path) -> None:

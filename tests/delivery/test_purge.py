@@ -93,6 +93,8 @@ def test_purge_dry_run_deletes_nothing(
 
     assert result.exit_code == 0, result.output
     assert "would delete 1 drafts, 1 messages older than 30 days" in result.output
+    one_day = CliRunner().invoke(main, ["purge", "--older-than", "1", "--dry-run"])
+    assert "older than 1 day\n" in one_day.output
     assert _count(session, Draft) == 1
 
 

@@ -183,6 +183,15 @@ def test_draft_page_shows_each_modifier_set(client: TestClient, users, make_draf
     assert '<td class="code">99213-25</td>' in page
 
 
+def test_queue_names_the_invalid_state(client: TestClient, users) -> None:
+    sign_in(client, "rita")
+
+    response = client.get("/queue?state=pending_review&state=bogus")
+
+    assert response.status_code == 400
+    assert "invalid state 'bogus'; use one of pending_review" in html.unescape(response.text)
+
+
 def test_draft_page_shows_units_per_line(client: TestClient, users, make_draft) -> None:
     draft = make_draft(body="Bill J9305 x 95 on line 1 and J9305-JW x 5 on line 2?")
     sign_in(client, "rita")
