@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -89,17 +90,25 @@ def _filtered(query_filter: QueueFilter):  # type: ignore[no-untyped-def]
         query = query.where(Draft.assignee == query_filter.assignee)
     if query_filter.mailbox_id is not None:
         query = query.where(InboundMessage.mailbox_id == query_filter.mailbox_id)
-    text = (query_filter.search or "").strip()
+    text = (query_filter.search or "").strip().replace("%", "").replace("_", "")
     if text:
-        pattern = f"%{text.replace('%', '').replace('_', '')}%"
-        query = query.where(or_(
+        pattern = f"%{text}%"
+        conditions = [
             InboundMessage.subject.ilike(pattern),
             InboundMessage.sender.ilike(pattern),
             Draft.body_text.ilike(pattern),
             Case.token.ilike(pattern),
             cast(Draft.codes, String).ilike(pattern),
-        ))
+        ]
+        if _UNDOTTED_DIAGNOSIS.fullmatch(text):
+            # Codes are stored with their dot: "o403xx0" finds O40.3XX0.
+            conditions.append(cast(Draft.codes, String).ilike(f"%{text[:3]}.{text[3:]}%"))
+        query = query.where(or_(*conditions))
     return query
+
+
+# An ICD-10-CM code written without its dot, as searchers type it.
+_UNDOTTED_DIAGNOSIS = re.compile(r"[A-Za-z]\d[0-9A-Za-z][0-9A-Za-z]{1,4}")
 
 
 def queue_page(session: Session, query_filter: QueueFilter) -> QueuePage:
