@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from consultant.errors import InvalidTransition, NotFound
+from consultant.parsing import parse_message
 from consultant.queue import enqueue
 from consultant.storage.models import CaseEvent, InboundMessage, MessageState, User
 
@@ -40,6 +41,21 @@ def get_message(session: Session, message_row_id: int) -> InboundMessage:
         raise NotFound(f"no inbound message with id {message_row_id}; see the list of held "
                        "mail for the messages that can be retried")
     return message
+
+
+# Characters of a held message's text shown before deciding to release it. Oversized
+# mail is among the held, so the page shows the start of the text only.
+MAX_SHOWN_CHARACTERS = 20_000
+
+
+def message_text(message: InboundMessage) -> tuple[str, int]:
+    """Return the readable text of *message* as a reviewer would see it, and the characters cut.
+
+    The text is the body as drafting reads it, quoted replies included, so an operator
+    can tell a question from an auto-reply or a newsletter before releasing it.
+    """
+    body = parse_message(message.raw).body
+    return body[:MAX_SHOWN_CHARACTERS], max(0, len(body) - MAX_SHOWN_CHARACTERS)
 
 
 def last_retry(session: Session, message_row_id: int) -> CaseEvent | None:

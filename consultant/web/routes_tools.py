@@ -57,11 +57,12 @@ OUTCOME_REFRESH_SECONDS = 3
 
 @router.get("/held/{message_id}", response_class=HTMLResponse)
 def held_outcome(request: Request, message_id: int) -> Response:
-    """Show the state of a retried or released message: queued, drafted or held again."""
+    """Show a held message, and once retried or released, whether it was drafted."""
     with signed_in(request) as context:
-        return render(request, "held_message.html", context,
-                      message=held.get_message(context.db, message_id),
-                      retry=held.last_retry(context.db, message_id),
+        message = held.get_message(context.db, message_id)
+        text, cut = held.message_text(message)
+        return render(request, "held_message.html", context, message=message, text=text,
+                      cut=cut, retry=held.last_retry(context.db, message_id),
                       refresh_seconds=OUTCOME_REFRESH_SECONDS)
 
 

@@ -163,6 +163,31 @@ def test_release_outcome_page(client: TestClient, users, session: Session,
     assert "Queued" in _outcome(page.text)
 
 
+def test_held_message_shows_its_text(client: TestClient, users, session: Session,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from consultant.review import held
+
+    raw = question_bytes(subject="Out of office", body="I am away until Monday. " * 10)
+    message = InboundMessage(message_id="<away@clinic.example.com>", raw=raw, size=len(raw),
+                             sha256="0" * 64, state=MessageState.IGNORED,
+                             sender="coder@clinic.example.com", subject="Out of office",
+                             classification="auto_reply",
+                             classification_reasons=["auto-reply subject"])
+    session.add(message)
+    session.commit()
+    monkeypatch.setattr(held, "MAX_SHOWN_CHARACTERS", 100)
+    sign_in(client, "rita")
+
+    listing = client.get("/held").text
+    page = client.get(f"/held/{message.id}").text
+
+    assert f'<a href="/held/{message.id}">Out of office</a>' in listing
+    assert "<dt>From</dt><dd>coder@clinic.example.com</dd>" in page
+    assert "<dt>Subject</dt><dd>Out of office</dd>" in page
+    assert "I am away until Monday." in page
+    assert "The text goes on for 140 more characters." in page
+
+
 def test_outcome_of_unknown_message(client: TestClient, users) -> None:
     sign_in(client, "rita")
 
