@@ -156,7 +156,9 @@ def list_command(states: tuple[str, ...], as_json: bool) -> None:
         codes = ", ".join(row["codes"]) or "-"  # type: ignore[arg-type]
         line = (f"{row['id']:>6}  {row['state']:<14} {row['created_at'][:16]}  "
                 f"{row['subject']!s:.50}  [{codes}]")
-        if row["assignee"]:
+        if row["assignee"] and row["state"] == "pending_review":
+            # A claim matters while the draft waits for review; a sent draft keeps its last
+            # assignee only as history.
             line += f"  claimed by {row['assignee']}"
         superseded_by: list[int] = row["superseded_by"]  # type: ignore[assignment]
         if superseded_by:

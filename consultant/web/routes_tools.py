@@ -1,4 +1,4 @@
-"""Pages for everyone signed in: code lookup and Ask; and for admins: held mail and users."""
+"""Pages for everyone signed in: code lookup, Ask and held mail; and for admins: users."""
 
 from __future__ import annotations
 

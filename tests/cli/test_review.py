@@ -382,6 +382,18 @@ def test_list_marks_claims_and_newer_drafts(session: Session, accounts: dict[str
         (first.id, None, [follow_up.id]), (follow_up.id, "remy", [])]
 
 
+def test_list_leaves_claim_off_sent_draft(session: Session) -> None:
+    draft = _draft(session, 1)
+    draft.state, draft.assignee = DraftState.SENT, "remy"
+    session.commit()
+
+    listed = CliRunner().invoke(main, ["review", "list", "--state", "sent"])
+
+    assert listed.exit_code == 0, listed.output
+    assert f"{draft.id:>6}  sent" in listed.output
+    assert "claimed by" not in listed.output
+
+
 @pytest.mark.parametrize("option", ["--answer-file", "--body-file"])
 def test_approve_non_utf8_file_rejected(
     session: Session, accounts: dict[str, User], sent_tasks: list, tmp_path: Path, option: str
