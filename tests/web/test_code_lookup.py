@@ -34,6 +34,9 @@ def test_lookup_page_code_set_not_loaded(client: TestClient, users) -> None:
     assert rows["M17.11"][0] == "not checked"
     assert "no HCPCS Level II edition is loaded" in rows["J1100"][1]
     assert "no ICD-10-CM edition is loaded" in rows["M17.11"][1]
+    # The summary leaves the reason to the note, which names the set that is missing.
+    assert "can neither confirm nor reject it" in rows["J1100"][1]
+    assert "is in force" not in page.text
     assert "not found" not in page.text
     assert "Not in the loaded code sets" not in page.text
 
