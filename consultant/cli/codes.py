@@ -254,7 +254,7 @@ _NOT_BILLABLE = ("header", "incomplete", "terminated")
 
 
 def _print_info(info: CodeInfo) -> None:
-    status = "not checked" if info.unchecked else info.status
+    status = "not checked" if info.unchecked else info.status.replace("_", " ")
     # A code shaped like no code has no system, as in the web lookup.
     system = f" [{info.system}]" if info.system else ""
     click.echo(f"{info.code}{system} {status}")

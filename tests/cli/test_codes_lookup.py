@@ -82,7 +82,7 @@ def test_lookup_with_hcpcs_loaded(runner: CliRunner, session: Session) -> None:
     assert found_code == 0, found
     assert found.startswith("LT [modifier] valid\n")
     assert missing_code == 1, missing
-    assert missing.startswith("9Z [modifier] not_found\n")
+    assert missing.startswith("9Z [modifier] not found\n")
     assert json_code == 1, json_output
     assert json.loads(json_output)["status"] == "not_found"
     assert json.loads(json_output)["unchecked"] is False
@@ -100,7 +100,7 @@ def test_lookup_help_lists_exit_statuses(runner: CliRunner) -> None:
     ("arguments", "exit_status", "first_line"),
     [
         # The HCPCS file is the 2026 January edition, which ends with March 2026.
-        (("--date", "2026-02-10"), 1, "A0429 [hcpcs] not_found"),
+        (("--date", "2026-02-10"), 1, "A0429 [hcpcs] not found"),
         (("--date", "2026-11-25"), 3, "A0429 [hcpcs] not checked"),
         # Without a date of service the newest edition must be in force today.
         ((), 3, "A0429 [hcpcs] not checked"),
@@ -188,7 +188,7 @@ SPLIT_CASES = [
     (("E11,I10",), ["E11 [icd10cm] header", "I10 [icd10cm] valid"]),
     # A comma before the rest of an ICD-10-CM code is read as its dot.
     (("E11,40",), ["E11.40 [icd10cm] valid"]),
-    (("99213-25 20610",), ["99213 [cpt] section_only", "20610 [cpt] section_only"]),
+    (("99213-25 20610",), ["99213 [cpt] section only", "20610 [cpt] section only"]),
 ]
 # Codes looked up together and the exit status. No HCPCS Level II edition is loaded, so
 # the modifier LT is not checked. A code that is not found outranks one not checked.
@@ -267,7 +267,7 @@ def test_lookup_no_code_shape_as_written(runner: CliRunner, session: Session,
     _found_code, found = _lookup(runner, "A00.1")
 
     assert exit_code == 1, output
-    assert output.splitlines()[0] == "ZZZ99 not_found"
+    assert output.splitlines()[0] == "ZZZ99 not found"
     assert "ZZZ.99" not in output
     assert "ended on" not in output
     assert json_code == 1, json_output

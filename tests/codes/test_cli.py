@@ -35,14 +35,14 @@ def test_load_lookup_and_releases(db_url: str) -> None:
 
 def test_lookup_cpt_needs_no_data(db_url: str) -> None:
     text = _run("codes", "lookup", "59001")
-    assert text.splitlines()[0] == "59001 [cpt] section_only"
+    assert text.splitlines()[0] == "59001 [cpt] section only"
     assert "section: Surgery > Maternity Care and Delivery" in text
     assert "no code sets imported" in _run("codes", "releases")
 
 
 def test_lookup_leaves_glued_modifiers_out(db_url: str) -> None:
     text = _run("codes", "lookup", "99213-25")
-    assert text.splitlines()[0] == "99213 [cpt] section_only"
+    assert text.splitlines()[0] == "99213 [cpt] section only"
 
 
 def test_import_hcpcs_command(db_url: str, hcpcs_csv: Path) -> None:
