@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from consultant.config import Settings
 from consultant.errors import ConfigError, ConsultantError, NotFound
 from consultant.queue import enqueue
+from consultant.storage.ids import get_by_id
 from consultant.storage.models import InboundMessage, Mailbox, MessageState
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ def list_mailboxes(session: Session, settings: Settings) -> list[MailboxStatus]:
 
 
 def _get(session: Session, mailbox_id: int) -> Mailbox:
-    mailbox = session.get(Mailbox, mailbox_id)
+    mailbox = get_by_id(session, Mailbox, mailbox_id)
     if mailbox is None:
         raise NotFound(f"mailbox {mailbox_id} not found")
     return mailbox

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from consultant.config import Settings
 from consultant.errors import ConsultantError, NotFound
+from consultant.storage.ids import get_by_id
 from consultant.storage.models import SenderRule, SenderRuleAction
 
 log = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ def add_rule(session: Session, pattern: str, action: str, note: str, author: str
 
 
 def remove_rule(session: Session, rule_id: int) -> None:
-    rule = session.get(SenderRule, rule_id)
+    rule = get_by_id(session, SenderRule, rule_id)
     if rule is None:
         raise NotFound(f"sender rule {rule_id} not found")
     session.delete(rule)

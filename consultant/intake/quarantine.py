@@ -21,6 +21,7 @@ from consultant.config import Settings
 from consultant.errors import ConsultantError, NotFound
 from consultant.parsing import stand_in_message_id
 from consultant.storage.base import utcnow
+from consultant.storage.ids import get_by_id
 from consultant.storage.models import InboundMessage, MessageState, QuarantineEntry
 
 log = logging.getLogger(__name__)
@@ -139,7 +140,7 @@ def list_entries(session: Session, include_resolved: bool = False) -> list[Quara
 
 def get_entry(session: Session, entry_id: int) -> QuarantineEntry:
     """Return entry *entry_id*; raise NotFound naming the id when there is none."""
-    entry = session.get(QuarantineEntry, entry_id)
+    entry = get_by_id(session, QuarantineEntry, entry_id)
     if entry is None:
         raise NotFound(f"quarantine entry {entry_id} not found; "
                        "run 'caseconsultant quarantine list' to see the open entries")

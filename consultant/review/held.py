@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from consultant.errors import InvalidTransition, NotFound
 from consultant.parsing import parse_message
 from consultant.queue import enqueue
+from consultant.storage.ids import equals_id, get_by_id
 from consultant.storage.models import CaseEvent, InboundMessage, MessageState, User
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ def held_messages(session: Session, limit: int = 200) -> list[InboundMessage]:
 
 def get_message(session: Session, message_row_id: int) -> InboundMessage:
     """Return the inbound message *message_row_id*; raise NotFound without it."""
-    message = session.get(InboundMessage, message_row_id)
+    message = get_by_id(session, InboundMessage, message_row_id)
     if message is None:
         raise NotFound(f"no inbound message with id {message_row_id}; see the list of held "
                        "mail for the messages that can be retried")
@@ -62,7 +63,7 @@ def last_retry(session: Session, message_row_id: int) -> CaseEvent | None:
     """Return the latest retry or release of the message, or None when it had neither."""
     return session.scalars(
         select(CaseEvent)
-        .where(CaseEvent.inbound_message_id == message_row_id,
+        .where(equals_id(CaseEvent.inbound_message_id, message_row_id),
                CaseEvent.action.in_(("retried", "released")))
         .order_by(CaseEvent.id.desc()).limit(1)
     ).first()
@@ -70,7 +71,7 @@ def last_retry(session: Session, message_row_id: int) -> CaseEvent | None:
 
 def retry_message(session: Session, message_row_id: int, user: User) -> InboundMessage:
     """Send a quarantined or held message through drafting again."""
-    message = session.get(InboundMessage, message_row_id)
+    message = get_by_id(session, InboundMessage, message_row_id)
     if message is None:
         raise NotFound(f"no inbound message with id {message_row_id}")
     previous = message.state

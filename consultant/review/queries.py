@@ -12,6 +12,7 @@ from sqlalchemy import String, and_, cast, func, or_, select
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from consultant.storage.base import utcnow
+from consultant.storage.ids import equals_id
 from consultant.storage.models import (
     Case,
     CaseEvent,
@@ -89,7 +90,7 @@ def _filtered(query_filter: QueueFilter):  # type: ignore[no-untyped-def]
     elif query_filter.assignee:
         query = query.where(Draft.assignee == query_filter.assignee)
     if query_filter.mailbox_id is not None:
-        query = query.where(InboundMessage.mailbox_id == query_filter.mailbox_id)
+        query = query.where(equals_id(InboundMessage.mailbox_id, query_filter.mailbox_id))
     text = (query_filter.search or "").strip().replace("%", "").replace("_", "")
     if text:
         pattern = f"%{text}%"
@@ -195,11 +196,12 @@ def audit_trail(session: Session, case_id: int) -> list[AuditEntry]:
         AuditEntry(event.at, event.actor,
                    f"{event.from_state or 'new'} -> {event.to_state}", event.draft_id, event.note)
         for event in session.scalars(
-            select(DraftEvent).join(Draft).where(Draft.case_id == case_id))
+            select(DraftEvent).join(Draft).where(equals_id(Draft.case_id, case_id)))
     ]
     entries += [
         AuditEntry(event.at, event.actor, event.action, event.draft_id, event.note)
-        for event in session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id))
+        for event in session.scalars(
+            select(CaseEvent).where(equals_id(CaseEvent.case_id, case_id)))
     ]
     return sorted(entries, key=lambda entry: entry.at)
 

@@ -27,6 +27,7 @@ from consultant.review import queries
 from consultant.review.errors import AnswerMissing, StaleVersion, Superseded
 from consultant.review.states import transition
 from consultant.storage.base import utcnow
+from consultant.storage.ids import get_by_id
 from consultant.storage.models import Draft, DraftEvent, DraftState, DraftVersion
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,8 @@ def list_drafts(session: Session, states: list[DraftState] | None = None) -> lis
 
 def get_draft(session: Session, draft_id: int, *, for_update: bool = False) -> Draft:
     """Return the draft *draft_id*; *for_update* locks its row until the transaction ends."""
-    draft = session.get(Draft, draft_id, with_for_update=for_update, populate_existing=for_update)
+    draft = get_by_id(session, Draft, draft_id, with_for_update=for_update,
+                      populate_existing=for_update)
     if draft is None:
         raise NotFound(f"no draft with id {draft_id}; see the review queue for the drafts "
                        "there are (caseconsultant review list, or the web queue)")
