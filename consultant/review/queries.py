@@ -12,7 +12,7 @@ from sqlalchemy import String, and_, cast, func, or_, select
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from consultant.storage.base import utcnow
-from consultant.storage.ids import equals_id
+from consultant.storage.ids import MAX_ID, equals_id
 from consultant.storage.models import (
     Case,
     CaseEvent,
@@ -27,6 +27,9 @@ UNASSIGNED = "-"
 """Assignee filter value that selects drafts nobody has claimed."""
 
 MAX_PER_PAGE = 200
+# Draft ids count up from 1 and are int4, so the queue never has more than MAX_ID drafts
+# and no later page has rows. The bound also keeps the row offset within 64 bits.
+MAX_PAGE = MAX_ID
 
 
 @dataclass
@@ -115,7 +118,7 @@ _UNDOTTED_DIAGNOSIS = re.compile(r"[A-Za-z]\d[0-9A-Za-z][0-9A-Za-z]{1,4}")
 def queue_page(session: Session, query_filter: QueueFilter) -> QueuePage:
     """Return one page of drafts matching *query_filter*, oldest question first."""
     per_page = min(max(query_filter.per_page, 1), MAX_PER_PAGE)
-    page = max(query_filter.page, 1)
+    page = min(max(query_filter.page, 1), MAX_PAGE)
     query = _filtered(query_filter)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     drafts = session.scalars(

@@ -23,7 +23,7 @@ from consultant.users.services import InvalidCredentials, authenticate
 from consultant.users.sessions import start_session
 from consultant.web import tools
 from consultant.web.config import get_web_settings
-from consultant.web.routes_review import parse_states
+from consultant.web.routes_review import PageNumber, parse_states
 from consultant.web.security import client_address, session_cookie_name, set_cookie, signed_in
 
 router = APIRouter(prefix="/api/v1", tags=["reviewer"])
@@ -85,7 +85,7 @@ class DraftOut(BaseModel):
 class SearchIn(BaseModel):
     text: str = Field(max_length=200)
     states: list[str] = []
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=queries.MAX_PAGE)
 
 
 class AssignIn(BaseModel):
@@ -196,7 +196,7 @@ def sign_in(request: Request, response: Response, credentials: Credentials) -> S
 # The list default is safe: pydantic copies it per request and the code never mutates it.
 def list_drafts(request: Request, state: Annotated[list[str], Query()] = [],  # noqa: B006
                 assignee: str = "", mailbox: int | None = None,
-                page: Annotated[int, Query(ge=1)] = 1,
+                page: PageNumber = 1,
                 per_page: Annotated[int, Query(ge=1, le=queries.MAX_PER_PAGE)] = 25,
                 ) -> QueuePageOut:
     """List the queue, oldest question first. ``assignee=-`` selects unclaimed drafts."""

@@ -27,6 +27,10 @@ router = APIRouter(include_in_schema=False)
 
 MAX_SEARCH_LENGTH = 200
 
+# The queue's page number parameter, shared by the queue page and the JSON API. A number
+# out of range is rejected with 422, as a page that is not a number is.
+PageNumber = Annotated[int, Query(ge=1, le=queries.MAX_PAGE)]
+
 
 def parse_states(values: list[str]) -> list[DraftState]:
     """Return the draft states named in *values*; pending review when none is given."""
@@ -39,6 +43,21 @@ def parse_states(values: list[str]) -> list[DraftState]:
                               + ", ".join(state.value for state in DraftState)) from None
 
 
+def _mailbox_filter(value: str) -> int | None:
+    """Return the mailbox id that the queue's filter form sent, or None for all mailboxes.
+
+    The form sends an empty value for "all". A value that is not a decimal number, or
+    has more digits than int() converts (4300 by default), also selects all mailboxes.
+    """
+    # isdigit() would also accept "²", which int() rejects.
+    if not value.isdecimal():
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
 @router.get("/", response_class=HTMLResponse)
 def home() -> Response:
     return redirect("/queue")
@@ -48,9 +67,8 @@ def home() -> Response:
 # The list default is safe: pydantic copies it per request and the code never mutates it.
 def queue(request: Request, state: Annotated[list[str], Query()] = [],  # noqa: B006
           assignee: str = "", mailbox: str = "",
-          page: Annotated[int, Query(ge=1)] = 1) -> Response:
-    # The filter form sends an empty mailbox for "all".
-    mailbox_id = int(mailbox) if mailbox.isdigit() else None
+          page: PageNumber = 1) -> Response:
+    mailbox_id = _mailbox_filter(mailbox)
     with signed_in(request) as context:
         query_filter = queries.QueueFilter(
             states=parse_states(state), assignee=assignee or None, mailbox_id=mailbox_id,

@@ -1,6 +1,7 @@
-"""Ids too large for the database's integer columns, in the pages and the JSON API.
+"""Ids and page numbers too large for the database's integer columns, in pages and API.
 
-An id that cannot exist gets the same response as an id that does not exist.
+An id that cannot exist gets the same response as an id that does not exist, and a
+page number out of range the same response as a page that is not a number.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from consultant.review.queries import MAX_PAGE
 from consultant.storage.ids import MAX_ID
 from tests.web.conftest import sign_in
 from tests.web.test_api import api_sign_in
@@ -104,6 +106,53 @@ def test_api_admin_huge_ids_are_404(client: TestClient, users, number: int) -> N
     assert deleted.json() == {"detail": f"sender rule {number} not found"}
 
 
+@pytest.mark.parametrize("number", [MAX_PAGE + 1, 2**63])
+def test_queue_page_out_of_range_is_422(client: TestClient, users, number: int) -> None:
+    sign_in(client, "rita")
+
+    not_a_number = client.get("/queue?page=abc")
+    response = client.get(f"/queue?page={number}")
+
+    assert response.status_code == 422
+    assert "invalid or missing fields: query.page" in response.text
+    assert response.text == not_a_number.text
+
+
+def test_queue_last_possible_page_is_empty(client: TestClient, users, make_draft) -> None:
+    draft = make_draft()
+    sign_in(client, "rita")
+
+    response = client.get(f"/queue?page={MAX_PAGE}")
+
+    assert response.status_code == 200
+    assert "No drafts match." in response.text
+    assert f'href="/drafts/{draft.id}"' not in response.text
+
+
+@pytest.mark.parametrize("number", [MAX_PAGE + 1, 2**63])
+def test_api_page_out_of_range_is_422(client: TestClient, users, number: int) -> None:
+    headers = api_sign_in(client, "rita")
+
+    listed = client.get(f"/api/v1/drafts?page={number}")
+    searched = client.post("/api/v1/drafts/search", headers=headers,
+                           json={"text": "knee", "page": number})
+
+    assert listed.status_code == 422
+    assert listed.json() == {"detail": "invalid or missing fields: query.page"}
+    assert searched.status_code == 422
+    assert searched.json() == {"detail": "invalid or missing fields: body.page"}
+
+
+def test_api_last_possible_page_is_empty(client: TestClient, users, make_draft) -> None:
+    make_draft()
+    api_sign_in(client, "rita")
+
+    response = client.get(f"/api/v1/drafts?page={MAX_PAGE}&per_page=200")
+
+    assert response.status_code == 200
+    assert response.json() == {"rows": [], "total": 1, "page": MAX_PAGE, "pages": 1}
+
+
 @pytest.mark.parametrize("number", OUT_OF_RANGE)
 def test_queue_huge_mailbox_lists_nothing(client: TestClient, users, make_draft,
                                           number: int) -> None:
@@ -118,3 +167,14 @@ def test_queue_huge_mailbox_lists_nothing(client: TestClient, users, make_draft,
     assert api.status_code == 200
     assert api.json()["rows"] == []
 
+
+@pytest.mark.parametrize("value", ["%C2%B2", "9" * 4400])
+def test_queue_mailbox_not_an_id_lists_all(client: TestClient, users, make_draft,
+                                           value: str) -> None:
+    draft = make_draft()
+    sign_in(client, "rita")
+
+    page = client.get(f"/queue?mailbox={value}")
+
+    assert page.status_code == 200
+    assert f'href="/drafts/{draft.id}"' in page.text
