@@ -35,6 +35,10 @@ from consultant.storage.models import (
 FINISHED_DRAFTS = (DraftState.SENT, DraftState.REJECTED)
 FINISHED_MESSAGES = (MessageState.IGNORED, MessageState.QUARANTINED)
 CHUNK = 500
+# The maximum retention period: 100 years of 365 days. Each row's timestamps are the
+# times the service stored or changed it, so no row is that old. A far larger number
+# would put the cutoff before year 1, which datetime cannot represent.
+MAX_RETENTION_DAYS = 36500
 
 
 @dataclass
@@ -98,8 +102,9 @@ def _delete_empty_cases(session: Session) -> int:
 
 
 @click.command("purge")
-@click.option("--older-than", "days", type=click.IntRange(min=1), required=True,
-              help="Retention period in days: finished cases last changed before it are deleted.")
+@click.option("--older-than", "days", type=click.IntRange(1, MAX_RETENTION_DAYS), required=True,
+              help="Retention period in days, up to 100 years: finished cases last changed "
+                   "before it are deleted.")
 @click.option("--dry-run", is_flag=True, help="Print what would be deleted and delete nothing.")
 def purge_command(days: int, dry_run: bool) -> None:
     """Delete sent and rejected cases, and ignored or quarantined questions, older than DAYS."""

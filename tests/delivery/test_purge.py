@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -98,11 +99,20 @@ def test_purge_dry_run_deletes_nothing(
     assert _count(session, Draft) == 1
 
 
-def test_purge_rejects_zero_days() -> None:
-    result = CliRunner().invoke(main, ["purge", "--older-than", "0"])
+@pytest.mark.parametrize("days", ["0", "36501", "99999999999", "-5"])
+def test_purge_rejects_days_out_of_range(days: str) -> None:
+    result = CliRunner().invoke(main, ["purge", f"--older-than={days}"])
 
     assert result.exit_code == 2
-    assert "0 is not in the range x>=1" in result.output
+    assert f"Invalid value for '--older-than': {days} is not in the range 1<=x<=36500" in (
+        result.output)
+
+
+def test_purge_accepts_100_years(session: Session) -> None:
+    result = CliRunner().invoke(main, ["purge", "--older-than", "36500", "--dry-run"])
+
+    assert result.exit_code == 0, result.output
+    assert "would delete 0 drafts, 0 messages older than 36500 days" in result.output
 
 
 def test_purge_deletes_old_quarantine_entries(session: Session) -> None:
