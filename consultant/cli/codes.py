@@ -25,6 +25,7 @@ from consultant.codes.lookup import (
 from consultant.codes.releases import SYSTEM_NAMES, last_day_in_force, list_releases
 from consultant.codes.search import DEFAULT_LIMIT, search
 from consultant.storage import session_scope
+from consultant.storage.ids import MAX_ID
 
 
 class _IsoDate(click.DateTime):
@@ -362,7 +363,10 @@ def _json_answer(info: CodeInfo) -> dict[str, object]:
 
 @codes.command("search")
 @click.argument("phrase")
-@click.option("--limit", default=DEFAULT_LIMIT, show_default=True, help="Maximum number of hits.")
+# Code ids are int4, so no search has more than MAX_ID hits. A larger limit can overflow
+# the database driver, and SQLite reads a negative one as no limit.
+@click.option("--limit", type=click.IntRange(1, MAX_ID), default=DEFAULT_LIMIT,
+              show_default=True, help="Maximum number of hits.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def search_command(phrase: str, limit: int, as_json: bool) -> None:
     """Find codes whose descriptors match the words of PHRASE, best first."""

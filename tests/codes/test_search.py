@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy.orm import Session
 
 from consultant.cli import main
 from consultant.codes import hcpcs, importers
 from consultant.codes.search import search, words_of
+from consultant.storage.ids import MAX_ID
 
 
 def test_words_drop_operators() -> None:
@@ -96,3 +98,11 @@ def test_common_terms_stored(loaded: Session) -> None:
     terms = dict(loaded.execute(select(SearchTerm.term, SearchTerm.documents)).all())
     assert terms["unspecified"] > 10_000
     assert "cholera" not in terms
+
+
+@pytest.mark.parametrize("limit", [0, -1, MAX_ID + 1, 10**20])
+def test_search_command_rejects_limit_out_of_range(limit: int) -> None:
+    result = CliRunner().invoke(main, ["codes", "search", "anything", f"--limit={limit}"])
+
+    assert result.exit_code == 2
+    assert f"{limit} is not in the range 1<=x<={MAX_ID}" in result.output
