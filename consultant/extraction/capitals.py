@@ -86,6 +86,8 @@ _STREET = re.compile(
 _COUNT_AFTER = re.compile(r" ?\d")
 # Ordinals, and "x" before a count or an extension: "119TH", "X2", "X310".
 _SMALL_SUFFIX = re.compile(r"\d+(?:ST|ND|RD|TH)|X\d{1,4}")
+# A segment of an X12 claim or remittance, always in capitals: "SVC*HC:20610:RT*125*0**1~".
+_X12_SEGMENT = re.compile(r"[ \t>]*[A-Z][A-Z0-9]{1,2}\*")
 # A code in the plural: "90834S", "J1100S".
 _PLURAL_CODE = re.compile(r"(?:\d{5}|[A-Z]\d{4})S")
 # Names written with a number that start with a modifier: the proliferation marker
@@ -118,6 +120,8 @@ def restore_case(text: str) -> str:
 
 def _rewrite(line: str, min_words: int) -> str | None:
     """Return *line* in mixed case, or None when it has fewer than *min_words* words."""
+    if _X12_SEGMENT.match(line):
+        return None
     words = [token for token in _TOKEN.findall(line) if len(token) >= 3 and token.isalpha()]
     if len(words) < min_words:
         return None

@@ -184,8 +184,16 @@ _COUNT_APART = re.compile(
 _UNITS_REACH = 40
 _SIZE_BEFORE = re.compile(r"\d[ \t]*\Z")
 # "units: 2" or "units = 2" in lower-cased text, and box 24G of a CMS-1500 line ("24g 1").
+# "units 200" ends its claim line: "Rev 0636  J1756  iron sucrose 200 mg   units 200".
 _UNITS_LABEL = re.compile(
-    r"(?:units?[ \t]*[:=]|(?<![\w])24g)[ \t]*(?P<count>\d{1,3})(?!\d)"
+    r"(?:units?[ \t]*[:=]|(?<![\w])24g"
+    r"|(?<![\w])units?(?=[ \t]+\d{1,3}[ \t]*(?:\(|$)))[ \t]*(?P<count>\d{1,3})(?!\d)",
+    re.MULTILINE,
+)
+# A claim line of a code, its modifiers and a count alone: "Q4101-JC       14".
+_LINE_COUNT = re.compile(
+    r"^[ \t>]*(?:\d{4}[0-9FTU]|[A-Z]\d{4})(?:-[0-9A-Z]{2})*[ \t]{2,}(?P<count>\d{1,3})[ \t]*$",
+    re.MULTILINE,
 )
 _GLUED_TIMES = re.compile(r"[xX]\d{1,3}")
 # ``mods.PREDICATE`` for lower-case mail, searched in the lower-cased text.
@@ -197,6 +205,9 @@ _DISTINCTIVE_LOWER = re.compile(
     rf"(?P<list>{'|'.join(sorted(mods.DISTINCTIVE)).lower()})(?<![\w-]..)(?![\w{{])"
 )
 _NEGATED_BEFORE = re.compile(r"(?<![\w])(?i:no|not|without|never)[ \t]+(?i:the[ \t]+)?\Z")
+# "I get 27." and "I got 31 hours": the writer's own count, after "I get".
+_COUNTED_BY = re.compile(r"(?<![\w])i[ \t]+(?:get|got)[ \t]+\Z")
+_COUNTED = re.compile(r"(?<=\d)[ \t]*(?:[.!;,]|$)", re.MULTILINE)
 # A second modifier offered after the codes a first one is put on: "59 on 96372 or XU?".
 _OR_MODIFIER_AFTER = re.compile(
     r"[ \t]+or[ \t]+(?:(?i:modifier)[ \t]+)?(?P<code>[0-9A-Z]{2})(?![\w-])"
@@ -313,6 +324,8 @@ def scan(text: str) -> Scan:
         # skips the search.
         _split_procedure_codes(text, masks, mentions)
         _lettered_procedure_codes(text, masks, mentions)
+    if "SV1*" in text or "SV2*" in text or "SVC*" in text:
+        _read_service_segments(text, mentions)
     modifier_mentions = [
         ModifierMention(code, start, end, mention)
         for mention in mentions
@@ -334,6 +347,8 @@ def scan(text: str) -> Scan:
         _units_after_words(text, mentions, _COUNT_APART_WORDS if words else _COUNT_APART)
     if "  " in text and ("unit" in lower or "qty" in lower or "uos" in lower):
         _aligned_units(text, mentions)
+    if "  " in text:
+        _line_counts(text, mentions)
     return Scan(text, lower, sentences, mentions, modifier_mentions, tables)
 
 
@@ -604,6 +619,37 @@ def _is_drug(mention: Mention) -> bool:
 def _count(written: str) -> int:
     """Return the number written in digits or as a word ("two")."""
     return int(written) if written.isdigit() else _COUNT_WORDS[written.lower()]
+
+
+# A service line of an X12 claim (837P SV1, 837I SV2) or remittance (835 SVC) starts with
+# the code and its modifiers joined by colons, then the charge. A claim gives the units
+# after "UN", a remittance after the amount paid and the revenue code:
+# "SV1*HC:97140:GP:59*45*UN*1", "SV2*0450*HC:99284:25*1250*UN*1", "SVC*HC:20610:RT*125*0**1".
+_SERVICE_SEGMENT = re.compile(
+    r"(?<![\w])(?:SV1\*|SV2\*\d{0,4}\*|SVC\*)(?:HC|HP|AD|ER|IV|NU|WK|N4)[:>]"
+    r"(?P<code>[A-Z0-9]{5})(?P<modifiers>(?:[:>][A-Z0-9]{2}){0,4})(?:[:>][^*~\n]*)?"
+    r"\*[\d.]*\*(?:(?:UN|MJ|DA|F2)\*(?P<units>\d+(?:\.\d+)?)"
+    r"|[\d.]*\*[^*~\n]*\*(?P<paid_units>\d+(?:\.\d+)?))?"
+)
+_SEGMENT_MODIFIER = re.compile(r"[A-Z0-9]{2}")
+
+
+def _read_service_segments(text: str, mentions: list[Mention]) -> None:
+    """Give each code of an X12 service line the modifiers and units of its elements.
+
+    The charge after the code is no count of units, and the modifiers are the components
+    after the code, however many there are.
+    """
+    by_start = {mention.start: mention for mention in mentions}
+    for segment in _SERVICE_SEGMENT.finditer(text):
+        mention = by_start.get(segment.start("code"))
+        if mention is None or not mention.takes_modifiers:
+            continue
+        start, end = segment.span("modifiers")
+        mention.modifiers = [(found.group(), *found.span())
+                             for found in _SEGMENT_MODIFIER.finditer(text, start, end)]
+        units = segment["units"] or segment["paid_units"]
+        mention.units = int(float(units)) if units and float(units).is_integer() else None
 
 
 def _apply_tables(
@@ -1133,6 +1179,17 @@ def _labelled_units(text: str, lower: str, sentences: Sentences, mentions: list[
             target.units = int(label["count"])
 
 
+def _line_counts(text: str, mentions: list[Mention]) -> None:
+    """Give the count at the end of a line to the code that starts it ("Q4101-JC    14")."""
+    starts = [mention.start for mention in mentions]
+    for line in _LINE_COUNT.finditer(text):
+        index = bisect_left(starts, line.start())
+        if index < len(mentions) and mentions[index].start < line.start("count"):
+            mention = mentions[index]
+            if mention.takes_modifiers and mention.units is None:
+                mention.units = int(line["count"])
+
+
 def _aligned_units(text: str, mentions: list[Mention]) -> None:
     """Give each code on a space-aligned claim line the count in its units column."""
     starts = [mention.start for mention in mentions]
@@ -1246,6 +1303,11 @@ def _named_by_word_or_verb(
     candidates = _named_by_word(text, lower) if "mod" in lower else []
     for verb_start, verb_end in find_keywords(mods.VERB, lower):
         listed = mods.VERB_LIST.match(text, verb_end)
+        if listed is not None and _COUNTED.match(text, listed.end()) and _COUNTED_BY.search(
+            lower, max(0, verb_start - 4), verb_end
+        ):
+            # "minus 2 hours for recovery; I get 27.": a result counted, not a modifier.
+            continue
         if listed is not None:
             after_code = _CODE_BEFORE.search(
                 text, max(0, verb_start - 20), verb_start

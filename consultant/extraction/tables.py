@@ -32,7 +32,8 @@ _ROLES = [
     (re.compile(r"cpt|hcpcs|code|proc|service|item|pcs"), CODE),
     (
         re.compile(
-            r"zip|npi|claim|invoice|inv\b|acct|account|pos\b|place|rev|tob|type of bill|dos\b|"
+            r"zip|npi|claim|invoice|inv\b|acct|account|ticket|pos\b|place|rev|tob|type of bill|"
+            r"dos\b|"
             r"date|charge|amount|billed|paid|allowed|ndc|drg|carc|rarc|reason|phone|tax|"
             r"pointer|ptr|^line\b|#|no\.?$|mrn|id\b|ref|\$|balance|payer|member|age"
         ),
@@ -107,19 +108,36 @@ def _is_table_line(line: str) -> bool:
     return line.count("|") >= 2 or "\t" in line.strip() or line.count('","') >= 2
 
 
+# The header of a CSV export without quotes, with a column for codes:
+# "ticket,acct,dos,code,mod,units,ndc,charge". Its rows have as many commas.
+_CSV_HEADER = re.compile(
+    r"^[ \t>]*[A-Za-z#][\w #/.-]*(?:,[ \t]*[A-Za-z#][\w #/.-]*){3,}[ \t]*\r?$", re.MULTILINE
+)
+_CSV_CODE_WORD = re.compile(r"(?i)(?:^|,)[ \t]*(?:cpt|hcpcs|code|proc)")
+
+
 def find_tables(text: str) -> Tables:
     """Return the column roles of every table with a recognisable header in *text*."""
     tables = Tables()
-    if "|" not in text and "\t" not in text and '","' not in text:
+    plain_csv = "," in text and any(
+        _CSV_CODE_WORD.search(match.group()) for match in _CSV_HEADER.finditer(text)
+    )
+    if "|" not in text and "\t" not in text and '","' not in text and not plain_csv:
         return tables
     roles: list[str | None] | None = None
+    # The comma count of the header of an unquoted CSV table, while its rows follow.
+    commas: int | None = None
     offset = 0
     for line in text.splitlines(keepends=True):
         start = offset
         offset += len(line)
         body = line.rstrip("\r\n")
-        if not _is_table_line(body):
-            roles = None
+        in_csv = commas is not None and body.count(",") == commas
+        if not in_csv and not _is_table_line(body):
+            roles = commas = None
+            if plain_csv and _CSV_HEADER.fullmatch(body) and _CSV_CODE_WORD.search(body):
+                roles = [_role(cell) for cell, _, _ in _cells(body, start)]
+                commas = body.count(",")
             continue
         if _MARKDOWN_RULE.match(body.lstrip("> ")):
             continue

@@ -426,7 +426,17 @@ def find_traps(text: str, lower: str | None = None) -> list[Span]:
         spans += [match.span("code") for match in _REMARK_AFTER_DENIAL.finditer(lower)]
     if "reason" in lower:
         spans += _reason_codes(lower)
+    if "asc" in lower and ("payment indicator" in lower or _PI_WORD.search(text)):
+        spans += [match.span() for match in _ASC_PAYMENT_INDICATOR.finditer(text)]
     return spans + _masked_again(text, spans)
+
+
+# ASC payment indicators that are also modifiers, in mail on an ASC's payment indicators
+# ("PI"): "K2 vs N1", a drug paid separately or packaged.
+_PI_WORD = re.compile(r"(?<![\w-])PIs?(?![\w-])")
+_ASC_PAYMENT_INDICATOR = re.compile(
+    r"(?<![\w-])(?:A2|D5|F4|G2|H2|H7|J7|J8|K2|K7|L1|L6|N1|P2|P3|R2|Z2|Z3)(?![\w-])"
+)
 
 
 # A reason code of a Medicare claim returned to the provider, five digits like a CPT

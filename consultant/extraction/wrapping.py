@@ -72,6 +72,10 @@ def _wrapped_prefix_length(line: str, following: str) -> int | None:
         or _BREAK_START.match(rest) is not None
         or _TABULAR.search(line, len(prefix)) is not None
         or _TABULAR.search(rest) is not None
+        # A row of a CSV export ("55178-1,40023311,2026-04-30,20610,RT,1,,285.00") has no
+        # space, which a wrapped line of prose always has.
+        or " " not in line[len(prefix) :].strip()
+        or (" " not in rest.strip() and rest.count(",") >= 3)
     ):
         return None
     if _OPEN_END.search(line) is not None:

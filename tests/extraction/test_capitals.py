@@ -83,6 +83,8 @@ def test_whole_message_in_capitals_restored() -> None:
         ("OUR NEW OFFICE IS 120 MAIN ST, CARMEL IN 46032. BILL 99213 THERE?",
          {"99213": [], "modifier": []}),
         ("KI-67 20% ON THE CORE, SO WE BILLED 88360 ONCE", {"88360": [], "modifier": []}),
+        ("ERA BELOW, WHY DID IT DENY?\nSVC*HC:20610:RT*125*0**1~\nCAS*CO*97*125.00~",
+         {"20610": ["RT"], "modifier": ["RT"]}),
         ("STRESS TEST WITH TC-99M SESTAMIBI, 78452 AND A9500",
          {"78452": [], "A9500": [], "modifier": []}),
     ],

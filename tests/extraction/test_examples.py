@@ -1294,6 +1294,48 @@ def test_reason_code_of_a_returned_claim_wherever_written() -> None:
     assert codes(text) == {("cpt", "99213"), ("hcpcs", "Q5001")}
 
 
+def test_csv_export_without_quotes() -> None:
+    text = ("Lines from the upload file:\n\n"
+            "ticket,acct,dos,code,mod,units,ndc,charge\n"
+            "55178-1,40023311,2026-04-30,20610,RT,1,,285.00\n"
+            "55178-2,40023311,2026-04-30,J3301,,4,00003-0293-05,48.00\n")
+    found = by_code(text)
+    assert set(found) == {"20610", "J3301", "RT"}
+    assert (found["20610"].modifiers, found["20610"].units) == (["RT"], 1)
+    assert found["J3301"].units == 4
+
+
+def test_x12_service_lines() -> None:
+    claim = by_code("SV1*HC:98941:AT*65*UN*1***1:2~\nSV1*HC:97140:GP:59*45*UN*1***3~\n")
+    assert (claim["98941"].modifiers, claim["98941"].units) == (["AT"], 1)
+    assert (claim["97140"].modifiers, claim["97140"].units) == (["GP", "59"], 1)
+    remittance = by_code("CLP*771204588*2*410*185.2**12*1226031500771~\n"
+                         "SVC*HC:99214*285*185.2**1~\nSVC*HC:20610:RT*125*0**1~\n")
+    assert remittance["99214"].units == 1
+    assert (remittance["20610"].modifiers, remittance["20610"].units) == (["RT"], 1)
+    facility = by_code("SV2*0450*HC:99284:25*1250*UN*1~")
+    assert (facility["99284"].modifiers, facility["99284"].units) == (["25"], 1)
+
+
+def test_units_ending_a_claim_line() -> None:
+    found = by_code("Rev 0636  J1756  iron sucrose 200 mg   units 200\n"
+                    "Rev 0636  J2405  ondansetron 4 mg      units 4   (multi-dose vial)\n")
+    assert (found["J1756"].units, found["J2405"].units) == (200, 4)
+    lines = by_code("Planned lines:\n15275-RT       1\nQ4101-JC       14\nQ4101-JC-JW    30\n")
+    assert lines["15275"].units == 1
+    assert lines["Q4101"].unit_lines == [(["JC"], 14), (["JC", "JW"], 30)]
+
+
+def test_asc_payment_indicators_are_no_modifiers() -> None:
+    text = "ASC drugs (K2 vs N1)\nHCPCS\tDrug\tOur PI\nJ1100\tdexamethasone 4 mg\tN1\n"
+    assert codes(text) == {("hcpcs", "J1100")}
+
+
+def test_own_count_after_i_get_is_no_modifier() -> None:
+    assert codes("Minus 2 hours for recovery; I get 27.") == set()
+    assert "25" in by_code("Can we get 25 on it?")
+
+
 def test_counted_days_are_no_modifier() -> None:
     assert codes("She has missed 23 school days this semester.") == set()
 

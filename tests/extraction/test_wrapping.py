@@ -48,6 +48,8 @@ def test_quote_marks_of_wrapped_lines_become_spaces() -> None:
         "Short line\nanother line",
         "We billed the office visit and the injection on the same day.\n> quoted reply",
         "This line is a long paragraph of prose that ends with a full stop.\n\nNext one",
+        "ticket,acct,dos,code,mod,units,ndc,charge\n55178-1,40023311,2026-04-30,20610,RT,1,,285",
+        "55178-1,40023311,2026-04-30,20610,RT,1,,285.00\n55178-2,40023311,2026-04-30,J3301",
     ],
 )
 def test_structure_kept(text: str) -> None:
