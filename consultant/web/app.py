@@ -17,6 +17,7 @@ from consultant.users.services import InvalidCredentials, TooManyAttempts
 from consultant.web import api, api_admin, routes_admin, routes_auth, routes_review, routes_tools
 from consultant.web.rendering import STATIC_DIR, redirect, render
 from consultant.web.security import CsrfFailure, NotSignedIn, add_security_headers
+from consultant.web.signin import login_url, safe_next_path
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +48,17 @@ def _error_response(request: Request, status_code: int, message: str) -> Respons
     return render(request, "error.html", None, status_code, message=message)
 
 
-async def _not_signed_in(request: Request, _error: Exception) -> Response:
+async def _not_signed_in(request: Request, error: Exception) -> Response:
+    assert isinstance(error, NotSignedIn)
     if _is_api(request):
         return JSONResponse({"detail": "not signed in"}, status_code=401)
-    return redirect("/login")
+    # A page requested with GET opens again after sign-in. A form post is not repeated,
+    # so its route decides where to return.
+    next_path = None
+    if request.method == "GET":
+        query = request.url.query
+        next_path = safe_next_path(request.url.path + (f"?{query}" if query else ""))
+    return redirect(login_url(next_path, session_ended=error.session_ended))
 
 
 async def _csrf_failure(request: Request, _error: Exception) -> Response:

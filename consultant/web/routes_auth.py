@@ -7,16 +7,15 @@ short-lived cookie and repeated in the form (the double-submit pattern).
 from __future__ import annotations
 
 import logging
-import secrets
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from consultant.storage import session_scope
 from consultant.users.services import InvalidCredentials, TooManyAttempts, authenticate
 from consultant.users.sessions import end_session, start_session
 from consultant.web.config import get_web_settings
-from consultant.web.rendering import redirect, render
+from consultant.web.rendering import redirect
 from consultant.web.security import (
     LOGIN_CSRF_COOKIE,
     CsrfFailure,
@@ -26,30 +25,27 @@ from consultant.web.security import (
     signed_in,
     tokens_match,
 )
+from consultant.web.signin import SESSION_ENDED_NOTICE, login_page, safe_next_path
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
 
-def login_page(request: Request, error: str | None = None, status_code: int = 200) -> Response:
-    """Render the sign-in form with a fresh login CSRF token."""
-    token = secrets.token_urlsafe(32)
-    response = render(request, "login.html", None, status_code, login_csrf=token, error=error)
-    set_cookie(response, LOGIN_CSRF_COOKIE, token, max_age=3600)
-    return response
-
-
 @router.get("/login", response_class=HTMLResponse)
-def show_login(request: Request) -> Response:
-    return login_page(request)
+def show_login(request: Request, next_path: str = Query("", alias="next"),
+               ended: str = "") -> Response:
+    notice = SESSION_ENDED_NOTICE if ended else None
+    return login_page(request, next_path=safe_next_path(next_path), notice=notice)
 
 
 @router.post("/login")
 def sign_in(request: Request, username: str = Form(""), password: str = Form(""),
-            csrf_token: str = Form("")) -> Response:
+            csrf_token: str = Form(""), next_path: str = Form("", alias="next")) -> Response:
+    """Sign in, then open the ``next`` page, or /queue when it is missing or not local."""
     if not tokens_match(csrf_token, request.cookies.get(LOGIN_CSRF_COOKIE)):
         raise CsrfFailure()
     settings = get_web_settings()
+    return_path = safe_next_path(next_path)
     with session_scope() as db:
         try:
             user = authenticate(db, username, password, client_address(request))
@@ -61,8 +57,9 @@ def sign_in(request: Request, username: str = Form(""), password: str = Form("")
             failure = None
             token, _row = start_session(db, user, settings.max_lifetime)
     if failure is not None:
-        return login_page(request, failure[0], failure[1])
-    response = redirect("/queue")
+        return login_page(request, failure[0], failure[1], next_path=return_path,
+                          username=username)
+    response = redirect(return_path or "/queue")
     set_cookie(response, session_cookie_name(), token)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
     return response

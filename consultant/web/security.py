@@ -48,7 +48,15 @@ SECURITY_HEADERS = {
 
 
 class NotSignedIn(Exception):
-    """The request has no live session."""
+    """The request has no live session.
+
+    *session_ended* is set when the request carried a session cookie, so the session it
+    named has ended.
+    """
+
+    def __init__(self, *, session_ended: bool = False) -> None:
+        super().__init__("not signed in")
+        self.session_ended = session_ended
 
 
 class CsrfFailure(Exception):
@@ -96,9 +104,9 @@ def signed_in(request: Request, csrf_token: str | None = None, *, check_csrf: bo
     PermissionDenied when *admin* is set and the user is not an admin.
     """
     settings = get_web_settings()
+    cookie = request.cookies.get(session_cookie_name())
     with session_scope() as db:
-        web_session = find_session(db, request.cookies.get(session_cookie_name()),
-                                   settings.idle_timeout)
+        web_session = find_session(db, cookie, settings.idle_timeout)
         if web_session is not None:
             if check_csrf:
                 sent_token = csrf_token or request.headers.get("x-csrf-token")
@@ -109,7 +117,7 @@ def signed_in(request: Request, csrf_token: str | None = None, *, check_csrf: bo
             yield Context(db=db, user=web_session.user, web_session=web_session)
             return
     # Raised after the commit, so the deletion of an expired session is kept.
-    raise NotSignedIn()
+    raise NotSignedIn(session_ended=bool(cookie))
 
 
 def client_address(request: Request) -> str:

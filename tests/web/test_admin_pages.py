@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -30,7 +31,7 @@ def test_admin_page_needs_sign_in(client: TestClient, session: Session, path: st
     response = client.get(path)
 
     assert response.status_code == 303
-    assert response.headers["location"] == "/login"
+    assert response.headers["location"] == f"/login?next={quote(path, safe='')}"
 
 
 @pytest.mark.parametrize("path", ADMIN_GETS)

@@ -263,7 +263,8 @@ def test_attachment_needs_sign_in(client: TestClient, users, make_draft) -> None
     response = client.get(f"/drafts/{draft.id}/attachments/1")
 
     assert response.status_code == 303
-    assert response.headers["location"] == "/login"
+    assert response.headers["location"] == (
+        f"/login?next=%2Fdrafts%2F{draft.id}%2Fattachments%2F1")
     assert PDF not in response.content
 
 

@@ -191,7 +191,7 @@ def test_sign_out_and_session_cookie(page, users) -> None:
     assert cookie["secure"] is True
     assert cookie["sameSite"] == "Strict"
     page.goto("/queue")
-    assert page.url.endswith("/login")
+    assert page.url.endswith("/login?next=%2Fqueue")
 
 
 def test_screenshots(page, users, make_draft, session: Session,

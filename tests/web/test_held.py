@@ -205,7 +205,7 @@ def test_outcome_needs_sign_in(client: TestClient, session: Session) -> None:
     response = client.get("/held/1")
 
     assert response.status_code == 303
-    assert response.headers["location"] == "/login"
+    assert response.headers["location"] == "/login?next=%2Fheld%2F1"
 
 
 def _held_for_size(session: Session, raw: bytes) -> InboundMessage:

@@ -7,6 +7,7 @@ import logging
 import re
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -29,7 +30,7 @@ def test_pages_redirect_to_login(client: TestClient, session: Session) -> None:
     for path in ("/queue", "/drafts/1", "/held", "/ask", "/cases/1", "/users"):
         response = client.get(path)
         assert response.status_code == 303, path
-        assert response.headers["location"] == "/login"
+        assert response.headers["location"] == f"/login?next={quote(path, safe='')}"
 
 
 def test_sign_in_sets_hardened_cookie(client: TestClient, users) -> None:
