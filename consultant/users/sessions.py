@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, select
@@ -34,24 +35,37 @@ def start_session(session: Session, user: User, lifetime: timedelta) -> tuple[st
     return token, row
 
 
-def find_session(session: Session, token: str | None, idle_timeout: timedelta) -> WebSession | None:
-    """Return the live session for *token* and mark it seen; None if missing or expired.
+@dataclass(frozen=True)
+class SessionLookup:
+    """The session a cookie names: ``live``, already marked seen, or ``ended``.
+
+    An ended session's row is deleted, but the object keeps its CSRF token and user, so
+    a request that arrives just after the end can still be matched to the page it came
+    from.
+    """
+
+    live: WebSession | None = None
+    ended: WebSession | None = None
+
+
+def lookup_session(session: Session, token: str | None, idle_timeout: timedelta) -> SessionLookup:
+    """Look up the session of *token*, mark a live one seen, and delete an ended one.
 
     A session ends at ``expires_at`` or after *idle_timeout* without a request, and when
-    its user is disabled.  Expired rows are deleted on the way.
+    its user is disabled.
     """
     if not token:
-        return None
+        return SessionLookup()
     row = session.scalar(select(WebSession).where(WebSession.token_sha256 == _digest(token)))
     if row is None:
-        return None
+        return SessionLookup()
     now = utcnow()
     if now >= row.expires_at or now - row.last_seen_at >= idle_timeout or row.user.disabled:
         session.delete(row)
         session.flush()
-        return None
+        return SessionLookup(ended=row)
     row.last_seen_at = now
-    return row
+    return SessionLookup(live=row)
 
 
 def end_session(session: Session, token: str | None) -> None:

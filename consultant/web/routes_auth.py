@@ -16,8 +16,10 @@ from consultant.users.services import InvalidCredentials, TooManyAttempts, authe
 from consultant.users.sessions import end_session, start_session
 from consultant.web.config import get_web_settings
 from consultant.web.rendering import redirect
+from consultant.web.routes_review import resume_edit
 from consultant.web.security import (
     LOGIN_CSRF_COOKIE,
+    Context,
     CsrfFailure,
     client_address,
     session_cookie_name,
@@ -25,7 +27,7 @@ from consultant.web.security import (
     signed_in,
     tokens_match,
 )
-from consultant.web.signin import SESSION_ENDED_NOTICE, login_page, safe_next_path
+from consultant.web.signin import SESSION_ENDED_NOTICE, login_page, safe_next_path, unsaved_edit
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -40,12 +42,19 @@ def show_login(request: Request, next_path: str = Query("", alias="next"),
 
 @router.post("/login")
 def sign_in(request: Request, username: str = Form(""), password: str = Form(""),
-            csrf_token: str = Form(""), next_path: str = Form("", alias="next")) -> Response:
-    """Sign in, then open the ``next`` page, or /queue when it is missing or not local."""
+            csrf_token: str = Form(""), next_path: str = Form("", alias="next"),
+            version: int | None = Form(None), body: str | None = Form(None)) -> Response:
+    """Sign in, then open the ``next`` page, or /queue when it is missing or not local.
+
+    A form that carries the text of an edit the ended session did not save (``body`` and
+    ``version``, with ``next`` naming the draft) gets the draft page with that text in the
+    editor instead. Nothing is saved until the reviewer presses Save or Approve there.
+    """
     if not tokens_match(csrf_token, request.cookies.get(LOGIN_CSRF_COOKIE)):
         raise CsrfFailure()
     settings = get_web_settings()
     return_path = safe_next_path(next_path)
+    unsaved = unsaved_edit(return_path, version, body)
     with session_scope() as db:
         try:
             user = authenticate(db, username, password, client_address(request))
@@ -55,11 +64,15 @@ def sign_in(request: Request, username: str = Form(""), password: str = Form("")
             failure = (str(error), 401)
         else:
             failure = None
-            token, _row = start_session(db, user, settings.max_lifetime)
+            token, web_session = start_session(db, user, settings.max_lifetime)
+            if unsaved is None:
+                response = redirect(return_path or "/queue")
+            else:
+                context = Context(db=db, user=user, web_session=web_session)
+                response = resume_edit(request, context, unsaved)
     if failure is not None:
         return login_page(request, failure[0], failure[1], next_path=return_path,
-                          username=username)
-    response = redirect(return_path or "/queue")
+                          unsaved=unsaved, username=username)
     set_cookie(response, session_cookie_name(), token)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
     return response

@@ -14,12 +14,13 @@ from consultant.parsing.attachments import message_attachment, message_attachmen
 from consultant.review import queries, services, workflow
 from consultant.review.errors import AnswerMissing, ClaimedByOther, StaleVersion, Superseded
 from consultant.storage.ids import get_by_id
-from consultant.storage.models import Case, DraftState, User
+from consultant.storage.models import Case, Draft, DraftState, User
 from consultant.web.config import get_web_settings
 from consultant.web.downloads import attachment_response
 from consultant.web.mailview import message_view
 from consultant.web.rendering import redirect, render
-from consultant.web.security import Context, signed_in
+from consultant.web.security import Context, NotSignedIn, signed_in
+from consultant.web.signin import UnsavedEdit, login_page, login_url
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +99,7 @@ SEND_ANYWAY_LABEL = "Send this older answer anyway"
 def _draft_page(request: Request, context: Context, draft_id: int, status_code: int = 200,
                 **extra: object) -> Response:
     """Render the draft page; *extra* may set ``body``, unsaved text to put in the editor,
-    and ``edit_error``, why the editor's last Save or Approve failed."""
+    ``edit_error``, why the editor's last Save or Approve failed, and ``edit_notice``."""
     draft = services.get_draft(context.db, draft_id)
     others = [message for message in queries.case_messages(context.db, draft.case)
               if message.id != draft.inbound_message_id]
@@ -112,6 +113,7 @@ def _draft_page(request: Request, context: Context, draft_id: int, status_code: 
         "organisation": queries.sender_organisation(draft.inbound_message.sender),
         "newer": services.superseding_drafts(context.db, draft),
         "send_anyway_label": SEND_ANYWAY_LABEL, "body": None, "edit_error": None,
+        "edit_notice": None,
     }
     values.update(extra)
     return render(request, "draft.html", context, status_code, **values)
@@ -189,7 +191,9 @@ def edit(request: Request, draft_id: int, body: str = Form(""), version: int = F
     changed or left review since the page was shown gets the "draft changed" page with
     the text to copy. Otherwise the draft page comes back with the text in the editor
     and the reason: the answer placeholder is still there, another reviewer has claimed
-    the draft, or the draft is superseded and the "send anyway" box was not ticked.
+    the draft, or the draft is superseded and the "send anyway" box was not ticked. A
+    request whose session has ended saves nothing and leads to the sign-in page, which
+    returns to the draft with the text (see ``_edit_after_session_end``).
     """
     if action not in EDIT_ACTIONS:
         raise ConsultantError(f"invalid action {action!r}; use save or approve")
@@ -219,7 +223,66 @@ def edit(request: Request, draft_id: int, body: str = Form(""), version: int = F
                    "this page open until the draft is released to you.")
         return _show_rejected_edit(request, draft_id, action, 409, body, message,
                                    "claimed by another reviewer")
+    except NotSignedIn as error:
+        return _edit_after_session_end(request, error, draft_id, action,
+                                       UnsavedEdit(draft_id=draft_id, version=version, body=body))
     return redirect(f"/drafts/{draft_id}")
+
+
+def _edit_after_session_end(request: Request, error: NotSignedIn, draft_id: int, action: str,
+                            unsaved: UnsavedEdit) -> Response:
+    """Respond to a Save or Approve that arrives after the session ended. Nothing is saved.
+
+    When the form carried the ended session's CSRF token, it came from this app's own
+    draft page, so the sign-in page shows its text and carries it back to the editor.
+    Without that proof the text may come from another site, so it is not shown again,
+    and the sign-in page only returns to the draft.
+    """
+    draft_path = f"/drafts/{draft_id}"
+    if error.ended_session_user is None:
+        log.info("%s of draft=%d arrived without a live session; text not shown again",
+                 EDIT_ACTIONS[action], draft_id)
+        return redirect(login_url(draft_path, session_ended=error.session_ended))
+    log.info("%s of draft=%d arrived after the session ended; text returned for sign-in",
+             EDIT_ACTIONS[action], draft_id)
+    settings = get_web_settings()
+    verb = "approval" if action == "approve" else "save"
+    notice = (f"Your session ended before this {verb} reached the server, so nothing was "
+              f"saved or sent. A session ends after {settings.session_idle_minutes} minutes "
+              f"without activity and {settings.session_max_hours} hours after sign-in. "
+              f"Sign in again to return to draft {draft_id} with your text in the editor.")
+    return login_page(request, status_code=401, next_path=draft_path, notice=notice,
+                      unsaved=unsaved, username=error.ended_session_user)
+
+
+RESUMED_EDIT_NOTICE = ("You are signed in again. Your text from before the session ended is "
+                       "in the editor and is not saved yet. Choose Save or Approve and send.")
+
+
+def resume_edit(request: Request, context: Context, unsaved: UnsavedEdit) -> Response:
+    """Render the draft page after a sign-in, with the text that the ended session did not save.
+
+    Nothing is saved here: the reviewer saves or approves from the page. A draft that
+    changed or left review meanwhile gets the "draft changed" page with the text instead.
+    """
+    draft = context.db.get(Draft, unsaved.draft_id)
+    problem = None
+    if draft is None:
+        problem = f"draft {unsaved.draft_id} no longer exists"
+    elif draft.state not in workflow.WORKABLE_STATES:
+        problem = f"draft {draft.id} is {draft.state.value} and can no longer be changed"
+    elif draft.version != unsaved.version:
+        problem = (f"draft {draft.id} is now at version {draft.version}, not version "
+                   f"{unsaved.version} that your text was written on")
+    if problem is not None:
+        log.info("unsaved edit of draft=%d not restored after sign-in: draft changed, user_id=%d",
+                 unsaved.draft_id, context.user.id)
+        return render(request, "stale.html", context, 409, message=problem,
+                      draft_id=unsaved.draft_id, body=unsaved.body)
+    log.info("unsaved edit of draft=%d restored after sign-in, user_id=%d", unsaved.draft_id,
+             context.user.id)
+    return _draft_page(request, context, unsaved.draft_id, body=unsaved.body,
+                       edit_notice=RESUMED_EDIT_NOTICE)
 
 
 @router.post("/drafts/{draft_id}/reject")

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from consultant.review.errors import PermissionDenied
 from consultant.storage import session_scope
 from consultant.storage.models import Role, User, WebSession
-from consultant.users.sessions import find_session
+from consultant.users.sessions import lookup_session
 from consultant.web.config import get_web_settings
 
 LOGIN_CSRF_COOKIE = "caseconsultant_login_csrf"
@@ -51,12 +51,16 @@ class NotSignedIn(Exception):
     """The request has no live session.
 
     *session_ended* is set when the request carried a session cookie, so the session it
-    named has ended.
+    named has ended. *ended_session_user* is the username of that session, set only when
+    the request also carried the session's CSRF token. That token shows the posted form
+    was rendered for that user in this browser, so its text may be shown to them again.
     """
 
-    def __init__(self, *, session_ended: bool = False) -> None:
+    def __init__(self, *, session_ended: bool = False,
+                 ended_session_user: str | None = None) -> None:
         super().__init__("not signed in")
         self.session_ended = session_ended
+        self.ended_session_user = ended_session_user
 
 
 class CsrfFailure(Exception):
@@ -105,19 +109,23 @@ def signed_in(request: Request, csrf_token: str | None = None, *, check_csrf: bo
     """
     settings = get_web_settings()
     cookie = request.cookies.get(session_cookie_name())
+    sent_token = csrf_token or request.headers.get("x-csrf-token")
+    ended_session_user = None
     with session_scope() as db:
-        web_session = find_session(db, cookie, settings.idle_timeout)
+        lookup = lookup_session(db, cookie, settings.idle_timeout)
+        web_session = lookup.live
         if web_session is not None:
-            if check_csrf:
-                sent_token = csrf_token or request.headers.get("x-csrf-token")
-                if not tokens_match(sent_token, web_session.csrf_token):
-                    raise CsrfFailure()
+            if check_csrf and not tokens_match(sent_token, web_session.csrf_token):
+                raise CsrfFailure()
             if admin and web_session.user.role is not Role.ADMIN:
                 raise PermissionDenied("this page is for admins only")
             yield Context(db=db, user=web_session.user, web_session=web_session)
             return
+        ended = lookup.ended
+        if check_csrf and ended is not None and tokens_match(sent_token, ended.csrf_token):
+            ended_session_user = ended.user.username
     # Raised after the commit, so the deletion of an expired session is kept.
-    raise NotSignedIn(session_ended=bool(cookie))
+    raise NotSignedIn(session_ended=bool(cookie), ended_session_user=ended_session_user)
 
 
 def client_address(request: Request) -> str:

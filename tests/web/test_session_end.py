@@ -1,21 +1,31 @@
-"""The end of a session: the sign-in page says so and returns to the page afterwards."""
+"""A session that ends during an edit saves nothing, keeps the text and returns to the draft."""
 
 from __future__ import annotations
 
 import html
+import logging
 import re
 from datetime import timedelta
 from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from consultant.review import services, workflow
 from consultant.storage.base import utcnow
-from consultant.storage.models import WebSession
+from consultant.storage.models import CaseEvent, DraftState, WebSession
 from consultant.web.signin import safe_next_path
 from tests.web.conftest import PASSWORD, form_token, sign_in
+
+ANSWER = "Yes: append modifier 25 to the E/M code, per the operative note."
+
+
+def _textarea(page: str, element_id: str) -> str:
+    """Return the text of the textarea *element_id*, as a browser would submit it."""
+    element = page.partition(f'<textarea id="{element_id}"')[2].partition(">")[2]
+    return html.unescape(element.partition("</textarea>")[0])
 
 
 def _hidden(page: str, name: str) -> str | None:
@@ -27,6 +37,221 @@ def _end_sessions(session: Session) -> None:
     """Make every session idle for an hour, as after a long time spent writing."""
     session.execute(update(WebSession).values(last_seen_at=utcnow() - timedelta(hours=1)))
     session.commit()
+
+
+def _sign_in_form(page: str, password: str = PASSWORD) -> dict[str, str]:
+    """Return the fields the sign-in form on *page* posts, with *password* typed in."""
+    fields = {"csrf_token": form_token(page), "username": _input_value(page, "username"),
+              "password": password, "body": _textarea(page, "unsaved-body")}
+    for name in ("next", "version"):
+        value = _hidden(page, name)
+        if value is not None:
+            fields[name] = value
+    return fields
+
+
+def _input_value(page: str, name: str) -> str:
+    match = re.search(rf'<input name="{name}" value="([^"]*)"', page)
+    assert match, f"the page has no {name} field"
+    return html.unescape(match.group(1))
+
+
+@pytest.mark.parametrize("action", ["save", "approve"])
+def test_expired_edit_keeps_text(client: TestClient, users, make_draft, session: Session,
+                                 sent_tasks, action: str,
+                                 caplog: pytest.LogCaptureFixture) -> None:
+    draft = make_draft()
+    token = sign_in(client, "rita")
+    body = draft.body_text.replace(services.PLACEHOLDER, ANSWER) + "\n<b>Kept & escaped</b>"
+    _end_sessions(session)
+    caplog.set_level(logging.DEBUG)
+
+    response = client.post(f"/drafts/{draft.id}/edit", data={
+        "csrf_token": token, "version": "1", "body": body, "action": action})
+    session.refresh(draft)
+
+    assert response.status_code == 401
+    assert 'id="session-ended"' in response.text
+    verb = "approval" if action == "approve" else "save"
+    assert f"Your session ended before this {verb} reached the server" in response.text
+    assert "nothing was saved or sent" in response.text
+    assert _textarea(response.text, "unsaved-body") == body
+    assert "&lt;b&gt;Kept &amp; escaped&lt;/b&gt;" in response.text
+    assert _hidden(response.text, "next") == f"/drafts/{draft.id}"
+    assert _hidden(response.text, "version") == "1"
+    assert _input_value(response.text, "username") == "rita"
+    assert draft.version == 1
+    assert draft.state is DraftState.PENDING_REVIEW
+    assert draft.assignee is None
+    assert draft.approved_version is None
+    assert sent_tasks == []
+    assert session.scalar(select(CaseEvent.id).where(CaseEvent.draft_id == draft.id)) is None
+    assert session.scalar(select(WebSession.id)) is None
+    assert ANSWER not in caplog.text
+    assert "Kept" not in caplog.text
+
+
+def test_sign_in_restores_text(client: TestClient, users, make_draft, session: Session,
+                               sent_tasks) -> None:
+    draft = make_draft()
+    token = sign_in(client, "rita")
+    body = draft.body_text.replace(services.PLACEHOLDER, ANSWER)
+    _end_sessions(session)
+    ended = client.post(f"/drafts/{draft.id}/edit", data={
+        "csrf_token": token, "version": "1", "body": body, "action": "approve"})
+
+    restored = client.post("/login", data=_sign_in_form(ended.text))
+    session.refresh(draft)
+
+    assert restored.status_code == 200
+    assert 'id="edit-form"' in restored.text
+    assert _textarea(restored.text, "body") == body
+    assert 'id="edit-notice"' in restored.text
+    assert "is not saved yet" in restored.text
+    assert re.search(r'name="version" value="1"', restored.text)
+    assert draft.version == 1
+    assert draft.state is DraftState.PENDING_REVIEW
+    assert sent_tasks == []
+
+    # The restored page carries the new session's token, so approving now works.
+    new_token = form_token(restored.text)
+    approved = client.post(f"/drafts/{draft.id}/edit", data={
+        "csrf_token": new_token, "version": "1", "body": _textarea(restored.text, "body"),
+        "action": "approve"})
+    session.refresh(draft)
+
+    assert new_token != token
+    assert approved.status_code == 303
+    assert draft.state is DraftState.APPROVED
+    assert draft.reviewer == "rita"
+    assert ANSWER in draft.body_text
+    assert sent_tasks == [("send_reply", (draft.id,))]
+
+
+def test_wrong_password_keeps_text(client: TestClient, users, make_draft,
+                                   session: Session) -> None:
+    draft = make_draft()
+    token = sign_in(client, "rita")
+    body = draft.body_text.replace(services.PLACEHOLDER, ANSWER)
+    _end_sessions(session)
+    ended = client.post(f"/drafts/{draft.id}/edit", data={
+        "csrf_token": token, "version": "1", "body": body, "action": "save"})
+
+    failed = client.post("/login", data=_sign_in_form(ended.text, "not the password"))
+
+    assert failed.status_code == 401
+    assert "wrong username or password" in failed.text
+    assert _textarea(failed.text, "unsaved-body") == body
+    assert _hidden(failed.text, "next") == f"/drafts/{draft.id}"
+    assert _hidden(failed.text, "version") == "1"
+    assert _input_value(failed.text, "username") == "rita"
+
+    restored = client.post("/login", data=_sign_in_form(failed.text))
+
+    assert restored.status_code == 200
+    assert _textarea(restored.text, "body") == body
+
+
+def test_restore_on_changed_draft(client: TestClient, users, make_draft,
+                                  session: Session, sent_tasks) -> None:
+    draft = make_draft()
+    token = sign_in(client, "rita")
+    body = draft.body_text.replace(services.PLACEHOLDER, ANSWER)
+    _end_sessions(session)
+    ended = client.post(f"/drafts/{draft.id}/edit", data={
+        "csrf_token": token, "version": "1", "body": body, "action": "approve"})
+    workflow.save(session, draft.id, users["remy"], draft.body_text + "\nRemy's note.", 1)
+    session.commit()
+
+    response = client.post("/login", data=_sign_in_form(ended.text))
+    session.refresh(draft)
+
+    assert response.status_code == 409
+    assert "The draft changed while you were editing" in response.text
+    assert f"draft {draft.id} is now at version 2, not version 1" in response.text
+    assert html.escape(ANSWER, quote=False) in response.text
+    assert 'id="edit-form"' not in response.text
+    assert draft.version == 2
+    assert draft.assignee == "remy"
+    assert sent_tasks == []
+    # The sign-in itself went through.
+    assert client.get("/queue").status_code == 200
+
+
+def test_restore_on_rejected_draft(client: TestClient, users, make_draft,
+                                   session: Session) -> None:
+    draft = make_draft()
+    token = sign_in(client, "rita")
+    _end_sessions(session)
+    ended = client.post(f"/drafts/{draft.id}/edit", data={
+        "csrf_token": token, "version": "1", "body": ANSWER, "action": "save"})
+    workflow.reject(session, draft.id, users["remy"], "Not a coding question", 1)
+    session.commit()
+
+    response = client.post("/login", data=_sign_in_form(ended.text))
+
+    assert response.status_code == 409
+    assert f"draft {draft.id} is rejected and can no longer be changed" in response.text
+    assert html.escape(ANSWER, quote=False) in response.text
+
+
+@pytest.mark.parametrize("csrf_token", ["forged", ""])
+def test_expired_edit_without_token(client: TestClient, users, make_draft, session: Session,
+                                    csrf_token: str) -> None:
+    draft = make_draft()
+    sign_in(client, "rita")
+    _end_sessions(session)
+
+    response = client.post(f"/drafts/{draft.id}/edit", data={
+        "csrf_token": csrf_token, "version": "1", "body": ANSWER, "action": "approve"})
+    session.refresh(draft)
+
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/login?next=%2Fdrafts%2F{draft.id}&ended=1"
+    assert ANSWER not in response.text
+    assert draft.state is DraftState.PENDING_REVIEW
+    assert draft.version == 1
+
+
+def test_edit_without_cookie(client: TestClient, users, make_draft, session: Session) -> None:
+    draft = make_draft()
+
+    response = client.post(f"/drafts/{draft.id}/edit", data={
+        "csrf_token": "anything", "version": "1", "body": ANSWER, "action": "approve"})
+    session.refresh(draft)
+
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/login?next=%2Fdrafts%2F{draft.id}"
+    assert ANSWER not in response.text
+    assert draft.state is DraftState.PENDING_REVIEW
+
+
+def test_edit_after_session_deleted(client: TestClient, users, make_draft,
+                                    session: Session) -> None:
+    draft = make_draft()
+    token = sign_in(client, "rita")
+    # A request from another tab after the idle limit deletes the ended session first.
+    session.execute(delete(WebSession))
+    session.commit()
+
+    response = client.post(f"/drafts/{draft.id}/edit", data={
+        "csrf_token": token, "version": "1", "body": ANSWER, "action": "save"})
+
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/login?next=%2Fdrafts%2F{draft.id}&ended=1"
+
+
+def test_login_needs_csrf_to_carry_text(client: TestClient, users, make_draft) -> None:
+    draft = make_draft()
+    client.get("/login")
+
+    response = client.post("/login", data={
+        "csrf_token": "forged", "username": "rita", "password": PASSWORD,
+        "next": f"/drafts/{draft.id}", "version": "1", "body": ANSWER})
+
+    assert response.status_code == 403
+    assert ANSWER not in response.text
+    assert client.get("/queue").status_code == 303
 
 
 def test_expired_page_returns_after_sign_in(client: TestClient, users, make_draft,
@@ -96,6 +321,17 @@ def test_sign_in_rejects_non_local_next(client: TestClient, users, value: str) -
                                    "/cases/4"])
 def test_safe_next_path_keeps_local(value: str) -> None:
     assert safe_next_path(value) == value
+
+
+def test_text_only_carried_to_drafts(client: TestClient, users) -> None:
+    login = client.get("/login")
+
+    response = client.post("/login", data={"csrf_token": form_token(login.text),
+                                           "username": "rita", "password": PASSWORD,
+                                           "next": "/queue", "version": "1", "body": ANSWER})
+
+    assert response.status_code == 303
+    assert response.headers["location"] == "/queue"
 
 
 def test_redirect_keeps_page_query(client: TestClient, users) -> None:
