@@ -235,8 +235,9 @@ def _edit_after_session_end(request: Request, error: NotSignedIn, draft_id: int,
 
     When the form carried the ended session's CSRF token, it came from this app's own
     draft page, so the sign-in page shows its text and carries it back to the editor.
-    Without that proof the text may come from another site, so it is not shown again,
-    and the sign-in page only returns to the draft.
+    Without that proof the text may come from another site, so it is not shown again.
+    The sign-in page then only returns to the draft, where app.js restores the copy it
+    keeps in the tab's sessionStorage.
     """
     draft_path = f"/drafts/{draft_id}"
     if error.ended_session_user is None:

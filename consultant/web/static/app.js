@@ -1,16 +1,122 @@
 // Small enhancements of the plain forms; every page works without this file.
 "use strict";
 
-document.addEventListener("DOMContentLoaded", () => {
-  const editor = document.getElementById("body");
-  const form = document.getElementById("edit-form");
-  if (!editor || !form) {
+// Unsaved editor text is copied to the tab's sessionStorage, so it survives the end of the
+// session and the sign-in that follows. The browser drops the copies when the tab closes,
+// and sign-out drops them at once.
+const UNSAVED_PREFIX = "caseconsultant.unsaved/";
+
+// One copy per user, draft and version, so a reviewer who signs in later in the same tab
+// cannot read it, and text written on one version never lands in the editor of another.
+function unsavedKey(user, draftId, version) {
+  return `${UNSAVED_PREFIX}${encodeURIComponent(user)}/${draftId}/${version}`;
+}
+
+// Storage can be disabled or full, and then the page works as it does without copies.
+function readCopy(key) {
+  try {
+    return window.sessionStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+function writeCopy(key, text) {
+  try {
+    window.sessionStorage.setItem(key, text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function removeCopy(key) {
+  try {
+    window.sessionStorage.removeItem(key);
+  } catch {
+    // Nothing was stored.
+  }
+}
+
+function copyKeys() {
+  try {
+    return Object.keys(window.sessionStorage).filter((key) => key.startsWith(UNSAVED_PREFIX));
+  } catch {
+    return [];
+  }
+}
+
+// Return the copies of one draft's text as {key, version, text}, newest version first.
+function copiesOfDraft(user, draftId) {
+  const prefix = unsavedKey(user, draftId, "");
+  return copyKeys()
+    .filter((key) => key.startsWith(prefix))
+    .map((key) => ({ key, version: Number(key.slice(prefix.length)), text: readCopy(key) }))
+    .filter((copy) => Number.isInteger(copy.version) && copy.text !== null)
+    .sort((first, second) => second.version - first.version);
+}
+
+// Show the newest copy written on another version of the draft, read-only, because it
+// would overwrite changes made since. Copies whose text was saved are dropped.
+function showOlderCopy(reply, savedText, editorVersion) {
+  const copies = copiesOfDraft(reply.dataset.user, reply.dataset.draftId)
+    .filter((copy) => String(copy.version) !== editorVersion);
+  const unsaved = [];
+  for (const copy of copies) {
+    if (copy.text === savedText) {
+      removeCopy(copy.key);
+    } else {
+      unsaved.push(copy);
+    }
+  }
+  const box = document.getElementById("older-copy");
+  if (unsaved.length === 0 || !box) {
     return;
   }
+  const copy = unsaved[0];
+  document.getElementById("older-copy-version").textContent = String(copy.version);
+  document.getElementById("older-copy-text").value = copy.text;
+  box.hidden = false;
+  document.getElementById("discard-older-copy").addEventListener("click", () => {
+    removeCopy(copy.key);
+    box.hidden = true;
+  });
+}
+
+function setUpEditor(form, editor, reply) {
   // Compare with the stored text, because a page sent back after a failed approval
   // already contains unsaved text.
   const original = editor.dataset.stored ?? editor.value;
+  const key = unsavedKey(reply.dataset.user, reply.dataset.draftId, reply.dataset.version);
   let submitting = false;
+
+  // Text that the server sent back is newer than any copy. Without it, a copy of this
+  // version kept in the tab goes back into the editor, with a notice that it is unsaved.
+  const restoredNotice = document.getElementById("restored-notice");
+  if (editor.value !== original) {
+    writeCopy(key, editor.value);
+  } else {
+    const copy = readCopy(key);
+    if (copy !== null && copy !== original) {
+      editor.value = copy;
+      restoredNotice.hidden = false;
+    } else if (copy !== null) {
+      removeCopy(key);
+    }
+  }
+  document.getElementById("discard-restored").addEventListener("click", () => {
+    editor.value = original;
+    removeCopy(key);
+    restoredNotice.hidden = true;
+  });
+
+  editor.addEventListener("input", () => {
+    if (editor.value === original) {
+      removeCopy(key);
+    } else {
+      writeCopy(key, editor.value);
+    }
+  });
 
   // Warn before leaving the page with unsaved edits.
   window.addEventListener("beforeunload", (event) => {
@@ -27,6 +133,8 @@ document.addEventListener("DOMContentLoaded", () => {
     editor.setSelectionRange(start, start + placeholder.length);
   }
 
+  // The copy stays until a page shows the text saved, because the post may still fail,
+  // for example when the session has ended.
   form.addEventListener("submit", (event) => {
     const approving = event.submitter && event.submitter.value === "approve";
     if (approving && placeholder && editor.value.includes(placeholder)) {
@@ -36,4 +144,24 @@ document.addEventListener("DOMContentLoaded", () => {
     }
     submitting = true;
   });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  // Signing out drops the copies, so the next person at this browser cannot read them.
+  for (const signOut of document.querySelectorAll("form.signout")) {
+    signOut.addEventListener("submit", () => copyKeys().forEach(removeCopy));
+  }
+
+  const reply = document.getElementById("reply");
+  if (!reply) {
+    return;
+  }
+  const editor = document.getElementById("body");
+  const form = document.getElementById("edit-form");
+  const replyText = document.getElementById("reply-text");
+  const savedText = editor ? editor.dataset.stored : replyText && replyText.textContent;
+  showOlderCopy(reply, savedText, editor ? reply.dataset.version : null);
+  if (editor && form) {
+    setUpEditor(form, editor, reply);
+  }
 });
