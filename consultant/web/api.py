@@ -192,6 +192,18 @@ def sign_in(request: Request, response: Response, credentials: Credentials) -> S
     return info
 
 
+@router.post("/session/keepalive", status_code=204)
+def keep_alive(request: Request) -> Response:
+    """Count the request as activity, so the idle limit starts again; nothing else changes.
+
+    The draft page calls this while the reviewer types. It returns 401 once the session
+    has ended.
+    """
+    with signed_in(request, check_csrf=True):
+        pass
+    return Response(status_code=204)
+
+
 @router.get("/drafts", response_model=QueuePageOut)
 # The list default is safe: pydantic copies it per request and the code never mutates it.
 def list_drafts(request: Request, state: Annotated[list[str], Query()] = [],  # noqa: B006

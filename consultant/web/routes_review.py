@@ -96,6 +96,15 @@ def search(request: Request, q: str = Form(""), csrf_token: str = Form("")) -> R
 SEND_ANYWAY_LABEL = "Send this older answer anyway"
 
 
+def keepalive_seconds() -> int:
+    """Return the shortest time between two keep-alive requests of the draft page.
+
+    A third of the idle limit lets a reviewer who keeps typing be seen more than once
+    before the limit, even when one request is lost.
+    """
+    return get_web_settings().session_idle_minutes * 60 // 3
+
+
 def _draft_page(request: Request, context: Context, draft_id: int, status_code: int = 200,
                 **extra: object) -> Response:
     """Render the draft page; *extra* may set ``body``, unsaved text to put in the editor,
@@ -113,7 +122,7 @@ def _draft_page(request: Request, context: Context, draft_id: int, status_code: 
         "organisation": queries.sender_organisation(draft.inbound_message.sender),
         "newer": services.superseding_drafts(context.db, draft),
         "send_anyway_label": SEND_ANYWAY_LABEL, "body": None, "edit_error": None,
-        "edit_notice": None,
+        "edit_notice": None, "keepalive_seconds": keepalive_seconds(),
     }
     values.update(extra)
     return render(request, "draft.html", context, status_code, **values)

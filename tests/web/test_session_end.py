@@ -339,3 +339,45 @@ def test_redirect_keeps_page_query(client: TestClient, users) -> None:
 
     assert response.headers["location"] == (
         f"/login?next={quote('/queue?state=approved&page=2', safe='')}")
+
+
+def test_keepalive_marks_session_seen(client: TestClient, users, session: Session) -> None:
+    token = sign_in(client, "rita")
+    idle_since = utcnow() - timedelta(minutes=20)
+    session.execute(update(WebSession).values(last_seen_at=idle_since))
+    session.commit()
+
+    without_token = client.post("/api/v1/session/keepalive")
+    with_token = client.post("/api/v1/session/keepalive", headers={"X-CSRF-Token": token})
+    last_seen = session.scalar(select(WebSession.last_seen_at))
+
+    assert without_token.status_code == 403
+    assert with_token.status_code == 204
+    assert last_seen is not None
+    assert last_seen > idle_since + timedelta(minutes=19)
+
+
+def test_keepalive_after_session_end(client: TestClient, users, session: Session) -> None:
+    token = sign_in(client, "rita")
+    _end_sessions(session)
+
+    response = client.post("/api/v1/session/keepalive", headers={"X-CSRF-Token": token})
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": "not signed in"}
+    assert session.scalar(select(WebSession.id)) is None
+
+
+def test_draft_page_sets_keepalive_interval(client: TestClient, users, make_draft,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from consultant.web.config import get_web_settings
+
+    monkeypatch.setenv("CASECONSULTANT_WEB_SESSION_IDLE_MINUTES", "12")
+    get_web_settings.cache_clear()
+    draft = make_draft()
+    sign_in(client, "rita")
+
+    page = client.get(f"/drafts/{draft.id}").text
+
+    assert 'data-keepalive-seconds="240"' in page
+    assert f'data-draft-id="{draft.id}" data-version="1" data-user="rita"' in page

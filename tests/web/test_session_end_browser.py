@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from consultant.review import services, workflow
@@ -130,6 +130,35 @@ def test_tab_copy_of_older_version(page, users, make_draft, session: Session) ->
 
     assert page.locator("#older-copy").is_hidden()
     assert page.evaluate(TAB_COPIES) == []
+
+
+def test_typing_keeps_session_alive(page, users, make_draft, session: Session) -> None:
+    draft = make_draft()
+    page.clock.install()
+    sign_in_browser(page, "rita", PASSWORD)
+    _write_answer(page, draft)
+    _idle_for(session, 25)
+
+    # The default idle limit of 30 minutes gives a keep-alive interval of 10 minutes.
+    page.clock.fast_forward("10:30")
+    with page.expect_response("**/api/v1/session/keepalive") as kept:
+        page.locator("#body").press("End")
+        page.locator("#body").type(" Thanks.")
+    last_seen = session.scalar(select(WebSession.last_seen_at))
+
+    assert kept.value.status == 204
+    assert last_seen is not None
+    assert last_seen > utcnow() - timedelta(minutes=1)
+    assert page.locator("#session-ended-kept").is_hidden()
+
+    _idle_for(session, 45)
+    page.clock.fast_forward("10:30")
+    with page.expect_response("**/api/v1/session/keepalive") as ended:
+        page.locator("#body").type(" Regards.")
+    page.wait_for_selector("#session-ended-kept")
+
+    assert ended.value.status == 401
+    assert session.scalar(select(WebSession.id)) is None
 
 
 def test_sign_out_drops_tab_copies(page, users, make_draft) -> None:

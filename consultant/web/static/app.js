@@ -83,18 +83,47 @@ function showOlderCopy(reply, savedText, editorVersion) {
   });
 }
 
+// Return a function to call on each edit. It sends a keep-alive request at most once per
+// interval, so the idle limit does not end the session while the reviewer types.
+// Reading without typing still lets the session end.
+function keepAliveWhileTyping(form, onSessionEnded) {
+  const interval = Number(form.dataset.keepaliveSeconds) * 1000;
+  const token = form.elements.namedItem("csrf_token").value;
+  let lastRequest = Date.now();
+  let ended = false;
+  return () => {
+    if (ended || !(interval > 0) || Date.now() - lastRequest < interval) {
+      return;
+    }
+    lastRequest = Date.now();
+    fetch("/api/v1/session/keepalive", {
+      method: "POST",
+      headers: { "X-CSRF-Token": token },
+      credentials: "same-origin",
+    }).then((response) => {
+      if (response.status === 401) {
+        ended = true;
+        onSessionEnded();
+      }
+    }).catch(() => {
+      // The server could not be reached, so the next edit after the interval tries again.
+    });
+  };
+}
+
 function setUpEditor(form, editor, reply) {
   // Compare with the stored text, because a page sent back after a failed approval
   // already contains unsaved text.
   const original = editor.dataset.stored ?? editor.value;
   const key = unsavedKey(reply.dataset.user, reply.dataset.draftId, reply.dataset.version);
   let submitting = false;
+  let storing = true;
 
   // Text that the server sent back is newer than any copy. Without it, a copy of this
   // version kept in the tab goes back into the editor, with a notice that it is unsaved.
   const restoredNotice = document.getElementById("restored-notice");
   if (editor.value !== original) {
-    writeCopy(key, editor.value);
+    storing = writeCopy(key, editor.value);
   } else {
     const copy = readCopy(key);
     if (copy !== null && copy !== original) {
@@ -110,12 +139,17 @@ function setUpEditor(form, editor, reply) {
     restoredNotice.hidden = true;
   });
 
+  const reportTyping = keepAliveWhileTyping(form, () => {
+    const notice = storing ? "session-ended-kept" : "session-ended-not-kept";
+    document.getElementById(notice).hidden = false;
+  });
   editor.addEventListener("input", () => {
     if (editor.value === original) {
       removeCopy(key);
     } else {
-      writeCopy(key, editor.value);
+      storing = writeCopy(key, editor.value);
     }
+    reportTyping();
   });
 
   // Warn before leaving the page with unsaved edits.
