@@ -71,6 +71,34 @@ def test_save_after_idle_limit(page, users, make_draft, session: Session, sent_t
     assert page.evaluate(TAB_COPIES) == []
 
 
+def test_save_without_javascript(browser, live_server: str, users, make_draft,
+                                session: Session) -> None:
+    draft = make_draft()
+    context = browser.new_context(base_url=live_server, java_script_enabled=False)
+    context.set_default_timeout(15_000)
+    try:
+        page = context.new_page()
+        sign_in_browser(page, "rita", PASSWORD)
+        body = _write_answer(page, draft)
+        _idle_for(session, 45)
+
+        page.click("button[value=approve]")
+        page.wait_for_selector("#session-ended")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_selector("#edit-notice")
+        restored = page.locator("#body").input_value()
+        page.click("button[value=approve]")
+        page.wait_for_selector("#draft-state:has-text('approved')")
+    finally:
+        context.close()
+    session.refresh(draft)
+
+    assert restored == body
+    assert draft.state is DraftState.APPROVED
+    assert ANSWER in draft.body_text
+
+
 def test_tab_copy_after_session_deleted(page, users, make_draft, session: Session) -> None:
     draft = make_draft()
     sign_in_browser(page, "rita", PASSWORD)
