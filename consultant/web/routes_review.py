@@ -14,7 +14,7 @@ from consultant.parsing.attachments import message_attachment, message_attachmen
 from consultant.review import queries, services, workflow
 from consultant.review.errors import AnswerMissing, ClaimedByOther, StaleVersion, Superseded
 from consultant.storage.ids import get_by_id
-from consultant.storage.models import Case, Draft, DraftState, User
+from consultant.storage.models import Case, DraftState, User
 from consultant.web.config import get_web_settings
 from consultant.web.downloads import attachment_response
 from consultant.web.mailview import message_view
@@ -269,21 +269,27 @@ RESUMED_EDIT_NOTICE = ("You are signed in again. Your text from before the sessi
                        "in the editor and is not saved yet. Choose Save or Approve and send.")
 
 
+def _resume_problem(context: Context, unsaved: UnsavedEdit) -> str | None:
+    """Return why the text of *unsaved* can no longer go into the draft's editor, or None."""
+    try:
+        draft = services.get_draft(context.db, unsaved.draft_id)
+    except NotFound:
+        return f"draft {unsaved.draft_id} no longer exists"
+    if draft.state not in workflow.WORKABLE_STATES:
+        return f"draft {draft.id} is {draft.state.value} and can no longer be changed"
+    if draft.version != unsaved.version:
+        return (f"draft {draft.id} is now at version {draft.version}, not version "
+                f"{unsaved.version} that your text was written on")
+    return None
+
+
 def resume_edit(request: Request, context: Context, unsaved: UnsavedEdit) -> Response:
     """Render the draft page after a sign-in, with the text that the ended session did not save.
 
     Nothing is saved here: the reviewer saves or approves from the page. A draft that
     changed or left review meanwhile gets the "draft changed" page with the text instead.
     """
-    draft = context.db.get(Draft, unsaved.draft_id)
-    problem = None
-    if draft is None:
-        problem = f"draft {unsaved.draft_id} no longer exists"
-    elif draft.state not in workflow.WORKABLE_STATES:
-        problem = f"draft {draft.id} is {draft.state.value} and can no longer be changed"
-    elif draft.version != unsaved.version:
-        problem = (f"draft {draft.id} is now at version {draft.version}, not version "
-                   f"{unsaved.version} that your text was written on")
+    problem = _resume_problem(context, unsaved)
     if problem is not None:
         log.info("unsaved edit of draft=%d not restored after sign-in: draft changed, user_id=%d",
                  unsaved.draft_id, context.user.id)

@@ -195,6 +195,20 @@ def test_restore_on_rejected_draft(client: TestClient, users, make_draft,
     assert html.escape(ANSWER, quote=False) in response.text
 
 
+def test_restore_on_missing_draft(client: TestClient, users, session: Session) -> None:
+    token = sign_in(client, "rita")
+    _end_sessions(session)
+    ended = client.post("/drafts/999/edit", data={
+        "csrf_token": token, "version": "1", "body": ANSWER, "action": "save"})
+
+    response = client.post("/login", data=_sign_in_form(ended.text))
+
+    assert ended.status_code == 401
+    assert response.status_code == 409
+    assert "draft 999 no longer exists" in response.text
+    assert html.escape(ANSWER, quote=False) in response.text
+
+
 @pytest.mark.parametrize("csrf_token", ["forged", ""])
 def test_expired_edit_without_token(client: TestClient, users, make_draft, session: Session,
                                     csrf_token: str) -> None:
