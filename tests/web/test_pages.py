@@ -241,7 +241,8 @@ def test_stale_approval_is_refused(client: TestClient, users, make_draft, sessio
 def _editor_text(page: str) -> str:
     """Return the text in the draft page's editor, as a browser would submit it."""
     editor = page.partition('<textarea id="body"')[2].partition(">")[2]
-    return html.unescape(editor.partition("</textarea>")[0])
+    # A browser drops the line break that follows the opening tag.
+    return html.unescape(editor.partition("</textarea>")[0].removeprefix("\n"))
 
 
 def _form_version(page: str) -> str:
@@ -307,6 +308,19 @@ def test_save_with_placeholder_is_stored(client: TestClient, users, make_draft,
     assert saved.status_code == 303
     assert draft.version == 2
     assert draft.body_text == edited
+
+
+def test_editor_keeps_leading_blank_line(client: TestClient, users, make_draft,
+                                         session: Session) -> None:
+    draft = make_draft()
+    token = sign_in(client, "rita")
+    edited = "\n" + draft.body_text
+
+    client.post(f"/drafts/{draft.id}/edit", data={
+        "csrf_token": token, "version": "1", "body": edited, "action": "save"})
+    page = client.get(f"/drafts/{draft.id}").text
+
+    assert _editor_text(page) == edited
 
 
 @pytest.mark.parametrize("action", ["save", "approve"])

@@ -25,7 +25,8 @@ ANSWER = "Yes: append modifier 25 to the E/M code, per the operative note."
 def _textarea(page: str, element_id: str) -> str:
     """Return the text of the textarea *element_id*, as a browser would submit it."""
     element = page.partition(f'<textarea id="{element_id}"')[2].partition(">")[2]
-    return html.unescape(element.partition("</textarea>")[0])
+    # A browser drops the line break that follows the opening tag.
+    return html.unescape(element.partition("</textarea>")[0].removeprefix("\n"))
 
 
 def _hidden(page: str, name: str) -> str | None:
