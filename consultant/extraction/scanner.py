@@ -765,7 +765,7 @@ def _named_modifiers(
                 targets = named or targets
                 offered = _OR_MODIFIER_AFTER.match(text, on_codes.end())
                 if offered is not None and offered["code"] in mods.KNOWN:
-                    # "59 on 96372 or XU?" asks which of the two; neither is on the code.
+                    # "59 on 96372 or XU?" offers a choice of two, so neither goes on the code.
                     targets = [None]
         previous = (end, targets)
         for expanded in mods.expand(code):

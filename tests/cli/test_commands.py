@@ -328,7 +328,7 @@ def test_extract_json_validates_with_loaded_codes(runner: CliRunner, session: Se
     assert validity == {"O40.3XX0": "valid", "Z99.999": "unrecognised", "E11.4": "header"}
 
 
-def test_extract_notes_the_ended_edition_of_an_unrecognised_code(
+def test_extract_notes_ended_edition(
     runner: CliRunner, session: Session
 ) -> None:
     from consultant.codes import importers

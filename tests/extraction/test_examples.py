@@ -795,7 +795,7 @@ def test_table_modifiers_skip_the_diagnosis_column() -> None:
     assert found["E11.65"].units is None
 
 
-def test_modifier_list_in_one_cell_of_a_row_without_heading() -> None:
+def test_modifier_list_in_one_cell() -> None:
     assert by_code("97140\tGP,59\t1\n")["97140"].modifiers == ["GP", "59"]
     assert by_code("97140 | GP 59 | 1\n")["97140"].modifiers == ["GP", "59"]
     assert by_code("billed 97140\tGP,59 today")["97140"].modifiers == []

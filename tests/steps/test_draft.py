@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from consultant.config import get_settings, reset_settings
 from consultant.drafting.services import draft_for_message, reply_subject
 from consultant.intake.services import store_message
-from consultant.storage.models import DraftState, MessageState
+from consultant.storage.models import Draft, DraftState, MessageState
 from tests.conftest import write_small_hcpcs_file
 
 QUESTION = (
@@ -175,14 +175,17 @@ def test_expired_edition_noted_for_reviewer_only(session: Session, service_addre
     assert "ended on" not in draft.body_text
 
 
-def test_code_written_with_different_modifiers(session: Session, service_address: None) -> None:
-    raw = QUESTION.replace(
-        b"Can we bill 59001 with 76946? Dx O40.3XX0",
-        b"Bilateral TKA: bill 27447 RT, 27447 LT, or 27447-50?",
-    ).replace(b"<q1@", b"<q3@")
-    stored = store_message(session, raw)
+def _draft_question(session: Session, question: bytes, message_tag: bytes) -> Draft | None:
+    """Store QUESTION with *question* as its text and return its draft."""
+    raw = QUESTION.replace(b"Can we bill 59001 with 76946? Dx O40.3XX0", question)
+    stored = store_message(session, raw.replace(b"<q1@", message_tag))
+    return draft_for_message(session, stored.message_row_id, get_settings())
 
-    draft = draft_for_message(session, stored.message_row_id, get_settings())
+
+def test_code_written_with_different_modifiers(session: Session, service_address: None) -> None:
+    draft = _draft_question(
+        session, b"Bilateral TKA: bill 27447 RT, 27447 LT, or 27447-50?", b"<q3@"
+    )
 
     assert draft is not None
     # Three ways of billing one code, not one line with three modifiers.
@@ -191,13 +194,9 @@ def test_code_written_with_different_modifiers(session: Session, service_address
 
 
 def test_drug_and_waste_lines_with_their_units(session: Session, service_address: None) -> None:
-    raw = QUESTION.replace(
-        b"Can we bill 59001 with 76946? Dx O40.3XX0",
-        b"Bill J9305 x 95 on line 1 and J9305-JW x 5 on line 2?",
-    ).replace(b"<q1@", b"<q4@")
-    stored = store_message(session, raw)
-
-    draft = draft_for_message(session, stored.message_row_id, get_settings())
+    draft = _draft_question(
+        session, b"Bill J9305 x 95 on line 1 and J9305-JW x 5 on line 2?", b"<q4@"
+    )
 
     assert draft is not None
     # JW goes with the 5 units wasted, not with the 95 given.

@@ -241,12 +241,12 @@ def test_queue_filters_and_pages(session: Session, make_draft, users) -> None:
 
 
 def test_queue_search_finds_undotted_diagnosis(session: Session, make_draft) -> None:
-    wanted = make_draft(body="Dx O40.3XX0 with 76946?")
+    match = make_draft(body="Dx O40.3XX0 with 76946?")
     make_draft(body="Dx E11.9 with 99213?")
 
     for typed in ("o403xx0", "O40.3XX0", "o40.3xx0"):
         found = queries.queue_page(session, queries.QueueFilter(search=typed))
-        assert [row.draft_id for row in found.rows] == [wanted.id], typed
+        assert [row.draft_id for row in found.rows] == [match.id], typed
 
 
 def test_queue_mailbox_filter(session: Session, make_draft) -> None:
