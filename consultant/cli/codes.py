@@ -399,6 +399,9 @@ def check(items: tuple[str, ...], on: datetime | None, setting: str, as_json: bo
     """Check the codes of one question against NCCI edits.
 
     ITEMS are codes, each optionally with units as CODE:UNITS (97110:4).
+    Each item is a claim line: a code given twice is two lines, whose
+    units an MUE adds up or checks one by one as its adjudication
+    indicator says.
 
     \b
     Exit status:
@@ -434,7 +437,9 @@ def _print_check(result: CheckResult) -> None:
         verdict = ""
         if limit.exceeded is not None:
             verdict = " EXCEEDED" if limit.exceeded else " ok"
-        reported = "" if limit.units is None else f", {limit.units} reported"
+        reported = ""
+        if limit.units is not None:
+            reported = f", {limit.units} reported{limit.lines_phrase()}"
         click.echo(f"MUE {limit.code}: {limit.limit} units{reported}{verdict} ({limit.meaning})")
     for addon in result.lone_add_ons:
         click.echo(f"AOC {addon.message}")

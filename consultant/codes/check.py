@@ -33,7 +33,12 @@ class PairEdit:
 
 @dataclass
 class UnitLimit:
-    """The MUE of one code and whether the units of the question exceed it."""
+    """The MUE of one code and whether the units of the question exceed it.
+
+    ``lines`` are the units of each claim line of the code. ``units`` is the figure
+    checked against the limit: the largest line for a line edit (indicator 1), the
+    lines added up for a date of service edit (indicators 2 and 3).
+    """
 
     code: str
     limit: int
@@ -42,6 +47,19 @@ class UnitLimit:
     adjudication_indicator: str
     meaning: str
     rationale: str | None
+    lines: list[int] = field(default_factory=list)
+
+    def lines_phrase(self) -> str:
+        """Return where the checked units come from, when the code is on several lines.
+
+        The phrase follows the units: "100 units on 2 lines (95 + 5)", "95 units on the
+        largest of 2 lines". It is empty for a code on one line.
+        """
+        if len(self.lines) < 2:
+            return ""
+        if self.adjudication_indicator == "1":
+            return f" on the largest of {len(self.lines)} lines"
+        return f" on {len(self.lines)} lines ({' + '.join(str(units) for units in self.lines)})"
 
 
 @dataclass
@@ -130,12 +148,16 @@ def check_codes(
 ) -> CheckResult:
     """Return the PTP pair edits, MUE limits and lone add-on codes that apply to *items*.
 
-    The deletion date of an edit is read as its last day in force.  Without a date of
-    service, edits are taken as of the first day of the newest edition.
+    Each item is one claim line: a code given twice with units is checked against its
+    MUE as two lines. The deletion date of an edit is read as its last day in force.
+    Without a date of service, edits are taken as of the first day of the newest edition.
     """
     codes = list(dict.fromkeys(code for code, _ in items))
     result = CheckResult(codes, date_of_service.isoformat() if date_of_service else None, setting)
-    units = {code: count for code, count in items if count is not None}
+    units: dict[str, list[int]] = {}
+    for code, count in items:
+        if count is not None:
+            units.setdefault(code, []).append(count)
     _pair_edits(session, codes, date_of_service, result)
     _unit_limits(session, codes, units, date_of_service, result)
     _lone_add_ons(session, codes, date_of_service, result)
@@ -169,7 +191,11 @@ def _pair_edits(session: Session, codes: list[str], on: date | None, result: Che
 
 
 def _unit_limits(
-    session: Session, codes: list[str], units: dict[str, int], on: date | None, result: CheckResult
+    session: Session,
+    codes: list[str],
+    units: dict[str, list[int]],
+    on: date | None,
+    result: CheckResult,
 ) -> None:
     setting = "hospital" if result.setting == "hospital" else "practitioner"
     release = _release(session, f"mue_{setting}", on, result)
@@ -177,7 +203,8 @@ def _unit_limits(
         return
     query = select(MueLimit).where(MueLimit.release_id == release.id, MueLimit.code.in_(codes))
     for limit in session.scalars(query.order_by(MueLimit.code)):
-        reported = units.get(limit.code)
+        lines = units.get(limit.code, [])
+        reported = _checked_units(limit.adjudication_indicator, lines)
         result.unit_limits.append(
             UnitLimit(
                 limit.code,
@@ -187,8 +214,17 @@ def _unit_limits(
                 limit.adjudication_indicator,
                 MUE_ADJUDICATION[limit.adjudication_indicator],
                 limit.rationale,
+                lines,
             )
         )
+
+
+def _checked_units(indicator: str, lines: list[int]) -> int | None:
+    """Return the units that an MUE with adjudication *indicator* compares with its limit."""
+    if not lines:
+        return None
+    # A line edit checks each claim line alone. A date of service edit adds them up.
+    return max(lines) if indicator == "1" else sum(lines)
 
 
 def _lone_add_ons(session: Session, codes: list[str], on: date | None, result: CheckResult) -> None:

@@ -29,11 +29,25 @@ def sentences_by_code(result: CheckResult) -> dict[str, list[str]]:
     for limit in result.unit_limits:
         sentence = f"MUE: at most {limit.limit} units per day ({limit.meaning})"
         if limit.exceeded:
-            sentence += f"; the {limit.units} units written exceed it"
+            sentence += f"; the {limit.units} units written{limit.lines_phrase()} exceed it"
         by_code[limit.code].append(sentence)
     for add_on in result.lone_add_ons:
         by_code[add_on.code].append(add_on.message)
     return by_code
+
+
+def claim_lines(reference: CodeReference) -> list[int | None]:
+    """Return the units of each claim line that a question writes for *reference*.
+
+    Units written with different modifiers are separate lines ("J9305 x 95" and
+    "J9305-JW x 5"). Units written twice with the same modifiers are one line asked
+    about two ways ("J9305 x 95, or should it be x 100?"), so the larger one counts.
+    """
+    lines: dict[frozenset[str], int] = {}
+    for written, units in reference.unit_lines:
+        key = frozenset(written)
+        lines[key] = max(units, lines.get(key, units))
+    return list(lines.values()) or [reference.units]
 
 
 # The reviewer's note on a question with two or more procedure codes and no edit file.
@@ -50,12 +64,14 @@ def ncci_verdicts(
     codes passed edits that were not checked. The second value is then a note for the
     reviewer, when the question names two or more procedure codes.
     """
-    # NOTE: a code written on lines with different units ("J9305 x 95", "J9305-JW x 5")
-    # is checked against its MUE with the units of the first line, not their sum.
-    procedures = [(reference.code.upper(), reference.units) for reference in references
-                  if reference.system in PROCEDURE_SYSTEMS]
+    procedures = [
+        (reference.code.upper(), units)
+        for reference in references
+        if reference.system in PROCEDURE_SYSTEMS
+        for units in claim_lines(reference)
+    ]
     if not procedures:
         return {}, None
     result = check_codes(session, procedures, date_of_service)
-    note = UNCHECKED_NOTE if not result.sources and len(procedures) >= 2 else None
+    note = UNCHECKED_NOTE if not result.sources and len(result.codes) >= 2 else None
     return sentences_by_code(result), note

@@ -106,6 +106,8 @@ def test_every_import_command(db_url: str, tmp_path: Path) -> None:
     assert "MUE 97110: 4 units, 6 reported EXCEEDED" in checked.output
     assert "AOC add-on code 11045 needs one of its primary codes: 11042, 11043" in checked.output
     assert "not checked: NCCI PTP practitioner" in checked.output
+    lines = CliRunner().invoke(main, ["codes", "check", "97110:3", "97110:2", "11042", "11042"])
+    assert "MUE 97110: 4 units, 5 reported on 2 lines (3 + 2) EXCEEDED" in lines.output
 
 
 def test_import_damaged_file_prints_one_error(db_url: str, tmp_path: Path) -> None:

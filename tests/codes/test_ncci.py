@@ -150,6 +150,21 @@ def test_mue_limits_and_units(edits: Session) -> None:
     assert "clinical" in limits["J1100"].meaning
 
 
+def test_mue_of_a_code_on_several_lines(edits: Session) -> None:
+    items = parse_items(["97110:3", "97110:2", "11042:1", "11042:1", "J1100:100"])
+    result = check_codes(edits, items, date(2025, 10, 2))
+    limits = {limit.code: limit for limit in result.unit_limits}
+    # A date of service edit adds the lines up: 3 + 2 units of 97110 exceed 4.
+    assert (limits["97110"].units, limits["97110"].lines) == (5, [3, 2])
+    assert limits["97110"].exceeded is True
+    assert limits["97110"].lines_phrase() == " on 2 lines (3 + 2)"
+    # A line edit checks each line: two lines of one unit of 11042 stay within 1.
+    assert (limits["11042"].units, limits["11042"].exceeded) == (1, False)
+    assert limits["11042"].lines_phrase() == " on the largest of 2 lines"
+    assert (limits["J1100"].lines, limits["J1100"].lines_phrase()) == ([100], "")
+    assert result.codes == ["97110", "11042", "J1100"]
+
+
 def test_lone_add_on_flagged(edits: Session) -> None:
     alone = check_codes(edits, parse_items(["11045", "97110"]))
     (addon,) = alone.lone_add_ons

@@ -41,6 +41,26 @@ def test_draft_lists_pair_edit_and_mue(edits: Session) -> None:  # noqa: F811
     assert "Coding edits that apply:" in draft.body_text
 
 
+def test_draft_adds_up_lines_for_a_date_of_service_mue(edits: Session) -> None:  # noqa: F811
+    raw = (
+        QUESTION.replace(b"and J1100 x130", b"and J1100")
+        .replace(b"Also J1100 x130.", b"J1100 x100 on line 1, J1100-JW x30 on line 2; "
+                 b"97110 x3, or should it be 97110 x4?")
+        .replace(b"<ncci@", b"<lines@")
+    )
+    stored = store_message(edits, raw)
+
+    draft = draft_for_message(edits, stored.message_row_id, get_settings())
+
+    assert draft is not None
+    by_code = {code["code"]: code for code in draft.codes}
+    [drug] = [verdict for verdict in by_code["J1100"]["verdicts"] if verdict.startswith("MUE")]
+    assert drug.endswith("; the 130 units written on 2 lines (100 + 30) exceed it")
+    # Two counts with the same modifiers are one line asked about two ways, not 7 units.
+    [therapy] = [verdict for verdict in by_code["97110"]["verdicts"] if verdict.startswith("MUE")]
+    assert "exceed" not in therapy
+
+
 def test_draft_flags_add_on_without_primary(edits: Session) -> None:  # noqa: F811
     raw = QUESTION.replace(b"11042 with 97597", b"11045 with 97597").replace(b"<ncci@", b"<aoc@")
     stored = store_message(edits, raw)
