@@ -34,6 +34,8 @@ def record_event(session: Session, draft: Draft, action: str, actor: str,
 
 # A failed send may be edited and approved again. Rejected, approved and sent drafts are final.
 WORKABLE_STATES = frozenset({DraftState.PENDING_REVIEW, DraftState.FAILED})
+# The states of an approval that went through: the reply waits, goes out or went out.
+_APPROVED_STATES = frozenset({DraftState.APPROVED, DraftState.SENDING, DraftState.SENT})
 
 
 def _require_workable(draft: Draft) -> None:
@@ -165,13 +167,37 @@ def approve(session: Session, draft_id: int, user: User, body_text: str | None,
     A draft that a newer question of its case supersedes raises Superseded unless
     *even_if_superseded* is true. The command line passes no *expected_version*, because
     it approves the version stored now.
+
+    A request that repeats the user's own approval, with the same text and the version
+    it was made on, returns the draft unchanged. So a second click on Approve, or a
+    browser sending the form again, gets the result of the first one.
     """
+    repeated = _repeated_approval(session, draft_id, user, body_text, expected_version)
+    if repeated is not None:
+        return repeated
     _take(session, draft_id, user)
     if body_text is not None:
         body_text = body_text.replace("\r\n", "\n")
     return services.approve(session, draft_id, user.username, body_text,
                             expected_version=expected_version,
                             even_if_superseded=even_if_superseded)
+
+
+def _repeated_approval(session: Session, draft_id: int, user: User, body_text: str | None,
+                       expected_version: int | None) -> Draft | None:
+    """Return the draft when *user* already approved *body_text*, written on that version."""
+    if body_text is None or expected_version is None:
+        return None
+    draft = services.get_draft(session, draft_id)
+    if draft.state not in _APPROVED_STATES or draft.reviewer != user.username:
+        return None
+    # Approving an edit stores it as the next version and approves that one.
+    if draft.approved_version not in (expected_version, expected_version + 1):
+        return None
+    if body_text.replace("\r\n", "\n") != draft.body_text:
+        return None
+    log.info("repeated approval of draft=%d by user_id=%d changed nothing", draft.id, user.id)
+    return draft
 
 
 def reject(session: Session, draft_id: int, user: User, reason: str,

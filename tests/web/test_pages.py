@@ -219,6 +219,23 @@ def test_approve_through_form(client: TestClient, users, make_draft, session: Se
     assert sent_tasks == [("send_reply", (draft.id,))]
 
 
+def test_approval_sent_twice_redirects(client: TestClient, users, make_draft,
+                                       session: Session, sent_tasks) -> None:
+    draft = make_draft()
+    token = sign_in(client, "rita")
+    form = {"csrf_token": token, "version": "1", "action": "approve",
+            "body": draft.body_text.replace(services.PLACEHOLDER, ANSWER)}
+    client.post(f"/drafts/{draft.id}/edit", data=form)
+
+    again = client.post(f"/drafts/{draft.id}/edit", data=form)
+
+    session.refresh(draft)
+    assert again.status_code == 303
+    assert again.headers["location"] == f"/drafts/{draft.id}"
+    assert draft.state is DraftState.APPROVED
+    assert sent_tasks == [("send_reply", (draft.id,))]
+
+
 def test_stale_approval_is_refused(client: TestClient, users, make_draft, session: Session,
                                    sent_tasks) -> None:
     draft = make_draft()

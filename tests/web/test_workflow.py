@@ -178,6 +178,36 @@ def test_approve_twice_is_invalid(session: Session, make_draft, users) -> None:
         workflow.approve(session, draft.id, users["rita"], None, 2)
 
 
+def test_repeated_approval_changes_nothing(session: Session, make_draft, users,
+                                           sent_tasks) -> None:
+    draft = make_draft()
+    body = answered(draft.body_text)
+    workflow.approve(session, draft.id, users["rita"], body, 1)
+    session.commit()
+
+    # The same form sent again, with Windows line breaks as a browser sends them.
+    again = workflow.approve(session, draft.id, users["rita"], body.replace("\n", "\r\n"), 1)
+    session.commit()
+
+    assert again is draft
+    assert draft.state is DraftState.APPROVED
+    assert draft.version == 2
+    assert sent_tasks == [("send_reply", (draft.id,))]
+    assert [event.note for event in draft.events].count("edited to version 2 and approved it") == 1
+
+
+def test_approval_repeated_by_other_or_changed(session: Session, make_draft, users) -> None:
+    draft = make_draft()
+    body = answered(draft.body_text)
+    workflow.approve(session, draft.id, users["rita"], body, 1)
+    session.commit()
+
+    with pytest.raises(InvalidTransition):
+        workflow.approve(session, draft.id, users["rita"], body + "\nChanged.", 1)
+    with pytest.raises(InvalidTransition):
+        workflow.approve(session, draft.id, users["remy"], body, 1)
+
+
 def test_cli_approve_keeps_working(session: Session, make_draft, sent_tasks) -> None:
     draft = make_draft()
 
