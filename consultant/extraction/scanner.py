@@ -558,6 +558,9 @@ def _glued_modifier_ok(
     if spaced_dash and code in mods.AMBIGUOUS and _DESCRIPTION_AFTER.match(text, span[1]):
         # "96361 - NS 1 L over 70 min": a dash set off by spaces, then a description.
         return False
+    if spaced_dash and code.islower() and _DESCRIPTION_AFTER.match(text, span[1]):
+        # "99116 - pt temp was 35.4": a sentence that goes on in lower case.
+        return False
     if ("|" in separator or "\t" in separator) and not mods.CELL_END.match(text, span[1]):
         return False
     if code in ("rt", "lt") and _SIDE_PART_AFTER.match(text, span[1]):

@@ -218,9 +218,9 @@ def _icd_shape(upper: str, category_dash: bool = False) -> Shape | None:
     category, rest = match["category"], match["rest"] or ""
     if category[2].isalpha() and category not in ICD_LETTER_CATEGORIES:
         return None
-    if "." in upper and rest.endswith("X"):
-        # "M99.0x": X is only a placeholder before a seventh character, so a code that
-        # ends in it stands for a family of codes ("any M99.0 code"), not one code.
+    if rest.endswith("X"):
+        # "M99.0x", "G60xx": X is only a placeholder before a seventh character, so a
+        # code that ends in it stands for a family of codes ("any M99.0 code").
         return None
     if "." not in upper and _COVERAGE_ID.fullmatch(upper):
         return None

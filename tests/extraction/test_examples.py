@@ -601,6 +601,8 @@ def test_code_ending_in_placeholder_is_a_family() -> None:
 
     assert found == {("icd10cm", "M99.03")}
     assert ("icd10cm", "O40.3XX0") in codes("Dx o40.3xx0 for 59001")
+    text = "CyberKnife went under G0339 and G0340 last year; the G60xx codes are gone."
+    assert codes(text) == {("hcpcs", "G0339"), ("hcpcs", "G0340")}
 
 
 def test_spine_levels_listed_after_a_range() -> None:
@@ -1408,3 +1410,10 @@ def test_pair_before_code_is_no_modifier() -> None:
 
 def test_places_of_service_listed_with_not() -> None:
     assert codes("And is the OBL POS 11, not 24?") == set()
+
+
+def test_spaced_dash_before_lower_case_prose() -> None:
+    found = by_code("Also 99116 - pt temp was 35.4 on arrival. Bill 20610 - RT.")
+    assert found["99116"].modifiers == []
+    assert "PT" not in found
+    assert found["20610"].modifiers == ["RT"]
