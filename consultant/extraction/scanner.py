@@ -120,6 +120,9 @@ _ON_DRUG_LINE = re.compile(
     r"[ \t]+(?i:on)[ \t]+(?i:the|each|both|all)(?:[ \t]+(?i:the|of[ \t]+the))?[ \t]+(?i:drugs?)\b"
 )
 _CODE_NEXT = re.compile(r"[ \t]+(?:\d{4}[0-9FTU]|[A-Z]\d{4})(?![\w.])")
+_ARTICLE = re.compile(r"(?:[Aa]n?|[Tt]he)\s")
+# Nouns that a modifier is named with: "add a KX modifier", "a JW line for the waste".
+_MODIFIER_NOUN = re.compile(r"[ \t]+(?:mods?|modifiers?|lines?|and|or)\b")
 _PREPOSITION_AFTER = re.compile(r"[ \t]+(?:for|on|to|in|per|because|since|if|when|so)\b")
 # An ICD-10-PCS code split after its first three characters, which name its table.
 _PCS_SPLIT = re.compile(
@@ -1578,6 +1581,11 @@ def _verb_list(
     if lower_word_next and after_code and _PREPOSITION_AFTER.match(text, match.end()):
         # "H0005 with HF for group counseling": the pair ends the phrase about the code.
         lower_word_next = None
+    if lower_word_next and _ARTICLE.match(text, match.start()) and not (
+        _PREPOSITION_AFTER.match(text, match.end()) or _MODIFIER_NOUN.match(text, match.end())
+    ):
+        # "added a CS lead": a pair between an article and a noun is part of a name.
+        return [item for item in items if item[2].isdigit()]
     if only_ambiguous and (
         lower_word_next
         or (len(items) == len(letters) and not after_code and not put_on)

@@ -262,7 +262,7 @@ _AFTER_CAPITAL = [
     r"\d{4}\s\d{2}\s\d{6}(?!\d)",
     # An ICD-9 V code with its decimals ("V76.51"). ICD-10-CM V codes take a seventh
     # character, so this shape is never a complete ICD-10-CM code.
-    r"(?<=V)\d{2}\.\d{1,2}(?![\w.])",
+    r"(?<=V)\d{2}\.\d{1,2}(?!\w|\.\w)",
     # A specimen or accession number of a year: "H24-08305", "S24-01140".
     r"(?:[A-Z]{0,2})\d{2}-\d{4,7}(?![\w-])",
     # A lab or order number shaped like a code with a suffix of digits: "L2710-0084". No
@@ -463,7 +463,7 @@ def _reason_codes(lower: str) -> list[Span]:
 _DENIAL_WORDS = ("denied", "denial", "bundled", "pended", "rejected")
 _REMARK_AFTER_DENIAL = re.compile(
     r"(?<![\w])(?:denied|denial|bundled|pended|rejected)\b[^.?!\n]{0,60}?"
-    r"(?:\([ \t]*|\bwith[ \t]+)(?P<code>(?:ma|m|n)\d{1,3})(?![\w]|\.\d)"
+    r"(?:\([ \t]*|\bwith[ \t]+|\bw/[ \t]*)(?P<code>(?:ma|m|n)\d{1,3})(?![\w]|\.\d)"
 )
 
 

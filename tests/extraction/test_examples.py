@@ -1417,3 +1417,20 @@ def test_spaced_dash_before_lower_case_prose() -> None:
     assert found["99116"].modifiers == []
     assert "PT" not in found
     assert found["20610"].modifiers == ["RT"]
+
+
+def test_icd9_v_code_ending_a_sentence() -> None:
+    text = "Old chart (2014) has dx V58.0, and hx V10.46. Confirm new ones are C61 and Z85.46."
+    assert codes(text) == {("icd10cm", "C61"), ("icd10cm", "Z85.46")}
+
+
+def test_remark_code_after_rejected_with() -> None:
+    text = "Dx r079. Payer portal rejected it w/ N362 but I think that's a units cap thing."
+    assert codes(text) == {("icd10cm", "R07.9")}
+
+
+def test_pair_between_article_and_noun() -> None:
+    assert codes("Dr. Abernathy added a CS lead for the CRT-D. 33224") == {("cpt", "33224")}
+    found = by_code("Add a JW line for the waste of J9305. Put a KX modifier on L1833.")
+    assert found["J9305"].modifiers == ["JW"]
+    assert found["L1833"].modifiers == ["KX"]
