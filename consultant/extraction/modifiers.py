@@ -447,7 +447,7 @@ MODIFIER_SHAPE = _LIST_ITEM
 
 # After a code: "-25", "-RT-59", "-RT/LT", " 25", " RT", or the next cell of a table row.
 GLUED = re.compile(
-    r"(?P<sep>[ \t]?[-–—/:][ \t]?|[ ]*[|\t][ ]*|[ \t]"
+    r"(?P<sep>[ \t]?[-–—/:][ \t]?|\+|[ ]*[|\t][ ]*|[ \t]"
     # A modifier column of space-aligned claim lines: "Q4102      JC KX    900.00".
     r"|[ ]{2,16}(?=[0-9A-Z]{2}(?:[ ][0-9A-Z]{2})*[ ]{2})"
     # A comma with no space, in a list after a glued modifier: "99214-25,59".

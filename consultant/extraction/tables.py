@@ -35,7 +35,9 @@ _ROLES = [
             r"zip|npi|claim|invoice|inv\b|acct|account|ticket|pos\b|place|rev|tob|type of bill|"
             r"dos\b|"
             r"date|charge|amount|billed|paid|allowed|ndc|drg|carc|rarc|reason|phone|tax|"
-            r"pointer|ptr|^line\b|#|no\.?$|mrn|id\b|ref|\$|balance|payer|member|age"
+            r"pointer|ptr|^line\b|#|no\.?$|mrn|id\b|ref|\$|balance|payer|member|age|"
+            # Anesthesia times and minutes: "| MIN |", "START", "STOP".
+            r"^min\b|minutes|time|start|stop"
         ),
         MASKED,
     ),

@@ -1434,3 +1434,21 @@ def test_pair_between_article_and_noun() -> None:
     found = by_code("Add a JW line for the waste of J9305. Put a KX modifier on L1833.")
     assert found["J9305"].modifiers == ["JW"]
     assert found["L1833"].modifiers == ["KX"]
+
+
+def test_minutes_column_is_no_modifier() -> None:
+    text = ("ASA   | MODS  | MIN | DX\n"
+            "------|-------|-----|-------\n"
+            "00840 | QY P2 |  74 | K40.90\n"
+            "00731 | AA P2 |  22 | K21.9\n")
+    found = by_code(text)
+    assert found["00840"].modifiers == ["QY", "P2"]
+    assert found["00731"].modifiers == ["AA", "P2"]
+    assert "74" not in found
+    assert "22" not in found
+
+
+def test_modifier_after_plus_sign() -> None:
+    found = by_code("64488 vs 64486+50?")
+    assert found["64486"].modifiers == ["50"]
+    assert found["64488"].modifiers == []
