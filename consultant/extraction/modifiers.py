@@ -296,11 +296,12 @@ HAVE_MODIFIER = re.compile(
     r"(?:have|has|had)[ \t]+(?:an?[ \t]+|the[ \t]+)?-?(?P<list>[0-9a-z]{2})"
     r"(?=[ \t]*(?:too|also|as[ \t]+well|,[ \t]*right)?[ \t]*\?)"
 )
-# A modifier as the name of a kind of case: "is this a 91 situation?", "the 59 scenario".
+# A modifier as the name of a kind of case: "is this a 91 situation?", "the 59 scenario",
+# "is it a 59 issue?".
 # Searched in lower-cased text.
 SITUATION = re.compile(
     r"(?:an?|the|this)[ \t]+-?(?P<list>[0-9a-z]{2})[ \t]+(?:modifier[ \t]+)?"
-    r"(?:situation|scenario)s?\b"
+    r"(?:situation|scenario|issue|problem)s?\b"
 )
 # A modifier seen in use: "I have seen 82 used on 33533", "never saw GY billed there".
 SEEN_IN_USE = re.compile(

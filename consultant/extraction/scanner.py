@@ -1375,7 +1375,7 @@ def _named_by_word_or_verb(
         candidates += _accepted_in_lower_case(explained, text, lower, lower_only)
     if "no " in lower or "not " in lower:
         candidates += _lower_case_found(mods.NO_MODIFIER, text, lower, lower_only)
-    if "situation" in lower or "scenario" in lower:
+    if "situation" in lower or "scenario" in lower or "issue" in lower or "problem" in lower:
         candidates += _lower_case_found(mods.SITUATION, text, lower, lower_only)
     if "seen " in lower or "saw " in lower or "see " in lower:
         candidates += _lower_case_found(mods.SEEN_IN_USE, text, lower, lower_only)

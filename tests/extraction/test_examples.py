@@ -1452,3 +1452,9 @@ def test_modifier_after_plus_sign() -> None:
     found = by_code("64488 vs 64486+50?")
     assert found["64486"].modifiers == ["50"]
     assert found["64488"].modifiers == []
+
+
+def test_modifier_named_as_an_issue() -> None:
+    text = "Is 96127 not allowed with G0444 or is it a 59 issue?"
+    assert ("modifier", "59") in codes(text)
+    assert ("modifier", "59") in codes(text.upper())
