@@ -195,7 +195,9 @@ _UNITS_LABEL = re.compile(
 )
 # A claim line of a code, its modifiers and a count alone: "Q4101-JC       14".
 _LINE_COUNT = re.compile(
-    r"^[ \t>]*(?:\d{4}[0-9FTU]|[A-Z]\d{4})(?:-[0-9A-Z]{2})*[ \t]{2,}(?P<count>\d{1,3})[ \t]*$",
+    # One short field may come first: a revenue code or a weekday ("0636  Q9967   100").
+    r"^[ \t>]*(?:[0-9A-Za-z/]{1,10}[ \t]{2,})?(?:\d{4}[0-9FTU]|[A-Z]\d{4})(?:-[0-9A-Z]{2})*"
+    r"[ \t]{2,}(?P<count>\d{1,3})[ \t]*$",
     re.MULTILINE,
 )
 _GLUED_TIMES = re.compile(r"[xX]\d{1,3}")

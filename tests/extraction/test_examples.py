@@ -1458,3 +1458,10 @@ def test_modifier_named_as_an_issue() -> None:
     text = "Is 96127 not allowed with G0444 or is it a 59 issue?"
     assert ("modifier", "59") in codes(text)
     assert ("modifier", "59") in codes(text.upper())
+
+
+def test_count_ending_a_line_after_a_first_field() -> None:
+    found = by_code("Facility lines:\n0352  74177         1\n0636  Q9967       100\n")
+    assert found["74177"].units == 1
+    assert found["Q9967"].units == 100
+    assert by_code("Mon  H0015-HF  1\nWed  H0015-HF  1\n")["H0015"].units == 1
