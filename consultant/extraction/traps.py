@@ -80,7 +80,14 @@ _CLINICAL_UNITS = (
 _LIST_SEPARATOR = r"\s*(?:,|/|and|or|&)\s*"
 
 _KEYWORD_TRAPS: list[tuple[str, str]] = [
-    ("zip|zip code|postal code", r"\s*(?:[:#]|is|was)?\s*\d{5}(?:-\d{4})?"),
+    # "zip 57401", "pickup ZIP (41858)", "the scene ZIP we put on the claim is 57428", and
+    # a second ZIP named after the first: "ZIP ... IS 57401, HOSPITAL IS 57108".
+    (
+        "zip|zips|zip code|zip codes|postal code",
+        r"(?:\s+(?:on|in|for|of|the|claim|we|put|used|code|codes|is|was|are|were)(?!\w)){0,7}"
+        r"\s*[:#(]?\s*\d{5}(?:-\d{4})?"
+        r"(?:\)?(?:\s*(?:,|and|/)\s*|,?\s+(?:and\s+)?[a-z]+\s+(?:is|was)\s+)\(?\d{5}(?!\w))*",
+    ),
     # A remark code after a rejection: "BCBS-TX rejected with N517", "denied with N428".
     (
         "rejected|denied|deny|denies|denying|denial|rejection|came back|kicked back|got",
@@ -410,6 +417,8 @@ def find_traps(text: str, lower: str | None = None) -> list[Span]:
     spans += [match.span() for match in _SIGN_PATTERN.finditer(text)]
     spans += find_keywords(_KEYWORD_PATTERN, lower)
     spans += [match.span() for match in _CAPITAL_PATTERN.finditer(text) if _capital_trap(match)]
+    if "zip" in lower:
+        spans += _zip_codes(text, lower)
     if "icd" in lower:
         spans += _named_icd9_before(text, lower)
     if "loinc" in lower:
@@ -429,6 +438,21 @@ def find_traps(text: str, lower: str | None = None) -> list[Span]:
     if "asc" in lower and ("payment indicator" in lower or _PI_WORD.search(text)):
         spans += [match.span() for match in _ASC_PAYMENT_INDICATOR.finditer(text)]
     return spans + _masked_again(text, spans)
+
+
+# In mail about ZIP codes, as an ambulance's pickup ZIP decides its rural rate: a place
+# with its ZIP in brackets ("in Glasgow (59230)"), and a ZIP said to be rural or urban.
+_PLACE_ZIP = re.compile(r"(?<![\w])in\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?\s+\((?P<zip>\d{5})\)")
+_RURAL_ZIP = re.compile(
+    r"(?<![\w-])(?P<zip>\d{5})(?=\s+(?:is|was|are)\s+(?:on\s+the\s+|a\s+|not\s+)?"
+    r"(?:super[- ]?)?(?:rural|urban))"
+)
+
+
+def _zip_codes(text: str, lower: str) -> list[Span]:
+    """Return the ZIP codes in brackets after a place and those said to be rural or urban."""
+    spans = [match.span("zip") for match in _PLACE_ZIP.finditer(text)]
+    return spans + [match.span("zip") for match in _RURAL_ZIP.finditer(lower)]
 
 
 # ASC payment indicators that are also modifiers, in mail on an ASC's payment indicators

@@ -1,7 +1,8 @@
-"""Spans of keyword traps at the start of the text, after a dot and side by side."""
+"""Spans of keyword traps, and look-alike numbers that extraction leaves out."""
 
 from __future__ import annotations
 
+from consultant.extraction import extract
 from consultant.extraction.traps import find_traps
 
 
@@ -17,3 +18,17 @@ def test_keyword_traps_side_by_side():
     spans = find_traps("zip 99204-1234 tel 5095550142")
     assert (0, 14) in spans
     assert (15, 29) in spans
+
+
+def test_zip_codes_in_ambulance_mail() -> None:
+    text = ("POINT OF PICKUP ZIP ON THE CLAIM IS 57401, HOSPITAL IS 57108. A0425 X 22.\n"
+            "The pickup ZIP (41858) and destination ZIP (40536) are 120 miles apart.\n"
+            "From the hospital in Glasgow (59230) to the center in Billings (59101). "
+            "59230 is on the rural list.")
+    found = {reference.label for reference in extract(text)}
+    assert found == {"A0425"}
+
+
+def test_zip_word_then_a_code() -> None:
+    found = extract("Patient zip 99213 is out of network, but we billed 99213 anyway?")
+    assert [(reference.label, len(reference.positions)) for reference in found] == [("99213", 1)]
