@@ -74,6 +74,9 @@ AMBIGUOUS = frozenset(
     | {"HF", "NS"}
     # A complication or comorbidity of a DRG in inpatient mail: "do not drop the CC".
     | {"CC"}
+    # A social worker's visit in hospice and home health mail ("SW visits", "G0155 (SW)"),
+    # and the UB-04 claim form ("it's a UB").
+    | {"SW", "UB"}
 )
 
 _MODIFIER = r"(?:\d{2}|[A-Z][A-Z0-9]|\d[A-Z])"

@@ -190,7 +190,9 @@ _SIZE_BEFORE = re.compile(r"\d[ \t]*\Z")
 # "units 200" ends its claim line: "Rev 0636  J1756  iron sucrose 200 mg   units 200".
 _UNITS_LABEL = re.compile(
     r"(?:units?[ \t]*[:=]|(?<![\w])24g"
-    r"|(?<![\w])units?(?=[ \t]+\d{1,3}[ \t]*(?:\(|$)))[ \t]*(?P<count>\d{1,3})(?!\d)",
+    r"|(?<![\w])units?(?=[ \t]+\d{1,3}[ \t]*(?:\(|$)))[ \t]*(?P<count>\d{1,3})(?!\d)"
+    # "units = 15 min increments" defines a unit, and counts none.
+    r"(?![ \t]*(?i:min|mins|minutes?|hrs?|hours?)\b)",
     re.MULTILINE,
 )
 # A claim line of a code, its modifiers and a count alone: "Q4101-JC       14".

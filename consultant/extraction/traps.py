@@ -90,7 +90,8 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
     ),
     # A remark code after a rejection: "BCBS-TX rejected with N517", "denied with N428".
     (
-        "rejected|denied|deny|denies|denying|denial|rejection|came back|kicked back|got",
+        "rejected|rejecting|rejects|denied|deny|denies|denying|denial|rejection|came back|"
+        "kicked back|got",
         r"\s+(?:(?:it|them|again|with|for|as|code)\s+)*(?:ma|m|n)\d{1,3}(?!\w|\.\d)",
     ),
     # Only an abbreviation takes a dot: in "in the room. 24640 plus 99213" the dot ends
@@ -260,6 +261,8 @@ _AFTER_CAPITAL = [
     rf"{_LEVEL_AFTER_LETTER}\s+(?i:vertebra\w*|levels?|disc|nerve|root|body|pedicle|fracture|"
     r"compression|radiculopathy|burst|laminectomy|fusion)",
     r"(?<=B)12\b",  # vitamin B12
+    # Questions numbered at the start of a line: "Q1 - does the facility add Z41.2?"
+    r"(?<=Q)(?<![^\n]Q)\d(?=[ \t]*[-:.)][ \t]+[A-Za-z])",
     r"(?<=N)95\b(?!\.\d)",  # N95 respirator, but not N95.0
     r"(?<=X)12\b(?:\s+\d{3}[PI]?)?",  # the X12 837P claim format
     r"(?<=N)4\d{11}",  # NDC qualifier N4
@@ -484,9 +487,9 @@ def _reason_codes(lower: str) -> list[Span]:
 # A remark code later in the sentence of a denial, in brackets or after "with": "94760
 # keeps getting bundled (N20)", "denied 36416 last month with N20". The words between
 # may name codes, so only the remark code is masked.
-_DENIAL_WORDS = ("denied", "denial", "bundled", "pended", "rejected")
+_DENIAL_WORDS = ("denied", "denial", "bundled", "pended", "reject")
 _REMARK_AFTER_DENIAL = re.compile(
-    r"(?<![\w])(?:denied|denial|bundled|pended|rejected)\b[^.?!\n]{0,60}?"
+    r"(?<![\w])(?:denied|denial|bundled|pended|reject(?:ed|ing|s)?)\b[^.?!\n]{0,60}?"
     r"(?:\([ \t]*|\bwith[ \t]+|\bw/[ \t]*)(?P<code>(?:ma|m|n)\d{1,3})(?![\w]|\.\d)"
 )
 

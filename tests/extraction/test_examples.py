@@ -1465,3 +1465,28 @@ def test_count_ending_a_line_after_a_first_field() -> None:
     assert found["74177"].units == 1
     assert found["Q9967"].units == 100
     assert by_code("Mon  H0015-HF  1\nWed  H0015-HF  1\n")["H0015"].units == 1
+
+
+def test_hospice_disciplines_and_claim_form() -> None:
+    text = ("SW visits: 3/6 60 min.\n  rev 0551  G0299  (RN, units = 15 min increments)\n"
+            "  rev 0561  G0155  (SW)\nso for 3/8 I'd have G0299 x 8 and G0155 x 3.")
+    found = by_code(text)
+    assert set(found) == {"G0299", "G0155"}
+    assert found["G0155"].modifiers == []
+    assert found["G0299"].units == 8
+    assert codes("POS 50 doesn't matter because it's a UB? dx j01.90") == {("icd10cm", "J01.90")}
+
+
+def test_remark_code_of_rejected_claims() -> None:
+    text = ("Subject: IPPE claims rejecting - new PA (N290)\n1) N290 = rendering provider id.\n"
+            "> Reason: N290 Missing/incomplete/invalid rendering provider.\nG0468, dx z13.31")
+    assert codes(text) == {("hcpcs", "G0468"), ("icd10cm", "Z13.31")}
+
+
+def test_numbered_questions_are_no_modifiers() -> None:
+    text = ("2/7   99462-25 + 54150\nQ1 - does the facility add Z41.2 for the circ?\n"
+            "Q2 - does the 99462 actually need the 25?")
+    found = by_code(text)
+    assert set(found) == {"99462", "25", "54150", "Z41.2"}
+    assert found["99462"].modifiers == ["25"]
+    assert by_code("Bill G0299 with Q1 - it is a trial.")["G0299"].modifiers == ["Q1"]
