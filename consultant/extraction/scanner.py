@@ -195,6 +195,20 @@ _UNITS_LABEL = re.compile(
     r"(?![ \t]*(?i:min|mins|minutes?|hrs?|hours?)\b)",
     re.MULTILINE,
 )
+# A field of a claim line exported as JSON: "modifiers": ["95", "GT"], "units": 1.
+_JSON_FIELD = re.compile(
+    r'"(?P<key>(?i:modifiers?|mods?|units?|qty|quantity))"[ \t]*:[ \t]*'
+    r'(?P<value>\[[^\]\n]*\]|"[^"\n]*"|\d{1,3}(?![\d.]))'
+)
+_JSON_STRING = re.compile(r'"(?P<value>[0-9A-Za-z]{2})"')
+# Ground, fixed wing and rotary wing ambulance mileage, billed per loaded mile.
+_MILEAGE_CODES = frozenset({"A0425", "A0435", "A0436"})
+# Whole miles a few words after a mileage code: "A0425 mileage, 7 mi each leg". Miles
+# with a fraction ("12.4 loaded miles") are rounded by payer rules, so they give no units.
+_MILES_AFTER = re.compile(
+    r"[^\n\d]{0,24}?(?<![\d.])(?P<count>\d{1,3})(?![\d.])[ \t]*(?:loaded[ \t]+)?"
+    r"(?i:mi|miles)\b"
+)
 # A claim line of a code, its modifiers and a count alone: "Q4101-JC       14".
 _LINE_COUNT = re.compile(
     # One short field may come first: a revenue code or a weekday ("0636  Q9967   100").
@@ -339,6 +353,8 @@ def scan(text: str) -> Scan:
         for code, start, end in mention.modifiers
     ]
     _apply_tables(text, tables, mentions, modifier_mentions)
+    if '":' in text or '" :' in text:
+        _read_json_fields(text, mentions, modifier_mentions)
     for mention in mentions:
         if mention.modifiers:
             mention.written = list(dict.fromkeys(code for code, _, _ in mention.modifiers))
@@ -356,6 +372,8 @@ def scan(text: str) -> Scan:
         _aligned_units(text, mentions)
     if "  " in text:
         _line_counts(text, mentions)
+    if " mi" in lower:
+        _mileage_units(text, mentions)
     return Scan(text, lower, sentences, mentions, modifier_mentions, tables)
 
 
@@ -1198,6 +1216,48 @@ def _line_counts(text: str, mentions: list[Mention]) -> None:
             mention = mentions[index]
             if mention.takes_modifiers and mention.units is None:
                 mention.units = int(line["count"])
+
+
+def _read_json_fields(
+    text: str, mentions: list[Mention], found: list[ModifierMention]
+) -> None:
+    """Give each code in a JSON export the modifiers and units written beside it.
+
+    In ``{"cpt": "99203", "modifiers": ["95"], "units": 1}`` the fields follow the code
+    in its object, so each field goes to the last code before it in the same braces.
+    """
+    starts = [mention.start for mention in mentions]
+    for field in _JSON_FIELD.finditer(text):
+        index = bisect_left(starts, field.start()) - 1
+        if index < 0:
+            continue
+        mention = mentions[index]
+        between = text[mention.end : field.start()]
+        if not mention.takes_modifiers or "{" in between or "}" in between:
+            continue
+        value_start, value_end = field.span("value")
+        if field["key"].lower().startswith(("unit", "qty", "quantity")):
+            count = text[value_start:value_end].strip('"')
+            if count.isdigit() and mention.units is None:
+                mention.units = int(count)
+            continue
+        written = {code for code, _, _ in mention.modifiers}
+        for item in _JSON_STRING.finditer(text, value_start, value_end):
+            code = item["value"].upper()
+            if code in mods.KNOWN and code not in written:
+                written.add(code)
+                mention.modifiers.append((code, *item.span("value")))
+                found.append(ModifierMention(code, *item.span("value"), mention))
+
+
+def _mileage_units(text: str, mentions: list[Mention]) -> None:
+    """Give an ambulance mileage code the whole miles written after it ("A0425, 7 mi")."""
+    for mention in mentions:
+        code = mention.shape.options[0][1]
+        if code in _MILEAGE_CODES and mention.units is None:
+            miles = _MILES_AFTER.match(text, mention.end)
+            if miles is not None:
+                mention.units = int(miles["count"])
 
 
 def _aligned_units(text: str, mentions: list[Mention]) -> None:

@@ -1490,3 +1490,19 @@ def test_numbered_questions_are_no_modifiers() -> None:
     assert set(found) == {"99462", "25", "54150", "Z41.2"}
     assert found["99462"].modifiers == ["25"]
     assert by_code("Bill G0299 with Q1 - it is a trial.")["G0299"].modifiers == ["Q1"]
+
+
+def test_claim_lines_exported_as_json() -> None:
+    text = ('{"lines": [\n'
+            '  {"cpt": "99203", "modifiers": ["95"], "units": 1, "charge": 165.00},\n'
+            '  {\n    "cpt": "87880",\n    "modifiers": ["QW"],\n    "units": 2\n  }\n'
+            '], "pos": "10", "dx": ["J029"]}')
+    found = by_code(text)
+    assert set(found) == {"99203", "87880", "95", "QW", "J02.9"}
+    assert (found["99203"].modifiers, found["99203"].units) == (["95"], 1)
+    assert (found["87880"].modifiers, found["87880"].units) == (["QW"], 2)
+
+
+def test_whole_miles_after_a_mileage_code() -> None:
+    assert by_code("A0428 RJ\nA0425 mileage, 7 mi each leg")["A0425"].units == 7
+    assert by_code("plus A0425 for 9.4 miles round trip")["A0425"].units is None
