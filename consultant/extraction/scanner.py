@@ -1227,16 +1227,16 @@ def _read_json_fields(
     in its object, so each field goes to the last code before it in the same braces.
     """
     starts = [mention.start for mention in mentions]
-    for field in _JSON_FIELD.finditer(text):
-        index = bisect_left(starts, field.start()) - 1
+    for written_field in _JSON_FIELD.finditer(text):
+        index = bisect_left(starts, written_field.start()) - 1
         if index < 0:
             continue
         mention = mentions[index]
-        between = text[mention.end : field.start()]
+        between = text[mention.end : written_field.start()]
         if not mention.takes_modifiers or "{" in between or "}" in between:
             continue
-        value_start, value_end = field.span("value")
-        if field["key"].lower().startswith(("unit", "qty", "quantity")):
+        value_start, value_end = written_field.span("value")
+        if written_field["key"].lower().startswith(("unit", "qty", "quantity")):
             count = text[value_start:value_end].strip('"')
             if count.isdigit() and mention.units is None:
                 mention.units = int(count)
