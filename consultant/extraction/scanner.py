@@ -201,6 +201,7 @@ _JSON_FIELD = re.compile(
     r'(?P<value>\[[^\]\n]*\]|"[^"\n]*"|\d{1,3}(?![\d.]))'
 )
 _JSON_STRING = re.compile(r'"(?P<value>[0-9A-Za-z]{2})"')
+_AMBULANCE_CODE = re.compile(r"(?<![\w])A0[0-9]{3}(?![\w])")
 # Ground, fixed wing and rotary wing ambulance mileage, billed per loaded mile.
 _MILEAGE_CODES = frozenset({"A0425", "A0435", "A0436"})
 # Whole miles a few words after a mileage code: "A0425 mileage, 7 mi each leg". Miles
@@ -1630,10 +1631,16 @@ def _verb_list(
     only when a code or a claim line is the verb's subject ("G0103 gets GA", "the claim
     with CA") and no lower-case word other than a preposition follows it.
     """
+    listed = mods.list_items(text, *match.span("list"))
+    # "bill Part B directly with NJ / JN?": origin and destination pairs in ambulance mail.
+    places = all(code in mods.ORIGIN_DESTINATION for code, _, _ in listed) and (
+        _AMBULANCE_CODE.search(text) is not None
+    )
     items = [
         (start, end, code)
-        for code, start, end in mods.list_items(text, *match.span("list"))
-        if code in mods.KNOWN and not (code.isdigit() and mods.QUANTITY_WORD.match(text, end))
+        for code, start, end in listed
+        if (code in mods.KNOWN or places)
+        and not (code.isdigit() and mods.QUANTITY_WORD.match(text, end))
     ]
     letters = [code for _, _, code in items if not code.isdigit()]
     only_ambiguous = bool(letters) and all(code in mods.AMBIGUOUS for code in letters)

@@ -1506,3 +1506,10 @@ def test_claim_lines_exported_as_json() -> None:
 def test_whole_miles_after_a_mileage_code() -> None:
     assert by_code("A0428 RJ\nA0425 mileage, 7 mi each leg")["A0425"].units == 7
     assert by_code("plus A0425 for 9.4 miles round trip")["A0425"].units is None
+
+
+def test_origin_and_destination_after_a_verb() -> None:
+    text = "Copperline bills the A0428 / A0425 runs. Do they bill Part B with NJ / JN?"
+    assert codes(text) == {("hcpcs", "A0428"), ("hcpcs", "A0425"),
+                           ("modifier", "NJ"), ("modifier", "JN")}
+    assert codes("Do they bill Part B with NJ / JN?") == set()
