@@ -422,6 +422,8 @@ def find_traps(text: str, lower: str | None = None) -> list[Span]:
     spans += [match.span() for match in _CAPITAL_PATTERN.finditer(text) if _capital_trap(match)]
     if "zip" in lower:
         spans += _zip_codes(text, lower)
+    if "test" in lower or "orderable" in lower:
+        spans += _test_numbers(text, lower)
     if "icd" in lower:
         spans += _named_icd9_before(text, lower)
     if "loinc" in lower:
@@ -456,6 +458,31 @@ def _zip_codes(text: str, lower: str) -> list[Span]:
     """Return the ZIP codes in brackets after a place and those said to be rural or urban."""
     spans = [match.span("zip") for match in _PLACE_ZIP.finditer(text)]
     return spans + [match.span("zip") for match in _RURAL_ZIP.finditer(lower)]
+
+
+# A lab's own test numbers, five digits like CPT codes: "the lab test numbers 40213 /
+# 40261 are our internal orderables", and the first number of each row under a
+# "TEST# / CPT" heading ("40213 / 81445").
+_TEST_NUMBERS = re.compile(
+    r"(?<![\w])(?:test[ \t]*(?:#|numbers?|nos?\.?)|orderables?|order[ \t]+codes?)"
+    r"[ \t]*[:#]?[ \t]*(?P<list>\d{5}(?:[ \t]*(?:/|,|and)[ \t]*\d{5})*)(?![\w-])"
+)
+_TEST_HEADING = re.compile(r"test[ \t]*(?:#|no\.?|number|code)[ \t]*/[ \t]*\W?(?:cpt|code)")
+_TEST_ROW = re.compile(r"^[ \t>]*(?P<number>\d{5})[ \t]*/[ \t]*\S", re.MULTILINE)
+_NUMBER = re.compile(r"\d{5}")
+
+
+def _test_numbers(text: str, lower: str) -> list[Span]:
+    """Return the spans of a lab's own test numbers, listed after their name or in a column."""
+    spans = []
+    for match in _TEST_NUMBERS.finditer(lower):
+        start, end = match.span("list")
+        spans += [number.span() for number in _NUMBER.finditer(text, start, end)]
+    for heading in _TEST_HEADING.finditer(lower):
+        rows_end = lower.find("\n\n", heading.end())
+        rows_end = len(lower) if rows_end < 0 else rows_end
+        spans += [row.span("number") for row in _TEST_ROW.finditer(text, heading.end(), rows_end)]
+    return spans
 
 
 # ASC payment indicators that are also modifiers, in mail on an ASC's payment indicators

@@ -32,3 +32,11 @@ def test_zip_codes_in_ambulance_mail() -> None:
 def test_zip_word_then_a_code() -> None:
     found = extract("Patient zip 99213 is out of network, but we billed 99213 anyway?")
     assert [(reference.label, len(reference.positions)) for reference in found] == [("99213", 1)]
+
+
+def test_lab_test_numbers_beside_cpt_codes() -> None:
+    text = ('TEST# / "CPT"       DESCRIPTION\n'
+            "40213 / 81445       Solid tumor NGS panel\n"
+            "51980 / 88381       Microdissection, manual\n\n"
+            "The lab test numbers 40213 / 51980 are our internal orderables.")
+    assert [reference.label for reference in extract(text)] == ["81445", "88381"]
