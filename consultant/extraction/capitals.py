@@ -18,7 +18,7 @@ import string
 
 from consultant.extraction.modifiers import KNOWN
 from consultant.extraction.shapes import LETTERED_PROCEDURE_CODES
-from consultant.extraction.traps import _STATE_NAME_SET, _STATE_SET
+from consultant.extraction.traps import _STATE_NAME_SET, _STATE_SET, zip_in_state
 
 # A line with no small letter, and the tokens of a line.
 _CAPITAL_LINE = re.compile(r"^[^a-z\n]*[A-Z][^a-z\n]*$", re.MULTILINE)
@@ -70,14 +70,8 @@ _SENTENCE_START = re.compile(r"(?:^|(?<=[.!?:] ))[ \t>]*([A-Z]{3,})", re.MULTILI
 # word is capitalised, as it is written in mixed case.
 _PLACE = re.compile(
     r"\b(?:[A-Z]{3,} ){0,2}[A-Z]{3,}"
-    r"(?=,? (?:(?P<state>[A-Z]{2}),? )?(?P<zip>\d{3})\d{2}(?:-\d{4})?\b(?P<after>[ \t]*[A-Z]{3,})?)"
+    r"(?=,? (?:(?P<state>[A-Z]{2}),? )?(?P<zip>\d{5})(?:-\d{4})?\b(?P<after>[ \t]*[A-Z]{3,})?)"
 )
-# The first three digits of the ZIP codes of the states whose abbreviations are also
-# words: "THAT LANDS IN 11604" names no place in Indiana, whose ZIP codes start 460 to 479.
-_WORD_STATE_ZIPS = {
-    "HI": range(967, 969), "IN": range(460, 480), "ME": range(39, 50),
-    "OH": range(430, 460), "OK": range(730, 750), "OR": range(970, 980),
-}
 _STREET = re.compile(
     r"(?<=\d )(?:[NSEW] )?(?:[A-Z0-9]{2,} ){0,2}[A-Z0-9]*[A-Z]{2,} "
     r"(?:ST|STREET|RD|ROAD|AVE?|AVENUE|DR|DRIVE|LN|LANE|BLVD|BOULEVARD|CT|COURT|PL|PLACE|WAY"
@@ -129,12 +123,13 @@ def _rewrite(line: str, min_words: int) -> str | None:
     capitalised = {match.start(1) for match in _SENTENCE_START.finditer(line)}
     states = set()
     for match in _PLACE.finditer(line):
-        if match["state"] == "OR" and match["after"]:
-            # "LIKE THE FIRST TIME, OR 99204 SINCE": "OR" before five digits is Oregon only
-            # where they end the address ("PORTLAND, OR 97201" at the end of a line).
+        if match["state"] == "OR" and match["after"] and match["after"][:2].strip():
+            # "LIKE THE FIRST TIME, OR 97110 SINCE": "OR" before five digits is Oregon only
+            # where they end the address ("PORTLAND, OR 97201" at the end of a line or of
+            # a column).
             continue
-        prefixes = _WORD_STATE_ZIPS.get(match["state"])
-        if prefixes is not None and int(match["zip"]) not in prefixes:
+        if match["state"] is not None and not zip_in_state(match["state"], match["zip"]):
+            # "THAT LANDS IN 11604" names no place in Indiana.
             continue
         if match["state"] in _STATE_SET:
             # "DAYTON OH 45402": the state stays in capitals.

@@ -75,8 +75,8 @@ AMBIGUOUS = frozenset(
     # A complication or comorbidity of a DRG in inpatient mail: "do not drop the CC".
     | {"CC"}
     # A social worker's visit in hospice and home health mail ("SW visits", "G0155 (SW)"),
-    # and the UB-04 claim form ("it's a UB").
-    | {"SW", "UB"}
+    # the UB-04 claim form ("it's a UB") and a history ("HAS A HX OF AMBLYOPIA").
+    | {"SW", "UB", "HX"}
 )
 
 _MODIFIER = r"(?:\d{2}|[A-Z][A-Z0-9]|\d[A-Z])"

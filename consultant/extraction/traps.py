@@ -23,6 +23,39 @@ _STATES = (
     "AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|"
     "NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|PR|GU|VI"
 )
+# The first three digits of each state's ZIP codes, from the USPS assignment of ZIP
+# prefixes: "Atlanta, GA 30318" is an address, and "UNDER GA, 00790" names no place in
+# Georgia.
+STATE_ZIP_PREFIXES: dict[str, tuple[range, ...]] = {
+    "AL": (range(350, 370),), "AK": (range(995, 1000),), "AZ": (range(850, 866),),
+    "AR": (range(716, 730),), "CA": (range(900, 962),), "CO": (range(800, 817),),
+    "CT": (range(60, 70),), "DE": (range(197, 200),), "DC": (range(200, 206), range(569, 570)),
+    "FL": (range(320, 350),), "GA": (range(300, 320), range(398, 400)),
+    "HI": (range(967, 969),), "ID": (range(832, 839),), "IL": (range(600, 630),),
+    "IN": (range(460, 480),), "IA": (range(500, 529),), "KS": (range(660, 680),),
+    "KY": (range(400, 428),), "LA": (range(700, 715),), "ME": (range(39, 50),),
+    "MD": (range(206, 220),), "MA": (range(10, 28), range(55, 56)),
+    "MI": (range(480, 500),), "MN": (range(550, 568),), "MS": (range(386, 398),),
+    "MO": (range(630, 659),), "MT": (range(590, 600),), "NE": (range(680, 694),),
+    "NV": (range(889, 899),), "NH": (range(30, 39),), "NJ": (range(70, 90),),
+    "NM": (range(870, 885),), "NY": (range(5, 6), range(100, 150)),
+    "NC": (range(270, 290),), "ND": (range(580, 589),), "OH": (range(430, 460),),
+    "OK": (range(730, 750),), "OR": (range(970, 980),), "PA": (range(150, 197),),
+    "RI": (range(28, 30),), "SC": (range(290, 300),), "SD": (range(570, 578),),
+    "TN": (range(370, 386),), "TX": (range(750, 800), range(885, 886)),
+    "UT": (range(840, 848),), "VT": (range(50, 60),), "VA": (range(201, 202), range(220, 247)),
+    "WA": (range(980, 995),), "WV": (range(247, 269),), "WI": (range(530, 550),),
+    "WY": (range(820, 832),), "PR": (range(6, 10),), "GU": (range(969, 970),),
+    "VI": (range(8, 9),),
+}
+
+
+def zip_in_state(state: str, zip_code: str) -> bool:
+    """Return whether *zip_code* (five digits) is one of the ZIP codes of *state*."""
+    prefix = int(zip_code[:3])
+    return any(prefix in prefixes for prefixes in STATE_ZIP_PREFIXES.get(state, ()))
+
+
 _STATE_NAMES = (
     "Alabama|Alaska|Arizona|Arkansas|California|Colorado|Connecticut|Delaware|Florida|Georgia|"
     "Hawaii|Idaho|Illinois|Indiana|Iowa|Kansas|Kentucky|Louisiana|Maine|Maryland|Massachusetts|"
@@ -80,6 +113,8 @@ _CLINICAL_UNITS = (
 _LIST_SEPARATOR = r"\s*(?:,|/|and|or|&)\s*"
 
 _KEYWORD_TRAPS: list[tuple[str, str]] = [
+    # A payer's id after its name: "Payer BCBS ID 00460".
+    ("payer", r"\s+(?:[a-z][\w&.-]*\s+){1,3}ids?\s*[:#]?\s*\d{5}(?!\d)"),
     # "zip 57401", "pickup ZIP (41858)", "the scene ZIP we put on the claim is 57428", and
     # a second ZIP named after the first: "ZIP ... IS 57401, HOSPITAL IS 57108".
     (
@@ -447,7 +482,10 @@ def find_traps(text: str, lower: str | None = None) -> list[Span]:
 
 # In mail about ZIP codes, as an ambulance's pickup ZIP decides its rural rate: a place
 # with its ZIP in brackets ("in Glasgow (59230)"), and a ZIP said to be rural or urban.
-_PLACE_ZIP = re.compile(r"(?<![\w])in\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?\s+\((?P<zip>\d{5})\)")
+# The place may be in lower case or in capitals, as mail in capitals is read.
+_PLACE_ZIP = re.compile(
+    r"(?<![\w])in\s+[A-Za-z][A-Za-z]+(?:\s+[A-Za-z][A-Za-z]+)?\s+\((?P<zip>\d{5})\)"
+)
 _RURAL_ZIP = re.compile(
     r"(?<![\w-])(?P<zip>\d{5})(?=\s+(?:is|was|are)\s+(?:on\s+the\s+|a\s+|not\s+)?"
     r"(?:super[- ]?)?(?:rural|urban))"
@@ -588,7 +626,9 @@ def _capital_trap(match: re.Match[str]) -> bool:
         place = match.group()[0] + match["place"]
         if place in _STATE_NAME_SET:
             return True
-        return place in _STATE_SET and _after_city(match.string, match.start())
+        if place not in _STATE_SET or not _after_city(match.string, match.start()):
+            return False
+        return zip_in_state(place, _FIVE_DIGITS.search(match.group())[0])
     if match["group"] is not None:
         return match.group()[0] + match["group"] in _GROUP_CODES
     return True
@@ -600,6 +640,7 @@ def _after_city(text: str, state_start: int) -> bool:
     return city is not None and city.group(1) not in _NOT_CITIES
 
 
+_FIVE_DIGITS = re.compile(r"\d{5}")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 

@@ -91,3 +91,18 @@ def test_whole_message_in_capitals_restored() -> None:
 )
 def test_codes_in_capitals(text: str, expected: dict[str, list[str]]) -> None:
     assert found(text) == expected
+
+
+def test_state_and_number_outside_its_zip_codes() -> None:
+    assert found("LAP CHOLE UNDER GA, 00790-QZ-P2 BY CRNA.") == {
+        "00790": ["QZ", "P2"], "modifier": ["P2", "QZ"]
+    }
+    assert found("SALEM, OR 97302                  FAX        (503) 555-0130") == {
+        "modifier": []
+    }
+    assert found("FROM THE HOSP IN GLASGOW (59230). 59230 IS ON THE RURAL ZIP LIST.") == {
+        "modifier": []
+    }
+    assert found("HE HAS A HX OF AMBLYOPIA. 99173, DX H53.002") == {
+        "99173": [], "H53.002": [], "modifier": []
+    }

@@ -40,3 +40,8 @@ def test_lab_test_numbers_beside_cpt_codes() -> None:
             "51980 / 88381       Microdissection, manual\n\n"
             "The lab test numbers 40213 / 51980 are our internal orderables.")
     assert [reference.label for reference in extract(text)] == ["81445", "88381"]
+
+
+def test_payer_id_after_its_name() -> None:
+    found = extract("S9083 global fee vs 99203 + S9088? Payer BCBS ID 00460.")
+    assert [reference.label for reference in found] == ["S9083", "99203", "S9088"]
