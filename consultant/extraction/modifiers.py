@@ -111,7 +111,8 @@ SIDE_MODIFIER = re.compile(r"[ \t]*[,:(-]?[ \t]*(?P<list>RT|LT)(?![\w])")
 BRACKETED_PAIR = re.compile(r"\([ \t]*-?(?P<list>[0-9a-z]{2})[ \t]*\)")
 MEANING_BEFORE = re.compile(
     r"(?<![\w-])(?P<word>bilateral|distinct|separate|reduced|discontinued|professional"
-    r"|technical|assistant|assist|repeat|staged|unrelated|multiple)"
+    r"|technical|assistant|assist|repeat|staged|unrelated|multiple|co-?surgery|co-?surgeons?"
+    r"|team)"
     r"(?:[ \t]+[a-z]+){0,2}[ \t]*\Z"
 )
 MEANINGS = {
@@ -128,6 +129,13 @@ MEANINGS = {
     "staged": frozenset({"58"}),
     "unrelated": frozenset({"24", "79"}),
     "multiple": frozenset({"51"}),
+    "co-surgery": frozenset({"62"}),
+    "cosurgery": frozenset({"62"}),
+    "co-surgeon": frozenset({"62"}),
+    "cosurgeon": frozenset({"62"}),
+    "co-surgeons": frozenset({"62"}),
+    "cosurgeons": frozenset({"62"}),
+    "team": frozenset({"66"}),
 }
 # Two modifiers of one family offered as a choice or joined by a slash, at least one of
 # them letters: "AS or 80", "26 vs TC", "RT/LT". Two numbers ("80 or 81") may be anything.

@@ -81,6 +81,8 @@ _CHANGED_FROM = re.compile(
     r"(?i:switch|chang|mov|convert|went|goes|updat|replac|upgrad|downgrad|drop|bump|upcod"
     r"|downcod|down-cod|recod|correct|reduc|fell|fall)\w*"
     r"(?:[ \t]+[\w#]+){0,3}[ \t]+(?i:from)[ \t]+\Z"
+    # "I'm fixing the O43.222 to O43.223": the code before "to" is the one replaced.
+    r"|(?i:fix|chang|correct|updat|switch)\w*[ \t]+(?i:the[ \t]+|that[ \t]+|this[ \t]+)?\Z"
 )
 # A capital letter that starts a line or a sentence.
 _SENTENCE_CAPITAL = re.compile(r"(?:^|[.?!][ \t]+)[A-Z]", re.MULTILINE)
@@ -202,6 +204,20 @@ _JSON_FIELD = re.compile(
 )
 _JSON_STRING = re.compile(r'"(?P<value>[0-9A-Za-z]{2})"')
 _AMBULANCE_CODE = re.compile(r"(?<![\w])A0[0-9]{3}(?![\w])")
+# An answer key of numbered items, in lower-cased text: "key: 1) as  2) 82  3) 62".
+_ANSWER_KEY = re.compile(
+    r"(?<![\w])(?:answer[ \t]+key|key|answers)[ \t]*[:-][ \t]*"
+    r"(?P<items>\d{1,2}[).:][ \t]*[0-9a-z]{2}(?:[ \t,;]+\d{1,2}[).:][ \t]*[0-9a-z]{2})+)(?![\w])"
+)
+# Three or more lettered choices on one line: "A. 24    B. 25    C. 57".
+_LETTERED_CHOICES = re.compile(
+    r"^[ \t>]*(?P<items>[A-J][.)][ \t]+[0-9A-Z]{2}(?:[ \t]+[A-J][.)][ \t]+[0-9A-Z]{2}){2,})"
+    r"[ \t]*$",
+    re.MULTILINE,
+)
+_QUIZ_ITEM = re.compile(r"(?:\d{1,2}|[A-J])[).:][ \t]*(?P<code>[0-9A-Z]{2})(?![\w])")
+# A table cell of modifiers alone: "80", "59, XU", "RT/LT".
+_CELL_LIST = re.compile(r"[0-9A-Z]{2}(?:[ \t]*[,/&][ \t]*[0-9A-Z]{2})*")
 # Ground, fixed wing and rotary wing ambulance mileage, billed per loaded mile.
 _MILEAGE_CODES = frozenset({"A0425", "A0435", "A0436"})
 # Whole miles a few words after a mileage code: "A0425 mileage, 7 mi each leg". Miles
@@ -354,6 +370,8 @@ def scan(text: str) -> Scan:
         for code, start, end in mention.modifiers
     ]
     _apply_tables(text, tables, mentions, modifier_mentions)
+    if tables.rows:
+        _modifier_column(text, tables, mentions, modifier_mentions)
     if '":' in text or '" :' in text:
         _read_json_fields(text, mentions, modifier_mentions)
     for mention in mentions:
@@ -713,6 +731,25 @@ def _apply_tables(
             count = _UNITS_IN_CELL.search(text, start, end)
             if count is not None and mention.units is None:
                 mention.units = int(count.group())
+
+
+def _modifier_column(
+    text: str, tables: Tables, mentions: list[Mention], found: list[ModifierMention]
+) -> None:
+    """Add the modifiers of a modifier column in rows without a code: "| 80 | assistant |"."""
+    starts = [mention.start for mention in mentions]
+    for (row_start, row_end), modifier_cells, _ in tables.rows:
+        if not modifier_cells or bisect_left(starts, row_start) < bisect_left(starts, row_end):
+            continue
+        for start, end in modifier_cells:
+            cell = text[start:end].strip()
+            items = mods.list_items(text, start, end)
+            # Only a cell that holds nothing but modifiers: "| 80 |", "| 59, XU |".
+            if items and all(code in mods.KNOWN for code, _, _ in items) and (
+                _CELL_LIST.fullmatch(cell)
+            ):
+                found.extend(ModifierMention(code, item_start, item_end)
+                             for code, item_start, item_end in items)
 
 
 class Sentences:
@@ -1351,6 +1388,25 @@ def _named_candidates(
     })
 
 
+def _quiz_items(text: str, lower: str) -> list[tuple[int, int, str]]:
+    """Return the modifiers of a quiz: its answer key and its lettered choices.
+
+    "KEY: 1) AS  2) 82  3) 62" answers numbered questions, and "A. 24    B. 25    C. 57"
+    offers choices, in mail that names modifiers. Every item must be a known modifier.
+    """
+    found = []
+    lines = list(_ANSWER_KEY.finditer(lower)) if "key" in lower or "answer" in lower else []
+    if "modifier" in lower:
+        lines += _LETTERED_CHOICES.finditer(text)
+    for line in lines:
+        start, end = line.span("items")
+        items = [(item.start("code"), item.end("code"), text[item.start("code"):item.end("code")])
+                 for item in _QUIZ_ITEM.finditer(text, start, end)]
+        if len(items) >= 2 and all(code in mods.KNOWN for _, _, code in items):
+            found += items
+    return found
+
+
 def _known_list(items: list[tuple[str, int, int]], lines_after: bool = False) -> bool:
     """Return whether a list of modifiers for every code reads as modifiers.
 
@@ -1487,6 +1543,8 @@ def _named_by_word_or_verb(
             candidates.append((*listed.span("list"), listed["list"]))
     if "(" in text and any(word in lower for word in mods.MEANINGS):
         candidates += _meaning_bracketed(lower)
+    if "key" in lower or "answer" in lower or "modifier" in lower:
+        candidates += _quiz_items(text, lower)
     if "origin" in lower or "o/d" in lower:
         candidates += [(*match.span("list"), match["list"])
                        for match in mods.ORIGIN_LABEL.finditer(text)]

@@ -87,9 +87,11 @@ _ID_VALUE = r"#?[ \t]?(?![a-z]\d[0-9a-z]\.[0-9a-z])(?=[a-z0-9-]*\d)[a-z0-9][a-z0
 _ID_MARK = (
     r"(?:\s*(?:no|num|number|id|#)\.?)?(?:\s+(?:there|here))?(?:\s+(?:is|was))?\s*[:#]?\s*"
 )
-# Identifier keywords that are followed by an id even without "#" or "number".
+# Identifier keywords that are followed by an id even without "#" or "number". "For
+# reference:" introduces what follows, not an id: "for reference: J2350 x 600".
 _ID_WORDS = (
-    "npi|tin|ein|ssn|mrn|icn|dcn|pcn|tcn|fin|csn|har|acct|account|invoice|inv|ref|reference|"
+    "npi|tin|ein|ssn|mrn|icn|dcn|pcn|tcn|fin|csn|har|acct|account|invoice|inv|ref|"
+    "reference(?<!for.reference)|chart id|"
     "ticket|auth|authorization|eft|trace|batch|tracking|medicare id|mbi|client id|"
     "hicn|dea|clia|ptan|upin|license|lic|tax id|taxid|prior auth|payer id|submitter id|"
     "receiver id|etin|provider id|medicaid id|medicare number|change request|cr|transmittal|"
@@ -113,6 +115,17 @@ _CLINICAL_UNITS = (
 _LIST_SEPARATOR = r"\s*(?:,|/|and|or|&)\s*"
 
 _KEYWORD_TRAPS: list[tuple[str, str]] = [
+    # A fax's confirmation number: "Faxed the records, confirmation 11842."
+    ("fax|faxed", r"[ \t,]+(?:\w+[ \t,]+){0,3}?(?:confirmation|conf\.?)[ \t]*(?:#|no\.?|number)?"
+                  r"[ \t]*[:#]?[ \t]*\d{4,}(?![\w-])"),
+    # A chart's number, written right after the word: "RECODE CHART 88213". After a colon
+    # a code may follow ("chart: 99214 documented").
+    ("chart", r"[ \t]+(?:#[ \t]*)?\d{5,}(?![\w-])"),
+    # A Medicare Advantage contract: "contract H4410", "CONTRACT H7734-012".
+    (
+        "contract|contracts",
+        r"[ \t]*(?:#|no\.?|id)?[ \t]*[:#]?[ \t]*[hers]\d{4}(?:-\d{3})?(?![\w-])",
+    ),
     # A payer's id after its name: "Payer BCBS ID 00460".
     ("payer", r"\s+(?:[a-z][\w&.-]*\s+){1,3}ids?\s*[:#]?\s*\d{5}(?!\d)"),
     # "zip 57401", "pickup ZIP (41858)", "the scene ZIP we put on the claim is 57428", and
@@ -296,8 +309,10 @@ _AFTER_CAPITAL = [
     rf"{_LEVEL_AFTER_LETTER}\s+(?i:vertebra\w*|levels?|disc|nerve|root|body|pedicle|fracture|"
     r"compression|radiculopathy|burst|laminectomy|fusion)",
     r"(?<=B)12\b",  # vitamin B12
-    # Questions numbered at the start of a line: "Q1 - does the facility add Z41.2?"
-    r"(?<=Q)(?<![^\n]Q)\d(?=[ \t]*[-:.)][ \t]+[A-Za-z])",
+    # Questions numbered at the start of a line, quoted or not: "Q1 - does the facility
+    # add Z41.2?", "> Q10 -- the co-surgery one".
+    r"(?<=Q)(?:(?<![^\n]Q)|(?<=> Q)(?<![^\n]> Q)|(?<=>> Q)(?<![^\n]>> Q))"
+    r"\d{1,2}(?=[ \t]*(?:--?|[:.)])[ \t]+[A-Za-z])",
     r"(?<=N)95\b(?!\.\d)",  # N95 respirator, but not N95.0
     r"(?<=X)12\b(?:\s+\d{3}[PI]?)?",  # the X12 837P claim format
     r"(?<=N)4\d{11}",  # NDC qualifier N4
@@ -457,6 +472,8 @@ def find_traps(text: str, lower: str | None = None) -> list[Span]:
     spans += [match.span() for match in _CAPITAL_PATTERN.finditer(text) if _capital_trap(match)]
     if "zip" in lower:
         spans += _zip_codes(text, lower)
+    if "hcc" in lower or "raf" in lower or "risk adj" in lower or "model" in lower:
+        spans += [match.span() for match in _HCC_MODEL.finditer(text)]
     if "test" in lower or "orderable" in lower:
         spans += _test_numbers(text, lower)
     if "icd" in lower:
@@ -496,6 +513,11 @@ def _zip_codes(text: str, lower: str) -> list[Span]:
     """Return the ZIP codes in brackets after a place and those said to be rural or urban."""
     spans = [match.span("zip") for match in _PLACE_ZIP.finditer(text)]
     return spans + [match.span("zip") for match in _RURAL_ZIP.finditer(lower)]
+
+
+# A version of the CMS-HCC risk adjustment model: "V24", "the V28 model", "HCC-V28". The
+# ICD-10-CM categories of the same name need four more characters.
+_HCC_MODEL = re.compile(r"(?<![\w.])[Vv]2[0-9](?![\w.])")
 
 
 # A lab's own test numbers, five digits like CPT codes: "the lab test numbers 40213 /

@@ -1513,3 +1513,41 @@ def test_origin_and_destination_after_a_verb() -> None:
     assert codes(text) == {("hcpcs", "A0428"), ("hcpcs", "A0425"),
                            ("modifier", "NJ"), ("modifier", "JN")}
     assert codes("Do they bill Part B with NJ / JN?") == set()
+
+
+def test_modifiers_of_a_quiz_and_its_key() -> None:
+    text = ("Fill in the modifier for each:\n1. PA-C assists on a TKA (27447) -> 27447-__\n\n"
+            "KEY: 1) AS  2) 82  3) 62")
+    assert codes(text) == {("cpt", "27447"), ("modifier", "AS"), ("modifier", "82"),
+                           ("modifier", "62")}
+    text = "Match the modifier to the scenario.\n\n A. 24    B. 25    C. 57\n"
+    assert codes(text) == {("modifier", "24"), ("modifier", "25"), ("modifier", "57")}
+
+
+def test_modifier_column_of_a_table_without_codes() -> None:
+    text = ("| Mod | Who | Pays |\n|-----|-----|------|\n"
+            "| 80  | assistant surgeon | 16% |\n| AS  | PA/NP assistant | 13.6% |\n")
+    assert codes(text) == {("modifier", "80"), ("modifier", "AS")}
+
+
+def test_modifier_named_by_its_meaning_in_brackets() -> None:
+    text = "Is 47135 one of those? Or is it co-surgery (62)? Or team surgery (66)?"
+    assert codes(text) == {("cpt", "47135"), ("modifier", "62"), ("modifier", "66")}
+
+
+def test_code_fixed_to_another_is_no_range() -> None:
+    assert codes("I'm fixing the O43.222 to O43.223 first.") == {
+        ("icd10cm", "O43.222"), ("icd10cm", "O43.223")
+    }
+
+
+def test_risk_adjustment_models_and_contracts() -> None:
+    text = ("RADV prep, contract H4410: under V28, HCC 37 for E11.9. The V24 model had HCC 19."
+            "\n> Q10 -- the co-surgery one. 22551-62 for both")
+    assert codes(text) == {("icd10cm", "E11.9"), ("cpt", "22551"), ("modifier", "62")}
+
+
+def test_ids_after_chart_and_fax_confirmation() -> None:
+    text = ("PLS RECODE CHART 88213, DOS 12/02/25. I faxed the op note, confirmation 11842. "
+            "Ocrevus line for reference: J2350 x 600. Lab confirmation: G0480.")
+    assert codes(text) == {("hcpcs", "J2350"), ("hcpcs", "G0480")}
