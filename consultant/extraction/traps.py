@@ -574,9 +574,9 @@ def _reason_codes(lower: str) -> list[Span]:
 # A remark code later in the sentence of a denial, in brackets or after "with": "94760
 # keeps getting bundled (N20)", "denied 36416 last month with N20". The words between
 # may name codes, so only the remark code is masked.
-_DENIAL_WORDS = ("denied", "denial", "bundled", "pended", "reject")
+_DENIAL_WORDS = ("denied", "denial", "bundled", "pended", "reject", "flagged")
 _REMARK_AFTER_DENIAL = re.compile(
-    r"(?<![\w])(?:denied|denial|bundled|pended|reject(?:ed|ing|s)?)\b[^.?!\n]{0,60}?"
+    r"(?<![\w])(?:denied|denial|bundled|pended|reject(?:ed|ing|s)?|flagged)\b[^.?!\n]{0,60}?"
     r"(?:\([ \t]*|\bwith[ \t]+|\bw/[ \t]*)(?P<code>(?:ma|m|n)\d{1,3})(?![\w]|\.\d)"
 )
 

@@ -1551,3 +1551,9 @@ def test_ids_after_chart_and_fax_confirmation() -> None:
     text = ("PLS RECODE CHART 88213, DOS 12/02/25. I faxed the op note, confirmation 11842. "
             "Ocrevus line for reference: J2350 x 600. Lab confirmation: G0480.")
     assert codes(text) == {("hcpcs", "J2350"), ("hcpcs", "G0480")}
+
+
+def test_remark_code_of_flagged_claims() -> None:
+    text = ("> Also the clearinghouse flagged 6 claims with CO-119 (benefit max reached) and\n"
+            "> 3 with N640, I think thats the annual cap. Dx J30.1.")
+    assert codes(text) == {("icd10cm", "J30.1")}
