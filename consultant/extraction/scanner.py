@@ -211,11 +211,11 @@ _ANSWER_KEY = re.compile(
 )
 # Three or more lettered choices on one line: "A. 24    B. 25    C. 57".
 _LETTERED_CHOICES = re.compile(
-    r"^[ \t>]*(?P<items>[A-J][.)][ \t]+[0-9A-Z]{2}(?:[ \t]+[A-J][.)][ \t]+[0-9A-Z]{2}){2,})"
+    r"^[ \t>]*(?P<items>[A-Ja-j][.)][ \t]+[0-9A-Z]{2}(?:[ \t]+[A-J][.)][ \t]+[0-9A-Z]{2}){2,})"
     r"[ \t]*$",
     re.MULTILINE,
 )
-_QUIZ_ITEM = re.compile(r"(?:\d{1,2}|[A-J])[).:][ \t]*(?P<code>[0-9A-Z]{2})(?![\w])")
+_QUIZ_ITEM = re.compile(r"(?:\d{1,2}|[A-Ja-j])[).:][ \t]*(?P<code>[0-9A-Za-z]{2})(?![\w])")
 # A table cell of modifiers alone: "80", "59, XU", "RT/LT".
 _CELL_LIST = re.compile(r"[0-9A-Z]{2}(?:[ \t]*[,/&][ \t]*[0-9A-Z]{2})*")
 # Ground, fixed wing and rotary wing ambulance mileage, billed per loaded mile.
@@ -1400,7 +1400,8 @@ def _quiz_items(text: str, lower: str) -> list[tuple[int, int, str]]:
         lines += _LETTERED_CHOICES.finditer(text)
     for line in lines:
         start, end = line.span("items")
-        items = [(item.start("code"), item.end("code"), text[item.start("code"):item.end("code")])
+        # Upper-cased, because mail in capitals is read with "1) as" in lower case.
+        items = [(*item.span("code"), item["code"].upper())
                  for item in _QUIZ_ITEM.finditer(text, start, end)]
         if len(items) >= 2 and all(code in mods.KNOWN for _, _, code in items):
             found += items

@@ -576,7 +576,9 @@ def _reason_codes(lower: str) -> list[Span]:
 # may name codes, so only the remark code is masked.
 _DENIAL_WORDS = ("denied", "denial", "bundled", "pended", "reject", "flagged")
 _REMARK_AFTER_DENIAL = re.compile(
-    r"(?<![\w])(?:denied|denial|bundled|pended|reject(?:ed|ing|s)?|flagged)\b[^.?!\n]{0,60}?"
+    # The sentence may go on in the next quoted line, as a reply wraps it.
+    r"(?<![\w])(?:denied|denial|bundled|pended|reject(?:ed|ing|s)?|flagged)\b"
+    r"(?:[^.?!\n]|\n(?=>))(?:[^.?!\n]|\n(?=>)){0,59}?"
     r"(?:\([ \t]*|\bwith[ \t]+|\bw/[ \t]*)(?P<code>(?:ma|m|n)\d{1,3})(?![\w]|\.\d)"
 )
 
@@ -649,6 +651,9 @@ def _capital_trap(match: re.Match[str]) -> bool:
         if place in _STATE_NAME_SET:
             return True
         if place not in _STATE_SET or not _after_city(match.string, match.start()):
+            return False
+        if match.string.startswith(".", match.start() + 2):
+            # "W/O OK. 73721 MRI KNEE": no address puts a period after the state.
             return False
         return zip_in_state(place, _FIVE_DIGITS.search(match.group())[0])
     if match["group"] is not None:

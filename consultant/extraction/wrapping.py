@@ -36,6 +36,9 @@ _OPEN_END = re.compile(
     r"|thru|vs\.?|versus|is|be|use|add|need|bill|billed|append)|[,&+/(]|(?<=[0-9A-Z]{2})-)[ \t]*\Z"
 )
 MIN_OPEN_LENGTH = 20
+# A line that ends in a code and "x", and a line that starts with the count.
+_CODE_TIMES_END = re.compile(r"(?<![\w])(?:\d{4}[0-9FTU]|[A-Z]\d{4})[ \t]+[xX×][ \t]*\Z")
+_COUNT_START = re.compile(r"\d{1,3}(?![\d.,/:-])")
 
 
 def join_wrapped_lines(text: str) -> str:
@@ -66,6 +69,10 @@ def _wrapped_prefix_length(line: str, following: str) -> int | None:
     if not following.startswith(prefix):
         return None
     rest = following[len(prefix) :]
+    if _CODE_TIMES_END.search(line) is not None and _COUNT_START.match(rest) is not None:
+        # "5) J2919 x" above "25  6) J3373 x 100": a count wrapped away from its code,
+        # in a line whose runs of spaces would otherwise read as columns.
+        return len(prefix)
     if (
         not rest
         or rest[0] in " \t>"

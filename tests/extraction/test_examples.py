@@ -1557,3 +1557,23 @@ def test_remark_code_of_flagged_claims() -> None:
     text = ("> Also the clearinghouse flagged 6 claims with CO-119 (benefit max reached) and\n"
             "> 3 with N640, I think thats the annual cap. Dx J30.1.")
     assert codes(text) == {("icd10cm", "J30.1")}
+
+
+def test_letter_code_under_a_diagnosis_heading() -> None:
+    text = ("DOS        CPT     DX1     DX2     DX3\n"
+            "11/04/25   99214   E1142   G63     Z794\n"
+            "11/04/25   81001   E1142\n")
+    found = by_code(text)
+    assert found["E11.42"].system == "icd10cm"
+    assert "E1142" not in found
+    text = "Time\tCode\tDx\n09:12\tS9083\tJ06.9\n"
+    assert by_code(text)["S9083"].system == "hcpcs"
+
+
+def test_state_with_a_period_is_no_address() -> None:
+    assert codes("L-SPINE W/O OK. 73721 MRI KNEE W/O OK.") == {("cpt", "73721")}
+
+
+def test_count_wrapped_away_from_its_code() -> None:
+    text = "KEY: 4) J1100 x 10  5) J2919 x\n25  6) J3373 x 100"
+    assert by_code(text)["J2919"].units == 25
