@@ -87,6 +87,8 @@ KNOWN_MISSES = {
     "h30-amb-abn-thread: missed modifier QM",
     # "OUR 99213 95 VISITS": a count of visits is written the same way.
     "h30-tele-caps-facility-rate: missed modifier 95",
+    # "57 maybe? Its a 90 day global code.": a two-digit modifier offered alone.
+    "h31-ortho-tuft-fx-index: missed modifier 57",
 }
 
 
@@ -199,6 +201,11 @@ KNOWN_DETAIL_ERRORS = {
     # "still wants 99214 + GT + POS 02": a plus with spaces also joins codes in a list,
     # so GT, which is also an abbreviation, is not put on the code.
     "h30-tele-doorstep-thread: 99214 modifiers ['95'] != ['95', 'GT']",
+    # "the clearinghouse split them into RT and LT lines and then the 64494 LT line
+    # denied": a side the clearinghouse put on a line is read as the writer's.
+    "h31-pain-facet-bilat-medicare: 64494 modifiers ['50', 'LT'] != ['50']",
+    # "Do I need 59 on the 64405?": a modifier asked about for a code is put on it.
+    "h31-pain-tpi-occipital: 64405 modifiers ['LT', '59'] != ['LT']",
 }
 
 
