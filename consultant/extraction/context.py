@@ -66,8 +66,13 @@ def resolve(scan: Scan) -> list[Mention]:
 
 def _strong_systems(text: str, mentions: list[Mention]) -> list[tuple[int, str, bool]]:
     """Return (position, system, written with a dot) of mentions with one strong reading."""
+    # A category of three characters ("Z23") has no dot to drop, so it counts as dotted.
     return [
-        (mention.start, mention.shape.systems[0], "." in text[mention.start : mention.end])
+        (
+            mention.start,
+            mention.shape.systems[0],
+            "." in text[mention.start : mention.end] or mention.end - mention.start == 3,
+        )
         for mention in mentions
         if mention.shape.strength == STRONG and len(mention.shape.options) == 1
     ]

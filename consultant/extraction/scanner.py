@@ -36,7 +36,9 @@ _UNITS_WRAPPED = re.compile(r"\n[ \t]*[xX×](?P<times>\d{1,3})(?![\d.,]?\d|\w)")
 # is no space, or with its own run of spaces, so backtracking into it finds nothing new
 # and took time quadratic in the length of the run.
 _UNITS_AFTER = re.compile(
-    r"[ \t]*+(?:[xX×*][ \t]*(?P<times>\d{1,3})(?:[ \t]*(?i:units?|u)\b)?(?![\d.,]?\d|\w)"
+    # Clotting factors are billed per IU, in thousands: "J7192 x 36120", "x 36,120".
+    r"[ \t]*+(?:[xX×*][ \t]*(?P<times>\d{1,3}(?:,\d{3})+|\d{1,5})(?:[ \t]*(?i:units?|u)\b)?"
+    r"(?![\d.,]?\d|\w)"
     r"|(?:[-–—:][ \t]*)?[(\[]?[ \t]*(?P<count>\d{1,3})[ \t]*(?i:units?|uos|u)\b[)\]]?"
     r"|[-–:,(]?[ \t]*(?i:units?|qty|uos)[ \t]*[:=]?[ \t]*(?P<labelled>\d{1,3})(?!\d)"
     # A claim line lined up with spaces, with no header: the count between the code (or
@@ -216,6 +218,12 @@ _LETTERED_CHOICES = re.compile(
     re.MULTILINE,
 )
 _QUIZ_ITEM = re.compile(r"(?:\d{1,2}|[A-Ja-j])[).:][ \t]*(?P<code>[0-9A-Za-z]{2})(?![\w])")
+# A space-aligned line of a code, a description and modifiers at its end.
+_LINE_END_MODIFIERS = re.compile(
+    r"^[ \t>]*(?P<code>\d{4}[0-9FTU]|[A-Z]\d{4})(?:[ \t]+[xX][ \t]*\d{1,5})?[ \t]{2,}"
+    r"[^\n]*?[ \t]{2,}(?P<list>[0-9A-Z]{2}(?:[ \t]*[,/][ \t]*[0-9A-Z]{2})*)[ \t]*$",
+    re.MULTILINE,
+)
 # A table cell of modifiers alone: "80", "59, XU", "RT/LT".
 _CELL_LIST = re.compile(r"[0-9A-Z]{2}(?:[ \t]*[,/&][ \t]*[0-9A-Z]{2})*")
 # Ground, fixed wing and rotary wing ambulance mileage, billed per loaded mile.
@@ -391,6 +399,7 @@ def scan(text: str) -> Scan:
         _aligned_units(text, mentions)
     if "  " in text:
         _line_counts(text, mentions)
+        _line_end_modifiers(text, mentions, modifier_mentions)
     if " mi" in lower:
         _mileage_units(text, mentions)
     return Scan(text, lower, sentences, mentions, modifier_mentions, tables)
@@ -565,6 +574,9 @@ def _read_glued(
             return position
         code = glued["modifier"]
         span = glued.span("modifier")
+        if code.isdigit() and mention.modifiers and glued["sep"].startswith("  "):
+            # "97151   HO    24        once": after a modifier column, a column of counts.
+            return position
         ambulance = mention.shape.options[0][1].startswith("A0")
         if not _glued_modifier_ok(text, code, glued["sep"], span, masks, ambulance, lower_only):
             return position
@@ -631,7 +643,7 @@ def _read_units(text: str, mention: Mention, position: int) -> int:
     after = _UNITS_AFTER.match(text, position)
     if after is not None:
         written = after["times"] or after["count"] or after["labelled"] or after["column"]
-        mention.units = int(written)
+        mention.units = int(written.replace(",", ""))
         return after.end()
     _read_units_before(text, mention)
     return position
@@ -676,7 +688,10 @@ _SERVICE_SEGMENT = re.compile(
     r"(?<![\w])(?:SV1\*|SV2\*\d{0,4}\*|SVC\*)(?:HC|HP|AD|ER|IV|NU|WK|N4)[:>]"
     r"(?P<code>[A-Z0-9]{5})(?P<modifiers>(?:[:>][A-Z0-9]{2}){0,4})(?:[:>][^*~\n]*)?"
     r"\*[\d.]*\*(?:(?:UN|MJ|DA|F2)\*(?P<units>\d+(?:\.\d+)?)"
-    r"|[\d.]*\*[^*~\n]*\*(?P<paid_units>\d+(?:\.\d+)?))?"
+    r"|[\d.]*\*[^*~\n]*\*(?P<paid_units>\d+(?:\.\d+)?)"
+    # A remittance gives the units billed after the code billed, where they differ from
+    # the units paid: "SVC*HC:97153:HM*640*384**12*HC:97153:HM*16~".
+    r"(?:\*[^*~\n]*\*(?P<billed_units>\d+(?:\.\d+)?))?)?"
 )
 _SEGMENT_MODIFIER = re.compile(r"[A-Z0-9]{2}")
 
@@ -685,7 +700,7 @@ def _read_service_segments(text: str, mentions: list[Mention]) -> None:
     """Give each code of an X12 service line the modifiers and units of its elements.
 
     The charge after the code is no count of units, and the modifiers are the components
-    after the code, however many there are.
+    after the code, however many there are. A remittance line gives the units billed.
     """
     by_start = {mention.start: mention for mention in mentions}
     for segment in _SERVICE_SEGMENT.finditer(text):
@@ -695,7 +710,7 @@ def _read_service_segments(text: str, mentions: list[Mention]) -> None:
         start, end = segment.span("modifiers")
         mention.modifiers = [(found.group(), *found.span())
                              for found in _SEGMENT_MODIFIER.finditer(text, start, end)]
-        units = segment["units"] or segment["paid_units"]
+        units = segment["units"] or segment["billed_units"] or segment["paid_units"]
         mention.units = int(float(units)) if units and float(units).is_integer() else None
 
 
@@ -1286,6 +1301,36 @@ def _read_json_fields(
                 written.add(code)
                 mention.modifiers.append((code, *item.span("value")))
                 found.append(ModifierMention(code, *item.span("value"), mention))
+
+
+def _line_end_modifiers(
+    text: str, mentions: list[Mention], found: list[ModifierMention]
+) -> None:
+    """Give a code that starts a space-aligned line the modifiers that end the line.
+
+    "96413          1st hr chemo (paclitaxel)     Q1": a description between the code
+    and its modifier column. Pairs of digits are left alone, since counts and charges
+    end such lines too, and so are pairs that also read as words.
+    """
+    starts = [mention.start for mention in mentions]
+    for line in _LINE_END_MODIFIERS.finditer(text):
+        index = bisect_left(starts, line.start("code"))
+        if index == len(mentions) or starts[index] != line.start("code"):
+            continue
+        mention = mentions[index]
+        items = mods.list_items(text, *line.span("list"))
+        if not mention.takes_modifiers or not all(
+            code in mods.KNOWN and code not in mods.AMBIGUOUS and not code.isdigit()
+            for code, _, _ in items
+        ):
+            continue
+        written = {code for code, _, _ in mention.modifiers}
+        for code, start, end in items:
+            if code not in written:
+                mention.modifiers.append((code, start, end))
+                found.append(ModifierMention(code, start, end, mention))
+        if mention.modifiers:
+            mention.written = list(dict.fromkeys(code for code, _, _ in mention.modifiers))
 
 
 def _mileage_units(text: str, mentions: list[Mention]) -> None:

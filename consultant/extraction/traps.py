@@ -118,6 +118,13 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
     # A fax's confirmation number: "Faxed the records, confirmation 11842."
     ("fax|faxed", r"[ \t,]+(?:\w+[ \t,]+){0,3}?(?:confirmation|conf\.?)[ \t]*(?:#|no\.?|number)?"
                   r"[ \t]*[:#]?[ \t]*\d{4,}(?![\w-])"),
+    # A dental or medical plan's group number: "Dental PPO (group 88417)", "PPO, GROUP 71120".
+    (
+        "ppo|hmo|epo|plan|insurance|coverage",
+        r",?[ \t]*\(?[ \t]*group[ \t]*(?:#|no\.?|number)?[ \t]*[:#]?[ \t]*\d{4,}(?![\w-])",
+    ),
+    # An FDA investigational device exemption: "IDE G230117".
+    ("ide", r"[ \t]*(?:#|no\.?|number)?[ \t]*[:#]?[ \t]*g\d{6}(?![\w-])"),
     # A chart's number, written right after the word: "RECODE CHART 88213". After a colon
     # a code may follow ("chart: 99214 documented").
     ("chart", r"[ \t]+(?:#[ \t]*)?\d{5,}(?![\w-])"),
@@ -144,7 +151,9 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
     ),
     # Only an abbreviation takes a dot: in "in the room. 24640 plus 99213" the dot ends
     # a sentence.
-    (r"suite|room|unit|building|floor|po box|p\.o\. box|box|bin|mail stop", r"\s*#?\s*\d{1,6}[a-z]?\b"),
+    (r"suite|room|building|floor|po box|p\.o\. box|box|bin|mail stop", r"[ \t]*#?[ \t]*\d{1,6}[a-z]?\b"),
+    # "Unit 6" of an address, but not "1 unit" of a claim line and the code after it.
+    ("unit", r"(?<!\d unit)(?<!\dunit)[ \t]*#?[ \t]*\d{1,6}[a-z]?\b"),
     (r"ste|rm|apt|bldg|fl", r"\.?\s*#?\s*\d{1,6}[a-z]?\b"),
     # "Suite C101", "Ste B200", "Room E114": a letter and a number name a room, not a code.
     (r"suite|room|building|floor", r"\s*#?\s*[a-z]\d{1,5}[a-z]?\b"),
@@ -180,11 +189,12 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
     ),
     # After "claim:" a code can follow as well: "Claim: 99213 with G2211", "go on the claim:
     # Z79.01, Z79.4", "PCP claim: G0296, dx Z87.891", "ED facility claim: 99291, 96374",
-    # "pro claim: 99460 day 1, 99462 day 2".
+    # "pro claim: 99460 day 1, 99462 day 2", "Medical claim: 21025 (excision of bone)".
     (
         "claim",
         r"s?[ \t]*:[ \t]*+(?:\r?\n[ \t]*+)?"
-        r"(?!\d{5}(?:[ \t]+(?:with|w/|and|plus|\+)[ \t]|[^\n,;]{0,12},[ \t]*\d{5}\b)"
+        r"(?!\d{5}(?:[ \t]+(?:with|w/|and|plus|\+)[ \t]|[^\n,;]{0,12},[ \t]*\d{5}\b"
+        r"|[ \t]*\([a-z])"
         r"|\d{5}(?:-(?![01]\d)[a-z0-9]{2})+(?![a-z0-9-])"
         r"|[a-z]\d{4}(?![\w-])"
         rf"|\d{{4}}[ftum]\b|[a-z]\d[0-9a-z]\.){_ID_VALUE}",

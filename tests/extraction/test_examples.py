@@ -1577,3 +1577,48 @@ def test_state_with_a_period_is_no_address() -> None:
 def test_count_wrapped_away_from_its_code() -> None:
     text = "KEY: 4) J1100 x 10  5) J2919 x\n25  6) J3373 x 100"
     assert by_code(text)["J2919"].units == 25
+
+
+def test_claim_lines_with_units_one_per_line() -> None:
+    found = by_code("92507 1 unit\n97153 3 units\n")
+    assert (found["92507"].units, found["97153"].units) == (1, 3)
+    assert codes("2200 Canal Rd, Unit 6, Atlanta, GA 30318") == set()
+
+
+def test_counts_after_an_aligned_modifier_column() -> None:
+    text = ("CODE    MOD   UNITS     FREQ\n  97156   HO    8         per mo\n"
+            "  97151   HO    24        once\n")
+    found = by_code(text)
+    assert (found["97151"].modifiers, found["97151"].units) == (["HO"], 24)
+    assert "24" not in found
+
+
+def test_modifiers_ending_an_aligned_line() -> None:
+    text = ("  96413          1st hr chemo (paclitaxel)     Q1\n"
+            "  96375          IV push ondansetron\n"
+            "  J9035 x 105    bevacizumab 1050 mg           Q0\n")
+    found = by_code(text)
+    assert found["96413"].modifiers == ["Q1"]
+    assert found["96375"].modifiers == []
+    assert (found["J9035"].modifiers, found["J9035"].units) == (["Q0"], 105)
+
+
+def test_clotting_factor_units_in_thousands() -> None:
+    assert by_code("Feb we shipped 36,120 IU -> J7192 x 36120?")["J7192"].units == 36120
+    assert by_code("J7192 x 36,120 IU")["J7192"].units == 36120
+
+
+def test_remittance_gives_the_units_billed() -> None:
+    found = by_code("SVC*HC:97153:HM*640*384**12*HC:97153:HM*16~")
+    assert (found["97153"].modifiers, found["97153"].units) == (["HM"], 16)
+
+
+def test_ids_of_dental_plans_and_device_trials() -> None:
+    text = ("Dental PPO (group 88417). PLAN: DENTAL PPO, GROUP 71120. Study NCT05377719, IDE "
+            "G230117. Medical claim: 21025 (excision of bone, mandible)?")
+    assert codes(text) == {("cpt", "21025")}
+
+
+def test_category_without_a_dot_shows_no_dropped_dots() -> None:
+    text = "Medicare Part B: 90662 (Fluzone HD) or 90653 (Fluad) + G0008, dx Z23"
+    assert ("hcpcs", "G0008") in codes(text)
