@@ -77,6 +77,7 @@ _STREET = re.compile(
     r"(?:ST|STREET|RD|ROAD|AVE?|AVENUE|DR|DRIVE|LN|LANE|BLVD|BOULEVARD|CT|COURT|PL|PLACE|WAY"
     r"|PKWY|PARKWAY|HWY|HIGHWAY)\b"
 )
+_SHORT_WORD_END = re.compile(r" [A-Z]{1,2}\.?\Z")
 _COUNT_AFTER = re.compile(r" ?\d")
 # Ordinals, and "x" before a count or an extension: "119TH", "X2", "X310".
 _SMALL_SUFFIX = re.compile(r"\d+(?:ST|ND|RD|TH)|X\d{1,4}")
@@ -122,6 +123,7 @@ def _rewrite(line: str, min_words: int) -> str | None:
 
     capitalised = {match.start(1) for match in _SENTENCE_START.finditer(line)}
     states = set()
+    street_ends = {match.end() for match in _STREET.finditer(line)}
     for match in _PLACE.finditer(line):
         if match["state"] == "OR" and match["after"] and match["after"][:2].strip():
             # "LIKE THE FIRST TIME, OR 97110 SINCE": "OR" before five digits is Oregon only
@@ -134,7 +136,9 @@ def _rewrite(line: str, min_words: int) -> str | None:
         if match["state"] in _STATE_SET:
             # "DAYTON OH 45402": the state stays in capitals.
             states.add(match.start("state"))
-        elif match["state"] is not None or not _names_state(match.group()):
+        elif match["state"] is not None or not (
+            _names_state(match.group()) or _after_street(line, match.start(), street_ends)
+        ):
             continue
         capitalised.update(match.start() + token.start() for token in _TOKEN.finditer(match[0]))
     for match in _STREET.finditer(line):
@@ -161,6 +165,15 @@ def _names_modifier(line: str, end: int, word: str) -> bool:
         return True
     pair = _NEXT_PAIR.match(line, end)
     return pair is not None and pair[1] not in _SMALL_WORDS
+
+
+def _after_street(line: str, start: int, street_ends: set[int]) -> bool:
+    """Return whether a city at *start* follows a street: "1125 W MAIN ST, FT WAYNE 46802"."""
+    # A short word may start the city, as "FT" of "FT WAYNE" or "ST" of "ST LOUIS".
+    before = _SHORT_WORD_END.sub("", line[:start].rstrip(" "))
+    if not before.endswith(","):
+        return False
+    return len(before[:-1].rstrip(" ")) in street_ends
 
 
 def _names_state(words: str) -> bool:

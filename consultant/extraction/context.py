@@ -12,6 +12,7 @@ from bisect import bisect_left, bisect_right
 
 from consultant.extraction.scanner import Mention, Scan
 from consultant.extraction.shapes import STRONG
+from consultant.extraction.tables import heading_above
 
 # Keywords before a token, matched on lower-cased text.
 _HINT = re.compile(
@@ -42,11 +43,8 @@ _PATIENT_WITH = re.compile(r"\b(?:pt|patient)\s+with\s+\Z")
 # "Is R69 billable?": the question asked of diagnosis codes.
 _BILLABLE_QUESTION = re.compile(r"[ \t]+(?:is[ \t]+|a[ \t]+)?(?:billable|valid|payable|reportable)\b")
 _HINT_WINDOW = 80
-# A column heading of diagnoses in a space-aligned table, and how far above it may be.
+# A column heading of diagnoses in a space-aligned table.
 _DIAGNOSIS_HEADING = re.compile(r"(?i:dx|diag|icd)")
-_HEADING_LINES = 12
-# A value in a row of the table, between the heading and the token: it has a digit.
-_ROW_VALUE = re.compile(r"[^\s]*\d")
 # Shapes that only a keyword confirms need it close: "dx D6959", "PCS 0210093".
 _KEYWORD_WINDOW = 16
 _NEIGHBOUR_WINDOW = 150
@@ -114,7 +112,9 @@ def _letter_four_system(scan: Scan, mention: Mention, strong: list[tuple[int, st
         return "icd10cm"
     if hint == "proc" or mention.modifiers or mention.units is not None:
         return "hcpcs"
-    if _under_diagnosis_heading(scan.text, mention.start):
+    heading = heading_above(scan.text, mention.start)
+    if heading is not None and _DIAGNOSIS_HEADING.match(heading):
+        # "DOS  CPT    DX1" above "11/04/25  99214  E1142" in a space-aligned report.
         return "icd10cm"
     # An undotted diagnosis next to it ("E1140, Z794 and M5450 on 99214") shows the writer
     # drops the dots. A dotted one does not, because HCPCS codes are never written with a
@@ -127,36 +127,6 @@ def _letter_four_system(scan: Scan, mention: Mention, strong: list[tuple[int, st
     if nearby and min(nearby)[1] == "icd10cm":
         return "icd10cm"
     return "hcpcs"
-
-
-def _under_diagnosis_heading(text: str, position: int) -> bool:
-    """Return whether *position* is under a "DX1" or "DIAG" heading of a space-aligned table.
-
-    The heading is the nearest line above, within a few lines, that has a word starting in
-    the same column: "DOS  CPT    DX1 ..." above "11/04/25  99214  E1142 ...".
-    """
-    line_start = text.rfind("\n", 0, position) + 1
-    column = position - line_start
-    # Tab-separated tables have their columns read by ``tables``.
-    if column == 0 or "\t" in text[line_start:position]:
-        return False
-    end = line_start - 1
-    for _ in range(_HEADING_LINES):
-        if end <= 0:
-            return False
-        start = text.rfind("\n", 0, end) + 1
-        line = text[start:end]
-        end = start - 1
-        if "\t" in line:
-            return False
-        if len(line) <= column or line[column].isspace() or not line[column - 1].isspace():
-            continue
-        if _DIAGNOSIS_HEADING.match(line, column) is not None:
-            return True
-        if not _ROW_VALUE.match(line, column):
-            # Another heading: "CPT", "NPI".
-            return False
-    return False
 
 
 def _hint(scan: Scan, mention: Mention, window: int = 0) -> str | None:

@@ -75,8 +75,10 @@ AMBIGUOUS = frozenset(
     # A complication or comorbidity of a DRG in inpatient mail: "do not drop the CC".
     | {"CC"}
     # A social worker's visit in hospice and home health mail ("SW visits", "G0155 (SW)"),
-    # the UB-04 claim form ("it's a UB") and a history ("HAS A HX OF AMBLYOPIA").
-    | {"SW", "UB", "HX"}
+    # the UB-04 claim form ("it's a UB"), a history ("HAS A HX OF AMBLYOPIA"),
+    # hemodialysis ("got HD twice"), a transvaginal scan ("a TV cervical length") and
+    # straightforward decision making in an E/M audit ("MDM  SF").
+    | {"SW", "UB", "HX", "HD", "TV", "SF"}
 )
 
 _MODIFIER = r"(?:\d{2}|[A-Z][A-Z0-9]|\d[A-Z])"

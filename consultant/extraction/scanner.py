@@ -20,7 +20,7 @@ from consultant.extraction.shapes import (
     Shape,
     classify,
 )
-from consultant.extraction.tables import Tables, aligned_units, find_tables
+from consultant.extraction.tables import Tables, aligned_units, find_tables, heading_above
 from consultant.extraction.traps import Masks, find_keywords, find_traps, lower_case
 
 Span = tuple[int, int]
@@ -218,6 +218,8 @@ _LETTERED_CHOICES = re.compile(
     re.MULTILINE,
 )
 _QUIZ_ITEM = re.compile(r"(?:\d{1,2}|[A-Ja-j])[).:][ \t]*(?P<code>[0-9A-Za-z]{2})(?![\w])")
+# The heading of a column of counts in a space-aligned table.
+_COUNT_HEADING = re.compile(r"(?i:units?|qty|uos|count)\b")
 # A space-aligned line of a code, a description and modifiers at its end.
 _LINE_END_MODIFIERS = re.compile(
     r"^[ \t>]*(?P<code>\d{4}[0-9FTU]|[A-Z]\d{4})(?:[ \t]+[xX][ \t]*\d{1,5})?[ \t]{2,}"
@@ -574,9 +576,18 @@ def _read_glued(
             return position
         code = glued["modifier"]
         span = glued.span("modifier")
-        if code.isdigit() and mention.modifiers and glued["sep"].startswith("  "):
-            # "97151   HO    24        once": after a modifier column, a column of counts.
-            return position
+        if glued["sep"].startswith("  "):
+            if code.isdigit() and mention.modifiers:
+                # "97151   HO    24        once": after a modifier column, a column of counts.
+                return position
+            heading = heading_above(text, span[0])
+            if heading is not None and code.isdigit() and _COUNT_HEADING.match(heading):
+                # "J1745  50     JZ" under "Code   Units  Mod": the count, then modifiers.
+                if mention.units is None:
+                    mention.units = int(code)
+                position = glued.end()
+                continue
+
         ambulance = mention.shape.options[0][1].startswith("A0")
         if not _glued_modifier_ok(text, code, glued["sep"], span, masks, ambulance, lower_only):
             return position

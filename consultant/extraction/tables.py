@@ -208,3 +208,40 @@ def aligned_units(text: str) -> list[tuple[int, int, int]]:
                 break
     return rows
 
+
+# How far above its rows the heading of a space-aligned table may be.
+_HEADING_LINES = 12
+# A heading word: letters with at most one digit ("DX1", "Units", "MOD"). Values in the
+# rows between it and the token have more digits ("E1142", "11/04/25") or none of its
+# letters ("--").
+_HEADING_WORD = re.compile(r"[A-Za-z][A-Za-z/#_.()-]*\d?(?![^\s])")
+
+
+def heading_above(text: str, position: int) -> str | None:
+    """Return the heading of the space-aligned column that starts at *position*, if any.
+
+    The heading is the nearest line above, within a few lines, with a heading word that
+    starts in the same column, past the rows of values between them: "DX1" above
+    "E1142" in "DOS  CPT    DX1" over "11/04/25  99214  E1142". Tab-separated tables,
+    whose columns do not line up by character, are read by ``find_tables`` instead.
+    """
+    line_start = text.rfind("\n", 0, position) + 1
+    column = position - line_start
+    if column == 0 or "\t" in text[line_start:position]:
+        return None
+    end = line_start - 1
+    for _ in range(_HEADING_LINES):
+        if end <= 0:
+            return None
+        start = text.rfind("\n", 0, end) + 1
+        line = text[start:end]
+        end = start - 1
+        if "\t" in line:
+            return None
+        if len(line) <= column or line[column].isspace() or not line[column - 1].isspace():
+            continue
+        heading = _HEADING_WORD.match(line, column)
+        if heading is not None:
+            return heading.group()
+    return None
+

@@ -125,6 +125,8 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
     ),
     # An FDA investigational device exemption: "IDE G230117".
     ("ide", r"[ \t]*(?:#|no\.?|number)?[ \t]*[:#]?[ \t]*g\d{6}(?![\w-])"),
+    # A claim number of two parts of five digits, like a range of codes: "Claim 26020-11873".
+    ("claim", r"s?[ \t]*#?[ \t]*\d{5}-\d{5}(?![\w-])"),
     # A chart's number, written right after the word: "RECODE CHART 88213". After a colon
     # a code may follow ("chart: 99214 documented").
     ("chart", r"[ \t]+(?:#[ \t]*)?\d{5,}(?![\w-])"),
@@ -218,7 +220,7 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
     (
         "pos|place of service|pos code|place of service code",
         # "POS 11, not 24": each place named.
-        r"s?\b\s*[:#]?\s*\d{1,2}(?:\s*(?:,|/|or|and|vs\.?|&|,?\s*not)\s*\d{1,2}(?!\d))*",
+        r"s?\b\s*[:#]?\s*\d{1,2}(?!\d)(?:\s*(?:,|/|or|and|vs\.?|&|,?\s*not)\s*\d{1,2}(?!\d))*",
     ),
     ("ms-drg|apr-drg|ap-drg|drg", r"s?\b\s*[:#]?\s*\d{1,4}(?:\s*(?:,|/|and|or|-|–)\s*\d{1,4})*"),
     (
@@ -272,11 +274,13 @@ _AGE_AHEAD = r"(?=\d{0,2}\s*+-?\s*+(?i:[ymd]))"
 _AFTER_FIRST_DIGIT = [
     r"\d{4}-\d{4}(?!\d)",  # ZIP+4
     # A street address ("15100 W 119th St", "16050 SW Langer Dr"), with the ZIP code written
-    # right after it and no state ("2701 Vine St, 67601", "4475 Barnes Rd, Suite 110, 80917").
+    # right after it and no state ("2701 Vine St, 67601", "4475 Barnes Rd, Suite 110, 80917"),
+    # or after the city alone ("1125 W Main St, ft Wayne 46802", as capitals are read).
     r"\d{0,5}\s+(?:(?:[NS][EW]|[NSEW])\.?\s+)?(?:(?:[A-Z][a-z]+|\d{1,3}(?:st|nd|rd|th))\.?\s+){1,3}"
     r"(?:St|Street|Ave|Avenue|Rd|Road|Blvd|Boulevard|Dr|Drive|Ln|Lane|Way|Ct|Court|Pkwy|"
     r"Parkway|Hwy|Highway|Pl|Place|Cir|Circle|Ter|Terrace|Loop|Trl|Trail|Sq|Square)\b\.?"
-    r"(?:,?[ \t]+(?:(?:Suite|Ste|Unit|Bldg|#)\.?[ \t]*#?\w{1,6},?[ \t]+)?\d{5}(?:-\d{4})?(?!\d))?",
+    r"(?:,?[ \t]+(?:(?:Suite|Ste|Unit|Bldg|#)\.?[ \t]*#?\w{1,6},?[ \t]+)?"
+    r"(?:(?<=,[ \t])(?:[A-Za-z]+\.?[ \t]+){0,2}[A-Z][a-z]+,?[ \t]+)?\d{5}(?:-\d{4})?(?!\d))?",
     rf"\d{{2}}[-.\s]\s?\d{{3}}[-.\s]\d{{4}}(?!\d){_EXTENSION}",  # 509-555-0142
     rf"(?<=1)[-.\s]?\d{{3}}[-.\s]\s?\d{{3}}[-.\s]\d{{4}}(?!\d){_EXTENSION}",  # 1-800-555-0199
     r"\d?[/.-]\d{1,2}[/.-]\d{2,4}(?!\d)",  # 11/25/2025, 03-25-2025
@@ -482,6 +486,9 @@ def find_traps(text: str, lower: str | None = None) -> list[Span]:
     spans += [match.span() for match in _CAPITAL_PATTERN.finditer(text) if _capital_trap(match)]
     if "zip" in lower:
         spans += _zip_codes(text, lower)
+    if "mdm" in lower:
+        # "SF" for straightforward medical decision making, in an E/M audit.
+        spans += [match.span() for match in _STRAIGHTFORWARD.finditer(text)]
     if "hcc" in lower or "raf" in lower or "risk adj" in lower or "model" in lower:
         spans += [match.span() for match in _HCC_MODEL.finditer(text)]
     if "test" in lower or "orderable" in lower:
@@ -525,6 +532,7 @@ def _zip_codes(text: str, lower: str) -> list[Span]:
     return spans + [match.span("zip") for match in _RURAL_ZIP.finditer(lower)]
 
 
+_STRAIGHTFORWARD = re.compile(r"(?<![\w-])SF(?![\w-])")
 # A version of the CMS-HCC risk adjustment model: "V24", "the V28 model", "HCC-V28". The
 # ICD-10-CM categories of the same name need four more characters.
 _HCC_MODEL = re.compile(r"(?<![\w.])[Vv]2[0-9](?![\w.])")

@@ -106,3 +106,9 @@ def test_state_and_number_outside_its_zip_codes() -> None:
     assert found("HE HAS A HX OF AMBLYOPIA. 99173, DX H53.002") == {
         "99173": [], "H53.002": [], "modifier": []
     }
+
+
+def test_city_after_a_street_before_its_zip() -> None:
+    assert found("SHIP TO 1125 W MAIN ST, FT WAYNE 46802. E0143 FOR THE WALKER.") == {
+        "E0143": [], "modifier": []
+    }

@@ -1622,3 +1622,22 @@ def test_ids_of_dental_plans_and_device_trials() -> None:
 def test_category_without_a_dot_shows_no_dropped_dots() -> None:
     text = "Medicare Part B: 90662 (Fluzone HD) or 90653 (Fluad) + G0008, dx Z23"
     assert ("hcpcs", "G0008") in codes(text)
+
+
+def test_count_under_a_units_heading() -> None:
+    text = ("Seq  Drug / service                 Dose     Code   Units  Mod\n"
+            "3    Infliximab IV infusion         500 mg   J1745  50     JZ\n")
+    found = by_code(text)
+    assert (found["J1745"].modifiers, found["J1745"].units) == (["JZ"], 50)
+    assert "50" not in found
+
+
+def test_words_that_are_also_modifiers() -> None:
+    text = ("ESRD pt got HD twice this admission. OB-3321 also had a TV cervical length; 76817.\n"
+            "Chart   Billed    Audited   MDM\nA-1090  99212     99212     SF\n")
+    assert codes(text) == {("cpt", "76817"), ("cpt", "99212")}
+
+
+def test_place_of_service_and_claim_numbers() -> None:
+    text = "10:41 Maya: rapid strep pos 87880 QW. Claim 26020-11873   DOS 01/26/2026"
+    assert codes(text) == {("cpt", "87880"), ("modifier", "QW")}
