@@ -41,7 +41,9 @@ _HINT_AFTER = re.compile(
 # "Pt with C61 (Gleason 7)": a condition the patient has, right before a bare category.
 _PATIENT_WITH = re.compile(r"\b(?:pt|patient)\s+with\s+\Z")
 # "Is R69 billable?": the question asked of diagnosis codes.
-_BILLABLE_QUESTION = re.compile(r"[ \t]+(?:is[ \t]+|a[ \t]+)?(?:billable|valid|payable|reportable)\b")
+_BILLABLE_QUESTION = re.compile(
+    r"[ \t]+(?:is[ \t]+|a[ \t]+)?(?:billable|valid|payable|reportable)\b"
+)
 _HINT_WINDOW = 80
 # A column heading of diagnoses in a space-aligned table.
 _DIAGNOSIS_HEADING = re.compile(r"(?i:dx|diag|icd)")

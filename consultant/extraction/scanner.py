@@ -1572,7 +1572,9 @@ def _named_by_word_or_verb(
         candidates += _lower_case_found(mods.IT_IS_MODIFIER, text, lower, lower_only)
     candidates += _defined_modifiers(text, lower_only)
     if "ASA" in text:
-        candidates += [(*match.span("list"), match["list"]) for match in mods.ASA_STATUS.finditer(text)]
+        candidates += [
+            (*match.span("list"), match["list"]) for match in mods.ASA_STATUS.finditer(text)
+        ]
     for match in mods.STATUS_PAIR.finditer(text):
         items = mods.list_items(text, *match.span())
         candidates += [(start, end, code) for code, start, end in items]

@@ -153,7 +153,10 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
     ),
     # Only an abbreviation takes a dot: in "in the room. 24640 plus 99213" the dot ends
     # a sentence.
-    (r"suite|room|building|floor|po box|p\.o\. box|box|bin|mail stop", r"[ \t]*#?[ \t]*\d{1,6}[a-z]?\b"),
+    (
+        r"suite|room|building|floor|po box|p\.o\. box|box|bin|mail stop",
+        r"[ \t]*#?[ \t]*\d{1,6}[a-z]?\b",
+    ),
     # "Unit 6" of an address, but not "1 unit" of a claim line and the code after it.
     ("unit", r"(?<!\d unit)(?<!\dunit)[ \t]*#?[ \t]*\d{1,6}[a-z]?\b"),
     (r"ste|rm|apt|bldg|fl", r"\.?\s*#?\s*\d{1,6}[a-z]?\b"),
@@ -182,7 +185,8 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
     # after "listed below for members:" and a blank line, a list of codes follows.
     (
         _ID_WORDS_LABELLED,
-        rf"s?[ \t]*:[ \t]*+(?:\r?\n[ \t]*+)?(?!\d{{5}}(?:-(?![01]\d)[a-z0-9]{{2}})+(?![a-z0-9-])|\d{{4}}[ftum]\b){_ID_VALUE}",
+        rf"s?[ \t]*:[ \t]*+(?:\r?\n[ \t]*+)?"
+        rf"(?!\d{{5}}(?:-(?![01]\d)[a-z0-9]{{2}})+(?![a-z0-9-])|\d{{4}}[ftum]\b){_ID_VALUE}",
     ),
     # "Confirmation: 88123456" is an id, but "Lab confirmation: G0480" a drug test code.
     (

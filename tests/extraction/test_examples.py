@@ -493,7 +493,9 @@ def test_lower_case_mail_modifiers_after_code() -> None:
 
 
 def test_modifier_word_in_subject_takes_nothing_from_body() -> None:
-    found = extract_message("split/shared FS modifier", "NP and physician saw the patient, 99285-FS.")
+    found = extract_message(
+        "split/shared FS modifier", "NP and physician saw the patient, 99285-FS."
+    )
 
     assert "NP" not in {reference.code for reference in found.references}
 
@@ -903,7 +905,8 @@ def test_code_before_with_takes_the_modifier() -> None:
 
 
 def test_second_modifier_for_a_second_target() -> None:
-    assert ("modifier", "79") in codes("Dr did 99213 and 20610. Does the E/M need 24 and the injection 79?")
+    text = "Dr did 99213 and 20610. Does the E/M need 24 and the injection 79?"
+    assert ("modifier", "79") in codes(text)
     assert ("modifier", "59") in codes("99204 and 58100. Need 25 on the visit and 59 on anything?")
 
 
