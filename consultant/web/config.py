@@ -38,6 +38,15 @@ class WebSettings(BaseSettings):
     def max_lifetime(self) -> timedelta:
         return timedelta(hours=self.session_max_hours)
 
+    @property
+    def keepalive_seconds(self) -> int:
+        """The shortest time between two keep-alive requests of a page while the user types.
+
+        A third of the idle limit lets a user who keeps typing be seen more than once
+        before the limit, even when one request is lost.
+        """
+        return self.session_idle_minutes * 60 // 3
+
 
 @lru_cache(maxsize=1)
 def get_web_settings() -> WebSettings:

@@ -7,8 +7,9 @@ short-lived cookie and repeated in the form (the double-submit pattern).
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from consultant.storage import session_scope
@@ -16,7 +17,7 @@ from consultant.users.services import InvalidCredentials, TooManyAttempts, authe
 from consultant.users.sessions import end_session, start_session
 from consultant.web.config import get_web_settings
 from consultant.web.rendering import redirect
-from consultant.web.routes_review import resume_edit
+from consultant.web.routes_review import EDIT_FORM
 from consultant.web.security import (
     LOGIN_CSRF_COOKIE,
     Context,
@@ -27,10 +28,19 @@ from consultant.web.security import (
     signed_in,
     tokens_match,
 )
-from consultant.web.signin import SESSION_ENDED_NOTICE, login_page, safe_next_path, unsaved_edit
+from consultant.web.signin import (
+    SESSION_ENDED_NOTICE,
+    KeptFormKind,
+    keep_form,
+    login_page,
+    safe_next_path,
+)
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
+
+# The forms whose values the sign-in form can carry, by the name it posts in kept_form.
+KEPT_FORM_KINDS: dict[str, KeptFormKind] = {kind.name: kind for kind in (EDIT_FORM,)}
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -40,21 +50,31 @@ def show_login(request: Request, next_path: str = Query("", alias="next"),
     return login_page(request, next_path=safe_next_path(next_path), notice=notice)
 
 
+async def _posted_fields(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {name: value for name, value in form.items() if isinstance(value, str)}
+
+
+# Every text field of the posted form, where the sign-in form carries a kept form's values.
+PostedFields = Annotated[dict[str, str], Depends(_posted_fields)]
+
+
 @router.post("/login")
-def sign_in(request: Request, username: str = Form(""), password: str = Form(""),
-            csrf_token: str = Form(""), next_path: str = Form("", alias="next"),
-            version: int | None = Form(None), body: str | None = Form(None)) -> Response:
+def sign_in(request: Request, posted: PostedFields, username: str = Form(""),
+            password: str = Form(""), csrf_token: str = Form(""),
+            next_path: str = Form("", alias="next"), kept_form: str = Form("")) -> Response:
     """Sign in, then open the ``next`` page, or /queue when it is missing or not local.
 
-    A form that carries the text of an edit the ended session did not save (``body`` and
-    ``version``, with ``next`` naming the draft) gets the draft page with that text in the
-    editor instead. Nothing is saved until the reviewer presses Save or Approve there.
+    When the post carries a kept form (``kept_form`` names its kind and ``next`` its
+    page), the response is that page with the kept values in the form instead. Nothing
+    is saved or sent until the reviewer submits the form there.
     """
     if not tokens_match(csrf_token, request.cookies.get(LOGIN_CSRF_COOKIE)):
         raise CsrfFailure()
     settings = get_web_settings()
     return_path = safe_next_path(next_path)
-    unsaved = unsaved_edit(return_path, version, body)
+    kind = KEPT_FORM_KINDS.get(kept_form)
+    kept = keep_form(kind, return_path, posted) if kind is not None else None
     with session_scope() as db:
         try:
             user = authenticate(db, username, password, client_address(request))
@@ -65,14 +85,14 @@ def sign_in(request: Request, username: str = Form(""), password: str = Form("")
         else:
             failure = None
             token, web_session = start_session(db, user, settings.max_lifetime)
-            if unsaved is None:
+            if kept is None:
                 response = redirect(return_path or "/queue")
             else:
                 context = Context(db=db, user=user, web_session=web_session)
-                response = resume_edit(request, context, unsaved)
+                response = kept.kind.resume(request, context, kept)
     if failure is not None:
         return login_page(request, failure[0], failure[1], next_path=return_path,
-                          unsaved=unsaved, username=username)
+                          kept=kept, username=username)
     set_cookie(response, session_cookie_name(), token)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
     return response

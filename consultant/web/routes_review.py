@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
@@ -20,7 +21,7 @@ from consultant.web.downloads import attachment_response
 from consultant.web.mailview import message_view
 from consultant.web.rendering import redirect, render
 from consultant.web.security import Context, NotSignedIn, signed_in
-from consultant.web.signin import UnsavedEdit, login_page, login_url
+from consultant.web.signin import KeptField, KeptForm, KeptFormKind, sign_in_again
 
 log = logging.getLogger(__name__)
 
@@ -96,15 +97,6 @@ def search(request: Request, q: str = Form(""), csrf_token: str = Form("")) -> R
 SEND_ANYWAY_LABEL = "Send this older answer anyway"
 
 
-def keepalive_seconds() -> int:
-    """Return the shortest time between two keep-alive requests of the draft page.
-
-    A third of the idle limit lets a reviewer who keeps typing be seen more than once
-    before the limit, even when one request is lost.
-    """
-    return get_web_settings().session_idle_minutes * 60 // 3
-
-
 def _draft_page(request: Request, context: Context, draft_id: int, status_code: int = 200,
                 **extra: object) -> Response:
     """Render the draft page; *extra* may set ``body``, unsaved text to put in the editor,
@@ -122,7 +114,7 @@ def _draft_page(request: Request, context: Context, draft_id: int, status_code: 
         "organisation": queries.sender_organisation(draft.inbound_message.sender),
         "newer": services.superseding_drafts(context.db, draft),
         "send_anyway_label": SEND_ANYWAY_LABEL, "body": None, "edit_error": None,
-        "edit_notice": None, "keepalive_seconds": keepalive_seconds(),
+        "edit_notice": None, "keepalive_seconds": get_web_settings().keepalive_seconds,
     }
     values.update(extra)
     return render(request, "draft.html", context, status_code, **values)
@@ -202,7 +194,7 @@ def edit(request: Request, draft_id: int, body: str = Form(""), version: int = F
     and the reason: the answer placeholder is still there, another reviewer has claimed
     the draft, or the draft is superseded and the "send anyway" box was not ticked. A
     request whose session has ended saves nothing and leads to the sign-in page, which
-    returns to the draft with the text (see ``_edit_after_session_end``).
+    returns to the draft with the text (see ``signin.sign_in_again``).
     """
     if action not in EDIT_ACTIONS:
         raise ConsultantError(f"invalid action {action!r}; use save or approve")
@@ -233,72 +225,59 @@ def edit(request: Request, draft_id: int, body: str = Form(""), version: int = F
         return _show_rejected_edit(request, draft_id, action, 409, body, message,
                                    "claimed by another reviewer")
     except NotSignedIn as error:
-        return _edit_after_session_end(request, error, draft_id, action,
-                                       UnsavedEdit(draft_id=draft_id, version=version, body=body))
+        verb = "approval" if action == "approve" else "save"
+        return sign_in_again(request, error, EDIT_FORM, f"/drafts/{draft_id}",
+                             {"version": str(version), "body": body},
+                             action=f"this {verb}", outcome="nothing was saved or sent",
+                             return_to=f"draft {draft_id} with your text in the editor")
     return redirect(f"/drafts/{draft_id}")
-
-
-def _edit_after_session_end(request: Request, error: NotSignedIn, draft_id: int, action: str,
-                            unsaved: UnsavedEdit) -> Response:
-    """Respond to a Save or Approve that arrives after the session ended. Nothing is saved.
-
-    When the form carried the ended session's CSRF token, it came from this app's own
-    draft page, so the sign-in page shows its text and carries it back to the editor.
-    Without that proof the text may come from another site, so it is not shown again.
-    The sign-in page then only returns to the draft, where app.js restores the copy it
-    keeps in the tab's sessionStorage.
-    """
-    draft_path = f"/drafts/{draft_id}"
-    if error.ended_session_user is None:
-        log.info("%s of draft=%d arrived without a live session; text not shown again",
-                 EDIT_ACTIONS[action], draft_id)
-        return redirect(login_url(draft_path, session_ended=error.session_ended))
-    log.info("%s of draft=%d arrived after the session ended; text returned for sign-in",
-             EDIT_ACTIONS[action], draft_id)
-    settings = get_web_settings()
-    verb = "approval" if action == "approve" else "save"
-    notice = (f"Your session ended before this {verb} reached the server, so nothing was "
-              f"saved or sent. A session ends after {settings.session_idle_minutes} minutes "
-              f"without activity and {settings.session_max_hours} hours after sign-in. "
-              f"Sign in again to return to draft {draft_id} with your text in the editor.")
-    return login_page(request, status_code=401, next_path=draft_path, notice=notice,
-                      unsaved=unsaved, username=error.ended_session_user)
 
 
 RESUMED_EDIT_NOTICE = ("You are signed in again. Your text from before the session ended is "
                        "in the editor and is not saved yet. Choose Save or Approve and send.")
 
 
-def _resume_problem(context: Context, unsaved: UnsavedEdit) -> str | None:
-    """Return why the text of *unsaved* can no longer go into the draft's editor, or None."""
+def _resume_problem(context: Context, draft_id: int, version: int) -> str | None:
+    """Return why text written on *version* can no longer go into the draft's editor, or None."""
     try:
-        draft = services.get_draft(context.db, unsaved.draft_id)
+        draft = services.get_draft(context.db, draft_id)
     except NotFound:
-        return f"draft {unsaved.draft_id} no longer exists"
+        return f"draft {draft_id} no longer exists"
     if draft.state not in workflow.WORKABLE_STATES:
         return f"draft {draft.id} is {draft.state.value} and can no longer be changed"
-    if draft.version != unsaved.version:
+    if draft.version != version:
         return (f"draft {draft.id} is now at version {draft.version}, not version "
-                f"{unsaved.version} that your text was written on")
+                f"{version} that your text was written on")
     return None
 
 
-def resume_edit(request: Request, context: Context, unsaved: UnsavedEdit) -> Response:
+def resume_edit(request: Request, context: Context, kept: KeptForm) -> Response:
     """Render the draft page after a sign-in, with the text that the ended session did not save.
 
     Nothing is saved here: the reviewer saves or approves from the page. A draft that
     changed or left review meanwhile gets the "draft changed" page with the text instead.
     """
-    problem = _resume_problem(context, unsaved)
+    draft_id = int(kept.path_ids["draft_id"])
+    body = kept.values["body"]
+    problem = _resume_problem(context, draft_id, int(kept.values["version"]))
     if problem is not None:
         log.info("unsaved edit of draft=%d not restored after sign-in: draft changed, user_id=%d",
-                 unsaved.draft_id, context.user.id)
+                 draft_id, context.user.id)
         return render(request, "stale.html", context, 409, message=problem,
-                      draft_id=unsaved.draft_id, body=unsaved.body)
-    log.info("unsaved edit of draft=%d restored after sign-in, user_id=%d", unsaved.draft_id,
+                      draft_id=draft_id, body=body)
+    log.info("unsaved edit of draft=%d restored after sign-in, user_id=%d", draft_id,
              context.user.id)
-    return _draft_page(request, context, unsaved.draft_id, body=unsaved.body,
-                       edit_notice=RESUMED_EDIT_NOTICE)
+    return _draft_page(request, context, draft_id, body=body, edit_notice=RESUMED_EDIT_NOTICE)
+
+
+# The numbers fit the 32-bit integer columns drafts.id and drafts.version.
+DRAFT_PATH = re.compile(r"/drafts/(?P<draft_id>[1-9][0-9]{0,8})")
+VERSION_FIELD = KeptField("version", pattern=re.compile(r"[0-9]{1,9}"))
+
+EDIT_FORM = KeptFormKind(
+    name="draft-edit", path=DRAFT_PATH,
+    fields=(VERSION_FIELD, KeptField("body", "Reply text", rows=16)),
+    heading="Your text for draft {draft_id}, not saved", resume=resume_edit)
 
 
 @router.post("/drafts/{draft_id}/reject")

@@ -1,36 +1,113 @@
-"""The sign-in page, the local path it returns to, and the unsaved edit it can carry.
+"""The sign-in page, the local path it returns to, and the unsent form it can carry.
 
-An edit whose Save or Approve arrives after the session ended is neither saved nor
-stored anywhere on the server. Its text goes back to the browser inside the sign-in form,
-so signing in brings it back to the draft's editor.
+A form post that arrives after the session ended does nothing, and its text is stored
+nowhere on the server. When the post proves that it came from this app's own page, the
+text goes back to the browser inside the sign-in form, so signing in opens the same form
+with the text filled in. A KeptFormKind describes each form that works this way.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import Request
 from fastapi.responses import Response
 
-from consultant.web.rendering import render
-from consultant.web.security import LOGIN_CSRF_COOKIE, set_cookie
+from consultant.web.config import get_web_settings
+from consultant.web.rendering import redirect, render
+from consultant.web.security import LOGIN_CSRF_COOKIE, Context, NotSignedIn, set_cookie
+
+log = logging.getLogger(__name__)
 
 MAX_NEXT_LENGTH = 2000
-# Nine digits at most keep the id within the 32-bit integer column drafts.id.
-DRAFT_PATH = re.compile(r"/drafts/([1-9][0-9]{0,8})")
 SESSION_ENDED_NOTICE = "Your session has ended. Sign in again to continue where you were."
+# The fields of the sign-in form itself, which no kept field may use as its name.
+SIGN_IN_FIELDS = frozenset({"csrf_token", "username", "password", "next", "kept_form"})
 
 
 @dataclass(frozen=True)
-class UnsavedEdit:
-    """The editor text of a draft, as the reviewer's form posted it, and the version it showed."""
+class KeptField:
+    """A field of a kept form, named as the form posts it.
 
-    draft_id: int
-    version: int
-    body: str
+    A field without a label travels hidden. A field with a label is shown read-only on
+    the sign-in page: as a one-line input when *rows* is 1, else as a textarea. A posted
+    value that does not match *pattern* in full drops the whole kept form.
+    """
+
+    name: str
+    label: str | None = None
+    rows: int = 1
+    pattern: re.Pattern[str] | None = None
+
+
+@dataclass(frozen=True)
+class KeptFormKind:
+    """A form whose text the sign-in page carries back when its post arrives too late.
+
+    *path* matches the page that shows the form, and its named groups fill in *heading*,
+    the title of the kept text on the sign-in page. *resume* renders that page for the new
+    session with the kept values in the form. It must not save or send anything, because
+    the reviewer has not seen the page since the session ended.
+    """
+
+    name: str
+    path: re.Pattern[str]
+    fields: tuple[KeptField, ...]
+    heading: str
+    resume: Callable[[Request, Context, KeptForm], Response]
+
+    def __post_init__(self) -> None:
+        clashes = sorted({field.name for field in self.fields} & SIGN_IN_FIELDS)
+        if clashes:
+            raise ValueError(f"kept form {self.name!r} uses names of sign-in fields: {clashes}")
+
+
+@dataclass(frozen=True)
+class KeptForm:
+    """The values that a form of *kind* posted after the session ended, and its page.
+
+    *path_ids* contains the named groups of ``kind.path`` in *path*, such as a draft id.
+    """
+
+    kind: KeptFormKind
+    path: str
+    values: Mapping[str, str]
+    path_ids: Mapping[str, str]
+
+    @property
+    def heading(self) -> str:
+        return self.kind.heading.format(**self.path_ids)
+
+    @property
+    def hidden_fields(self) -> list[tuple[KeptField, str]]:
+        return [(field, self.values[field.name]) for field in self.kind.fields if not field.label]
+
+    @property
+    def shown_fields(self) -> list[tuple[KeptField, str]]:
+        return [(field, self.values[field.name]) for field in self.kind.fields if field.label]
+
+
+def keep_form(kind: KeptFormKind, path: str | None,
+              values: Mapping[str, str | None]) -> KeptForm | None:
+    """Return the kept form of *kind* at *path*, or None when the path or a value does not fit.
+
+    The sign-in form posts the values back, so the same checks apply to both posts.
+    """
+    match = kind.path.fullmatch(path or "")
+    if path is None or match is None:
+        return None
+    kept = {}
+    for field in kind.fields:
+        value = values.get(field.name)
+        if value is None or (field.pattern is not None and not field.pattern.fullmatch(value)):
+            return None
+        kept[field.name] = value
+    return KeptForm(kind=kind, path=path, values=kept, path_ids=match.groupdict())
 
 
 def safe_next_path(value: str | None) -> str | None:
@@ -63,25 +140,47 @@ def login_url(next_path: str | None = None, *, session_ended: bool = False) -> s
     return f"/login?{urlencode(query)}" if query else "/login"
 
 
-def unsaved_edit(next_path: str | None, version: int | None,
-                 body: str | None) -> UnsavedEdit | None:
-    """Return the edit that a sign-in form carries back to the draft at *next_path*, if any."""
-    match = DRAFT_PATH.fullmatch(next_path or "")
-    if match is None or version is None or body is None:
-        return None
-    return UnsavedEdit(draft_id=int(match.group(1)), version=version, body=body)
-
-
 def login_page(request: Request, error: str | None = None, status_code: int = 200, *,
                next_path: str | None = None, notice: str | None = None,
-               unsaved: UnsavedEdit | None = None, username: str = "") -> Response:
+               kept: KeptForm | None = None, username: str = "") -> Response:
     """Render the sign-in form with a fresh login CSRF token.
 
-    The form posts *next_path*, the page to open after sign-in, and the text of
-    *unsaved*, which the page also shows so the reviewer can copy it.
+    The form posts *next_path*, the page to open after sign-in, and the values of
+    *kept*, which the page also shows so the reviewer can copy them.
     """
     token = secrets.token_urlsafe(32)
     response = render(request, "login.html", None, status_code, login_csrf=token, error=error,
-                      next_path=next_path, notice=notice, unsaved=unsaved, username=username)
+                      next_path=next_path, notice=notice, kept=kept, username=username)
     set_cookie(response, LOGIN_CSRF_COOKIE, token, max_age=3600)
     return response
+
+
+def sign_in_again(request: Request, error: NotSignedIn, kind: KeptFormKind, path: str,
+                  values: Mapping[str, str], *, action: str, outcome: str,
+                  return_to: str) -> Response:
+    """Respond to a post of a *kind* form at *path* that arrived without a live session.
+
+    The caller has done nothing with the post. When the post carried the CSRF token of
+    the session that just ended, it came from this app's own page, so the sign-in page
+    gives the reason, shows *values* and carries them back into the form. Without that proof
+    the values may come from another site, so they are not shown again. The sign-in page
+    then only returns to *path*, where app.js restores the copy that it keeps in the
+    tab's sessionStorage. The notice reads "Your session ended before *action* reached
+    the server, so *outcome*. ... Sign in again to return to *return_to*."
+
+    *path* is logged, so the caller builds it from checked ids, never from mail content.
+    """
+    kept = keep_form(kind, path, values) if error.ended_session_user is not None else None
+    if kept is None:
+        log.info("%s post to %s arrived without a live session; text not shown again",
+                 kind.name, path)
+        return redirect(login_url(path, session_ended=error.session_ended))
+    log.info("%s post to %s arrived after the session ended; text returned for sign-in",
+             kind.name, path)
+    settings = get_web_settings()
+    notice = (f"Your session ended before {action} reached the server, so {outcome}. "
+              f"A session ends after {settings.session_idle_minutes} minutes without "
+              f"activity and {settings.session_max_hours} hours after sign-in. "
+              f"Sign in again to return to {return_to}.")
+    return login_page(request, status_code=401, next_path=path, notice=notice, kept=kept,
+                      username=error.ended_session_user or "")

@@ -41,13 +41,21 @@ def _end_sessions(session: Session) -> None:
 
 
 def _sign_in_form(page: str, password: str = PASSWORD) -> dict[str, str]:
-    """Return the fields the sign-in form on *page* posts, with *password* typed in."""
-    fields = {"csrf_token": form_token(page), "username": _input_value(page, "username"),
-              "password": password, "body": _textarea(page, "unsaved-body")}
-    for name in ("next", "version"):
-        value = _hidden(page, name)
-        if value is not None:
-            fields[name] = value
+    """Return the fields the sign-in form on *page* posts, with *password* typed in.
+
+    The fields are every hidden input, the username, and each field of kept text, which
+    the page shows with an id of "unsaved-" and the field name.
+    """
+    form = page.partition('<form method="post" action="/login">')[2].partition("</form>")[0]
+    fields = {name: html.unescape(value) for name, value in
+              re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form)}
+    fields["username"] = _input_value(form, "username")
+    fields["password"] = password
+    for name in re.findall(r'<textarea id="unsaved-([^"]+)"', form):
+        fields[name] = _textarea(form, f"unsaved-{name}")
+    for name, value in re.findall(r'<input id="unsaved-([^"]+)" name="[^"]+" value="([^"]*)"',
+                                  form):
+        fields[name] = html.unescape(value)
     return fields
 
 
@@ -262,7 +270,8 @@ def test_login_needs_csrf_to_carry_text(client: TestClient, users, make_draft) -
 
     response = client.post("/login", data={
         "csrf_token": "forged", "username": "rita", "password": PASSWORD,
-        "next": f"/drafts/{draft.id}", "version": "1", "body": ANSWER})
+        "next": f"/drafts/{draft.id}", "kept_form": "draft-edit", "version": "1",
+        "body": ANSWER})
 
     assert response.status_code == 403
     assert ANSWER not in response.text
@@ -343,7 +352,8 @@ def test_text_only_carried_to_drafts(client: TestClient, users) -> None:
 
     response = client.post("/login", data={"csrf_token": form_token(login.text),
                                            "username": "rita", "password": PASSWORD,
-                                           "next": "/queue", "version": "1", "body": ANSWER})
+                                           "next": "/queue", "kept_form": "draft-edit",
+                                           "version": "1", "body": ANSWER})
 
     assert response.status_code == 303
     assert response.headers["location"] == "/queue"
