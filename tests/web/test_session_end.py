@@ -18,51 +18,15 @@ from consultant.storage.base import utcnow
 from consultant.storage.models import CaseEvent, DraftState, WebSession
 from consultant.web.signin import safe_next_path
 from tests.web.conftest import PASSWORD, form_token, sign_in
+from tests.web.session_end import (
+    end_sessions,
+    hidden_value,
+    input_value,
+    sign_in_form,
+    textarea_text,
+)
 
 ANSWER = "Yes: append modifier 25 to the E/M code, per the operative note."
-
-
-def _textarea(page: str, element_id: str) -> str:
-    """Return the text of the textarea *element_id*, as a browser would submit it."""
-    element = page.partition(f'<textarea id="{element_id}"')[2].partition(">")[2]
-    # A browser drops the line break that follows the opening tag.
-    return html.unescape(element.partition("</textarea>")[0].removeprefix("\n"))
-
-
-def _hidden(page: str, name: str) -> str | None:
-    match = re.search(rf'<input type="hidden" name="{name}" value="([^"]*)"', page)
-    return html.unescape(match.group(1)) if match else None
-
-
-def _end_sessions(session: Session) -> None:
-    """Make every session idle for an hour, as after a long time spent writing."""
-    session.execute(update(WebSession).values(last_seen_at=utcnow() - timedelta(hours=1)))
-    session.commit()
-
-
-def _sign_in_form(page: str, password: str = PASSWORD) -> dict[str, str]:
-    """Return the fields the sign-in form on *page* posts, with *password* typed in.
-
-    The fields are every hidden input, the username, and each field of kept text, which
-    the page shows with an id of "unsaved-" and the field name.
-    """
-    form = page.partition('<form method="post" action="/login">')[2].partition("</form>")[0]
-    fields = {name: html.unescape(value) for name, value in
-              re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form)}
-    fields["username"] = _input_value(form, "username")
-    fields["password"] = password
-    for name in re.findall(r'<textarea id="unsaved-([^"]+)"', form):
-        fields[name] = _textarea(form, f"unsaved-{name}")
-    for name, value in re.findall(r'<input id="unsaved-([^"]+)" name="[^"]+" value="([^"]*)"',
-                                  form):
-        fields[name] = html.unescape(value)
-    return fields
-
-
-def _input_value(page: str, name: str) -> str:
-    match = re.search(rf'<input name="{name}" value="([^"]*)"', page)
-    assert match, f"the page has no {name} field"
-    return html.unescape(match.group(1))
 
 
 @pytest.mark.parametrize("action", ["save", "approve"])
@@ -72,7 +36,7 @@ def test_expired_edit_keeps_text(client: TestClient, users, make_draft, session:
     draft = make_draft()
     token = sign_in(client, "rita")
     body = draft.body_text.replace(services.PLACEHOLDER, ANSWER) + "\n<b>Kept & escaped</b>"
-    _end_sessions(session)
+    end_sessions(session)
     caplog.set_level(logging.DEBUG)
 
     response = client.post(f"/drafts/{draft.id}/edit", data={
@@ -84,11 +48,11 @@ def test_expired_edit_keeps_text(client: TestClient, users, make_draft, session:
     verb = "approval" if action == "approve" else "save"
     assert f"Your session ended before this {verb} reached the server" in response.text
     assert "nothing was saved or sent" in response.text
-    assert _textarea(response.text, "unsaved-body") == body
+    assert textarea_text(response.text, "unsaved-body") == body
     assert "&lt;b&gt;Kept &amp; escaped&lt;/b&gt;" in response.text
-    assert _hidden(response.text, "next") == f"/drafts/{draft.id}"
-    assert _hidden(response.text, "version") == "1"
-    assert _input_value(response.text, "username") == "rita"
+    assert hidden_value(response.text, "next") == f"/drafts/{draft.id}"
+    assert hidden_value(response.text, "version") == "1"
+    assert input_value(response.text, "username") == "rita"
     assert draft.version == 1
     assert draft.state is DraftState.PENDING_REVIEW
     assert draft.assignee is None
@@ -105,16 +69,16 @@ def test_sign_in_restores_text(client: TestClient, users, make_draft, session: S
     draft = make_draft()
     token = sign_in(client, "rita")
     body = draft.body_text.replace(services.PLACEHOLDER, ANSWER)
-    _end_sessions(session)
+    end_sessions(session)
     ended = client.post(f"/drafts/{draft.id}/edit", data={
         "csrf_token": token, "version": "1", "body": body, "action": "approve"})
 
-    restored = client.post("/login", data=_sign_in_form(ended.text))
+    restored = client.post("/login", data=sign_in_form(ended.text))
     session.refresh(draft)
 
     assert restored.status_code == 200
     assert 'id="edit-form"' in restored.text
-    assert _textarea(restored.text, "body") == body
+    assert textarea_text(restored.text, "body") == body
     assert 'id="edit-notice"' in restored.text
     assert "is not saved yet" in restored.text
     assert re.search(r'name="version" value="1"', restored.text)
@@ -125,7 +89,7 @@ def test_sign_in_restores_text(client: TestClient, users, make_draft, session: S
     # The restored page carries the new session's token, so approving now works.
     new_token = form_token(restored.text)
     approved = client.post(f"/drafts/{draft.id}/edit", data={
-        "csrf_token": new_token, "version": "1", "body": _textarea(restored.text, "body"),
+        "csrf_token": new_token, "version": "1", "body": textarea_text(restored.text, "body"),
         "action": "approve"})
     session.refresh(draft)
 
@@ -142,23 +106,23 @@ def test_wrong_password_keeps_text(client: TestClient, users, make_draft,
     draft = make_draft()
     token = sign_in(client, "rita")
     body = draft.body_text.replace(services.PLACEHOLDER, ANSWER)
-    _end_sessions(session)
+    end_sessions(session)
     ended = client.post(f"/drafts/{draft.id}/edit", data={
         "csrf_token": token, "version": "1", "body": body, "action": "save"})
 
-    failed = client.post("/login", data=_sign_in_form(ended.text, "not the password"))
+    failed = client.post("/login", data=sign_in_form(ended.text, "not the password"))
 
     assert failed.status_code == 401
     assert "wrong username or password" in failed.text
-    assert _textarea(failed.text, "unsaved-body") == body
-    assert _hidden(failed.text, "next") == f"/drafts/{draft.id}"
-    assert _hidden(failed.text, "version") == "1"
-    assert _input_value(failed.text, "username") == "rita"
+    assert textarea_text(failed.text, "unsaved-body") == body
+    assert hidden_value(failed.text, "next") == f"/drafts/{draft.id}"
+    assert hidden_value(failed.text, "version") == "1"
+    assert input_value(failed.text, "username") == "rita"
 
-    restored = client.post("/login", data=_sign_in_form(failed.text))
+    restored = client.post("/login", data=sign_in_form(failed.text))
 
     assert restored.status_code == 200
-    assert _textarea(restored.text, "body") == body
+    assert textarea_text(restored.text, "body") == body
 
 
 def test_restore_on_changed_draft(client: TestClient, users, make_draft,
@@ -166,13 +130,13 @@ def test_restore_on_changed_draft(client: TestClient, users, make_draft,
     draft = make_draft()
     token = sign_in(client, "rita")
     body = draft.body_text.replace(services.PLACEHOLDER, ANSWER)
-    _end_sessions(session)
+    end_sessions(session)
     ended = client.post(f"/drafts/{draft.id}/edit", data={
         "csrf_token": token, "version": "1", "body": body, "action": "approve"})
     workflow.save(session, draft.id, users["remy"], draft.body_text + "\nRemy's note.", 1)
     session.commit()
 
-    response = client.post("/login", data=_sign_in_form(ended.text))
+    response = client.post("/login", data=sign_in_form(ended.text))
     session.refresh(draft)
 
     assert response.status_code == 409
@@ -191,13 +155,13 @@ def test_restore_on_rejected_draft(client: TestClient, users, make_draft,
                                    session: Session) -> None:
     draft = make_draft()
     token = sign_in(client, "rita")
-    _end_sessions(session)
+    end_sessions(session)
     ended = client.post(f"/drafts/{draft.id}/edit", data={
         "csrf_token": token, "version": "1", "body": ANSWER, "action": "save"})
     workflow.reject(session, draft.id, users["remy"], "Not a coding question", 1)
     session.commit()
 
-    response = client.post("/login", data=_sign_in_form(ended.text))
+    response = client.post("/login", data=sign_in_form(ended.text))
 
     assert response.status_code == 409
     assert f"draft {draft.id} is rejected and can no longer be changed" in response.text
@@ -206,11 +170,11 @@ def test_restore_on_rejected_draft(client: TestClient, users, make_draft,
 
 def test_restore_on_missing_draft(client: TestClient, users, session: Session) -> None:
     token = sign_in(client, "rita")
-    _end_sessions(session)
+    end_sessions(session)
     ended = client.post("/drafts/999/edit", data={
         "csrf_token": token, "version": "1", "body": ANSWER, "action": "save"})
 
-    response = client.post("/login", data=_sign_in_form(ended.text))
+    response = client.post("/login", data=sign_in_form(ended.text))
 
     assert ended.status_code == 401
     assert response.status_code == 409
@@ -223,7 +187,7 @@ def test_expired_edit_without_token(client: TestClient, users, make_draft, sessi
                                     csrf_token: str) -> None:
     draft = make_draft()
     sign_in(client, "rita")
-    _end_sessions(session)
+    end_sessions(session)
 
     response = client.post(f"/drafts/{draft.id}/edit", data={
         "csrf_token": csrf_token, "version": "1", "body": ANSWER, "action": "approve"})
@@ -282,18 +246,18 @@ def test_expired_page_returns_after_sign_in(client: TestClient, users, make_draf
                                             session: Session) -> None:
     draft = make_draft()
     sign_in(client, "rita")
-    _end_sessions(session)
+    end_sessions(session)
 
     expired = client.get(f"/drafts/{draft.id}")
     login = client.get(expired.headers["location"])
     signed_in = client.post("/login", data={
         "csrf_token": form_token(login.text), "username": "rita", "password": PASSWORD,
-        "next": _hidden(login.text, "next")})
+        "next": hidden_value(login.text, "next")})
 
     assert expired.status_code == 303
     assert expired.headers["location"] == f"/login?next=%2Fdrafts%2F{draft.id}&ended=1"
     assert "Your session has ended." in login.text
-    assert _hidden(login.text, "next") == f"/drafts/{draft.id}"
+    assert hidden_value(login.text, "next") == f"/drafts/{draft.id}"
     assert signed_in.status_code == 303
     assert signed_in.headers["location"] == f"/drafts/{draft.id}"
 
@@ -305,7 +269,7 @@ def test_sign_in_without_next_opens_queue(client: TestClient, users) -> None:
                                            "username": "rita", "password": PASSWORD})
 
     assert "Your session has ended" not in login.text
-    assert _hidden(login.text, "next") is None
+    assert hidden_value(login.text, "next") is None
     assert response.headers["location"] == "/queue"
 
 
@@ -336,7 +300,7 @@ def test_sign_in_rejects_non_local_next(client: TestClient, users, value: str) -
                                            "username": "rita", "password": PASSWORD,
                                            "next": value})
 
-    assert _hidden(login.text, "next") is None
+    assert hidden_value(login.text, "next") is None
     assert response.status_code == 303
     assert response.headers["location"] == "/queue"
 
@@ -384,7 +348,7 @@ def test_keepalive_marks_session_seen(client: TestClient, users, session: Sessio
 
 def test_keepalive_after_session_end(client: TestClient, users, session: Session) -> None:
     token = sign_in(client, "rita")
-    _end_sessions(session)
+    end_sessions(session)
 
     response = client.post("/api/v1/session/keepalive", headers={"X-CSRF-Token": token})
 
