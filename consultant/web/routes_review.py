@@ -100,7 +100,8 @@ SEND_ANYWAY_LABEL = "Send this older answer anyway"
 def _draft_page(request: Request, context: Context, draft_id: int, status_code: int = 200,
                 **extra: object) -> Response:
     """Render the draft page; *extra* may set ``body``, unsaved text to put in the editor,
-    ``edit_error``, why the editor's last Save or Approve failed, and ``edit_notice``."""
+    ``edit_error``, why the editor's last Save or Approve failed, ``edit_notice``, and
+    ``reason`` and ``reject_notice`` for the Reject form."""
     draft = services.get_draft(context.db, draft_id)
     others = [message for message in queries.case_messages(context.db, draft.case)
               if message.id != draft.inbound_message_id]
@@ -114,7 +115,8 @@ def _draft_page(request: Request, context: Context, draft_id: int, status_code: 
         "organisation": queries.sender_organisation(draft.inbound_message.sender),
         "newer": services.superseding_drafts(context.db, draft),
         "send_anyway_label": SEND_ANYWAY_LABEL, "body": None, "edit_error": None,
-        "edit_notice": None, "keepalive_seconds": get_web_settings().keepalive_seconds,
+        "edit_notice": None, "reason": "", "reject_notice": None,
+        "keepalive_seconds": get_web_settings().keepalive_seconds,
     }
     values.update(extra)
     return render(request, "draft.html", context, status_code, **values)
@@ -280,11 +282,71 @@ EDIT_FORM = KeptFormKind(
     heading="Your text for draft {draft_id}, not saved", resume=resume_edit)
 
 
+RESUMED_REJECT_NOTICE = ("You are signed in again. Your reason from before the session ended "
+                         "is in the Reject form, and the draft is not rejected yet. Choose "
+                         "Reject to reject it.")
+
+
+def _reason_not_restored(request: Request, context: Context, draft_id: int, reason: str,
+                         problem: str) -> Response:
+    log.info("rejection reason for draft=%d not restored after sign-in: draft left review, "
+             "user_id=%d", draft_id, context.user.id)
+    return render(request, "stale.html", context, 409, message=problem, draft_id=draft_id,
+                  body=reason)
+
+
+def resume_reject(request: Request, context: Context, kept: KeptForm) -> Response:
+    """Render the draft page after a sign-in, with the rejection reason in the Reject form.
+
+    Nothing is rejected here. A reason does not overwrite the reply, so a draft that got
+    a new version meanwhile still gets it, with a notice to read that version first. A
+    draft that left review gets the "draft changed" page with the reason instead.
+    """
+    draft_id = int(kept.path_ids["draft_id"])
+    reason = kept.values["reason"]
+    try:
+        draft = services.get_draft(context.db, draft_id)
+    except NotFound:
+        return _reason_not_restored(request, context, draft_id, reason,
+                                    f"draft {draft_id} no longer exists")
+    if draft.state is not DraftState.PENDING_REVIEW:
+        return _reason_not_restored(
+            request, context, draft_id, reason,
+            f"draft {draft_id} is {draft.state.value} and can no longer be rejected")
+
+    notice = RESUMED_REJECT_NOTICE
+    written_on = int(kept.values["version"])
+    if draft.version != written_on:
+        notice += (f" The reply is now at version {draft.version}, not version {written_on} "
+                   "that you read. Read it before you reject the draft.")
+    log.info("rejection reason for draft=%d restored after sign-in, user_id=%d", draft_id,
+             context.user.id)
+    return _draft_page(request, context, draft_id, reason=reason, reject_notice=notice)
+
+
+REJECT_FORM = KeptFormKind(
+    name="draft-reject", path=DRAFT_PATH,
+    fields=(VERSION_FIELD, KeptField("reason", "Reason for rejecting", rows=3)),
+    heading="Your reason for rejecting draft {draft_id}, which is not rejected",
+    resume=resume_reject)
+
+
 @router.post("/drafts/{draft_id}/reject")
 def reject(request: Request, draft_id: int, reason: str = Form(""), version: int = Form(...),
            csrf_token: str = Form("")) -> Response:
-    with signed_in(request, csrf_token, check_csrf=True) as context:
-        workflow.reject(context.db, draft_id, context.user, reason, version)
+    """Reject the draft with a reason.
+
+    A request whose session has ended rejects nothing and leads to the sign-in page, which
+    returns to the draft with the reason in the Reject form.
+    """
+    try:
+        with signed_in(request, csrf_token, check_csrf=True) as context:
+            workflow.reject(context.db, draft_id, context.user, reason, version)
+    except NotSignedIn as error:
+        return sign_in_again(request, error, REJECT_FORM, f"/drafts/{draft_id}",
+                             {"version": str(version), "reason": reason},
+                             action="this rejection", outcome=f"draft {draft_id} was not rejected",
+                             return_to=f"draft {draft_id} with your reason in the Reject form")
     return redirect(f"/drafts/{draft_id}")
 
 

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import logging
+import re
+
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
+from consultant.drafting.services import Reply
 from consultant.drafting.text import reviewer_notes_by_code
 from consultant.errors import ConsultantError, EmptyQuestion
 from consultant.review import held
 from consultant.storage.models import Role
 from consultant.users import services as users
 from consultant.web import tools
+from consultant.web.config import get_web_settings
 from consultant.web.rendering import redirect, render
-from consultant.web.security import signed_in
+from consultant.web.security import Context, NotSignedIn, signed_in
+from consultant.web.signin import KeptField, KeptForm, KeptFormKind, sign_in_again
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(include_in_schema=False)
 
@@ -25,23 +33,62 @@ def lookup_codes(request: Request, q: str = Form(""), csrf_token: str = Form("")
                       results=tools.lookup(context.db, q))
 
 
+def _ask_page(request: Request, context: Context, status_code: int = 200, *,
+              subject: str = "", question: str = "", reply: Reply | None = None,
+              **extra: object) -> Response:
+    """Render the Ask page; *extra* may set ``error``, ``notes`` and ``resumed_notice``."""
+    values: dict[str, object] = {"error": None, "notes": None, "resumed_notice": None}
+    values.update(extra)
+    return render(request, "ask.html", context, status_code, subject=subject, question=question,
+                  reply=reply, keepalive_seconds=get_web_settings().keepalive_seconds, **values)
+
+
 @router.get("/ask", response_class=HTMLResponse)
 def ask_form(request: Request) -> Response:
     with signed_in(request) as context:
-        return render(request, "ask.html", context, subject="", question="", reply=None)
+        return _ask_page(request, context)
 
 
 @router.post("/ask", response_class=HTMLResponse)
 def ask(request: Request, subject: str = Form(""), question: str = Form(""),
         csrf_token: str = Form("")) -> Response:
-    with signed_in(request, csrf_token, check_csrf=True) as context:
-        try:
-            reply = tools.ask(context.db, subject, question)
-        except EmptyQuestion as error:
-            return render(request, "ask.html", context, 422, subject=subject,
-                          question=question, reply=None, error=str(error))
-        return render(request, "ask.html", context, subject=subject, question=question,
-                      reply=reply, notes=reviewer_notes_by_code(reply.codes))
+    """Show the draft that the email path would write for the question.
+
+    A request whose session has ended drafts nothing and leads to the sign-in page, which
+    returns to the Ask page with the question in the form.
+    """
+    try:
+        with signed_in(request, csrf_token, check_csrf=True) as context:
+            try:
+                reply = tools.ask(context.db, subject, question)
+            except EmptyQuestion as error:
+                return _ask_page(request, context, 422, subject=subject, question=question,
+                                 error=str(error))
+            return _ask_page(request, context, subject=subject, question=question, reply=reply,
+                             notes=reviewer_notes_by_code(reply.codes))
+    except NotSignedIn as error:
+        return sign_in_again(request, error, ASK_FORM, "/ask",
+                             {"subject": subject, "question": question},
+                             action="your question", outcome="no reply was drafted",
+                             return_to="the Ask page with your question in the form")
+
+
+RESUMED_ASK_NOTICE = ("You are signed in again. Your question from before the session ended "
+                      "is in the form, and no reply was drafted for it yet. Choose Draft a "
+                      "reply.")
+
+
+def resume_ask(request: Request, context: Context, kept: KeptForm) -> Response:
+    """Render the Ask page after a sign-in, with the question the ended session did not answer."""
+    log.info("question for the Ask page restored after sign-in, user_id=%d", context.user.id)
+    return _ask_page(request, context, subject=kept.values["subject"],
+                     question=kept.values["question"], resumed_notice=RESUMED_ASK_NOTICE)
+
+
+ASK_FORM = KeptFormKind(
+    name="ask", path=re.compile("/ask"),
+    fields=(KeptField("subject", "Subject"), KeptField("question", "Question", rows=8)),
+    heading="Your question, not answered yet", resume=resume_ask)
 
 
 @router.get("/held", response_class=HTMLResponse)

@@ -1,0 +1,345 @@
+"""The Ask page, the template editor and the Reject form when the session ends first.
+
+Each post does nothing, the sign-in page states that and shows the text, and signing in
+there opens the same form with the text filled in.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from consultant.review import workflow
+from consultant.storage.models import (
+    CaseEvent,
+    DraftState,
+    TemplateOverride,
+    TemplateVersion,
+    WebSession,
+)
+from tests.web.conftest import PASSWORD, form_token, sign_in
+from tests.web.session_end import (
+    end_sessions,
+    hidden_value,
+    input_text,
+    input_value,
+    sign_in_form,
+    textarea_text,
+)
+
+REASON = "Not a coding question: the sender asks about <b>payment</b> & dates."
+SUBJECT = "Knee injection & modifier"
+QUESTION = "\nCan we bill 20610 with 99213-25 on the same day?\nThe note says <b>separate</b>."
+SOURCE = "\nHello from the kept override.\n{{ codes | length }} codes\n"
+
+
+def _count(session: Session, model: type) -> int:
+    session.expire_all()
+    return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+# The Reject form
+
+
+def test_expired_reject_keeps_reason(client: TestClient, users, make_draft, session: Session,
+                                     caplog: pytest.LogCaptureFixture) -> None:
+    draft = make_draft()
+    token = sign_in(client, "rita")
+    end_sessions(session)
+    caplog.set_level(logging.DEBUG)
+
+    response = client.post(f"/drafts/{draft.id}/reject", data={
+        "csrf_token": token, "version": "1", "reason": REASON})
+    session.refresh(draft)
+
+    assert response.status_code == 401
+    assert 'id="session-ended"' in response.text
+    assert ("Your session ended before this rejection reached the server, so draft "
+            f"{draft.id} was not rejected") in response.text
+    assert textarea_text(response.text, "unsaved-reason") == REASON
+    assert html.escape(REASON, quote=False) in response.text
+    assert hidden_value(response.text, "kept_form") == "draft-reject"
+    assert hidden_value(response.text, "next") == f"/drafts/{draft.id}"
+    assert hidden_value(response.text, "version") == "1"
+    assert input_value(response.text, "username") == "rita"
+    assert draft.state is DraftState.PENDING_REVIEW
+    assert draft.reject_reason is None
+    assert draft.assignee is None
+    assert session.scalar(select(CaseEvent.id).where(CaseEvent.draft_id == draft.id)) is None
+    assert "payment" not in caplog.text
+
+
+def test_sign_in_restores_reason(client: TestClient, users, make_draft,
+                                 session: Session) -> None:
+    draft = make_draft()
+    token = sign_in(client, "rita")
+    end_sessions(session)
+    ended = client.post(f"/drafts/{draft.id}/reject", data={
+        "csrf_token": token, "version": "1", "reason": REASON})
+
+    restored = client.post("/login", data=sign_in_form(ended.text))
+    session.refresh(draft)
+
+    assert restored.status_code == 200
+    assert input_value(restored.text, "reason") == REASON
+    assert 'id="reject-notice"' in restored.text
+    assert "the draft is not rejected yet" in restored.text
+    assert "not version" not in restored.text
+    assert 'id="edit-form"' in restored.text
+    assert draft.state is DraftState.PENDING_REVIEW
+
+    rejected = client.post(f"/drafts/{draft.id}/reject", data={
+        "csrf_token": form_token(restored.text), "version": "1",
+        "reason": input_value(restored.text, "reason")})
+    session.refresh(draft)
+
+    assert rejected.status_code == 303
+    assert draft.state is DraftState.REJECTED
+    assert draft.reject_reason == REASON
+    assert draft.reviewer == "rita"
+
+
+def test_restore_reason_on_new_version(client: TestClient, users, make_draft,
+                                       session: Session) -> None:
+    draft = make_draft()
+    token = sign_in(client, "rita")
+    end_sessions(session)
+    ended = client.post(f"/drafts/{draft.id}/reject", data={
+        "csrf_token": token, "version": "1", "reason": REASON})
+    workflow.save(session, draft.id, users["remy"], draft.body_text + "\nRemy's note.", 1)
+    workflow.release(session, draft.id, users["remy"])
+    session.commit()
+
+    restored = client.post("/login", data=sign_in_form(ended.text))
+
+    assert restored.status_code == 200
+    assert input_value(restored.text, "reason") == REASON
+    assert "The reply is now at version 2, not version 1 that you read." in restored.text
+    assert "Remy&#39;s note." in restored.text
+    reject_form = restored.text.partition('class="reject"')[2]
+    assert hidden_value(reject_form, "version") == "2"
+
+
+@pytest.mark.parametrize("outcome", ["rejected", "deleted"])
+def test_restore_reason_after_draft_left(client: TestClient, users, make_draft,
+                                         session: Session, outcome: str) -> None:
+    draft = make_draft()
+    token = sign_in(client, "rita")
+    end_sessions(session)
+    draft_id = draft.id if outcome == "rejected" else 999
+    ended = client.post(f"/drafts/{draft_id}/reject", data={
+        "csrf_token": token, "version": "1", "reason": REASON})
+    if outcome == "rejected":
+        workflow.reject(session, draft.id, users["remy"], "Duplicate question", 1)
+        session.commit()
+
+    response = client.post("/login", data=sign_in_form(ended.text))
+
+    assert ended.status_code == 401
+    assert response.status_code == 409
+    assert "The draft changed while you were editing" in response.text
+    expected = ("is rejected and can no longer be rejected" if outcome == "rejected"
+                else "draft 999 no longer exists")
+    assert expected in response.text
+    assert html.escape(REASON, quote=False) in response.text
+    # The sign-in itself went through.
+    assert client.get("/queue").status_code == 200
+
+
+@pytest.mark.parametrize("csrf_token", ["forged", ""])
+def test_expired_reject_without_token(client: TestClient, users, make_draft, session: Session,
+                                      csrf_token: str) -> None:
+    draft = make_draft()
+    sign_in(client, "rita")
+    end_sessions(session)
+
+    response = client.post(f"/drafts/{draft.id}/reject", data={
+        "csrf_token": csrf_token, "version": "1", "reason": REASON})
+    session.refresh(draft)
+
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/login?next=%2Fdrafts%2F{draft.id}&ended=1"
+    assert "payment" not in response.text
+    assert draft.state is DraftState.PENDING_REVIEW
+
+
+# The Ask page
+
+
+def test_expired_ask_keeps_question(client: TestClient, users, session: Session,
+                                    caplog: pytest.LogCaptureFixture) -> None:
+    token = sign_in(client, "rita")
+    end_sessions(session)
+    caplog.set_level(logging.DEBUG)
+
+    response = client.post("/ask", data={"csrf_token": token, "subject": SUBJECT,
+                                         "question": QUESTION})
+
+    assert response.status_code == 401
+    assert ("Your session ended before your question reached the server, so no reply was "
+            "drafted") in response.text
+    assert "return to the Ask page with your question in the form" in response.text
+    assert input_text(response.text, "unsaved-subject") == SUBJECT
+    assert textarea_text(response.text, "unsaved-question") == QUESTION
+    assert hidden_value(response.text, "kept_form") == "ask"
+    assert hidden_value(response.text, "next") == "/ask"
+    assert 'id="ask-reply"' not in response.text
+    assert session.scalar(select(WebSession.id)) is None
+    assert "separate" not in caplog.text
+    assert "Knee" not in caplog.text
+
+
+def test_sign_in_restores_question(client: TestClient, users, session: Session) -> None:
+    token = sign_in(client, "rita")
+    end_sessions(session)
+    ended = client.post("/ask", data={"csrf_token": token, "subject": SUBJECT,
+                                      "question": QUESTION})
+
+    restored = client.post("/login", data=sign_in_form(ended.text))
+
+    assert restored.status_code == 200
+    assert input_text(restored.text, "ask-subject") == SUBJECT
+    assert textarea_text(restored.text, "ask-question") == QUESTION
+    assert 'id="resumed-notice"' in restored.text
+    assert "no reply was drafted for it yet" in restored.text
+    assert 'id="ask-reply"' not in restored.text
+
+    answered = client.post("/ask", data={"csrf_token": form_token(restored.text),
+                                         "subject": SUBJECT, "question": QUESTION})
+
+    assert answered.status_code == 200
+    assert 'id="ask-reply"' in answered.text
+    assert 'id="resumed-notice"' not in answered.text
+
+
+def test_expired_ask_without_token(client: TestClient, users, session: Session) -> None:
+    sign_in(client, "rita")
+    end_sessions(session)
+
+    response = client.post("/ask", data={"csrf_token": "forged", "subject": SUBJECT,
+                                         "question": QUESTION})
+
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=%2Fask&ended=1"
+    assert "separate" not in response.text
+
+
+# The template editor
+
+
+def test_expired_template_save_keeps_source(client: TestClient, users, session: Session,
+                                            caplog: pytest.LogCaptureFixture) -> None:
+    token = sign_in(client, "ada")
+    end_sessions(session)
+    caplog.set_level(logging.DEBUG)
+
+    response = client.post("/admin/templates/body.txt", data={"csrf_token": token,
+                                                              "source": SOURCE})
+
+    assert response.status_code == 401
+    assert ("Your session ended before this save reached the server, so nothing was saved"
+            in response.text)
+    assert "return to template body.txt with your source in the editor" in response.text
+    assert textarea_text(response.text, "unsaved-source") == SOURCE
+    assert hidden_value(response.text, "kept_form") == "template"
+    assert hidden_value(response.text, "next") == "/admin/templates/body.txt"
+    assert input_value(response.text, "username") == "ada"
+    assert _count(session, TemplateOverride) == 0
+    assert _count(session, TemplateVersion) == 0
+    assert "kept override" not in caplog.text
+
+
+def test_sign_in_restores_source(client: TestClient, users, session: Session) -> None:
+    token = sign_in(client, "ada")
+    end_sessions(session)
+    ended = client.post("/admin/templates/body.txt", data={"csrf_token": token,
+                                                           "source": SOURCE})
+
+    restored = client.post("/login", data=sign_in_form(ended.text))
+
+    assert restored.status_code == 200
+    assert textarea_text(restored.text, "source") == SOURCE
+    assert 'id="resumed-notice"' in restored.text
+    assert "is not saved yet" in restored.text
+    assert _count(session, TemplateOverride) == 0
+
+    saved = client.post("/admin/templates/body.txt", data={
+        "csrf_token": form_token(restored.text), "source": textarea_text(restored.text,
+                                                                         "source")})
+
+    assert saved.status_code == 303
+    assert _count(session, TemplateOverride) == 1
+    override = session.scalars(select(TemplateOverride)).one()
+    assert override.source == SOURCE
+    assert override.updated_by == "ada"
+
+
+def test_reviewer_cannot_resume_template(client: TestClient, users, session: Session) -> None:
+    token = sign_in(client, "ada")
+    end_sessions(session)
+    ended = client.post("/admin/templates/body.txt", data={"csrf_token": token,
+                                                           "source": SOURCE})
+    fields = sign_in_form(ended.text)
+    fields["username"] = "rita"
+
+    response = client.post("/login", data=fields)
+
+    assert response.status_code == 403
+    assert "this page is for admins only" in response.text
+    assert "kept override" not in response.text
+    assert _count(session, TemplateOverride) == 0
+    assert client.get("/queue").status_code == 200
+
+
+def test_expired_save_of_unknown_template(client: TestClient, users, session: Session) -> None:
+    token = sign_in(client, "ada")
+    end_sessions(session)
+
+    response = client.post("/admin/templates/subject.txt", data={"csrf_token": token,
+                                                                 "source": SOURCE})
+
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?ended=1"
+
+
+def test_expired_template_save_without_token(client: TestClient, users,
+                                             session: Session) -> None:
+    sign_in(client, "ada")
+    end_sessions(session)
+
+    response = client.post("/admin/templates/body.html", data={"csrf_token": "forged",
+                                                               "source": SOURCE})
+
+    assert response.status_code == 303
+    assert response.headers["location"] == (
+        "/login?next=%2Fadmin%2Ftemplates%2Fbody.html&ended=1")
+    assert _count(session, TemplateOverride) == 0
+
+
+# The sign-in post
+
+
+@pytest.mark.parametrize(("kept_form", "next_path", "fields"), [
+    ("ask", "/queue", {"subject": SUBJECT, "question": QUESTION}),
+    ("template", "/admin/templates/subject.txt", {"source": SOURCE}),
+    ("draft-reject", "/drafts/1", {"reason": REASON}),
+    ("draft-reject", "/drafts/1", {"version": "1 OR 1=1", "reason": REASON}),
+    ("no-such-form", "/ask", {"subject": SUBJECT, "question": QUESTION}),
+])
+def test_sign_in_drops_unfit_kept_form(client: TestClient, users, make_draft,
+                                       kept_form: str, next_path: str,
+                                       fields: dict[str, str]) -> None:
+    make_draft()
+    login = client.get("/login")
+
+    response = client.post("/login", data={
+        "csrf_token": form_token(login.text), "username": "ada", "password": PASSWORD,
+        "next": next_path, "kept_form": kept_form, **fields})
+
+    assert response.status_code == 303
+    assert response.headers["location"] == next_path
