@@ -180,15 +180,101 @@ function setUpEditor(form, editor, reply) {
   });
 }
 
+// The other forms that keep a copy carry data-copy-key and data-user, and mark the copied
+// fields with data-copy. Each field's data-stored is the value that needs no copy, such as
+// the saved text or an empty field. One copy per user and key contains the fields as JSON.
+function formCopyKey(user, copyKey) {
+  return `${UNSAVED_PREFIX}${encodeURIComponent(user)}/${copyKey}`;
+}
+
+function fieldValues(fields, read) {
+  return Object.fromEntries(fields.map((field) => [field.name, read(field)]));
+}
+
+function sameValues(first, second) {
+  const names = Object.keys(first);
+  return names.length === Object.keys(second).length
+    && names.every((name) => first[name] === second[name]);
+}
+
+// Return the copied values of the fields, or null when the copy is missing or unreadable.
+function readFormCopy(key, fields) {
+  const text = readCopy(key);
+  if (text === null) {
+    return null;
+  }
+  let copy;
+  try {
+    copy = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (copy === null || typeof copy !== "object") {
+    return null;
+  }
+  const valid = fields.every((field) => typeof copy[field.name] === "string");
+  return valid ? fieldValues(fields, (field) => copy[field.name]) : null;
+}
+
+function setUpFormCopy(form) {
+  const fields = Array.from(form.querySelectorAll("[data-copy]"));
+  const key = formCopyKey(form.dataset.user, form.dataset.copyKey);
+  const stored = fieldValues(fields, (field) => field.dataset.stored ?? "");
+  const restoredNotice = form.querySelector("[data-restored-notice]");
+  let storing = true;
+
+  // Text that the server sent back is newer than any copy, as in the draft editor.
+  const shown = fieldValues(fields, (field) => field.value);
+  if (!sameValues(shown, stored)) {
+    storing = writeCopy(key, JSON.stringify(shown));
+  } else {
+    const copy = readFormCopy(key, fields);
+    if (copy !== null && !sameValues(copy, stored)) {
+      fields.forEach((field) => { field.value = copy[field.name]; });
+      restoredNotice.hidden = false;
+    } else if (readCopy(key) !== null) {
+      removeCopy(key);
+    }
+  }
+  form.querySelector("[data-discard-restored]").addEventListener("click", () => {
+    fields.forEach((field) => { field.value = stored[field.name]; });
+    removeCopy(key);
+    restoredNotice.hidden = true;
+  });
+
+  const reportTyping = keepAliveWhileTyping(form, () => {
+    const notice = storing ? "kept" : "not-kept";
+    form.querySelector(`[data-session-ended="${notice}"]`).hidden = false;
+  });
+  form.addEventListener("input", () => {
+    const typed = fieldValues(fields, (field) => field.value);
+    if (sameValues(typed, stored)) {
+      removeCopy(key);
+    } else {
+      storing = writeCopy(key, JSON.stringify(typed));
+    }
+    reportTyping();
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   // Signing out drops the copies, so the next person at this browser cannot read them.
   for (const signOut of document.querySelectorAll("form.signout")) {
     signOut.addEventListener("submit", () => copyKeys().forEach(removeCopy));
   }
 
+  for (const form of document.querySelectorAll("form[data-copy-key]")) {
+    setUpFormCopy(form);
+  }
+
   const reply = document.getElementById("reply");
   if (!reply) {
     return;
+  }
+  // A draft page without a Reject form shows a draft that left review, so a copy of a
+  // rejection reason for it is no longer needed.
+  if (!reply.querySelector("form.reject")) {
+    removeCopy(formCopyKey(reply.dataset.user, `reject/${reply.dataset.draftId}`));
   }
   const editor = document.getElementById("body");
   const form = document.getElementById("edit-form");
