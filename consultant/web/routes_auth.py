@@ -23,15 +23,17 @@ from consultant.web.routes_tools import ASK_FORM
 from consultant.web.security import (
     LOGIN_CSRF_COOKIE,
     Context,
-    CsrfFailure,
     client_address,
+    posted_from_this_site,
     session_cookie_name,
     set_cookie,
     signed_in,
     tokens_match,
 )
 from consultant.web.signin import (
+    LOGIN_CSRF_MAX_AGE,
     SESSION_ENDED_NOTICE,
+    KeptForm,
     KeptFormKind,
     keep_form,
     login_page,
@@ -70,14 +72,16 @@ def sign_in(request: Request, posted: PostedFields, username: str = Form(""),
 
     When the post carries a kept form (``kept_form`` names its kind and ``next`` its
     page), the response is that page with the kept values in the form instead. Nothing
-    is saved or sent until the reviewer submits the form there.
+    is saved or sent until the reviewer submits the form there. A post that fails the
+    CSRF check, most often from a sign-in page left open too long, gets the sign-in form
+    again with a message (see ``_expired_sign_in_form``).
     """
-    if not tokens_match(csrf_token, request.cookies.get(LOGIN_CSRF_COOKIE)):
-        raise CsrfFailure()
-    settings = get_web_settings()
     return_path = safe_next_path(next_path)
     kind = KEPT_FORM_KINDS.get(kept_form)
     kept = keep_form(kind, return_path, posted) if kind is not None else None
+    if not tokens_match(csrf_token, request.cookies.get(LOGIN_CSRF_COOKIE)):
+        return _expired_sign_in_form(request, username, return_path, kept)
+    settings = get_web_settings()
     with session_scope() as db:
         try:
             user = authenticate(db, username, password, client_address(request))
@@ -99,6 +103,33 @@ def sign_in(request: Request, posted: PostedFields, username: str = Form(""),
     set_cookie(response, session_cookie_name(), token)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
     return response
+
+
+SIGN_IN_FORM_EXPIRED = (
+    "This sign-in form had expired, so you were not signed in. A sign-in form expires "
+    f"{LOGIN_CSRF_MAX_AGE // 60} minutes after a sign-in page was last opened in this browser, "
+    "and when you sign in from another tab. Enter your password again.")
+KEPT_TEXT_NOT_SHOWN = ("The text that the form carried is not shown again, because the browser "
+                       "did not confirm that the form came from this site.")
+
+
+def _expired_sign_in_form(request: Request, username: str, return_path: str | None,
+                          kept: KeptForm | None) -> Response:
+    """Render the sign-in form again after its CSRF check failed; no session is started.
+
+    The kept form comes back only when the browser marked the post as sent from this
+    site, because a post from another site must not put its text into a form here.
+    """
+    message = SIGN_IN_FORM_EXPIRED
+    if kept is not None and not posted_from_this_site(request):
+        log.warning("sign-in form failed its CSRF check; form shown again without the "
+                    "text of kept form %s, which came from an unconfirmed site", kept.kind.name)
+        message += " " + KEPT_TEXT_NOT_SHOWN
+        kept = None
+    else:
+        log.warning("sign-in form failed its CSRF check; form shown again")
+    return login_page(request, message, 403, next_path=return_path, kept=kept,
+                      username=username)
 
 
 @router.post("/logout")

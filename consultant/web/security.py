@@ -128,6 +128,17 @@ def signed_in(request: Request, csrf_token: str | None = None, *, check_csrf: bo
     raise NotSignedIn(session_ended=bool(cookie), ended_session_user=ended_session_user)
 
 
+def posted_from_this_site(request: Request) -> bool:
+    """Return True when the browser marked the request as sent from a page of this origin.
+
+    Browsers set the Sec-Fetch-Site header, and pages cannot set or change it. MDN's
+    Sec-Fetch-Site page lists it as a forbidden request header, sent by every major
+    browser since March 2023. A request without it, from an older browser or another
+    client, counts as not proven.
+    """
+    return request.headers.get("sec-fetch-site") == "same-origin"
+
+
 def client_address(request: Request) -> str:
     """Return the client address, which the sign-in limits count failures by.
 

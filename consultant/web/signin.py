@@ -25,6 +25,10 @@ from consultant.web.security import LOGIN_CSRF_COOKIE, Context, NotSignedIn, set
 log = logging.getLogger(__name__)
 
 MAX_NEXT_LENGTH = 2000
+# Seconds that the sign-in form's CSRF cookie lasts after a sign-in page was last shown.
+LOGIN_CSRF_MAX_AGE = 3600
+# secrets.token_urlsafe(32) gives 43 characters of the URL-safe base64 alphabet.
+LOGIN_CSRF_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
 SESSION_ENDED_NOTICE = "Your session has ended. Sign in again to continue where you were."
 # The fields of the sign-in form itself, which no kept field may use as its name.
 SIGN_IN_FIELDS = frozenset({"csrf_token", "username", "password", "next", "kept_form"})
@@ -143,15 +147,18 @@ def login_url(next_path: str | None = None, *, session_ended: bool = False) -> s
 def login_page(request: Request, error: str | None = None, status_code: int = 200, *,
                next_path: str | None = None, notice: str | None = None,
                kept: KeptForm | None = None, username: str = "") -> Response:
-    """Render the sign-in form with a fresh login CSRF token.
+    """Render the sign-in form with the browser's login CSRF token, or a new one.
 
     The form posts *next_path*, the page to open after sign-in, and the values of
-    *kept*, which the page also shows so the reviewer can copy them.
+    *kept*, which the page also shows so the reviewer can copy them. Reusing the token
+    keeps a sign-in page that is open in another tab of the browser valid.
     """
-    token = secrets.token_urlsafe(32)
+    token = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not LOGIN_CSRF_TOKEN.fullmatch(token):
+        token = secrets.token_urlsafe(32)
     response = render(request, "login.html", None, status_code, login_csrf=token, error=error,
                       next_path=next_path, notice=notice, kept=kept, username=username)
-    set_cookie(response, LOGIN_CSRF_COOKIE, token, max_age=3600)
+    set_cookie(response, LOGIN_CSRF_COOKIE, token, max_age=LOGIN_CSRF_MAX_AGE)
     return response
 
 

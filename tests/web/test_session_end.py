@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from consultant.review import services, workflow
 from consultant.storage.base import utcnow
 from consultant.storage.models import CaseEvent, DraftState, WebSession
+from consultant.web.security import LOGIN_CSRF_COOKIE
 from consultant.web.signin import safe_next_path
 from tests.web.conftest import PASSWORD, form_token, sign_in
 from tests.web.session_end import (
@@ -260,6 +261,41 @@ def test_expired_page_returns_after_sign_in(client: TestClient, users, make_draf
     assert hidden_value(login.text, "next") == f"/drafts/{draft.id}"
     assert signed_in.status_code == 303
     assert signed_in.headers["location"] == f"/drafts/{draft.id}"
+
+
+def test_sign_in_pages_share_token(client: TestClient, users) -> None:
+    first = client.get("/login", params={"next": "/held"})
+    second = client.get("/login")
+
+    response = client.post("/login", data={"csrf_token": form_token(first.text),
+                                           "username": "rita", "password": PASSWORD,
+                                           "next": "/held"})
+
+    assert form_token(second.text) == form_token(first.text)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/held"
+
+
+def test_sign_in_replaces_malformed_token(client: TestClient, users) -> None:
+    client.cookies.set(LOGIN_CSRF_COOKIE, "<b>")
+
+    login = client.get("/login")
+
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", form_token(login.text))
+    assert login.cookies.get(LOGIN_CSRF_COOKIE) == form_token(login.text)
+
+
+def test_sign_in_after_other_tab_signed_in(client: TestClient, users) -> None:
+    first = client.get("/login")
+    sign_in(client, "rita")
+
+    response = client.post("/login", data={"csrf_token": form_token(first.text),
+                                           "username": "rita", "password": PASSWORD})
+
+    assert response.status_code == 403
+    assert "This sign-in form had expired, so you were not signed in." in response.text
+    assert "when you sign in from another tab" in response.text
+    assert input_value(response.text, "username") == "rita"
 
 
 def test_sign_in_without_next_opens_queue(client: TestClient, users) -> None:

@@ -22,6 +22,7 @@ from consultant.storage.models import (
     TemplateVersion,
     WebSession,
 )
+from consultant.web.security import LOGIN_CSRF_COOKIE
 from tests.web.conftest import PASSWORD, form_token, sign_in
 from tests.web.session_end import (
     end_sessions,
@@ -343,3 +344,106 @@ def test_sign_in_drops_unfit_kept_form(client: TestClient, users, make_draft,
 
     assert response.status_code == 303
     assert response.headers["location"] == next_path
+
+
+# A sign-in form whose CSRF cookie has lapsed
+
+BODY = "Yes: append modifier 25 to the E/M code, per the <b>operative</b> note."
+
+
+def _post_after_session_end(client: TestClient, token: str, kept_form: str,
+                            draft_id: int) -> tuple[str, str]:
+    """Post the form *kept_form* with *token*; return the sign-in page and the kept text."""
+    posts = {
+        "draft-edit": (f"/drafts/{draft_id}/edit",
+                       {"version": "1", "body": BODY, "action": "save"}, BODY),
+        "draft-reject": (f"/drafts/{draft_id}/reject", {"version": "1", "reason": REASON},
+                         REASON),
+        "ask": ("/ask", {"subject": SUBJECT, "question": QUESTION}, QUESTION),
+        "template": ("/admin/templates/body.txt", {"source": SOURCE}, SOURCE),
+    }
+    path, data, text = posts[kept_form]
+    response = client.post(path, data={"csrf_token": token, **data})
+    assert response.status_code == 401, response.text
+    return response.text, text
+
+
+KEPT_FORMS = ["draft-edit", "draft-reject", "ask", "template"]
+EXPIRED = "This sign-in form had expired, so you were not signed in."
+
+
+@pytest.mark.parametrize("kept_form", KEPT_FORMS)
+def test_lapsed_sign_in_form_keeps_text(client: TestClient, users, make_draft,
+                                        session: Session, kept_form: str) -> None:
+    draft = make_draft()
+    token = sign_in(client, "ada")
+    end_sessions(session)
+    ended, text = _post_after_session_end(client, token, kept_form, draft.id)
+    client.cookies.delete(LOGIN_CSRF_COOKIE)
+
+    expired = client.post("/login", data=sign_in_form(ended),
+                          headers={"Sec-Fetch-Site": "same-origin"})
+
+    assert expired.status_code == 403
+    assert EXPIRED in expired.text
+    assert "60 minutes after a sign-in page was last opened" in expired.text
+    assert "not shown again" not in expired.text
+    before = sign_in_form(ended)
+    after = sign_in_form(expired.text)
+    assert after["csrf_token"] != before["csrf_token"]
+    assert {**after, "csrf_token": ""} == {**before, "csrf_token": ""}
+    assert html.escape(text, quote=False) in expired.text
+    assert input_value(expired.text, "username") == "ada"
+    assert expired.cookies.get(LOGIN_CSRF_COOKIE) == form_token(expired.text)
+    assert client.get("/queue").status_code == 303
+
+    restored = client.post("/login", data=sign_in_form(expired.text))
+    session.refresh(draft)
+
+    assert restored.status_code == 200
+    assert "You are signed in again." in restored.text
+    assert html.escape(text, quote=False) in restored.text
+    assert draft.state is DraftState.PENDING_REVIEW
+    assert draft.version == 1
+    assert _count(session, TemplateOverride) == 0
+
+
+@pytest.mark.parametrize("headers", [{"Sec-Fetch-Site": "cross-site"},
+                                     {"Sec-Fetch-Site": "same-site"}, {}])
+def test_lapsed_form_from_other_site_drops_text(client: TestClient, users, make_draft,
+                                                session: Session,
+                                                headers: dict[str, str]) -> None:
+    draft = make_draft()
+    token = sign_in(client, "ada")
+    end_sessions(session)
+    ended, text = _post_after_session_end(client, token, "draft-edit", draft.id)
+    client.cookies.delete(LOGIN_CSRF_COOKIE)
+
+    expired = client.post("/login", data=sign_in_form(ended), headers=headers)
+
+    assert expired.status_code == 403
+    assert EXPIRED in expired.text
+    assert "The text that the form carried is not shown again" in expired.text
+    assert "operative" not in expired.text
+    assert 'id="unsaved-' not in expired.text
+    assert hidden_value(expired.text, "kept_form") is None
+    assert hidden_value(expired.text, "next") == f"/drafts/{draft.id}"
+    assert client.get("/queue").status_code == 303
+
+
+def test_lapsed_form_without_kept_text(client: TestClient, users) -> None:
+    login = client.get("/login", params={"next": "/held"})
+    client.cookies.delete(LOGIN_CSRF_COOKIE)
+    fields = sign_in_form(login.text)
+    fields["username"] = "rita"
+
+    expired = client.post("/login", data=fields)
+    signed_in = client.post("/login", data=sign_in_form(expired.text))
+
+    assert expired.status_code == 403
+    assert EXPIRED in expired.text
+    assert "not shown again" not in expired.text
+    assert input_value(expired.text, "username") == "rita"
+    assert hidden_value(expired.text, "next") == "/held"
+    assert signed_in.status_code == 303
+    assert signed_in.headers["location"] == "/held"

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from consultant.review import workflow
 from consultant.storage.base import utcnow
 from consultant.storage.models import DraftState, TemplateOverride, WebSession
+from consultant.web.security import LOGIN_CSRF_COOKIE
 from tests.web.browser import sign_in_browser
 from tests.web.conftest import PASSWORD
 
@@ -225,3 +226,27 @@ def test_typing_question_keeps_session_alive(page, users, session: Session) -> N
 
     assert ended.value.status == 401
     assert session.scalar(select(WebSession.id)) is None
+
+
+def test_lapsed_sign_in_form_keeps_question(page_without_javascript, users,
+                                            session: Session) -> None:
+    page = page_without_javascript
+    sign_in_browser(page, "rita", PASSWORD)
+    page.goto("/ask")
+    page.fill("#ask-question", QUESTION)
+    _idle_for(session, 45)
+    page.click(ASK_BUTTON)
+    page.wait_for_selector("#session-ended")
+    # As after an hour on the sign-in page: the browser drops the sign-in form's cookie.
+    page.context.clear_cookies(name=LOGIN_CSRF_COOKIE)
+
+    _sign_in_again(page)
+    page.wait_for_selector("text=This sign-in form had expired")
+
+    assert page.locator("#unsaved-question").input_value() == QUESTION
+    assert page.locator("input[name=username]").input_value() == "rita"
+
+    _sign_in_again(page)
+    page.wait_for_selector("#resumed-notice")
+
+    assert page.locator("#ask-question").input_value() == QUESTION
