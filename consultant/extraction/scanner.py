@@ -39,7 +39,9 @@ _UNITS_AFTER = re.compile(
     # Clotting factors are billed per IU, in thousands: "J7192 x 36120", "x 36,120".
     r"[ \t]*+(?:[xX×*][ \t]*(?P<times>\d{1,3}(?:,\d{3})+|\d{1,5})(?:[ \t]*(?i:units?|u)\b)?"
     r"(?![\d.,]?\d|\w)"
+    # "1 unit = 1 mg" defines the unit of a code, and counts none.
     r"|(?:[-–—:][ \t]*)?[(\[]?[ \t]*(?P<count>\d{1,3})[ \t]*(?i:units?|uos|u)\b[)\]]?"
+    r"(?![ \t]*=)"
     r"|[-–:,(]?[ \t]*(?i:units?|qty|uos)[ \t]*[:=]?[ \t]*(?P<labelled>\d{1,3})(?!\d)"
     # A claim line lined up with spaces, with no header: the count between the code (or
     # its modifiers) and the charge that ends the line, "99285  25    1    2,145.00".
@@ -183,10 +185,10 @@ _TIMES_APART = re.compile(
 # "1 unit" after a code's line entries, but not "3 units of 97110", which names its code.
 # ``_COUNT_APART_WORDS`` also reads "two units".
 _COUNT_APART_WORDS = re.compile(
-    rf"(?<![\w.$,])(?P<count>{_COUNT})[ \t]*(?i:units?|uos)\b(?![ \t]*(?i:of|for)\b)"
+    rf"(?<![\w.$,])(?P<count>{_COUNT})[ \t]*(?i:units?|uos)\b(?![ \t]*(?:(?i:of|for)\b|=))"
 )
 _COUNT_APART = re.compile(
-    r"(?<![\w.$,])(?P<count>\d{1,3})[ \t]*(?i:units?|uos)\b(?![ \t]*(?i:of|for)\b)"
+    r"(?<![\w.$,])(?P<count>\d{1,3})[ \t]*(?i:units?|uos)\b(?![ \t]*(?:(?i:of|for)\b|=))"
 )
 _UNITS_REACH = 40
 _SIZE_BEFORE = re.compile(r"\d[ \t]*\Z")
@@ -195,8 +197,8 @@ _SIZE_BEFORE = re.compile(r"\d[ \t]*\Z")
 _UNITS_LABEL = re.compile(
     r"(?:units?[ \t]*[:=]|(?<![\w])24g"
     r"|(?<![\w])units?(?=[ \t]+\d{1,3}[ \t]*(?:\(|$)))[ \t]*(?P<count>\d{1,3})(?!\d)"
-    # "units = 15 min increments" defines a unit, and counts none.
-    r"(?![ \t]*(?i:min|mins|minutes?|hrs?|hours?)\b)",
+    # "units = 15 min increments" and "1 unit = 1 mg" define a unit, and count none.
+    r"(?![ \t]*(?i:min|mins|minutes?|hrs?|hours?|mg|mcg|ml|gm?|iu)\b)",
     re.MULTILINE,
 )
 # A field of a claim line exported as JSON: "modifiers": ["95", "GT"], "units": 1.

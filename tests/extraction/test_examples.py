@@ -1644,3 +1644,8 @@ def test_words_that_are_also_modifiers() -> None:
 def test_place_of_service_and_claim_numbers() -> None:
     text = "10:41 Maya: rapid strep pos 87880 QW. Claim 26020-11873   DOS 01/26/2026"
     assert codes(text) == {("cpt", "87880"), ("modifier", "QW")}
+
+
+def test_unit_definition_is_no_count() -> None:
+    found = by_code("Eylea is J0178, 1 unit = 1 mg. The 2 mg dose is J0178 x2.")
+    assert (found["J0178"].units, found["J0178"].unit_lines) == (2, [([], 2)])
