@@ -79,6 +79,8 @@ AMBIGUOUS = frozenset(
     # hemodialysis ("got HD twice"), a transvaginal scan ("a TV cervical length") and
     # straightforward decision making in an E/M audit ("MDM  SF").
     | {"SW", "UB", "HX", "HD", "TV", "SF"}
+    # A registered dietitian: "E43 documented w/ RD criteria".
+    | {"RD"}
 )
 
 _MODIFIER = r"(?:\d{2}|[A-Z][A-Z0-9]|\d[A-Z])"

@@ -220,12 +220,19 @@ _LETTERED_CHOICES = re.compile(
     re.MULTILINE,
 )
 _QUIZ_ITEM = re.compile(r"(?:\d{1,2}|[A-Ja-j])[).:][ \t]*(?P<code>[0-9A-Za-z]{2})(?![\w])")
+_QUANTITY_BEFORE = re.compile(
+    r"\d[ \t]*(?:hours?|hrs?|days?|minutes?|mins?|weeks?|wks?|months?|units?|mg|ml|mcg)"
+    r"[ \t]*,?[ \t]*(?:not|no)[ \t]+\Z"
+)
 # The heading of a column of counts in a space-aligned table.
 _COUNT_HEADING = re.compile(r"(?i:units?|qty|uos|count)\b")
 # A space-aligned line of a code, a description and modifiers at its end.
+# Its count may come before the modifiers: "Q5121   infliximab-axxq 10 mg   50   JZ".
 _LINE_END_MODIFIERS = re.compile(
     r"^[ \t>]*(?P<code>\d{4}[0-9FTU]|[A-Z]\d{4})(?:[ \t]+[xX][ \t]*\d{1,5})?[ \t]{2,}"
-    r"[^\n]*?[ \t]{2,}(?P<list>[0-9A-Z]{2}(?:[ \t]*[,/][ \t]*[0-9A-Z]{2})*)[ \t]*$",
+    r"(?=[^\n]*?[A-Za-z])[^\n]*?[ \t]{2,}"
+    r"(?:(?P<count>\d{1,3})(?:[ \t]{2,}(?=[0-9A-Z]{2})|[ \t]*$))?"
+    r"(?P<list>[0-9A-Z]{2}(?:[ \t]*[,/][ \t]*[0-9A-Z]{2})*)?[ \t]*$",
     re.MULTILINE,
 )
 # A table cell of modifiers alone: "80", "59, XU", "RT/LT".
@@ -241,8 +248,10 @@ _MILES_AFTER = re.compile(
 # A claim line of a code, its modifiers and a count alone: "Q4101-JC       14".
 _LINE_COUNT = re.compile(
     # One short field may come first: a revenue code or a weekday ("0636  Q9967   100").
-    r"^[ \t>]*(?:[0-9A-Za-z/]{1,10}[ \t]{2,})?(?:\d{4}[0-9FTU]|[A-Z]\d{4})(?:-[0-9A-Z]{2})*"
-    r"[ \t]{2,}(?P<count>\d{1,3})[ \t]*$",
+    # Modifiers may follow the code after a space, and a note in brackets the count:
+    # "A6578 LT  2   (sleeve, 2 daytime)".
+    r"^[ \t>]*(?:[0-9A-Za-z/]{1,10}[ \t]{2,})?(?:\d{4}[0-9FTU]|[A-Z]\d{4})(?:[- ][0-9A-Z]{2})*"
+    r"[ \t]{2,}(?P<count>\d{1,3})[ \t]*(?:\([^)\n]*\)[ \t]*)?$",
     re.MULTILINE,
 )
 _GLUED_TIMES = re.compile(r"[xX]\d{1,3}")
@@ -1319,11 +1328,13 @@ def _read_json_fields(
 def _line_end_modifiers(
     text: str, mentions: list[Mention], found: list[ModifierMention]
 ) -> None:
-    """Give a code that starts a space-aligned line the modifiers that end the line.
+    """Give a code that starts a space-aligned line the count and modifiers ending the line.
 
     "96413          1st hr chemo (paclitaxel)     Q1": a description between the code
-    and its modifier column. Pairs of digits are left alone, since counts and charges
-    end such lines too, and so are pairs that also read as words.
+    and its modifier column; "96365   IV infusion, first hr   1": its count. Pairs of
+    digits are left alone as modifiers, since counts and charges end such lines too, and
+    so are pairs that also read as words. A count alone that is also a modifier ("25")
+    is left alone as well.
     """
     starts = [mention.start for mention in mentions]
     for line in _LINE_END_MODIFIERS.finditer(text):
@@ -1331,8 +1342,17 @@ def _line_end_modifiers(
         if index == len(mentions) or starts[index] != line.start("code"):
             continue
         mention = mentions[index]
+        if not mention.takes_modifiers:
+            continue
+        count = line["count"]
+        if count is not None and mention.units is None and (
+            line["list"] is not None or count not in mods.KNOWN
+        ):
+            mention.units = int(count)
+        if line["list"] is None:
+            continue
         items = mods.list_items(text, *line.span("list"))
-        if not mention.takes_modifiers or not all(
+        if not all(
             code in mods.KNOWN and code not in mods.AMBIGUOUS and not code.isdigit()
             for code, _, _ in items
         ):
@@ -1554,7 +1574,12 @@ def _named_by_word_or_verb(
         explained = _before_each(mods.EXPLAINED, mods.EXPLAINED_BEFORE, lower, lower, 8)
         candidates += _accepted_in_lower_case(explained, text, lower, lower_only)
     if "no " in lower or "not " in lower:
-        candidates += _lower_case_found(mods.NO_MODIFIER, text, lower, lower_only)
+        candidates += [
+            (start, end, code)
+            for start, end, code in _lower_case_found(mods.NO_MODIFIER, text, lower, lower_only)
+            # "approximately 40 hours, not 24": a quantity corrected, not a modifier.
+            if not _QUANTITY_BEFORE.search(lower, max(0, start - 30), start)
+        ]
     if "situation" in lower or "scenario" in lower or "issue" in lower or "problem" in lower:
         candidates += _lower_case_found(mods.SITUATION, text, lower, lower_only)
     if "seen " in lower or "saw " in lower or "see " in lower:

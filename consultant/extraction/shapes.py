@@ -123,10 +123,11 @@ _PCS = re.compile(r"[0-9BCDFGHX][0-9A-HJ-NP-Z]{6}")
 # LCD (L3xxxx) and article (A5xxxx) ids; no ICD-10-CM code is written this way.
 _COVERAGE_ID = re.compile(r"L3\d{4}|A5\d{4}")
 
-# Three-character ICD-10-CM codes that are complete and billable, and so common in coder
-# mail that they are taken without a diagnosis keyword: hypertension, the immunization
-# encounter and the uncomplicated delivery.
-_BILLABLE_CATEGORIES = frozenset({"I10", "Z23", "O80"})
+# Three-character ICD-10-CM codes so common in coder mail that they are taken without a
+# diagnosis keyword: hypertension, the immunization encounter, the uncomplicated
+# delivery, acute posthemorrhagic anemia, severe malnutrition, syncope, and multiple
+# sclerosis (billable alone until FY2026, and still written alone).
+_BILLABLE_CATEGORIES = frozenset({"I10", "Z23", "O80", "D62", "E43", "R55", "G35"})
 
 STRONG = "strong"
 WEAK = "weak"

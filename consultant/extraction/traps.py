@@ -195,12 +195,13 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
     ),
     # After "claim:" a code can follow as well: "Claim: 99213 with G2211", "go on the claim:
     # Z79.01, Z79.4", "PCP claim: G0296, dx Z87.891", "ED facility claim: 99291, 96374",
-    # "pro claim: 99460 day 1, 99462 day 2", "Medical claim: 21025 (excision of bone)".
+    # "pro claim: 99460 day 1, 99462 day 2", "Medical claim: 21025 (excision of bone)", and
+    # claim lines below the colon ("claim:" over "  96365   IV infusion, first hr   1").
     (
         "claim",
         r"s?[ \t]*:[ \t]*+(?:\r?\n[ \t]*+)?"
         r"(?!\d{5}(?:[ \t]+(?:with|w/|and|plus|\+)[ \t]|[^\n,;]{0,12},[ \t]*\d{5}\b"
-        r"|[ \t]*\([a-z])"
+        r"|[ \t]*\([a-z]|[ \t]{2,}[a-z])"
         r"|\d{5}(?:-(?![01]\d)[a-z0-9]{2})+(?![a-z0-9-])"
         r"|[a-z]\d{4}(?![\w-])"
         rf"|\d{{4}}[ftum]\b|[a-z]\d[0-9a-z]\.){_ID_VALUE}",
@@ -490,6 +491,11 @@ def find_traps(text: str, lower: str | None = None) -> list[Span]:
     spans += [match.span() for match in _CAPITAL_PATTERN.finditer(text) if _capital_trap(match)]
     if "zip" in lower:
         spans += _zip_codes(text, lower)
+    if "cmg" in lower or "hipps" in lower:
+        # An IRF case-mix group with its tier letter: "B0803", "C0803".
+        spans += [match.span() for match in _TIERED_CMG.finditer(text)]
+    if " codes" in lower:
+        spans += [match.span() for match in _CODE_FAMILY.finditer(text)]
     if "mdm" in lower:
         # "SF" for straightforward medical decision making, in an E/M audit.
         spans += [match.span() for match in _STRAIGHTFORWARD.finditer(text)]
@@ -537,6 +543,10 @@ def _zip_codes(text: str, lower: str) -> list[Span]:
 
 
 _STRAIGHTFORWARD = re.compile(r"(?<![\w-])SF(?![\w-])")
+# An inpatient rehabilitation case-mix group, tier letter first: "B0803", "D5104".
+_TIERED_CMG = re.compile(r"(?<![\w-])[A-D](?:0[1-9]|1\d|2[01]|50)\d{2}(?!\w|[.-]\w)")
+# A family of codes named by its first characters: "GZ codes", "the J codes".
+_CODE_FAMILY = re.compile(r"(?<![\w-])[A-Z0-9]{1,2}(?=[ \t]+codes\b)")
 # A version of the CMS-HCC risk adjustment model: "V24", "the V28 model", "HCC-V28". The
 # ICD-10-CM categories of the same name need four more characters.
 _HCC_MODEL = re.compile(r"(?<![\w.])[Vv]2[0-9](?![\w.])")

@@ -24,7 +24,7 @@ HELD_OUT = Path(__file__).parent / "heldout"
 
 # Figures reached on the corpus; a change that lowers one of them is a regression.
 MIN_PRECISION = {"cpt": 1.0, "hcpcs": 1.0, "icd10cm": 1.0, "icd10pcs": 1.0, "modifier": 0.9997}
-MIN_RECALL = {"cpt": 1.0, "hcpcs": 1.0, "icd10cm": 0.9997, "icd10pcs": 1.0, "modifier": 0.992}
+MIN_RECALL = {"cpt": 1.0, "hcpcs": 1.0, "icd10cm": 1.0, "icd10pcs": 1.0, "modifier": 0.992}
 
 # Codes still missed, with the reason. The test fails when one is found, so that it is
 # taken off this list and the recall above is raised.
@@ -51,8 +51,6 @@ KNOWN_MISSES = {
     # "GP + 95, POS 10?": two modifiers joined by a plus, with no code or cue beside them.
     # GP is taken alone in therapy mail, and 95 after it is not.
     "h21-pt-telehealth-medicare-2027: missed modifier 95",
-    # "syncope pt (R55)": a bare category with no diagnosis keyword or code near it.
-    "h21-ambulance-treat-no-transport: missed icd10cm R55",
     # "Do we bill it anyway with GA? No wait, GA is Medicare only": GA is also a state,
     # and "with" a question mark after it is no cue that rules the state out.
     "h23-subchondroplasty: missed modifier GA",
@@ -172,7 +170,6 @@ KNOWN_DETAIL_ERRORS = {
     "h17-340b-tb-modifier: J0897 modifiers [] != ['JG']",
     # Units in a column of a pasted remittance or invoice with no "units" heading.
     "h21-ambulance-als1-downgraded-to-bls: A0425 units None != 12",
-    "h21-audiology-hearing-aid-unbundling: V5266 units None != 4",
     "h22-pt-kx-threshold: 97110 units None != 2",
     "h22-pt-kx-threshold: 97140 units None != 1",
     "h22-pt-kx-threshold: 97530 units None != 1",

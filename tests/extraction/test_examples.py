@@ -1649,3 +1649,25 @@ def test_place_of_service_and_claim_numbers() -> None:
 def test_unit_definition_is_no_count() -> None:
     found = by_code("Eylea is J0178, 1 unit = 1 mg. The 2 mg dose is J0178 x2.")
     assert (found["J0178"].units, found["J0178"].unit_lines) == (2, [([], 2)])
+
+
+def test_claim_lines_below_the_word_claim() -> None:
+    text = ("Our office infusion claim:\n  96365   IV infusion, first hr            1\n"
+            "  Q5121   infliximab-axxq 10 mg           50   JZ\n  99285   ED visit level 5   25\n")
+    found = by_code(text)
+    assert found["96365"].units == 1
+    assert (found["Q5121"].modifiers, found["Q5121"].units) == (["JZ"], 50)
+    assert (found["99285"].modifiers, found["99285"].units) == ([], None)
+
+
+def test_count_after_modifiers_and_before_a_note() -> None:
+    found = by_code("A6578 LT  2   (sleeve, 2 daytime)\n  20550 59      1\n")
+    assert (found["A6578"].modifiers, found["A6578"].units) == (["LT"], 2)
+    assert (found["20550"].modifiers, found["20550"].units) == (["59"], 1)
+
+
+def test_inpatient_rehab_and_psych_words() -> None:
+    text = ("Grouper came back CMG 0803 tier 3 -> HIPPS C0803. I expected B0803. "
+            "Do we need GZ codes on the IPF claim? E43 documented w/ RD criteria. "
+            "Confusion persisted for 40 hours, not 24, per nursing. D62 is only a CC.")
+    assert codes(text) == {("icd10cm", "E43"), ("icd10cm", "D62")}
