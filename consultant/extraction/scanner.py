@@ -220,6 +220,8 @@ _LETTERED_CHOICES = re.compile(
     re.MULTILINE,
 )
 _QUIZ_ITEM = re.compile(r"(?:\d{1,2}|[A-Ja-j])[).:][ \t]*(?P<code>[0-9A-Za-z]{2})(?![\w])")
+_PRICE_NEXT = re.compile(r"[ \t]+\$[ \t]?\d")
+_BILLING_VERB_BEFORE = re.compile(r"\b(?:add|append|bill|billed|use)\b")
 _QUANTITY_BEFORE = re.compile(
     r"\d[ \t]*(?:hours?|hrs?|days?|minutes?|mins?|weeks?|wks?|months?|units?|mg|ml|mcg)"
     r"[ \t]*,?[ \t]*(?:not|no)[ \t]+\Z"
@@ -657,7 +659,8 @@ def _glued_modifier_ok(
     if code.isdigit():
         return not mods.QUANTITY_WORD.match(text, span[1])
     if not dashed and code in mods.AMBIGUOUS:
-        return not mods.LOWER_WORD_NEXT.match(text, span[1])
+        # "CROSSWALKS G0202 TO 77067 AT $128.44": a word before a price.
+        return not (mods.LOWER_WORD_NEXT.match(text, span[1]) or _PRICE_NEXT.match(text, span[1]))
     return True
 
 
@@ -1518,7 +1521,11 @@ def _named_by_word_or_verb(
             after_code = _CODE_BEFORE.search(
                 text, max(0, verb_start - 20), verb_start
             ) or _LINE_BEFORE.search(text, max(0, verb_start - 12), verb_start)
-            listed_modifiers = _verb_list(text, listed, after_code is not None)
+            # "do we drop KX and add GA?", "bill it with GA?": a pair asked about for a bill.
+            asked = text.startswith("?", listed.end()) and _BILLING_VERB_BEFORE.search(
+                lower, max(0, verb_start - 12), verb_end
+            ) is not None
+            listed_modifiers = _verb_list(text, listed, after_code is not None or asked)
             candidates.extend(listed_modifiers)
             parallel = mods.PARALLEL_AFTER.match(text, listed.end()) if listed_modifiers else None
             if parallel is not None:

@@ -135,6 +135,10 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
         "contract|contracts",
         r"[ \t]*(?:#|no\.?|id)?[ \t]*[:#]?[ \t]*[hers]\d{4}(?:-\d{3})?(?![\w-])",
     ),
+    # Prior authorization, not the modifier PA: "Hymovis J7322 needs PA."
+    ("need|needs|needed|require|requires|required", r"[ \t]+(?:a[ \t]+)?pa(?![\w-])"),
+    # Square centimeters of a wound or a graft, in capitals too: "44 SQ CM".
+    ("sq", r"\.?[ \t]*cm(?![\w-])"),
     # A payer's id after its name: "Payer BCBS ID 00460".
     ("payer", r"\s+(?:[a-z][\w&.-]*\s+){1,3}ids?\s*[:#]?\s*\d{5}(?!\d)"),
     # "zip 57401", "pickup ZIP (41858)", "the scene ZIP we put on the claim is 57428", and

@@ -1671,3 +1671,23 @@ def test_inpatient_rehab_and_psych_words() -> None:
             "Do we need GZ codes on the IPF claim? E43 documented w/ RD criteria. "
             "Confusion persisted for 40 hours, not 24, per nursing. D62 is only a CC.")
     assert codes(text) == {("icd10cm", "E43"), ("icd10cm", "D62")}
+
+
+def test_units_column_of_dose_sizes() -> None:
+    text = ("  HCPCS   Descriptor (short)                 Unit        Allowable\n"
+            "  J1010   Methylprednisolone acetate         1 mg        $0.10\n\n"
+            "Switch to J1010 x 80?")
+    assert by_code(text)["J1010"].units == 80
+
+
+def test_prior_authorization_and_wound_sizes() -> None:
+    assert by_code("Hymovis J7322 needs PA. We bill J7322 x 48.")["J7322"].modifiers == []
+    assert codes("WOUND 44 SQ CM, 11042 AND 11045 X2") == {("cpt", "11042"), ("cpt", "11045")}
+    assert codes("IT CROSSWALKS G0202 TO 77067 AT $128.44") == {("hcpcs", "G0202"),
+                                                                  ("cpt", "77067")}
+
+
+def test_pair_asked_about_for_a_bill() -> None:
+    text = "Neuro ordered 93880 with R42 only. Should we bill it with GA?"
+    assert ("modifier", "GA") in codes(text)
+    assert ("modifier", "GA") not in codes("Can we bill for a patient from GA?")
