@@ -69,7 +69,11 @@ def _wrapped_prefix_length(line: str, following: str) -> int | None:
     if not following.startswith(prefix):
         return None
     rest = following[len(prefix) :]
-    if _CODE_TIMES_END.search(line) is not None and _COUNT_START.match(rest) is not None:
+    if (
+        line.rstrip(" \t").endswith(("x", "X", "×"))
+        and _CODE_TIMES_END.search(line) is not None
+        and _COUNT_START.match(rest) is not None
+    ):
         # "5) J2919 x" above "25  6) J3373 x 100": a count wrapped away from its code,
         # in a line whose runs of spaces would otherwise read as columns.
         return len(prefix)
