@@ -784,7 +784,7 @@ def _modifier_column(
         for start, end in modifier_cells:
             cell = text[start:end].strip()
             items = mods.list_items(text, start, end)
-            # Only a cell that holds nothing but modifiers: "| 80 |", "| 59, XU |".
+            # Only a cell that contains nothing but modifiers: "| 80 |", "| 59, XU |".
             if items and all(code in mods.KNOWN for code, _, _ in items) and (
                 _CELL_LIST.fullmatch(cell)
             ):
@@ -1522,10 +1522,12 @@ def _named_by_word_or_verb(
                 text, max(0, verb_start - 20), verb_start
             ) or _LINE_BEFORE.search(text, max(0, verb_start - 12), verb_start)
             # "do we drop KX and add GA?", "bill it with GA?": a pair asked about for a bill.
-            asked = text.startswith("?", listed.end()) and _BILLING_VERB_BEFORE.search(
+            billing_question = text.startswith("?", listed.end()) and _BILLING_VERB_BEFORE.search(
                 lower, max(0, verb_start - 12), verb_end
             ) is not None
-            listed_modifiers = _verb_list(text, listed, after_code is not None or asked)
+            listed_modifiers = _verb_list(
+                text, listed, after_code is not None or billing_question
+            )
             candidates.extend(listed_modifiers)
             parallel = mods.PARALLEL_AFTER.match(text, listed.end()) if listed_modifiers else None
             if parallel is not None:

@@ -174,7 +174,7 @@ def _add_row(
 # pasted from a CMS-1500 or UB-04 screen: "Rev    HCPCS        Units   Charges".
 _ALIGNED_UNITS_HEADER = re.compile(r"(?<![\w])(?i:units?|qty|uos)(?![\w])")
 _ALIGNED_GAP = re.compile(r"\S[ ]{2,}\S")
-# A count stands alone: "1 mg" under "Unit" is the size of the billing unit.
+# A count is a number alone: "1 mg" under "Unit" is the size of the billing unit.
 _ALIGNED_COUNT = re.compile(
     r"(?<!\S)\d{1,3}(?!\S)(?![ \t](?i:mg|mcg|ml|g|gm|iu|units?|cc|l|meq|mmol)\b)"
 )

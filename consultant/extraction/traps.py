@@ -529,7 +529,7 @@ def find_traps(text: str, lower: str | None = None) -> list[Span]:
 
 
 # In mail about ZIP codes, as an ambulance's pickup ZIP decides its rural rate: a place
-# with its ZIP in brackets ("in Glasgow (59230)"), and a ZIP said to be rural or urban.
+# with its ZIP in brackets ("in Glasgow (59230)"), and a ZIP described as rural or urban.
 # The place may be in lower case or in capitals, as mail in capitals is read.
 _PLACE_ZIP = re.compile(
     r"(?<![\w])in\s+[A-Za-z][A-Za-z]+(?:\s+[A-Za-z][A-Za-z]+)?\s+\((?P<zip>\d{5})\)"
@@ -541,7 +541,7 @@ _RURAL_ZIP = re.compile(
 
 
 def _zip_codes(text: str, lower: str) -> list[Span]:
-    """Return the ZIP codes in brackets after a place and those said to be rural or urban."""
+    """Return the ZIP codes in brackets after a place and those described as rural or urban."""
     spans = [match.span("zip") for match in _PLACE_ZIP.finditer(text)]
     return spans + [match.span("zip") for match in _RURAL_ZIP.finditer(lower)]
 
