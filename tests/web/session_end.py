@@ -9,7 +9,7 @@ import html
 import re
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from consultant.storage.base import utcnow
@@ -64,3 +64,40 @@ def input_value(page: str, name: str) -> str:
     match = re.search(rf'<input name="{name}" value="([^"]*)"', page)
     assert match, f"the page has no {name} field"
     return html.unescape(match.group(1))
+
+
+def idle_for(session: Session, minutes: int) -> None:
+    """Set every session's last request *minutes* back, as if the user typed that long."""
+    session.execute(update(WebSession).values(
+        last_seen_at=utcnow() - timedelta(minutes=minutes)))
+    session.commit()
+
+
+def check_typing_keeps_session_alive(  # type: ignore[no-untyped-def]
+    page, session: Session, field: str, notice: str
+) -> None:
+    """Check that typing in *field* keeps an idle session alive, and shows *notice* once it ended.
+
+    The page must show the form, with the browser clock installed before sign-in.
+    """
+    idle_for(session, 25)
+    # The default idle limit of 30 minutes gives a keep-alive interval of 10 minutes.
+    page.clock.fast_forward("10:30")
+    with page.expect_response("**/api/v1/session/keepalive") as kept:
+        page.locator(field).press("End")
+        page.locator(field).type(" Thanks.")
+    last_seen = session.scalar(select(WebSession.last_seen_at))
+
+    assert kept.value.status == 204
+    assert last_seen is not None
+    assert last_seen > utcnow() - timedelta(minutes=1)
+    assert page.locator(notice).is_hidden()
+
+    idle_for(session, 45)
+    page.clock.fast_forward("10:30")
+    with page.expect_response("**/api/v1/session/keepalive") as ended:
+        page.locator(field).type(" Regards.")
+    page.wait_for_selector(notice)
+
+    assert ended.value.status == 401
+    assert session.scalar(select(WebSession.id)) is None

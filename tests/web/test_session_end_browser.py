@@ -2,30 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from consultant.review import services, workflow
-from consultant.storage.base import utcnow
 from consultant.storage.models import DraftState, WebSession
 from tests.web.browser import sign_in_browser
 from tests.web.conftest import PASSWORD
+from tests.web.session_end import check_typing_keeps_session_alive, idle_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
 
 ANSWER = "Yes, append modifier 25; the operative note supports it."
 TAB_COPIES = ("Object.keys(sessionStorage)"
               ".filter((key) => key.startsWith('caseconsultant.unsaved/'))")
-
-
-def _idle_for(session: Session, minutes: int) -> None:
-    """Set every session's last request *minutes* back, as if the reviewer wrote that long."""
-    session.execute(update(WebSession).values(
-        last_seen_at=utcnow() - timedelta(minutes=minutes)))
-    session.commit()
 
 
 def _write_answer(page, draft) -> str:  # type: ignore[no-untyped-def]
@@ -39,7 +30,7 @@ def test_save_after_idle_limit(page, users, make_draft, session: Session, sent_t
     draft = make_draft()
     sign_in_browser(page, "rita", PASSWORD)
     body = _write_answer(page, draft)
-    _idle_for(session, 45)
+    idle_for(session, 45)
 
     page.click("button[value=save]")
     page.wait_for_selector("#session-ended")
@@ -80,7 +71,7 @@ def test_save_without_javascript(browser, live_server: str, users, make_draft,
         page = context.new_page()
         sign_in_browser(page, "rita", PASSWORD)
         body = _write_answer(page, draft)
-        _idle_for(session, 45)
+        idle_for(session, 45)
 
         page.click("button[value=approve]")
         page.wait_for_selector("#session-ended")
@@ -165,28 +156,8 @@ def test_typing_keeps_session_alive(page, users, make_draft, session: Session) -
     page.clock.install()
     sign_in_browser(page, "rita", PASSWORD)
     _write_answer(page, draft)
-    _idle_for(session, 25)
 
-    # The default idle limit of 30 minutes gives a keep-alive interval of 10 minutes.
-    page.clock.fast_forward("10:30")
-    with page.expect_response("**/api/v1/session/keepalive") as kept:
-        page.locator("#body").press("End")
-        page.locator("#body").type(" Thanks.")
-    last_seen = session.scalar(select(WebSession.last_seen_at))
-
-    assert kept.value.status == 204
-    assert last_seen is not None
-    assert last_seen > utcnow() - timedelta(minutes=1)
-    assert page.locator("#session-ended-kept").is_hidden()
-
-    _idle_for(session, 45)
-    page.clock.fast_forward("10:30")
-    with page.expect_response("**/api/v1/session/keepalive") as ended:
-        page.locator("#body").type(" Regards.")
-    page.wait_for_selector("#session-ended-kept")
-
-    assert ended.value.status == 401
-    assert session.scalar(select(WebSession.id)) is None
+    check_typing_keeps_session_alive(page, session, "#body", "#session-ended-kept")
 
 
 def test_sign_out_drops_tab_copies(page, users, make_draft) -> None:

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
 
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from consultant.review import workflow
-from consultant.storage.base import utcnow
 from consultant.storage.models import DraftState, TemplateOverride, WebSession
 from consultant.web.security import LOGIN_CSRF_COOKIE
 from tests.web.browser import sign_in_browser
 from tests.web.conftest import PASSWORD
+from tests.web.session_end import check_typing_keeps_session_alive, idle_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
 
@@ -25,13 +24,6 @@ SOURCE = "Hello from the kept override.\n{{ codes | length }} codes\n"
 ASK_BUTTON = "form[action='/ask'] button[type=submit]"
 TAB_COPIES = ("Object.keys(sessionStorage)"
               ".filter((key) => key.startsWith('caseconsultant.unsaved/'))")
-
-
-def _idle_for(session: Session, minutes: int) -> None:
-    """Set every session's last request *minutes* back, as if the user typed that long."""
-    session.execute(update(WebSession).values(
-        last_seen_at=utcnow() - timedelta(minutes=minutes)))
-    session.commit()
 
 
 def _sign_in_again(page) -> None:  # type: ignore[no-untyped-def]
@@ -54,7 +46,7 @@ def test_ask_without_javascript(page_without_javascript, users, session: Session
     page.goto("/ask")
     page.fill("#ask-subject", SUBJECT)
     page.fill("#ask-question", QUESTION)
-    _idle_for(session, 45)
+    idle_for(session, 45)
 
     page.click(ASK_BUTTON)
     page.wait_for_selector("#session-ended")
@@ -83,7 +75,7 @@ def test_template_without_javascript(page_without_javascript, users,
     sign_in_browser(page, "ada", PASSWORD)
     page.goto("/admin/templates/body.txt")
     page.fill("#source", SOURCE)
-    _idle_for(session, 45)
+    idle_for(session, 45)
 
     page.click("form.card button[type=submit]")
     page.wait_for_selector("#session-ended")
@@ -112,7 +104,7 @@ def test_reject_without_javascript(page_without_javascript, users, make_draft,
     sign_in_browser(page, "rita", PASSWORD)
     page.goto(f"/drafts/{draft.id}")
     page.fill("input[name=reason]", REASON)
-    _idle_for(session, 45)
+    idle_for(session, 45)
 
     page.click("button.danger")
     page.wait_for_selector("#session-ended")
@@ -204,28 +196,10 @@ def test_typing_question_keeps_session_alive(page, users, session: Session) -> N
     sign_in_browser(page, "rita", PASSWORD)
     page.goto("/ask")
     page.fill("#ask-question", QUESTION)
-    _idle_for(session, 25)
 
-    # The default idle limit of 30 minutes gives a keep-alive interval of 10 minutes.
-    page.clock.fast_forward("10:30")
-    with page.expect_response("**/api/v1/session/keepalive") as kept:
-        page.locator("#ask-question").press("End")
-        page.locator("#ask-question").type(" Thanks.")
-    last_seen = session.scalar(select(WebSession.last_seen_at))
-
-    assert kept.value.status == 204
-    assert last_seen is not None
-    assert last_seen > utcnow() - timedelta(minutes=1)
-    assert page.locator("[data-session-ended=kept]").is_hidden()
-
-    _idle_for(session, 45)
-    page.clock.fast_forward("10:30")
-    with page.expect_response("**/api/v1/session/keepalive") as ended:
-        page.locator("#ask-question").type(" Regards.")
-    page.wait_for_selector("[data-session-ended=kept]")
-
-    assert ended.value.status == 401
-    assert session.scalar(select(WebSession.id)) is None
+    check_typing_keeps_session_alive(
+        page, session, "#ask-question", "[data-session-ended=kept]"
+    )
 
 
 def test_lapsed_sign_in_form_keeps_question(page_without_javascript, users,
@@ -234,7 +208,7 @@ def test_lapsed_sign_in_form_keeps_question(page_without_javascript, users,
     sign_in_browser(page, "rita", PASSWORD)
     page.goto("/ask")
     page.fill("#ask-question", QUESTION)
-    _idle_for(session, 45)
+    idle_for(session, 45)
     page.click(ASK_BUTTON)
     page.wait_for_selector("#session-ended")
     # As after an hour on the sign-in page: the browser drops the sign-in form's cookie.
