@@ -1333,11 +1333,11 @@ def _line_end_modifiers(
 ) -> None:
     """Give a code that starts a space-aligned line the count and modifiers ending the line.
 
-    "96413          1st hr chemo (paclitaxel)     Q1": a description between the code
-    and its modifier column; "96365   IV infusion, first hr   1": its count. Pairs of
-    digits are left alone as modifiers, since counts and charges end such lines too, and
-    so are pairs that also read as words. A count alone that is also a modifier ("25")
-    is left alone as well.
+    In "96413          1st hr chemo (paclitaxel)     Q1" a description comes between the
+    code and its modifier column, and "96365   IV infusion, first hr   1" ends in its
+    count. Pairs of digits are not taken as modifiers, because counts and charges end such
+    lines too, and neither are pairs that also read as words. A count alone that is also
+    a modifier ("25") is not taken either.
     """
     starts = [mention.start for mention in mentions]
     for line in _LINE_END_MODIFIERS.finditer(text):

@@ -73,8 +73,8 @@ KNOWN_MISSES = {
     "h29-anes-daily-log-table: missed modifier AD",
     # "so no PT needed" for a screening colonoscopy: PT is also a patient and a therapy.
     "h29-anes-adr-medical-direction-thread: missed modifier PT",
-    # "someone said 59 but I don't see an NCCI edit": a two-digit modifier given as
-    # someone's answer, with no word for modifiers in its sentence.
+    # "someone said 59 but I don't see an NCCI edit": a two-digit modifier reported from
+    # someone else, with no word for modifiers in its sentence.
     "h29-rad-stroke-code: missed modifier 59",
     # "State wants HE? or HN since peer has no degree?": HE is also a pronoun, and the
     # choice comes after its question mark.
@@ -226,7 +226,7 @@ KNOWN_DETAIL_ERRORS = {
     # "Never use 59 on the E/M line" in a memo on the E/M's 25.
     "h36-memo-mod25-reduction: 99213 modifiers ['25', '59'] != ['25']",
     # "97151 HO 24       08/01/2026" in a list whose other lines write "16/wk": the count
-    # after a modifier reads as another modifier (the one modifier taken that is none).
+    # after a modifier is read as modifier 24, the one false modifier in the corpus.
     "h33-aba-medicaid-pa-renewal-thread: 97151 modifiers ['HO', '24'] != ['HO']",
     # Units written away from their code: "DOS 1/6, 1/13, 1/20 - 4 units each." on the
     # line after the code, and "Units: 1" under an authorization's service line.

@@ -41,7 +41,7 @@ def test_draft_lists_pair_edit_and_mue(edits: Session) -> None:  # noqa: F811
     assert "Coding edits that apply:" in draft.body_text
 
 
-def test_draft_adds_up_lines_for_a_date_of_service_mue(edits: Session) -> None:  # noqa: F811
+def test_draft_sums_lines_for_daily_mue(edits: Session) -> None:  # noqa: F811
     raw = (
         QUESTION.replace(b"and J1100 x130", b"and J1100")
         .replace(b"Also J1100 x130.", b"J1100 x100 on line 1, J1100-JW x30 on line 2; "
