@@ -8,6 +8,7 @@ timeout of the service is shortened so recovery happens within seconds.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
@@ -77,10 +78,14 @@ class ReplySink:
 
     ``script`` contains replies ("421 ..." or "451 ...") used in turn, one per message,
     in place of accepting at the end of DATA.  ``reject_rcpt`` rejects every recipient.
+    ``delay`` holds each answer to DATA for that many seconds, with ``answering`` set
+    meanwhile, so a test can act while a send is in progress.
     """
 
     script: list[str] = field(default_factory=list)
     reject_rcpt: str | None = None
+    delay: float = 0.0
+    answering: threading.Event = field(default_factory=threading.Event)
     received: list[bytes] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -92,6 +97,9 @@ class ReplySink:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001
+        if self.delay:
+            self.answering.set()
+            await asyncio.sleep(self.delay)
         with self._lock:
             if self.script:
                 reply = self.script.pop(0)

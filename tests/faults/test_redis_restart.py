@@ -1,6 +1,6 @@
 """Redis restarts mid-run and loses every queued task; the recovery sweep re-drives the work.
 
-The test starts a redis-server of its own on a free loopback port, without
+Each test starts a redis-server of its own on a free loopback port, without
 persistence, so a restart empties the queue the way a failover to an empty
 replica would.  The shared Redis of the machine is never touched.
 """
@@ -32,6 +32,7 @@ from tests.faults.conftest import (
 pytestmark = [pytest.mark.faults, pytest.mark.postgresql]
 
 MESSAGES = 30
+OUTAGES = 4
 
 
 class OwnRedis:
@@ -106,3 +107,46 @@ def test_redis_restart_loses_no_work(
     assert counts.double_sent == 0
     assert counts.sent == MESSAGES
     assert "mingle" not in (fault_service.logs / "worker.log").read_text(errors="replace")
+
+
+def test_worker_outlives_outages_during_sends(
+    fault_service: FaultService, own_redis: OwnRedis, imap_server,
+    reply_sink: tuple[ReplySink, int],
+) -> None:
+    # Each outage starts while the SMTP server delays its answer to a reply's DATA, so the
+    # worker is running a late-acknowledged task when Redis goes away.  The worker must
+    # reconnect every time, even when closing the broken connection raises an error.
+    sink, _port = reply_sink
+    sink.delay = 1.5
+    fault_service.env["CASECONSULTANT_BROKER_URL"] = own_redis.url
+    run = uuid.uuid4().hex[:8]
+    messages = [question(number, run) for number in range(OUTAGES)]
+    url = fault_service.database_url
+
+    fault_service.start_beat()
+    fault_service.start_worker()
+    reviewer = fault_service.run_module("tests.faults.approver", str(OUTAGES))
+    worker = fault_service.worker
+    assert worker is not None
+    for outage, raw in enumerate(messages, start=1):
+        sink.answering.clear()
+        append_many(imap_server, [raw])
+        wait_until(lambda: sink.answering.is_set() or worker.poll() is not None, 90,
+                   f"a reply in DATA before outage {outage}", fault_service)
+        if worker.poll() is not None:
+            pytest.fail(f"the worker exited before outage {outage} of {OUTAGES}\n"
+                        f"{fault_service.log_tail(6000)}")
+        own_redis.stop()
+        time.sleep(1)
+        own_redis.start()
+
+    wait_until(lambda: drafts_in(url, DraftState.SENT, DraftState.FAILED) == OUTAGES, 180,
+               "every draft to settle", fault_service)
+    assert reviewer.wait(timeout=60) == 0
+    counts = tally(url, [message_id_of(raw) for raw in messages], sink, kills=0)
+    print(f"\nRedis outages during sends: {counts.line()}")
+    assert counts.lost == 0
+    assert counts.duplicated == 0
+    assert counts.double_sent == 0
+    assert counts.sent == OUTAGES
+    assert worker.poll() is None
