@@ -155,14 +155,38 @@ def check_source(session: Session, name: str, source: str) -> None:
             raise TemplateCheckFailed(f"{type(error).__name__}: {error}", line) from error
 
 
-def save_override(session: Session, key: str, source: str, author: str) -> TemplateOverride:
-    """Check *source* and store it as the override of template *key*, as a new version."""
+def in_use_version(override: TemplateOverride | None) -> int:
+    """Return the version of the override in use, or 0 when the shipped template is in use."""
+    return override.version if override is not None else 0
+
+
+def describe_version(version: int) -> str:
+    """Name a version that ``in_use_version`` returns, for messages."""
+    return f"override version {version}" if version else "the shipped template"
+
+
+def save_override(session: Session, key: str, source: str, author: str,
+                  expected_version: int | None = None) -> TemplateOverride:
+    """Check *source* and store it as the override of template *key*, as a new version.
+
+    *expected_version* is the version the admin edited (see ``in_use_version``). When
+    another override or a revert has replaced it since, TemplateConflict is raised and
+    nothing is saved. None skips that check.
+    """
     name = template_name(key)
     source = source.replace("\r\n", "\n")
+    override = session.scalar(select(TemplateOverride).where(TemplateOverride.name == name))
+    current = in_use_version(override)
+    if expected_version is not None and current != expected_version:
+        log.info("template override save rejected template=%s: version %d is in use, not %d",
+                 key, current, expected_version)
+        raise TemplateConflict(
+            f"template {key} changed after you opened it: {describe_version(current)} is in "
+            f"use, not {describe_version(expected_version)}; nothing was saved. Compare it "
+            "with your source, then save again")
     check_source(session, name, source)
     version = (session.scalar(select(func.max(TemplateVersion.version))
                               .where(TemplateVersion.name == name)) or 0) + 1
-    override = session.scalar(select(TemplateOverride).where(TemplateOverride.name == name))
     try:
         # Two admins who save at once pick the same next version. The unique (name,
         # version) constraint fails the later save, and the savepoint keeps the rest of

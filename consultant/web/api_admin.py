@@ -71,6 +71,9 @@ class TemplateOut(BaseModel):
 
 class TemplateIn(BaseModel):
     source: str = Field(max_length=reply_templates.MAX_SOURCE_LENGTH)
+    # The version the source was written on: the ``version`` read with GET, or 0 when
+    # it was null (the shipped template). Omitted, the save replaces whatever is in use.
+    expected_version: int | None = Field(default=None, ge=0)
 
 
 def _rule_out(rule: SenderRule) -> SenderRuleOut:
@@ -152,9 +155,14 @@ def get_template(request: Request, key: str) -> TemplateOut:
 
 @router.put("/templates/{key}", response_model=TemplateOut)
 def save_template(request: Request, key: str, body: TemplateIn) -> TemplateOut:
-    """Check and store an override as a new version; 422 with the line number on an error."""
+    """Check and store an override as a new version.
+
+    422 with the line number when the source fails its check, 409 when *expected_version*
+    is given and another version is in use.
+    """
     with signed_in(request, check_csrf=True, admin=True) as context:
-        reply_templates.save_override(context.db, key, body.source, context.user.username)
+        reply_templates.save_override(context.db, key, body.source, context.user.username,
+                                      expected_version=body.expected_version)
         return _template_out(reply_templates.view_template(context.db, key))
 
 

@@ -19,7 +19,13 @@ from consultant.storage.models import Role, SenderRuleAction
 from consultant.web.config import get_web_settings
 from consultant.web.rendering import redirect, render
 from consultant.web.security import Context, NotSignedIn, signed_in
-from consultant.web.signin import KeptField, KeptForm, KeptFormKind, sign_in_again
+from consultant.web.signin import (
+    VERSION_FIELD,
+    KeptField,
+    KeptForm,
+    KeptFormKind,
+    sign_in_again,
+)
 
 log = logging.getLogger(__name__)
 
@@ -90,16 +96,22 @@ def template_list(request: Request) -> Response:
 
 
 def _template_page(request: Request, context: Context, key: str, source: str | None = None,
-                   status_code: int = 200, **extra: object) -> Response:
+                   status_code: int = 200, edited_version: int | None = None,
+                   **extra: object) -> Response:
     """Render the editor of template *key* with *source*, or with the template in use.
 
-    *extra* may set ``error``, why the last save failed, and ``resumed_notice``.
+    *edited_version* is the version *source* was written on, posted back with the next
+    Save; it defaults to the version in use. *extra* may set ``error``, why the last save
+    failed, and ``resumed_notice``.
     """
     view = reply_templates.view_template(context.db, key)
+    if edited_version is None:
+        edited_version = reply_templates.in_use_version(view.override)
     values: dict[str, object] = {"error": None, "resumed_notice": None}
     values.update(extra)
     return render(request, "admin_template.html", context, status_code, view=view,
                   source=view.current if source is None else source,
+                  edited_version=edited_version,
                   keepalive_seconds=get_web_settings().keepalive_seconds, **values)
 
 
@@ -111,25 +123,32 @@ def template_page(request: Request, key: str) -> Response:
 
 @router.post("/templates/{key}")
 def save_template(request: Request, key: str, source: str = Form(""),
-                  csrf_token: str = Form("")) -> Response:
+                  version: int = Form(...), csrf_token: str = Form("")) -> Response:
     """Check the source and save it as the override of template *key*.
 
-    A request whose session has ended saves nothing and leads to the sign-in page, which
-    returns to the editor with the source.
+    *version* is the version the source was written on. When the source fails its check,
+    the editor comes back with the error and the source. When another admin saved or
+    reverted the template since, it comes back with the source and the version now in
+    use, so the next Save replaces that version knowingly. A request whose session has
+    ended saves nothing and leads to the sign-in page, which returns to the editor with
+    the source.
     """
     try:
         with signed_in(request, csrf_token, check_csrf=True, admin=True) as context:
             try:
-                reply_templates.save_override(context.db, key, source, context.user.username)
-            except (reply_templates.TemplateCheckFailed,
-                    reply_templates.TemplateConflict) as error:
-                status = 422 if isinstance(error, reply_templates.TemplateCheckFailed) else 409
-                return _template_page(request, context, key, source, status, error=str(error))
+                reply_templates.save_override(context.db, key, source, context.user.username,
+                                              expected_version=version)
+            except reply_templates.TemplateCheckFailed as error:
+                return _template_page(request, context, key, source, 422, version,
+                                      error=str(error))
+            except reply_templates.TemplateConflict as error:
+                return _template_page(request, context, key, source, 409, error=str(error))
     except NotSignedIn as error:
         if key not in reply_templates.EDITABLE:
             raise
         return sign_in_again(request, error, TEMPLATE_FORM, f"/admin/templates/{key}",
-                             {"source": source}, action="this save", outcome="nothing was saved",
+                             {"version": str(version), "source": source}, action="this save",
+                             outcome="nothing was saved",
                              return_to=f"template {key} with your source in the editor")
     return redirect(f"/admin/templates/{key}")
 
@@ -151,14 +170,23 @@ def resume_template(request: Request, context: Context, kept: KeptForm) -> Respo
         return render(request, "error.html", context, 403, message="this page is for admins only")
     log.info("template source for template=%s restored after sign-in, user_id=%d", key,
              context.user.id)
-    return _template_page(request, context, key, kept.values["source"],
-                          resumed_notice=RESUMED_TEMPLATE_NOTICE)
+    notice = RESUMED_TEMPLATE_NOTICE
+    written_on = int(kept.values["version"])
+    in_use = reply_templates.in_use_version(
+        reply_templates.view_template(context.db, key).override)
+    if in_use != written_on:
+        now = reply_templates.describe_version(in_use)
+        before = reply_templates.describe_version(written_on)
+        notice += (f" The template changed after you opened it: {now} is in use, not "
+                   f"{before}. Compare it with your source before you save.")
+    return _template_page(request, context, key, kept.values["source"], edited_version=in_use,
+                          resumed_notice=notice)
 
 
 TEMPLATE_FORM = KeptFormKind(
     name="template", path=re.compile(
         "/admin/templates/(?P<key>" + "|".join(map(re.escape, reply_templates.EDITABLE)) + ")"),
-    fields=(KeptField("source", "Template source", rows=20),),
+    fields=(VERSION_FIELD, KeptField("source", "Template source", rows=20)),
     heading="Your source for template {key}, not saved", resume=resume_template)
 
 

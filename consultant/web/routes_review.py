@@ -21,7 +21,13 @@ from consultant.web.downloads import attachment_response
 from consultant.web.mailview import message_view
 from consultant.web.rendering import redirect, render
 from consultant.web.security import Context, NotSignedIn, signed_in
-from consultant.web.signin import KeptField, KeptForm, KeptFormKind, sign_in_again
+from consultant.web.signin import (
+    VERSION_FIELD,
+    KeptField,
+    KeptForm,
+    KeptFormKind,
+    sign_in_again,
+)
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +107,7 @@ def _draft_page(request: Request, context: Context, draft_id: int, status_code: 
                 **extra: object) -> Response:
     """Render the draft page; *extra* may set ``body``, unsaved text to put in the editor,
     ``edit_error``, why the editor's last Save or Approve failed, ``edit_notice``, and
-    ``reason`` and ``reject_notice`` for the Reject form."""
+    ``reason``, ``reject_notice`` and ``reject_error`` for the Reject form."""
     draft = services.get_draft(context.db, draft_id)
     others = [message for message in queries.case_messages(context.db, draft.case)
               if message.id != draft.inbound_message_id]
@@ -115,7 +121,7 @@ def _draft_page(request: Request, context: Context, draft_id: int, status_code: 
         "organisation": queries.sender_organisation(draft.inbound_message.sender),
         "newer": services.superseding_drafts(context.db, draft),
         "send_anyway_label": SEND_ANYWAY_LABEL, "body": None, "edit_error": None,
-        "edit_notice": None, "reason": "", "reject_notice": None,
+        "edit_notice": None, "reason": "", "reject_notice": None, "reject_error": None,
         "keepalive_seconds": get_web_settings().keepalive_seconds,
     }
     values.update(extra)
@@ -272,9 +278,8 @@ def resume_edit(request: Request, context: Context, kept: KeptForm) -> Response:
     return _draft_page(request, context, draft_id, body=body, edit_notice=RESUMED_EDIT_NOTICE)
 
 
-# The numbers fit the 32-bit integer columns drafts.id and drafts.version.
+# The number fits the 32-bit integer column drafts.id.
 DRAFT_PATH = re.compile(r"/drafts/(?P<draft_id>[1-9][0-9]{0,8})")
-VERSION_FIELD = KeptField("version", pattern=re.compile(r"[0-9]{1,9}"))
 
 EDIT_FORM = KeptFormKind(
     name="draft-edit", path=DRAFT_PATH,
@@ -331,17 +336,52 @@ REJECT_FORM = KeptFormKind(
     resume=resume_reject)
 
 
+def _show_failed_reject(request: Request, draft_id: int, status_code: int, reason: str,
+                        message: str, cause: str) -> Response:
+    """Render the draft page again with *reason* in the Reject form and *message* above it.
+
+    *cause* is logged, so it names ids and never mail content.
+    """
+    with signed_in(request) as context:
+        log.info("rejection of draft=%d failed: %s, user_id=%d", draft_id, cause,
+                 context.user.id)
+        return _draft_page(request, context, draft_id, status_code, reason=reason,
+                           reject_error=message)
+
+
 @router.post("/drafts/{draft_id}/reject")
 def reject(request: Request, draft_id: int, reason: str = Form(""), version: int = Form(...),
            csrf_token: str = Form("")) -> Response:
     """Reject the draft with a reason.
 
-    A request whose session has ended rejects nothing and leads to the sign-in page, which
+    When the rejection fails, nothing changes and the reason comes back. An empty reason,
+    a reply with a newer version than the one the reviewer read, or a draft claimed by
+    another reviewer gets the draft page with the reason in the Reject form and what to
+    do. A draft that left review gets the "draft changed" page with the reason to copy. A
+    request whose session has ended rejects nothing and leads to the sign-in page, which
     returns to the draft with the reason in the Reject form.
     """
     try:
         with signed_in(request, csrf_token, check_csrf=True) as context:
+            if not reason.strip():
+                return _show_failed_reject(request, draft_id, 400, reason,
+                                           "Not rejected: write the reason for rejecting.",
+                                           "no reason")
             workflow.reject(context.db, draft_id, context.user, reason, version)
+    except StaleVersion:
+        return _show_failed_reject(
+            request, draft_id, 409, reason,
+            f"Not rejected: the reply changed since version {version} that you read. Read "
+            "the version shown here, then choose Reject again.", "stale version")
+    except ClaimedByOther as error:
+        return _show_failed_reject(
+            request, draft_id, 409, reason,
+            f"Not rejected: {error}. Your reason is still in the form. Copy it, or keep this "
+            "page open until the draft is released to you.", "claimed by another reviewer")
+    except InvalidTransition as error:
+        log.info("rejection of draft=%d failed: %s", draft_id, type(error).__name__)
+        return render(request, "stale.html", None, 409, message=str(error),
+                      draft_id=draft_id, body=reason)
     except NotSignedIn as error:
         return sign_in_again(request, error, REJECT_FORM, f"/drafts/{draft_id}",
                              {"version": str(version), "reason": reason},

@@ -49,6 +49,11 @@ class KeptField:
     pattern: re.Pattern[str] | None = None
 
 
+# The hidden version a form was written on. The number fits the 32-bit integer columns
+# drafts.version and template_versions.version.
+VERSION_FIELD = KeptField("version", pattern=re.compile(r"[0-9]{1,9}"))
+
+
 @dataclass(frozen=True)
 class KeptFormKind:
     """A form whose text the sign-in page carries back when its post arrives too late.

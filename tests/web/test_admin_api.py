@@ -157,6 +157,28 @@ def test_api_template_save_and_revert(client: TestClient, users, session: Sessio
     assert session.scalar(select(func.count()).select_from(TemplateOverride)) == 0
 
 
+def test_api_template_expected_version(client: TestClient, users, session: Session) -> None:
+    headers = api_sign_in(client, "ada")
+
+    first = client.put("/api/v1/admin/templates/body.txt", headers=headers,
+                       json={"source": "First\n", "expected_version": 0})
+    stale = client.put("/api/v1/admin/templates/body.txt", headers=headers,
+                       json={"source": "Stale\n", "expected_version": 0})
+    second = client.put("/api/v1/admin/templates/body.txt", headers=headers,
+                        json={"source": "Second\n", "expected_version": 1})
+    negative = client.put("/api/v1/admin/templates/body.txt", headers=headers,
+                          json={"source": "Negative\n", "expected_version": -1})
+
+    assert first.status_code == 200
+    assert stale.status_code == 409
+    assert stale.json()["detail"].startswith(
+        "template body.txt changed after you opened it: override version 1 is in use, not "
+        "the shipped template")
+    assert second.json()["version"] == 2
+    assert negative.status_code == 422
+    assert session.scalars(select(TemplateOverride)).one().source == "Second\n"
+
+
 def test_api_template_error_names_line(client: TestClient, users, session: Session) -> None:
     headers = api_sign_in(client, "ada")
 

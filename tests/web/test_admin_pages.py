@@ -10,9 +10,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from consultant.admin import sender_rules
+from consultant.admin import reply_templates, sender_rules
 from consultant.storage.models import Mailbox, SenderRule, TemplateOverride, TemplateVersion
 from tests.web.conftest import sign_in
+from tests.web.session_end import hidden_value, textarea_text
 
 ADMIN_GETS = ["/admin/mailboxes", "/admin/senders", "/admin/templates",
               "/admin/templates/body.txt", "/admin/templates/body.html"]
@@ -21,7 +22,7 @@ ADMIN_POSTS = [
     ("/admin/mailboxes/1/paused", {"paused": "true"}),
     ("/admin/senders", {"pattern": "example.net", "action": "deny"}),
     ("/admin/senders/1/delete", {}),
-    ("/admin/templates/body.txt", {"source": "Hello\n"}),
+    ("/admin/templates/body.txt", {"source": "Hello\n", "version": "0"}),
     ("/admin/templates/body.txt/revert", {}),
 ]
 
@@ -215,7 +216,7 @@ def test_save_and_revert_template(client: TestClient, users, session: Session) -
     token = sign_in(client, "ada")
     source = "Hello from the override.\n{{ codes | length }} codes\n"
 
-    saved = client.post("/admin/templates/body.txt", data={"source": source,
+    saved = client.post("/admin/templates/body.txt", data={"source": source, "version": "0",
                                                            "csrf_token": token})
     editor = client.get("/admin/templates/body.txt").text
 
@@ -233,6 +234,67 @@ def test_save_and_revert_template(client: TestClient, users, session: Session) -
     assert "The shipped template is in use" in client.get("/admin/templates/body.txt").text
 
 
+def _save_as_other_admin(session: Session, source: str) -> None:
+    reply_templates.save_override(session, "body.txt", source, "grace")
+    session.commit()
+
+
+def test_save_over_newer_override_conflicts(client: TestClient, users, session: Session) -> None:
+    token = sign_in(client, "ada")
+    opened = client.get("/admin/templates/body.txt").text
+    _save_as_other_admin(session, "Grace's reply\n")
+    source = "Ada's reply\n"
+
+    response = client.post("/admin/templates/body.txt", data={
+        "source": source, "version": hidden_value(opened, "version"), "csrf_token": token})
+    session.expire_all()
+
+    assert hidden_value(opened, "version") == "0"
+    assert response.status_code == 409
+    assert ("template body.txt changed after you opened it: override version 1 is in use, "
+            "not the shipped template; nothing was saved") in response.text
+    assert textarea_text(response.text, "source") == source
+    assert hidden_value(response.text, "version") == "1"
+    assert session.scalars(select(TemplateOverride)).one().source == "Grace's reply\n"
+
+    saved = client.post("/admin/templates/body.txt", data={
+        "source": source, "version": "1", "csrf_token": token})
+    session.expire_all()
+
+    assert saved.status_code == 303
+    assert session.scalars(select(TemplateOverride)).one().source == source
+    assert session.scalar(select(func.count()).select_from(TemplateVersion)) == 2
+
+
+def test_save_after_revert_conflicts(client: TestClient, users, session: Session) -> None:
+    token = sign_in(client, "ada")
+    _save_as_other_admin(session, "Grace's reply\n")
+    opened = client.get("/admin/templates/body.txt").text
+    client.post("/admin/templates/body.txt/revert", data={"csrf_token": token})
+
+    response = client.post("/admin/templates/body.txt", data={
+        "source": "Ada's reply\n", "version": hidden_value(opened, "version"),
+        "csrf_token": token})
+    session.expire_all()
+
+    assert response.status_code == 409
+    assert ("the shipped template is in use, not override version 1; nothing was saved"
+            in response.text)
+    assert hidden_value(response.text, "version") == "0"
+    assert session.scalar(select(func.count()).select_from(TemplateOverride)) == 0
+
+
+def test_failed_check_keeps_edited_version(client: TestClient, users, session: Session) -> None:
+    token = sign_in(client, "ada")
+    _save_as_other_admin(session, "Grace's reply\n")
+
+    response = client.post("/admin/templates/body.txt", data={
+        "source": "Hello\n{% if codes %}\n", "version": "1", "csrf_token": token})
+
+    assert response.status_code == 422
+    assert hidden_value(response.text, "version") == "1"
+
+
 @pytest.mark.parametrize(("source", "expected"), [
     ("Hello\n{% if codes %}\nno end\n", "line 3: syntax error"),
     ("Hello\n\n{{ patient_name }}\n", "line 3: UndefinedError: 'patient_name' is undefined"),
@@ -243,7 +305,7 @@ def test_invalid_template_shows_line_and_saves_nothing(client: TestClient, users
                                                        expected: str) -> None:
     token = sign_in(client, "ada")
 
-    response = client.post("/admin/templates/body.txt", data={"source": source,
+    response = client.post("/admin/templates/body.txt", data={"source": source, "version": "0",
                                                               "csrf_token": token})
 
     assert response.status_code == 422

@@ -437,6 +437,86 @@ def test_reject_through_form(client: TestClient, users, make_draft, session: Ses
     assert "Not a coding question" in client.get(f"/drafts/{draft.id}").text
 
 
+def _reject_form(page: str) -> tuple[str, str]:
+    """Return the Reject form's error and its reason field's value, unescaped."""
+    form = page.partition('action="/drafts/')[2].partition('/reject"')[2].partition("</form>")[0]
+    error = form.partition('id="reject-error">')[2].partition("</p>")[0]
+    reason = form.partition('name="reason" value="')[2].partition('"')[0]
+    return html.unescape(error), html.unescape(reason)
+
+
+def test_reject_of_changed_reply_keeps_reason(client: TestClient, users, make_draft,
+                                              session: Session) -> None:
+    draft = make_draft()
+    token = sign_in(client, "rita")
+    client.post(f"/drafts/{draft.id}/edit", data={
+        "csrf_token": token, "version": "1", "body": "Edited reply", "action": "save"})
+
+    response = client.post(f"/drafts/{draft.id}/reject", data={
+        "csrf_token": token, "version": "1", "reason": "Duplicate of the call on <Monday>"})
+    session.refresh(draft)
+    error, reason = _reject_form(response.text)
+
+    assert response.status_code == 409
+    assert error.startswith("Not rejected: the reply changed since version 1")
+    assert reason == "Duplicate of the call on <Monday>"
+    assert 'name="version" value="2"' in response.text
+    assert draft.state is DraftState.PENDING_REVIEW
+
+
+def test_reject_of_claimed_draft_keeps_reason(client: TestClient, users, make_draft,
+                                              session: Session) -> None:
+    draft = make_draft()
+    token = sign_in(client, "rita")
+    client.post(f"/drafts/{draft.id}/claim", data={"csrf_token": token})
+    client.post("/logout", data={"csrf_token": token})
+    token = sign_in(client, "remy")
+
+    response = client.post(f"/drafts/{draft.id}/reject", data={
+        "csrf_token": token, "version": "1", "reason": "Not a coding question"})
+    session.refresh(draft)
+    error, reason = _reject_form(response.text)
+
+    assert response.status_code == 409
+    assert error.startswith(f"Not rejected: draft {draft.id} is claimed by rita")
+    assert reason == "Not a coding question"
+    assert draft.state is DraftState.PENDING_REVIEW
+    assert draft.assignee == "rita"
+
+
+def test_reject_after_review_shows_reason(client: TestClient, users, make_draft,
+                                          session: Session) -> None:
+    draft = make_draft()
+    token = sign_in(client, "rita")
+    client.post(f"/drafts/{draft.id}/reject", data={
+        "csrf_token": token, "version": "1", "reason": "First reason"})
+
+    response = client.post(f"/drafts/{draft.id}/reject", data={
+        "csrf_token": token, "version": "1", "reason": "Second reason"})
+    session.refresh(draft)
+
+    assert response.status_code == 409
+    assert "The draft changed while you were editing" in response.text
+    assert f"draft {draft.id} is rejected" in response.text
+    assert "Second reason" in response.text
+    assert draft.reject_reason == "First reason"
+
+
+def test_reject_without_reason_shows_form(client: TestClient, users, make_draft,
+                                          session: Session) -> None:
+    draft = make_draft()
+    token = sign_in(client, "rita")
+
+    response = client.post(f"/drafts/{draft.id}/reject", data={
+        "csrf_token": token, "version": "1", "reason": "   "})
+    session.refresh(draft)
+    error, _reason = _reject_form(response.text)
+
+    assert response.status_code == 400
+    assert error == "Not rejected: write the reason for rejecting."
+    assert draft.state is DraftState.PENDING_REVIEW
+
+
 def test_hostile_html_is_sanitised(client: TestClient, users, make_draft) -> None:
     hostile = ('<p onmouseover="steal()">Hello<script>window.pwned=1</script>'
                '<img src="https://tracker.example.net/pixel.gif" onerror="steal()">'

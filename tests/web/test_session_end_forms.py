@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from consultant.admin import reply_templates
 from consultant.review import workflow
 from consultant.storage.models import (
     CaseEvent,
@@ -240,7 +241,7 @@ def test_expired_template_save_keeps_source(client: TestClient, users, session: 
     caplog.set_level(logging.DEBUG)
 
     response = client.post("/admin/templates/body.txt", data={"csrf_token": token,
-                                                              "source": SOURCE})
+                                                              "version": "0", "source": SOURCE})
 
     assert response.status_code == 401
     assert ("Your session ended before this save reached the server, so nothing was saved"
@@ -259,7 +260,7 @@ def test_sign_in_restores_source(client: TestClient, users, session: Session) ->
     token = sign_in(client, "ada")
     end_sessions(session)
     ended = client.post("/admin/templates/body.txt", data={"csrf_token": token,
-                                                           "source": SOURCE})
+                                                           "version": "0", "source": SOURCE})
 
     restored = client.post("/login", data=sign_in_form(ended.text))
 
@@ -270,8 +271,8 @@ def test_sign_in_restores_source(client: TestClient, users, session: Session) ->
     assert _count(session, TemplateOverride) == 0
 
     saved = client.post("/admin/templates/body.txt", data={
-        "csrf_token": form_token(restored.text), "source": textarea_text(restored.text,
-                                                                         "source")})
+        "csrf_token": form_token(restored.text), "version": hidden_value(restored.text, "version"),
+        "source": textarea_text(restored.text, "source")})
 
     assert saved.status_code == 303
     assert _count(session, TemplateOverride) == 1
@@ -280,11 +281,29 @@ def test_sign_in_restores_source(client: TestClient, users, session: Session) ->
     assert override.updated_by == "ada"
 
 
+def test_restored_source_names_newer_override(client: TestClient, users,
+                                              session: Session) -> None:
+    token = sign_in(client, "ada")
+    end_sessions(session)
+    ended = client.post("/admin/templates/body.txt", data={"csrf_token": token,
+                                                           "version": "0", "source": SOURCE})
+    reply_templates.save_override(session, "body.txt", "Grace's reply\n", "grace")
+    session.commit()
+
+    restored = client.post("/login", data=sign_in_form(ended.text))
+
+    assert restored.status_code == 200
+    assert textarea_text(restored.text, "source") == SOURCE
+    assert ("The template changed after you opened it: override version 1 is in use, not "
+            "the shipped template.") in restored.text
+    assert hidden_value(restored.text, "version") == "1"
+
+
 def test_reviewer_cannot_resume_template(client: TestClient, users, session: Session) -> None:
     token = sign_in(client, "ada")
     end_sessions(session)
     ended = client.post("/admin/templates/body.txt", data={"csrf_token": token,
-                                                           "source": SOURCE})
+                                                           "version": "0", "source": SOURCE})
     fields = sign_in_form(ended.text)
     fields["username"] = "rita"
 
@@ -302,7 +321,7 @@ def test_expired_save_of_unknown_template(client: TestClient, users, session: Se
     end_sessions(session)
 
     response = client.post("/admin/templates/subject.txt", data={"csrf_token": token,
-                                                                 "source": SOURCE})
+                                                                 "version": "0", "source": SOURCE})
 
     assert response.status_code == 303
     assert response.headers["location"] == "/login?ended=1"
@@ -314,7 +333,7 @@ def test_expired_template_save_without_token(client: TestClient, users,
     end_sessions(session)
 
     response = client.post("/admin/templates/body.html", data={"csrf_token": "forged",
-                                                               "source": SOURCE})
+                                                               "version": "0", "source": SOURCE})
 
     assert response.status_code == 303
     assert response.headers["location"] == (
@@ -327,7 +346,7 @@ def test_expired_template_save_without_token(client: TestClient, users,
 
 @pytest.mark.parametrize(("kept_form", "next_path", "fields"), [
     ("ask", "/queue", {"subject": SUBJECT, "question": QUESTION}),
-    ("template", "/admin/templates/subject.txt", {"source": SOURCE}),
+    ("template", "/admin/templates/subject.txt", {"version": "0", "source": SOURCE}),
     ("draft-reject", "/drafts/1", {"reason": REASON}),
     ("draft-reject", "/drafts/1", {"version": "1 OR 1=1", "reason": REASON}),
     ("no-such-form", "/ask", {"subject": SUBJECT, "question": QUESTION}),
@@ -360,7 +379,7 @@ def _post_after_session_end(client: TestClient, token: str, kept_form: str,
         "draft-reject": (f"/drafts/{draft_id}/reject", {"version": "1", "reason": REASON},
                          REASON),
         "ask": ("/ask", {"subject": SUBJECT, "question": QUESTION}, QUESTION),
-        "template": ("/admin/templates/body.txt", {"source": SOURCE}, SOURCE),
+        "template": ("/admin/templates/body.txt", {"version": "0", "source": SOURCE}, SOURCE),
     }
     path, data, text = posts[kept_form]
     response = client.post(path, data={"csrf_token": token, **data})
