@@ -21,9 +21,9 @@ from consultant.web.routes_admin import TEMPLATE_FORM
 from consultant.web.routes_review import EDIT_FORM, REJECT_FORM
 from consultant.web.routes_tools import ASK_FORM
 from consultant.web.security import (
-    LOGIN_CSRF_COOKIE,
     Context,
     client_address,
+    login_csrf_cookie_name,
     posted_from_this_site,
     session_cookie_name,
     set_cookie,
@@ -79,7 +79,7 @@ def sign_in(request: Request, posted: PostedFields, username: str = Form(""),
     return_path = safe_next_path(next_path)
     kind = KEPT_FORM_KINDS.get(kept_form)
     kept = keep_form(kind, return_path, posted) if kind is not None else None
-    if not tokens_match(csrf_token, request.cookies.get(LOGIN_CSRF_COOKIE)):
+    if not tokens_match(csrf_token, request.cookies.get(login_csrf_cookie_name())):
         return _expired_sign_in_form(request, username, return_path, kept)
     settings = get_web_settings()
     with session_scope() as db:
@@ -101,7 +101,7 @@ def sign_in(request: Request, posted: PostedFields, username: str = Form(""),
         return login_page(request, failure[0], failure[1], next_path=return_path,
                           kept=kept, username=username)
     set_cookie(response, session_cookie_name(), token)
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
+    response.delete_cookie(login_csrf_cookie_name(), path="/")
     return response
 
 

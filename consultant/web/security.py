@@ -22,8 +22,6 @@ from consultant.storage.models import Role, User, WebSession
 from consultant.users.sessions import lookup_session
 from consultant.web.config import get_web_settings
 
-LOGIN_CSRF_COOKIE = "caseconsultant_login_csrf"
-
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'none'",
     "script-src 'self'",
@@ -83,6 +81,12 @@ class Context:
 def session_cookie_name() -> str:
     # The __Host- prefix makes the browser insist on Secure, Path=/ and no Domain.
     return "__Host-caseconsultant" if get_web_settings().secure_cookies else "caseconsultant"
+
+
+def login_csrf_cookie_name() -> str:
+    """Name the cookie of the sign-in form's CSRF token, with the session cookie's prefix."""
+    name = "caseconsultant_login_csrf"
+    return f"__Host-{name}" if get_web_settings().secure_cookies else name
 
 
 def set_cookie(response: Response, name: str, value: str, max_age: int | None = None) -> None:

@@ -20,7 +20,7 @@ from fastapi.responses import Response
 
 from consultant.web.config import get_web_settings
 from consultant.web.rendering import redirect, render
-from consultant.web.security import LOGIN_CSRF_COOKIE, Context, NotSignedIn, set_cookie
+from consultant.web.security import Context, NotSignedIn, login_csrf_cookie_name, set_cookie
 
 log = logging.getLogger(__name__)
 
@@ -158,12 +158,12 @@ def login_page(request: Request, error: str | None = None, status_code: int = 20
     *kept*, which the page also shows so the reviewer can copy them. Reusing the token
     keeps a sign-in page that is open in another tab of the browser valid.
     """
-    token = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    token = request.cookies.get(login_csrf_cookie_name(), "")
     if not LOGIN_CSRF_TOKEN.fullmatch(token):
         token = secrets.token_urlsafe(32)
     response = render(request, "login.html", None, status_code, login_csrf=token, error=error,
                       next_path=next_path, notice=notice, kept=kept, username=username)
-    set_cookie(response, LOGIN_CSRF_COOKIE, token, max_age=LOGIN_CSRF_MAX_AGE)
+    set_cookie(response, login_csrf_cookie_name(), token, max_age=LOGIN_CSRF_MAX_AGE)
     return response
 
 

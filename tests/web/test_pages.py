@@ -48,6 +48,20 @@ def test_sign_in_sets_hardened_cookie(client: TestClient, users) -> None:
     assert client.get("/queue").status_code == 200
 
 
+def test_sign_in_form_sets_hardened_cookie(client: TestClient) -> None:
+    page = client.get("/login")
+
+    cookie = next(value for name, value in page.headers.multi_items()
+                  if name == "set-cookie"
+                  and value.startswith("__Host-caseconsultant_login_csrf="))
+    assert f"={form_token(page.text)};" in cookie
+    assert "HttpOnly" in cookie
+    assert "Secure" in cookie
+    assert "SameSite=strict" in cookie
+    assert "Path=/" in cookie
+    assert "Domain" not in cookie
+
+
 def test_sign_in_wrong_password(client: TestClient, users) -> None:
     page = client.get("/login")
     response = client.post("/login", data={"username": "rita", "password": "wrong password!",

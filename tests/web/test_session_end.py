@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from consultant.review import services, workflow
 from consultant.storage.base import utcnow
 from consultant.storage.models import CaseEvent, DraftState, WebSession
-from consultant.web.security import LOGIN_CSRF_COOKIE
+from consultant.web.security import login_csrf_cookie_name
 from consultant.web.signin import safe_next_path
 from tests.web.conftest import PASSWORD, form_token, sign_in
 from tests.web.session_end import (
@@ -277,12 +277,12 @@ def test_sign_in_pages_share_token(client: TestClient, users) -> None:
 
 
 def test_sign_in_replaces_malformed_token(client: TestClient, users) -> None:
-    client.cookies.set(LOGIN_CSRF_COOKIE, "<b>")
+    client.cookies.set(login_csrf_cookie_name(), "<b>")
 
     login = client.get("/login")
 
     assert re.fullmatch(r"[A-Za-z0-9_-]{43}", form_token(login.text))
-    assert login.cookies.get(LOGIN_CSRF_COOKIE) == form_token(login.text)
+    assert login.cookies.get(login_csrf_cookie_name()) == form_token(login.text)
 
 
 def test_sign_in_after_other_tab_signed_in(client: TestClient, users) -> None:

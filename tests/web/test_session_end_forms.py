@@ -23,7 +23,7 @@ from consultant.storage.models import (
     TemplateVersion,
     WebSession,
 )
-from consultant.web.security import LOGIN_CSRF_COOKIE
+from consultant.web.security import login_csrf_cookie_name
 from tests.web.conftest import PASSWORD, form_token, sign_in
 from tests.web.session_end import (
     end_sessions,
@@ -398,7 +398,7 @@ def test_lapsed_sign_in_form_keeps_text(client: TestClient, users, make_draft,
     token = sign_in(client, "ada")
     end_sessions(session)
     ended, text = _post_after_session_end(client, token, kept_form, draft.id)
-    client.cookies.delete(LOGIN_CSRF_COOKIE)
+    client.cookies.delete(login_csrf_cookie_name())
 
     expired = client.post("/login", data=sign_in_form(ended),
                           headers={"Sec-Fetch-Site": "same-origin"})
@@ -413,7 +413,7 @@ def test_lapsed_sign_in_form_keeps_text(client: TestClient, users, make_draft,
     assert {**after, "csrf_token": ""} == {**before, "csrf_token": ""}
     assert html.escape(text, quote=False) in expired.text
     assert input_value(expired.text, "username") == "ada"
-    assert expired.cookies.get(LOGIN_CSRF_COOKIE) == form_token(expired.text)
+    assert expired.cookies.get(login_csrf_cookie_name()) == form_token(expired.text)
     assert client.get("/queue").status_code == 303
 
     restored = client.post("/login", data=sign_in_form(expired.text))
@@ -436,7 +436,7 @@ def test_lapsed_form_from_other_site_drops_text(client: TestClient, users, make_
     token = sign_in(client, "ada")
     end_sessions(session)
     ended, text = _post_after_session_end(client, token, "draft-edit", draft.id)
-    client.cookies.delete(LOGIN_CSRF_COOKIE)
+    client.cookies.delete(login_csrf_cookie_name())
 
     expired = client.post("/login", data=sign_in_form(ended), headers=headers)
 
@@ -452,7 +452,7 @@ def test_lapsed_form_from_other_site_drops_text(client: TestClient, users, make_
 
 def test_lapsed_form_without_kept_text(client: TestClient, users) -> None:
     login = client.get("/login", params={"next": "/held"})
-    client.cookies.delete(LOGIN_CSRF_COOKIE)
+    client.cookies.delete(login_csrf_cookie_name())
     fields = sign_in_form(login.text)
     fields["username"] = "rita"
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from consultant.review import workflow
 from consultant.storage.models import DraftState, TemplateOverride, WebSession
-from consultant.web.security import LOGIN_CSRF_COOKIE
+from consultant.web.security import login_csrf_cookie_name
 from tests.web.browser import sign_in_browser
 from tests.web.conftest import PASSWORD
 from tests.web.session_end import check_typing_keeps_session_alive, idle_for
@@ -212,7 +212,7 @@ def test_lapsed_sign_in_form_keeps_question(page_without_javascript, users,
     page.click(ASK_BUTTON)
     page.wait_for_selector("#session-ended")
     # As after an hour on the sign-in page: the browser drops the sign-in form's cookie.
-    page.context.clear_cookies(name=LOGIN_CSRF_COOKIE)
+    page.context.clear_cookies(name=login_csrf_cookie_name())
 
     _sign_in_again(page)
     page.wait_for_selector("text=This sign-in form had expired")
