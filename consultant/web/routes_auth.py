@@ -23,6 +23,7 @@ from consultant.web.routes_tools import ASK_FORM
 from consultant.web.security import (
     Context,
     client_address,
+    delete_cookie,
     login_csrf_cookie_name,
     posted_from_this_site,
     session_cookie_name,
@@ -101,7 +102,7 @@ def sign_in(request: Request, posted: PostedFields, username: str = Form(""),
         return login_page(request, failure[0], failure[1], next_path=return_path,
                           kept=kept, username=username)
     set_cookie(response, session_cookie_name(), token)
-    response.delete_cookie(login_csrf_cookie_name(), path="/")
+    delete_cookie(response, login_csrf_cookie_name())
     return response
 
 
@@ -138,7 +139,5 @@ def sign_out(request: Request, csrf_token: str = Form("")) -> Response:
         end_session(context.db, request.cookies.get(session_cookie_name()))
         log.info("signed out user_id=%d", context.user.id)
     response = redirect("/login")
-    response.delete_cookie(session_cookie_name(), path="/",
-                           secure=get_web_settings().secure_cookies, httponly=True,
-                           samesite="strict")
+    delete_cookie(response, session_cookie_name())
     return response

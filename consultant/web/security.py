@@ -95,6 +95,16 @@ def set_cookie(response: Response, name: str, value: str, max_age: int | None = 
                         secure=get_web_settings().secure_cookies, samesite="strict")
 
 
+def delete_cookie(response: Response, name: str) -> None:
+    """Delete a cookie set by ``set_cookie``.
+
+    The deletion carries the same flags, because a browser ignores a ``__Host-`` cookie
+    sent without Secure, and would then keep the old one.
+    """
+    response.delete_cookie(name, path="/", httponly=True,
+                           secure=get_web_settings().secure_cookies, samesite="strict")
+
+
 def tokens_match(received: str | None, expected: str | None) -> bool:
     """Compare two tokens in constant time; a missing token never matches."""
     if not received or not expected:

@@ -181,15 +181,18 @@ def test_held_retry_shows_outcome(page, users, session: Session, sent_tasks) -> 
 
 def test_sign_out_and_session_cookie(page, users) -> None:
     sign_in_browser(page, "rita", PASSWORD)
+    names = [cookie["name"] for cookie in page.context.cookies()]
     cookie = next(cookie for cookie in page.context.cookies()
                   if cookie["name"] == "__Host-caseconsultant")
 
     page.click("text=Sign out")
     page.wait_for_url("**/login")
 
+    assert names == ["__Host-caseconsultant"]
     assert cookie["httpOnly"] is True
     assert cookie["secure"] is True
     assert cookie["sameSite"] == "Strict"
+    assert "__Host-caseconsultant" not in [item["name"] for item in page.context.cookies()]
     page.goto("/queue")
     assert page.url.endswith("/login?next=%2Fqueue")
 

@@ -46,6 +46,13 @@ def test_sign_in_sets_hardened_cookie(client: TestClient, users) -> None:
     assert "SameSite=strict" in cookie
     assert "Path=/" in cookie
     assert client.get("/queue").status_code == 200
+    # The sign-in form's cookie is deleted with the flags a __Host- cookie needs.
+    deletion = next(value for name, value in response.headers.multi_items()
+                    if name == "set-cookie"
+                    and value.startswith("__Host-caseconsultant_login_csrf="))
+    assert "Max-Age=0" in deletion
+    assert "Secure" in deletion
+    assert "Path=/" in deletion
 
 
 def test_sign_in_form_sets_hardened_cookie(client: TestClient) -> None:
