@@ -364,9 +364,10 @@ def reject(request: Request, draft_id: int, reason: str = Form(""), version: int
     try:
         with signed_in(request, csrf_token, check_csrf=True) as context:
             if not reason.strip():
-                return _show_failed_reject(request, draft_id, 400, reason,
-                                           "Not rejected: write the reason for rejecting.",
-                                           "no reason")
+                log.info("rejection of draft=%d failed: no reason, user_id=%d", draft_id,
+                         context.user.id)
+                return _draft_page(request, context, draft_id, 400, reason=reason,
+                                   reject_error="Not rejected: write the reason for rejecting.")
             workflow.reject(context.db, draft_id, context.user, reason, version)
     except StaleVersion:
         return _show_failed_reject(
