@@ -113,11 +113,16 @@ SIDE_MODIFIER = re.compile(r"[ \t]*[,:(-]?[ \t]*(?P<list>RT|LT)(?![\w])")
 # ``BRACKETED_PAIR`` finds the bracket, which starts with a literal the engine skips to,
 # and ``MEANING_BEFORE`` the words in the text that ends there.
 BRACKETED_PAIR = re.compile(r"\([ \t]*-?(?P<list>[0-9a-z]{2})[ \t]*\)")
-MEANING_BEFORE = re.compile(
-    r"(?<![\w-])(?P<word>bilateral|distinct|separate|reduced|discontinued|professional"
-    r"|technical|assistant|assist|repeat|staged|unrelated|multiple|co-?surgery|co-?surgeons?"
-    r"|team)"
-    r"(?:[ \t]+[a-z]+){0,2}[ \t]*\Z"
+_MEANING_WORDS = (
+    r"bilateral|distinct|separate|reduced|discontinued|professional|technical|assistant"
+    r"|assist|repeat|staged|unrelated|multiple|co-?surgery|co-?surgeons?|team"
+)
+MEANING_BEFORE = re.compile(rf"(?<![\w-])(?P<word>{_MEANING_WORDS})(?:[ \t]+[a-z]+){{0,2}}[ \t]*\Z")
+# The modifier, then its meaning alone in brackets, in lower-cased text: "58 (staged)",
+# "79 (unrelated procedure)", but not "Kenalog 50 (bilateral knees)".
+MEANING_AFTER = re.compile(
+    rf"(?<![\w.$/-])(?P<list>[0-9a-z]{{2}})[ \t]*\([ \t]*(?P<word>{_MEANING_WORDS})"
+    r"(?:[ \t]+(?:procedures?|procedural service|services?|e/m|visits?))?[ \t]*\)"
 )
 MEANINGS = {
     "bilateral": frozenset({"50"}),

@@ -182,13 +182,16 @@ _TIMES_APART = re.compile(
     # Nor sums: "15 units a day x 30 = 450".
     r"(?![\w]|[.,]\d|[ \t]*(?i:cm|mm|in|inch|inches|mg|mcg|ml)\b|[ \t]*=)"
 )
-# "1 unit" after a code's line entries, but not "3 units of 97110", which names its code.
-# ``_COUNT_APART_WORDS`` also reads "two units".
+# "1 unit" after a code's line entries, but not "3 units of 97110", which names its code,
+# nor "J1642 is per 10 units", the size of the code's unit. ``_COUNT_APART_WORDS`` also
+# reads "two units".
 _COUNT_APART_WORDS = re.compile(
-    rf"(?<![\w.$,])(?P<count>{_COUNT})[ \t]*(?i:units?|uos)\b(?![ \t]*(?:(?i:of|for)\b|=))"
+    rf"(?<![\w.$,])(?<!(?i:per) )(?P<count>{_COUNT})[ \t]*(?i:units?|uos)\b"
+    r"(?![ \t]*(?:(?i:of|for)\b|=))"
 )
 _COUNT_APART = re.compile(
-    r"(?<![\w.$,])(?P<count>\d{1,3})[ \t]*(?i:units?|uos)\b(?![ \t]*(?:(?i:of|for)\b|=))"
+    r"(?<![\w.$,])(?<!(?i:per) )(?P<count>\d{1,3})[ \t]*(?i:units?|uos)\b"
+    r"(?![ \t]*(?:(?i:of|for)\b|=))"
 )
 _UNITS_REACH = 40
 _SIZE_BEFORE = re.compile(r"\d[ \t]*\Z")
@@ -1652,12 +1655,19 @@ def _named_by_word_or_verb(
 
 
 def _meaning_bracketed(lower: str) -> list[tuple[int, int, str]]:
-    """Return the modifiers in brackets after the words for what they mean: "bilateral (50)"."""
+    """Return the modifiers next to the words for what they mean, one of them in brackets.
+
+    The words come first in "bilateral (50)", and the modifier in "58 (staged)".
+    """
     found = []
     for match in mods.BRACKETED_PAIR.finditer(lower):
         before = mods.MEANING_BEFORE.search(lower, max(0, match.start() - 40), match.start())
         code = match["list"].upper()
         if before is not None and code in mods.MEANINGS[before["word"]]:
+            found.append((*match.span("list"), code))
+    for match in mods.MEANING_AFTER.finditer(lower):
+        code = match["list"].upper()
+        if code in mods.MEANINGS[match["word"]]:
             found.append((*match.span("list"), code))
     return found
 

@@ -141,6 +141,13 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
     ("sq", r"\.?[ \t]*cm(?![\w-])"),
     # A payer's id after its name: "Payer BCBS ID 00460".
     ("payer", r"\s+(?:[a-z][\w&.-]*\s+){1,3}ids?\s*[:#]?\s*\d{5}(?!\d)"),
+    # A plan's group number after the payer's name and a comma: "payer TriState Care,
+    # group 88213". Without the comma, "group 90853" may name group psychotherapy.
+    (
+        "payer|insurer|carrier",
+        r"(?:[ \t]+[a-z][\w&.'-]*){1,4},[ \t]*group[ \t]*(?:#|no\.?|number)?[ \t]*[:#]?[ \t]*"
+        r"\d{4,}(?![\w-])",
+    ),
     # "zip 57401", "pickup ZIP (41858)", "the scene ZIP we put on the claim is 57428", and
     # a second ZIP named after the first: "ZIP ... IS 57401, HOSPITAL IS 57108".
     (

@@ -212,7 +212,9 @@ KNOWN_DETAIL_ERRORS = {
     "h31-pain-facet-bilat-medicare: 64494 modifiers ['50', 'LT'] != ['50']",
     # "Do I need 59 on the 64405?": a modifier asked about for a code is put on it, and so
     # are "MAC rejected B9004 for missing KX??", "Do I need XS on the 37246?", "1) 97140
-    # with 97530 on the 14th, is 59 right" and "DOES 93458 NEED 59 WITH THE 92928".
+    # with 97530 on the 14th, is 59 right", "DOES 93458 NEED 59 WITH THE 92928", "DO WE
+    # NEED THE TOE MODIFIERS TA AND T5 ON G0127?", "Does E0470 need KX from the first
+    # month?" and "Does it also need KJ?" after "E0601-RR-KX".
     "h31-pain-tpi-occipital: 64405 modifiers ['LT', '59'] != ['LT']",
     "h33-inf-tpn-medicare-vs-commercial: B9004 modifiers ['KJ', 'KX'] != ['KJ']",
     "h33-vasc-inflow-brachial-pta: 37246 modifiers ['LT', 'XS'] != ['LT']",
@@ -220,6 +222,9 @@ KNOWN_DETAIL_ERRORS = {
     "h34-allcaps-cath-lab-inpt: 93458 modifiers ['26', '59'] != ['26']",
     "h36-pap-lcd-adherence: E0601 modifiers ['RR', 'KX', 'GA'] != ['RR', 'KX']",
     "h26-gi-crna-anesthesia-conversion: 00812 modifiers ['QZ', 'PT'] != ['QZ']",
+    "h37-pod-caps-denial: G0127 modifiers ['Q7', 'TA', 'T5'] != ['Q7']",
+    "h37-sleep-bilevel-switch: E0470 modifiers ['RR', 'KX'] != ['RR']",
+    "h37-sleep-cpap-month-four: E0601 modifiers ['RR', 'KX', 'KJ'] != ['RR', 'KX']",
     # "use JW for discarded drug or JZ when none discarded" in a pasted billing article:
     # a rule about the code, read as its modifier.
     "h36-chemo-article-rituximab: J9312 modifiers ['JW', 'JZ'] != ['JZ']",

@@ -1651,6 +1651,20 @@ def test_unit_definition_is_no_count() -> None:
     assert (found["J0178"].units, found["J0178"].unit_lines) == (2, [([], 2)])
 
 
+def test_unit_size_is_no_count() -> None:
+    found = by_code("Heparin flush 500 units: J1642 is per 10 units, so J1642 x 50.")
+    assert (found["J1642"].units, found["J1642"].unit_lines) == (50, [([], 50)])
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("It falls inside the global. Is it 58 (staged) or 79?", {"58", "79"}),
+    ("Use 79 (unrelated procedure) for the laser.", {"79"}),
+    ("Kenalog 50 (bilateral knees), then 40 (repeat dose).", set()),
+])
+def test_modifier_then_its_meaning_in_brackets(text: str, expected: set[str]) -> None:
+    assert {code for system, code in codes(text) if system == "modifier"} == expected
+
+
 def test_claim_lines_below_the_word_claim() -> None:
     text = ("Our office infusion claim:\n  96365   IV infusion, first hr            1\n"
             "  Q5121   infliximab-axxq 10 mg           50   JZ\n  99285   ED visit level 5   25\n")

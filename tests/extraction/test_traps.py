@@ -42,6 +42,16 @@ def test_lab_test_numbers_beside_cpt_codes() -> None:
     assert [reference.label for reference in extract(text)] == ["81445", "88381"]
 
 
+def test_group_number_after_payer_name() -> None:
+    found = extract("Copay $40, payer TriState Care, group 88213. Billed 74018 and 76770.")
+    assert [reference.label for reference in found] == ["74018", "76770"]
+
+
+def test_group_therapy_code_after_group() -> None:
+    found = extract("Plan of care, group 97150 twice a week; insurance covers it, group 90853.")
+    assert [reference.label for reference in found] == ["97150", "90853"]
+
+
 def test_payer_id_after_its_name() -> None:
     found = extract("S9083 global fee vs 99203 + S9088? Payer BCBS ID 00460.")
     assert [reference.label for reference in found] == ["S9083", "99203", "S9088"]
