@@ -228,6 +228,9 @@ KNOWN_DETAIL_ERRORS = {
     # "use JW for discarded drug or JZ when none discarded" in a pasted billing article:
     # a rule about the code, read as its modifier.
     "h36-chemo-article-rituximab: J9312 modifiers ['JW', 'JZ'] != ['JZ']",
+    # "I billed 22551-AS, but the surgeon's billing office says it should be 80": a
+    # modifier proposed in place of the one written is put on the code beside it.
+    "h38-spine-assistant-modifiers: 22551 modifiers ['AS', '80'] != ['AS']",
     # "Never use 59 on the E/M line" in a memo on the E/M's 25.
     "h36-memo-mod25-reduction: 99213 modifiers ['25', '59'] != ['25']",
     # "97151 HO 24       08/01/2026" in a list whose other lines write "16/wk": the count
