@@ -113,8 +113,8 @@ def test_worker_outlives_outages_during_sends(
     fault_service: FaultService, own_redis: OwnRedis, imap_server,
     reply_sink: tuple[ReplySink, int],
 ) -> None:
-    # Each outage starts while the SMTP server delays its answer to a reply's DATA, so the
-    # worker is running a late-acknowledged task when Redis goes away.  The worker must
+    # Each outage starts while the SMTP server delays its response to the DATA of a reply,
+    # so the worker is running a late-acknowledged task when Redis goes away.  The worker must
     # reconnect every time, even when closing the broken connection raises an error.
     sink, _port = reply_sink
     sink.delay = 1.5
