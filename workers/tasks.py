@@ -21,7 +21,7 @@ from consultant.errors import MailboxUnavailable, TemporaryDeliveryError
 from consultant.intake.poller import poll_mailbox as poll
 from consultant.intake.quarantine import quarantine_message
 from consultant.storage import session_scope
-from consultant.storage.models import Draft, InboundMessage, MessageState
+from consultant.storage.models import Draft, InboundMessage
 from workers.app import app
 
 log: logging.Logger = get_task_logger(__name__)

@@ -111,7 +111,8 @@ def sample_contexts() -> list[dict[str, Any]]:
          "text": "An earlier sample reply."},
     ]
     full = {**TEMPLATE_HELPERS, "edits": ["Sample edit"], "subject": "Sample question",
-            "question": "DOS 01/02/2026, 01/05/2026 and 01/32/2026: can we bill 99213-25 with 20610?",
+            "question": ("DOS 01/02/2026, 01/05/2026 and 01/32/2026: "
+                         "can we bill 99213-25 with 20610?"),
             "codes": [code], "case_token": "0A1B2C3D", "history": history,
             "date_of_service": date(2026, 1, 5),
             "dates_of_service": [date(2026, 1, 2), date(2026, 1, 5)],

@@ -58,7 +58,18 @@ def configure_service_logging(level: str) -> None:
 
 def _register() -> None:
     from consultant.cli import (
-        ask, codes, db, dev, extract, idle, parse, purge, quarantine, review, services, users,
+        ask,
+        codes,
+        db,
+        dev,
+        extract,
+        idle,
+        parse,
+        purge,
+        quarantine,
+        review,
+        services,
+        users,
         web,
     )
 

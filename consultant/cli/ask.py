@@ -13,7 +13,6 @@ from consultant.drafting.text import reviewer_notes_by_code
 from consultant.errors import EmptyQuestion
 from consultant.storage import session_scope
 
-
 PREVIEW_NOTICE = ("preview of the draft reply: it was not reviewed, stored or sent, although "
                   "its text states that a certified coder reviewed it")
 

@@ -73,7 +73,8 @@ def _write_settings_file(path: Path, env: dict[str, str]) -> None:
 def _spawn(args: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as output:
-        return subprocess.Popen([sys.executable, "-m", "consultant", *args], env=env,
+        # This interpreter runs this package; the arguments are dev's own.
+        return subprocess.Popen([sys.executable, "-m", "consultant", *args], env=env,  # noqa: S603
                                 stdout=output, stderr=subprocess.STDOUT)
 
 
@@ -236,7 +237,8 @@ def _run(data_dir: Path, imap_port: int, smtp_port: int, web_port: int,
 
     env = _child_environment(service_address, imap.port, imap_password, smtp_port, data_dir)
     children = [
-        _spawn(["worker", "--pool", "threads", "--concurrency", "4"], env, data_dir / "logs" / "worker.log"),
+        _spawn(["worker", "--pool", "threads", "--concurrency", "4"], env,
+               data_dir / "logs" / "worker.log"),
         _spawn(["beat"], env, data_dir / "logs" / "beat.log"),
         # IMAP IDLE picks a question up within about a second; beat's poll stays as the backstop.
         _spawn(["idle"], env, data_dir / "logs" / "idle.log"),

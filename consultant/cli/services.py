@@ -38,7 +38,8 @@ def worker(concurrency: int, pool: str, celery_args: tuple[str, ...]) -> None:
 @click.command()
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
 def beat(celery_args: tuple[str, ...]) -> None:
-    """Run Celery beat, which schedules a mailbox poll every CASECONSULTANT_POLL_INTERVAL seconds."""
+    """Run Celery beat, which schedules a mailbox poll every CASECONSULTANT_POLL_INTERVAL
+    seconds."""
     settings = get_settings()
     configure_service_logging(settings.log_level)
     settings.require("imap_host", "imap_username", "imap_password")

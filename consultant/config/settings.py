@@ -63,7 +63,9 @@ class Settings(BaseSettings):
     imap_folder: str = "INBOX"
     imap_tls: TlsMode = TlsMode.SSL
     imap_timeout: float = Field(30.0, gt=0, description="Seconds per IMAP network operation")
-    imap_ca_file: Path | None = Field(None, description="PEM CA bundle trusted instead of the system's")
+    imap_ca_file: Path | None = Field(
+        None, description="PEM CA bundle trusted instead of the system's"
+    )
 
     smtp_host: str | None = None
     smtp_port: int | None = Field(None, ge=1, le=65535)
@@ -71,7 +73,9 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_tls: TlsMode = TlsMode.STARTTLS
     smtp_timeout: float = Field(30.0, gt=0, description="Seconds per SMTP network operation")
-    smtp_ca_file: Path | None = Field(None, description="PEM CA bundle trusted instead of the system's")
+    smtp_ca_file: Path | None = Field(
+        None, description="PEM CA bundle trusted instead of the system's"
+    )
 
     from_address: str | None = None
     poll_interval: float = Field(60.0, gt=0, description="Seconds between IMAP polls")

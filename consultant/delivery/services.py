@@ -2,7 +2,8 @@
 
 Each attempt commits three times: before connecting (draft ``sending``, outbox
 ``prepared``), just before the message data goes out (outbox ``transmitting``) and
-right after the server's reply (outbox ``accepted`` or ``rejected``).  The rule that follows for a worker that dies mid-send:
+right after the server's reply (outbox ``accepted`` or ``rejected``). The rule that
+follows for a worker that dies mid-send:
 
 * outbox ``prepared``: the server never saw the DATA payload, so the recovery sweep
   sends again automatically;

@@ -13,8 +13,8 @@ import ssl
 from collections.abc import Callable
 from email.generator import BytesGenerator
 from email.message import EmailMessage
-from io import BytesIO
 from email.utils import format_datetime
+from io import BytesIO
 
 from consultant.config import Settings, TlsMode
 from consultant.errors import (

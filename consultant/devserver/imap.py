@@ -63,18 +63,24 @@ def port_is_free(port: int) -> bool:
     return True
 
 
-def wait_for_port(port: int, timeout: float = 20.0, process: subprocess.Popen[bytes] | None = None) -> None:
+def wait_for_port(
+    port: int, timeout: float = 20.0, process: subprocess.Popen[bytes] | None = None
+) -> None:
     """Block until something accepts connections on loopback *port*."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            raise ConsultantError(f"the server for port {port} exited with code {process.returncode}")
+            raise ConsultantError(
+                f"the server for port {port} exited with code {process.returncode}"
+            )
         try:
             with socket.create_connection((LOOPBACK, port), timeout=1):
                 return
         except OSError:
             time.sleep(0.1)
-    raise ConsultantError(f"nothing accepted connections on {LOOPBACK}:{port} within {timeout:.0f}s")
+    raise ConsultantError(
+        f"nothing accepted connections on {LOOPBACK}:{port} within {timeout:.0f}s"
+    )
 
 
 def write_users(base_dir: Path, username: str, password: str) -> None:
@@ -113,7 +119,8 @@ def start_imap_server(
         tls_args = ["--no-tls"]
     else:
         tls_args = ["--cert", str(tls_files[0]), "--key", str(tls_files[1])]
-    process = subprocess.Popen(
+    # This interpreter runs pymap on a loopback port of dev's choosing.
+    process = subprocess.Popen(  # noqa: S603
         [sys.executable, "-c", _PYMAP_MAIN, "--host", LOOPBACK, "--port", str(port), *tls_args,
          "maildir", str(base_dir)],
         stdout=output,

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 
 from consultant.config import Settings
 from consultant.drafting.checker import KnowledgeBaseChecker
-from consultant.errors import EmptyQuestion
 from consultant.drafting.templates import load_overrides, render
 from consultant.drafting.text import TEMPLATE_HELPERS
 from consultant.drafting.verdicts import PROCEDURE_SYSTEMS, ncci_verdicts
+from consultant.errors import EmptyQuestion
 from consultant.extraction import extract_message
 from consultant.extraction.dates import dates_of_service, impossible_dates_of_service
 from consultant.intake.processing import Intake, StepFailed, prepare, step

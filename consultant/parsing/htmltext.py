@@ -2,8 +2,9 @@
 
 Built on the standard library's tokenizing ``HTMLParser``, which never raises on
 broken markup.  Script, style and head content is dropped; block elements end
-lines; table cells are separated by tabs; list items get a dash; text inside ``blockquote`` is prefixed with "> " so
-the quote trimming treats it like a quoted reply; images show their alt text.
+lines; table cells are separated by tabs; list items get a dash; text inside
+``blockquote`` is prefixed with "> " so the quote trimming treats it like a quoted reply;
+images show their alt text.
 """
 
 from __future__ import annotations

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from consultant.cli import main
 from consultant.config import get_settings, reset_settings
+from consultant.devserver.imap import free_port
 from consultant.drafting.services import draft_for_message
 from consultant.intake.services import store_message
-from consultant.devserver.imap import free_port
 
 
 @pytest.fixture
@@ -23,7 +23,8 @@ def runner() -> CliRunner:
 
 def test_extract_json_lists_systems_and_codes(runner: CliRunner) -> None:
     result = runner.invoke(main, ["extract", "--json"],
-                           input="Can we bill 59001 with 76946 and the J1100 injection? Dx o40.3xx0\n")
+                           input="Can we bill 59001 with 76946 and the J1100 injection? "
+                                 "Dx o40.3xx0\n")
 
     assert result.exit_code == 0, result.output
     found = {(item["system"], item["code"]) for item in json.loads(result.output)}

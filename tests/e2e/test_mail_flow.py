@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from consultant.parsing import parse_message
+from consultant.samples import sample_paths
 from consultant.storage import session_scope
 from consultant.storage.models import Draft
-from consultant.samples import sample_paths
 from tests.conftest import append_message
 from tests.e2e.conftest import Service, count_drafts, wait_until
 
@@ -97,4 +97,6 @@ def test_rejected_draft_is_never_sent(service: Service, imap_server, smtp_server
     assert [item["id"] for item in rejected] == [draft["id"]]
     shown = service.cli("review", "show", str(draft["id"])).stdout
     assert "Needs the operative note first" in shown
-    assert not [item for item in smtp_server.received if "coding-help@example.org" not in item.rcpt_tos]
+    assert not [
+        item for item in smtp_server.received if "coding-help@example.org" not in item.rcpt_tos
+    ]

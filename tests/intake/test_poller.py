@@ -160,7 +160,8 @@ def test_poll_with_small_fetch_budget_stores_all(
     reset_settings()
     padding = b"x" * 700
     for number in range(4):
-        append_message(imap_server, question(number).replace(b"?\r\n", b"?\r\n" + padding + b"\r\n"))
+        padded = question(number).replace(b"?\r\n", b"?\r\n" + padding + b"\r\n")
+        append_message(imap_server, padded)
 
     result = poll_mailbox(get_settings())
 

@@ -66,7 +66,8 @@ def test_sender_stored_with_message(session: Session) -> None:
     stored = store_message(session, _mail(1, sender="Dana Coder <Dana@Clinic.example.com>"))
     broken = store_message(session, b"From: =?x-unknown?q?=00?=\r\n\r\nbody\r\n")
 
-    assert session.get_one(InboundMessage, stored.message_row_id).sender == "Dana@Clinic.example.com"
+    stored_row = session.get_one(InboundMessage, stored.message_row_id)
+    assert stored_row.sender == "Dana@Clinic.example.com"
     assert session.get_one(InboundMessage, broken.message_row_id).sender is None
 
 

@@ -157,7 +157,9 @@ def test_processing_never_raises(session: Session, message: bytes) -> None:
         session.commit()
 
 
-@pytest.mark.parametrize("raw", [b"!:=?\x80?B??=", b"!:=?\x00?B??=", b"Subject: =?\xff\x00?Q?x?=\r\n\r\n"])
+@pytest.mark.parametrize(
+    "raw", [b"!:=?\x80?B??=", b"!:=?\x00?B??=", b"Subject: =?\xff\x00?Q?x?=\r\n\r\n"]
+)
 def test_encoded_word_with_broken_charset(raw: bytes) -> None:
     parsed = parse_message(raw)
 

@@ -35,7 +35,9 @@ def approved_draft(session: Session, imap_server) -> Draft:
     return draft
 
 
-def test_send_delivers_threaded_reply(session: Session, imap_server, smtp_server, mail_settings) -> None:
+def test_send_delivers_threaded_reply(
+    session: Session, imap_server, smtp_server, mail_settings
+) -> None:
     draft = approved_draft(session, imap_server)
 
     assert send_draft(draft.id, get_settings())
@@ -103,7 +105,9 @@ def test_permanent_rejection_fails_draft(
     assert "550" in (draft.failure_reason or "")
 
 
-def test_flag_answered_sets_imap_flag(session: Session, imap_server, smtp_server, mail_settings) -> None:
+def test_flag_answered_sets_imap_flag(
+    session: Session, imap_server, smtp_server, mail_settings
+) -> None:
     draft = approved_draft(session, imap_server)
     send_draft(draft.id, get_settings())
 

@@ -245,9 +245,9 @@ def test_expired_hcpcs_edition_noted_for_modifiers(session: Session) -> None:
     from consultant.codes.models import CodeRelease
     from consultant.drafting.checker import KnowledgeBaseChecker
 
-    session.add(CodeRelease(system="hcpcs", edition="2025 October", effective_from=date(2025, 10, 1),
-                            effective_to=date(2025, 12, 31), source_name="hcpcs.txt",
-                            source_sha256="0" * 64))
+    session.add(CodeRelease(system="hcpcs", edition="2025 October",
+                            effective_from=date(2025, 10, 1), effective_to=date(2025, 12, 31),
+                            source_name="hcpcs.txt", source_sha256="0" * 64))
     session.flush()
     checker = KnowledgeBaseChecker(session, None)
 

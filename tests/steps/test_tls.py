@@ -70,7 +70,9 @@ def configure(monkeypatch: pytest.MonkeyPatch, port: int, mode: str, ca_file: Pa
 
 
 @pytest.fixture
-def starttls_server(server_context: ssl.SSLContext) -> Iterator[tuple[Controller, RecordingHandler]]:
+def starttls_server(
+    server_context: ssl.SSLContext,
+) -> Iterator[tuple[Controller, RecordingHandler]]:
     handler = RecordingHandler()
     controller = Controller(handler, hostname=LOOPBACK, port=free_port(),
                             tls_context=server_context, require_starttls=True)
@@ -145,7 +147,9 @@ def test_poll_over_imap_starttls(
         with IMAPClient(LOOPBACK, port=server.port, ssl=False) as client:
             client.starttls(ssl.create_default_context(cafile=str(ca_file)))
             client.login("coding-help", "secret")
-            client.append("INBOX", b"From: a@example.com\r\nMessage-ID: <tls@example.com>\r\n\r\n99213\r\n")
+            client.append(
+                "INBOX", b"From: a@example.com\r\nMessage-ID: <tls@example.com>\r\n\r\n99213\r\n"
+            )
 
         result = poll_mailbox(get_settings())
     finally:

@@ -6,8 +6,7 @@ from alembic.script import ScriptDirectory
 
 from consultant.storage.base import Base
 from consultant.storage.db import get_engine
-from consultant.storage.migrate import alembic_config
-from consultant.storage.migrate import include_object
+from consultant.storage.migrate import alembic_config, include_object
 
 
 def test_migrations_have_one_head() -> None:

@@ -2,13 +2,12 @@
 
 from alembic import context
 
-from consultant.storage.base import Base
-from consultant.storage.db import get_engine
-from consultant.storage.migrate import include_object
-
 # Importing the model modules registers their tables on Base.metadata.
 import consultant.codes.models  # noqa: F401,E402
 import consultant.storage.models  # noqa: F401,E402
+from consultant.storage.base import Base
+from consultant.storage.db import get_engine
+from consultant.storage.migrate import include_object
 
 target_metadata = Base.metadata
 
