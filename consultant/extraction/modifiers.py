@@ -334,6 +334,12 @@ NO_MODIFIER = re.compile(
     r"(?:no|not)[ \t]+-?(?P<list>\d{2})(?=[ \t]*(?:[,.?!;]|$|(?:modifiers?|needed|required)\b))",
     re.M,
 )
+# Two ruled out together: "so no 58 or 79 needed right?".
+NO_MODIFIER_PAIR = re.compile(
+    r"(?:no|not)[ \t]+-?(?P<first>\d{2})[ \t]+(?:or|and|nor)[ \t]+-?(?P<second>\d{2})"
+    r"(?=[ \t]*(?:[,.?!;]|$|(?:modifiers?|needed|required)\b))",
+    re.M,
+)
 # A modifier explained: "the 58 is for planned procedures", "93 is the general audio-only
 # modifier". ``EXPLAINED`` finds the words after the modifier in lower-cased text, and
 # ``EXPLAINED_BEFORE`` the modifier right before them. Searching for the words first lets
@@ -415,8 +421,11 @@ DASHED = re.compile(rf"-(?<=[\s(\"']-)(?P<list>{_MODIFIER})(?![\w]|[.:]\d)")
 BARE_QUESTION = re.compile(r"(?<=\?)[ \t]+(?P<list>[A-Z][A-Z0-9])[ \t]*\?")
 # The end of the question before it: a modifier, or a word for modifiers.
 BARE_QUESTION_BEFORE = re.compile(r"(?:(?<![\w-])[A-Z][A-Z0-9]|modifiers?(?:[ \t]+[a-z]+)?)\?\Z")
-# A modifier asked about alone: "Modifiers on the L code RT only?"
-ONLY_QUESTION = re.compile(r"(?<![\w-])(?P<list>[A-Z][A-Z0-9])[ \t]+only[ \t]*\?")
+# A modifier asked about alone, or the case it is kept for: "Modifiers on the L code RT
+# only?", "JB only if subq, right".
+ONLY_QUESTION = re.compile(
+    r"(?<![\w-])(?P<list>[A-Z][A-Z0-9])[ \t]+only(?:[ \t]*\?|[ \t]+(?:if|when)\b)"
+)
 # Modifiers joined by dashes with no code before them: "then RR-KI-KX for months 2 and 3".
 # The match starts at the first dash, which the search finds fast; the first modifier is
 # the two characters before it.

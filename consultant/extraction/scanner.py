@@ -125,7 +125,7 @@ _POINTER_PAIRS = frozenset({"AB"})
 _ON_DRUG_LINE = re.compile(
     r"[ \t]+(?i:on)[ \t]+(?i:the|each|both|all)(?:[ \t]+(?i:the|of[ \t]+the))?[ \t]+(?i:drugs?)\b"
 )
-_CODE_NEXT = re.compile(r"[ \t]+(?:\d{4}[0-9FTU]|[A-Z]\d{4})(?![\w.])")
+_CODE_NEXT = re.compile(r"[ \t]+(?:\d{4}[0-9FTU]|[A-Z]\d{4})(?!\w|\.\w)")
 _ARTICLE = re.compile(r"(?:[Aa]n?|[Tt]he)\s")
 # Nouns that a modifier is named with: "add a KX modifier", "a JW line for the waste".
 _MODIFIER_NOUN = re.compile(r"[ \t]+(?:mods?|modifiers?|lines?|and|or)\b")
@@ -1592,6 +1592,13 @@ def _named_by_word_or_verb(
             # "approximately 40 hours, not 24": a quantity corrected, not a modifier.
             if not _QUANTITY_BEFORE.search(lower, max(0, start - 30), start)
         ]
+        for pair in mods.NO_MODIFIER_PAIR.finditer(lower):
+            if _word_before(lower, pair.start()) or _QUANTITY_BEFORE.search(
+                lower, max(0, pair.start() - 30), pair.start()
+            ):
+                continue
+            if pair["first"] in mods.KNOWN and pair["second"] in mods.KNOWN:
+                candidates += [(*pair.span(name), pair[name]) for name in ("first", "second")]
     if "situation" in lower or "scenario" in lower or "issue" in lower or "problem" in lower:
         candidates += _lower_case_found(mods.SITUATION, text, lower, lower_only)
     if "seen " in lower or "saw " in lower or "see " in lower:
@@ -1679,11 +1686,15 @@ def _named_by_word(text: str, lower: str) -> list[tuple[int, int, str]]:
         start = word.start()
         if start and (lower[start - 1].isalnum() or lower[start - 1] == "_"):
             continue
-        after = mods.NAMED_AFTER.match(text, word.end())
-        if after is None:
-            after = mods.NAMED_LABEL.match(text, word.end())
-        if after is None:
-            after = mods.NAMED_CHOICE.match(text, word.end())
+        if text.startswith("\t", word.end()) and _is_heading_row(text, start):
+            # "CPT<tab>Mod<tab>PS<tab>Start": the next cell heads another column.
+            after = None
+        else:
+            after = mods.NAMED_AFTER.match(text, word.end())
+            if after is None:
+                after = mods.NAMED_LABEL.match(text, word.end())
+            if after is None:
+                after = mods.NAMED_CHOICE.match(text, word.end())
         before = mods.NAMED_BEFORE.search(text, max(0, start - 40), start)
         for match in (after, before):
             if match is None:
@@ -1694,6 +1705,15 @@ def _named_by_word(text: str, lower: str) -> list[tuple[int, int, str]]:
                 if code in mods.KNOWN or code.isdigit() or code in mods.ORIGIN_DESTINATION:
                     candidates.append((item_start, item_end, code))
     return candidates
+
+
+def _is_heading_row(text: str, position: int) -> bool:
+    """Return whether the line at *position* is a row of tab-separated headings: at least
+    three cells and no digit."""
+    line_start = text.rfind("\n", 0, position) + 1
+    line_end = text.find("\n", position)
+    line = text[line_start : line_end if line_end >= 0 else len(text)]
+    return line.count("\t") >= 2 and not any(character.isdigit() for character in line)
 
 
 def _before_each(

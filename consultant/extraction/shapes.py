@@ -120,6 +120,12 @@ _LETTER_FOUR = re.compile(r"[A-Z]\d{4}")
 _ICD_DOTTED = re.compile(r"(?P<category>[A-Z]\d[0-9A-Z])\.(?P<rest>[0-9A-Z]{1,4})?")
 _ICD_UNDOTTED = re.compile(r"(?P<category>[A-Z]\d[0-9A-Z])(?P<rest>[0-9X]{1,3}|[0-9X]{3}[0-9A-Z])?")
 _PCS = re.compile(r"[0-9BCDFGHX][0-9A-HJ-NP-Z]{6}")
+# The new technology section (XW033E5, XRGA0R7): the values each character takes in the
+# FY2026 tables, among them the approach in the fifth place and the new technology
+# group, 2 to B, in the seventh. A token of this form is seldom anything else.
+_PCS_NEW_TECHNOLOGY = re.compile(
+    r"X[02DFHKNRTWXY][012578ACEGHJKPRSUVZ][0-9A-HJ-NP-Z][03478X][0-9A-HJ-NP-Y][2-9AB]"
+)
 # LCD (L3xxxx) and article (A5xxxx) ids; no ICD-10-CM code is written this way.
 _COVERAGE_ID = re.compile(r"L3\d{4}|A5\d{4}")
 
@@ -190,7 +196,11 @@ def classify(token: str) -> Shape | None:
         letters = sum(c.isalpha() for c in upper)
         # A digit first and a letter later (0DTJ4ZZ, 30233N1) reads as PCS; so do two
         # letters with a Z, the "no device" or "no qualifier" value.
-        strong = (upper[0].isdigit() and letters >= 1) or (letters >= 2 and "Z" in upper)
+        strong = (
+            (upper[0].isdigit() and letters >= 1)
+            or (letters >= 2 and "Z" in upper)
+            or _PCS_NEW_TECHNOLOGY.fullmatch(upper) is not None
+        )
         strength = STRONG if strong else WEAK
         return Shape((("icd10pcs", upper),), strength)
     return None

@@ -225,6 +225,9 @@ KNOWN_DETAIL_ERRORS = {
     "h37-pod-caps-denial: G0127 modifiers ['Q7', 'TA', 'T5'] != ['Q7']",
     "h37-sleep-bilevel-switch: E0470 modifiers ['RR', 'KX'] != ['RR']",
     "h37-sleep-cpap-month-four: E0601 modifiers ['RR', 'KX', 'KJ'] != ['RR', 'KX']",
+    # "Do we need 59 on 92526, or is it a hard bundle?" and "Does 97112 get CQ too?".
+    "h39-slp-92610-92526-gn: 92526 modifiers ['GN', '59'] != ['GN']",
+    "h39-pt-cq-assistant-10pct: 97112 modifiers ['GP', 'CQ'] != ['GP']",
     # "use JW for discarded drug or JZ when none discarded" in a pasted billing article:
     # a rule about the code, read as its modifier.
     "h36-chemo-article-rituximab: J9312 modifiers ['JW', 'JZ'] != ['JZ']",

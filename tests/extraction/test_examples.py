@@ -1705,3 +1705,36 @@ def test_pair_asked_about_for_a_bill() -> None:
     text = "Neuro ordered 93880 with R42 only. Should we bill it with GA?"
     assert ("modifier", "GA") in codes(text)
     assert ("modifier", "GA") not in codes("Can we bill for a patient from GA?")
+
+
+def test_new_technology_procedure_codes() -> None:
+    text = ("Remdesivir via peripheral IV -> xw033e5. If it went through the PICC would it "
+            "be XW043E5?")
+    assert codes(text) == {("icd10pcs", "XW033E5"), ("icd10pcs", "XW043E5")}
+    # Seven characters that break the section's pattern stay weak: the fifth is no approach.
+    assert codes("Ref XW0B3E5 on the fax") == set()
+
+
+def test_imaging_named_before_a_code_at_the_end_of_a_sentence() -> None:
+    assert codes("Perc bx 50200 w/ US 76942. Path: acute rejection.") == {
+        ("cpt", "50200"), ("cpt", "76942")
+    }
+
+
+def test_two_modifiers_ruled_out_together() -> None:
+    text = "Nephrostomy placed 5/1 -> 50432-LT. These are 0 day global so no 58 or 79 needed right?"
+    found = by_code(text)
+    assert found["50432"].modifiers == ["LT"]
+    assert {code for system, code in codes(text) if system == "modifier"} == {"LT", "58", "79"}
+    assert codes("Recovery took 40 hours, not 24 or 36.") == set()
+
+
+def test_modifier_kept_for_a_case() -> None:
+    assert ("modifier", "JB") in codes("Q4081-JA x 60 per tx. JB only if subq, right")
+    assert codes("PA only if the doctor is out") == set()
+
+
+def test_modifier_heading_of_a_tab_separated_table() -> None:
+    text = "CPT\tMod\tPS\tStart\tStop\n00790\tAA\tP3\t07:42\t09:58\n"
+    assert by_code(text)["00790"].modifiers == ["AA", "P3"]
+    assert ("modifier", "PS") not in codes(text)
