@@ -18,12 +18,13 @@ from consultant.errors import ConsultantError
 from consultant.storage.models import Role, SenderRuleAction
 from consultant.web.config import get_web_settings
 from consultant.web.rendering import redirect, render
-from consultant.web.security import Context, NotSignedIn, signed_in
+from consultant.web.security import Context, CsrfFailure, NotSignedIn, signed_in
 from consultant.web.signin import (
     VERSION_FIELD,
     KeptField,
     KeptForm,
     KeptFormKind,
+    resume_in_new_session,
     sign_in_again,
 )
 
@@ -150,6 +151,14 @@ def save_template(request: Request, key: str, source: str = Form(""),
                              {"version": str(version), "source": source}, action="this save",
                              outcome="nothing was saved",
                              return_to=f"template {key} with your source in the editor")
+    except CsrfFailure:
+        resumed = None
+        if key in reply_templates.EDITABLE:
+            resumed = resume_in_new_session(request, TEMPLATE_FORM, f"/admin/templates/{key}",
+                                            {"version": str(version), "source": source})
+        if resumed is None:
+            raise
+        return resumed
     return redirect(f"/admin/templates/{key}")
 
 

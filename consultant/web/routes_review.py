@@ -20,12 +20,13 @@ from consultant.web.config import get_web_settings
 from consultant.web.downloads import attachment_response
 from consultant.web.mailview import message_view
 from consultant.web.rendering import redirect, render
-from consultant.web.security import Context, NotSignedIn, signed_in
+from consultant.web.security import Context, CsrfFailure, NotSignedIn, signed_in
 from consultant.web.signin import (
     VERSION_FIELD,
     KeptField,
     KeptForm,
     KeptFormKind,
+    resume_in_new_session,
     sign_in_again,
 )
 
@@ -238,6 +239,12 @@ def edit(request: Request, draft_id: int, body: str = Form(""), version: int = F
                              {"version": str(version), "body": body},
                              action=f"this {verb}", outcome="nothing was saved or sent",
                              return_to=f"draft {draft_id} with your text in the editor")
+    except CsrfFailure:
+        resumed = resume_in_new_session(request, EDIT_FORM, f"/drafts/{draft_id}",
+                                        {"version": str(version), "body": body})
+        if resumed is None:
+            raise
+        return resumed
     return redirect(f"/drafts/{draft_id}")
 
 
@@ -388,6 +395,12 @@ def reject(request: Request, draft_id: int, reason: str = Form(""), version: int
                              {"version": str(version), "reason": reason},
                              action="this rejection", outcome=f"draft {draft_id} was not rejected",
                              return_to=f"draft {draft_id} with your reason in the Reject form")
+    except CsrfFailure:
+        resumed = resume_in_new_session(request, REJECT_FORM, f"/drafts/{draft_id}",
+                                        {"version": str(version), "reason": reason})
+        if resumed is None:
+            raise
+        return resumed
     return redirect(f"/drafts/{draft_id}")
 
 

@@ -17,8 +17,14 @@ from consultant.users import services as users
 from consultant.web import tools
 from consultant.web.config import get_web_settings
 from consultant.web.rendering import redirect, render
-from consultant.web.security import Context, NotSignedIn, signed_in
-from consultant.web.signin import KeptField, KeptForm, KeptFormKind, sign_in_again
+from consultant.web.security import Context, CsrfFailure, NotSignedIn, signed_in
+from consultant.web.signin import (
+    KeptField,
+    KeptForm,
+    KeptFormKind,
+    resume_in_new_session,
+    sign_in_again,
+)
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +77,12 @@ def ask(request: Request, subject: str = Form(""), question: str = Form(""),
                              {"subject": subject, "question": question},
                              action="your question", outcome="no reply was drafted",
                              return_to="the Ask page with your question in the form")
+    except CsrfFailure:
+        resumed = resume_in_new_session(request, ASK_FORM, "/ask",
+                                        {"subject": subject, "question": question})
+        if resumed is None:
+            raise
+        return resumed
 
 
 RESUMED_ASK_NOTICE = ("You are signed in again. Your question from before the session ended "

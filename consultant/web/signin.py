@@ -3,7 +3,9 @@
 A form post that arrives after the session ended does nothing, and its text is stored
 nowhere on the server. When the post proves that it came from this app's own page, the
 text goes back to the browser inside the sign-in form, so signing in opens the same form
-with the text filled in. A KeptFormKind describes each form that works this way.
+with the text filled in. A post from a page of an ended session that arrives after the
+reviewer signed in again, in another tab, opens the same form at once. A KeptFormKind
+describes each form that works this way.
 """
 
 from __future__ import annotations
@@ -20,7 +22,14 @@ from fastapi.responses import Response
 
 from consultant.web.config import get_web_settings
 from consultant.web.rendering import redirect, render
-from consultant.web.security import Context, NotSignedIn, login_csrf_cookie_name, set_cookie
+from consultant.web.security import (
+    Context,
+    NotSignedIn,
+    login_csrf_cookie_name,
+    posted_from_this_site,
+    set_cookie,
+    signed_in,
+)
 
 log = logging.getLogger(__name__)
 
@@ -196,3 +205,23 @@ def sign_in_again(request: Request, error: NotSignedIn, kind: KeptFormKind, path
               f"Sign in again to return to {return_to}.")
     return login_page(request, status_code=401, next_path=path, notice=notice, kept=kept,
                       username=error.ended_session_user or "")
+
+
+def resume_in_new_session(request: Request, kind: KeptFormKind, path: str,
+                          values: Mapping[str, str]) -> Response | None:
+    """Respond to a post of a *kind* form at *path* whose CSRF token is not the live session's.
+
+    The caller has done nothing with the post. A page left open keeps the token of the
+    session it was opened in, so after a sign-in in another tab its post fails the check.
+    When the browser marks the post as sent from this site, it came from this app's own
+    page: the response is that page for the live session, with *values* in the form and
+    nothing saved or sent. Otherwise, or when a value does not fit the form, the result
+    is None and the caller responds with 403, as for any failed check.
+    """
+    kept = keep_form(kind, path, values) if posted_from_this_site(request) else None
+    if kept is None:
+        return None
+    with signed_in(request) as context:
+        log.info("%s post to %s carried the token of an ended session; form shown again "
+                 "for user_id=%d", kind.name, path, context.user.id)
+        return kind.resume(request, context, kept)

@@ -172,3 +172,34 @@ def test_sign_out_drops_tab_copies(page, users, make_draft) -> None:
     page.wait_for_url("**/login")
 
     assert page.evaluate(TAB_COPIES) == []
+
+
+def test_old_tab_save_after_sign_in_in_another_tab(browser, live_server: str, users,
+                                                   make_draft, session: Session) -> None:
+    draft = make_draft()
+    context = browser.new_context(base_url=live_server, java_script_enabled=False)
+    context.set_default_timeout(15_000)
+    try:
+        old_tab = context.new_page()
+        sign_in_browser(old_tab, "rita", PASSWORD)
+        body = _write_answer(old_tab, draft)
+        idle_for(session, 45)
+        sign_in_browser(context.new_page(), "rita", PASSWORD)
+
+        old_tab.click("button[value=save]")
+        old_tab.wait_for_selector("#edit-notice")
+        restored = old_tab.locator("#body").input_value()
+        notice = old_tab.locator("#edit-notice").inner_text()
+        session.refresh(draft)
+        version_before_save = draft.version
+        old_tab.click("button[value=save]")
+        old_tab.wait_for_selector("#reply[data-version='2']")
+    finally:
+        context.close()
+    session.refresh(draft)
+
+    assert restored == body
+    assert "You are signed in again." in notice
+    assert version_before_save == 1
+    assert draft.version == 2
+    assert ANSWER in draft.body_text

@@ -370,9 +370,8 @@ def test_sign_in_drops_unfit_kept_form(client: TestClient, users, make_draft,
 BODY = "Yes: append modifier 25 to the E/M code, per the <b>operative</b> note."
 
 
-def _post_after_session_end(client: TestClient, token: str, kept_form: str,
-                            draft_id: int) -> tuple[str, str]:
-    """Post the form *kept_form* with *token*; return the sign-in page and the kept text."""
+def _form_post(kept_form: str, draft_id: int) -> tuple[str, dict[str, str], str]:
+    """Return the path, the fields and the kept text of a post of the form *kept_form*."""
     posts = {
         "draft-edit": (f"/drafts/{draft_id}/edit",
                        {"version": "1", "body": BODY, "action": "save"}, BODY),
@@ -381,7 +380,13 @@ def _post_after_session_end(client: TestClient, token: str, kept_form: str,
         "ask": ("/ask", {"subject": SUBJECT, "question": QUESTION}, QUESTION),
         "template": ("/admin/templates/body.txt", {"version": "0", "source": SOURCE}, SOURCE),
     }
-    path, data, text = posts[kept_form]
+    return posts[kept_form]
+
+
+def _post_after_session_end(client: TestClient, token: str, kept_form: str,
+                            draft_id: int) -> tuple[str, str]:
+    """Post the form *kept_form* with *token*; return the sign-in page and the kept text."""
+    path, data, text = _form_post(kept_form, draft_id)
     response = client.post(path, data={"csrf_token": token, **data})
     assert response.status_code == 401, response.text
     return response.text, text
@@ -466,3 +471,68 @@ def test_lapsed_form_without_kept_text(client: TestClient, users) -> None:
     assert hidden_value(expired.text, "next") == "/held"
     assert signed_in.status_code == 303
     assert signed_in.headers["location"] == "/held"
+
+
+# A page of an ended session, posted after signing in again in another tab
+
+
+@pytest.mark.parametrize("kept_form", KEPT_FORMS)
+def test_old_tab_post_opens_form_in_new_session(client: TestClient, users, make_draft,
+                                                session: Session, kept_form: str,
+                                                caplog: pytest.LogCaptureFixture) -> None:
+    draft = make_draft()
+    old_token = sign_in(client, "ada")
+    end_sessions(session)
+    sign_in(client, "ada")
+    path, data, text = _form_post(kept_form, draft.id)
+    caplog.set_level(logging.DEBUG)
+
+    response = client.post(path, data={"csrf_token": old_token, **data},
+                           headers={"Sec-Fetch-Site": "same-origin"})
+    session.refresh(draft)
+
+    assert response.status_code == 200, response.text
+    assert "You are signed in again." in response.text
+    assert html.escape(text, quote=False) in response.text
+    assert draft.state is DraftState.PENDING_REVIEW
+    assert draft.version == 1
+    assert _count(session, TemplateOverride) == 0
+    assert _count(session, CaseEvent) == 0
+    assert "carried the token of an ended session" in caplog.text
+    assert "operative" not in caplog.text and "payment" not in caplog.text
+
+
+@pytest.mark.parametrize("headers", [{"Sec-Fetch-Site": "cross-site"},
+                                     {"Sec-Fetch-Site": "same-site"}, {}])
+def test_old_tab_post_from_other_site_is_refused(client: TestClient, users, make_draft,
+                                                 session: Session,
+                                                 headers: dict[str, str]) -> None:
+    draft = make_draft()
+    old_token = sign_in(client, "ada")
+    end_sessions(session)
+    sign_in(client, "ada")
+    path, data, _ = _form_post("draft-edit", draft.id)
+
+    response = client.post(path, data={"csrf_token": old_token, **data}, headers=headers)
+    session.refresh(draft)
+
+    assert response.status_code == 403
+    assert "the form expired or did not come from this site" in response.text
+    assert "operative" not in response.text
+    assert draft.version == 1
+
+
+def test_old_tab_template_post_needs_an_admin(client: TestClient, users,
+                                              session: Session) -> None:
+    old_token = sign_in(client, "ada")
+    end_sessions(session)
+    sign_in(client, "rita")
+    path, data, _ = _form_post("template", 0)
+
+    response = client.post(path, data={"csrf_token": old_token, **data},
+                           headers={"Sec-Fetch-Site": "same-origin"})
+
+    assert response.status_code == 403
+    assert "this page is for admins only" in response.text
+    assert "kept override" not in response.text
+    assert _count(session, TemplateOverride) == 0
