@@ -18,8 +18,8 @@ from consultant.users.sessions import end_session, start_session
 from consultant.web.config import get_web_settings
 from consultant.web.rendering import redirect
 from consultant.web.routes_admin import TEMPLATE_FORM
-from consultant.web.routes_review import EDIT_FORM, REJECT_FORM
-from consultant.web.routes_tools import ASK_FORM
+from consultant.web.routes_review import EDIT_FORM, REJECT_FORM, SEARCH_FORM
+from consultant.web.routes_tools import ASK_FORM, LOOKUP_FORM
 from consultant.web.security import (
     Context,
     client_address,
@@ -46,7 +46,9 @@ router = APIRouter(include_in_schema=False)
 
 # The forms whose values the sign-in form can carry, by the name it posts in kept_form.
 KEPT_FORM_KINDS: dict[str, KeptFormKind] = {
-    kind.name: kind for kind in (EDIT_FORM, REJECT_FORM, ASK_FORM, TEMPLATE_FORM)}
+    kind.name: kind
+    for kind in (EDIT_FORM, REJECT_FORM, ASK_FORM, TEMPLATE_FORM, LOOKUP_FORM, SEARCH_FORM)
+}
 
 
 @router.get("/login", response_class=HTMLResponse)

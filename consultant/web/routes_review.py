@@ -95,10 +95,38 @@ def queue(request: Request, state: Annotated[list[str], Query()] = [],  # noqa: 
 
 @router.post("/queue/search")
 def search(request: Request, q: str = Form(""), csrf_token: str = Form("")) -> Response:
-    # The search text may name a patient, so it is kept in the session, not in the URL.
-    with signed_in(request, csrf_token, check_csrf=True) as context:
-        context.web_session.search = q.strip()[:MAX_SEARCH_LENGTH] or None
+    """Search the queue for *q*, or clear the search when it is blank.
+
+    The search text may name a patient, so it is kept in the session, not in the URL. A
+    request whose session has ended leads to the sign-in page, which then opens the
+    queue with the same search.
+    """
+    try:
+        with signed_in(request, csrf_token, check_csrf=True) as context:
+            context.web_session.search = q.strip()[:MAX_SEARCH_LENGTH] or None
+    except NotSignedIn as error:
+        return sign_in_again(request, error, SEARCH_FORM, "/queue", {"q": q},
+                             action="your search", outcome="the queue was not searched",
+                             return_to="the queue with the same search")
+    except CsrfFailure:
+        resumed = resume_in_new_session(request, SEARCH_FORM, "/queue", {"q": q})
+        if resumed is None:
+            raise
+        return resumed
     return redirect("/queue")
+
+
+def resume_search(request: Request, context: Context, kept: KeptForm) -> Response:
+    """Search the queue after a sign-in: the search only filters the new session's queue."""
+    context.web_session.search = kept.values["q"].strip()[:MAX_SEARCH_LENGTH] or None
+    log.info("queue search restored after sign-in, user_id=%d", context.user.id)
+    return redirect("/queue")
+
+
+SEARCH_FORM = KeptFormKind(
+    name="queue-search", path=re.compile("/queue"),
+    fields=(KeptField("q", "Search", pattern=re.compile(rf"[^\r\n]{{0,{MAX_SEARCH_LENGTH}}}")),),
+    heading="Your queue search, not run yet", resume=resume_search)
 
 
 SEND_ANYWAY_LABEL = "Send this older answer anyway"

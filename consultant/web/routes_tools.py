@@ -33,10 +33,42 @@ router = APIRouter(include_in_schema=False)
 
 @router.post("/codes", response_class=HTMLResponse)
 def lookup_codes(request: Request, q: str = Form(""), csrf_token: str = Form("")) -> Response:
-    # A POST, because people type more than a code into search boxes and URLs get logged.
-    with signed_in(request, csrf_token, check_csrf=True) as context:
-        return render(request, "codes.html", context, query=q,
-                      results=tools.lookup(context.db, q))
+    """Look up the codes typed in the lookup box.
+
+    A POST, because people type more than a code into search boxes and URLs get logged.
+    A request whose session has ended looks nothing up and leads to the sign-in page;
+    signing in there shows the results for the same text.
+    """
+    try:
+        with signed_in(request, csrf_token, check_csrf=True) as context:
+            return _lookup_page(request, context, q)
+    except NotSignedIn as error:
+        return sign_in_again(request, error, LOOKUP_FORM, "/codes", {"q": q},
+                             action="your lookup", outcome="nothing was looked up",
+                             return_to="the lookup of the same text")
+    except CsrfFailure:
+        resumed = resume_in_new_session(request, LOOKUP_FORM, "/codes", {"q": q})
+        if resumed is None:
+            raise
+        return resumed
+
+
+def _lookup_page(request: Request, context: Context, text: str) -> Response:
+    return render(request, "codes.html", context, query=text,
+                  results=tools.lookup(context.db, text))
+
+
+def resume_lookup(request: Request, context: Context, kept: KeptForm) -> Response:
+    """Render the lookup after a sign-in; looking codes up changes nothing."""
+    log.info("code lookup restored after sign-in, user_id=%d", context.user.id)
+    return _lookup_page(request, context, kept.values["q"])
+
+
+# The lookup box takes up to 500 characters, the maxlength of its input.
+LOOKUP_FORM = KeptFormKind(
+    name="lookup", path=re.compile("/codes"),
+    fields=(KeptField("q", "Lookup", pattern=re.compile(r"[^\r\n]{0,500}")),),
+    heading="Your code lookup, not run yet", resume=resume_lookup)
 
 
 def _ask_page(request: Request, context: Context, status_code: int = 200, *,

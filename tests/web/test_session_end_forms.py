@@ -1,4 +1,5 @@
-"""The Ask page, the template editor and the Reject form when the session ends first.
+"""The Ask page, the template editor, the Reject form, the code lookup and the queue search
+when the session ends first.
 
 Each post does nothing, the sign-in page states that and shows the text, and signing in
 there opens the same form with the text filled in.
@@ -536,3 +537,70 @@ def test_old_tab_template_post_needs_an_admin(client: TestClient, users,
     assert "this page is for admins only" in response.text
     assert "kept override" not in response.text
     assert _count(session, TemplateOverride) == 0
+
+
+# The code lookup box and the queue search
+
+LOOKUP = "J1100 x2 and <b>99213-25</b>"
+
+
+def test_expired_lookup_runs_after_sign_in(client: TestClient, users,
+                                           session: Session) -> None:
+    token = sign_in(client, "rita")
+    end_sessions(session)
+
+    ended = client.post("/codes", data={"csrf_token": token, "q": LOOKUP})
+    restored = client.post("/login", data=sign_in_form(ended.text))
+
+    assert ended.status_code == 401
+    assert "Your session ended before your lookup reached the server" in ended.text
+    assert "nothing was looked up" in ended.text
+    assert input_text(ended.text, "unsaved-q") == LOOKUP
+    assert restored.status_code == 200
+    assert "Searched for: J1100 x2 and &lt;b&gt;99213-25&lt;/b&gt;" in restored.text
+    assert '<td class="code">J1100</td>' in restored.text
+
+
+def test_expired_search_runs_after_sign_in(client: TestClient, users, make_draft,
+                                           session: Session) -> None:
+    make_draft()
+    token = sign_in(client, "rita")
+    end_sessions(session)
+
+    ended = client.post("/queue/search", data={"csrf_token": token, "q": "no such words"})
+    restored = client.post("/login", data=sign_in_form(ended.text))
+
+    assert ended.status_code == 401
+    assert "the queue was not searched" in ended.text
+    assert input_text(ended.text, "unsaved-q") == "no such words"
+    assert restored.status_code == 303
+    assert restored.headers["location"] == "/queue"
+    queue = client.get("/queue")
+    assert 'value="no such words"' in queue.text
+    assert "No drafts match." in queue.text
+
+
+def test_old_tab_lookup_runs_in_new_session(client: TestClient, users,
+                                            session: Session) -> None:
+    old_token = sign_in(client, "rita")
+    end_sessions(session)
+    sign_in(client, "rita")
+
+    response = client.post("/codes", data={"csrf_token": old_token, "q": "J1100"},
+                           headers={"Sec-Fetch-Site": "same-origin"})
+
+    assert response.status_code == 200
+    assert '<td class="code">J1100</td>' in response.text
+
+
+def test_old_tab_search_runs_in_new_session(client: TestClient, users,
+                                            session: Session) -> None:
+    old_token = sign_in(client, "rita")
+    end_sessions(session)
+    sign_in(client, "rita")
+
+    response = client.post("/queue/search", data={"csrf_token": old_token, "q": "J1100"},
+                           headers={"Sec-Fetch-Site": "same-origin"})
+
+    assert response.status_code == 303
+    assert 'value="J1100"' in client.get("/queue").text
