@@ -26,11 +26,14 @@ from consultant.extraction.wrapping import join_wrapped_lines
 
 _DASH_NOTE = "written with a trailing dash: more characters are required"
 # Characters that mail clients and word processors put in place of plain ones: no-break
-# spaces, and curly quotes ("59’d", “GY”). Each maps to one character.
+# spaces, curly quotes ("59’d", “GY”), and the full-width forms and ideographic space
+# that East Asian input methods type ("８１００２"). Each maps to one character.
 _PLAIN_CHARACTERS = str.maketrans({
-    "\xa0": " ", "\u202f": " ", "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
+    "\xa0": " ", "\u202f": " ", "\u3000": " ",
+    "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
+    **{chr(wide): chr(wide - 0xFEE0) for wide in range(0xFF01, 0xFF5F)},
 })
-_PLAIN_CHARACTERS_FOUND = re.compile("[\xa0\u202f\u2018\u2019\u201c\u201d]")
+_PLAIN_CHARACTERS_FOUND = re.compile("[\xa0\u202f\u3000\u2018\u2019\u201c\u201d\uff01-\uff5e]")
 # Words of five letters or more: those a writer's wording and a description can share.
 _WORD = re.compile(r"[a-z]{5,}")
 # Words of descriptions too common to tell one reading of a code from the other.

@@ -911,7 +911,11 @@ def _alternatives(
         added += _family_choices(text)
     for both in _before_each(_BOTH, mods.BOTH_LIST, lower, text, 40) if "both" in lower else ():
         items = mods.list_items(text, *both.span("list"))
-        if len(items) >= 2 and _offered_as_modifiers(items, text):
+        # "TA + TV both done": transabdominal and transvaginal scans, words that are also
+        # modifiers. One item must be more than a word or a state.
+        if len(items) >= 2 and _offered_as_modifiers(items, text) and not all(
+            code in mods.AMBIGUOUS for code, _, _ in items
+        ):
             added += [(item_start, item_end, code) for code, item_start, item_end in items]
     last_choices = list(mods.LAST_CHOICE.finditer(text))
     if found:

@@ -104,9 +104,12 @@ def _has_code(line: str) -> bool:
     return any(classify(match["token"]) for match in TOKEN.finditer(line))
 
 
-def _is_table_line(line: str) -> bool:
+def _is_table_line(line: str, under_header: bool = False) -> bool:
     # A CSV line counts when its cells are quoted ("40031177","03/02/2026","96375"),
-    # because commas alone also separate codes in prose.
+    # because commas alone also separate codes in prose. Under a header, a row whose
+    # later cells are empty ("99051<tab><tab>") ends in tabs.
+    if under_header and "\t" in line.lstrip():
+        return True
     return line.count("|") >= 2 or "\t" in line.strip() or line.count('","') >= 2
 
 
@@ -135,7 +138,7 @@ def find_tables(text: str) -> Tables:
         offset += len(line)
         body = line.rstrip("\r\n")
         in_csv = commas is not None and body.count(",") == commas
-        if not in_csv and not _is_table_line(body):
+        if not in_csv and not _is_table_line(body, under_header=roles is not None):
             roles = commas = None
             if plain_csv and _CSV_HEADER.fullmatch(body) and _CSV_CODE_WORD.search(body):
                 roles = [_role(cell) for cell, _, _ in _cells(body, start)]

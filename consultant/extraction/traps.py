@@ -125,6 +125,12 @@ _KEYWORD_TRAPS: list[tuple[str, str]] = [
     ),
     # An FDA investigational device exemption: "IDE G230117".
     ("ide", r"[ \t]*(?:#|no\.?|number)?[ \t]*[:#]?[ \t]*g\d{6}(?![\w-])"),
+    # A range of account or claim numbers, like a range of codes: "acct # range 88120-88150".
+    (
+        "acct|account|claim|invoice|ticket",
+        r"s?[ \t]*(?:#|no\.?|numbers?)?[ \t]*range[ \t]*[:#]?[ \t]*\d{4,}[ \t]*[-–][ \t]*\d{4,}"
+        r"(?![\w-])",
+    ),
     # A claim number of two parts of five digits, like a range of codes: "Claim 26020-11873".
     ("claim", r"s?[ \t]*#?[ \t]*\d{5}-\d{5}(?![\w-])"),
     # A chart's number, written right after the word: "RECODE CHART 88213". After a colon

@@ -228,6 +228,9 @@ KNOWN_DETAIL_ERRORS = {
     # "Do we need 59 on 92526, or is it a hard bundle?" and "Does 97112 get CQ too?".
     "h39-slp-92610-92526-gn: 92526 modifiers ['GN', '59'] != ['GN']",
     "h39-pt-cq-assistant-10pct: 97112 modifiers ['GP', 'CQ'] != ['GP']",
+    # "Medicare wants 20610-50 on one line, Aetna wants RT/LT on two lines": sides of
+    # another payer's format are put on the code.
+    "h40-sm-bilat-knee-table: 20610 modifiers ['50', 'RT', 'LT'] != ['50']",
     # "use JW for discarded drug or JZ when none discarded" in a pasted billing article:
     # a rule about the code, read as its modifier.
     "h36-chemo-article-rituximab: J9312 modifiers ['JW', 'JZ'] != ['JZ']",

@@ -1738,3 +1738,28 @@ def test_modifier_heading_of_a_tab_separated_table() -> None:
     text = "CPT\tMod\tPS\tStart\tStop\n00790\tAA\tP3\t07:42\t09:58\n"
     assert by_code(text)["00790"].modifiers == ["AA", "P3"]
     assert ("modifier", "PS") not in codes(text)
+
+
+def test_range_of_account_numbers() -> None:
+    text = "30 claims in the queue, acct # range 88120-88150. Dx Z20.822."
+    assert codes(text) == {("icd10cm", "Z20.822")}
+
+
+def test_scans_named_before_both_are_no_modifiers() -> None:
+    assert codes("First tri US, TA + TV both done. 76801 + 76817 together allowed?") == {
+        ("cpt", "76801"), ("cpt", "76817")
+    }
+    assert ("modifier", "RT") in codes("Knees injected, 20610 with RT and LT both?")
+
+
+def test_units_of_a_tab_table_with_empty_cells() -> None:
+    text = "Code\tMod\tUnits\n99213\t25\t\n99051\t\t\nJ3301\t\t4\n"
+    found = by_code(text)
+    assert (found["99213"].modifiers, found["J3301"].units) == (["25"], 4)
+
+
+def test_full_width_digits() -> None:
+    text = "Billing \uff18\uff11\uff10\uff10\uff12\u3000+ \uff18\uff11\uff10\uff12\uff15, R30.0"
+    found = by_code(text)
+    assert set(found) == {"81002", "81025", "R30.0"}
+    assert found["81002"].positions == [(8, 13)]
