@@ -93,19 +93,20 @@ def _unchecked(
 ) -> set[int]:
     """Return the ids of the references that the lookup can neither confirm nor reject.
 
-    Without a checker that is every reference. An unrecognised code of a code set whose
-    newest edition has ended gets the checker's note on that edition: it is missing from
-    every loaded edition, but it may be new in the current one.
+    Without a checker that is every reference. With one, it is each code whose set is
+    not loaded (no validity: CPT codes until a licensed file is imported) and each code
+    missing from an edition that is not in force. Every code of a set whose edition
+    used has ended gets the checker's note on that edition, as drafts and lookups do: a
+    code found there may have changed since, and one missing may be new.
     """
     if checker is None:
         return {id(reference) for reference in references}
     unchecked = set()
     for reference in references:
-        if not checker.unchecked(reference.system, reference.code):
-            continue
-        unchecked.add(id(reference))
+        if reference.validity is None or checker.unchecked(reference.system, reference.code):
+            unchecked.add(id(reference))
         note = checker.expired_note(reference.system)
-        if reference.unrecognised and note:
+        if note and note not in reference.notes:
             reference.notes.append(note)
     return unchecked
 

@@ -345,8 +345,10 @@ def test_extract_notes_ended_edition(
     assert found["Z99.999"]["validity"] == "unrecognised"
     assert found["Z99.999"]["unchecked"] is True
     assert "ended on 2026-09-30" in found["Z99.999"]["notes"][0]
+    # A code found in the ended edition is confirmed as of that edition, with its note.
     assert found["E11.9"]["validity"] == "valid"
-    assert found["E11.9"]["notes"] == []
+    assert found["E11.9"]["unchecked"] is False
+    assert found["E11.9"]["notes"] == found["Z99.999"]["notes"]
     table = runner.invoke(main, ["extract"], input="Dx Z99.999\n")
     assert "unrecognised; at 3-10; the newest loaded edition" in table.output
 
@@ -357,13 +359,17 @@ def test_extract_keeps_unloaded_system_unchecked(runner: CliRunner, session: Ses
     importers.import_icd10cm(session)
     session.commit()
 
-    result = runner.invoke(main, ["extract", "--json"], input="TFESI with J1100 dexamethasone\n")
+    result = runner.invoke(main, ["extract", "--json"],
+                           input="TFESI 64483 with J1100 dexamethasone\n")
 
     assert result.exit_code == 0, result.output
-    [reference] = json.loads(result.output)
-    assert (reference["system"], reference["code"]) == ("hcpcs", "J1100")
-    assert reference["validity"] is None
-    assert reference["unchecked"] is True
+    found = {item["code"]: item for item in json.loads(result.output)}
+    assert found["J1100"]["system"] == "hcpcs"
+    # Without a licensed CPT file, a CPT code is placed in its section only.
+    assert found["64483"]["system"] == "cpt"
+    for code in ("J1100", "64483"):
+        assert found[code]["validity"] is None
+        assert found[code]["unchecked"] is True
 
 
 def test_extract_reads_undotted_diagnosis_by_its_description(
