@@ -7,8 +7,9 @@ from typing import Any
 
 DESCRIPTION_WIDTH = 56
 NOT_FOUND = "Not found in the official code set; please check the code."
-# The description of a code that was not checked, worded so that it puts no doubt on the code.
-NOT_LOOKED_UP = "Not looked up, so no description is included."
+# The description of a code that the lookup could neither confirm nor reject, worded so
+# that it puts no doubt on the code.
+DESCRIPTION_NOT_INCLUDED = "Its description is not included in this reply."
 # Statuses whose lookup messages help the asker (which code to bill instead, for example).
 # Other messages, such as a code set not being loaded here, are for the reviewer only.
 ASKER_STATUSES = frozenset({"header", "incomplete", "terminated"})
@@ -70,7 +71,7 @@ def describe_code(code: dict[str, Any]) -> str:
     if code.get("description"):
         return str(code["description"])
     if is_unchecked(code):
-        return NOT_LOOKED_UP
+        return DESCRIPTION_NOT_INCLUDED
     # A code missing from a loaded edition in force is not found, even where its first
     # characters name a section (J0000 among the drug codes). Only a code that no file
     # can confirm, such as CPT without a licensed file, is described by its section.

@@ -75,14 +75,14 @@ def test_ask_prints_reviewer_notes_apart(runner: CliRunner, session: Session) ->
 
 
 def test_ask_reply_for_unchecked_cpt_code(runner: CliRunner, session: Session) -> None:
-    from consultant.drafting.text import NOT_LOOKED_UP
+    from consultant.drafting.text import DESCRIPTION_NOT_INCLUDED
 
     # No CPT file is loaded, and 99201 lies outside the public CPT section ranges.
     result = runner.invoke(main, ["ask"], input="Can we bill 99201 with 99213?\n")
 
     assert result.exit_code == 0, result.output
     body, _, notes = result.output.partition("Notes for the reviewer (not in the reply):")
-    assert re.search(rf"^99201 +CPT +{NOT_LOOKED_UP}$", body, re.MULTILINE)
+    assert re.search(rf"^99201 +CPT +{DESCRIPTION_NOT_INCLUDED}$", body, re.MULTILINE)
     assert "Not found" not in body
     assert "99201: 99201 falls outside every CPT section range" in notes
     assert "99201: CPT descriptors are licensed by the AMA" in notes

@@ -272,8 +272,8 @@ def test_unchecked_edits_noted_for_reviewer(session: Session, service_address: N
 
 def test_unchecked_code_description_and_notes() -> None:
     from consultant.drafting.text import (
+        DESCRIPTION_NOT_INCLUDED,
         NOT_FOUND,
-        NOT_LOOKED_UP,
         describe_code,
         reply_notes,
         reviewer_notes,
@@ -289,7 +289,7 @@ def test_unchecked_code_description_and_notes() -> None:
                          "2025-12-31; import the current edition"],
     }
 
-    assert describe_code(code) == NOT_LOOKED_UP
+    assert describe_code(code) == DESCRIPTION_NOT_INCLUDED
     # A suggestion would put doubt on a code that was never checked.
     assert reply_notes(code) == []
     assert reviewer_notes(code) == code["messages"] + code["review_notes"]
@@ -299,14 +299,19 @@ def test_unchecked_code_description_and_notes() -> None:
 
 
 def test_stored_draft_without_unchecked_key() -> None:
-    from consultant.drafting.text import NOT_FOUND, NOT_LOOKED_UP, describe_code, is_unchecked
+    from consultant.drafting.text import (
+        DESCRIPTION_NOT_INCLUDED,
+        NOT_FOUND,
+        describe_code,
+        is_unchecked,
+    )
 
     # Drafts stored before the key existed: an empty validity meant an unloaded code set.
     not_loaded = {"code": "M17.11", "status": "not_found", "validity": None}
     missing = {"code": "Z99.999", "status": "not_found", "validity": "unrecognised"}
 
     assert is_unchecked(not_loaded)
-    assert describe_code(not_loaded) == NOT_LOOKED_UP
+    assert describe_code(not_loaded) == DESCRIPTION_NOT_INCLUDED
     assert not is_unchecked(missing)
     assert describe_code(missing) == NOT_FOUND
 
@@ -315,7 +320,7 @@ def test_draft_reply_for_unchecked_codes(
     session: Session, service_address: None, tmp_path: Path
 ) -> None:
     from consultant.codes import importers
-    from consultant.drafting.text import NOT_LOOKED_UP, reviewer_notes
+    from consultant.drafting.text import DESCRIPTION_NOT_INCLUDED, reviewer_notes
 
     # ICD-10-CM FY2026 April 1 update (ends 2026-09-30) and HCPCS 2026 January (ends with
     # March): neither is in force on 11/25/2026, and no CPT file is loaded.
@@ -337,9 +342,9 @@ def test_draft_reply_for_unchecked_codes(
     assert set(codes) == {"99201", "A0428", "A0429", "Z99.999", "M17.11"}
     for name in ("99201", "A0429", "Z99.999"):
         assert codes[name]["unchecked"] is True, name
-        assert re.search(rf"^{re.escape(name)} .* {NOT_LOOKED_UP}$", draft.body_text,
+        assert re.search(rf"^{re.escape(name)} .* {DESCRIPTION_NOT_INCLUDED}$", draft.body_text,
                          re.MULTILINE), name
-        assert f"<td>{NOT_LOOKED_UP}</td>" in (draft.body_html or "")
+        assert f"<td>{DESCRIPTION_NOT_INCLUDED}</td>" in (draft.body_html or "")
     for name in ("A0428", "M17.11"):
         assert codes[name]["unchecked"] is False, name
     assert "Not found" not in draft.body_text

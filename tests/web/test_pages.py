@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from consultant.drafting.text import NOT_LOOKED_UP
+from consultant.drafting.text import DESCRIPTION_NOT_INCLUDED
 from consultant.review import services
 from consultant.storage.base import utcnow
 from consultant.storage.models import DraftState, LoginFailure, WebSession
@@ -615,7 +615,7 @@ def test_ask_page_shows_unchecked_code(client: TestClient, users) -> None:
     reply = ask.text.partition('id="ask-reply"')[2].partition("</pre>")[0]
     notes = ask.text.partition('id="ask-reviewer-notes"')[2].partition("</ul>")[0]
     assert "Not found" not in reply
-    assert reply.count(NOT_LOOKED_UP) == 2
+    assert reply.count(DESCRIPTION_NOT_INCLUDED) == 2
     assert "<code>99201</code>: CPT descriptors are licensed by the AMA" in notes
     assert "<code>M17.11</code>: no ICD-10-CM edition is loaded" in notes
 
