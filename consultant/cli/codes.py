@@ -349,7 +349,7 @@ def _look_up(session: Session, code: str, system: str | None, on: date | None) -
     # Found codes get the note too, as in drafts, because a newer edition may describe
     # them differently. A code of no valid shape gets none, because no edition has it.
     if is_shaped(info.system, info.code):
-        ended = ended_edition_note(session, info.system, on)
+        ended = ended_edition_note(session, info.system, on, info.code)
         if ended:
             info.messages.append(ended)
     return info

@@ -105,7 +105,7 @@ def _unchecked(
     for reference in references:
         if reference.validity is None or checker.unchecked(reference.system, reference.code):
             unchecked.add(id(reference))
-        note = checker.expired_note(reference.system)
+        note = checker.expired_note(reference.system, reference.code)
         if note and note not in reference.notes:
             reference.notes.append(note)
     return unchecked

@@ -150,13 +150,19 @@ def edition_in_force(session: Session, system: str, on: date | None) -> bool:
     return not ended_before(release, on or date.today())
 
 
-def ended_edition_note(session: Session, system: str, on: date | None) -> str | None:
+def ended_edition_note(
+    session: Session, system: str, on: date | None, code: str | None = None
+) -> str | None:
     """Return a note for the reviewer when the edition used for *system* has ended, else None.
 
     An edition has ended when the date of service, or today without one, is after its
     last day in force. A lookup that fell back to an edition not in force on the date
     of service already carries the warning of ``release_in_force``, so it gets no note.
+    A CPT modifier (*code* "25" or "1P") gets none either: modifiers are looked up in
+    the HCPCS Level II file, which has no CPT modifiers.
     """
+    if system == "modifier" and code is not None and _CPT_MODIFIER.fullmatch(code.upper()):
+        return None
     release, warning = cached_release(session, RELEASE_SYSTEMS.get(system, system), on)
     if release is None or warning is not None:
         return None

@@ -59,9 +59,9 @@ class KnowledgeBaseChecker:
         info = self.describe(system, code)
         return info.description if info.status in _STATUS else None
 
-    def expired_note(self, system: str) -> str | None:
-        """Return ``ended_edition_note`` for *system* on the date of service."""
-        return ended_edition_note(self.session, system, self.date_of_service)
+    def expired_note(self, system: str, code: str | None = None) -> str | None:
+        """Return ``ended_edition_note`` for *code* of *system* on the date of service."""
+        return ended_edition_note(self.session, system, self.date_of_service, code)
 
     def in_force(self, system: str) -> bool:
         """Return ``edition_in_force`` for *system* on the date of service."""

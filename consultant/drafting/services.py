@@ -83,7 +83,7 @@ def look_up_codes(
     entries = []
     for reference in references:
         info = checker.describe(reference.system, reference.code)
-        expired = checker.expired_note(reference.system)
+        expired = checker.expired_note(reference.system, reference.code)
         review_notes = [expired] if expired else []
         if unchecked_note and reference.system in PROCEDURE_SYSTEMS:
             # Said once, on the first procedure code.

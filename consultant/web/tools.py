@@ -41,7 +41,8 @@ def lookup(session: Session, text: str) -> list[dict[str, Any]]:
     # unchecked when a system it may belong to has no edition in force to check it in,
     # and a token shaped like no code is reported as written, with the system "".
     reading = describe_any(session, text)
-    ended = ended_edition_note(session, reading.system, None) if reading.unchecked else None
+    ended = (ended_edition_note(session, reading.system, None, reading.code)
+             if reading.unchecked else None)
     return [_reported({**reading.to_dict(), "system_label": SYSTEM_LABELS.get(reading.system, ""),
                        "review_notes": [ended] if ended else []})]
 

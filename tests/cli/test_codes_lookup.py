@@ -174,6 +174,23 @@ def test_lookup_found_code_of_ended_edition_says_so(runner: CliRunner, session: 
     assert "ended on 2026-03-31" in output
 
 
+def test_lookup_cpt_modifier_gets_no_note_of_hcpcs_edition(runner: CliRunner, session: Session,
+                                                           tmp_path: Path) -> None:
+    importers.import_hcpcs(session, write_small_hcpcs_file(tmp_path))
+    session.commit()
+
+    _exit_code, cpt_modifier = _lookup(runner, "25", "--system", "modifier",
+                                       "--date", "2026-11-25")
+    _exit_code, hcpcs_modifier = _lookup(runner, "RT", "--system", "modifier",
+                                         "--date", "2026-11-25")
+
+    # The HCPCS Level II file has no CPT modifiers, so its newer editions change nothing
+    # about 25.
+    assert cpt_modifier.startswith("25 [modifier] section only\n")
+    assert "ended on" not in cpt_modifier
+    assert "ended on 2026-03-31" in hcpcs_modifier
+
+
 def _first_lines(output: str) -> list[str]:
     """Return the first line of each code's block; a blank line separates the blocks."""
     return [block.splitlines()[0] for block in output.split("\n\n")]
