@@ -4,7 +4,8 @@ Only a date after a marker counts, because a question carries other dates too: w
 claim was denied, when a policy changed. The markers name the service ("DOS", "D.O.S.",
 "date of service", "service date") or the encounter itself ("seen on", "visit",
 "date of visit", "DOV", "encounter", "procedure", "surgery", "performed", "admitted",
-"discharged"). Inpatient codes go by the discharge date, the latest of those dates, and
+"discharged"), or a service given right before the date ("epidural on", "injection
+given on", "delivered on"). Inpatient codes go by the discharge date, the latest of those dates, and
 the latest date is the one a reply is looked up by. The numeric forms are U.S. month/day/year, with
 a two-digit year read as 20YY and the parts split by slashes, dashes or dots, and ISO
 year-month-day, split by dashes or slashes. A list after the marker ("DOS
@@ -35,7 +36,8 @@ _MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _MARKER = re.compile(
     r"(?<![\w.])(?:d\.o\.s\.?|dos|dates?[ \t]+of[ \t]+service|service[ \t]+dates?"
     r"|dov|dates?[ \t]+of[ \t]+visit|seen|(?:visit|encounter|procedure|surgery)(?:[ \t]+dates?)?"
-    r"|performed|admitted|discharged)(?!\w)"
+    r"|performed|admitted|discharged|given|done|administered|injected|delivered"
+    r"|injections?|infusions?|epidurals?)(?!\w)"
     r"[ \t]*(?:(?:was|is|were|are|of|on|from|done)[ \t]+){0,3}[:=#-]?[ \t]*",
     re.IGNORECASE,
 )

@@ -28,6 +28,10 @@ from consultant.extraction.dates import dates_of_service, impossible_dates_of_se
         ("DOV: 11/25/2026", [date(2026, 11, 25)]),
         ("Procedure was done on Nov 3, 2026.", [date(2026, 11, 3)]),
         ("Admitted 09/28/2026, discharged 10/02/2026.", [date(2026, 9, 28), date(2026, 10, 2)]),
+        ("For a right L4-5 transforaminal epidural on 11/19/2026, is 64483 right?",
+         [date(2026, 11, 19)]),
+        ("Injection given on 11/19/2026, J3301 x4", [date(2026, 11, 19)]),
+        ("Wheelchair delivered 10/02/2026, K0001-RR", [date(2026, 10, 2)]),
     ],
 )
 def test_dates_after_marker(text: str, expected: list[date]) -> None:
@@ -43,6 +47,7 @@ def test_dates_after_marker(text: str, expected: list[date]) -> None:
         "DOS 13/01/2026",
         "Use the DOS on the claim.",
         "Seen by Dr. Lee; claim denied 11/25/2026.",
+        "Our injection policy changed on 11/01/2026.",
         "",
     ],
 )
