@@ -17,7 +17,7 @@ from typing import IO
 import click
 
 from consultant.cli import configure_service_logging
-from consultant.config import get_settings
+from consultant.config import get_settings, reset_settings
 from consultant.devserver.imap import LOOPBACK, port_is_free, start_imap_server
 from consultant.devserver.smtp import DevMailHandler, start_smtp_server
 from consultant.errors import ConsultantError
@@ -228,6 +228,11 @@ def _run(data_dir: Path, imap_port: int, smtp_port: int, web_port: int,
         raise ConsultantError(f"the local SMTP server did not start on port {smtp_port} "
                               f"({error}); choose another with --smtp-port") from None
 
+    env = _child_environment(service_address, imap.port, imap_password, smtp_port, data_dir)
+    # The web queue runs in this process and reads the same settings as the services, so
+    # its Mailboxes page knows the local mailbox as the configured one and can poll it.
+    os.environ.update(env)
+    reset_settings()
     try:
         web = start_in_thread(LOOPBACK, web_port)
     except RuntimeError as error:
@@ -235,7 +240,6 @@ def _run(data_dir: Path, imap_port: int, smtp_port: int, web_port: int,
         imap.stop()
         raise ConsultantError(f"{error} Choose another with --web-port") from None
 
-    env = _child_environment(service_address, imap.port, imap_password, smtp_port, data_dir)
     children = [
         _spawn(["worker", "--pool", "threads", "--concurrency", "4"], env,
                data_dir / "logs" / "worker.log"),

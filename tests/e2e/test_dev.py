@@ -29,6 +29,31 @@ def cli(env: dict[str, str], cwd: Path, *args: str, stdin: str | None = None) ->
     return completed.stdout
 
 
+def _admin_polls_mailbox(web_port: int, username: str,
+                         password: str) -> tuple[list[dict[str, object]], dict[str, object]]:
+    """Sign in to the JSON API, list the mailboxes and poll the first; return both answers.
+
+    The session cookie is Secure, which urllib does not send over plain HTTP, so it goes
+    in the Cookie header by hand.
+    """
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{web_port}/api/v1/session", method="POST",
+        data=json.dumps({"username": username, "password": password}).encode(),
+        headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        token = json.load(response)["csrf_token"]
+        cookie = response.headers["Set-Cookie"].split(";", 1)[0]
+    listing = urllib.request.Request(f"http://127.0.0.1:{web_port}/api/v1/admin/mailboxes",
+                                     headers={"Cookie": cookie})
+    with urllib.request.urlopen(listing, timeout=10) as response:
+        mailboxes = json.load(response)
+    poll = urllib.request.Request(
+        f"http://127.0.0.1:{web_port}/api/v1/admin/mailboxes/{mailboxes[0]['id']}/poll",
+        data=b"", method="POST", headers={"Cookie": cookie, "X-CSRF-Token": token})
+    with urllib.request.urlopen(poll, timeout=10) as response:
+        return mailboxes, json.load(response)
+
+
 def test_dev_answers_sample_questions(tmp_path: Path) -> None:
     env = {name: value for name, value in os.environ.items()
            if not name.startswith("CASECONSULTANT_")}
@@ -91,6 +116,14 @@ def test_dev_answers_sample_questions(tmp_path: Path) -> None:
             stdin="a long enough password\n")
         cli(env, tmp_path, "review", "approve", str(first["id"]), "--reviewer", "rita",
             "--answer-file", str(answer))
+
+        # The web queue knows the local mailbox as the configured one, so an admin can
+        # poll it from the Mailboxes page or the API.
+        cli(env, tmp_path, "users", "add", "ada", "--role", "admin", "--password-stdin",
+            stdin="a long enough password\n")
+        mailboxes, queued = _admin_polls_mailbox(web_port, "ada", "a long enough password")
+        assert [mailbox["configured"] for mailbox in mailboxes] == [True]
+        assert queued == {"status": "queued"}
 
         outbox = tmp_path / "var" / "outbox"
         wait_until(lambda: any(outbox.glob("*.eml")), 60, "the reply in the outbox")
