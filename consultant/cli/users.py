@@ -46,7 +46,7 @@ def _existing_user_advice() -> Iterator[None]:
 
 @click.group()
 def users() -> None:
-    """Add web users, change their passwords and disable them."""
+    """Add web users, change their passwords, unlock and disable them."""
 
 
 @users.command()
@@ -72,13 +72,32 @@ def add(username: str, role: str, password_stdin: bool) -> None:
 @click.option("--password-stdin", is_flag=True,
               help="Read the password from the first line of stdin instead of prompting.")
 def set_password(username: str, password_stdin: bool) -> None:
-    """Replace a user's password; their open sessions end."""
+    """Replace a user's password, end their open sessions and lift their sign-in lock.
+
+    The lock after too many failed sign-ins from one client address stays.
+    """
     with _existing_user_advice(), session_scope() as session:
         services.get_user(session, username)
     password = _read_password(password_stdin)
     with session_scope() as session:
         services.set_password(session, username, password)
-    click.echo(f"password of {username} changed; their sessions were signed out")
+    click.echo(f"password of {username} changed; their sessions were signed out and their "
+               "failed sign-ins cleared")
+
+
+@users.command()
+@click.argument("username")
+def unlock(username: str) -> None:
+    """Clear a user's failed sign-ins so they can sign in again at once.
+
+    The web refuses sign-in for 15 minutes after 5 failures for a username. This lifts
+    that lock and keeps the password. The lock after too many failures from one client
+    address stays.
+    """
+    with _existing_user_advice(), session_scope() as session:
+        user, cleared = services.unlock(session, username)
+        name = user.username
+    click.echo(f"{name}: {cleared} recent failed sign-ins cleared")
 
 
 @users.command()

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from consultant.errors import ConsultantError, NotFound
@@ -93,15 +93,45 @@ def add_user(session: Session, username: str, password: str, role: Role = Role.R
 
 
 def set_password(session: Session, username: str, password: str) -> User:
-    """Replace a user's password and sign out all their sessions."""
+    """Replace a user's password, sign out all their sessions and clear their sign-in lock."""
     check_password(password)
     user = get_user(session, username)
     user.password_hash = _hasher.hash(password)
     user.password_changed_at = utcnow()
     session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    _clear_username_failures(session, user.username)
     session.flush()
     log.info("password changed user_id=%d", user.id)
     return user
+
+
+def unlock(session: Session, username: str) -> tuple[User, int]:
+    """Clear the failed sign-ins counted for *username*, and return the user and their number.
+
+    The limit per client address is not lifted, so a client that reached it still waits.
+    """
+    user = get_user(session, username)
+    cleared = _clear_username_failures(session, user.username)
+    session.flush()
+    log.info("sign-in failures cleared user_id=%d count=%d", user.id, cleared)
+    return user, cleared
+
+
+def _clear_username_failures(session: Session, username: str) -> int:
+    """Stop the recent failures of *username* counting toward its limit, and return their number.
+
+    The rows stay, so that they still count toward the limit of their client address.
+    Their username becomes empty, which no account has (usernames are at least 2
+    characters long).
+    """
+    since = utcnow() - FAILURE_WINDOW
+    result = session.execute(
+        update(LoginFailure)
+        .where(LoginFailure.username == username, LoginFailure.at >= since)
+        .values(username="")
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
 
 
 def set_disabled(session: Session, username: str, disabled: bool = True) -> User:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from consultant.cli import main
 from consultant.review import services
 from consultant.storage.models import DraftState, InboundMessage, MessageState
 from consultant.users.services import MAX_FAILURES_PER_USERNAME
@@ -49,6 +51,19 @@ def test_api_failed_sign_ins_are_limited(client: TestClient, users) -> None:
 
     assert locked.status_code == 429
     assert "too many failed sign-ins" in locked.json()["detail"]
+
+
+def test_api_sign_in_after_cli_unlock(client: TestClient, users) -> None:
+    wrong = {"username": "rita", "password": "nope nope"}
+    for _attempt in range(MAX_FAILURES_PER_USERNAME):
+        assert client.post("/api/v1/session", json=wrong).status_code == 401
+    right = {"username": "rita", "password": PASSWORD}
+    assert client.post("/api/v1/session", json=right).status_code == 429
+
+    unlocked = CliRunner().invoke(main, ["users", "unlock", "rita"])
+
+    assert unlocked.exit_code == 0, unlocked.output
+    assert client.post("/api/v1/session", json=right).status_code == 200
 
 
 def test_api_post_needs_csrf_header(client: TestClient, users, make_draft) -> None:

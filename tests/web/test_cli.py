@@ -12,7 +12,14 @@ from sqlalchemy.orm import Session
 from consultant.cli import main
 from consultant.errors import NotFound
 from consultant.storage.models import Role, WebSession
-from consultant.users.services import authenticate, get_user
+from consultant.users.services import (
+    MAX_FAILURES_PER_CLIENT,
+    MAX_FAILURES_PER_USERNAME,
+    InvalidCredentials,
+    TooManyAttempts,
+    authenticate,
+    get_user,
+)
 from consultant.users.sessions import start_session
 from consultant.web.server import start_in_thread
 
@@ -131,6 +138,71 @@ def test_users_set_password_ends_sessions(session: Session) -> None:
     session.expire_all()
     assert session.query(WebSession).count() == 0
     assert authenticate(session, "rita", "another long password", "127.0.0.1").username == "rita"
+
+
+def fail_sign_ins(session: Session, username: str, times: int, client: str = "127.0.0.1") -> None:
+    """Record *times* failed sign-ins of *username* from *client*."""
+    for _attempt in range(times):
+        with pytest.raises(InvalidCredentials):
+            authenticate(session, username, "a wrong password", client)
+        session.commit()
+
+
+def test_users_set_password_lifts_lock(session: Session) -> None:
+    run("users", "add", "rita", "--password-stdin", stdin=PASSWORD + "\n")
+    fail_sign_ins(session, "rita", MAX_FAILURES_PER_USERNAME)
+    with pytest.raises(TooManyAttempts):
+        authenticate(session, "rita", PASSWORD, "127.0.0.1")
+    session.rollback()
+
+    result = run("users", "set-password", "rita", "--password-stdin",
+                 stdin="another long password\n")
+
+    assert result.exit_code == 0, result.output
+    assert "failed sign-ins cleared" in result.output
+    session.expire_all()
+    assert authenticate(session, "rita", "another long password", "127.0.0.1").username == "rita"
+
+
+def test_users_unlock_keeps_password(session: Session) -> None:
+    run("users", "add", "rita", "--password-stdin", stdin=PASSWORD + "\n")
+    fail_sign_ins(session, "rita", MAX_FAILURES_PER_USERNAME)
+
+    result = run("users", "unlock", "RITA")
+
+    assert result.exit_code == 0, result.output
+    assert result.output == f"rita: {MAX_FAILURES_PER_USERNAME} recent failed sign-ins cleared\n"
+    session.expire_all()
+    assert authenticate(session, "rita", PASSWORD, "127.0.0.1").username == "rita"
+
+
+def test_users_unlock_keeps_client_lock(session: Session) -> None:
+    run("users", "add", "rita", "--password-stdin", stdin=PASSWORD + "\n")
+    run("users", "add", "remy", "--password-stdin", stdin=PASSWORD + "\n")
+    # Failures for rita and for unknown names from one client reach the client's limit.
+    fail_sign_ins(session, "rita", MAX_FAILURES_PER_USERNAME, client="192.0.2.7")
+    for number in range(MAX_FAILURES_PER_CLIENT - MAX_FAILURES_PER_USERNAME):
+        fail_sign_ins(session, f"guess{number}", 1, client="192.0.2.7")
+
+    result = run("users", "unlock", "rita")
+
+    assert result.exit_code == 0, result.output
+    session.expire_all()
+    with pytest.raises(TooManyAttempts):
+        authenticate(session, "remy", PASSWORD, "192.0.2.7")
+    session.rollback()
+    with pytest.raises(TooManyAttempts):
+        authenticate(session, "rita", PASSWORD, "192.0.2.7")
+    session.rollback()
+    assert authenticate(session, "rita", PASSWORD, "127.0.0.1").username == "rita"
+
+
+def test_users_unlock_unknown(session: Session) -> None:
+    result = run("users", "unlock", "nobody")
+
+    assert result.exit_code == 1
+    assert result.output == ("error: no user named 'nobody'; list the users with "
+                             "'caseconsultant users list'\n")
 
 
 def test_users_disable_and_enable(session: Session) -> None:
