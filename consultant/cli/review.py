@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -239,18 +240,23 @@ def _echo_attachments(attachments: list[Attachment]) -> None:
 def _read_text_file(path: Path, option: str, expected: str) -> str:
     """Read the UTF-8 text file given to *option*; *expected* names its text, such as "answer".
 
-    A file that is not UTF-8, or is empty or white space only, raises ConsultantError
+    A leading byte order mark, which Windows editors write, is dropped so that it does
+    not reach the reply, and line ends become "\\n" as in a file opened in text mode. A
+    file that is not UTF-8, or is empty or white space only, raises ConsultantError
     naming the option and the file.
     """
+    data = path.read_bytes()
+    skipped = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
     try:
-        text = path.read_text(encoding="utf-8")
+        text = data[skipped:].decode("utf-8")
     except UnicodeDecodeError as error:
         byte = error.object[error.start]
         raise ConsultantError(
             f"{option} {path} is not UTF-8 text, because byte 0x{byte:02x} at offset "
-            f"{error.start} is invalid. Save the file with the UTF-8 encoding and run the "
-            "command again. The draft was not changed"
+            f"{skipped + error.start} is invalid. Save the file with the UTF-8 encoding and "
+            "run the command again. The draft was not changed"
         ) from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise ConsultantError(
             f"{option} {path} is empty. Write the {expected} in the file and run the command "

@@ -421,6 +421,52 @@ def test_approve_non_utf8_file_rejected(
 
 
 @pytest.mark.parametrize("option", ["--answer-file", "--body-file"])
+def test_approve_file_with_bom(
+    session: Session, accounts: dict[str, User], sent_tasks: list, tmp_path: Path, option: str
+) -> None:
+    draft = _draft(session, 1)
+    with_bom = tmp_path / "answer-windows.txt"
+    with_bom.write_bytes(b"\xef\xbb\xbf" + f"{ANSWER}\r\nSecond line.\r\n".encode())
+
+    result = CliRunner().invoke(main, ["review", "approve", str(draft.id), "--reviewer", "rita",
+                                       option, str(with_bom)])
+
+    assert result.exit_code == 0, result.output
+    approved = _reload(session, draft.id)
+    assert approved.state is DraftState.APPROVED
+    assert ANSWER in approved.body_text
+    assert "\ufeff" not in approved.body_text
+    assert "\r" not in approved.body_text
+    assert approved.body_html is not None
+    assert ANSWER in approved.body_html
+    assert "\ufeff" not in approved.body_html
+    if option == "--body-file":
+        assert approved.body_text.startswith(ANSWER)
+
+
+@pytest.mark.parametrize("option", ["--answer-file", "--body-file"])
+def test_approve_bom_then_latin1_rejected(
+    session: Session, accounts: dict[str, User], sent_tasks: list, tmp_path: Path, option: str
+) -> None:
+    draft = _draft(session, 1)
+    bad = tmp_path / "answer.txt"
+    bad.write_bytes(b"\xef\xbb\xbfcaf\xe9\n")
+    only_bom = tmp_path / "empty.txt"
+    only_bom.write_bytes(b"\xef\xbb\xbf\r\n")
+
+    invalid = CliRunner().invoke(main, ["review", "approve", str(draft.id), "--reviewer", "rita",
+                                        option, str(bad)])
+    empty = CliRunner().invoke(main, ["review", "approve", str(draft.id), "--reviewer", "rita",
+                                      option, str(only_bom)])
+
+    assert invalid.exit_code == 1, invalid.output
+    assert "byte 0xe9 at offset 6 is invalid" in invalid.output
+    assert empty.exit_code == 1, empty.output
+    assert f"{option} {only_bom} is empty" in empty.output
+    assert _reload(session, draft.id).state is DraftState.PENDING_REVIEW
+
+
+@pytest.mark.parametrize("option", ["--answer-file", "--body-file"])
 @pytest.mark.parametrize("content", [b"", b" \n\t\n"])
 def test_approve_empty_file_rejected(
     session: Session, accounts: dict[str, User], sent_tasks: list, tmp_path: Path, option: str,
