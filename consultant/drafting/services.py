@@ -27,6 +27,10 @@ from consultant.storage.models import Draft, DraftEvent, DraftState, InboundMess
 
 log = logging.getLogger(__name__)
 
+# Settings without which a draft cannot be stored: the service address that the reply
+# comes from and whose domain its Message-ID uses.
+DRAFT_SETTINGS = ("from_address",)
+
 SYSTEM_LABELS = {
     "cpt": "CPT",
     "hcpcs": "HCPCS Level II",
@@ -210,7 +214,7 @@ def _create_draft(
         raise ValueError("the reply address of the message is malformed")
 
     reply = compose_reply(session, parsed, case.token, intake.history)
-    settings.require("from_address")
+    settings.require(*DRAFT_SETTINGS)
     domain = settings.from_address.rpartition("@")[2]
     own_id = parsed.message_id if not parsed.message_id.endswith(".invalid>") else None
     references = [*parsed.references, *([own_id] if own_id else [])]

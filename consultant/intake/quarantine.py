@@ -161,11 +161,15 @@ def rerun(session: Session, entry_id: int, settings: Settings, *, release: bool)
 
     The entry is resolved when the message leaves quarantine and hold: as "retried"
     or "released" when it is drafted, and as "ignored" when intake ignores it.
-    Otherwise it stays open with the new step, error and attempt count.
+    Otherwise it stays open with the new step, error and attempt count. A setting
+    that drafting needs and that is missing raises ConfigError before anything changes.
     """
-    from consultant.drafting.services import draft_for_message
+    from consultant.drafting.services import DRAFT_SETTINGS, draft_for_message
     from consultant.intake.services import store_message
 
+    # Checked first, because the draft step would fail on it only after a duplicate's bytes
+    # were stored as a new row, and would then quarantine the message at step "draft".
+    settings.require(*DRAFT_SETTINGS)
     entry = get_entry(session, entry_id)
     if entry.resolved_at is not None:
         raise ConsultantError(f"quarantine entry {entry_id} is already resolved "

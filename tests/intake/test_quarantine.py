@@ -188,6 +188,40 @@ def test_retry_keeps_held_message_held(
     assert entry.attempts == 2
 
 
+def test_rerun_without_from_address_changes_nothing(
+    session: Session, imap_server, mail_settings, sent_tasks: SentTasks,
+    monkeypatch: pytest.MonkeyPatch, tmp_path,
+) -> None:
+    monkeypatch.setenv("CASECONSULTANT_MAX_MESSAGE_BYTES", "2048")
+    reset_settings()
+    append_message(imap_server, question(4) + b"scan line\r\n" * 300)
+    append_message(imap_server, question(1))
+    append_message(imap_server, question(1).replace(b"9211", b"9215"))
+    poll_and_process(sent_tasks)
+    duplicate, held = _entries(session)
+    # The settings a command gets beside `caseconsultant dev` without its settings file.
+    monkeypatch.delenv("CASECONSULTANT_FROM_ADDRESS")
+    reset_settings()
+    (tmp_path / "var").mkdir(exist_ok=True)
+    (tmp_path / "var" / "dev.toml").write_text("# written by dev\n")
+    runner = CliRunner()
+
+    outputs = [runner.invoke(main, ["quarantine", command, str(entry.id)])
+               for command in ("retry", "release") for entry in (held, duplicate)]
+
+    for output in outputs:
+        assert output.exit_code == 1, output.output
+        assert "error: missing setting: CASECONSULTANT_FROM_ADDRESS" in output.output
+        assert (f"set CASECONSULTANT_CONFIG_FILE={tmp_path / 'var' / 'dev.toml'}"
+                in output.output)
+    entries = _entries(session)
+    assert [(entry.step, entry.attempts, entry.resolved_at) for entry in entries] == [
+        ("duplicate", 1, None), ("hold", 1, None)]
+    assert entries[0].inbound_message_id is None
+    assert message_by_id(session, "<poll-4@clinic.example.com>").state is MessageState.HELD
+    assert session.scalar(select(func.count()).select_from(InboundMessage)) == 2
+
+
 def test_show_unknown_entry_fails_clearly(session: Session) -> None:
     output = CliRunner().invoke(main, ["quarantine", "show", "999"])
 
