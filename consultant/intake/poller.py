@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -57,11 +59,15 @@ class PollResult:
     resynced: bool = False
 
 
-def _mailbox_id(key: str) -> int:
+def _find_mailbox_id(key: str) -> int | None:
     with session_scope() as session:
-        found = session.scalar(select(Mailbox.id).where(Mailbox.key == key))
-        if found is not None:
-            return found
+        return session.scalar(select(Mailbox.id).where(Mailbox.key == key))
+
+
+def _mailbox_id(key: str) -> int:
+    found = _find_mailbox_id(key)
+    if found is not None:
+        return found
     try:
         with session_scope() as session:
             mailbox = Mailbox(key=key, last_uid=0)
@@ -141,7 +147,12 @@ def poll_mailbox(settings: Settings) -> PollResult:
     # one error names every missing IMAP setting.
     settings.require("imap_host", "imap_username", "imap_password")
     result = PollResult()
-    mailbox_id = _mailbox_id(settings.mailbox_key())
+    key = settings.mailbox_key()
+    if _find_mailbox_id(key) is None:
+        # The admin pages list every mailbox row, so a row is made only for a folder that
+        # could be selected. A typo in a setting, or a server that is down, adds no row.
+        _check_folder(settings)
+    mailbox_id = _mailbox_id(key)
     if _is_paused(mailbox_id):
         log.info("poll skipped for mailbox=%d: paused by an admin", mailbox_id)
         result.skipped = result.paused = True
@@ -166,15 +177,28 @@ def poll_mailbox(settings: Settings) -> PollResult:
     return result
 
 
-def _poll_leased(settings: Settings, mailbox_id: int, owner: str, result: PollResult) -> None:
+@contextmanager
+def _server_errors(settings: Settings) -> Iterator[None]:
+    """Raise a network or IMAP error inside the block again as MailboxUnavailable."""
     try:
-        _fetch_new(settings, mailbox_id, owner, result)
+        yield
     except (OSError, IMAPClientError) as error:
-        # Messages stored before the failure are committed; the next poll resumes after them.
         raise MailboxUnavailable(
             f"IMAP server {settings.imap_host}:{settings.resolved_imap_port} failed: "
             f"{type(error).__name__}: {error}"
         ) from error
+
+
+def _check_folder(settings: Settings) -> None:
+    """Log in and select the folder, or raise MailboxUnavailable."""
+    with _server_errors(settings), imap_connection(settings) as client:
+        client.select_folder(settings.imap_folder, readonly=True)
+
+
+def _poll_leased(settings: Settings, mailbox_id: int, owner: str, result: PollResult) -> None:
+    # Messages stored before a failure are committed, and the next poll resumes after them.
+    with _server_errors(settings):
+        _fetch_new(settings, mailbox_id, owner, result)
 
 
 def _fetch_new(settings: Settings, mailbox_id: int, owner: str, result: PollResult) -> None:

@@ -25,7 +25,11 @@ MESSAGES = 12
 
 
 class CuttingProxy:
-    """A loopback TCP proxy that closes the first connection after *cut_after* server bytes."""
+    """A loopback TCP proxy that closes a connection after *cut_after* server bytes, once.
+
+    Every connection gets the limit until one has been cut, so a connection that ends
+    below the limit, such as the folder check of a mailbox's first poll, passes whole.
+    """
 
     def __init__(self, target_port: int, cut_after: int) -> None:
         self.target_port = target_port
@@ -33,7 +37,6 @@ class CuttingProxy:
         self.cuts = 0
         self.listener = socket.create_server((LOOPBACK, 0))
         self.port = self.listener.getsockname()[1]
-        self._connections = 0
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
@@ -42,8 +45,7 @@ class CuttingProxy:
                 client, _ = self.listener.accept()
             except OSError:
                 return
-            self._connections += 1
-            limit = self.cut_after if self._connections == 1 else None
+            limit = self.cut_after if self.cuts == 0 else None
             server = socket.create_connection((LOOPBACK, self.target_port))
             threading.Thread(target=self._pipe, args=(client, server, None), daemon=True).start()
             threading.Thread(target=self._pipe, args=(server, client, limit), daemon=True).start()

@@ -1,10 +1,13 @@
+import socket
 from datetime import timedelta
 
+import pytest
 from imapclient import IMAPClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from consultant.config import get_settings, reset_settings
+from consultant.errors import MailboxUnavailable
 from consultant.intake.poller import _groups_by_size, poll_mailbox
 from consultant.storage.base import utcnow
 from consultant.storage.models import InboundMessage, Mailbox
@@ -141,6 +144,52 @@ def test_resumed_mailbox_is_polled(session: Session, imap_server, mail_settings)
 
     assert not resumed.paused
     assert resumed.stored == 1
+
+
+def closed_loopback_port() -> str:
+    """Return a loopback port that nothing listens on, so a connection is refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return str(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "error"),
+    [("CASECONSULTANT_IMAP_PORT", None, "ConnectionRefusedError"),
+     ("CASECONSULTANT_IMAP_PASSWORD", "a wrong password", "LoginError"),
+     ("CASECONSULTANT_IMAP_FOLDER", "NoSuchFolder", "select failed")],
+)
+def test_failed_first_poll_adds_no_mailbox(session: Session, imap_server, mail_settings,
+                                           monkeypatch: pytest.MonkeyPatch, setting: str,
+                                           value: str | None, error: str) -> None:
+    monkeypatch.setenv(setting, value or closed_loopback_port())
+    reset_settings()
+
+    with pytest.raises(MailboxUnavailable, match=error):
+        poll_mailbox(get_settings())
+
+    assert session.scalar(select(func.count()).select_from(Mailbox)) == 0
+
+
+def test_first_poll_after_failure_adds_mailbox(session: Session, imap_server, mail_settings,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    append_message(imap_server, question(1))
+    right_port = str(imap_server.port)
+    monkeypatch.setenv("CASECONSULTANT_IMAP_PORT", closed_loopback_port())
+    reset_settings()
+    with pytest.raises(MailboxUnavailable):
+        poll_mailbox(get_settings())
+    monkeypatch.setenv("CASECONSULTANT_IMAP_PORT", right_port)
+    reset_settings()
+
+    result = poll_mailbox(get_settings())
+
+    assert result.stored == 1
+    mailbox = session.scalars(select(Mailbox)).one()
+    assert mailbox.key == get_settings().mailbox_key()
+    assert mailbox.uidvalidity is not None
+    assert mailbox.last_uid == 1
+    assert mailbox.lease_owner is None
 
 
 def test_groups_by_size_bound_each_fetch() -> None:
