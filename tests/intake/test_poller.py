@@ -2,10 +2,12 @@ import socket
 from datetime import timedelta
 
 import pytest
+from click.testing import CliRunner
 from imapclient import IMAPClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from consultant.cli import main
 from consultant.config import get_settings, reset_settings
 from consultant.errors import MailboxUnavailable
 from consultant.intake.poller import _groups_by_size, poll_mailbox
@@ -190,6 +192,19 @@ def test_first_poll_after_failure_adds_mailbox(session: Session, imap_server, ma
     assert mailbox.uidvalidity is not None
     assert mailbox.last_uid == 1
     assert mailbox.lease_owner is None
+
+
+def test_poll_login_error_is_text(session: Session, imap_server, mail_settings,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CASECONSULTANT_IMAP_PASSWORD", "a wrong password")
+    reset_settings()
+
+    result = CliRunner().invoke(main, ["poll"])
+
+    assert result.exit_code == 1
+    assert (f"error: IMAP server 127.0.0.1:{imap_server.port} failed: LoginError: "
+            "[AUTHENTICATIONFAILED]") in result.output
+    assert "b'" not in result.output
 
 
 def test_groups_by_size_bound_each_fetch() -> None:
