@@ -127,6 +127,92 @@ def test_lookup_api_agrees_with_command(client: TestClient, users, session: Sess
     assert codes[0]["system_label"] == ""
 
 
+# Each text with the rows expected for it, and the mistyped code as written. The date of
+# service puts the FY2026 April 1 update of ICD-10-CM in force.
+MISTYPED = [
+    ("J3301 ZZZ99", [("J3301", "hcpcs", "not_checked"), ("ZZZ99", "", "not_found")], "ZZZ99"),
+    ("99213 992135", [("99213", "cpt", "section_only"), ("992135", "", "not_found")], "992135"),
+    ("M17.11, M1711X", [("M17.11", "icd10cm", "valid"), ("M17.11X", "icd10cm", "not_found")],
+     "M1711X"),
+    ("J3301 J33O1", [("J3301", "hcpcs", "not_checked"), ("J33.O1", "icd10cm", "not_found")],
+     "J33O1"),
+    ("M1711X then M17.11", [("M17.11X", "icd10cm", "not_found"), ("M17.11", "icd10cm", "valid")],
+     "M1711X"),
+]
+
+
+def test_lookup_api_keeps_mistyped_codes(client: TestClient, users, session: Session) -> None:
+    from click.testing import CliRunner
+
+    from consultant.cli import main
+
+    importers.import_icd10cm(session)
+    session.commit()
+    headers = api_sign_in(client, "rita")
+
+    for text, expected, mistyped in MISTYPED:
+        codes = client.post("/api/v1/codes/lookup", headers=headers,
+                            json={"text": f"DOS 05/01/2026: {text}"}).json()
+        assert [(code["code"], code["system"], code["status"]) for code in codes] == expected, text
+
+        # The row of the mistyped code is the one ``codes lookup`` prints for it alone.
+        row = next(code for code in codes if code["status"] == "not_found")
+        command = CliRunner().invoke(main, ["codes", "lookup", "--date", "2026-05-01", "--json",
+                                            mistyped])
+        assert command.exit_code == 1, command.output
+        answer = json.loads(command.output)
+        for key in ("system", "code", "status", "messages"):
+            assert row[key] == answer[key], (text, key)
+
+
+def test_lookup_page_shows_mistyped_code(client: TestClient, users) -> None:
+    token = sign_in(client, "rita")
+
+    page = client.post("/codes", data={"csrf_token": token, "q": "J3301 ZZZ99"})
+
+    rows = _rows(page.text)
+    assert list(rows) == ["J3301", "ZZZ99"]
+    assert rows["ZZZ99"][0] == "not found"
+    assert "ZZZ99 is not shaped like a CPT, HCPCS Level II" in rows["ZZZ99"][1]
+
+
+def test_lookup_api_skips_words_and_numbers(client: TestClient, users) -> None:
+    headers = api_sign_in(client, "rita")
+    text = ("Can we bill J3301 40mg x2, or ZZZ99? (Seen on the 2nd visit in 2026, "
+            "ICD10 codes E11 and M17, 1.5 units at $150.00)")
+
+    codes = client.post("/api/v1/codes/lookup", headers=headers, json={"text": text}).json()
+
+    assert [code["code"] for code in codes] == ["J3301", "ZZZ99", "E11", "M17"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("J3301 ZZZ99", ["J3301", "ZZZ99"]),
+        ("ZZZ99, zzz99 and (ZZZ99).", ["ZZZ99"]),
+        ("99213-992135/25", ["99213", "992135"]),
+        ("9Z and E11.9X", ["9Z", "E11.9X"]),
+        ("2026 40mg 2nd x19 10x 12.5 0001 ICD10 icd10cm CPT4", []),
+        # X1 to X5 are HCPCS Level II modifiers; units are written with a lower-case x.
+        ("x4 X4", ["X4"]),
+        ("and the DOS please ZZZZZ", []),
+        ("M17.1.1 A12345678 J3301:", ["J3301"]),
+    ],
+)
+def test_code_like_words(text: str, expected: list[str]) -> None:
+    from consultant.web.tools import code_like_words
+
+    assert [word for _, word in code_like_words(text, [])] == expected
+
+
+def test_code_like_words_skips_read_spans() -> None:
+    from consultant.web.tools import code_like_words
+
+    # The extractor read "99213-25" as 99213 at 0-5 and the modifier 25 at 6-8.
+    assert code_like_words("99213-25 992135", [(0, 5), (6, 8)]) == [(9, "992135")]
+
+
 def test_lookup_page_shows_cpt_section(client: TestClient, users) -> None:
     token = sign_in(client, "rita")
 
