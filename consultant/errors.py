@@ -33,6 +33,14 @@ class EmptyQuestion(ConsultantError):
                          "it is about, for example: Is E11.4 billable?")
 
 
+class TextTooLong(ConsultantError):
+    """A text typed into a web form is longer than the JSON API accepts for the same field."""
+
+    def __init__(self, field: str, length: int, maximum: int) -> None:
+        super().__init__(f"the {field} has {length:,} characters, more than the maximum of "
+                         f"{maximum:,}; shorten it and try again")
+
+
 class ImportFileError(ConsultantError):
     """A code-set file is malformed; the message names the line and the expectation."""
 

@@ -142,7 +142,7 @@ class LookupIn(BaseModel):
 
 
 class AskIn(BaseModel):
-    subject: str = ""
+    subject: str = Field("", max_length=tools.MAX_SUBJECT_LENGTH)
     question: str = Field(max_length=tools.MAX_QUESTION_LENGTH)
 
 

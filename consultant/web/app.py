@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -10,7 +12,13 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from consultant.admin.reply_templates import TemplateCheckFailed, TemplateConflict
-from consultant.errors import ConsultantError, EmptyQuestion, InvalidTransition, NotFound
+from consultant.errors import (
+    ConsultantError,
+    EmptyQuestion,
+    InvalidTransition,
+    NotFound,
+    TextTooLong,
+)
 from consultant.metrics import metrics_response
 from consultant.review.errors import ClaimedByOther, PermissionDenied, StaleVersion, Superseded
 from consultant.users.services import InvalidCredentials, TooManyAttempts
@@ -26,6 +34,7 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
     (NotFound, 404),
     (TemplateCheckFailed, 422),
     (EmptyQuestion, 422),
+    (TextTooLong, 422),
     (PermissionDenied, 403),
     (InvalidCredentials, 401),
     (TooManyAttempts, 429),
@@ -73,10 +82,43 @@ async def _consultant_error(request: Request, error: Exception) -> Response:
     return _error_response(request, status_code, str(error))
 
 
+# The reason given for a field error of these pydantic types, filled in from its context.
+# Other types give pydantic's own message.
+_FIELD_ERROR_REASONS = {
+    "missing": "missing",
+    "string_too_long": "at most {max_length} characters",
+    "string_too_short": "at least {min_length} characters",
+    "too_long": "at most {max_length} items",
+    "too_short": "at least {min_length} items",
+    "less_than_equal": "at most {le}",
+    "greater_than_equal": "at least {ge}",
+    "less_than": "less than {lt}",
+    "greater_than": "more than {gt}",
+    "int_parsing": "not a whole number",
+    "int_type": "not a whole number",
+    "string_type": "not a string",
+}
+
+
+def _field_error(item: Mapping[str, Any]) -> str:
+    """Format one pydantic error as its location and reason.
+
+    For example "body.question: at most 20000 characters".
+    """
+    location = ".".join(str(part) for part in item["loc"])
+    reason = _FIELD_ERROR_REASONS.get(item["type"])
+    if reason is None:
+        message = str(item["msg"])
+        reason = message[:1].lower() + message[1:]
+    else:
+        reason = reason.format(**item.get("ctx", {}))
+    return f"{location}: {reason}"
+
+
 async def _invalid_request(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
-    fields = ", ".join(".".join(str(part) for part in item["loc"]) for item in error.errors())
-    return _error_response(request, 422, f"invalid or missing fields: {fields}")
+    problems = "; ".join(_field_error(item) for item in error.errors())
+    return _error_response(request, 422, f"invalid or missing fields: {problems}")
 
 
 def create_app() -> FastAPI:

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from consultant.drafting.services import Reply
 from consultant.drafting.text import reviewer_notes_by_code
-from consultant.errors import ConsultantError, EmptyQuestion
+from consultant.errors import ConsultantError, EmptyQuestion, TextTooLong
 from consultant.review import held
 from consultant.storage.models import Role
 from consultant.users import services as users
@@ -54,8 +54,12 @@ def lookup_codes(request: Request, q: str = Form(""), csrf_token: str = Form("")
 
 
 def _lookup_page(request: Request, context: Context, text: str) -> Response:
-    return render(request, "codes.html", context, query=text,
-                  results=tools.lookup(context.db, text))
+    try:
+        results = tools.lookup(context.db, text)
+    except TextTooLong as error:
+        return render(request, "codes.html", context, 422, query=text, results=[],
+                      error=str(error))
+    return render(request, "codes.html", context, query=text, results=results, error=None)
 
 
 def resume_lookup(request: Request, context: Context, kept: KeptForm) -> Response:
@@ -78,7 +82,9 @@ def _ask_page(request: Request, context: Context, status_code: int = 200, *,
     values: dict[str, object] = {"error": None, "notes": None, "resumed_notice": None}
     values.update(extra)
     return render(request, "ask.html", context, status_code, subject=subject, question=question,
-                  reply=reply, keepalive_seconds=get_web_settings().keepalive_seconds, **values)
+                  reply=reply, keepalive_seconds=get_web_settings().keepalive_seconds,
+                  max_subject_length=tools.MAX_SUBJECT_LENGTH,
+                  max_question_length=tools.MAX_QUESTION_LENGTH, **values)
 
 
 @router.get("/ask", response_class=HTMLResponse)
@@ -99,7 +105,7 @@ def ask(request: Request, subject: str = Form(""), question: str = Form(""),
         with signed_in(request, csrf_token, check_csrf=True) as context:
             try:
                 reply = tools.ask(context.db, subject, question)
-            except EmptyQuestion as error:
+            except (EmptyQuestion, TextTooLong) as error:
                 return _ask_page(request, context, 422, subject=subject, question=question,
                                  error=str(error))
             return _ask_page(request, context, subject=subject, question=question, reply=reply,

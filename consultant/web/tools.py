@@ -11,9 +11,12 @@ from sqlalchemy.orm import Session
 from consultant.codes.info import reported_status
 from consultant.codes.lookup import describe, describe_any, ended_edition_note
 from consultant.drafting.services import SYSTEM_LABELS, Reply, answer_question, look_up_codes
+from consultant.errors import TextTooLong
 from consultant.extraction.dates import dates_of_service
 
+# Maximum lengths in characters, the same in the web forms and the JSON API.
 MAX_LOOKUP_LENGTH = 500
+MAX_SUBJECT_LENGTH = 500
 MAX_QUESTION_LENGTH = 20_000
 
 
@@ -26,8 +29,12 @@ def lookup(session: Session, text: str) -> list[dict[str, Any]]:
     as it is, so a mistyped code gets a row too. A single word is looked up that way
     whatever it looks like. A code that could not be checked gets the status
     "not_checked", as in ``caseconsultant codes lookup --json``, never "not_found".
+
+    Raises TextTooLong when *text* has more than MAX_LOOKUP_LENGTH characters.
     """
-    text = text.strip()[:MAX_LOOKUP_LENGTH]
+    if len(text) > MAX_LOOKUP_LENGTH:
+        raise TextTooLong("lookup text", len(text), MAX_LOOKUP_LENGTH)
+    text = text.strip()
     if not text:
         return []
     date_of_service = max(dates_of_service(text), default=None)
@@ -128,6 +135,11 @@ def _reported(entry: dict[str, Any]) -> dict[str, Any]:
 def ask(session: Session, subject: str, question: str) -> Reply:
     """Return the draft the email path would write for *question*; nothing is stored or sent.
 
-    Raises EmptyQuestion when the question is empty or only white space.
+    Raises EmptyQuestion when the question is empty or only white space, and TextTooLong
+    when the subject or the question is longer than its maximum.
     """
-    return answer_question(session, subject, question[:MAX_QUESTION_LENGTH])
+    if len(subject) > MAX_SUBJECT_LENGTH:
+        raise TextTooLong("subject", len(subject), MAX_SUBJECT_LENGTH)
+    if len(question) > MAX_QUESTION_LENGTH:
+        raise TextTooLong("question", len(question), MAX_QUESTION_LENGTH)
+    return answer_question(session, subject, question)

@@ -35,7 +35,50 @@ def test_api_ask_without_question_field(client: TestClient, users) -> None:
     response = client.post("/api/v1/ask", headers=headers, json={"subject": "99213"})
 
     assert response.status_code == 422
-    assert response.json() == {"detail": "invalid or missing fields: body.question"}
+    assert response.json() == {"detail": "invalid or missing fields: body.question: missing"}
+
+
+def test_api_ask_names_length_limits(client: TestClient, users) -> None:
+    headers = api_sign_in(client, "rita")
+
+    too_long = client.post("/api/v1/ask", headers=headers,
+                           json={"subject": "S" * 501, "question": "Q" * 24_000})
+    at_limit = client.post("/api/v1/ask", headers=headers,
+                           json={"subject": "S" * 500, "question": "Is 20610 ok? " * 1538})
+
+    assert too_long.status_code == 422
+    assert too_long.json() == {"detail": "invalid or missing fields: "
+                                         "body.subject: at most 500 characters; "
+                                         "body.question: at most 20000 characters"}
+    assert at_limit.status_code == 200
+
+
+def test_ask_form_rejects_question_over_limit(client: TestClient, users) -> None:
+    token = sign_in(client, "rita")
+    question = "Can we bill 20610? " * 1264
+
+    response = client.post("/ask", data={"csrf_token": token, "subject": "Knee 20610",
+                                         "question": question})
+
+    assert len(question) == 24_016
+    assert response.status_code == 422
+    assert ('<p class="error" role="alert" id="ask-error">the question has 24,016 characters, '
+            "more than the maximum of 20,000; shorten it and try again</p>" in response.text)
+    assert 'value="Knee 20610"' in response.text
+    assert question.strip() in html.unescape(response.text)
+    assert 'id="ask-reply"' not in response.text
+    assert 'maxlength="20000"' in response.text
+
+
+def test_ask_form_rejects_subject_over_limit(client: TestClient, users) -> None:
+    token = sign_in(client, "rita")
+
+    response = client.post("/ask", data={"csrf_token": token, "subject": "S" * 501,
+                                         "question": "Can we bill 20610?"})
+
+    assert response.status_code == 422
+    assert "the subject has 501 characters, more than the maximum of 500" in response.text
+    assert 'id="ask-reply"' not in response.text
 
 
 def test_api_ask_drafts_question(client: TestClient, users) -> None:

@@ -223,3 +223,30 @@ def test_lookup_page_shows_cpt_section(client: TestClient, users) -> None:
     assert "Section: Evaluation and Management &gt; Office or Other Outpatient Services" \
         in rows["99213"][1]
     assert "Section: CPT modifier" in rows["25"][1]
+
+
+def test_lookup_api_names_length_limit(client: TestClient, users) -> None:
+    headers = api_sign_in(client, "rita")
+
+    response = client.post("/api/v1/codes/lookup", headers=headers, json={"text": "J" * 501})
+
+    assert response.status_code == 422
+    assert response.json() == {
+        "detail": "invalid or missing fields: body.text: at most 500 characters"}
+
+
+def test_lookup_page_rejects_text_over_limit(client: TestClient, users) -> None:
+    token = sign_in(client, "rita")
+    text = "J3301 " * 100 + "ZZZ99"
+    shorter = "J3301 " * 82 + "ZZZ99"
+
+    too_long = client.post("/codes", data={"csrf_token": token, "q": text})
+    at_limit = client.post("/codes", data={"csrf_token": token, "q": shorter})
+
+    assert too_long.status_code == 422
+    assert ('<p class="error" role="alert" id="lookup-error">the lookup text has 605 characters, '
+            "more than the maximum of 500; shorten it and try again</p>" in too_long.text)
+    assert '<td class="code">' not in too_long.text
+    assert len(shorter) == 497
+    assert at_limit.status_code == 200
+    assert list(_rows(at_limit.text)) == ["J3301", "ZZZ99"]
