@@ -25,6 +25,8 @@ from consultant.storage.models import (
 
 UNASSIGNED = "-"
 """Assignee filter value that selects drafts nobody has claimed."""
+UNCLAIMED = "unclaimed"
+"""Another assignee filter value for unclaimed drafts, and so a username no account may take."""
 
 MAX_PER_PAGE = 200
 # Draft ids count up from 1 and are int4, so the queue never has more than MAX_ID drafts
@@ -88,7 +90,7 @@ def sender_organisation(address: str | None) -> str:
 def _filtered(query_filter: QueueFilter):  # type: ignore[no-untyped-def]
     query = (select(Draft).join(Draft.inbound_message).join(Draft.case)
              .where(Draft.state.in_(query_filter.states)))
-    if query_filter.assignee == UNASSIGNED:
+    if query_filter.assignee in (UNASSIGNED, UNCLAIMED):
         query = query.where(Draft.assignee.is_(None))
     elif query_filter.assignee:
         query = query.where(Draft.assignee == query_filter.assignee)

@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from consultant.errors import ConsultantError, NotFound
+from consultant.review.queries import UNCLAIMED
 from consultant.storage.base import utcnow
 from consultant.storage.models import LoginFailure, Role, User, WebSession
 
@@ -75,6 +76,9 @@ def get_user(session: Session, username: str) -> User:
 def check_new_username(session: Session, username: str) -> str:
     """Return *username* normalised, or raise ConsultantError if it is invalid or already taken."""
     username = normalise_username(username)
+    if username == UNCLAIMED:
+        raise ConsultantError(f"the username {UNCLAIMED!r} is reserved, because the queue's "
+                              "assignee filter uses it for unclaimed drafts; choose another")
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise ConsultantError(f"a user named {username!r} already exists")
     return username

@@ -211,7 +211,10 @@ def list_drafts(request: Request, state: Annotated[list[str], Query()] = [],  # 
                 page: PageNumber = 1,
                 per_page: Annotated[int, Query(ge=1, le=queries.MAX_PER_PAGE)] = 25,
                 ) -> QueuePageOut:
-    """List the queue, oldest question first. ``assignee=-`` selects unclaimed drafts."""
+    """List the queue, oldest question first.
+
+    ``assignee`` is a username, or ``unclaimed`` or ``-`` for drafts nobody has claimed.
+    """
     with signed_in(request) as context:
         query_filter = queries.QueueFilter(parse_states(state), assignee or None, mailbox,
                                            None, page, per_page)

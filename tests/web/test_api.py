@@ -101,6 +101,23 @@ def test_api_review_flow(client: TestClient, users, make_draft, session: Session
     assert [entry["action"] for entry in audit][-1] == "pending_review -> approved"
 
 
+def test_api_lists_unclaimed_drafts(client: TestClient, users, make_draft) -> None:
+    claimed = make_draft(subject="Hip question 27130")
+    unclaimed = make_draft(subject="Shoulder question 23472")
+    headers = api_sign_in(client, "rita")
+    client.post(f"/api/v1/drafts/{claimed.id}/claim", headers=headers)
+
+    by_word = client.get("/api/v1/drafts?assignee=unclaimed").json()
+    by_dash = client.get("/api/v1/drafts?assignee=-").json()
+    by_name = client.get("/api/v1/drafts?assignee=rita").json()
+    anyone = client.get("/api/v1/drafts").json()
+
+    assert [row["draft_id"] for row in by_word["rows"]] == [unclaimed.id]
+    assert [row["draft_id"] for row in by_dash["rows"]] == [unclaimed.id]
+    assert [row["draft_id"] for row in by_name["rows"]] == [claimed.id]
+    assert [row["draft_id"] for row in anyone["rows"]] == [claimed.id, unclaimed.id]
+
+
 def test_api_reject_and_search(client: TestClient, users, make_draft) -> None:
     draft = make_draft(subject="Hip question 27130")
     make_draft(subject="Shoulder question 23472")

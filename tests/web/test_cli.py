@@ -92,6 +92,16 @@ def test_users_add_checks_name_before_password(session: Session) -> None:
     assert "Password" not in invalid.output
 
 
+def test_users_add_rejects_reserved_name(session: Session) -> None:
+    result = run("users", "add", "Unclaimed", stdin=f"{PASSWORD}\n{PASSWORD}\n")
+
+    assert result.exit_code == 1
+    assert "the username 'unclaimed' is reserved" in result.output
+    assert "Password" not in result.output
+    with pytest.raises(NotFound):
+        get_user(session, "unclaimed")
+
+
 def test_users_set_password_unknown_user_not_asked(session: Session) -> None:
     result = run("users", "set-password", "nobody", stdin=f"{PASSWORD}\n{PASSWORD}\n")
 
