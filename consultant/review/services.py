@@ -28,7 +28,7 @@ from consultant.review.errors import AnswerMissing, StaleVersion, Superseded
 from consultant.review.states import transition
 from consultant.storage.base import utcnow
 from consultant.storage.ids import get_by_id
-from consultant.storage.models import Draft, DraftEvent, DraftState, DraftVersion
+from consultant.storage.models import Case, Draft, DraftEvent, DraftState, DraftVersion
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,15 @@ def get_draft(session: Session, draft_id: int, *, for_update: bool = False) -> D
         raise NotFound(f"no draft with id {draft_id}; see the review queue for the drafts "
                        "there are (caseconsultant review list, or the web queue)")
     return draft
+
+
+def get_case(session: Session, case_id: int) -> Case:
+    """Return the case *case_id*, or raise NotFound."""
+    case = get_by_id(session, Case, case_id)
+    if case is None:
+        raise NotFound(f"no case with id {case_id}; a draft's page links to its case, and "
+                       "the API gives a draft's case as case_id")
+    return case
 
 
 def superseding_drafts(session: Session, draft: Draft) -> list[Draft]:

@@ -292,7 +292,9 @@ def reject(request: Request, draft_id: int, body: RejectIn) -> DraftOut:
 
 @router.get("/cases/{case_id}/audit", response_model=list[AuditOut])
 def audit(request: Request, case_id: int) -> list[AuditOut]:
+    """Return the audit trail of the case, oldest first; 404 when the case does not exist."""
     with signed_in(request) as context:
+        services.get_case(context.db, case_id)
         return [AuditOut(**entry.__dict__) for entry in queries.audit_trail(context.db, case_id)]
 
 

@@ -14,8 +14,7 @@ from consultant.errors import ConsultantError, InvalidTransition, NotFound
 from consultant.parsing.attachments import message_attachment, message_attachments
 from consultant.review import queries, services, workflow
 from consultant.review.errors import AnswerMissing, ClaimedByOther, StaleVersion, Superseded
-from consultant.storage.ids import get_by_id
-from consultant.storage.models import Case, DraftState, User
+from consultant.storage.models import DraftState, User
 from consultant.web.config import get_web_settings
 from consultant.web.downloads import attachment_response
 from consultant.web.mailview import message_view
@@ -436,9 +435,7 @@ def reject(request: Request, draft_id: int, reason: str = Form(""), version: int
 def show_case(request: Request, case_id: int) -> Response:
     """Show the case's messages with their drafts, and the audit trail of every action."""
     with signed_in(request) as context:
-        case = get_by_id(context.db, Case, case_id)
-        if case is None:
-            raise NotFound(f"no case with id {case_id}")
+        case = services.get_case(context.db, case_id)
         return render(request, "case.html", context, case=case,
                       messages=queries.case_messages(context.db, case),
                       trail=queries.audit_trail(context.db, case_id))

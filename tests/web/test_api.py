@@ -118,6 +118,22 @@ def test_api_lists_unclaimed_drafts(client: TestClient, users, make_draft) -> No
     assert [row["draft_id"] for row in anyone["rows"]] == [claimed.id, unclaimed.id]
 
 
+def test_api_audit_of_unknown_case(client: TestClient, users, make_draft) -> None:
+    draft = make_draft()
+    api_sign_in(client, "rita")
+
+    known = client.get(f"/api/v1/cases/{draft.case_id}/audit")
+    unknown = client.get("/api/v1/cases/99999/audit")
+    page = client.get("/cases/99999")
+
+    assert known.status_code == 200
+    assert known.json() != []
+    assert unknown.status_code == 404
+    assert unknown.json()["detail"].startswith("no case with id 99999; ")
+    assert page.status_code == 404
+    assert "no case with id 99999; " in page.text
+
+
 def test_api_reject_and_search(client: TestClient, users, make_draft) -> None:
     draft = make_draft(subject="Hip question 27130")
     make_draft(subject="Shoulder question 23472")

@@ -81,15 +81,16 @@ def test_api_action_on_huge_draft_id_is_404(client: TestClient, users, number: i
 
 
 @pytest.mark.parametrize("number", OUT_OF_RANGE)
-def test_api_audit_of_huge_case_id_is_empty(client: TestClient, users, number: int) -> None:
+def test_api_audit_of_huge_case_id_is_404(client: TestClient, users, number: int) -> None:
     api_sign_in(client, "rita")
 
     missing = client.get(f"/api/v1/cases/{MISSING_ID}/audit")
     response = client.get(f"/api/v1/cases/{number}/audit")
 
-    assert missing.json() == []
-    assert response.status_code == 200
-    assert response.json() == []
+    assert missing.status_code == 404
+    assert missing.json()["detail"].startswith(f"no case with id {MISSING_ID};")
+    assert response.status_code == 404
+    assert response.json()["detail"].startswith(f"no case with id {number};")
 
 
 @pytest.mark.parametrize("number", OUT_OF_RANGE)
