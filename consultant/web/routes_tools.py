@@ -172,28 +172,48 @@ def retry(request: Request, message_id: int, csrf_token: str = Form("")) -> Resp
     return redirect(f"/held/{message_id}")
 
 
+def _users_page(request: Request, context: Context, status_code: int = 200, *,
+                add_error: str | None = None, password_error: str | None = None,
+                username: str = "", role: str = Role.REVIEWER.value) -> Response:
+    """Render the Users page; *username* and *role* fill the Add a user form, never a password."""
+    return render(request, "users.html", context, status_code,
+                  users=users.list_users(context.db), roles=list(Role), add_error=add_error,
+                  password_error=password_error, new_username=username, new_role=role)
+
+
 @router.get("/users", response_class=HTMLResponse)
 def user_list(request: Request) -> Response:
     with signed_in(request, admin=True) as context:
-        return render(request, "users.html", context, users=users.list_users(context.db),
-                      roles=list(Role))
+        return _users_page(request, context)
 
 
 @router.post("/users")
 def add_user(request: Request, username: str = Form(""), password: str = Form(""),
              role: str = Form("reviewer"), csrf_token: str = Form("")) -> Response:
-    if role not in {member.value for member in Role}:
-        raise ConsultantError(f"invalid role {role!r}; use reviewer or admin")
+    """Add an account, or show the Users page again with the reason and the username kept."""
     with signed_in(request, csrf_token, check_csrf=True, admin=True) as context:
-        users.add_user(context.db, username, password, Role(role))
+        try:
+            if role not in {member.value for member in Role}:
+                raise ConsultantError(f"invalid role {role!r}; use reviewer or admin")
+            users.add_user(context.db, username, password, Role(role))
+        except ConsultantError as error:
+            log.info("user not added by user_id=%d: %s", context.user.id, type(error).__name__)
+            return _users_page(request, context, 400, add_error=str(error), username=username,
+                               role=role)
     return redirect("/users")
 
 
 @router.post("/users/{username}/password")
 def set_password(request: Request, username: str, password: str = Form(""),
                  csrf_token: str = Form("")) -> Response:
+    """Set the password, or show the Users page again with the reason when it is too short."""
     with signed_in(request, csrf_token, check_csrf=True, admin=True) as context:
-        users.set_password(context.db, username, password)
+        try:
+            users.set_password(context.db, username, password)
+        except users.InvalidPassword as error:
+            log.info("password not set by user_id=%d: too short", context.user.id)
+            return _users_page(request, context, 400,
+                               password_error=f"password of {username} not changed: {error}")
     return redirect("/users")
 
 

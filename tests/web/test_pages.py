@@ -18,7 +18,7 @@ from consultant.drafting.text import DESCRIPTION_NOT_INCLUDED
 from consultant.review import services
 from consultant.storage.base import utcnow
 from consultant.storage.models import DraftState, LoginFailure, WebSession
-from consultant.users.services import MAX_FAILURES_PER_USERNAME
+from consultant.users.services import MAX_FAILURES_PER_USERNAME, list_users
 from consultant.web.security import CONTENT_SECURITY_POLICY
 from tests.conftest import write_small_hcpcs_file
 from tests.web.conftest import PASSWORD, form_token, question_bytes, sign_in
@@ -588,6 +588,44 @@ def test_admin_adds_and_disables_user(client: TestClient, users, session: Sessio
     assert disabled.status_code == 303
     assert self_disable.status_code == 400
     assert "newbie" in client.get("/users").text
+
+
+def test_add_user_error_keeps_username(client: TestClient, users, session: Session) -> None:
+    token = sign_in(client, "ada")
+    typed = "Short pass!"
+
+    short = client.post("/users", data={"csrf_token": token, "username": "newbie",
+                                        "password": typed, "role": "admin"})
+    taken = client.post("/users", data={"csrf_token": token, "username": "rita",
+                                        "password": PASSWORD, "role": "reviewer"})
+
+    assert short.status_code == 400
+    assert "<h1>Users</h1>" in short.text
+    assert ('<p class="error" role="alert" id="add-user-error">the password is too short; '
+            "use at least 12 characters" in short.text)
+    assert 'name="username" value="newbie"' in short.text
+    assert "<option selected>admin</option>" in short.text
+    assert typed not in short.text
+    assert "Back to the queue" not in short.text
+    assert taken.status_code == 400
+    assert "a user named &#39;rita&#39; already exists" in taken.text
+    assert 'name="username" value="rita"' in taken.text
+    assert PASSWORD not in taken.text
+    assert "newbie" not in [account.username for account in list_users(session)]
+
+
+def test_short_password_shows_users_page(client: TestClient, users) -> None:
+    token = sign_in(client, "ada")
+    typed = "Short pass!"
+
+    response = client.post("/users/rita/password", data={"csrf_token": token,
+                                                         "password": typed})
+
+    assert response.status_code == 400
+    assert ('<p class="error" role="alert" id="password-error">password of rita not changed: '
+            "the password is too short" in response.text)
+    assert typed not in response.text
+    assert "Back to the queue" not in response.text
 
 
 def test_code_lookup_and_ask(client: TestClient, users, session: Session) -> None:
