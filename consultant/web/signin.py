@@ -199,12 +199,18 @@ def sign_in_again(request: Request, error: NotSignedIn, kind: KeptFormKind, path
     log.info("%s post to %s arrived after the session ended; text returned for sign-in",
              kind.name, path)
     settings = get_web_settings()
+    idle = count_of(settings.session_idle_minutes, "minute")
+    lifetime = count_of(settings.session_max_hours, "hour")
     notice = (f"Your session ended before {action} reached the server, so {outcome}. "
-              f"A session ends after {settings.session_idle_minutes} minutes without "
-              f"activity and {settings.session_max_hours} hours after sign-in. "
+              f"A session ends after {idle} without activity and {lifetime} after sign-in. "
               f"Sign in again to return to {return_to}.")
     return login_page(request, status_code=401, next_path=path, notice=notice, kept=kept,
                       username=error.ended_session_user or "")
+
+
+def count_of(number: int, unit: str) -> str:
+    """Return *number* with *unit*, plural unless the number is 1: "1 minute", "30 minutes"."""
+    return f"{number} {unit}" if number == 1 else f"{number} {unit}s"
 
 
 def resume_in_new_session(request: Request, kind: KeptFormKind, path: str,

@@ -406,3 +406,27 @@ def test_draft_page_sets_keepalive_interval(client: TestClient, users, make_draf
 
     assert 'data-keepalive-seconds="240"' in page
     assert f'data-draft-id="{draft.id}" data-version="1" data-user="rita"' in page
+
+
+@pytest.mark.parametrize(
+    ("idle_minutes", "max_hours", "expected"),
+    [
+        ("1", "1", "A session ends after 1 minute without activity and 1 hour after sign-in."),
+        ("2", "12", "A session ends after 2 minutes without activity and 12 hours after sign-in."),
+    ],
+)
+def test_session_limits_in_notice(client: TestClient, users, session: Session,
+                                  monkeypatch: pytest.MonkeyPatch, idle_minutes: str,
+                                  max_hours: str, expected: str) -> None:
+    from consultant.web.config import get_web_settings
+
+    monkeypatch.setenv("CASECONSULTANT_WEB_SESSION_IDLE_MINUTES", idle_minutes)
+    monkeypatch.setenv("CASECONSULTANT_WEB_SESSION_MAX_HOURS", max_hours)
+    get_web_settings.cache_clear()
+    token = sign_in(client, "rita")
+    end_sessions(session)
+
+    response = client.post("/codes", data={"csrf_token": token, "q": "J1100"})
+
+    assert response.status_code == 401
+    assert expected in response.text
