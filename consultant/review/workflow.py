@@ -38,6 +38,19 @@ WORKABLE_STATES = frozenset({DraftState.PENDING_REVIEW, DraftState.FAILED})
 _APPROVED_STATES = frozenset({DraftState.APPROVED, DraftState.SENDING, DraftState.SENT})
 
 
+def _claimed_by_other(draft_id: int, assignee: str | None, user: User) -> ClaimedByOther:
+    """Return the error for *user* acting on a draft that *assignee* has claimed.
+
+    An admin can take the draft with Assign, so the message points an admin there and
+    a reviewer to the assignee or an admin.
+    """
+    if user.role is Role.ADMIN:
+        advice = "as an admin, assign it to yourself with Assign on the draft page"
+    else:
+        advice = "ask them or an admin to release it"
+    return ClaimedByOther(f"draft {draft_id} is claimed by {assignee}; {advice}", assignee)
+
+
 def _require_workable(draft: Draft) -> None:
     if draft.state not in WORKABLE_STATES:
         raise InvalidTransition(f"draft {draft.id} is {draft.state.value}; only drafts "
@@ -59,7 +72,7 @@ def claim(session: Session, draft_id: int, user: User) -> Draft:
     )
     if result.rowcount != 1:
         session.refresh(draft)
-        raise ClaimedByOther(f"draft {draft_id} is claimed by {draft.assignee}", draft.assignee)
+        raise _claimed_by_other(draft_id, draft.assignee, user)
     record_event(session, draft, "claimed", user.username)
     session.flush()
     session.refresh(draft)
@@ -116,8 +129,7 @@ def _take(session: Session, draft_id: int, user: User) -> Draft:
     if draft.assignee is None:
         return claim(session, draft_id, user)
     if draft.assignee != user.username:
-        raise ClaimedByOther(f"draft {draft_id} is claimed by {draft.assignee}; "
-                             "ask them or an admin to release it", draft.assignee)
+        raise _claimed_by_other(draft_id, draft.assignee, user)
     return draft
 
 
@@ -139,8 +151,7 @@ def check_not_claimed_by_other(draft: Draft, user: User) -> None:
     Actions that change a draft without claiming it, such as a redraft, call this.
     """
     if draft.assignee is not None and draft.assignee != user.username:
-        raise ClaimedByOther(f"draft {draft.id} is claimed by {draft.assignee}; "
-                             "ask them or an admin to release it", draft.assignee)
+        raise _claimed_by_other(draft.id, draft.assignee, user)
 
 
 def save(session: Session, draft_id: int, user: User, body_text: str,

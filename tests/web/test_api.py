@@ -185,6 +185,28 @@ def test_api_reviewer_cannot_assign_others(client: TestClient, users, make_draft
     assert response.status_code == 403
 
 
+def test_api_claimed_draft_advice_by_role(client: TestClient, users, make_draft) -> None:
+    draft = make_draft()
+    client.post(f"/api/v1/drafts/{draft.id}/claim", headers=api_sign_in(client, "rita"))
+    edit = {"body_text": "Yes, with modifier 25.", "expected_version": 1}
+
+    by_reviewer = client.post(f"/api/v1/drafts/{draft.id}/save",
+                              headers=api_sign_in(client, "remy"), json=edit)
+    by_admin = client.post(f"/api/v1/drafts/{draft.id}/save",
+                           headers=api_sign_in(client, "ada"), json=edit)
+    admin_claim = client.post(f"/api/v1/drafts/{draft.id}/claim",
+                              headers=api_sign_in(client, "ada"))
+
+    assert by_reviewer.status_code == 409
+    assert by_reviewer.json()["detail"] == (f"draft {draft.id} is claimed by rita; "
+                                            "ask them or an admin to release it")
+    assert by_admin.status_code == 409
+    assert by_admin.json()["detail"] == (f"draft {draft.id} is claimed by rita; as an admin, "
+                                         "assign it to yourself with Assign on the draft page")
+    assert admin_claim.status_code == 409
+    assert admin_claim.json()["detail"] == by_admin.json()["detail"]
+
+
 def test_api_admin_assigns_and_releases(client: TestClient, users, make_draft) -> None:
     draft = make_draft()
     headers = api_sign_in(client, "ada")
