@@ -229,8 +229,8 @@ def _run(data_dir: Path, imap_port: int, smtp_port: int, web_port: int,
                               f"({error}); choose another with --smtp-port") from None
 
     env = _child_environment(service_address, imap.port, imap_password, smtp_port, data_dir)
-    # The web queue runs in this process and reads the same settings as the services, so
-    # its Mailboxes page knows the local mailbox as the configured one and can poll it.
+    # The web queue runs in this process. With the services' settings, its Mailboxes page
+    # treats the local mailbox as the configured one and can poll it.
     os.environ.update(env)
     reset_settings()
     try:
