@@ -152,13 +152,10 @@ def save_template(request: Request, key: str, source: str = Form(""),
                              outcome="nothing was saved",
                              return_to=f"template {key} with your source in the editor")
     except CsrfFailure:
-        resumed = None
-        if key in reply_templates.EDITABLE:
-            resumed = resume_in_new_session(request, TEMPLATE_FORM, f"/admin/templates/{key}",
-                                            {"version": str(version), "source": source})
-        if resumed is None:
+        if key not in reply_templates.EDITABLE:
             raise
-        return resumed
+        return resume_in_new_session(request, TEMPLATE_FORM, f"/admin/templates/{key}",
+                                     {"version": str(version), "source": source})
     return redirect(f"/admin/templates/{key}")
 
 

@@ -108,10 +108,7 @@ def search(request: Request, q: str = Form(""), csrf_token: str = Form("")) -> R
                              action="your search", outcome="the queue was not searched",
                              return_to="the queue with the same search")
     except CsrfFailure:
-        resumed = resume_in_new_session(request, SEARCH_FORM, "/queue", {"q": q})
-        if resumed is None:
-            raise
-        return resumed
+        return resume_in_new_session(request, SEARCH_FORM, "/queue", {"q": q})
     return redirect("/queue")
 
 
@@ -267,11 +264,8 @@ def edit(request: Request, draft_id: int, body: str = Form(""), version: int = F
                              action=f"this {verb}", outcome="nothing was saved or sent",
                              return_to=f"draft {draft_id} with your text in the editor")
     except CsrfFailure:
-        resumed = resume_in_new_session(request, EDIT_FORM, f"/drafts/{draft_id}",
-                                        {"version": str(version), "body": body})
-        if resumed is None:
-            raise
-        return resumed
+        return resume_in_new_session(request, EDIT_FORM, f"/drafts/{draft_id}",
+                                     {"version": str(version), "body": body})
     return redirect(f"/drafts/{draft_id}")
 
 
@@ -423,11 +417,8 @@ def reject(request: Request, draft_id: int, reason: str = Form(""), version: int
                              action="this rejection", outcome=f"draft {draft_id} was not rejected",
                              return_to=f"draft {draft_id} with your reason in the Reject form")
     except CsrfFailure:
-        resumed = resume_in_new_session(request, REJECT_FORM, f"/drafts/{draft_id}",
-                                        {"version": str(version), "reason": reason})
-        if resumed is None:
-            raise
-        return resumed
+        return resume_in_new_session(request, REJECT_FORM, f"/drafts/{draft_id}",
+                                     {"version": str(version), "reason": reason})
     return redirect(f"/drafts/{draft_id}")
 
 

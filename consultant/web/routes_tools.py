@@ -47,10 +47,7 @@ def lookup_codes(request: Request, q: str = Form(""), csrf_token: str = Form("")
                              action="your lookup", outcome="nothing was looked up",
                              return_to="the lookup of the same text")
     except CsrfFailure:
-        resumed = resume_in_new_session(request, LOOKUP_FORM, "/codes", {"q": q})
-        if resumed is None:
-            raise
-        return resumed
+        return resume_in_new_session(request, LOOKUP_FORM, "/codes", {"q": q})
 
 
 def _lookup_page(request: Request, context: Context, text: str) -> Response:
@@ -116,11 +113,8 @@ def ask(request: Request, subject: str = Form(""), question: str = Form(""),
                              action="your question", outcome="no reply was drafted",
                              return_to="the Ask page with your question in the form")
     except CsrfFailure:
-        resumed = resume_in_new_session(request, ASK_FORM, "/ask",
-                                        {"subject": subject, "question": question})
-        if resumed is None:
-            raise
-        return resumed
+        return resume_in_new_session(request, ASK_FORM, "/ask",
+                                     {"subject": subject, "question": question})
 
 
 RESUMED_ASK_NOTICE = ("You are signed in again. Your question from before the session ended "

@@ -24,6 +24,7 @@ from consultant.web.config import get_web_settings
 from consultant.web.rendering import redirect, render
 from consultant.web.security import (
     Context,
+    CsrfFailure,
     NotSignedIn,
     login_csrf_cookie_name,
     posted_from_this_site,
@@ -214,19 +215,19 @@ def count_of(number: int, unit: str) -> str:
 
 
 def resume_in_new_session(request: Request, kind: KeptFormKind, path: str,
-                          values: Mapping[str, str]) -> Response | None:
+                          values: Mapping[str, str]) -> Response:
     """Respond to a post of a *kind* form at *path* whose CSRF token is not the live session's.
 
     The caller has done nothing with the post. A page left open keeps the token of the
     session it was opened in, so after a sign-in in another tab its post fails the check.
     When the browser marks the post as sent from this site, it came from this app's own
     page: the response is that page for the live session, with *values* in the form and
-    nothing saved or sent. Otherwise, or when a value does not fit the form, the result
-    is None and the caller responds with 403, as for any failed check.
+    nothing saved or sent. Otherwise, or when a value does not fit the form, it raises
+    CsrfFailure again, and the response is 403 as for any failed check.
     """
     kept = keep_form(kind, path, values) if posted_from_this_site(request) else None
     if kept is None:
-        return None
+        raise CsrfFailure()
     with signed_in(request) as context:
         log.info("%s post to %s carried the token of an ended session; form shown again "
                  "for user_id=%d", kind.name, path, context.user.id)

@@ -174,8 +174,8 @@ def test_lookup_found_code_of_ended_edition_says_so(runner: CliRunner, session: 
     assert "ended on 2026-03-31" in output
 
 
-def test_lookup_cpt_modifier_gets_no_note_of_hcpcs_edition(runner: CliRunner, session: Session,
-                                                           tmp_path: Path) -> None:
+def test_cpt_modifier_no_hcpcs_edition_note(runner: CliRunner, session: Session,
+                                             tmp_path: Path) -> None:
     importers.import_hcpcs(session, write_small_hcpcs_file(tmp_path))
     session.commit()
 

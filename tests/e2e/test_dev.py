@@ -31,7 +31,7 @@ def cli(env: dict[str, str], cwd: Path, *args: str, stdin: str | None = None) ->
 
 def _admin_polls_mailbox(web_port: int, username: str,
                          password: str) -> tuple[list[dict[str, object]], dict[str, object]]:
-    """Sign in to the JSON API, list the mailboxes and poll the first; return both answers.
+    """Sign in to the JSON API, list the mailboxes and poll the first; return both responses.
 
     The session cookie is Secure, which urllib does not send over plain HTTP, so it goes
     in the Cookie header by hand.
@@ -117,7 +117,7 @@ def test_dev_answers_sample_questions(tmp_path: Path) -> None:
         cli(env, tmp_path, "review", "approve", str(first["id"]), "--reviewer", "rita",
             "--answer-file", str(answer))
 
-        # The web queue knows the local mailbox as the configured one, so an admin can
+        # The web queue treats the local mailbox as the configured one, so an admin can
         # poll it from the Mailboxes page or the API.
         cli(env, tmp_path, "users", "add", "ada", "--role", "admin", "--password-stdin",
             stdin="a long enough password\n")

@@ -1715,7 +1715,7 @@ def test_new_technology_procedure_codes() -> None:
     assert codes("Ref XW0B3E5 on the fax") == set()
 
 
-def test_imaging_named_before_a_code_at_the_end_of_a_sentence() -> None:
+def test_imaging_word_before_final_code() -> None:
     assert codes("Perc bx 50200 w/ US 76942. Path: acute rejection.") == {
         ("cpt", "50200"), ("cpt", "76942")
     }

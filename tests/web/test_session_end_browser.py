@@ -174,8 +174,8 @@ def test_sign_out_drops_tab_copies(page, users, make_draft) -> None:
     assert page.evaluate(TAB_COPIES) == []
 
 
-def test_old_tab_save_after_sign_in_in_another_tab(browser, live_server: str, users,
-                                                   make_draft, session: Session) -> None:
+def test_old_tab_save_after_new_sign_in(browser, live_server: str, users, make_draft,
+                                        session: Session) -> None:
     draft = make_draft()
     context = browser.new_context(base_url=live_server, java_script_enabled=False)
     context.set_default_timeout(15_000)

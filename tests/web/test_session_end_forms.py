@@ -500,7 +500,8 @@ def test_old_tab_post_opens_form_in_new_session(client: TestClient, users, make_
     assert _count(session, TemplateOverride) == 0
     assert _count(session, CaseEvent) == 0
     assert "carried the token of an ended session" in caplog.text
-    assert "operative" not in caplog.text and "payment" not in caplog.text
+    assert "operative" not in caplog.text
+    assert "payment" not in caplog.text
 
 
 @pytest.mark.parametrize("headers", [{"Sec-Fetch-Site": "cross-site"},
